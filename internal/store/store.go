@@ -1,0 +1,321 @@
+// Package store opens the database (SQLite by default, PostgreSQL for scale),
+// applies migrations, runs transactions and hides the few dialect differences.
+// Capability packages own their SQL; they write it portably with "?"
+// placeholders, which the store rebinds for PostgreSQL.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	_ "modernc.org/sqlite"             // registers "sqlite"
+)
+
+// Dialect names the database engine.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is an open Kabinet database: a writer pool and a reader pool (the same
+// pool on PostgreSQL), and the hub that delivers committed events.
+type DB struct {
+	Dialect Dialect
+	DSN     string
+	Path    string // SQLite file path; empty on PostgreSQL
+	w       *sql.DB
+	r       *sql.DB
+	hub     hub
+	// lockMu serialises in-process named locks on SQLite, where there is
+	// no advisory lock and one process owns the file.
+	lockMu sync.Mutex
+	locks  map[string]bool
+}
+
+// ErrDSN is returned for a DSN that names no known engine.
+var ErrDSN = errors.New("DSN must be sqlite:PATH or a postgres:// URL")
+
+// Open connects to dsn ("sqlite:PATH", "sqlite::memory:" is refused because
+// the reader and writer pools must share a file, or a postgres:// URL) and
+// checks that the database answers. It does not migrate.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return openSQLite(ctx, dsn, strings.TrimPrefix(dsn, "sqlite:"))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openPostgres(ctx, dsn)
+	}
+	return nil, fmt.Errorf("open %q: %w", dsn, ErrDSN)
+}
+
+func openSQLite(ctx context.Context, dsn, path string) (*DB, error) {
+	if path == "" || strings.HasPrefix(path, ":memory:") {
+		return nil, fmt.Errorf("open %q: a file path is needed: %w", dsn, ErrDSN)
+	}
+	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("open %q: directory %s does not exist", dsn, filepath.Dir(path))
+	}
+	// Pragmas go in the DSN so that every pooled connection gets them.
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(15000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "cache_size(-65536)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_time_format", "sqlite")
+	base := "file:" + path + "?" + q.Encode()
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1) // one writer: SQLite takes one at a time anyway
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	r, err := sql.Open("sqlite", base)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	n := max(4, runtime.NumCPU()*2)
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	db := &DB{Dialect: SQLite, DSN: "sqlite:" + path, Path: path, w: w, r: r, locks: map[string]bool{}}
+	if err := w.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	// Touch the file through the writer so that a bad path fails here.
+	if _, err := w.ExecContext(ctx, "PRAGMA user_version"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	p, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	p.SetMaxOpenConns(max(16, runtime.NumCPU()*4))
+	p.SetMaxIdleConns(max(16, runtime.NumCPU()*4))
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := p.PingContext(pctx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	return &DB{Dialect: Postgres, DSN: dsn, w: p, r: p, locks: map[string]bool{}}, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.w.Close()
+	if db.r != db.w {
+		if e := db.r.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Writer is the raw writer pool, for migrations and bulk tools.
+func (db *DB) Writer() *sql.DB { return db.w }
+
+// Reader is the raw reader pool.
+func (db *DB) Reader() *sql.DB { return db.r }
+
+// Rebind turns "?" placeholders into the dialect's own.
+func (db *DB) Rebind(q string) string { return rebind(db.Dialect, q) }
+
+var rebindCache sync.Map
+
+func rebind(d Dialect, q string) string {
+	if d != Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	if v, ok := rebindCache.Load(q); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n := 0
+	inQuote := false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'':
+			inQuote = !inQuote
+			b.WriteByte(c)
+		case c == '?' && !inQuote:
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	s := b.String()
+	rebindCache.Store(q, s)
+	return s
+}
+
+// Query runs a read on the reader pool.
+func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return db.r.QueryContext(ctx, rebind(db.Dialect, q), args...)
+}
+
+// QueryRow runs a one-row read on the reader pool.
+func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return db.r.QueryRowContext(ctx, rebind(db.Dialect, q), args...)
+}
+
+// Tx is a write transaction. Its methods take "?" placeholders.
+type Tx struct {
+	tx       *sql.Tx
+	db       *DB
+	onCommit []func()
+	events   []Event
+}
+
+func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, rebind(t.db.Dialect, q), args...)
+}
+
+func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, rebind(t.db.Dialect, q), args...)
+}
+
+func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, rebind(t.db.Dialect, q), args...)
+}
+
+// Prepare prepares a statement inside the transaction, for loops.
+func (t *Tx) Prepare(ctx context.Context, q string) (*sql.Stmt, error) {
+	return t.tx.PrepareContext(ctx, rebind(t.db.Dialect, q))
+}
+
+// Dialect of the database the transaction runs on.
+func (t *Tx) Dialect() Dialect { return t.db.Dialect }
+
+// OnCommit runs fn after the transaction commits (never if it rolls back).
+func (t *Tx) OnCommit(fn func()) { t.onCommit = append(t.onCommit, fn) }
+
+// Write runs fn in one write transaction: all of it commits or none of it.
+// On PostgreSQL a serialization failure or deadlock is retried; on SQLite the
+// transaction begins IMMEDIATE on the single writer connection, so writers
+// queue instead of failing.
+func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := db.write(ctx, fn)
+		if err == nil || attempt >= 4 || !retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt+1) * 20 * time.Millisecond):
+		}
+	}
+}
+
+func (db *DB) write(ctx context.Context, fn func(*Tx) error) (err error) {
+	sqlTx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{tx: sqlTx, db: db}
+	defer func() {
+		if p := recover(); p != nil {
+			sqlTx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			sqlTx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	for _, e := range tx.events {
+		db.hub.publish(e)
+	}
+	for _, f := range tx.onCommit {
+		f()
+	}
+	return nil
+}
+
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "40001" || pgErr.Code == "40P01"
+	}
+	return false
+}
+
+// IsUniqueViolation tells whether err is a unique-constraint failure.
+func IsUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// TryLock takes a named lock that only one process (PostgreSQL: one session
+// across all instances, an advisory lock) holds at a time. It returns ok=false
+// when someone else holds it. release must be called when done.
+func (db *DB) TryLock(ctx context.Context, name string) (release func(), ok bool, err error) {
+	if db.Dialect == Postgres {
+		conn, err := db.w.Conn(ctx)
+		if err != nil {
+			return nil, false, fmt.Errorf("lock %s: %w", name, err)
+		}
+		if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(hashtext($1))", name).Scan(&ok); err != nil {
+			conn.Close()
+			return nil, false, fmt.Errorf("lock %s: %w", name, err)
+		}
+		if !ok {
+			conn.Close()
+			return nil, false, nil
+		}
+		return func() {
+			conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(hashtext($1))", name)
+			conn.Close()
+		}, true, nil
+	}
+	db.lockMu.Lock()
+	defer db.lockMu.Unlock()
+	if db.locks[name] {
+		return nil, false, nil
+	}
+	db.locks[name] = true
+	return func() {
+		db.lockMu.Lock()
+		delete(db.locks, name)
+		db.lockMu.Unlock()
+	}, true, nil
+}
+
+// Bool turns a scanned SQLite integer or PostgreSQL boolean into a bool
+// literal for SQL text: capability SQL uses it only for constants.
+func (db *DB) True() string {
+	if db.Dialect == Postgres {
+		return "TRUE"
+	}
+	return "1"
+}
