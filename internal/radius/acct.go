@@ -1,0 +1,227 @@
+package radius
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"layeh.com/radius"
+)
+
+// Attribute numbers used in accounting (RFC 2865, 2866, 2869).
+const (
+	attrUserName         = 1
+	attrNASPort          = 5
+	attrFramedIPAddress  = 8
+	attrClass            = 25
+	attrCallingStationID = 31
+	attrNASIdentifier    = 32
+	attrAcctStatusType   = 40
+	attrAcctDelayTime    = 41
+	attrAcctInputOctets  = 42
+	attrAcctOutputOctets = 43
+	attrAcctSessionID    = 44
+	attrAcctSessionTime  = 46
+	attrAcctTermCause    = 49
+	attrAcctInputGiga    = 52
+	attrAcctOutputGiga   = 53
+	attrNASPortID        = 87
+)
+
+type acctItem struct {
+	rec  AcctRecord
+	key  dedupKey
+	resp *radius.Packet
+	send func([]byte)
+}
+
+func u32(p *radius.Packet, t radius.Type) (uint32, bool, error) {
+	a, ok := p.Lookup(t)
+	if !ok {
+		return 0, false, nil
+	}
+	v, err := radius.Integer(a)
+	if err != nil {
+		return 0, true, fmt.Errorf("attribute %d: %w", t, err)
+	}
+	return v, true, nil
+}
+
+// decodeAcct turns an Accounting-Request into a record.
+func decodeAcct(p *radius.Packet, nas NAS, now time.Time) (AcctRecord, error) {
+	st, ok, err := u32(p, attrAcctStatusType)
+	if err != nil {
+		return AcctRecord{}, err
+	}
+	if !ok {
+		return AcctRecord{}, errors.New("no Acct-Status-Type")
+	}
+	r := AcctRecord{
+		Status:           AcctStatus(st),
+		NASID:            nas.ID,
+		NASAddr:          nas.Addr,
+		NASIdent:         string(p.Get(attrNASIdentifier)),
+		SessionID:        string(p.Get(attrAcctSessionID)),
+		Login:            string(p.Get(attrUserName)),
+		NASPortID:        string(p.Get(attrNASPortID)),
+		CallingStationID: string(p.Get(attrCallingStationID)),
+		Class:            string(p.Get(attrClass)),
+		Time:             now,
+	}
+	switch r.Status {
+	case AcctStart, AcctStop, AcctInterim:
+		if r.SessionID == "" {
+			return AcctRecord{}, fmt.Errorf("%s without Acct-Session-Id", r.Status)
+		}
+	case AcctOn, AcctOff:
+	default:
+		// Failed (15) and vendor types carry nothing we keep; the NAS still
+		// wants its answer.
+	}
+	var port, inOct, outOct, inGiga, outGiga, sessTime, delay uint32
+	type intAttr struct {
+		t radius.Type
+		v *uint32
+	}
+	for _, it := range []intAttr{
+		{attrNASPort, &port},
+		{attrAcctInputOctets, &inOct},
+		{attrAcctOutputOctets, &outOct},
+		{attrAcctInputGiga, &inGiga},
+		{attrAcctOutputGiga, &outGiga},
+		{attrAcctSessionTime, &sessTime},
+		{attrAcctDelayTime, &delay},
+		{attrAcctTermCause, &r.TerminateCause},
+	} {
+		v, _, err := u32(p, it.t)
+		if err != nil {
+			return AcctRecord{}, err
+		}
+		*it.v = v
+	}
+	r.NASPort = port
+	r.InputOctets = uint64(inGiga)<<32 | uint64(inOct)
+	r.OutputOctets = uint64(outGiga)<<32 | uint64(outOct)
+	r.SessionTime = time.Duration(sessTime) * time.Second
+	r.Time = now.Add(-time.Duration(delay) * time.Second)
+	if a, ok := p.Lookup(attrFramedIPAddress); ok {
+		if len(a) != 4 {
+			return AcctRecord{}, errors.New("Framed-IP-Address: want 4 octets")
+		}
+		r.FramedIP = netip.AddrFrom4([4]byte(a))
+	}
+	return r, nil
+}
+
+func (s *Server) handleAcct(ctx context.Context, raw []byte, src netip.AddrPort, send func([]byte)) {
+	p, raw, nas := s.parse(raw, src)
+	if p == nil {
+		return
+	}
+	switch p.Code {
+	case radius.CodeAccountingRequest:
+	case radius.CodeStatusServer:
+		// RFC 5997 §3: Status-Server to the accounting port is answered
+		// with Accounting-Response; it must carry a Message-Authenticator.
+		off, err := findMA(raw)
+		if err != nil || off < 0 || !verifyMA(raw, off, nil, p.Secret) {
+			s.drop(src, "Status-Server without a valid Message-Authenticator", "nas", nas.Name)
+			return
+		}
+		if b, err := encodeResponse(p.Response(radius.CodeAccountingResponse)); err == nil {
+			send(b)
+		}
+		return
+	default:
+		s.drop(src, "unexpected code on the accounting port", "code", p.Code.String())
+		return
+	}
+	if !requestAuthOK(raw, p.Secret) {
+		s.drop(src, "bad Request Authenticator (wrong secret?)", "nas", nas.Name)
+		return
+	}
+	off, err := findMA(raw)
+	if err != nil {
+		s.drop(src, "malformed packet", "nas", nas.Name, "err", err)
+		return
+	}
+	if off >= 0 && !verifyMA(raw, off, &[16]byte{}, p.Secret) {
+		s.drop(src, "bad Message-Authenticator", "nas", nas.Name)
+		return
+	}
+	key := dedupKey{src: src, id: p.Identifier, auth: p.Authenticator}
+	now := s.cfg.Clock.Now()
+	if cached, isNew := s.dedup.begin(key, now); !isNew {
+		s.dups.Add(1)
+		if cached != nil {
+			send(cached)
+		}
+		return
+	}
+	rec, err := decodeAcct(p, nas, now)
+	if err != nil {
+		s.dedup.finish(key, nil)
+		s.drop(src, "malformed accounting", "nas", nas.Name, "err", err)
+		return
+	}
+	item := acctItem{rec: rec, key: key, resp: p.Response(radius.CodeAccountingResponse), send: send}
+	select {
+	case s.acctQ <- item:
+	case <-ctx.Done():
+		s.dedup.finish(key, nil)
+	}
+}
+
+// acctWriter group-commits: it takes whatever has queued up while the
+// previous write ran, so batches grow with load and a lone request is not
+// delayed by a timer.
+func (s *Server) acctWriter(ctx context.Context) {
+	batch := make([]acctItem, 0, s.cfg.AcctBatchMax)
+	recs := make([]AcctRecord, 0, s.cfg.AcctBatchMax)
+	for {
+		batch, recs = batch[:0], recs[:0]
+		select {
+		case <-ctx.Done():
+			return
+		case it := <-s.acctQ:
+			batch = append(batch, it)
+		}
+	fill:
+		for len(batch) < s.cfg.AcctBatchMax {
+			select {
+			case it := <-s.acctQ:
+				batch = append(batch, it)
+			default:
+				break fill
+			}
+		}
+		for _, it := range batch {
+			recs = append(recs, it.rec)
+		}
+		// A batch already read from the NAS is finished even during
+		// shutdown, so that what the NAS sent is not half-written.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		err := s.sink.WriteAccounting(wctx, recs)
+		cancel()
+		if err != nil {
+			s.acctErrs.Add(1)
+			s.log.Error("radius: accounting write failed; the NAS will retransmit", "records", len(recs), "err", err)
+			for _, it := range batch {
+				s.dedup.finish(it.key, nil)
+			}
+			continue
+		}
+		for _, it := range batch {
+			b, err := encodeResponse(it.resp)
+			if err != nil {
+				s.dedup.finish(it.key, nil)
+				continue
+			}
+			s.dedup.finish(it.key, b)
+			s.acctResps.Add(1)
+			it.send(b)
+		}
+	}
+}

@@ -1,0 +1,159 @@
+package radius
+
+import (
+	"bytes"
+	"crypto/md5"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"strings"
+
+	"layeh.com/radius"
+	"layeh.com/radius/rfc2759"
+	"layeh.com/radius/rfc2865"
+	"layeh.com/radius/rfc3079"
+	"layeh.com/radius/vendors/microsoft"
+)
+
+// Method is how the NAS proved the password.
+type Method string
+
+const (
+	MethodPAP      Method = "pap"
+	MethodCHAP     Method = "chap"
+	MethodMSCHAPv2 Method = "mschapv2"
+	MethodNone     Method = "none"
+)
+
+// rejectReason is logged, never sent: the NAS learns only Access-Reject.
+type rejectReason string
+
+const (
+	reasonNoLogin      rejectReason = "no such login"
+	reasonNoUserName   rejectReason = "no User-Name"
+	reasonWrongPass    rejectReason = "wrong password"
+	reasonNoCredential rejectReason = "no supported credentials (PAP, CHAP, MS-CHAPv2)"
+	reasonBadCredAttr  rejectReason = "malformed credentials attribute"
+	reasonDirectory    rejectReason = "directory unavailable"
+)
+
+// credentials found in an Access-Request.
+type credentials struct {
+	method Method
+	check  func(password string) bool
+	// mschap is set for MS-CHAPv2 so that the Accept can carry
+	// MS-CHAP2-Success and the MPPE keys.
+	mschap *mschapData
+}
+
+type mschapData struct {
+	ident         byte
+	authChallenge []byte // MS-CHAP-Challenge, 16
+	peerChallenge []byte // 16
+	ntResponse    []byte // 24
+	userName      []byte
+}
+
+// readCredentials decides the method from the attributes present. It
+// returns an error for attributes that are present but malformed.
+func readCredentials(p *radius.Packet) (credentials, error) {
+	if a, ok := p.Lookup(rfc2865.UserPassword_Type); ok {
+		pw, err := radius.UserPassword(a, p.Secret, p.Authenticator[:])
+		if err != nil {
+			return credentials{}, fmt.Errorf("user-password: %w", err)
+		}
+		return credentials{method: MethodPAP, check: func(want string) bool {
+			return subtle.ConstantTimeCompare(pw, []byte(want)) == 1
+		}}, nil
+	}
+	if a, ok := p.Lookup(rfc2865.CHAPPassword_Type); ok {
+		if len(a) != 17 {
+			return credentials{}, errors.New("chap-password: want 17 octets")
+		}
+		// RFC 2865 §5.3: the challenge is CHAP-Challenge when present,
+		// otherwise the Request Authenticator.
+		challenge := p.Authenticator[:]
+		if c, ok := p.Lookup(rfc2865.CHAPChallenge_Type); ok {
+			if len(c) == 0 {
+				return credentials{}, errors.New("chap-challenge: empty")
+			}
+			challenge = c
+		}
+		ident, resp := a[0], a[1:]
+		return credentials{method: MethodCHAP, check: func(want string) bool {
+			h := md5.New()
+			h.Write([]byte{ident})
+			h.Write([]byte(want))
+			h.Write(challenge)
+			return subtle.ConstantTimeCompare(h.Sum(nil), resp) == 1
+		}}, nil
+	}
+	resp, respErr := microsoft.MSCHAP2Response_Lookup(p)
+	challenge, chalErr := microsoft.MSCHAPChallenge_Lookup(p)
+	if !errors.Is(respErr, radius.ErrNoAttribute) || !errors.Is(chalErr, radius.ErrNoAttribute) {
+		if respErr != nil || chalErr != nil {
+			return credentials{}, fmt.Errorf("ms-chapv2: response: %v, challenge: %v", respErr, chalErr)
+		}
+		if len(challenge) != 16 || len(resp) != 50 {
+			return credentials{}, errors.New("ms-chapv2: challenge must be 16 and response 50 octets")
+		}
+		// RFC 2548 §2.3.2: Ident, Flags, Peer-Challenge(16), Reserved(8),
+		// Response(24). RFC 2759 §8.2 hashes the user name without any
+		// "DOMAIN\" prefix.
+		user := rfc2865.UserName_Get(p)
+		if i := bytes.LastIndexByte(user, '\\'); i >= 0 {
+			user = user[i+1:]
+		}
+		m := &mschapData{
+			ident:         resp[0],
+			authChallenge: challenge,
+			peerChallenge: resp[2:18],
+			ntResponse:    resp[26:50],
+			userName:      user,
+		}
+		return credentials{method: MethodMSCHAPv2, mschap: m, check: func(want string) bool {
+			nt, err := rfc2759.GenerateNTResponse(m.authChallenge, m.peerChallenge, m.userName, []byte(want))
+			return err == nil && subtle.ConstantTimeCompare(nt, m.ntResponse) == 1
+		}}, nil
+	}
+	return credentials{method: MethodNone}, nil
+}
+
+// addMSCHAPSuccess adds MS-CHAP2-Success and the MPPE keys (RFC 2548,
+// RFC 3079) to an Access-Accept; the NAS needs them to finish the PPP
+// handshake and to start encryption. resp must carry the request's
+// authenticator, which hides the keys.
+func addMSCHAPSuccess(resp *radius.Packet, m *mschapData, password string) error {
+	pw := []byte(password)
+	authResp, err := rfc2759.GenerateAuthenticatorResponse(m.authChallenge, m.peerChallenge, m.ntResponse, m.userName, pw)
+	if err != nil {
+		return fmt.Errorf("ms-chapv2 authenticator response: %w", err)
+	}
+	recvKey, err := rfc3079.MakeKey(m.ntResponse, pw, false)
+	if err != nil {
+		return fmt.Errorf("mppe recv key: %w", err)
+	}
+	sendKey, err := rfc3079.MakeKey(m.ntResponse, pw, true)
+	if err != nil {
+		return fmt.Errorf("mppe send key: %w", err)
+	}
+	success := append([]byte{m.ident}, authResp...)
+	for _, err := range []error{
+		microsoft.MSCHAP2Success_Add(resp, success),
+		microsoft.MSMPPERecvKey_Add(resp, recvKey),
+		microsoft.MSMPPESendKey_Add(resp, sendKey),
+		microsoft.MSMPPEEncryptionPolicy_Add(resp, microsoft.MSMPPEEncryptionPolicy_Value_EncryptionAllowed),
+		microsoft.MSMPPEEncryptionTypes_Add(resp, microsoft.MSMPPEEncryptionTypes_Value_RC440or128BitAllowed),
+	} {
+		if err != nil {
+			return fmt.Errorf("ms-chapv2 reply attributes: %w", err)
+		}
+	}
+	return nil
+}
+
+// userName returns User-Name as a login: trimmed of a realm only if the
+// whole thing is not a known login (some NAS append "@realm").
+func userName(p *radius.Packet) string {
+	return strings.TrimSpace(rfc2865.UserName_GetString(p))
+}
