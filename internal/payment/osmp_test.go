@@ -1,0 +1,212 @@
+package payment
+
+import (
+	"context"
+	"encoding/xml"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseOSMP(t *testing.T) {
+	msk := time.FixedZone("MSK", 3*3600)
+	tests := []struct {
+		query string
+		want  OSMPResult
+	}{
+		{"command=check&txn_id=1234567&account=100045&sum=10.45", OSMPOK},
+		{"command=pay&txn_id=12345678901234567890&txn_date=20261201120133&account=100045&sum=10.45", OSMPOK},
+		{"command=pay&txn_id=123456789012345678901&txn_date=20261201120133&account=100045&sum=10.45", OSMPOther}, // 21 digits
+		{"command=pay&txn_id=12a&txn_date=20261201120133&account=100045&sum=10.45", OSMPOther},
+		{"command=pay&txn_id=&txn_date=20261201120133&account=100045&sum=10.45", OSMPOther},
+		{"command=pay&txn_id=1&txn_date=2026-12-01&account=100045&sum=10.45", OSMPOther},
+		{"command=pay&txn_id=1&account=100045&sum=10.45", OSMPOther}, // pay without a date
+		{"command=pay&txn_id=1&txn_date=20261301120133&account=100045&sum=10.45", OSMPOther},
+		{"command=refund&txn_id=1&account=100045&sum=10.45", OSMPOther},
+		{"command=check&txn_id=1&account=&sum=10.45", OSMPBadAccount},
+		{"command=check&txn_id=1&account=10%200045&sum=10.45", OSMPBadAccount},
+		{"command=check&txn_id=1&account=%D0%B0%D0%B1&sum=10.45", OSMPBadAccount},
+		{"command=check&txn_id=1&account=100045&sum=10,45", OSMPOther},
+		{"command=check&txn_id=1&account=100045&sum=10.456", OSMPOther},
+		{"command=check&txn_id=1&account=100045&sum=-1.00", OSMPOther},
+		{"command=check&txn_id=1&account=100045&sum=0.00", OSMPSumTooSmall},
+	}
+	for _, tt := range tests {
+		q, _ := url.ParseQuery(tt.query)
+		req, got, err := ParseOSMP(q, msk)
+		if got != tt.want {
+			t.Errorf("%s: result %d (%v), want %d", tt.query, got, err, tt.want)
+		}
+		if got == OSMPOK && req.Command == "pay" && !req.TxnDate.Equal(time.Date(2026, 12, 1, 9, 1, 33, 0, time.UTC)) {
+			t.Errorf("%s: txn_date %v", tt.query, req.TxnDate)
+		}
+		if got == OSMPOK && req.Sum != 1045 {
+			t.Errorf("%s: sum %d", tt.query, req.Sum)
+		}
+	}
+}
+
+func TestOSMPResultsFinal(t *testing.T) {
+	retry := map[OSMPResult]bool{OSMPTemporary: true, OSMPNotCompleted: true, OSMPCannotCheck: true}
+	if len(OSMPResults) != 12 {
+		t.Fatalf("%d codes, the protocol has 12", len(OSMPResults))
+	}
+	for _, c := range OSMPResults {
+		if c.Final() == retry[c] {
+			t.Errorf("code %d final = %v", c, c.Final())
+		}
+		if strings.HasPrefix(c.Comment(), "code ") {
+			t.Errorf("code %d has no comment", c)
+		}
+	}
+}
+
+func TestMarshalOSMP(t *testing.T) {
+	got := string(MarshalOSMP(OSMPResponse{Result: OSMPOK, TxnID: "1234567", PrvTxn: 2016, Sum: 1045}))
+	want := `<?xml version="1.0" encoding="UTF-8"?>
+<response>
+  <osmp_txn_id>1234567</osmp_txn_id>
+  <prv_txn>2016</prv_txn>
+  <sum>10.45</sum>
+  <result>0</result>
+  <comment>OK</comment>
+</response>
+`
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if strings.Contains(string(MarshalOSMP(OSMPResponse{Result: OSMPAccountNotFound, TxnID: "1"})), "prv_txn") {
+		t.Error("check answer carries prv_txn")
+	}
+}
+
+// scripted answers every request with a fixed code, to drive the handler.
+type scripted struct {
+	result OSMPResult
+	calls  int
+	last   OSMPRequest
+}
+
+func (s *scripted) OSMPCheck(_ context.Context, _ *OSMPChannel, req OSMPRequest) OSMPResponse {
+	s.calls++
+	s.last = req
+	return OSMPResponse{Result: s.result, TxnID: req.TxnID, Sum: req.Sum}
+}
+
+func (s *scripted) OSMPPay(_ context.Context, _ *OSMPChannel, req OSMPRequest) OSMPResponse {
+	s.calls++
+	s.last = req
+	return OSMPResponse{Result: s.result, TxnID: req.TxnID, Sum: req.Sum, PrvTxn: 99}
+}
+
+func testOSMPChannels() []OSMPChannel {
+	return []OSMPChannel{
+		{Name: "sberbank", Login: "sber", Password: "p1", Allow: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}, MinSum: 100, MaxSum: 1500000},
+		{Name: "vtb", Login: "vtb", Password: "p2", Allow: []netip.Prefix{netip.MustParsePrefix("198.51.100.7/32")}},
+		{Name: "localbank", Login: "local", Password: "p3", Allow: []netip.Prefix{netip.MustParsePrefix("2001:db8::/64")}},
+	}
+}
+
+func TestOSMPHandlerAccess(t *testing.T) {
+	be := &scripted{}
+	h, err := NewOSMPHandler(testOSMPChannels(), be, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := "/pay/osmp?command=check&txn_id=1&account=100045&sum=10.00"
+	tests := []struct {
+		name, remote, login, pass string
+		want                      int
+	}{
+		{"sber from its net", "192.0.2.10:5555", "sber", "p1", 200},
+		{"sber from vtb's address", "198.51.100.7:5555", "sber", "p1", 403},
+		{"vtb from its address", "198.51.100.7:1", "vtb", "p2", 200},
+		{"local bank over IPv6", "[2001:db8::5]:1", "local", "p3", 200},
+		{"IPv4-mapped sber", "[::ffff:192.0.2.1]:1", "sber", "p1", 200},
+		{"wrong password", "192.0.2.10:5555", "sber", "p2", 401},
+		{"unknown login", "192.0.2.10:5555", "x", "p1", 401},
+		{"no credentials", "192.0.2.10:5555", "", "", 401},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest(http.MethodGet, q, nil)
+		r.RemoteAddr = tt.remote
+		if tt.login != "" {
+			r.SetBasicAuth(tt.login, tt.pass)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tt.want {
+			t.Errorf("%s: %d, want %d", tt.name, w.Code, tt.want)
+		}
+	}
+	if be.calls != 4 {
+		t.Errorf("backend called %d times, want 4 (only for admitted requests)", be.calls)
+	}
+}
+
+// TestOSMPConformance drives every result code through the handler's XML.
+func TestOSMPConformance(t *testing.T) {
+	for _, code := range OSMPResults {
+		be := &scripted{result: code}
+		h, _ := NewOSMPHandler(testOSMPChannels(), be, nil)
+		r := httptest.NewRequest(http.MethodGet, "/pay/osmp?command=pay&txn_id=55&txn_date=20261201120133&account=100045&sum=10.00", nil)
+		r.RemoteAddr = "192.0.2.1:1"
+		r.SetBasicAuth("sber", "p1")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if ct := w.Header().Get("Content-Type"); ct != "text/xml; charset=utf-8" {
+			t.Errorf("content type %q", ct)
+		}
+		var x osmpXML
+		if err := xml.Unmarshal(w.Body.Bytes(), &x); err != nil {
+			t.Fatalf("code %d: %v\n%s", code, err, w.Body)
+		}
+		if x.Result != int(code) || x.TxnID != "55" || x.Sum != "10.00" || x.Comment != code.Comment() {
+			t.Errorf("code %d: %+v", code, x)
+		}
+	}
+}
+
+func TestOSMPHandlerSumLimits(t *testing.T) {
+	be := &scripted{}
+	h, _ := NewOSMPHandler(testOSMPChannels(), be, nil)
+	for sum, want := range map[string]OSMPResult{"0.99": OSMPSumTooSmall, "15000.01": OSMPSumTooLarge, "15000.00": OSMPOK, "1.00": OSMPOK} {
+		r := httptest.NewRequest(http.MethodGet, "/pay/osmp?command=check&txn_id=5&account=100045&sum="+sum, nil)
+		r.RemoteAddr = "192.0.2.1:1"
+		r.SetBasicAuth("sber", "p1")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		var x osmpXML
+		xml.Unmarshal(w.Body.Bytes(), &x)
+		if x.Result != int(want) {
+			t.Errorf("sum %s: result %d, want %d", sum, x.Result, want)
+		}
+	}
+}
+
+func TestNewOSMPHandlerConfigErrors(t *testing.T) {
+	for name, chs := range map[string][]OSMPChannel{
+		"no name":     {{Login: "a", Password: "b"}},
+		"no password": {{Name: "a", Login: "a"}},
+		"same name":   {{Name: "a", Login: "a", Password: "b"}, {Name: "a", Login: "c", Password: "d"}},
+		"same login":  {{Name: "a", Login: "a", Password: "b"}, {Name: "b", Login: "a", Password: "d"}},
+	} {
+		if _, err := NewOSMPHandler(chs, &scripted{}, nil); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestParseAllow(t *testing.T) {
+	got, err := ParseAllow([]string{"192.0.2.0/24", "10.0.0.5", "2001:db8::1"})
+	if err != nil || len(got) != 3 || got[1].Bits() != 32 || got[2].Bits() != 128 {
+		t.Errorf("%v %v", got, err)
+	}
+	if _, err := ParseAllow([]string{"example.com"}); err == nil {
+		t.Error("a host name was accepted")
+	}
+}
