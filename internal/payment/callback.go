@@ -37,7 +37,7 @@ func CallbackHandler(p Processor, book CardBook, log *slog.Logger) http.Handler 
 		}
 		if err := book.ApplyCardCallback(r.Context(), p.Name(), cb); err != nil {
 			status := http.StatusInternalServerError
-			if errors.Is(err, ErrUnknownPayment) || errors.Is(err, ErrAmountMismatch) {
+			if errors.Is(err, ErrUnknownPayment) || errors.Is(err, ErrAmountMismatch) || errors.Is(err, ErrBadCallback) {
 				status = http.StatusBadRequest
 				log.Warn("card callback refused", "processor", p.Name(), "payment", cb.PaymentID,
 					"transaction", cb.ExternalID, "amount", cb.Amount, "err", err)

@@ -18,6 +18,7 @@ const (
 	StatusPending   Status = "pending"
 	StatusSucceeded Status = "succeeded"
 	StatusFailed    Status = "failed"
+	StatusReversed  Status = "reversed" // taken back by an operator
 )
 
 // MessageID is the translation key of the status's text.

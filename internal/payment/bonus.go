@@ -1,0 +1,135 @@
+package payment
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/ledger"
+	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/store"
+)
+
+// Bonus points are kept in kopecks like money: one point is one kopeck of
+// services. Each subscriber has a points account ("bonus:ID"); the provider's
+// promise to honour them is the bonus liability, its mirror image.
+const bonusLiabilityCode = "bonus_liability"
+
+func bonusCode(accountID int64) string { return "bonus:" + strconv.FormatInt(accountID, 10) }
+
+// ErrInsufficientBonus means the subscriber has fewer points than asked to spend.
+var ErrInsufficientBonus = errors.New("not enough bonus points")
+
+// accrueBonus adds the configured percent of a payment as points, in the
+// payment's transaction and under a key derived from the payment's, so that a
+// payment accrues once.
+func (s *Service) accrueBonus(ctx context.Context, tx *store.Tx, accountID int64, paymentKey string, amount money.Amount, now time.Time) error {
+	points := amount.PercentBP(s.opts.BonusPercentBP)
+	if points <= 0 {
+		return nil
+	}
+	acct, err := ledger.Account(ctx, tx, bonusCode(accountID), ledger.KindBonus)
+	if err != nil {
+		return err
+	}
+	liab, err := ledger.Account(ctx, tx, bonusLiabilityCode, ledger.KindBonusLiability)
+	if err != nil {
+		return err
+	}
+	// AccountID stays 0: the subscriber's money balance does not move, so the
+	// accrual is no line of the money statement; it lives on the points account.
+	_, err = ledger.Post(ctx, tx, ledger.Txn{
+		Key: "bonus:" + paymentKey, Kind: ledger.TxnBonus, Service: "bonus",
+		Memo:     "account " + strconv.FormatInt(accountID, 10),
+		Postings: []ledger.Posting{{LedgerAccountID: acct, Amount: points}, {LedgerAccountID: liab, Amount: -points}},
+	}, now)
+	if err != nil {
+		return fmt.Errorf("bonus for %s: %w", paymentKey, err)
+	}
+	return nil
+}
+
+// BonusBalance is the subscriber's points, for the portal.
+func (s *Service) BonusBalance(ctx context.Context, accountID int64) (money.Amount, error) {
+	var b int64
+	err := s.db.QueryRow(ctx, `SELECT balance FROM ledger_accounts WHERE code = ?`, bonusCode(accountID)).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("bonus balance of %d: %w", accountID, err)
+	}
+	return money.Amount(b), nil
+}
+
+// SpendBonus turns points into money on the subscriber's account, to pay for
+// services: the points and the liability go down, the account goes up, and
+// the provider books the discount against revenue. key makes it idempotent
+// (the portal passes the form's one-time token); a repeat changes nothing.
+// Points never go negative: asking for more than there is fails whole.
+func (s *Service) SpendBonus(ctx context.Context, accountID int64, points money.Amount, key string) error {
+	if points <= 0 {
+		return fmt.Errorf("spend bonus: %s points is not positive", points)
+	}
+	if key == "" {
+		return fmt.Errorf("spend bonus: %w", ledger.ErrNoKey)
+	}
+	now := s.clock.Now()
+	return s.db.Write(ctx, func(tx *store.Tx) error {
+		acct, err := ledger.Account(ctx, tx, bonusCode(accountID), ledger.KindBonus)
+		if err != nil {
+			return err
+		}
+		// PostgreSQL: lock the points row so that two spends cannot both see
+		// the same balance; SQLite's single writer already serialises them.
+		lock := ""
+		if tx.Dialect() == store.Postgres {
+			lock = " FOR UPDATE"
+		}
+		var have int64
+		if err := tx.QueryRow(ctx, `SELECT balance FROM ledger_accounts WHERE id = ?`+lock, acct).Scan(&have); err != nil {
+			return fmt.Errorf("spend bonus of %d: %w", accountID, err)
+		}
+		var sub int64
+		if err := tx.QueryRow(ctx, `SELECT ledger_id FROM accounts WHERE id = ?`, accountID).Scan(&sub); err != nil {
+			return fmt.Errorf("spend bonus of %d: %w", accountID, err)
+		}
+		liab, err := ledger.Account(ctx, tx, bonusLiabilityCode, ledger.KindBonusLiability)
+		if err != nil {
+			return err
+		}
+		discount, err := ledger.Account(ctx, tx, ledger.RevenueCode("bonus"), ledger.KindRevenue)
+		if err != nil {
+			return err
+		}
+		t := ledger.Txn{
+			Key: "bonus-spend:" + strconv.FormatInt(accountID, 10) + ":" + key, Kind: ledger.TxnBonus,
+			AccountID: accountID, Amount: points, Service: "bonus",
+			Postings: []ledger.Posting{
+				{LedgerAccountID: acct, Amount: -points}, {LedgerAccountID: liab, Amount: points},
+				{LedgerAccountID: sub, Amount: points}, {LedgerAccountID: discount, Amount: -points},
+			},
+		}
+		// A repeat of a spend already made is answered before the balance
+		// check: the points it took are gone, and that is its success.
+		var done int64
+		if err := tx.QueryRow(ctx, `SELECT id FROM ledger_txns WHERE key = ?`, t.Key).Scan(&done); err == nil {
+			return nil
+		}
+		if money.Amount(have) < points {
+			return fmt.Errorf("spend %s points of account %d, has %s: %w", points, accountID, money.Amount(have), ErrInsufficientBonus)
+		}
+		if _, err := ledger.Post(ctx, tx, t, now); err != nil {
+			return fmt.Errorf("spend bonus of %d: %w", accountID, err)
+		}
+		if s.opts.OnCredit != nil {
+			if err := s.opts.OnCredit(ctx, tx, accountID, now); err != nil {
+				return fmt.Errorf("spend bonus of %d: lifting the limit: %w", accountID, err)
+			}
+		}
+		return nil
+	})
+}

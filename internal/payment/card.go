@@ -1,0 +1,138 @@
+package payment
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/store"
+)
+
+// CallbackPath is where a processor's callbacks arrive; the web layer mounts
+// CallbackHandler there for each processor (see Service.Routes).
+func CallbackPath(processor string) string { return "/pay/card/" + processor + "/callback" }
+
+// CardStart asks to start a card payment.
+type CardStart struct {
+	AccountID int64
+	Amount    money.Amount
+	Processor string // a configured processor's name
+	Lang      string
+	// ReturnURL is where the browser comes back, success or not; "{id}" in
+	// it becomes the payment id. The page there shows the payment's status
+	// (Get), because only the callback decides it.
+	ReturnURL string
+}
+
+// ErrBadAmount means an amount a payment cannot have.
+var ErrBadAmount = errors.New("the amount must be positive")
+
+// StartCard records a pending card payment and returns it with the
+// processor's page address to redirect the subscriber to.
+func (s *Service) StartCard(ctx context.Context, in CardStart) (Payment, string, error) {
+	proc, ok := s.processors[in.Processor]
+	if !ok {
+		return Payment{}, "", fmt.Errorf("start card payment: processor %q is not configured", in.Processor)
+	}
+	if in.Amount <= 0 {
+		return Payment{}, "", fmt.Errorf("start card payment of %s: %w", in.Amount, ErrBadAmount)
+	}
+	now := s.clock.Now()
+	p := Payment{Channel: CardChannel(proc.Name()), AccountID: in.AccountID, Amount: in.Amount, Status: StatusPending, Source: SourceOnline, CreatedAt: now}
+	var contract string
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT contract_no FROM accounts WHERE id = ?`, in.AccountID).Scan(&contract); err != nil {
+			return fmt.Errorf("account %d: %w", in.AccountID, err)
+		}
+		id, _, err := insertPayment(ctx, tx, p, now)
+		p.ID = id
+		return err
+	})
+	if err != nil {
+		return Payment{}, "", fmt.Errorf("start card payment: %w", err)
+	}
+	ret := strings.ReplaceAll(in.ReturnURL, "{id}", strconv.FormatInt(p.ID, 10))
+	url, err := proc.Start(ctx, CardPayment{
+		ID: p.ID, AccountID: in.AccountID, Account: contract, Amount: in.Amount, Lang: in.Lang,
+		CallbackURL: s.opts.PublicURL + CallbackPath(proc.Name()), SuccessURL: ret, DeclineURL: ret,
+	})
+	if err != nil {
+		return Payment{}, "", fmt.Errorf("start card payment %d: %w", p.ID, err)
+	}
+	return p, url, nil
+}
+
+// ApplyCardCallback records a verified callback. The rules, each of which a
+// forged, replayed or reordered callback meets:
+//   - a payment Kabinet did not start on this processor: ErrUnknownPayment;
+//   - an amount other than the payment's: ErrAmountMismatch;
+//   - a processor transaction already bound to another payment (a callback
+//     replayed with another payment id): refused;
+//   - paid: credited once; a repeat finds the payment succeeded and moves nothing;
+//   - declined: a pending payment fails with the reason; a decline arriving
+//     after success (reordered) never takes money back;
+//   - refund or chargeback: logged for an operator, nothing moves.
+func (s *Service) ApplyCardCallback(ctx context.Context, processor string, cb Callback) error {
+	channel := CardChannel(processor)
+	now := s.clock.Now()
+	return s.db.Write(ctx, func(tx *store.Tx) error {
+		p, err := scanPayment(tx.QueryRow(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = ? AND channel = ?`, cb.PaymentID, channel))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("payment %d on %s: %w", cb.PaymentID, channel, ErrUnknownPayment)
+		}
+		if err != nil {
+			return fmt.Errorf("payment %d: %w", cb.PaymentID, err)
+		}
+		if cb.Amount != p.Amount {
+			return fmt.Errorf("payment %d of %s, callback says %s: %w", p.ID, p.Amount, cb.Amount, ErrAmountMismatch)
+		}
+		if p.ExternalID != "" && p.ExternalID != cb.ExternalID && p.Status == StatusSucceeded {
+			// A second processor transaction for a paid payment: the card may
+			// have been charged twice. Crediting it would hide that; refuse so
+			// that an operator sees it in the log and refunds.
+			return fmt.Errorf("payment %d already paid by transaction %s, not %s: %w", p.ID, p.ExternalID, cb.ExternalID, ErrBadCallback)
+		}
+		var other int64
+		err = tx.QueryRow(ctx, `SELECT id FROM payments WHERE channel = ? AND external_id = ? AND id <> ?`, channel, cb.ExternalID, p.ID).Scan(&other)
+		if err == nil {
+			return fmt.Errorf("transaction %s belongs to payment %d, not %d: %w", cb.ExternalID, other, p.ID, ErrBadCallback)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("payment %d: %w", p.ID, err)
+		}
+		switch cb.Outcome {
+		case OutcomePaid:
+			if p.Status == StatusSucceeded || p.Status == StatusReversed {
+				return nil // a repeat: the first callback's result stands
+			}
+			p.ExternalID, p.PaidAt = cb.ExternalID, now
+			txn, err := s.credit(ctx, tx, p, now)
+			if err != nil {
+				return err
+			}
+			_, err = tx.Exec(ctx, `UPDATE payments SET status = ?, external_id = ?, ledger_txn_id = ?, reason = '', decline_code = '', paid_at = ?, updated_at = ? WHERE id = ?`,
+				string(StatusSucceeded), cb.ExternalID, txn, now.UTC(), now.UTC(), p.ID)
+			if err != nil {
+				return fmt.Errorf("payment %d: %w", p.ID, err)
+			}
+			s.log.Info("card payment credited", "payment", p.ID, "account", p.AccountID, "amount", p.Amount, "transaction", cb.ExternalID)
+		case OutcomeDeclined:
+			if p.Status != StatusPending {
+				return nil
+			}
+			_, err := tx.Exec(ctx, `UPDATE payments SET status = ?, reason = ?, decline_code = ?, updated_at = ? WHERE id = ?`,
+				string(StatusFailed), string(cb.Reason), cb.DeclineCode, now.UTC(), p.ID)
+			if err != nil {
+				return fmt.Errorf("payment %d: %w", p.ID, err)
+			}
+		case OutcomeReversed:
+			s.log.Warn("card payment refunded or charged back at the processor: an operator must reverse it",
+				"payment", p.ID, "account", p.AccountID, "amount", p.Amount, "transaction", cb.ExternalID)
+		}
+		return nil
+	})
+}

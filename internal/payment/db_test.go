@@ -1,0 +1,83 @@
+package payment
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/ledger"
+	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/store"
+)
+
+var testNow = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+
+// testDB opens a fresh migrated SQLite database in the test's directory.
+func testDB(t testing.TB) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// addAccount makes a subscriber with contract number contract (also its
+// login, with an "l" in front) and the given status.
+func addAccount(t testing.TB, db *store.DB, contract, status string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	var id int64
+	err := db.Write(ctx, func(tx *store.Tx) error {
+		var tariff int64
+		if err := tx.QueryRow(ctx, `SELECT id FROM tariffs WHERE code = 'base'`).Scan(&tariff); err != nil {
+			if err := tx.QueryRow(ctx, `INSERT INTO tariffs (code, name, fee, down_kbps, up_kbps, created_at) VALUES ('base', 'Base', 50000, 100000, 100000, ?) RETURNING id`, testNow).Scan(&tariff); err != nil {
+				return err
+			}
+		}
+		lid, err := ledger.Account(ctx, tx, "subscriber:"+contract, ledger.KindSubscriber)
+		if err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `INSERT INTO accounts (login, contract_no, contract_date, password_hash, password_enc, tariff_id, status, ledger_id, created_at, updated_at)
+			VALUES (?, ?, '2026-01-01', 'x', 'x', ?, ?, ?, ?, ?) RETURNING id`, "l"+contract, contract, tariff, status, lid, testNow, testNow).Scan(&id)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func balance(t testing.TB, db *store.DB, accountID int64) money.Amount {
+	t.Helper()
+	var b int64
+	if err := db.QueryRow(context.Background(), `SELECT l.balance FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id WHERE a.id = ?`, accountID).Scan(&b); err != nil {
+		t.Fatal(err)
+	}
+	return money.Amount(b)
+}
+
+func verifyBooks(t testing.TB, db *store.DB) {
+	t.Helper()
+	problems, err := ledger.Verify(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Error("ledger:", p)
+	}
+}
+
+func testService(t testing.TB, procs ...Processor) (*Service, *store.DB, *clock.Fake) {
+	t.Helper()
+	db := testDB(t)
+	clk := clock.NewFake(testNow)
+	return NewService(db, clk, procs, Options{PublicURL: "https://isp.example/", BonusPercentBP: 100}), db, clk
+}

@@ -1,0 +1,237 @@
+package payment
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/ledger"
+	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/store"
+)
+
+// Channel names. Each is the idempotency scope of its external ids and has
+// its own cash account in the ledger (ledger.CashCode(channel)).
+const ChannelCash = "cash"
+
+// CardChannel is the channel of a card processor.
+func CardChannel(processor string) string { return "card:" + processor }
+
+// OSMPChannelName is the channel of a bank or terminal network.
+func OSMPChannelName(name string) string { return "osmp:" + name }
+
+// Sources of a payment row.
+const (
+	SourceOnline   = "online"
+	SourceRegistry = "registry"
+	SourceCashier  = "cashier"
+)
+
+// CreditHook runs inside the database transaction that credits an account,
+// after the ledger moved. The billing package lifts a debt limit here, so
+// that a paid debtor is unlimited in the same transaction.
+type CreditHook func(ctx context.Context, tx *store.Tx, accountID int64, now time.Time) error
+
+// Service records payments: the store-backed side of every channel.
+type Service struct {
+	db         *store.DB
+	clock      clock.Clock
+	log        *slog.Logger
+	opts       Options
+	processors map[string]Processor
+}
+
+// Options configure a Service.
+type Options struct {
+	// PublicURL is Kabinet's address as the subscriber's browser and the
+	// processors reach it ("https://my.isp.example"); return and callback
+	// URLs are built on it.
+	PublicURL string
+	// BonusPercentBP is the bonus points accrued per payment, in basis points
+	// (100 = 1%); 0 accrues none.
+	BonusPercentBP int64
+	// OnCredit lifts a debt limit; see CreditHook.
+	OnCredit CreditHook
+	Log      *slog.Logger
+}
+
+// NewService builds the service over an open, migrated database.
+func NewService(db *store.DB, clk clock.Clock, processors []Processor, opts Options) *Service {
+	if clk == nil {
+		clk = clock.System
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
+	s := &Service{db: db, clock: clk, log: opts.Log, opts: opts, processors: map[string]Processor{}}
+	for _, p := range processors {
+		s.processors[p.Name()] = p
+	}
+	return s
+}
+
+// Processor returns a configured processor by name.
+func (s *Service) Processor(name string) (Processor, bool) {
+	p, ok := s.processors[name]
+	return p, ok
+}
+
+// Payment is one row of the payment history.
+type Payment struct {
+	ID          int64
+	Channel     string
+	ExternalID  string
+	AccountID   int64
+	Amount      money.Amount
+	Status      Status
+	Reason      Reason // for failed card payments
+	DeclineCode string
+	Source      string
+	LedgerTxnID int64
+	Operator    string
+	Memo        string
+	PaidAt      time.Time // zero until paid
+	CreatedAt   time.Time
+}
+
+// ReasonText is the subscriber-facing decline text's message ID and the
+// processor's security phone to fill it with.
+func (s *Service) ReasonText(p Payment) (messageID, phone string) {
+	if p.Reason == ReasonNone {
+		return "", ""
+	}
+	if proc, ok := s.processors[strings.TrimPrefix(p.Channel, "card:")]; ok {
+		phone = proc.SecurityPhone()
+	}
+	return p.Reason.MessageID(), phone
+}
+
+const paymentCols = `id, channel, COALESCE(external_id, ''), account_id, amount, status, reason, decline_code, source,
+	COALESCE(ledger_txn_id, 0), operator, memo, paid_at, created_at`
+
+func scanPayment(row interface{ Scan(...any) error }) (Payment, error) {
+	var p Payment
+	var paid sql.NullTime
+	err := row.Scan(&p.ID, &p.Channel, &p.ExternalID, &p.AccountID, &p.Amount, &p.Status, &p.Reason, &p.DeclineCode,
+		&p.Source, &p.LedgerTxnID, &p.Operator, &p.Memo, &paid, &p.CreatedAt)
+	if paid.Valid {
+		p.PaidAt = paid.Time
+	}
+	return p, err
+}
+
+// ErrNotFound means no such payment (for this account).
+var ErrNotFound = errors.New("payment not found")
+
+// Get returns the account's payment id: the portal's status page after the
+// subscriber returns from the processor. Scoped by account, so that one
+// subscriber cannot read another's payments.
+func (s *Service) Get(ctx context.Context, accountID, id int64) (Payment, error) {
+	p, err := scanPayment(s.db.QueryRow(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = ? AND account_id = ?`, id, accountID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("payment %d of account %d: %w", id, accountID, ErrNotFound)
+	}
+	if err != nil {
+		return p, fmt.Errorf("payment %d: %w", id, err)
+	}
+	return p, nil
+}
+
+// History lists the account's payments, newest first.
+func (s *Service) History(ctx context.Context, accountID int64, limit int) ([]Payment, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.db.Query(ctx, `SELECT `+paymentCols+` FROM payments WHERE account_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`, accountID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("payments of account %d: %w", accountID, err)
+	}
+	defer rows.Close()
+	var out []Payment
+	for rows.Next() {
+		p, err := scanPayment(rows)
+		if err != nil {
+			return nil, fmt.Errorf("payments of account %d: %w", accountID, err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// paymentKey is the ledger idempotency key of a payment: (channel, external id).
+func paymentKey(channel, externalID string) string { return "payment:" + channel + ":" + externalID }
+
+// credit moves a payment's money onto the account inside tx: the ledger
+// transaction (subscriber up, the channel's cash down), bonus points, the
+// debt limit lifted, and the event. It returns the ledger transaction id.
+func (s *Service) credit(ctx context.Context, tx *store.Tx, p Payment, now time.Time) (int64, error) {
+	var subLedger int64
+	if err := tx.QueryRow(ctx, `SELECT ledger_id FROM accounts WHERE id = ?`, p.AccountID).Scan(&subLedger); err != nil {
+		return 0, fmt.Errorf("credit account %d: %w", p.AccountID, err)
+	}
+	cash, err := ledger.Account(ctx, tx, ledger.CashCode(p.Channel), ledger.KindCash)
+	if err != nil {
+		return 0, err
+	}
+	key := paymentKey(p.Channel, p.ExternalID)
+	res, err := ledger.Post(ctx, tx, ledger.Txn{
+		Key: key, Kind: ledger.TxnPayment, AccountID: p.AccountID, Amount: p.Amount,
+		Service: p.Channel, Memo: p.Memo, EffectiveAt: p.PaidAt,
+		Postings: []ledger.Posting{{LedgerAccountID: subLedger, Amount: p.Amount}, {LedgerAccountID: cash, Amount: -p.Amount}},
+	}, now)
+	if err != nil {
+		return 0, fmt.Errorf("credit payment %d: %w", p.ID, err)
+	}
+	if res.Duplicate {
+		// The payments row guards the key first; reaching here means the
+		// ledger already holds it, so it must not move again.
+		return res.TxnID, nil
+	}
+	if err := s.accrueBonus(ctx, tx, p.AccountID, key, p.Amount, now); err != nil {
+		return 0, err
+	}
+	if s.opts.OnCredit != nil {
+		if err := s.opts.OnCredit(ctx, tx, p.AccountID, now); err != nil {
+			return 0, fmt.Errorf("credit payment %d: lifting the limit: %w", p.ID, err)
+		}
+	}
+	if err := tx.Emit(ctx, store.Event{Kind: store.EventPaymentReceived, AccountID: p.AccountID, At: now, Data: map[string]string{
+		"payment": strconv.FormatInt(p.ID, 10), "channel": p.Channel, "amount": p.Amount.Decimal(),
+	}}); err != nil {
+		return 0, err
+	}
+	return res.TxnID, nil
+}
+
+// insertPayment inserts a row unless (channel, external id) exists; ok=false
+// then. Both engines stop at the partial unique index without an error.
+func insertPayment(ctx context.Context, tx *store.Tx, p Payment, now time.Time) (id int64, ok bool, err error) {
+	var ext, paid any
+	if p.ExternalID != "" {
+		ext = p.ExternalID
+	}
+	if !p.PaidAt.IsZero() {
+		paid = p.PaidAt.UTC()
+	}
+	err = tx.QueryRow(ctx, `INSERT INTO payments (channel, external_id, account_id, amount, status, reason, decline_code, source, operator, memo, paid_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id`,
+		p.Channel, ext, p.AccountID, int64(p.Amount), string(p.Status), string(p.Reason), p.DeclineCode, p.Source, p.Operator, p.Memo, paid, now.UTC(), now.UTC()).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("insert payment %s/%s: %w", p.Channel, p.ExternalID, err)
+	}
+	return id, true, nil
+}
+
+func paymentByExternal(ctx context.Context, tx *store.Tx, channel, ext string) (Payment, error) {
+	return scanPayment(tx.QueryRow(ctx, `SELECT `+paymentCols+` FROM payments WHERE channel = ? AND external_id = ?`, channel, ext))
+}
