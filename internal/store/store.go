@@ -142,11 +142,14 @@ func (db *DB) Rebind(q string) string { return rebind(db.Dialect, q) }
 
 var rebindCache sync.Map
 
+// rebind also handles typed placeholders "?::bigint", "?::timestamptz",
+// "?::text": PostgreSQL needs the type where it cannot infer one (a
+// parameter in an INSERT … SELECT list); SQLite takes the value as it is.
 func rebind(d Dialect, q string) string {
-	if d != Postgres || !strings.Contains(q, "?") {
+	if !strings.Contains(q, "?") {
 		return q
 	}
-	if v, ok := rebindCache.Load(q); ok {
+	if v, ok := rebindCache.Load(string(d) + q); ok {
 		return v.(string)
 	}
 	var b strings.Builder
@@ -160,13 +163,24 @@ func rebind(d Dialect, q string) string {
 			b.WriteByte(c)
 		case c == '?' && !inQuote:
 			n++
-			fmt.Fprintf(&b, "$%d", n)
+			if d == Postgres {
+				fmt.Fprintf(&b, "$%d", n)
+				continue
+			}
+			b.WriteByte('?')
+			if strings.HasPrefix(q[i+1:], "::") {
+				j := i + 3
+				for j < len(q) && (q[j] >= 'a' && q[j] <= 'z') {
+					j++
+				}
+				i = j - 1
+			}
 		default:
 			b.WriteByte(c)
 		}
 	}
 	s := b.String()
-	rebindCache.Store(q, s)
+	rebindCache.Store(string(d)+q, s)
 	return s
 }
 

@@ -59,6 +59,7 @@ CREATE TABLE accounts (
   password_enc TEXT NOT NULL,
   tariff_id BIGINT NOT NULL REFERENCES tariffs(id),
   next_tariff_id BIGINT REFERENCES tariffs(id),
+  next_tariff_at TIMESTAMP,
   status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'limited', 'blocked', 'frozen', 'closed')),
   ledger_id BIGINT NOT NULL UNIQUE REFERENCES ledger_accounts(id),
   debt_since TIMESTAMP,
