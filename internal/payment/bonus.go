@@ -66,19 +66,27 @@ func (s *Service) BonusBalance(ctx context.Context, accountID int64) (money.Amou
 }
 
 // SpendBonus turns points into money on the subscriber's account, to pay for
-// services: the points and the liability go down, the account goes up, and
-// the provider books the discount against revenue. key makes it idempotent
-// (the portal passes the form's one-time token); a repeat changes nothing.
-// Points never go negative: asking for more than there is fails whole.
+// services: the points and the liability go down, and the account goes up
+// against the provider's bonus discount (negative revenue), with the debt
+// settled as for any payment. key makes it idempotent (the portal passes the
+// form's one-time token); a repeat changes nothing. Points never go negative:
+// asking for more than there is fails whole.
 func (s *Service) SpendBonus(ctx context.Context, accountID int64, points money.Amount, key string) error {
 	if points <= 0 {
-		return fmt.Errorf("spend bonus: %s points is not positive", points)
+		return fmt.Errorf("spend bonus: %s points: %w", points, ErrBadAmount)
 	}
 	if key == "" {
 		return fmt.Errorf("spend bonus: %w", ledger.ErrNoKey)
 	}
 	now := s.clock.Now()
+	spendKey := "bonus-spend:" + strconv.FormatInt(accountID, 10) + ":" + key
 	return s.db.Write(ctx, func(tx *store.Tx) error {
+		var done int64
+		if err := tx.QueryRow(ctx, `SELECT id FROM ledger_txns WHERE key = ?`, spendKey).Scan(&done); err == nil {
+			return nil // a repeat: the points it took are gone, and that was its success
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("spend bonus of %d: %w", accountID, err)
+		}
 		acct, err := ledger.Account(ctx, tx, bonusCode(accountID), ledger.KindBonus)
 		if err != nil {
 			return err
@@ -93,42 +101,23 @@ func (s *Service) SpendBonus(ctx context.Context, accountID int64, points money.
 		if err := tx.QueryRow(ctx, `SELECT balance FROM ledger_accounts WHERE id = ?`+lock, acct).Scan(&have); err != nil {
 			return fmt.Errorf("spend bonus of %d: %w", accountID, err)
 		}
-		var sub int64
-		if err := tx.QueryRow(ctx, `SELECT ledger_id FROM accounts WHERE id = ?`, accountID).Scan(&sub); err != nil {
-			return fmt.Errorf("spend bonus of %d: %w", accountID, err)
+		if money.Amount(have) < points {
+			return fmt.Errorf("spend %s points of account %d, has %s: %w", points, accountID, money.Amount(have), ErrInsufficientBonus)
 		}
 		liab, err := ledger.Account(ctx, tx, bonusLiabilityCode, ledger.KindBonusLiability)
 		if err != nil {
 			return err
 		}
-		discount, err := ledger.Account(ctx, tx, ledger.RevenueCode("bonus"), ledger.KindRevenue)
-		if err != nil {
-			return err
-		}
-		t := ledger.Txn{
-			Key: "bonus-spend:" + strconv.FormatInt(accountID, 10) + ":" + key, Kind: ledger.TxnBonus,
-			AccountID: accountID, Amount: points, Service: "bonus",
-			Postings: []ledger.Posting{
-				{LedgerAccountID: acct, Amount: -points}, {LedgerAccountID: liab, Amount: points},
-				{LedgerAccountID: sub, Amount: points}, {LedgerAccountID: discount, Amount: -points},
-			},
-		}
-		// A repeat of a spend already made is answered before the balance
-		// check: the points it took are gone, and that is its success.
-		var done int64
-		if err := tx.QueryRow(ctx, `SELECT id FROM ledger_txns WHERE key = ?`, t.Key).Scan(&done); err == nil {
-			return nil
-		}
-		if money.Amount(have) < points {
-			return fmt.Errorf("spend %s points of account %d, has %s: %w", points, accountID, money.Amount(have), ErrInsufficientBonus)
-		}
-		if _, err := ledger.Post(ctx, tx, t, now); err != nil {
+		if _, err := ledger.Post(ctx, tx, ledger.Txn{
+			Key: spendKey + ":points", Kind: ledger.TxnBonus, Service: "bonus", Memo: "account " + strconv.FormatInt(accountID, 10),
+			Postings: []ledger.Posting{{LedgerAccountID: acct, Amount: -points}, {LedgerAccountID: liab, Amount: points}},
+		}, now); err != nil {
 			return fmt.Errorf("spend bonus of %d: %w", accountID, err)
 		}
-		if s.opts.OnCredit != nil {
-			if err := s.opts.OnCredit(ctx, tx, accountID, now); err != nil {
-				return fmt.Errorf("spend bonus of %d: lifting the limit: %w", accountID, err)
-			}
+		_, err = s.biller.PostAndSettle(ctx, tx, accountID, ledger.Txn{Key: spendKey, Kind: ledger.TxnBonus, Amount: points, Service: "bonus"},
+			ledger.RevenueCode("bonus"), ledger.KindRevenue, now)
+		if err != nil {
+			return fmt.Errorf("spend bonus of %d: %w", accountID, err)
 		}
 		return nil
 	})

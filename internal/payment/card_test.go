@@ -126,7 +126,7 @@ func TestSandboxEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc = NewService(db, clk, []Processor{sb}, Options{PublicURL: srv.URL})
+	svc = NewService(db, clk, svc.biller, []Processor{sb}, Options{PublicURL: srv.URL})
 	mux.Handle("/pay/sandbox/", sb)
 	mux.Handle("POST "+CallbackPath("sandbox"), CallbackHandler(sb, svc, nil))
 	acct := addAccount(t, db, "100045", "active")
@@ -149,9 +149,9 @@ func TestSandboxEndToEnd(t *testing.T) {
 		resp.Body.Close()
 		return p
 	}
-	ok := pay("5555 5555 5555 4444")    // three callbacks
-	late := pay("4000 0000 0000 0077")  // late
-	poor := pay("4000 0000 0000 9995")  // insufficient funds
+	ok := pay("5555 5555 5555 4444")   // three callbacks
+	late := pay("4000 0000 0000 0077") // late
+	poor := pay("4000 0000 0000 9995") // insufficient funds
 	sb.DeliverDue(context.Background())
 	clk.Advance(5 * 1e9)
 	sb.DeliverDue(context.Background())

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
@@ -79,5 +80,5 @@ func testService(t testing.TB, procs ...Processor) (*Service, *store.DB, *clock.
 	t.Helper()
 	db := testDB(t)
 	clk := clock.NewFake(testNow)
-	return NewService(db, clk, procs, Options{PublicURL: "https://isp.example/", BonusPercentBP: 100}), db, clk
+	return NewService(db, clk, billing.New(db, clk, billing.DefaultRules()), procs, Options{PublicURL: "https://isp.example/", BonusPercentBP: 100}), db, clk
 }

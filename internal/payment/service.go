@@ -6,12 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
-	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
@@ -33,14 +32,10 @@ const (
 	SourceCashier  = "cashier"
 )
 
-// CreditHook runs inside the database transaction that credits an account,
-// after the ledger moved. The billing package lifts a debt limit here, so
-// that a paid debtor is unlimited in the same transaction.
-type CreditHook func(ctx context.Context, tx *store.Tx, accountID int64, now time.Time) error
-
 // Service records payments: the store-backed side of every channel.
 type Service struct {
 	db         *store.DB
+	biller     *billing.Biller
 	clock      clock.Clock
 	log        *slog.Logger
 	opts       Options
@@ -56,13 +51,12 @@ type Options struct {
 	// BonusPercentBP is the bonus points accrued per payment, in basis points
 	// (100 = 1%); 0 accrues none.
 	BonusPercentBP int64
-	// OnCredit lifts a debt limit; see CreditHook.
-	OnCredit CreditHook
 	Log      *slog.Logger
 }
 
 // NewService builds the service over an open, migrated database.
-func NewService(db *store.DB, clk clock.Clock, processors []Processor, opts Options) *Service {
+// The biller credits accounts and settles their debt and limit.
+func NewService(db *store.DB, clk clock.Clock, biller *billing.Biller, processors []Processor, opts Options) *Service {
 	if clk == nil {
 		clk = clock.System
 	}
@@ -70,7 +64,7 @@ func NewService(db *store.DB, clk clock.Clock, processors []Processor, opts Opti
 		opts.Log = slog.Default()
 	}
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
-	s := &Service{db: db, clock: clk, log: opts.Log, opts: opts, processors: map[string]Processor{}}
+	s := &Service{db: db, biller: biller, clock: clk, log: opts.Log, opts: opts, processors: map[string]Processor{}}
 	for _, p := range processors {
 		s.processors[p.Name()] = p
 	}
@@ -165,46 +159,27 @@ func (s *Service) History(ctx context.Context, accountID int64, limit int) ([]Pa
 	return out, rows.Err()
 }
 
-// paymentKey is the ledger idempotency key of a payment: (channel, external id).
-func paymentKey(channel, externalID string) string { return "payment:" + channel + ":" + externalID }
-
-// credit moves a payment's money onto the account inside tx: the ledger
-// transaction (subscriber up, the channel's cash down), bonus points, the
-// debt limit lifted, and the event. It returns the ledger transaction id.
+// credit moves a payment's money onto the account inside tx through the
+// billing package: the ledger transaction under the key (channel, external
+// id), subscriber up and the channel's cash down, the debt limit lifted in
+// the same transaction, and the event; then the bonus points. It returns the
+// ledger transaction id.
 func (s *Service) credit(ctx context.Context, tx *store.Tx, p Payment, now time.Time) (int64, error) {
-	var subLedger int64
-	if err := tx.QueryRow(ctx, `SELECT ledger_id FROM accounts WHERE id = ?`, p.AccountID).Scan(&subLedger); err != nil {
-		return 0, fmt.Errorf("credit account %d: %w", p.AccountID, err)
+	at := p.PaidAt
+	if at.IsZero() || at.After(now) {
+		// A bank's clock ahead of ours must not date money into the future.
+		at = now
 	}
-	cash, err := ledger.Account(ctx, tx, ledger.CashCode(p.Channel), ledger.KindCash)
-	if err != nil {
-		return 0, err
-	}
-	key := paymentKey(p.Channel, p.ExternalID)
-	res, err := ledger.Post(ctx, tx, ledger.Txn{
-		Key: key, Kind: ledger.TxnPayment, AccountID: p.AccountID, Amount: p.Amount,
-		Service: p.Channel, Memo: p.Memo, EffectiveAt: p.PaidAt,
-		Postings: []ledger.Posting{{LedgerAccountID: subLedger, Amount: p.Amount}, {LedgerAccountID: cash, Amount: -p.Amount}},
-	}, now)
+	res, err := s.biller.Credit(ctx, tx, p.AccountID, p.Channel, p.ExternalID, p.Amount, p.Memo, at)
 	if err != nil {
 		return 0, fmt.Errorf("credit payment %d: %w", p.ID, err)
 	}
 	if res.Duplicate {
 		// The payments row guards the key first; reaching here means the
-		// ledger already holds it, so it must not move again.
+		// ledger already holds it, so nothing may move again.
 		return res.TxnID, nil
 	}
-	if err := s.accrueBonus(ctx, tx, p.AccountID, key, p.Amount, now); err != nil {
-		return 0, err
-	}
-	if s.opts.OnCredit != nil {
-		if err := s.opts.OnCredit(ctx, tx, p.AccountID, now); err != nil {
-			return 0, fmt.Errorf("credit payment %d: lifting the limit: %w", p.ID, err)
-		}
-	}
-	if err := tx.Emit(ctx, store.Event{Kind: store.EventPaymentReceived, AccountID: p.AccountID, At: now, Data: map[string]string{
-		"payment": strconv.FormatInt(p.ID, 10), "channel": p.Channel, "amount": p.Amount.Decimal(),
-	}}); err != nil {
+	if err := s.accrueBonus(ctx, tx, p.AccountID, billing.PaymentKey(p.Channel, p.ExternalID), p.Amount, now); err != nil {
 		return 0, err
 	}
 	return res.TxnID, nil
