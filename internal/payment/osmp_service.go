@@ -72,7 +72,7 @@ func (s *Service) OSMPCheck(ctx context.Context, ch *OSMPChannel, req OSMPReques
 // and sum is answered with the first result (its prv_txn) and credits
 // nothing; with another account or sum it is an error.
 func (s *Service) OSMPPay(ctx context.Context, ch *OSMPChannel, req OSMPRequest) OSMPResponse {
-	id, err := s.payOnce(ctx, OSMPChannelName(ch.Name), req.TxnID, req.Account, req.Sum, req.TxnDate, SourceOnline)
+	id, _, err := s.payOnce(ctx, OSMPChannelName(ch.Name), req.TxnID, req.Account, req.Sum, req.TxnDate, SourceOnline)
 	resp := OSMPResponse{Result: osmpCode(err), TxnID: req.TxnID, Sum: req.Sum, PrvTxn: id}
 	if err != nil {
 		resp.PrvTxn = 0
@@ -86,15 +86,15 @@ func (s *Service) OSMPPay(ctx context.Context, ch *OSMPChannel, req OSMPRequest)
 }
 
 // payOnce records and credits a bank's payment unless (channel, txn) is
-// already there; then it returns the first payment's id, or errTxnConflict
-// when that one was for another account or sum.
-func (s *Service) payOnce(ctx context.Context, channel, txn, account string, sum money.Amount, paidAt time.Time, source string) (int64, error) {
+// already there; then it returns the first payment's id with credited=false,
+// or errTxnConflict when that one was for another account or sum.
+func (s *Service) payOnce(ctx context.Context, channel, txn, account string, sum money.Amount, paidAt time.Time, source string) (id int64, credited bool, err error) {
 	now := s.clock.Now()
 	if paidAt.IsZero() {
 		paidAt = now
 	}
-	var id int64
-	err := s.db.Write(ctx, func(tx *store.Tx) error {
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		credited = false
 		acct, err := findPayable(ctx, tx, account)
 		if err != nil {
 			return err
@@ -123,8 +123,8 @@ func (s *Service) payOnce(ctx context.Context, channel, txn, account string, sum
 		if _, err := tx.Exec(ctx, `UPDATE payments SET ledger_txn_id = ? WHERE id = ?`, txnID, newID); err != nil {
 			return fmt.Errorf("payment %d: %w", newID, err)
 		}
-		id = newID
+		id, credited = newID, true
 		return nil
 	})
-	return id, err
+	return id, credited, err
 }

@@ -1,0 +1,107 @@
+package payment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/money"
+)
+
+// Reconciliation is what importing a bank's registry found.
+type Reconciliation struct {
+	Channel  string
+	Lines    int
+	Total    money.Amount
+	Matched  int            // already received online, same account and sum
+	Credited []RegistryLine // missing online: credited now
+	// Mismatches are registry lines that disagree with what was received
+	// online (another sum or account) or name no payable account. Nothing is
+	// credited for them; an operator decides.
+	Mismatches []Mismatch
+	// Unlisted are payments received online through the channel on the
+	// registry's days that the registry does not list.
+	Unlisted []Payment
+}
+
+// Mismatch is one registry line that could not be reconciled.
+type Mismatch struct {
+	Line    RegistryLine
+	Problem string // for the operator's report, in English like the logs
+}
+
+// ImportRegistry reconciles a parsed registry of an OSMP channel against the
+// payments received online: a line already received is matched, a missing
+// one is credited through the same path as an online pay (so nothing is ever
+// credited twice, even if the bank's online pay arrives later), and every
+// disagreement is reported. Each line is its own transaction: an import cut
+// short can simply be run again. progress, if set, is told after each line.
+func (s *Service) ImportRegistry(ctx context.Context, channel string, reg *Registry, progress func(done, total int)) (Reconciliation, error) {
+	ch := OSMPChannelName(channel)
+	rep := Reconciliation{Channel: ch, Lines: len(reg.Lines), Total: reg.Total}
+	listed := make(map[string]bool, len(reg.Lines))
+	var first, last time.Time
+	for i, l := range reg.Lines {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		listed[l.TxnID] = true
+		if first.IsZero() || l.Date.Before(first) {
+			first = l.Date
+		}
+		if l.Date.After(last) {
+			last = l.Date
+		}
+		_, credited, err := s.payOnce(ctx, ch, l.TxnID, l.Account, l.Sum, l.Date, SourceRegistry)
+		switch {
+		case err == nil && credited:
+			rep.Credited = append(rep.Credited, l)
+		case err == nil:
+			rep.Matched++
+		case errors.Is(err, errTxnConflict), errors.Is(err, errAccountNotFound), errors.Is(err, errAccountInactive):
+			rep.Mismatches = append(rep.Mismatches, Mismatch{Line: l, Problem: err.Error()})
+		default:
+			return rep, fmt.Errorf("registry line %d: %w", l.Line, err)
+		}
+		if progress != nil {
+			progress(i+1, len(reg.Lines))
+		}
+	}
+	if len(reg.Lines) == 0 {
+		return rep, nil
+	}
+	// The registry covers whole days: look for online payments on them that
+	// it does not list.
+	y, m, d := first.Date()
+	from := time.Date(y, m, d, 0, 0, 0, 0, first.Location())
+	y, m, d = last.Date()
+	to := time.Date(y, m, d+1, 0, 0, 0, 0, last.Location())
+	rows, err := s.db.Query(ctx, `SELECT `+paymentCols+` FROM payments WHERE channel = ? AND source = ? AND paid_at >= ? AND paid_at < ? ORDER BY paid_at, id`,
+		ch, SourceOnline, from.UTC(), to.UTC())
+	if err != nil {
+		return rep, fmt.Errorf("registry: online payments: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		p, err := scanPayment(rows)
+		if err != nil {
+			return rep, fmt.Errorf("registry: online payments: %w", err)
+		}
+		if !listed[p.ExternalID] {
+			rep.Unlisted = append(rep.Unlisted, p)
+		}
+	}
+	return rep, rows.Err()
+}
+
+// ImportRegistryFile parses r in the layout (dates in loc) and reconciles it.
+// A file whose totals do not add up is refused before anything is credited.
+func (s *Service) ImportRegistryFile(ctx context.Context, channel string, r io.Reader, layout RegistryLayout, loc *time.Location, progress func(done, total int)) (Reconciliation, error) {
+	reg, err := ParseRegistry(r, layout, loc)
+	if err != nil {
+		return Reconciliation{Channel: OSMPChannelName(channel)}, err
+	}
+	return s.ImportRegistry(ctx, channel, reg, progress)
+}
