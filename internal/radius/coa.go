@@ -41,6 +41,9 @@ type SessionRef struct {
 	SessionID string // Acct-Session-Id
 	Login     string
 	FramedIP  netip.Addr
+	// AccountID and Reason are for the CoA log: whose line and why.
+	AccountID int64
+	Reason    string
 }
 
 // CoAAction is what was asked of the NAS.

@@ -15,7 +15,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/clock"
 )
 
-const testSecret = "s3cret"
+const testSecret = "s3cret-shared"
 
 var (
 	nasAddr   = netip.MustParseAddr("127.0.0.1")
@@ -214,3 +214,4 @@ func listenLoopback(t testing.TB) *net.UDPConn {
 	}
 	return c
 }
+

@@ -1,0 +1,149 @@
+package radius
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+
+	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/store"
+)
+
+// NASStore keeps the NAS table and answers LookupNAS from an in-memory
+// snapshot, replaced whole on every change, so the packet path takes no lock.
+type NASStore struct {
+	db    *store.DB
+	clock clock.Clock
+	snap  atomic.Pointer[nasSnapshot]
+}
+
+type nasSnapshot struct {
+	byAddr map[netip.Addr]NAS
+	byID   map[int64]NAS
+}
+
+// NewNASStore returns a store; call Load before serving.
+func NewNASStore(db *store.DB, clk clock.Clock) *NASStore {
+	if clk == nil {
+		clk = clock.System
+	}
+	n := &NASStore{db: db, clock: clk}
+	n.snap.Store(&nasSnapshot{byAddr: map[netip.Addr]NAS{}, byID: map[int64]NAS{}})
+	return n
+}
+
+// ErrInvalidNAS is returned for a NAS that cannot be saved.
+var ErrInvalidNAS = errors.New("invalid NAS")
+
+// List reads every NAS from the database, by name.
+func (n *NASStore) List(ctx context.Context) ([]NAS, error) {
+	rows, err := n.db.Query(ctx, `SELECT id, name, address, secret, kind, coa_port, require_ma FROM nas ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list NAS: %w", err)
+	}
+	defer rows.Close()
+	var out []NAS
+	for rows.Next() {
+		var x NAS
+		var addr, kind string
+		if err := rows.Scan(&x.ID, &x.Name, &addr, &x.Secret, &kind, &x.CoAPort, &x.RequireMessageAuthenticator); err != nil {
+			return nil, fmt.Errorf("list NAS: %w", err)
+		}
+		a, err := netip.ParseAddr(addr)
+		if err != nil {
+			return nil, fmt.Errorf("NAS %s: address %q: %w", x.Name, addr, err)
+		}
+		x.Addr, x.Kind = a.Unmap(), NASKind(kind)
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// Load replaces the snapshot with the table's contents.
+func (n *NASStore) Load(ctx context.Context) error {
+	list, err := n.List(ctx)
+	if err != nil {
+		return err
+	}
+	s := &nasSnapshot{byAddr: make(map[netip.Addr]NAS, len(list)), byID: make(map[int64]NAS, len(list))}
+	for _, x := range list {
+		s.byAddr[x.Addr] = x
+		s.byID[x.ID] = x
+	}
+	n.snap.Store(s)
+	return nil
+}
+
+// LookupNAS implements NASList.
+func (n *NASStore) LookupNAS(addr netip.Addr) (NAS, error) {
+	x, ok := n.snap.Load().byAddr[addr.Unmap()]
+	if !ok {
+		return NAS{}, ErrNotFound
+	}
+	return x, nil
+}
+
+// ByID returns a NAS from the snapshot.
+func (n *NASStore) ByID(id int64) (NAS, error) {
+	x, ok := n.snap.Load().byID[id]
+	if !ok {
+		return NAS{}, ErrNotFound
+	}
+	return x, nil
+}
+
+// Save inserts a NAS (ID 0) or updates one, then reloads the snapshot.
+func (n *NASStore) Save(ctx context.Context, x NAS) (NAS, error) {
+	x.Name = strings.TrimSpace(x.Name)
+	if x.Kind == "" {
+		x.Kind = KindMikrotik
+	}
+	if x.CoAPort == 0 {
+		x.CoAPort = 3799
+	}
+	switch {
+	case x.Name == "":
+		return x, fmt.Errorf("NAS name is empty: %w", ErrInvalidNAS)
+	case !x.Addr.IsValid():
+		return x, fmt.Errorf("NAS %s: no address: %w", x.Name, ErrInvalidNAS)
+	case len(x.Secret) < 8:
+		// A short shared secret is brute-forced from one captured packet.
+		return x, fmt.Errorf("NAS %s: secret must be at least 8 characters: %w", x.Name, ErrInvalidNAS)
+	case !x.Kind.Valid():
+		return x, fmt.Errorf("NAS %s: kind %q: %w", x.Name, x.Kind, ErrInvalidNAS)
+	case x.CoAPort < 1 || x.CoAPort > 65535:
+		return x, fmt.Errorf("NAS %s: CoA port %d: %w", x.Name, x.CoAPort, ErrInvalidNAS)
+	}
+	x.Addr = x.Addr.Unmap()
+	err := n.db.Write(ctx, func(tx *store.Tx) error {
+		if x.ID == 0 {
+			return tx.QueryRow(ctx, `INSERT INTO nas (name, address, secret, kind, coa_port, require_ma, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				x.Name, x.Addr.String(), x.Secret, string(x.Kind), x.CoAPort, x.RequireMessageAuthenticator, n.clock.Now().UTC()).Scan(&x.ID)
+		}
+		_, err := tx.Exec(ctx, `UPDATE nas SET name = ?, address = ?, secret = ?, kind = ?, coa_port = ?, require_ma = ? WHERE id = ?`,
+			x.Name, x.Addr.String(), x.Secret, string(x.Kind), x.CoAPort, x.RequireMessageAuthenticator, x.ID)
+		return err
+	})
+	if err != nil {
+		if store.IsUniqueViolation(err) {
+			return x, fmt.Errorf("NAS %s: name or address already used: %w", x.Name, ErrInvalidNAS)
+		}
+		return x, fmt.Errorf("save NAS %s: %w", x.Name, err)
+	}
+	return x, n.Load(ctx)
+}
+
+// Delete removes a NAS that has no sessions on record, then reloads.
+func (n *NASStore) Delete(ctx context.Context, id int64) error {
+	err := n.db.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM nas WHERE id = ?`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete NAS %d (it may have sessions on record): %w", id, err)
+	}
+	return n.Load(ctx)
+}
