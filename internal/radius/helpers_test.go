@@ -214,4 +214,3 @@ func listenLoopback(t testing.TB) *net.UDPConn {
 	}
 	return c
 }
-

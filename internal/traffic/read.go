@@ -24,8 +24,8 @@ type Session struct {
 	StartedAt        time.Time
 	UpdatedAt        time.Time
 	StoppedAt        time.Time // zero while open
-	InputOctets      int64 // upload
-	OutputOctets     int64 // download
+	InputOctets      int64     // upload
+	OutputOctets     int64     // download
 	SessionTime      time.Duration
 	StopCause        string
 }
