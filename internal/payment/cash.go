@@ -205,4 +205,3 @@ func (s *Service) takeBackBonus(ctx context.Context, tx *store.Tx, accountID int
 		Postings: []ledger.Posting{{LedgerAccountID: acct, Amount: money.Amount(-take)}, {LedgerAccountID: liab, Amount: money.Amount(take)}}}, now)
 	return err
 }
-

@@ -80,14 +80,14 @@ type Processor interface {
 // ProcessorConfig configures one processor. Fields a processor does not use
 // are ignored; Options carries the rare processor-specific setting.
 type ProcessorConfig struct {
-	Kind          string // "chronopay", "sandbox", …
-	Name          string // defaults to Kind
-	Secret        string // the shared secret that signs requests and callbacks
-	ProductID     string // ChronoPay's product_id
-	PageURL       string // the hosted page's address; defaults per kind
-	SecurityPhone string // the processor security service's phone
-	Currency      string // defaults to RUB
-	Options       map[string]string
+	Kind          string            `toml:"kind"` // "chronopay", "sandbox", …
+	Name          string            `toml:"name"` // defaults to Kind
+	Secret        string            `toml:"secret"`
+	ProductID     string            `toml:"product_id"`     // ChronoPay's product_id
+	PageURL       string            `toml:"page_url"`       // the hosted page's address; defaults per kind
+	SecurityPhone string            `toml:"security_phone"` // the processor security service's phone
+	Currency      string            `toml:"currency"`       // defaults to RUB
+	Options       map[string]string `toml:"options"`
 }
 
 var (

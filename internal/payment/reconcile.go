@@ -105,3 +105,38 @@ func (s *Service) ImportRegistryFile(ctx context.Context, channel string, r io.R
 	}
 	return s.ImportRegistry(ctx, channel, reg, progress)
 }
+
+// TerminalProgress prints "line N of M" over itself on a terminal, for the
+// import command; it writes a newline when done.
+func TerminalProgress(w io.Writer) func(done, total int) {
+	return func(done, total int) {
+		if done == total || done%100 == 0 {
+			fmt.Fprintf(w, "\r%d / %d", done, total)
+		}
+		if done == total {
+			fmt.Fprintln(w)
+		}
+	}
+}
+
+// WriteText writes the report for an operator.
+func (r Reconciliation) WriteText(w io.Writer) error {
+	fmt.Fprintf(w, "registry of %s: %d payments, %s\n", r.Channel, r.Lines, r.Total.Decimal())
+	fmt.Fprintf(w, "  already received online: %d\n", r.Matched)
+	fmt.Fprintf(w, "  missing online, credited now: %d\n", len(r.Credited))
+	for _, l := range r.Credited {
+		fmt.Fprintf(w, "    line %d: txn %s, account %s, %s\n", l.Line, l.TxnID, l.Account, l.Sum.Decimal())
+	}
+	fmt.Fprintf(w, "  mismatches, not credited: %d\n", len(r.Mismatches))
+	for _, m := range r.Mismatches {
+		fmt.Fprintf(w, "    line %d: txn %s, account %s, %s: %s\n", m.Line.Line, m.Line.TxnID, m.Line.Account, m.Line.Sum.Decimal(), m.Problem)
+	}
+	fmt.Fprintf(w, "  received online but not in the registry: %d\n", len(r.Unlisted))
+	for _, p := range r.Unlisted {
+		_, err := fmt.Fprintf(w, "    payment %d: txn %s, account %d, %s, %s\n", p.ID, p.ExternalID, p.AccountID, p.Amount.Decimal(), p.PaidAt.Format(time.RFC3339))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -51,7 +51,7 @@ type Options struct {
 	// BonusPercentBP is the bonus points accrued per payment, in basis points
 	// (100 = 1%); 0 accrues none.
 	BonusPercentBP int64
-	Log      *slog.Logger
+	Log            *slog.Logger
 }
 
 // NewService builds the service over an open, migrated database.
@@ -67,6 +67,9 @@ func NewService(db *store.DB, clk clock.Clock, biller *billing.Biller, processor
 	s := &Service{db: db, biller: biller, clock: clk, log: opts.Log, opts: opts, processors: map[string]Processor{}}
 	for _, p := range processors {
 		s.processors[p.Name()] = p
+		if sb, ok := p.(*Sandbox); ok {
+			sb.log = opts.Log
+		}
 	}
 	return s
 }

@@ -1,0 +1,168 @@
+package payment
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/money"
+)
+
+// Config is the [payment] section of kabinet's config file:
+//
+//	[payment]
+//	default_processor = "chronopay"
+//
+//	[[payment.processors]]
+//	kind = "chronopay"
+//	secret = "…"
+//	product_id = "004312-0001-0001"
+//	security_phone = "+7 495 000-00-00"
+//
+//	[[payment.osmp]]
+//	name = "sberbank"
+//	login = "sber"
+//	password = "…"
+//	allow = ["194.54.14.0/24"]
+//	min_sum = "10.00"
+//	max_sum = "15000.00"
+type Config struct {
+	DefaultProcessor string              `toml:"default_processor"`
+	Processors       []ProcessorConfig   `toml:"processors"`
+	OSMP             []OSMPChannelConfig `toml:"osmp"`
+}
+
+// OSMPChannelConfig is one bank's or terminal network's settings.
+type OSMPChannelConfig struct {
+	Name     string   `toml:"name"`
+	Login    string   `toml:"login"`
+	Password string   `toml:"password"`
+	Allow    []string `toml:"allow"`   // addresses and networks
+	MinSum   string   `toml:"min_sum"` // "10.00"; empty: no minimum
+	MaxSum   string   `toml:"max_sum"` // empty: no maximum
+	Zone     string   `toml:"zone"`    // zone of txn_date; empty: the provider's
+}
+
+// DemoConfig is what `kabinet demo` runs with: the sandbox processor and the
+// three example banks, reachable from this machine only.
+func DemoConfig() Config {
+	local := []string{"127.0.0.1", "::1"}
+	return Config{
+		DefaultProcessor: "sandbox",
+		Processors: []ProcessorConfig{{Kind: "sandbox", Secret: "demo-sandbox-secret", SecurityPhone: "+7 800 000-00-00",
+			Options: map[string]string{"late_after": "30s"}}},
+		OSMP: []OSMPChannelConfig{
+			{Name: "sberbank", Login: "sberbank", Password: "demo-sberbank", Allow: local, MinSum: "1.00", MaxSum: "15000.00"},
+			{Name: "vtb", Login: "vtb", Password: "demo-vtb", Allow: local, MinSum: "1.00", MaxSum: "15000.00"},
+			{Name: "localbank", Login: "localbank", Password: "demo-localbank", Allow: local, MinSum: "1.00"},
+		},
+	}
+}
+
+// Setup is the payment side of a running Kabinet, built from Config.
+type Setup struct {
+	Processors []Processor
+	OSMP       []OSMPChannel
+	Default    string // the processor the portal's Pay form uses
+}
+
+// Build checks the config and makes the processors and channels. zone is
+// the provider's time zone, the default for txn_date.
+func (c Config) Build(zone *time.Location, clk clock.Clock) (Setup, error) {
+	var out Setup
+	names := map[string]bool{}
+	for _, pc := range c.Processors {
+		var p Processor
+		var err error
+		if pc.Kind == "sandbox" {
+			// Built here rather than by NewProcessor so that it runs on
+			// Kabinet's clock.
+			if pc.Name == "" {
+				pc.Name = "sandbox"
+			}
+			p, err = NewSandbox(pc, clk, nil)
+		} else {
+			p, err = NewProcessor(pc)
+		}
+		if err != nil {
+			return out, fmt.Errorf("payment: %w", err)
+		}
+		if names[p.Name()] {
+			return out, fmt.Errorf("payment: processor %q configured twice", p.Name())
+		}
+		names[p.Name()] = true
+		out.Processors = append(out.Processors, p)
+	}
+	out.Default = c.DefaultProcessor
+	if out.Default == "" && len(out.Processors) > 0 {
+		out.Default = out.Processors[0].Name()
+	}
+	if out.Default != "" && !names[out.Default] {
+		return out, fmt.Errorf("payment: default processor %q is not configured", out.Default)
+	}
+	for _, oc := range c.OSMP {
+		ch := OSMPChannel{Name: oc.Name, Login: oc.Login, Password: oc.Password, Location: zone}
+		var err error
+		if ch.Allow, err = ParseAllow(oc.Allow); err != nil {
+			return out, fmt.Errorf("payment: osmp %q: %w", oc.Name, err)
+		}
+		if oc.MinSum != "" {
+			if ch.MinSum, err = money.Parse(oc.MinSum); err != nil {
+				return out, fmt.Errorf("payment: osmp %q: min_sum: %w", oc.Name, err)
+			}
+		}
+		if oc.MaxSum != "" {
+			if ch.MaxSum, err = money.Parse(oc.MaxSum); err != nil {
+				return out, fmt.Errorf("payment: osmp %q: max_sum: %w", oc.Name, err)
+			}
+		}
+		if oc.Zone != "" {
+			if ch.Location, err = time.LoadLocation(oc.Zone); err != nil {
+				return out, fmt.Errorf("payment: osmp %q: zone: %w", oc.Name, err)
+			}
+		}
+		out.OSMP = append(out.OSMP, ch)
+	}
+	return out, nil
+}
+
+// Routes are the payment handlers by http.ServeMux pattern: the OSMP
+// endpoint, each processor's callback and the sandbox's page. They are
+// server-to-server or the processor's own page: mount them outside the
+// portal's session and cross-origin middleware (callbacks are checked by
+// signature, OSMP by address and credentials).
+func (s *Service) Routes(channels []OSMPChannel) (map[string]http.Handler, error) {
+	routes := map[string]http.Handler{}
+	if len(channels) > 0 {
+		h, err := NewOSMPHandler(channels, s, s.log)
+		if err != nil {
+			return nil, err
+		}
+		routes["GET /pay/osmp"] = h
+	}
+	for name, p := range s.processors {
+		routes["POST "+CallbackPath(name)] = CallbackHandler(p, s, s.log)
+		if sb, ok := p.(*Sandbox); ok {
+			u, err := url.Parse(sb.cfg.PageURL)
+			if err != nil {
+				return nil, fmt.Errorf("sandbox page URL: %w", err)
+			}
+			routes[u.Path] = sb
+		}
+	}
+	return routes, nil
+}
+
+// Run does the background work of the payment side until ctx ends: the
+// sandbox's callbacks.
+func (s *Service) Run(ctx context.Context) {
+	for _, p := range s.processors {
+		if sb, ok := p.(*Sandbox); ok {
+			go sb.Run(ctx)
+		}
+	}
+	<-ctx.Done()
+}

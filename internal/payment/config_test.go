@@ -1,0 +1,79 @@
+package payment
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDemoConfigRoutes(t *testing.T) {
+	svc, _, clk := testService(t)
+	setup, err := DemoConfig().Build(time.UTC, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if setup.Default != "sandbox" || len(setup.OSMP) != 3 || setup.OSMP[0].MaxSum != 1500000 {
+		t.Fatalf("%+v", setup)
+	}
+	svc = NewService(svc.db, clk, svc.biller, setup.Processors, Options{PublicURL: "http://127.0.0.1:8080"})
+	routes, err := svc.Routes(setup.OSMP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	for pattern, h := range routes {
+		mux.Handle(pattern, h)
+	}
+	for _, want := range []string{"GET /pay/osmp", "POST /pay/card/sandbox/callback", "/pay/sandbox/"} {
+		if routes[want] == nil {
+			t.Errorf("no route %s in %v", want, routes)
+		}
+	}
+	r := httptest.NewRequest(http.MethodGet, "/pay/osmp?command=check&txn_id=1&account=x&sum=1.00", nil)
+	r.RemoteAddr = "127.0.0.1:5000"
+	r.SetBasicAuth("vtb", "demo-vtb")
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, r)
+	if !strings.Contains(w.Body.String(), "<result>5</result>") {
+		t.Errorf("demo OSMP check: %d %s", w.Code, w.Body)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for name, c := range map[string]Config{
+		"unknown kind":    {Processors: []ProcessorConfig{{Kind: "paypal", Secret: "x"}}},
+		"no secret":       {Processors: []ProcessorConfig{{Kind: "chronopay", ProductID: "1"}}},
+		"no product":      {Processors: []ProcessorConfig{{Kind: "chronopay", Secret: "x"}}},
+		"default missing": {DefaultProcessor: "chronopay", Processors: []ProcessorConfig{{Kind: "sandbox", Secret: "x"}}},
+		"twice":           {Processors: []ProcessorConfig{{Kind: "sandbox", Secret: "x"}, {Kind: "sandbox", Secret: "y"}}},
+		"bad allow":       {OSMP: []OSMPChannelConfig{{Name: "a", Allow: []string{"bank.example"}}}},
+		"bad sum":         {OSMP: []OSMPChannelConfig{{Name: "a", MinSum: "ten"}}},
+	} {
+		if _, err := c.Build(time.UTC, nil); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestReconciliationText(t *testing.T) {
+	var b bytes.Buffer
+	rep := Reconciliation{Channel: "osmp:vtb", Lines: 2, Total: 1000, Matched: 1,
+		Mismatches: []Mismatch{{Line: RegistryLine{Line: 3, TxnID: "7", Account: "1", Sum: 500}, Problem: "account not found"}}}
+	rep.WriteText(&b)
+	for _, want := range []string{"osmp:vtb: 2 payments, 10.00", "already received online: 1", "line 3: txn 7, account 1, 5.00: account not found"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, b.String())
+		}
+	}
+	b.Reset()
+	p := TerminalProgress(&b)
+	for i := 1; i <= 250; i++ {
+		p(i, 250)
+	}
+	if b.String() != "\r100 / 250\r200 / 250\r250 / 250\n" {
+		t.Errorf("progress %q", b.String())
+	}
+}
