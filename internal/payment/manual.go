@@ -1,0 +1,67 @@
+package payment
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/store"
+)
+
+// ManualIn is a payment recorded by hand or by an operator's script
+// (`kabinet payment add`) on any channel: the channel's own id of the
+// payment makes a repeat harmless.
+type ManualIn struct {
+	Channel    string
+	ExternalID string
+	AccountID  int64
+	Amount     money.Amount
+	Operator   string
+	Memo       string
+}
+
+// Record credits a manually recorded payment once. duplicate is true when
+// (channel, external id) was applied before; the first payment is returned
+// and nothing moves. The same id with another account or amount is refused.
+func (s *Service) Record(ctx context.Context, in ManualIn) (p Payment, duplicate bool, err error) {
+	in.Channel, in.ExternalID = strings.TrimSpace(in.Channel), strings.TrimSpace(in.ExternalID)
+	switch {
+	case in.Amount <= 0:
+		return Payment{}, false, fmt.Errorf("payment of %s: %w", in.Amount, ErrBadAmount)
+	case in.Channel == "" || in.ExternalID == "":
+		return Payment{}, false, fmt.Errorf("payment: channel and external id are required")
+	case strings.TrimSpace(in.Operator) == "":
+		return Payment{}, false, fmt.Errorf("payment: %w", ErrOperatorRequired)
+	}
+	now := s.clock.Now()
+	p = Payment{Channel: in.Channel, ExternalID: in.ExternalID, AccountID: in.AccountID, Amount: in.Amount,
+		Status: StatusSucceeded, Source: SourceCashier, Operator: in.Operator, Memo: in.Memo, PaidAt: now, CreatedAt: now}
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		id, inserted, err := insertPayment(ctx, tx, p, now)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			first, err := paymentByExternal(ctx, tx, p.Channel, p.ExternalID)
+			if err != nil {
+				return fmt.Errorf("payment %s/%s: %w", p.Channel, p.ExternalID, err)
+			}
+			if first.AccountID != p.AccountID || first.Amount != p.Amount {
+				return fmt.Errorf("payment %s/%s was %s to account %d: %w", p.Channel, p.ExternalID, first.Amount, first.AccountID, errTxnConflict)
+			}
+			p, duplicate = first, true
+			return nil
+		}
+		p.ID = id
+		if p.LedgerTxnID, err = s.credit(ctx, tx, p, now); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE payments SET ledger_txn_id = ? WHERE id = ?`, p.LedgerTxnID, id)
+		return err
+	})
+	if err != nil {
+		return Payment{}, false, err
+	}
+	return p, duplicate, nil
+}
