@@ -214,7 +214,12 @@ func (s *Server) acctWriter(ctx context.Context) {
 			continue
 		}
 		for _, it := range batch {
-			b, err := encodeResponse(it.resp)
+			// No Message-Authenticator here: FreeRADIUS (and radclient)
+			// compute it over a zero authenticator for Accounting-Response
+			// while RFC 3579 implies the request's, so any value breaks some
+			// peer; BlastRADIUS concerns Access-* only, and FreeRADIUS sends
+			// none in accounting replies either.
+			b, err := it.resp.Encode()
 			if err != nil {
 				s.dedup.finish(it.key, nil)
 				continue
