@@ -59,19 +59,19 @@ func ParseRole(s string) (Role, error) {
 type Permission string
 
 const (
-	ViewSubscribers Permission = "subscribers.view"   // search, card, ledger, statement
-	EditSubscribers Permission = "subscribers.edit"   // contracts, edits, block/freeze/close, password reset
-	TakeCash        Permission = "money.cash"         // cashier payment
-	CorrectBalance  Permission = "money.correct"      // corrections and reversals
-	ViewDebt        Permission = "money.debt"         // debtors and limited lists
-	EditCatalogue   Permission = "catalogue.edit"     // cities, tariffs, packages
-	EditContent     Permission = "content.edit"       // news, promotions
-	Support         Permission = "support"            // requests, chat, applications
-	ViewNetwork     Permission = "network.view"       // NAS, sessions, CoA failures
-	ManageNetwork   Permission = "network.manage"     // NAS edits, disconnects
-	ViewReports     Permission = "reports.view"       // reports and CSV
-	ManageOperators Permission = "operators.manage"   // operators and roles
-	ViewAudit       Permission = "audit.view"         // the audit log
+	ViewSubscribers Permission = "subscribers.view" // search, card, ledger, statement
+	EditSubscribers Permission = "subscribers.edit" // contracts, edits, block/freeze/close, password reset
+	TakeCash        Permission = "money.cash"       // cashier payment
+	CorrectBalance  Permission = "money.correct"    // corrections and reversals
+	ViewDebt        Permission = "money.debt"       // debtors and limited lists
+	EditCatalogue   Permission = "catalogue.edit"   // cities, tariffs, packages
+	EditContent     Permission = "content.edit"     // news, promotions
+	Support         Permission = "support"          // requests, chat, applications
+	ViewNetwork     Permission = "network.view"     // NAS, sessions, CoA failures
+	ManageNetwork   Permission = "network.manage"   // NAS edits, disconnects
+	ViewReports     Permission = "reports.view"     // reports and CSV
+	ManageOperators Permission = "operators.manage" // operators and roles
+	ViewAudit       Permission = "audit.view"       // the audit log
 )
 
 // AllPermissions lists every permission (admins have all of them).
@@ -225,7 +225,9 @@ func (s *Store) one(ctx context.Context, where string, arg any) (Operator, error
 }
 
 // ByID finds an operator.
-func (s *Store) ByID(ctx context.Context, id int64) (Operator, error) { return s.one(ctx, "id = ?", id) }
+func (s *Store) ByID(ctx context.Context, id int64) (Operator, error) {
+	return s.one(ctx, "id = ?", id)
+}
 
 // ByLogin finds an operator by login.
 func (s *Store) ByLogin(ctx context.Context, login string) (Operator, error) {
