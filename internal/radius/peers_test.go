@@ -217,17 +217,21 @@ func TestFreeRADIUSReceivesCoA(t *testing.T) {
 	if r := c.Disconnect(context.Background(), ref); !r.OK {
 		t.Fatalf("Disconnect = %+v\n%s", r, out.String())
 	}
-	log := out.String()
 	for _, want := range []string{
 		"Received CoA-Request", `Acct-Session-Id = "81e0000a"`, `User-Name = "bob"`, "Framed-IP-Address = 203.0.113.7",
 		`Mikrotik-Rate-Limit = "128k/128k"`, `Mikrotik-Address-List = "debtors"`, "Sent CoA-ACK",
 		"Received Disconnect-Request", "Sent Disconnect-ACK",
 	} {
-		if !strings.Contains(log, want) {
+		// The ACK can arrive before FreeRADIUS has flushed its log.
+		deadline := time.Now().Add(5 * time.Second)
+		for !strings.Contains(out.String(), want) && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond) // polling a child's output, not a clock
+		}
+		if !strings.Contains(out.String(), want) {
 			t.Errorf("FreeRADIUS did not see %q", want)
 		}
 	}
 	if t.Failed() {
-		t.Log(log)
+		t.Log(out.String())
 	}
 }
