@@ -1,7 +1,6 @@
 package operator_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -79,8 +78,7 @@ func TestLockoutAndAudit(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC))
 	s := operator.New(db, clk)
 	s.Lockout = operator.Lockout{MaxFailures: 3, LockFor: 10 * time.Minute}
-	var out bytes.Buffer
-	if err := operator.Command(ctx, s, []string{"add", "--login", "root", "--role", "admin", "--password", "very-secret-1"}, &out); err != nil {
+	if _, err := s.Add(ctx, operator.Actor{Login: "cli"}, operator.NewOperator{Login: "root", Role: operator.RoleAdmin, Password: "very-secret-1"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Add(ctx, operator.Actor{}, operator.NewOperator{Login: "kassa", Role: operator.RoleCashier, Password: "kassa-12345"}); !errors.Is(err, operator.ErrWeakPassword) {
