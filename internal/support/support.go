@@ -1,0 +1,262 @@
+// Package support keeps what subscribers and visitors ask of the provider:
+// requests with statuses and operators' answers, the consultant chat, and
+// connection applications left on the public site. The portal files and
+// reads them; the back office answers them.
+package support
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/store"
+)
+
+// Request kinds.
+const (
+	KindQuestion   = "question"
+	KindFault      = "fault"
+	KindConnect    = "connect"    // connect a package
+	KindDisconnect = "disconnect" // disconnect a package
+	KindOther      = "other"
+)
+
+// Kinds lists the request kinds in the order a form offers them.
+var Kinds = []string{KindQuestion, KindFault, KindConnect, KindDisconnect, KindOther}
+
+// Request statuses.
+const (
+	StatusNew        = "new"
+	StatusInProgress = "in_progress"
+	StatusAnswered   = "answered"
+	StatusClosed     = "closed"
+)
+
+// Authors of messages.
+const (
+	AuthorSubscriber = "subscriber"
+	AuthorOperator   = "operator"
+)
+
+var (
+	ErrNotFound = errors.New("not found")
+	ErrInvalid  = errors.New("invalid")
+)
+
+// MaxBody bounds a message: long enough for a fault description, short
+// enough that one form cannot fill the database.
+const MaxBody = 4000
+
+// Service files and reads requests, chat and applications.
+type Service struct {
+	DB    *store.DB
+	Clock clock.Clock
+}
+
+// New makes a Service.
+func New(db *store.DB, clk clock.Clock) *Service {
+	if clk == nil {
+		clk = clock.System
+	}
+	return &Service{DB: db, Clock: clk}
+}
+
+// Message is one entry of a request's thread or of the chat.
+type Message struct {
+	ID        int64
+	Author    string
+	Operator  string
+	Body      string
+	CreatedAt time.Time
+}
+
+// FromOperator tells whether the provider wrote it.
+func (m Message) FromOperator() bool { return m.Author == AuthorOperator }
+
+// Request is a subscriber's request with its thread, oldest message first.
+type Request struct {
+	ID        int64
+	AccountID int64
+	Kind      string
+	Subject   string
+	Status    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Messages  []Message
+}
+
+func cleanText(s string, max int) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || utf8.RuneCountInString(s) > max || !utf8.ValidString(s) {
+		return "", ErrInvalid
+	}
+	return s, nil
+}
+
+func validKind(k string) bool {
+	for _, x := range Kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// File opens a request for the account with its first message.
+func (s *Service) File(ctx context.Context, accountID int64, kind, subject, body string) (Request, error) {
+	r := Request{AccountID: accountID, Kind: kind, Status: StatusNew}
+	if !validKind(kind) {
+		return r, fmt.Errorf("request kind %q: %w", kind, ErrInvalid)
+	}
+	var err error
+	if r.Subject, err = cleanText(subject, 200); err != nil {
+		return r, fmt.Errorf("request subject: %w", err)
+	}
+	if body, err = cleanText(body, MaxBody); err != nil {
+		return r, fmt.Errorf("request text: %w", err)
+	}
+	now := s.Clock.Now()
+	r.CreatedAt, r.UpdatedAt = now, now
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.QueryRow(ctx, `INSERT INTO support_requests (account_id, kind, subject, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			accountID, kind, r.Subject, r.Status, now.UTC(), now.UTC()).Scan(&r.ID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO support_messages (request_id, author, body, created_at) VALUES (?, ?, ?, ?)`, r.ID, AuthorSubscriber, body, now.UTC())
+		return err
+	})
+	if err != nil {
+		return r, fmt.Errorf("file request of %d: %w", accountID, err)
+	}
+	r.Messages = []Message{{Author: AuthorSubscriber, Body: body, CreatedAt: now}}
+	return r, nil
+}
+
+// Requests lists the account's requests, newest first, without threads.
+func (s *Service) Requests(ctx context.Context, accountID int64) ([]Request, error) {
+	rows, err := s.DB.Query(ctx, `SELECT id, account_id, kind, subject, status, created_at, updated_at FROM support_requests
+		WHERE account_id = ? ORDER BY created_at DESC, id DESC LIMIT 200`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("requests of %d: %w", accountID, err)
+	}
+	defer rows.Close()
+	var out []Request
+	for rows.Next() {
+		var r Request
+		if err := rows.Scan(&r.ID, &r.AccountID, &r.Kind, &r.Subject, &r.Status, &r.CreatedAt, &r.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("requests of %d: %w", accountID, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// RequestOf returns request id with its thread if it belongs to accountID;
+// accountID 0 is the back office, which sees every request. Another
+// account's request is ErrNotFound, the same as a missing one.
+func (s *Service) RequestOf(ctx context.Context, accountID, id int64) (Request, error) {
+	var r Request
+	q := `SELECT id, account_id, kind, subject, status, created_at, updated_at FROM support_requests WHERE id = ?`
+	args := []any{id}
+	if accountID != 0 {
+		q += ` AND account_id = ?`
+		args = append(args, accountID)
+	}
+	err := s.DB.QueryRow(ctx, q, args...).Scan(&r.ID, &r.AccountID, &r.Kind, &r.Subject, &r.Status, &r.CreatedAt, &r.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("request %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("request %d: %w", id, err)
+	}
+	rows, err := s.DB.Query(ctx, `SELECT id, author, operator, body, created_at FROM support_messages WHERE request_id = ? ORDER BY id`, id)
+	if err != nil {
+		return r, fmt.Errorf("request %d: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m Message
+		if err := rows.Scan(&m.ID, &m.Author, &m.Operator, &m.Body, &m.CreatedAt); err != nil {
+			return r, fmt.Errorf("request %d: %w", id, err)
+		}
+		r.Messages = append(r.Messages, m)
+	}
+	return r, rows.Err()
+}
+
+// Reply adds the subscriber's message to their own request; it reopens an
+// answered request so that an operator looks again.
+func (s *Service) Reply(ctx context.Context, accountID, id int64, body string) error {
+	return s.addMessage(ctx, accountID, id, AuthorSubscriber, "", body, StatusNew)
+}
+
+// Answer adds an operator's answer and sets the status (answered by
+// default). Any account's request may be answered.
+func (s *Service) Answer(ctx context.Context, id int64, operator, body, status string) error {
+	if status == "" {
+		status = StatusAnswered
+	}
+	switch status {
+	case StatusNew, StatusInProgress, StatusAnswered, StatusClosed:
+	default:
+		return fmt.Errorf("request status %q: %w", status, ErrInvalid)
+	}
+	return s.addMessage(ctx, 0, id, AuthorOperator, operator, body, status)
+}
+
+func (s *Service) addMessage(ctx context.Context, accountID, id int64, author, operator, body, status string) error {
+	body, err := cleanText(body, MaxBody)
+	if err != nil {
+		return fmt.Errorf("message: %w", err)
+	}
+	now := s.Clock.Now()
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		q := `UPDATE support_requests SET status = ?, updated_at = ? WHERE id = ?`
+		args := []any{status, now.UTC(), id}
+		if accountID != 0 {
+			q += ` AND account_id = ? AND status <> ?`
+			args = append(args, accountID, StatusClosed)
+		}
+		res, err := tx.Exec(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO support_messages (request_id, author, operator, body, created_at) VALUES (?, ?, ?, ?, ?)`, id, author, operator, body, now.UTC())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("message to request %d: %w", id, err)
+	}
+	return nil
+}
+
+// OpenRequests lists requests waiting for an operator, oldest first: the
+// back office's queue.
+func (s *Service) OpenRequests(ctx context.Context, limit int) ([]Request, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.DB.Query(ctx, `SELECT id, account_id, kind, subject, status, created_at, updated_at FROM support_requests
+		WHERE status IN (?, ?) ORDER BY updated_at, id LIMIT ?`, StatusNew, StatusInProgress, limit)
+	if err != nil {
+		return nil, fmt.Errorf("open requests: %w", err)
+	}
+	defer rows.Close()
+	var out []Request
+	for rows.Next() {
+		var r Request
+		if err := rows.Scan(&r.ID, &r.AccountID, &r.Kind, &r.Subject, &r.Status, &r.CreatedAt, &r.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("open requests: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

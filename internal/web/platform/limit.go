@@ -1,0 +1,93 @@
+package platform
+
+import (
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Limiter limits attempts per key (a login, an address). Each key gets a
+// token bucket; times come from the caller so that tests move a fake clock.
+type Limiter struct {
+	mu      sync.Mutex
+	every   time.Duration
+	burst   int
+	buckets map[string]*bucket
+	swept   time.Time
+}
+
+type bucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+// NewLimiter allows burst attempts at once and one more every interval.
+func NewLimiter(every time.Duration, burst int) *Limiter {
+	return &Limiter{every: every, burst: burst, buckets: map[string]*bucket{}}
+}
+
+func (l *Limiter) get(key string, now time.Time) *rate.Limiter {
+	// Forget buckets that have been full for a while, so that a flood of
+	// distinct keys does not grow the map forever.
+	if now.Sub(l.swept) > 10*time.Minute {
+		for k, b := range l.buckets {
+			if now.Sub(b.seen) > l.every*time.Duration(l.burst)+time.Minute {
+				delete(l.buckets, k)
+			}
+		}
+		l.swept = now
+	}
+	b, ok := l.buckets[key]
+	if !ok {
+		b = &bucket{lim: rate.NewLimiter(rate.Every(l.every), l.burst)}
+		l.buckets[key] = b
+	}
+	b.seen = now
+	return b.lim
+}
+
+// Blocked tells whether key has no attempts left at now, and when the next
+// one is allowed.
+func (l *Limiter) Blocked(key string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim := l.get(key, now)
+	if lim.TokensAt(now) >= 1 {
+		return false, 0
+	}
+	r := lim.ReserveN(now, 1)
+	wait := r.DelayFrom(now)
+	r.CancelAt(now)
+	return true, wait
+}
+
+// Spend uses one attempt of key.
+func (l *Limiter) Spend(key string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.get(key, now).AllowN(now, 1)
+}
+
+// AddressKey is the rate-limit key of a client address: the IPv4 address, or
+// the /64 an IPv6 client gets from its provider (one subscriber owns the
+// whole /64 and can change addresses inside it at will).
+func AddressKey(remoteAddr string) string {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	if err != nil {
+		return "addr:" + host
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return "addr:" + a.String()
+	}
+	p, _ := a.Prefix(64)
+	return "addr:" + p.String()
+}

@@ -1,0 +1,290 @@
+// Package platform is the shared HTTP layer every web area builds on: one
+// ServeMux, sessions, cross-origin protection, translations, templates,
+// security headers, rate limits and error pages. See internal/web/doc.go for
+// how areas (portal, admin, public, api) register on it.
+package platform
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/config"
+	"github.com/kabinet-billing/kabinet/internal/store"
+)
+
+// Platform is the shared pieces areas register routes with.
+type Platform struct {
+	Mux      *http.ServeMux
+	Sessions *scs.SessionManager
+	I18n     *I18n
+	Render   *Renderer
+	Clock    clock.Clock
+	Config   config.Config
+	Log      *slog.Logger
+	Zone     *time.Location
+	cop      *http.CrossOriginProtection
+}
+
+// Options build a Platform.
+type Options struct {
+	DB     *store.DB
+	Clock  clock.Clock
+	Config config.Config
+	Log    *slog.Logger
+	Files  fs.FS // the web/ tree: templates, static, translations
+	// Messages are extra translations from capability packages: id → {ru, en}.
+	Messages map[string][2]string
+}
+
+// Session keys shared by areas.
+const (
+	SessionLang      = "lang"
+	SessionCSRF      = "csrf"
+	SessionAccount   = "account_id"
+	SessionFlash     = "flash"
+	sessionLifetime  = 12 * time.Hour
+	sessionIdle      = 2 * time.Hour
+	csrfField        = "csrf"
+	csrfHeader       = "X-CSRF-Token"
+	maxFormBodyBytes = 1 << 20
+)
+
+// New builds the platform: parses templates and translations once.
+func New(o Options) (*Platform, error) {
+	if o.Clock == nil {
+		o.Clock = clock.System
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	t, err := NewI18n(o.Files, "translations")
+	if err != nil {
+		return nil, err
+	}
+	for id, m := range o.Messages {
+		t.Add(id, m[0], m[1])
+	}
+	zone := o.Config.Zone()
+	rend, err := NewRenderer(o.Files, "templates", t, zone)
+	if err != nil {
+		return nil, err
+	}
+	sm := scs.New()
+	sm.Store = NewSessionStore(o.DB)
+	sm.Lifetime = sessionLifetime
+	sm.IdleTimeout = sessionIdle
+	sm.Cookie.Name = "kabinet_session"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = strings.HasPrefix(o.Config.PublicURL, "https://")
+	p := &Platform{Mux: http.NewServeMux(), Sessions: sm, I18n: t, Render: rend, Clock: o.Clock, Config: o.Config, Log: o.Log, Zone: zone,
+		cop: http.NewCrossOriginProtection()}
+	if o.Config.PublicURL != "" {
+		// Behind a TLS-terminating proxy the Host header may differ from
+		// the public origin; trust the configured one explicitly.
+		if err := p.cop.AddTrustedOrigin(strings.TrimRight(o.Config.PublicURL, "/")); err != nil {
+			return nil, fmt.Errorf("public_url: %w", err)
+		}
+	}
+	p.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.Error(w, r, http.StatusForbidden, "error.cross_origin")
+	}))
+	static, err := fs.Sub(o.Files, "static")
+	if err != nil {
+		return nil, err
+	}
+	p.Mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
+	return p, nil
+}
+
+// Handler is the whole server: panic recovery and security headers around
+// the mux.
+func (p *Platform) Handler() http.Handler {
+	return p.recover(securityHeaders(p.Mux))
+}
+
+// Page registers a browser route: sessions, cross-origin protection and the
+// form token on every state-changing method, language from the session.
+func (p *Platform) Page(pattern string, h http.HandlerFunc) {
+	p.Mux.Handle(pattern, p.Sessions.LoadAndSave(p.cop.Handler(p.checkToken(h))))
+}
+
+// checkToken requires the session's form token on unsafe methods. It backs
+// up CrossOriginProtection for old browsers that send neither
+// Sec-Fetch-Site nor Origin, and makes a form from a previous session
+// (stale) fail cleanly.
+func (p *Platform) checkToken(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			next.ServeHTTP(w, r)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBodyBytes)
+		want := p.Sessions.GetString(r.Context(), SessionCSRF)
+		got := r.Header.Get(csrfHeader)
+		if got == "" {
+			got = r.PostFormValue(csrfField)
+		}
+		if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
+			p.Error(w, r, http.StatusForbidden, "error.csrf")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// CSRF returns the session's form token, making one on first use.
+func (p *Platform) CSRF(r *http.Request) string {
+	tok := p.Sessions.GetString(r.Context(), SessionCSRF)
+	if tok == "" {
+		var b [24]byte
+		rand.Read(b[:])
+		tok = base64.RawURLEncoding.EncodeToString(b[:])
+		p.Sessions.Put(r.Context(), SessionCSRF, tok)
+	}
+	return tok
+}
+
+// LangOf is the request's interface language: the session's choice, else
+// Russian (the provider's subscribers read Russian first).
+func (p *Platform) LangOf(r *http.Request) string {
+	if p.Sessions == nil {
+		return Langs[0]
+	}
+	defer func() { recover() }() // no session loaded (machine route): default
+	return Lang(p.Sessions.GetString(r.Context(), SessionLang))
+}
+
+// User is who is logged in, as the layout shows it.
+type User struct {
+	ID         int64
+	Login      string
+	Name       string
+	ContractNo string
+}
+
+// View is what every page template gets; D is the page's own data.
+type View struct {
+	Lang     string
+	Path     string
+	CSRF     string
+	Title    string // message id
+	Nav      string
+	Flash    string // translated
+	Error    string // translated
+	User     *User
+	Provider config.Provider
+	D        any
+}
+
+// NewView fills the common fields.
+func (p *Platform) NewView(r *http.Request, title string, d any) View {
+	v := View{Lang: p.LangOf(r), Path: r.URL.Path, Title: title, Provider: p.Config.Provider, D: d}
+	func() {
+		defer func() { recover() }()
+		v.CSRF = p.CSRF(r)
+		if id := p.Sessions.PopString(r.Context(), SessionFlash); id != "" {
+			v.Flash = p.I18n.T(v.Lang, id, nil)
+		}
+	}()
+	return v
+}
+
+// Flash stores a message id to show on the next page.
+func (p *Platform) Flash(r *http.Request, id string) { p.Sessions.Put(r.Context(), SessionFlash, id) }
+
+// HTML renders page with the layout (or fragment name when not empty).
+func (p *Platform) HTML(w http.ResponseWriter, r *http.Request, status int, page, fragment string, v View) {
+	name := "layout"
+	if fragment != "" {
+		name = fragment
+	}
+	b, err := p.Render.Execute(v.Lang, page, name, v)
+	if err != nil {
+		p.Fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// Error renders an error page with a translated message and status.
+func (p *Platform) Error(w http.ResponseWriter, r *http.Request, status int, msgID string) {
+	v := View{Lang: p.LangOf(r), Path: r.URL.Path, Title: "error.title", Provider: p.Config.Provider, D: map[string]any{"Status": status, "Message": msgID}}
+	b, err := p.Render.Execute(v.Lang, "shared/error", "layout", v)
+	if err != nil {
+		p.Log.Error("error page", "err", err)
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// NotFound is the 404 page: also what another subscriber's id gets, so that
+// ids cannot be probed.
+func (p *Platform) NotFound(w http.ResponseWriter, r *http.Request) {
+	p.Error(w, r, http.StatusNotFound, "error.not_found")
+}
+
+// Fail logs an unexpected error with its context and shows a generic page:
+// never a stack trace or an internal message to the subscriber.
+func (p *Platform) Fail(w http.ResponseWriter, r *http.Request, err error) {
+	p.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	p.Error(w, r, http.StatusInternalServerError, "error.internal")
+}
+
+func (p *Platform) recover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				p.Log.Error("panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				p.Error(w, r, http.StatusInternalServerError, "error.internal")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		if !strings.HasPrefix(r.URL.Path, "/pay/") {
+			// The payment handlers serve their own pages (the sandbox's
+			// hosted page) and machine answers; the portal's pages get a
+			// strict policy: our own scripts and styles only, no framing.
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func cacheStatic(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		next.ServeHTTP(w, r)
+	})
+}
+
