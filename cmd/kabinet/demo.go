@@ -1,0 +1,305 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/radius"
+	"github.com/kabinet-billing/kabinet/internal/subscriber"
+)
+
+func init() {
+	register("demo", "[--addr 127.0.0.1:8080] [--data DIR] [--subscribers 1000]: seed a realistic provider and serve it", cmdDemo)
+}
+
+// demoPassword is every demo subscriber's password, printed at start.
+const demoPassword = "demo1234"
+
+func cmdDemo(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8080", "HTTP address")
+	data := fs.String("data", "kabinet-demo", "data directory (created; reused when it exists)")
+	n := fs.Int("subscribers", 1000, "subscribers to seed")
+	radiusAuth := fs.String("radius-auth", "127.0.0.1:1812", "RADIUS authentication address (empty: off)")
+	radiusAcct := fs.String("radius-acct", "127.0.0.1:1813", "RADIUS accounting address")
+	seedOnly := fs.Bool("seed-only", false, "seed and exit")
+	if _, err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*data, 0o755); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	if e.dsn == "" {
+		e.dsn = "sqlite:" + filepath.Join(*data, "kabinet.db")
+	}
+	if err := e.open(ctx); err != nil {
+		return err
+	}
+	e.cfg.DataDir = *data
+	if e.cfg.PublicURL == "" {
+		e.cfg.PublicURL = "http://" + *addr
+	}
+	var seeded int64
+	if err := e.db.QueryRow(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&seeded); err != nil {
+		return err
+	}
+	if seeded == 0 {
+		start := time.Now()
+		fmt.Fprintf(e.stdout, "seeding a demo provider with %d subscribers in %s …\n", *n, *data)
+		if err := seedDemo(ctx, e, *n); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "seeded in %.1fs\n", time.Since(start).Seconds())
+	}
+	if *seedOnly {
+		return nil
+	}
+	rc := radiusConfig{Auth: *radiusAuth, Acct: *radiusAcct, Disabled: *radiusAuth == ""}
+	a, err := buildApp(ctx, e, payment.DemoConfig(), rc)
+	if err != nil {
+		return err
+	}
+	return a.run(ctx, *addr, func(addr string) {
+		fmt.Fprintf(e.stdout, `
+Kabinet demo is running.
+
+  Portal:       http://%[1]s/
+  Back office:  http://%[1]s/admin/
+  Health:       http://%[1]s/healthz
+  RADIUS:       %[2]s (auth), %[3]s (acct); NAS 127.0.0.1, secret testing123
+
+Demo subscribers (password %[4]s):
+  demo     — active, positive balance, TV and antivirus
+  debtor   — limited to 128 kbit/s for debt
+  newbie   — connected this month
+Back office: admin / %[5]s
+
+Stop with Ctrl+C. Data: %[6]s
+`, addr, a.radiusAuth, a.radiusAcct, demoPassword, demoOperatorPassword, *data)
+	})
+}
+
+// demoOperatorPassword is the back office's demo admin password.
+const demoOperatorPassword = "demo-admin-2026"
+
+var (
+	demoFirst = []string{"Иван", "Пётр", "Сергей", "Алексей", "Дмитрий", "Андрей", "Михаил", "Николай", "Ольга", "Елена", "Татьяна", "Наталья", "Анна", "Мария", "Ирина", "Светлана"}
+	demoLast  = []string{"Иванов", "Петров", "Смирнов", "Кузнецов", "Попов", "Васильев", "Соколов", "Михайлов", "Новиков", "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров"}
+	demoMid   = []string{"Иванович", "Петрович", "Сергеевич", "Алексеевич", "Дмитриевич", "Андреевич"}
+	streets   = []string{"ул. Советская", "ул. Ленина", "пр-т Победы", "ул. Горького", "ул. Мира", "ул. Садовая", "Комсомольский пр-т", "ул. Школьная"}
+)
+
+func demoName(r *rand.Rand) string {
+	last, first := demoLast[r.IntN(len(demoLast))], demoFirst[r.IntN(len(demoFirst))]
+	mid := demoMid[r.IntN(len(demoMid))]
+	if first[len(first)-2:] == "а" { // Cyrillic "а" is two bytes: a woman's name
+		return fmt.Sprintf("%sа %s %sна", last, first, mid[:len(mid)-len("ич")])
+	}
+	return fmt.Sprintf("%s %s %s", last, first, mid)
+}
+
+// seedDemo builds a provider with months of history by running the real
+// code on a clock that walks from half a year ago to now: accounts signed
+// over time, payments on their habits, billing on every 1st.
+func seedDemo(ctx context.Context, e *env, n int) error {
+	// Seeding is one process writing thousands of small transactions that it
+	// can redo from scratch: skip the fsync of each.
+	if _, err := e.db.Writer().ExecContext(ctx, "PRAGMA synchronous=OFF"); err == nil {
+		defer e.db.Writer().ExecContext(context.Background(), "PRAGMA synchronous=FULL")
+	}
+	r := rand.New(rand.NewPCG(2026, 11))
+	zone := e.cfg.Zone()
+	now := time.Now()
+	first := billing.PeriodOf(now, zone).Start.AddDate(0, -6, 0)
+	clk := clock.NewFake(first.Add(2 * time.Hour))
+	rules := e.rules()
+	b := billing.New(e.db, clk, rules)
+	key, err := subscriber.LoadOrCreateKey(e.cfg.SecretKey, e.keyPath())
+	if err != nil {
+		return err
+	}
+	sealer, err := subscriber.NewSealer(key)
+	if err != nil {
+		return err
+	}
+	dir := subscriber.New(e.db, clk, sealer, b)
+	pay := payment.NewService(e.db, clk, b, nil, payment.Options{BonusPercentBP: e.cfg.Billing.BonusPercentBP})
+
+	cities := []billing.City{{Code: "tver", Name: "Тверь", NameEn: "Tver"}, {Code: "torzhok", Name: "Торжок", NameEn: "Torzhok"}, {Code: "konakovo", Name: "Конаково", NameEn: "Konakovo"}}
+	for i := range cities {
+		if cities[i], err = billing.AddCity(ctx, e.db, cities[i]); err != nil {
+			return err
+		}
+	}
+	tariffs := []billing.Tariff{
+		{Code: "start50", Name: "Старт 50", NameEn: "Start 50", Fee: money.Rub(450), DownKbps: 50000, UpKbps: 50000, Description: "Для почты, новостей и соцсетей"},
+		{Code: "home100", Name: "Домашний 100", NameEn: "Home 100", Fee: money.Rub(600), DownKbps: 100000, UpKbps: 100000, Prorate: true, Description: "Фильмы в HD на двух устройствах"},
+		{Code: "home300", Name: "Домашний 300", NameEn: "Home 300", Fee: money.Rub(800), DownKbps: 300000, UpKbps: 300000, Prorate: true, Description: "Вся семья онлайн, 4K и игры"},
+		{Code: "giga", Name: "Гигабит", NameEn: "Gigabit", Fee: money.Rub(1200), DownKbps: 1000000, UpKbps: 1000000, Prorate: true, Description: "Максимальная скорость по оптике"},
+		{Code: "torzhok100", Name: "Торжок 100", NameEn: "Torzhok 100", Fee: money.Rub(500), DownKbps: 100000, UpKbps: 100000, Prorate: true, CityID: cities[1].ID},
+		{Code: "konakovo200", Name: "Конаково 200", NameEn: "Konakovo 200", Fee: money.Rub(650), DownKbps: 200000, UpKbps: 200000, Prorate: true, CityID: cities[2].ID},
+		{Code: "basic2019", Name: "Базовый (2019)", NameEn: "Basic (2019)", Fee: money.Rub(350), DownKbps: 20000, UpKbps: 20000, Archived: true},
+	}
+	for i := range tariffs {
+		tariffs[i].Public = true
+		if tariffs[i], err = billing.AddTariff(ctx, e.db, tariffs[i], clk.Now()); err != nil {
+			return err
+		}
+	}
+	packages := []billing.Package{
+		{Code: "tv-basic", Kind: billing.PackageTV, Name: "ТВ «Базовый» — 120 каналов", NameEn: "TV Basic — 120 channels", Price: money.Rub(199), Pricing: billing.PriceMonthly},
+		{Code: "tv-cinema", Kind: billing.PackageTV, Name: "ТВ «Кино и сериалы»", NameEn: "TV Cinema", Price: money.Rub(299), Pricing: billing.PriceMonthly},
+		{Code: "drweb", Kind: billing.PackageAntivirus, Name: "Антивирус Dr.Web (спеццена)", NameEn: "Dr.Web antivirus (special price)", Price: money.Rub(99), Pricing: billing.PriceMonthly, Description: "Защита для 2 устройств"},
+		{Code: "static-ip", Kind: billing.PackageStaticIP, Name: "Статический IP-адрес", NameEn: "Static IP address", Price: money.Rub(150), Pricing: billing.PriceMonthly},
+		{Code: "turbo24", Kind: billing.PackageBoost, Name: "Турбо ×2 на 24 часа", NameEn: "Turbo ×2 for 24 hours", Price: money.Rub(50), Pricing: billing.PriceDuration, DurationHours: 24, SpeedPercent: 200},
+		{Code: "turbo-plus", Kind: billing.PackageBoost, Name: "Турбо +50% навсегда", NameEn: "Turbo +50% permanent", Price: money.Rub(150), Pricing: billing.PriceMonthly, SpeedPercent: 150},
+		{Code: "router-setup", Kind: billing.PackageOther, Name: "Настройка роутера мастером", NameEn: "Router set-up by a technician", Price: money.Rub(500), Pricing: billing.PriceOnce},
+	}
+	for i := range packages {
+		if packages[i], err = billing.AddPackage(ctx, e.db, packages[i], clk.Now()); err != nil {
+			return err
+		}
+	}
+	nas := radius.NewNASStore(e.db, clk)
+	if _, err := nas.Save(ctx, radius.NAS{Name: "demo-mikrotik", Addr: netip.MustParseAddr("127.0.0.1"), Secret: "testing123", Kind: radius.KindMikrotik}); err != nil {
+		return err
+	}
+
+	hash := subscriber.HashPassword(demoPassword)
+	type person struct {
+		id    int64
+		habit int // 0 pays on time, 1 late, 2 stopped paying
+	}
+	var people []person
+	cityTariffs := map[int64][]string{
+		cities[0].ID: {"start50", "home100", "home100", "home300", "giga"},
+		cities[1].ID: {"start50", "torzhok100", "torzhok100", "home300"},
+		cities[2].ID: {"start50", "konakovo200", "home100"},
+	}
+	channels := []string{payment.ChannelCash, payment.OSMPChannelName("sberbank"), payment.OSMPChannelName("sberbank"), payment.OSMPChannelName("vtb"), payment.OSMPChannelName("localbank"), payment.CardChannel("sandbox")}
+	create := func(login string, city billing.City, tariff string, habit int) error {
+		num := len(people) + 1
+		a, err := dir.Create(ctx, subscriber.NewAccount{Login: login, Password: demoPassword, PasswordHash: hash,
+			Name: demoName(r), City: city.Code, Tariff: tariff,
+			Address: fmt.Sprintf("г. %s, %s, д. %d, кв. %d", city.Name, streets[r.IntN(len(streets))], 1+r.IntN(120), 1+r.IntN(200)),
+			Phone:   fmt.Sprintf("+7 (9%02d) %03d-%02d-%02d", r.IntN(100), r.IntN(1000), r.IntN(100), r.IntN(100)),
+			Email:   fmt.Sprintf("%s@mail.example", login)})
+		if err != nil {
+			return err
+		}
+		people = append(people, person{id: a.ID, habit: habit})
+		// A first payment at signing, as offices take it.
+		if _, _, err := pay.Record(ctx, payment.ManualIn{Channel: payment.ChannelCash, ExternalID: fmt.Sprintf("demo-sign-%d", num), AccountID: a.ID,
+			Amount: money.Rub(int64(500 + 100*r.IntN(6))), Operator: "office"}); err != nil {
+			return err
+		}
+		if r.IntN(10) < 3 {
+			b.Connect(ctx, a.ID, "tv-basic")
+		}
+		if r.IntN(10) < 2 {
+			b.Connect(ctx, a.ID, "drweb")
+		}
+		if r.IntN(40) == 0 {
+			b.Connect(ctx, a.ID, "static-ip")
+		}
+		return nil
+	}
+	// The named demo accounts come first: they have the longest history.
+	if err := create("demo", cities[0], "home100", 0); err != nil {
+		return err
+	}
+	if err := create("debtor", cities[0], "home300", 2); err != nil {
+		return err
+	}
+	for _, code := range []string{"tv-basic", "drweb"} {
+		if _, err := b.Connect(ctx, people[0].id, code); err != nil && !errors.Is(err, billing.ErrAlreadyConnected) {
+			return err
+		}
+	}
+	perMonth := []int{n * 55 / 100, n * 9 / 100, n * 9 / 100, n * 9 / 100, n * 9 / 100, n * 9 / 100}
+	count := 2
+	for m := 0; m <= 6; m++ {
+		p := billing.PeriodOf(first.AddDate(0, m, 0), zone)
+		if m > 0 {
+			clk.Set(p.Start.Add(5 * time.Minute))
+			if _, err := b.Run(ctx, clk.Now(), nil); err != nil {
+				return err
+			}
+		}
+		todo := n - count
+		if m < len(perMonth) {
+			todo = min(perMonth[m], n-count)
+		}
+		days := p.Days()
+		if m == 6 {
+			days = max(1, min(days, now.In(zone).Day()-1))
+		}
+		for i := 0; i < todo; i++ {
+			clk.Set(p.Start.Add(time.Duration(r.IntN(days*24)) * time.Hour))
+			if clk.Now().After(now) {
+				clk.Set(now)
+			}
+			city := cities[0]
+			if x := r.IntN(10); x >= 6 {
+				city = cities[1+x%2]
+			}
+			ts := cityTariffs[city.ID]
+			login := fmt.Sprintf("user%04d", count)
+			if m == 6 && i == 0 {
+				login = "newbie"
+			}
+			habit := 0
+			if x := r.IntN(100); x >= 94 {
+				habit = 2
+			} else if x >= 80 {
+				habit = 1
+			}
+			if err := create(login, city, ts[r.IntN(len(ts))], habit); err != nil {
+				return err
+			}
+			count++
+		}
+		// This month's payments, by habit.
+		for k, pp := range people {
+			if pp.habit == 2 || (pp.habit == 1 && m%2 == 1) {
+				continue
+			}
+			at := p.Start.Add(time.Duration(r.IntN(10*24)+1) * time.Hour)
+			if at.After(now) {
+				continue
+			}
+			clk.Set(at)
+			s, err := b.Summary(ctx, pp.id)
+			if err != nil {
+				return err
+			}
+			amount := s.Recommended
+			if amount <= 0 {
+				continue
+			}
+			if r.IntN(3) == 0 { // round up, as people do
+				amount = (amount/money.Rub(100) + 1) * money.Rub(100)
+			}
+			if _, _, err := pay.Record(ctx, payment.ManualIn{Channel: channels[r.IntN(len(channels))], ExternalID: fmt.Sprintf("demo-%d-%d", m, k),
+				AccountID: pp.id, Amount: amount, Operator: "bank"}); err != nil {
+				return err
+			}
+		}
+	}
+	clk.Set(now)
+	if _, err := b.Run(ctx, now, nil); err != nil {
+		return err
+	}
+	return seedDemoExtras(ctx, e, clk)
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/radius"
+	"github.com/kabinet-billing/kabinet/internal/subscriber"
+	"github.com/kabinet-billing/kabinet/internal/traffic"
+)
+
+func init() {
+	register("serve", "[--config FILE] [--addr HOST:PORT]: run the portal, back office, API, RADIUS and billing", cmdServe)
+}
+
+// app is a running Kabinet: every capability wired to one database.
+type app struct {
+	e        *env
+	log      *slog.Logger
+	biller   *billing.Biller
+	subs     *subscriber.Directory
+	pay      *payment.Service
+	paySetup payment.Setup
+	traffic  *traffic.Store
+	radius   *radius.Service
+	// radiusAuth, radiusAcct: UDP addresses; empty disables RADIUS.
+	radiusAuth, radiusAcct string
+}
+
+// radiusConfig is the [radius] section.
+type radiusConfig struct {
+	Auth     string `toml:"auth_addr"`
+	Acct     string `toml:"acct_addr"`
+	Disabled bool   `toml:"disabled"`
+}
+
+func buildApp(ctx context.Context, e *env, payCfg payment.Config, rc radiusConfig) (*app, error) {
+	a := &app{e: e, log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	a.biller = e.biller()
+	subs, err := e.directory()
+	if err != nil {
+		return nil, err
+	}
+	a.subs = subs
+	if err := e.cfg.Section("payment", &payCfg); err != nil {
+		return nil, err
+	}
+	if a.paySetup, err = payCfg.Build(e.cfg.Zone(), e.clock); err != nil {
+		return nil, err
+	}
+	a.pay = payment.NewService(e.db, e.clock, a.biller, a.paySetup.Processors, payment.Options{
+		PublicURL: e.cfg.PublicURL, BonusPercentBP: e.cfg.Billing.BonusPercentBP, Log: a.log})
+	a.traffic = traffic.New(e.db, e.cfg.Zone())
+	if err := e.cfg.Section("radius", &rc); err != nil {
+		return nil, err
+	}
+	if !rc.Disabled {
+		a.radiusAuth, a.radiusAcct = rc.Auth, rc.Acct
+		a.radius = radius.NewService(radius.ServiceConfig{Server: radius.Config{AuthAddr: rc.Auth, AcctAddr: rc.Acct, Clock: e.clock, Logger: a.log}},
+			e.db, subs, a.biller, a.traffic)
+	}
+	return a, nil
+}
+
+// run serves HTTP on addr and runs RADIUS, billing and the payment side until
+// ctx ends. ready, when set, is called once the HTTP listener is open.
+func (a *app) run(ctx context.Context, addr string, ready func(addr string)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	handler, err := a.handler()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	go func() {
+		<-ctx.Done()
+		sctx, c := context.WithTimeout(context.Background(), 10*time.Second)
+		defer c()
+		srv.Shutdown(sctx)
+	}()
+	sched := &billing.Scheduler{Biller: a.biller, Log: a.log}
+	go sched.Loop(ctx, time.Minute)
+	go a.pay.Run(ctx)
+	if a.radius != nil {
+		go func() {
+			if err := a.radius.Run(ctx); err != nil && ctx.Err() == nil {
+				// RADIUS is one part of Kabinet: the portal stays up without it.
+				a.log.Error("radius stopped", "err", err)
+			}
+		}()
+	}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	addr := fs.String("addr", "", "HTTP address (default: http_addr from the config, 127.0.0.1:8080)")
+	if _, err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if err := e.open(ctx); err != nil {
+		return err
+	}
+	a, err := buildApp(ctx, e, payment.Config{}, radiusConfig{})
+	if err != nil {
+		return err
+	}
+	if *addr == "" {
+		*addr = e.cfg.HTTPAddr
+	}
+	return a.run(ctx, *addr, func(addr string) {
+		a.log.Info("kabinet serving", "http", "http://"+addr, "db", e.db.Dialect)
+	})
+}
