@@ -1,0 +1,419 @@
+// Command radius-bench compares Kabinet's RADIUS server with FreeRADIUS on
+// this machine: PAP Access-Requests for 10,000 subscribers and Accounting
+// Interim-Updates, 64 requests in flight from a closed-loop client, the two
+// servers measured alternately in one run (they share the cores with the
+// client, so only the ratio means anything).
+//
+//	go run ./bench/radius                 # both, 10 s per measurement
+//	go run ./bench/radius -d 5s -rounds 2
+//
+// Kabinet runs as a child process (this binary with -serve) so that the
+// client's garbage does not count against it; it answers authentication from
+// its in-memory cache, as in production, and writes accounting to SQLite
+// through internal/traffic. FreeRADIUS runs from Debian's package with the
+// `files` module holding the same users and `detail` accounting.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"layeh.com/radius"
+	"layeh.com/radius/rfc2865"
+	"layeh.com/radius/rfc2866"
+
+	"github.com/kabinet-billing/kabinet/internal/clock"
+	kradius "github.com/kabinet-billing/kabinet/internal/radius"
+	"github.com/kabinet-billing/kabinet/internal/store"
+	"github.com/kabinet-billing/kabinet/internal/traffic"
+)
+
+const secret = "bench-secret-123"
+
+var (
+	users    = flag.Int("users", 10000, "subscribers")
+	inflight = flag.Int("c", 64, "requests in flight")
+	dur      = flag.Duration("d", 10*time.Second, "duration of each measurement")
+	rounds   = flag.Int("rounds", 1, "alternating rounds")
+	serve    = flag.String("serve", "", "internal: run the Kabinet server on AUTHPORT,ACCTPORT with its database in -dir")
+	dir      = flag.String("dir", "", "working directory (default: a temporary one)")
+	only     = flag.String("only", "", "kabinet or freeradius: measure one server")
+)
+
+func main() {
+	flag.Parse()
+	log.SetFlags(0)
+	if *serve != "" {
+		if err := runKabinet(*serve, *dir); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+	if err := compare(); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func login(i int) string    { return fmt.Sprintf("user%05d", i) }
+func password(i int) string { return fmt.Sprintf("pw-%05d-x", i) }
+
+// --- the Kabinet side ---------------------------------------------------
+
+type benchDir struct{ subs []kradius.Subscriber }
+
+func (d benchDir) Lookup(_ context.Context, l string) (kradius.Subscriber, error) {
+	return kradius.Subscriber{}, kradius.ErrNotFound
+}
+func (d benchDir) LookupAccount(context.Context, int64) ([]kradius.Subscriber, error) {
+	return nil, nil
+}
+func (d benchDir) All(context.Context) ([]kradius.Subscriber, error) { return d.subs, nil }
+
+func runKabinet(ports, wd string) error {
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	var authPort, acctPort int
+	if _, err := fmt.Sscanf(ports, "%d,%d", &authPort, &acctPort); err != nil {
+		return fmt.Errorf("-serve %q: %w", ports, err)
+	}
+	db, err := store.Open(ctx, "sqlite:"+filepath.Join(wd, "kabinet.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	nas := kradius.NewNASStore(db, clock.System)
+	if _, err := nas.Save(ctx, kradius.NAS{Name: "bench", Addr: netip.MustParseAddr("127.0.0.1"), Secret: secret, Kind: kradius.KindMikrotik}); err != nil {
+		return err
+	}
+	subs := make([]kradius.Subscriber, *users)
+	for i := range subs {
+		subs[i] = kradius.Subscriber{AccountID: int64(i + 1), Login: login(i), Password: password(i), Status: kradius.StatusActive, DownKbps: 100000, UpKbps: 100000}
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cache := kradius.NewCache(benchDir{subs: subs}, clock.System, logger)
+	if err := cache.Load(ctx); err != nil {
+		return err
+	}
+	srv := kradius.NewServer(kradius.Config{
+		AuthAddr: fmt.Sprintf("127.0.0.1:%d", authPort), AcctAddr: fmt.Sprintf("127.0.0.1:%d", acctPort), Logger: logger,
+	}, cache, nas, kradius.TrafficSink{T: traffic.New(db, time.UTC)})
+	fmt.Println("ready")
+	return srv.ListenAndServe(ctx)
+}
+
+// --- FreeRADIUS ----------------------------------------------------------
+
+func freeradiusConf(wd string, authPort, acctPort int) error {
+	var list strings.Builder
+	for i := range *users {
+		fmt.Fprintf(&list, "%s Cleartext-Password := %q\n", login(i), password(i))
+	}
+	if err := os.WriteFile(filepath.Join(wd, "users"), []byte(list.String()), 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(wd, "empty"), nil, 0o600); err != nil {
+		return err
+	}
+	conf := fmt.Sprintf(`prefix = /usr
+exec_prefix = /usr
+sysconfdir = /etc
+localstatedir = %[1]s
+sbindir = /usr/sbin
+logdir = %[1]s
+raddbdir = %[1]s
+radacctdir = %[1]s
+name = freeradius
+confdir = %[1]s
+modconfdir = %[1]s
+run_dir = %[1]s
+db_dir = %[1]s
+libdir = /usr/lib/freeradius
+pidfile = %[1]s/radiusd.pid
+max_request_time = 30
+cleanup_delay = 5
+max_requests = 1048576
+hostname_lookups = no
+log {
+  destination = files
+  file = %[1]s/radius.log
+}
+security {
+  allow_core_dumps = no
+  reject_delay = 1
+}
+thread pool {
+  start_servers = 5
+  max_servers = 32
+  min_spare_servers = 3
+  max_spare_servers = 10
+  max_requests_per_server = 0
+}
+client bench {
+  ipaddr = 127.0.0.1
+  secret = %[2]s
+}
+modules {
+  files {
+    filename = %[1]s/users
+    acctusersfile = %[1]s/empty
+    preproxy_usersfile = %[1]s/empty
+  }
+  pap {
+    normalise = yes
+  }
+  detail {
+    filename = %[1]s/detail
+    header = "%%t"
+    permissions = 0600
+  }
+}
+server default {
+  listen {
+    type = auth
+    ipaddr = 127.0.0.1
+    port = %[3]d
+    recv_buff = 8388608
+  }
+  listen {
+    type = acct
+    ipaddr = 127.0.0.1
+    port = %[4]d
+    recv_buff = 8388608
+  }
+  authorize {
+    files
+    pap
+  }
+  authenticate {
+    Auth-Type PAP {
+      pap
+    }
+  }
+  accounting {
+    detail
+  }
+}
+`, wd, secret, authPort, acctPort)
+	if err := os.WriteFile(filepath.Join(wd, "radiusd.conf"), []byte(conf), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(wd, "dictionary"), []byte("$INCLUDE /usr/share/freeradius/dictionary\n"), 0o600)
+}
+
+// --- load -----------------------------------------------------------------
+
+type result struct {
+	ok, lost int64
+	lat      []time.Duration
+	elapsed  time.Duration
+}
+
+func (r result) String() string {
+	if len(r.lat) == 0 {
+		return "no answers"
+	}
+	slices.Sort(r.lat)
+	p := func(q float64) time.Duration { return r.lat[min(len(r.lat)-1, int(q*float64(len(r.lat))))] }
+	return fmt.Sprintf("%8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  lost %d",
+		float64(r.ok)/r.elapsed.Seconds(), ms(p(0.50)), ms(p(0.99)), r.lost)
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// load runs a closed loop: each of c workers has its own socket and one
+// request outstanding; a request unanswered in 2 s counts as lost.
+func load(addr string, acct bool, d time.Duration) result {
+	var (
+		mu    sync.Mutex
+		total result
+		stop  atomic.Bool
+		wg    sync.WaitGroup
+	)
+	start := time.Now()
+	for w := range *inflight {
+		wg.Go(func() {
+			conn, err := net.Dial("udp", addr)
+			if err != nil {
+				log.Fatal(err)
+			}
+			defer conn.Close()
+			var local result
+			buf := make([]byte, 4096)
+			var counter uint32
+			for i := w; !stop.Load(); i += *inflight {
+				u := i % *users
+				var p *radius.Packet
+				if acct {
+					counter += 1000
+					p = radius.New(radius.CodeAccountingRequest, []byte(secret))
+					rfc2866.AcctStatusType_Set(p, rfc2866.AcctStatusType_Value_InterimUpdate)
+					rfc2866.AcctSessionID_SetString(p, fmt.Sprintf("s-%d", u))
+					rfc2865.UserName_SetString(p, login(u))
+					rfc2866.AcctInputOctets_Set(p, rfc2866.AcctInputOctets(counter))
+					rfc2866.AcctOutputOctets_Set(p, rfc2866.AcctOutputOctets(counter*3))
+					rfc2866.AcctSessionTime_Set(p, rfc2866.AcctSessionTime(counter/1000))
+					rfc2865.NASIPAddress_Set(p, net.IPv4(127, 0, 0, 1))
+				} else {
+					p = radius.New(radius.CodeAccessRequest, []byte(secret))
+					rfc2865.UserName_SetString(p, login(u))
+					rfc2865.UserPassword_SetString(p, password(u))
+					rfc2865.NASIPAddress_Set(p, net.IPv4(127, 0, 0, 1))
+				}
+				req, err := p.Encode()
+				if err != nil {
+					log.Fatal(err)
+				}
+				t0 := time.Now()
+				conn.Write(req)
+				conn.SetReadDeadline(t0.Add(2 * time.Second))
+				for {
+					n, err := conn.Read(buf)
+					if err != nil {
+						local.lost++
+						break
+					}
+					if n < 20 || buf[1] != req[1] {
+						continue // a late answer to an earlier, lost request
+					}
+					if !radius.IsAuthenticResponse(buf[:n], req, []byte(secret)) {
+						log.Fatalf("unauthentic answer from %s", addr)
+					}
+					if !acct && radius.Code(buf[0]) != radius.CodeAccessAccept {
+						log.Fatalf("%s rejected %s: the benchmark must use valid credentials", addr, login(u))
+					}
+					local.ok++
+					local.lat = append(local.lat, time.Since(t0))
+					break
+				}
+			}
+			mu.Lock()
+			total.ok += local.ok
+			total.lost += local.lost
+			total.lat = append(total.lat, local.lat...)
+			mu.Unlock()
+		})
+	}
+	time.Sleep(d)
+	stop.Store(true)
+	total.elapsed = time.Since(start)
+	wg.Wait()
+	return total
+}
+
+func freePort() int {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+func waitReady(addr string) error {
+	// Status-Server is not enabled on the stock FreeRADIUS listener, so an
+	// Access-Request for the first user is the probe.
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		p := radius.New(radius.CodeAccessRequest, []byte(secret))
+		rfc2865.UserName_SetString(p, login(0))
+		rfc2865.UserPassword_SetString(p, password(0))
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		_, err := radius.Exchange(ctx, p, addr)
+		cancel()
+		if err == nil {
+			return nil
+		}
+	}
+	return errors.New(addr + " did not answer")
+}
+
+func compare() error {
+	wd := *dir
+	if wd == "" {
+		var err error
+		if wd, err = os.MkdirTemp("", "radius-bench-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(wd)
+	}
+	type target struct {
+		name, auth, acct string
+	}
+	var targets []target
+
+	if *only == "" || *only == "kabinet" {
+		ka, kc := freePort(), freePort()
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		kdir := filepath.Join(wd, "kabinet")
+		os.MkdirAll(kdir, 0o700)
+		cmd := exec.Command(self, "-serve", fmt.Sprintf("%d,%d", ka, kc), "-dir", kdir, "-users", fmt.Sprint(*users))
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+		targets = append(targets, target{"kabinet", fmt.Sprintf("127.0.0.1:%d", ka), fmt.Sprintf("127.0.0.1:%d", kc)})
+	}
+	if *only == "" || *only == "freeradius" {
+		bin, err := exec.LookPath("freeradius")
+		if err != nil {
+			log.Printf("freeradius not installed (apt-get install freeradius): measuring Kabinet alone")
+		} else {
+			fa, fc := freePort(), freePort()
+			fdir := filepath.Join(wd, "freeradius")
+			os.MkdirAll(fdir, 0o700)
+			if err := freeradiusConf(fdir, fa, fc); err != nil {
+				return err
+			}
+			cmd := exec.Command(bin, "-f", "-d", fdir)
+			cmd.Stderr = os.Stderr
+			if err := cmd.Start(); err != nil {
+				return err
+			}
+			defer func() { cmd.Process.Kill(); cmd.Wait() }()
+			targets = append(targets, target{"freeradius", fmt.Sprintf("127.0.0.1:%d", fa), fmt.Sprintf("127.0.0.1:%d", fc)})
+		}
+	}
+	for _, t := range targets {
+		if err := waitReady(t.auth); err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+	}
+	fmt.Printf("%d users, %d in flight, %v per measurement\n", *users, *inflight, *dur)
+	for r := range *rounds {
+		for _, kind := range []string{"auth", "acct"} {
+			for _, t := range targets {
+				addr := t.auth
+				if kind == "acct" {
+					addr = t.acct
+				}
+				load(addr, kind == "acct", time.Second) // warm-up
+				res := load(addr, kind == "acct", *dur)
+				fmt.Printf("round %d  %-4s  %-10s  %s\n", r+1, kind, t.name, res)
+			}
+		}
+	}
+	return nil
+}
