@@ -142,9 +142,9 @@ func (b *Biller) duePeriods(ctx context.Context, at time.Time) ([]Period, error)
 		if err != nil {
 			return nil, err
 		}
-		// The last finished period is billed again: accounts may have been
-		// added to it since, and the keys make it harmless.
-		first = p
+		// Accounts and packages added after a period's run were charged
+		// for it when they were connected, under the same keys.
+		first = p.Next()
 	} else {
 		var oldest store.Time
 		var n int64
