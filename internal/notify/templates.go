@@ -1,0 +1,82 @@
+package notify
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"strings"
+	"text/template"
+
+	"github.com/kabinet-billing/kabinet/internal/config"
+)
+
+// Kinds of letters.
+const (
+	KindCredentials     = "credentials"      // a new contract's login and password
+	KindPasswordReset   = "password_reset"   // a password an operator reset
+	KindLowBalance      = "low_balance"      // before the 1st, when the balance will not cover the fees
+	KindLimited         = "limited"          // speed limited for debt
+	KindUnlimited       = "unlimited"        // limit lifted
+	KindPaymentReceived = "payment_received" // money credited
+)
+
+// Kinds lists every kind of letter; each has a template per language.
+var Kinds = []string{KindCredentials, KindPasswordReset, KindLowBalance, KindLimited, KindUnlimited, KindPaymentReceived}
+
+// Langs are the languages letters are written in; the first is the fallback.
+var Langs = []string{"ru", "en"}
+
+//go:embed templates/*.txt
+var templateFS embed.FS
+
+// Letter is what a template may use. Amounts are formatted for the
+// letter's language before rendering.
+type Letter struct {
+	Provider    config.Provider
+	PortalURL   string
+	Name        string
+	Login       string
+	ContractNo  string
+	Password    string // credentials and password reset only
+	Amount      string
+	Balance     string
+	Debt        string
+	Fees        string
+	Recommended string
+	Due         string // the date of the next charge
+	LimitKbps   int64
+}
+
+var templates = func() map[string]*template.Template {
+	m := map[string]*template.Template{}
+	for _, lang := range Langs {
+		common := template.Must(template.New("common").ParseFS(templateFS, "templates/common."+lang+".txt"))
+		for _, kind := range Kinds {
+			t := template.Must(template.Must(common.Clone()).New(kind).ParseFS(templateFS, "templates/"+kind+"."+lang+".txt"))
+			m[kind+"."+lang] = t.Lookup(kind + "." + lang + ".txt")
+		}
+	}
+	return m
+}()
+
+// Render writes the letter of kind in lang (Russian when lang is unknown):
+// the subject from the template's first line, then the body.
+func Render(kind, lang string, l Letter) (subject, body string, err error) {
+	t, ok := templates[kind+"."+lang]
+	if !ok {
+		t, ok = templates[kind+"."+Langs[0]]
+	}
+	if !ok {
+		return "", "", fmt.Errorf("letter %s: no template", kind)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, l); err != nil {
+		return "", "", fmt.Errorf("letter %s.%s: %w", kind, lang, err)
+	}
+	first, rest, _ := strings.Cut(b.String(), "\n")
+	subject, ok = strings.CutPrefix(first, "Subject: ")
+	if !ok {
+		return "", "", fmt.Errorf("letter %s.%s: the first line must be the Subject", kind, lang)
+	}
+	return strings.TrimSpace(subject), strings.TrimLeft(rest, "\n"), nil
+}
