@@ -91,7 +91,7 @@ Stop with Ctrl+C. Data: %[6]s
 }
 
 // demoOperatorPassword is the back office's demo admin password.
-const demoOperatorPassword = "demo-admin-2026"
+const demoOperatorPassword = "kabinet-demo-2026"
 
 var (
 	demoFirst = []string{"Иван", "Пётр", "Сергей", "Алексей", "Дмитрий", "Андрей", "Михаил", "Николай", "Ольга", "Елена", "Татьяна", "Наталья", "Анна", "Мария", "Ирина", "Светлана"}
@@ -301,5 +301,5 @@ func seedDemo(ctx context.Context, e *env, n int) error {
 	if _, err := b.Run(ctx, now, nil); err != nil {
 		return err
 	}
-	return seedDemoExtras(ctx, e, clk)
+	return seedDemoExtras(ctx, e, clk, dir)
 }
