@@ -27,6 +27,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -54,6 +55,7 @@ var (
 	serve    = flag.String("serve", "", "internal: run the Kabinet server on AUTHPORT,ACCTPORT with its database in -dir")
 	dir      = flag.String("dir", "", "working directory (default: a temporary one)")
 	only     = flag.String("only", "", "kabinet or freeradius: measure one server")
+	cpuprof  = flag.String("cpuprofile", "", "write the Kabinet server's CPU profile here")
 )
 
 func main() {
@@ -116,6 +118,14 @@ func runKabinet(ports, wd string) error {
 	srv := kradius.NewServer(kradius.Config{
 		AuthAddr: fmt.Sprintf("127.0.0.1:%d", authPort), AcctAddr: fmt.Sprintf("127.0.0.1:%d", acctPort), Logger: logger,
 	}, cache, nas, kradius.TrafficSink{T: traffic.New(db, time.UTC)})
+	if *cpuprof != "" {
+		f, err := os.Create(*cpuprof)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	fmt.Println("ready")
 	return srv.ListenAndServe(ctx)
 }
@@ -368,7 +378,7 @@ func compare() error {
 		}
 		kdir := filepath.Join(wd, "kabinet")
 		os.MkdirAll(kdir, 0o700)
-		cmd := exec.Command(self, "-serve", fmt.Sprintf("%d,%d", ka, kc), "-dir", kdir, "-users", fmt.Sprint(*users))
+		cmd := exec.Command(self, "-serve", fmt.Sprintf("%d,%d", ka, kc), "-dir", kdir, "-users", fmt.Sprint(*users), "-cpuprofile", *cpuprof)
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			return err

@@ -231,8 +231,13 @@ func TestServiceCoAFailureIsLogged(t *testing.T) {
 }
 
 func TestNASStore(t *testing.T) {
+	for name, open := range map[string]func(testing.TB) *store.DB{"sqlite": storetest.SQLite, "postgres": storetest.Postgres} {
+		t.Run(name, func(t *testing.T) { testNASStore(t, open(t)) })
+	}
+}
+
+func testNASStore(t *testing.T, db *store.DB) {
 	ctx := context.Background()
-	db := storetest.SQLite(t)
 	n := NewNASStore(db, nil)
 	x, err := n.Save(ctx, NAS{Name: "core-1", Addr: mustAddr("::ffff:192.0.2.1"), Secret: "long-enough", Kind: KindCisco})
 	if err != nil {

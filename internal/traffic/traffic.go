@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -69,22 +70,29 @@ func New(db *store.DB, zone *time.Location) *Store {
 
 // Write applies a batch of records in one transaction, in order. It returns
 // only after the transaction commits: the NAS is answered after that.
+//
+// Whatever the batch size, the common case (interims and stops of open
+// sessions) costs three statements: one read of the open sessions, one
+// multi-row UPDATE, one multi-row usage upsert. Per-record statements made
+// SQLite the bottleneck of the accounting server.
 func (s *Store) Write(ctx context.Context, recs []Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
-		w, err := s.newWriter(ctx, tx)
-		if err != nil {
+		w := &writer{s: s, tx: tx, open: map[sessionKey]*openSession{}, logins: map[string]int64{}, usage: map[usageKey]*usageDelta{}}
+		if err := w.loadOpen(ctx, recs); err != nil {
 			return err
 		}
-		defer w.close()
 		for i := range recs {
 			if err := w.apply(ctx, &recs[i]); err != nil {
 				return fmt.Errorf("accounting %s %q from NAS %d: %w", kindName(recs[i].Kind), recs[i].SessionID, recs[i].NASID, err)
 			}
 		}
-		return nil
+		if err := w.flushUpdates(ctx); err != nil {
+			return err
+		}
+		return w.flushUsage(ctx)
 	})
 }
 
@@ -104,50 +112,105 @@ func kindName(k Kind) string {
 	return fmt.Sprintf("type %d", int(k))
 }
 
-// writer holds the statements of one batch, prepared once.
+type sessionKey struct {
+	nas int64
+	key string
+}
+
+type openSession struct {
+	id, acct  int64
+	in, out   int64
+	dirty     bool
+	updatedAt time.Time
+	stoppedAt any // nil or time.Time
+	secs      int64
+	cause     string
+	ip        string
+}
+
+type usageKey struct {
+	acct int64
+	day  string
+}
+
+type usageDelta struct{ in, out int64 }
+
+// writer applies one batch inside one transaction.
 type writer struct {
-	s                                            *Store
-	open, insert, update, usage, closeNAS, login *sql.Stmt
-	wasStopped                                   *sql.Stmt
-	logins                                       map[string]int64
+	s      *Store
+	tx     *store.Tx
+	open   map[sessionKey]*openSession
+	dirty  []*openSession
+	logins map[string]int64
+	usage  map[usageKey]*usageDelta
+	order  []usageKey
 }
 
-func (s *Store) newWriter(ctx context.Context, tx *store.Tx) (*writer, error) {
-	w := &writer{s: s, logins: map[string]int64{}}
-	for _, p := range []struct {
-		st **sql.Stmt
-		q  string
-	}{
-		{&w.open, `SELECT id, COALESCE(account_id, 0), input_octets, output_octets FROM sessions
-			WHERE nas_id = ? AND session_key = ? AND stopped_at IS NULL`},
-		{&w.insert, `INSERT INTO sessions (nas_id, session_key, account_id, login, nas_port, nas_port_id, framed_ip,
-			calling_station_id, started_at, updated_at, stopped_at, input_octets, output_octets, session_time, stop_cause)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&w.update, `UPDATE sessions SET updated_at = ?, stopped_at = ?, input_octets = ?, output_octets = ?, session_time = ?,
-			stop_cause = ?, framed_ip = CASE WHEN ? <> '' THEN ? ELSE framed_ip END WHERE id = ?`},
-		{&w.usage, `INSERT INTO usage_daily (account_id, day, input_octets, output_octets) VALUES (?, ?, ?, ?)
-			ON CONFLICT (account_id, day) DO UPDATE SET input_octets = usage_daily.input_octets + excluded.input_octets,
-			output_octets = usage_daily.output_octets + excluded.output_octets`},
-		{&w.closeNAS, `UPDATE sessions SET stopped_at = ?, stop_cause = ? WHERE nas_id = ? AND stopped_at IS NULL`},
-		{&w.login, `SELECT id FROM accounts WHERE login = ?`},
-		{&w.wasStopped, `SELECT COUNT(*) FROM sessions WHERE nas_id = ? AND session_key = ? AND stopped_at IS NOT NULL AND stopped_at >= ?`},
-	} {
-		st, err := tx.Prepare(ctx, p.q)
+// chunk bounds the rows of one multi-row statement (SQLite allows 32766
+// parameters).
+const chunk = 500
+
+func (w *writer) loadOpen(ctx context.Context, recs []Record) error {
+	seen := map[string]bool{}
+	var keys []string
+	for _, r := range recs {
+		if (r.Kind == Start || r.Kind == Interim || r.Kind == Stop) && !seen[r.SessionID] {
+			seen[r.SessionID] = true
+			keys = append(keys, r.SessionID)
+		}
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), chunk)
+		part := keys[:n]
+		keys = keys[n:]
+		args := make([]any, len(part))
+		for i, k := range part {
+			args[i] = k
+		}
+		rows, err := w.tx.Query(ctx, `SELECT id, nas_id, session_key, COALESCE(account_id, 0), input_octets, output_octets FROM sessions
+			WHERE stopped_at IS NULL AND session_key IN (`+placeholders(n, 1)+`)`, args...)
 		if err != nil {
-			w.close()
-			return nil, fmt.Errorf("prepare: %w", err)
+			return fmt.Errorf("open sessions: %w", err)
 		}
-		*p.st = st
+		for rows.Next() {
+			var o openSession
+			var k sessionKey
+			if err := rows.Scan(&o.id, &k.nas, &k.key, &o.acct, &o.in, &o.out); err != nil {
+				rows.Close()
+				return fmt.Errorf("open sessions: %w", err)
+			}
+			w.open[k] = &o
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("open sessions: %w", err)
+		}
 	}
-	return w, nil
+	return nil
 }
 
-func (w *writer) close() {
-	for _, st := range []*sql.Stmt{w.open, w.insert, w.update, w.usage, w.closeNAS, w.login, w.wasStopped} {
-		if st != nil {
-			st.Close()
+// placeholders returns n groups of width "?" separated by commas, each
+// group in parentheses when width > 1.
+func placeholders(n, width int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
 		}
+		if width == 1 {
+			b.WriteByte('?')
+			continue
+		}
+		b.WriteByte('(')
+		for j := range width {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('?')
+		}
+		b.WriteByte(')')
 	}
+	return b.String()
 }
 
 func (w *writer) accountOf(ctx context.Context, r *Record) (int64, error) {
@@ -158,7 +221,7 @@ func (w *writer) accountOf(ctx context.Context, r *Record) (int64, error) {
 		return id, nil
 	}
 	var id int64
-	err := w.login.QueryRowContext(ctx, r.Login).Scan(&id)
+	err := w.tx.QueryRow(ctx, `SELECT id FROM accounts WHERE login = ?`, r.Login).Scan(&id)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("account of %q: %w", r.Login, err)
 	}
@@ -184,74 +247,159 @@ func (w *writer) apply(ctx context.Context, r *Record) error {
 	at := r.Time.UTC()
 	switch r.Kind {
 	case NASOn, NASOff:
-		_, err := w.closeNAS.ExecContext(ctx, at, CauseNASReboot, r.NASID)
-		return err
+		// Pending updates of this NAS's sessions go first, then all its
+		// open sessions close.
+		if err := w.flushUpdates(ctx); err != nil {
+			return err
+		}
+		if _, err := w.tx.Exec(ctx, `UPDATE sessions SET stopped_at = ?, stop_cause = ? WHERE nas_id = ? AND stopped_at IS NULL`,
+			at, CauseNASReboot, r.NASID); err != nil {
+			return err
+		}
+		for k := range w.open {
+			if k.nas == r.NASID {
+				delete(w.open, k)
+			}
+		}
+		return nil
 	case Start, Interim, Stop:
 	default:
 		return nil // nothing to keep, but the NAS is answered
 	}
-	var (
-		id, acct      int64
-		inOld, outOld int64
-	)
-	err := w.open.QueryRowContext(ctx, r.NASID, r.SessionID).Scan(&id, &acct, &inOld, &outOld)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		if r.Kind == Stop {
-			// A Stop for a session already closed (its retransmission after
-			// the duplicate window, or after Accounting-On) changes nothing.
-			var n int
-			if err := w.wasStopped.QueryRowContext(ctx, r.NASID, r.SessionID, at.Add(-24*time.Hour)).Scan(&n); err != nil {
-				return err
-			}
-			if n > 0 {
-				return nil
-			}
-		}
-		// A Start, or an Interim/Stop whose Start was lost: open the row
-		// from what this record says.
-		if acct, err = w.accountOf(ctx, r); err != nil {
-			return err
-		}
-		var stopped any
-		if r.Kind == Stop {
-			stopped = at
-		}
-		started := at.Add(-r.SessionTime)
-		if _, err := w.insert.ExecContext(ctx, r.NASID, r.SessionID, nullID(acct), r.Login, int64(r.NASPort), r.NASPortID,
-			ipText(r.FramedIP), r.CallingStationID, started, at, stopped, int64(r.InputOctets), int64(r.OutputOctets),
-			int64(r.SessionTime/time.Second), r.StopCause); err != nil {
-			return err
-		}
-		return w.addUsage(ctx, acct, at, int64(r.InputOctets), int64(r.OutputOctets))
-	case err != nil:
-		return err
+	k := sessionKey{r.NASID, r.SessionID}
+	o, ok := w.open[k]
+	if !ok {
+		return w.insert(ctx, r, k, at)
 	}
 	if r.Kind == Start {
 		return nil // retransmitted Start: the session is already open
+	}
+	in, out := int64(r.InputOctets), int64(r.OutputOctets)
+	// Counters only grow within a session; a smaller one is a reordered
+	// older Interim and must not lower what we have.
+	dIn, dOut := max(0, in-o.in), max(0, out-o.out)
+	o.in, o.out = o.in+dIn, o.out+dOut
+	o.updatedAt, o.secs, o.cause = at, int64(r.SessionTime/time.Second), r.StopCause
+	if ip := ipText(r.FramedIP); ip != "" {
+		o.ip = ip
+	}
+	o.stoppedAt = nil
+	if r.Kind == Stop {
+		o.stoppedAt = at
+		delete(w.open, k)
+	}
+	if !o.dirty {
+		o.dirty = true
+		w.dirty = append(w.dirty, o)
+	}
+	w.addUsage(o.acct, at, dIn, dOut)
+	return nil
+}
+
+// insert opens a row for a Start, or for an Interim/Stop whose Start was
+// lost, from what the record says.
+func (w *writer) insert(ctx context.Context, r *Record, k sessionKey, at time.Time) error {
+	// A Stop earlier in this batch may still be pending; the row it closes
+	// must be closed before a new one with the same key opens.
+	if err := w.flushUpdates(ctx); err != nil {
+		return err
+	}
+	if r.Kind == Stop {
+		// A Stop for a session already closed (its retransmission after
+		// the duplicate window, or after Accounting-On) changes nothing.
+		var n int
+		if err := w.tx.QueryRow(ctx, `SELECT COUNT(*) FROM sessions WHERE nas_id = ? AND session_key = ? AND stopped_at IS NOT NULL AND stopped_at >= ?`,
+			r.NASID, r.SessionID, at.Add(-24*time.Hour)).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+	acct, err := w.accountOf(ctx, r)
+	if err != nil {
+		return err
 	}
 	var stopped any
 	if r.Kind == Stop {
 		stopped = at
 	}
-	in, out := int64(r.InputOctets), int64(r.OutputOctets)
-	// Counters only grow within a session; a smaller one is a reordered
-	// older Interim and must not lower what we have.
-	dIn, dOut := max(0, in-inOld), max(0, out-outOld)
-	in, out = inOld+dIn, outOld+dOut
-	ip := ipText(r.FramedIP)
-	if _, err := w.update.ExecContext(ctx, at, stopped, in, out, int64(r.SessionTime/time.Second), r.StopCause, ip, ip, id); err != nil {
+	o := &openSession{acct: acct, in: int64(r.InputOctets), out: int64(r.OutputOctets)}
+	if err := w.tx.QueryRow(ctx, `INSERT INTO sessions (nas_id, session_key, account_id, login, nas_port, nas_port_id, framed_ip,
+		calling_station_id, started_at, updated_at, stopped_at, input_octets, output_octets, session_time, stop_cause)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		r.NASID, r.SessionID, nullID(acct), r.Login, int64(r.NASPort), r.NASPortID, ipText(r.FramedIP), r.CallingStationID,
+		at.Add(-r.SessionTime), at, stopped, o.in, o.out, int64(r.SessionTime/time.Second), r.StopCause).Scan(&o.id); err != nil {
 		return err
 	}
-	return w.addUsage(ctx, acct, at, dIn, dOut)
+	if r.Kind != Stop {
+		w.open[k] = o
+	}
+	w.addUsage(acct, at, o.in, o.out)
+	return nil
 }
 
-func (w *writer) addUsage(ctx context.Context, acct int64, at time.Time, in, out int64) error {
+func (w *writer) addUsage(acct int64, at time.Time, in, out int64) {
 	if acct == 0 || (in == 0 && out == 0) {
-		return nil
+		return
 	}
-	_, err := w.usage.ExecContext(ctx, acct, at.In(w.s.Zone).Format(time.DateOnly), in, out)
-	return err
+	k := usageKey{acct, at.In(w.s.Zone).Format(time.DateOnly)}
+	d, ok := w.usage[k]
+	if !ok {
+		d = &usageDelta{}
+		w.usage[k] = d
+		w.order = append(w.order, k)
+	}
+	d.in += in
+	d.out += out
+}
+
+// flushUpdates writes the pending session updates, many rows a statement.
+// VALUES columns are column1… in both SQLite and PostgreSQL; the typed
+// placeholders tell PostgreSQL what they hold.
+func (w *writer) flushUpdates(ctx context.Context) error {
+	for len(w.dirty) > 0 {
+		n := min(len(w.dirty), chunk)
+		part := w.dirty[:n]
+		w.dirty = w.dirty[n:]
+		var b strings.Builder
+		args := make([]any, 0, n*8)
+		for i, o := range part {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("(?::bigint, ?::timestamptz, ?::timestamptz, ?::bigint, ?::bigint, ?::bigint, ?::text, ?::text)")
+			args = append(args, o.id, o.updatedAt, o.stoppedAt, o.in, o.out, o.secs, o.cause, o.ip)
+			o.dirty = false
+		}
+		if _, err := w.tx.Exec(ctx, `UPDATE sessions SET updated_at = v.column2, stopped_at = v.column3, input_octets = v.column4,
+			output_octets = v.column5, session_time = v.column6, stop_cause = v.column7,
+			framed_ip = CASE WHEN v.column8 <> '' THEN v.column8 ELSE sessions.framed_ip END
+			FROM (VALUES `+b.String()+`) AS v WHERE sessions.id = v.column1`, args...); err != nil {
+			return fmt.Errorf("update sessions: %w", err)
+		}
+	}
+	return nil
+}
+
+func (w *writer) flushUsage(ctx context.Context) error {
+	keys := w.order
+	for len(keys) > 0 {
+		n := min(len(keys), chunk)
+		part := keys[:n]
+		keys = keys[n:]
+		args := make([]any, 0, n*4)
+		for _, k := range part {
+			d := w.usage[k]
+			args = append(args, k.acct, k.day, d.in, d.out)
+		}
+		if _, err := w.tx.Exec(ctx, `INSERT INTO usage_daily (account_id, day, input_octets, output_octets) VALUES `+placeholders(n, 4)+`
+			ON CONFLICT (account_id, day) DO UPDATE SET input_octets = usage_daily.input_octets + excluded.input_octets,
+			output_octets = usage_daily.output_octets + excluded.output_octets`, args...); err != nil {
+			return fmt.Errorf("usage: %w", err)
+		}
+	}
+	return nil
 }
 
 // CloseStale closes open sessions not updated since before; the NAS

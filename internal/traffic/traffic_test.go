@@ -3,27 +3,27 @@ package traffic
 import (
 	"context"
 	"net/netip"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/store"
+	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 )
 
 var t0 = time.Date(2025, 3, 1, 20, 0, 0, 0, time.UTC) // 23:00 in Moscow
 
-func openDB(t *testing.T) *store.DB {
+// eachDB runs a test on SQLite and, where KABINET_TEST_POSTGRES is set, on
+// PostgreSQL: the batched SQL must work on both.
+func eachDB(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	for name, open := range map[string]func(testing.TB) *store.DB{"sqlite": storetest.SQLite, "postgres": storetest.Postgres} {
+		t.Run(name, func(t *testing.T) { fn(t, seed(t, open(t))) })
+	}
+}
+
+func seed(t *testing.T, db *store.DB) *store.DB {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "k.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	err = db.Write(ctx, func(tx *store.Tx) error {
+	err := db.Write(ctx, func(tx *store.Tx) error {
 		for _, q := range []string{
 			`INSERT INTO tariffs (id, code, name, fee, down_kbps, up_kbps, created_at) VALUES (1, 't', 'T', 100, 1000, 1000, '2025-01-01 00:00:00')`,
 			`INSERT INTO ledger_accounts (id, code, kind) VALUES (1, 'acct:1', 'subscriber')`,
@@ -52,86 +52,114 @@ func moscow(t *testing.T) *time.Location {
 }
 
 func TestSessionLifecycle(t *testing.T) {
-	ctx := context.Background()
-	s := New(openDB(t), moscow(t))
-	rec := func(k Kind, at time.Duration, in, out uint64) Record {
-		return Record{Kind: k, NASID: 7, SessionID: "81e00001", Login: "alice", FramedIP: netip.MustParseAddr("10.0.0.5"),
-			CallingStationID: "AA:BB:CC:DD:EE:FF", NASPortID: "ether2", InputOctets: in, OutputOctets: out,
-			SessionTime: at, Time: t0.Add(at)}
-	}
-	// Start, two interims crossing midnight in Moscow, a reordered old
-	// interim, a stop and its retransmission.
-	batches := [][]Record{
-		{rec(Start, 0, 0, 0)},
-		{rec(Interim, 30*time.Minute, 1000, 5000), rec(Interim, 90*time.Minute, 3000, 9000)},
-		{rec(Interim, 60*time.Minute, 2000, 7000)},
-		{rec(Stop, 2*time.Hour, 4000, 10000)},
-		{rec(Stop, 2*time.Hour, 4000, 10000)},
-	}
-	for _, b := range batches {
-		if err := s.Write(ctx, b); err != nil {
+	eachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := New(db, moscow(t))
+		rec := func(k Kind, at time.Duration, in, out uint64) Record {
+			return Record{Kind: k, NASID: 7, SessionID: "81e00001", Login: "alice", FramedIP: netip.MustParseAddr("10.0.0.5"),
+				CallingStationID: "AA:BB:CC:DD:EE:FF", NASPortID: "ether2", InputOctets: in, OutputOctets: out,
+				SessionTime: at, Time: t0.Add(at)}
+		}
+		// Start, two interims crossing midnight in Moscow, a reordered old
+		// interim, a stop and its retransmission.
+		batches := [][]Record{
+			{rec(Start, 0, 0, 0)},
+			{rec(Interim, 30*time.Minute, 1000, 5000), rec(Interim, 90*time.Minute, 3000, 9000)},
+			{rec(Interim, 60*time.Minute, 2000, 7000)},
+			{rec(Stop, 2*time.Hour, 4000, 10000)},
+			{rec(Stop, 2*time.Hour, 4000, 10000)},
+		}
+		for _, b := range batches {
+			if err := s.Write(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Sessions(ctx, 1, t0.Add(-time.Hour), t0.Add(24*time.Hour), 10)
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	got, err := s.Sessions(ctx, 1, t0.Add(-time.Hour), t0.Add(24*time.Hour), 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 1 {
-		t.Fatalf("sessions = %d, want 1", len(got))
-	}
-	x := got[0]
-	if x.Open() || x.InputOctets != 4000 || x.OutputOctets != 10000 || x.NASName != "core" || x.FramedIP.String() != "10.0.0.5" ||
-		!x.StartedAt.Equal(t0) || !x.StoppedAt.Equal(t0.Add(2*time.Hour)) || x.SessionTime != 2*time.Hour {
-		t.Errorf("session = %+v", x)
-	}
-	// 23:00–24:00 Moscow is March 1st: the first interim (1000/5000);
-	// the rest lands on March 2nd.
-	u, err := s.Usage(ctx, 1, "2025-03-01", "2025-03-31")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []DayUsage{{"2025-03-01", 1000, 5000}, {"2025-03-02", 3000, 5000}}
-	if len(u) != 2 || u[0] != want[0] || u[1] != want[1] {
-		t.Errorf("usage = %+v, want %+v", u, want)
-	}
+		if len(got) != 1 {
+			t.Fatalf("sessions = %d, want 1", len(got))
+		}
+		x := got[0]
+		if x.Open() || x.InputOctets != 4000 || x.OutputOctets != 10000 || x.NASName != "core" || x.FramedIP.String() != "10.0.0.5" ||
+			!x.StartedAt.Equal(t0) || !x.StoppedAt.Equal(t0.Add(2*time.Hour)) || x.SessionTime != 2*time.Hour {
+			t.Errorf("session = %+v", x)
+		}
+		// 23:00–24:00 Moscow is March 1st: the first interim (1000/5000);
+		// the rest lands on March 2nd.
+		u, err := s.Usage(ctx, 1, "2025-03-01", "2025-03-31")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []DayUsage{{"2025-03-01", 1000, 5000}, {"2025-03-02", 3000, 5000}}
+		if len(u) != 2 || u[0] != want[0] || u[1] != want[1] {
+			t.Errorf("usage = %+v, want %+v", u, want)
+		}
+	})
 }
 
 func TestLostStartAndReboot(t *testing.T) {
-	ctx := context.Background()
-	s := New(openDB(t), time.UTC)
-	// An interim without a Start opens the session from what it says.
-	if err := s.Write(ctx, []Record{{Kind: Interim, NASID: 7, SessionID: "a", Login: "alice", InputOctets: 10, OutputOctets: 20,
-		SessionTime: time.Minute, Time: t0}}); err != nil {
-		t.Fatal(err)
-	}
-	// Unknown login: kept without an account.
-	if err := s.Write(ctx, []Record{{Kind: Start, NASID: 7, SessionID: "b", Login: "ghost", Time: t0}}); err != nil {
-		t.Fatal(err)
-	}
-	open, err := s.OpenSessions(ctx, 0)
-	if err != nil || len(open) != 2 {
-		t.Fatalf("open = %d, %v", len(open), err)
-	}
-	// Accounting-On closes them all; the same session id may then start anew.
-	if err := s.Write(ctx, []Record{{Kind: NASOn, NASID: 7, Time: t0.Add(time.Hour)},
-		{Kind: Start, NASID: 7, SessionID: "a", Login: "alice", Time: t0.Add(time.Hour)}}); err != nil {
-		t.Fatal(err)
-	}
-	open, _ = s.OpenSessions(ctx, 1)
-	if len(open) != 1 || !open[0].StartedAt.Equal(t0.Add(time.Hour)) {
-		t.Fatalf("open after reboot = %+v", open)
-	}
-	all, _ := s.Sessions(ctx, 1, t0.Add(-time.Hour), t0.Add(2*time.Hour), 10)
-	if len(all) != 2 || all[1].StopCause != CauseNASReboot {
-		t.Fatalf("sessions = %+v", all)
-	}
-	// Stale: not updated for longer than the cut-off.
-	n, err := s.CloseStale(ctx, t0.Add(2*time.Hour))
-	if err != nil || n != 1 {
-		t.Fatalf("closed %d, %v", n, err)
-	}
-	if open, _ = s.OpenSessions(ctx, 0); len(open) != 0 {
-		t.Fatalf("still open: %+v", open)
-	}
+	eachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := New(db, time.UTC)
+		// An interim without a Start opens the session from what it says.
+		if err := s.Write(ctx, []Record{{Kind: Interim, NASID: 7, SessionID: "a", Login: "alice", InputOctets: 10, OutputOctets: 20,
+			SessionTime: time.Minute, Time: t0}}); err != nil {
+			t.Fatal(err)
+		}
+		// Unknown login: kept without an account.
+		if err := s.Write(ctx, []Record{{Kind: Start, NASID: 7, SessionID: "b", Login: "ghost", Time: t0}}); err != nil {
+			t.Fatal(err)
+		}
+		open, err := s.OpenSessions(ctx, 0)
+		if err != nil || len(open) != 2 {
+			t.Fatalf("open = %d, %v", len(open), err)
+		}
+		// Accounting-On closes them all; the same session id may then start anew.
+		if err := s.Write(ctx, []Record{{Kind: NASOn, NASID: 7, Time: t0.Add(time.Hour)},
+			{Kind: Start, NASID: 7, SessionID: "a", Login: "alice", Time: t0.Add(time.Hour)}}); err != nil {
+			t.Fatal(err)
+		}
+		open, _ = s.OpenSessions(ctx, 1)
+		if len(open) != 1 || !open[0].StartedAt.Equal(t0.Add(time.Hour)) {
+			t.Fatalf("open after reboot = %+v", open)
+		}
+		all, _ := s.Sessions(ctx, 1, t0.Add(-time.Hour), t0.Add(2*time.Hour), 10)
+		if len(all) != 2 || all[1].StopCause != CauseNASReboot {
+			t.Fatalf("sessions = %+v", all)
+		}
+		// Stale: not updated for longer than the cut-off.
+		n, err := s.CloseStale(ctx, t0.Add(2*time.Hour))
+		if err != nil || n != 1 {
+			t.Fatalf("closed %d, %v", n, err)
+		}
+		if open, _ = s.OpenSessions(ctx, 0); len(open) != 0 {
+			t.Fatalf("still open: %+v", open)
+		}
+	})
+}
+
+func TestStopAndRestartInOneBatch(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := New(db, time.UTC)
+		if err := s.Write(ctx, []Record{
+			{Kind: Start, NASID: 7, SessionID: "x", Login: "alice", Time: t0},
+			{Kind: Interim, NASID: 7, SessionID: "x", Login: "alice", InputOctets: 5, Time: t0.Add(time.Minute)},
+			{Kind: Stop, NASID: 7, SessionID: "x", Login: "alice", InputOctets: 7, Time: t0.Add(2 * time.Minute)},
+			{Kind: Start, NASID: 7, SessionID: "x", Login: "alice", Time: t0.Add(3 * time.Minute)},
+			{Kind: Interim, NASID: 7, SessionID: "x", Login: "alice", InputOctets: 1, Time: t0.Add(4 * time.Minute)},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		all, _ := s.Sessions(ctx, 1, t0.Add(-time.Hour), t0.Add(time.Hour), 10)
+		if len(all) != 2 || !all[0].Open() || all[0].InputOctets != 1 || all[1].Open() || all[1].InputOctets != 7 {
+			t.Fatalf("sessions = %+v", all)
+		}
+		u, _ := s.Usage(ctx, 1, "2025-03-01", "2025-03-01")
+		if len(u) != 1 || u[0].InputOctets != 8 {
+			t.Fatalf("usage = %+v", u)
+		}
+	})
 }
