@@ -1,0 +1,298 @@
+// Package backoffice is what an operator does, as functions: each checks the
+// operator's permission, calls the capability that owns the rule, and writes
+// the audit entry. The /admin handlers only translate HTTP to these calls,
+// so the role boundaries and the audit trail hold whatever the UI does.
+package backoffice
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+
+	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/config"
+	"github.com/kabinet-billing/kabinet/internal/contract"
+	"github.com/kabinet-billing/kabinet/internal/notify"
+	"github.com/kabinet-billing/kabinet/internal/operator"
+	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/store"
+	"github.com/kabinet-billing/kabinet/internal/subscriber"
+)
+
+// ErrNoteRequired means an action that must say why came without a note:
+// a password reset must say how the subscriber's identity was confirmed.
+var ErrNoteRequired = errors.New("a note is required")
+
+// Office wires the capabilities an operator works with.
+type Office struct {
+	DB        *store.DB
+	Clock     clock.Clock
+	Operators *operator.Store
+	Dir       *subscriber.Directory
+	Biller    *billing.Biller
+	Payments  *payment.Service
+	Mail      *notify.Notifier
+	Fonts     contract.Fonts
+	Provider  config.Provider
+	PortalURL string
+}
+
+// Who is the operator acting and from where.
+type Who struct {
+	Op      operator.Operator
+	Address string
+}
+
+func (w Who) actor() operator.Actor { return w.Op.Actor(w.Address) }
+
+func (w Who) must(p operator.Permission) error {
+	if !w.Op.Can(p) {
+		return fmt.Errorf("%s (%s) may not %s: %w", w.Op.Login, w.Op.Role, p, operator.ErrForbidden)
+	}
+	return nil
+}
+
+func accountObject(id int64) string { return fmt.Sprintf("account:%d", id) }
+
+// accountView is what the audit log keeps of an account: never a password.
+func accountView(a subscriber.Account) map[string]any {
+	return map[string]any{"login": a.Login, "contract": a.ContractNo, "name": a.Name, "address": a.Address, "city": a.CityName,
+		"phone": a.Phone, "email": a.Email, "tariff_id": a.TariffID, "status": a.Status}
+}
+
+// NewContract is what the contract form asks.
+type NewContract struct {
+	Login   string // empty: generated
+	Name    string
+	Address string
+	City    string // code
+	Phone   string
+	Email   string
+	Tariff  string // code
+	Lang    string // of the letter and the printed contract
+}
+
+// Signed is a signed contract: the password and the PDF exist only here,
+// to be shown and printed once.
+type Signed struct {
+	Account  subscriber.Account
+	Password string
+	PDF      []byte
+	Mailed   bool // the credentials letter is queued
+}
+
+// SignContract creates the account with a generated password, queues the
+// credentials letter when there is an e-mail, and prints the contract.
+func (o *Office) SignContract(ctx context.Context, w Who, n NewContract) (Signed, error) {
+	if err := w.must(operator.EditSubscribers); err != nil {
+		return Signed{}, err
+	}
+	pw := subscriber.GeneratePassword(10)
+	var a subscriber.Account
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		login := strings.TrimSpace(n.Login)
+		if login == "" {
+			login = generateLogin()
+		}
+		a, err = o.Dir.Create(ctx, subscriber.NewAccount{Login: login, Password: pw, Name: n.Name, Address: n.Address, City: n.City,
+			Phone: n.Phone, Email: n.Email, Tariff: n.Tariff})
+		if !errors.Is(err, subscriber.ErrExists) || n.Login != "" {
+			break
+		}
+	}
+	if err != nil {
+		return Signed{}, err
+	}
+	s := Signed{Account: a, Password: pw}
+	if a.Email != "" && o.Mail != nil {
+		l := notify.Letter{Name: a.Name, Login: a.Login, ContractNo: a.ContractNo, Password: pw}
+		if _, err := o.Mail.Enqueue(ctx, notify.Mail{Kind: notify.KindCredentials, AccountID: a.ID, To: a.Email, Lang: lang(n.Lang), Letter: l}); err != nil {
+			return s, fmt.Errorf("contract %s signed, but the letter failed: %w", a.ContractNo, err)
+		}
+		s.Mailed = true
+	}
+	if s.PDF, err = o.ContractPDF(ctx, a, pw, "contract", lang(n.Lang)); err != nil {
+		return s, err
+	}
+	err = o.Operators.Record(ctx, w.actor(), operator.Entry{Action: "subscriber.create", Object: accountObject(a.ID), After: accountView(a),
+		Note: fmt.Sprintf("credentials mailed: %v", s.Mailed)})
+	return s, err
+}
+
+func lang(l string) string {
+	if l == "en" {
+		return "en"
+	}
+	return "ru"
+}
+
+// generateLogin makes a login a subscriber can type: "u" and seven digits.
+func generateLogin() string {
+	n, _ := rand.Int(rand.Reader, big.NewInt(9_000_000))
+	return fmt.Sprintf("u%d", 1_000_000+n.Int64())
+}
+
+// ContractPDF prints the contract (kind "contract") or the reset sheet
+// (kind "reset") for a; pw is printed when not empty.
+func (o *Office) ContractPDF(ctx context.Context, a subscriber.Account, pw, kind, lang string) ([]byte, error) {
+	if o.Fonts.Regular == nil {
+		return nil, errors.New("contract fonts are not loaded")
+	}
+	t, err := billing.TariffByID(ctx, o.DB, a.TariffID)
+	if err != nil {
+		return nil, err
+	}
+	name := t.Name
+	if lang == "en" && t.NameEn != "" {
+		name = t.NameEn
+	}
+	date := a.CreatedAt.In(o.Biller.Rules.Zone)
+	if kind == "reset" {
+		date = o.Clock.Now().In(o.Biller.Rules.Zone)
+	}
+	var buf bytes.Buffer
+	err = contract.Render(&buf, contract.Document{Lang: lang, Kind: kind, Provider: o.Provider, ContractNo: a.ContractNo, Date: date,
+		Name: a.Name, Address: a.Address, City: a.CityName, Phone: a.Phone, Email: a.Email, Tariff: name, TariffFee: t.Fee.Format(lang),
+		Speed: billing.FormatSpeed(t.DownKbps), Login: a.Login, Password: pw, PortalURL: o.PortalURL}, o.Fonts)
+	return buf.Bytes(), err
+}
+
+// Reset is the outcome of a password reset. Password and PDF are set only
+// when the subscriber has no e-mail: then the office prints the sheet once.
+type Reset struct {
+	MailedTo string
+	Password string
+	PDF      []byte
+}
+
+// ResetPassword is the provider's reset: the operator says how identity
+// was confirmed (passport at the office, code word on the phone…), a new
+// password is generated and mailed to the contract's e-mail. It is shown
+// only when there is no e-mail.
+func (o *Office) ResetPassword(ctx context.Context, w Who, accountID int64, confirmedBy string) (Reset, error) {
+	if err := w.must(operator.EditSubscribers); err != nil {
+		return Reset{}, err
+	}
+	if strings.TrimSpace(confirmedBy) == "" {
+		return Reset{}, fmt.Errorf("password reset: how the identity was confirmed: %w", ErrNoteRequired)
+	}
+	a, err := o.Dir.ByID(ctx, accountID)
+	if err != nil {
+		return Reset{}, err
+	}
+	pw := subscriber.GeneratePassword(10)
+	if err := o.Dir.SetPassword(ctx, a.ID, pw); err != nil {
+		return Reset{}, err
+	}
+	var r Reset
+	if a.Email != "" && o.Mail != nil {
+		l := notify.Letter{Name: a.Name, Login: a.Login, ContractNo: a.ContractNo, Password: pw}
+		if _, err := o.Mail.Enqueue(ctx, notify.Mail{Kind: notify.KindPasswordReset, AccountID: a.ID, To: a.Email, Lang: a.Lang, Letter: l}); err != nil {
+			return r, err
+		}
+		r.MailedTo = a.Email
+	} else {
+		r.Password = pw
+		if r.PDF, err = o.ContractPDF(ctx, a, pw, "reset", a.Lang); err != nil {
+			return r, err
+		}
+	}
+	note := "confirmed by: " + strings.TrimSpace(confirmedBy)
+	if r.MailedTo != "" {
+		note += "; mailed to " + r.MailedTo
+	} else {
+		note += "; no e-mail: printed"
+	}
+	return r, o.Operators.Record(ctx, w.actor(), operator.Entry{Action: "subscriber.password_reset", Object: accountObject(a.ID), Note: note})
+}
+
+// EditContract changes the contract's details.
+func (o *Office) EditContract(ctx context.Context, w Who, accountID int64, e subscriber.ContractEdit) error {
+	if err := w.must(operator.EditSubscribers); err != nil {
+		return err
+	}
+	before, err := o.Dir.ByID(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	if err := o.Dir.EditContract(ctx, accountID, e); err != nil {
+		return err
+	}
+	after, err := o.Dir.ByID(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	return o.Operators.Record(ctx, w.actor(), operator.Entry{Action: "subscriber.edit", Object: accountObject(accountID), Before: accountView(before), After: accountView(after)})
+}
+
+// SetStatus blocks, unblocks, freezes or closes an account.
+func (o *Office) SetStatus(ctx context.Context, w Who, accountID int64, status, note string) error {
+	if err := w.must(operator.EditSubscribers); err != nil {
+		return err
+	}
+	before, err := o.Dir.ByID(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	if err := o.Dir.SetStatus(ctx, accountID, status); err != nil {
+		return err
+	}
+	return o.Operators.Record(ctx, w.actor(), operator.Entry{Action: "subscriber.status", Object: accountObject(accountID),
+		Before: map[string]string{"status": before.Status}, After: map[string]string{"status": status}, Note: note})
+}
+
+// CashPayment takes cash at the office desk.
+func (o *Office) CashPayment(ctx context.Context, w Who, in payment.CashIn) (payment.Payment, error) {
+	if err := w.must(operator.TakeCash); err != nil {
+		return payment.Payment{}, err
+	}
+	in.Operator = w.Op.Login
+	p, err := o.Payments.CashPayment(ctx, in)
+	if err != nil {
+		return p, err
+	}
+	return p, o.Operators.Record(ctx, w.actor(), operator.Entry{Action: "money.cash", Object: accountObject(in.AccountID),
+		After: map[string]any{"payment": p.ID, "amount": p.Amount.Decimal(), "receipt": in.Receipt}, Note: in.Memo})
+}
+
+// Correct changes a balance with a mandatory reason.
+func (o *Office) Correct(ctx context.Context, w Who, c payment.Correction) (int64, error) {
+	if err := w.must(operator.CorrectBalance); err != nil {
+		return 0, err
+	}
+	c.Operator = w.Op.Login
+	before, err := o.Biller.Summary(ctx, c.AccountID)
+	if err != nil {
+		return 0, err
+	}
+	id, err := o.Payments.Correct(ctx, c)
+	if err != nil {
+		return 0, err
+	}
+	after, err := o.Biller.Summary(ctx, c.AccountID)
+	if err != nil {
+		return id, err
+	}
+	return id, o.Operators.Record(ctx, w.actor(), operator.Entry{Action: "money.correct", Object: accountObject(c.AccountID),
+		Before: map[string]string{"balance": before.Balance.Decimal(), "status": before.Status},
+		After:  map[string]any{"balance": after.Balance.Decimal(), "status": after.Status, "txn": id, "amount": c.Amount.Decimal()}, Note: c.Reason})
+}
+
+// Reverse undoes a payment or correction with a reason.
+func (o *Office) Reverse(ctx context.Context, w Who, accountID, txnID int64, reason string) (int64, error) {
+	if err := w.must(operator.CorrectBalance); err != nil {
+		return 0, err
+	}
+	id, err := o.Payments.Reverse(ctx, txnID, reason, w.Op.Login)
+	if err != nil {
+		return 0, err
+	}
+	return id, o.Operators.Record(ctx, w.actor(), operator.Entry{Action: "money.reverse", Object: accountObject(accountID),
+		After: map[string]int64{"reversed": txnID, "txn": id}, Note: reason})
+}
