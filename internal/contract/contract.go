@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/signintech/gopdf"
@@ -140,7 +141,7 @@ func Render(w io.Writer, d Document, f Fonts) error {
 	p.heading(L["provider"])
 	p.text("dejavu", 10, d.Provider.LegalName)
 	p.pair(L["inn"], d.Provider.INN)
-	p.pair(L["address"], d.Provider.Address)
+	p.pair(L["legal_address"], d.Provider.Address)
 	p.pair(L["phone"], d.Provider.Phone)
 	p.gap(6)
 
@@ -242,13 +243,32 @@ func (p *page) pairSize(label, value string, size float64) {
 
 func (p *page) para(font string, size float64, s string) {
 	p.pdf.SetFont(font, "", size)
-	lines, err := p.pdf.SplitText(s, p.width)
-	if err != nil {
-		lines = []string{s}
-	}
-	for _, l := range lines {
+	for _, l := range p.wrap(s) {
 		p.pdf.SetXY(p.x, p.y)
 		p.pdf.Cell(&gopdf.Rect{W: p.width, H: size + 3}, l)
 		p.y += size + 3
 	}
+}
+
+// wrap breaks s into lines that fit the page at the current font, at spaces
+// (gopdf's SplitText breaks inside words).
+func (p *page) wrap(s string) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		try := word
+		if line != "" {
+			try = line + " " + word
+		}
+		if w, err := p.pdf.MeasureTextWidth(try); err == nil && w > p.width && line != "" {
+			lines = append(lines, line)
+			line = word
+			continue
+		}
+		line = try
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
 }
