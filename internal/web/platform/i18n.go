@@ -81,7 +81,7 @@ func (t *I18n) T(lang, id string, data map[string]any) string {
 // Has tells whether id is translated in every language.
 func (t *I18n) Has(id string) bool {
 	for _, l := range Langs {
-		if _, err := t.loc[l].Localize(&i18n.LocalizeConfig{MessageID: id, PluralCount: 1}); err != nil {
+		if _, err := t.loc[l].Localize(&i18n.LocalizeConfig{MessageID: id}); err != nil {
 			return false
 		}
 	}

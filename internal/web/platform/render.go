@@ -149,6 +149,9 @@ func (r *Renderer) funcs(lang string) template.FuncMap {
 			}
 			return ru
 		},
+		"add":   func(a, b int64) int64 { return a + b },
+		"sub":   func(a, b int64) int64 { return a - b },
+		"split": func(s string) []string { return strings.SplitN(s, ":", 2) },
 		"pct": func(part, whole int64) int64 {
 			if whole <= 0 {
 				return 0

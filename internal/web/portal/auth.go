@@ -1,0 +1,85 @@
+package portal
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"strings"
+
+	"github.com/kabinet-billing/kabinet/internal/subscriber"
+	"github.com/kabinet-billing/kabinet/internal/web/platform"
+)
+
+type loginData struct {
+	Login   string
+	Minutes int
+}
+
+func (po *Portal) loginForm(w http.ResponseWriter, r *http.Request) {
+	if po.p.Sessions.GetInt64(r.Context(), platform.SessionAccount) != 0 {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	po.p.HTML(w, r, http.StatusOK, "portal/login", "", po.p.NewView(r, "login.title", loginData{}))
+}
+
+func (po *Portal) login(w http.ResponseWriter, r *http.Request) {
+	login := strings.ToLower(strings.TrimSpace(r.PostFormValue("login")))
+	password := r.PostFormValue("password")
+	now := po.p.Clock.Now()
+	addrKey, loginKey := platform.AddressKey(r.RemoteAddr), "login:"+login
+	v := po.p.NewView(r, "login.title", loginData{Login: login})
+	if blocked, wait := po.byAddress.Blocked(addrKey, now); blocked {
+		po.limited(w, r, v, wait.Minutes())
+		return
+	}
+	if blocked, wait := po.byLogin.Blocked(loginKey, now); blocked {
+		po.limited(w, r, v, wait.Minutes())
+		return
+	}
+	po.byAddress.Spend(addrKey, now)
+	a, err := po.d.Subscribers.Authenticate(r.Context(), login, password)
+	if errors.Is(err, subscriber.ErrBadPassword) {
+		po.byLogin.Spend(loginKey, now)
+		v.Error = po.p.I18n.T(v.Lang, "login.error.bad", nil)
+		po.p.HTML(w, r, http.StatusUnauthorized, "portal/login", "", v)
+		return
+	}
+	if err != nil {
+		po.p.Fail(w, r, err)
+		return
+	}
+	// A new token on login: a session id planted before login is worthless.
+	if err := po.p.Sessions.RenewToken(r.Context()); err != nil {
+		po.p.Fail(w, r, err)
+		return
+	}
+	po.p.Sessions.Put(r.Context(), platform.SessionAccount, a.ID)
+	po.p.Sessions.Put(r.Context(), platform.SessionLang, platform.Lang(a.Lang))
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (po *Portal) limited(w http.ResponseWriter, r *http.Request, v platform.View, minutes float64) {
+	v.Error = po.p.I18n.T(v.Lang, "login.error.limited", map[string]any{"Count": int(math.Ceil(max(minutes, 1)))})
+	po.p.HTML(w, r, http.StatusTooManyRequests, "portal/login", "", v)
+}
+
+func (po *Portal) logout(w http.ResponseWriter, r *http.Request) {
+	lang := po.p.LangOf(r)
+	if err := po.p.Sessions.Destroy(r.Context()); err != nil {
+		po.p.Fail(w, r, err)
+		return
+	}
+	po.p.Sessions.Put(r.Context(), platform.SessionLang, lang)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// setLang switches the interface language and returns to the page.
+func (po *Portal) setLang(w http.ResponseWriter, r *http.Request) {
+	po.p.Sessions.Put(r.Context(), platform.SessionLang, platform.Lang(r.PostFormValue("lang")))
+	back := r.PostFormValue("back")
+	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") || strings.Contains(back, "\\") {
+		back = "/"
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}

@@ -1,0 +1,156 @@
+// Package portal is the subscriber's personal account on the web: login,
+// balance, tariffs, packages, payments and statements, traffic, requests,
+// chat and profile. Handlers only translate: they parse the request, call a
+// capability (billing, subscriber, payment, support, content, traffic) and
+// render. Every query is scoped by the logged-in account; an id that belongs
+// to someone else is answered as if it did not exist (404).
+package portal
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/store"
+	"github.com/kabinet-billing/kabinet/internal/subscriber"
+	"github.com/kabinet-billing/kabinet/internal/support"
+	"github.com/kabinet-billing/kabinet/internal/traffic"
+	"github.com/kabinet-billing/kabinet/internal/web/platform"
+)
+
+// Deps are what the portal calls. Payments and Traffic may be nil: the Pay
+// button and the traffic page then say so instead of failing.
+type Deps struct {
+	DB          *store.DB
+	Biller      *billing.Biller
+	Subscribers *subscriber.Directory
+	Payments    *payment.Service
+	Processor   string // the card processor the Pay button uses
+	Traffic     *traffic.Store
+	Support     *support.Service
+	Fonts       Fonts // for PDF statements
+}
+
+// Fonts are the TrueType files PDF statements embed (Cyrillic needed).
+type Fonts struct{ Regular, Bold []byte }
+
+// Portal serves the subscriber's pages.
+type Portal struct {
+	p         *platform.Platform
+	d         Deps
+	byLogin   *platform.Limiter
+	byAddress *platform.Limiter
+}
+
+// Register mounts the portal at / on the platform's mux.
+func Register(p *platform.Platform, d Deps) *Portal {
+	po := &Portal{p: p, d: d,
+		// A person mistyping gets five tries, then one a minute; a script
+		// guessing many logins from one address meets the address limit.
+		byLogin:   platform.NewLimiter(time.Minute, 5),
+		byAddress: platform.NewLimiter(6*time.Second, 20),
+	}
+	p.Page("GET /login", po.loginForm)
+	p.Page("POST /login", po.login)
+	p.Page("POST /logout", po.logout)
+	p.Page("POST /lang", po.setLang)
+	p.Page("GET /{$}", po.auth(po.home))
+	p.Page("GET /tariffs", po.auth(po.tariffs))
+	p.Page("GET /tariffs/{code}", po.auth(po.tariffConfirm))
+	p.Page("POST /tariffs/{code}", po.auth(po.tariffChange))
+	p.Page("POST /tariffs/cancel", po.auth(po.tariffCancel))
+	p.Page("GET /packages", po.auth(po.packages))
+	p.Page("GET /packages/{code}", po.auth(po.packageConfirm))
+	p.Page("POST /packages/{code}", po.auth(po.packageConnect))
+	p.Page("GET /subscriptions/{id}", po.auth(po.disconnectConfirm))
+	p.Page("POST /subscriptions/{id}", po.auth(po.disconnect))
+	p.Page("GET /payments", po.auth(po.payments))
+	p.Page("POST /payments/card", po.auth(po.payCard))
+	p.Page("GET /payments/{id}", po.auth(po.paymentStatus))
+	p.Page("GET /statement", po.auth(po.statement))
+	p.Page("GET /traffic", po.auth(po.traffic))
+	p.Page("GET /requests", po.auth(po.requests))
+	p.Page("POST /requests", po.auth(po.fileRequest))
+	p.Page("GET /requests/{id}", po.auth(po.request))
+	p.Page("POST /requests/{id}", po.auth(po.replyRequest))
+	p.Page("GET /chat", po.auth(po.chat))
+	p.Page("GET /chat/messages", po.auth(po.chatMessages))
+	p.Page("POST /chat", po.auth(po.say))
+	p.Page("GET /profile", po.auth(po.profile))
+	p.Page("POST /profile", po.auth(po.saveProfile))
+	p.Page("POST /profile/password", po.auth(po.changePassword))
+	return po
+}
+
+type accountKey struct{}
+
+// auth lets only a logged-in subscriber through, with the account loaded.
+func (po *Portal) auth(h func(http.ResponseWriter, *http.Request, subscriber.Account)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := po.p.Sessions.GetInt64(r.Context(), platform.SessionAccount)
+		if id == 0 {
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		a, err := po.d.Subscribers.ByID(r.Context(), id)
+		if errors.Is(err, subscriber.ErrNotFound) || (err == nil && a.Status == billing.StatusClosed) {
+			po.p.Sessions.Destroy(r.Context())
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		if err != nil {
+			po.p.Fail(w, r, err)
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, a)), a)
+	}
+}
+
+// view makes the page's common data with the subscriber shown in the header.
+func (po *Portal) view(r *http.Request, a subscriber.Account, title, nav string, d any) platform.View {
+	v := po.p.NewView(r, title, d)
+	v.Nav = nav
+	v.User = &platform.User{ID: a.ID, Login: a.Login, Name: a.Name, ContractNo: a.ContractNo}
+	return v
+}
+
+func (po *Portal) render(w http.ResponseWriter, r *http.Request, status int, page string, v platform.View) {
+	po.p.HTML(w, r, status, "portal/"+page, "", v)
+}
+
+// pathID reads a numeric id from the path; anything else is a 404.
+func pathID(r *http.Request, name string) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	return id, err == nil && id > 0
+}
+
+// redirect after a POST, with a message for the next page.
+func (po *Portal) redirect(w http.ResponseWriter, r *http.Request, to, flash string) {
+	if flash != "" {
+		po.p.Flash(r, flash)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// billingMessage maps a billing refusal to what the subscriber reads.
+func billingMessage(err error) (string, bool) {
+	switch {
+	case errors.Is(err, billing.ErrNotOffered):
+		return "tariff.error.not_offered", true
+	case errors.Is(err, billing.ErrSameTariff):
+		return "tariff.error.same", true
+	case errors.Is(err, billing.ErrAccountInactive):
+		return "error.account_inactive", true
+	case errors.Is(err, billing.ErrAlreadyConnected):
+		return "package.error.connected", true
+	case errors.Is(err, billing.ErrInsufficientFunds):
+		return "package.error.funds", true
+	case errors.Is(err, billing.ErrLimited):
+		return "package.error.limited", true
+	}
+	return "", false
+}

@@ -1,0 +1,110 @@
+package portal
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/subscriber"
+	"github.com/kabinet-billing/kabinet/internal/traffic"
+	"github.com/kabinet-billing/kabinet/internal/web/platform"
+)
+
+type profileData struct {
+	Account subscriber.Account
+}
+
+func (po *Portal) profilePage(w http.ResponseWriter, r *http.Request, a subscriber.Account, status int, msg string) {
+	v := po.view(r, a, "profile.title", "profile", profileData{Account: a})
+	if msg != "" {
+		v.Error = po.p.I18n.T(v.Lang, msg, nil)
+	}
+	po.render(w, r, status, "profile", v)
+}
+
+func (po *Portal) profile(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
+	po.profilePage(w, r, a, http.StatusOK, "")
+}
+
+func (po *Portal) saveProfile(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
+	p := subscriber.Profile{
+		Email: r.PostFormValue("email"), Phone: r.PostFormValue("phone"),
+		NotifyEmail: r.PostFormValue("notify_email") == "on", NotifySMS: r.PostFormValue("notify_sms") == "on",
+		Lang: platform.Lang(r.PostFormValue("lang")),
+	}
+	err := po.d.Subscribers.UpdateProfile(r.Context(), a.ID, p)
+	if errors.Is(err, subscriber.ErrInvalid) {
+		a.Email, a.Phone, a.NotifyEmail, a.NotifySMS = p.Email, p.Phone, p.NotifyEmail, p.NotifySMS
+		po.profilePage(w, r, a, http.StatusUnprocessableEntity, "profile.error.invalid")
+		return
+	}
+	if err != nil {
+		po.p.Fail(w, r, err)
+		return
+	}
+	po.p.Sessions.Put(r.Context(), platform.SessionLang, p.Lang)
+	po.redirect(w, r, "/profile", "profile.saved")
+}
+
+func (po *Portal) changePassword(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
+	next := r.PostFormValue("new")
+	if next != r.PostFormValue("confirm") {
+		po.profilePage(w, r, a, http.StatusUnprocessableEntity, "password.error.mismatch")
+		return
+	}
+	err := po.d.Subscribers.ChangePassword(r.Context(), a.ID, r.PostFormValue("current"), next)
+	switch {
+	case errors.Is(err, subscriber.ErrBadPassword):
+		po.profilePage(w, r, a, http.StatusUnprocessableEntity, "password.error.current")
+	case errors.Is(err, subscriber.ErrWeakPassword):
+		po.profilePage(w, r, a, http.StatusUnprocessableEntity, "password.error.weak")
+	case err != nil:
+		po.p.Fail(w, r, err)
+	default:
+		po.redirect(w, r, "/profile", "password.changed")
+	}
+}
+
+type trafficData struct {
+	From, To string
+	Days     []traffic.DayUsage
+	Max      int64
+	In, Out  int64
+	Sessions []traffic.Session
+	Enabled  bool
+}
+
+func (po *Portal) traffic(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
+	zone := po.p.Zone
+	now := po.p.Clock.Now().In(zone)
+	to := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, zone)
+	from := to.AddDate(0, 0, -29)
+	q := r.URL.Query()
+	if t, err := time.ParseInLocation("2006-01-02", q.Get("from"), zone); err == nil {
+		from = t
+	}
+	if t, err := time.ParseInLocation("2006-01-02", q.Get("to"), zone); err == nil {
+		to = t
+	}
+	if to.Before(from) || to.Sub(from) > 366*24*time.Hour {
+		from = to.AddDate(0, 0, -29)
+	}
+	d := trafficData{From: from.Format("2006-01-02"), To: to.Format("2006-01-02"), Enabled: po.d.Traffic != nil}
+	if po.d.Traffic != nil {
+		var err error
+		if d.Days, err = po.d.Traffic.Usage(r.Context(), a.ID, d.From, d.To); err != nil {
+			po.p.Fail(w, r, err)
+			return
+		}
+		if d.Sessions, err = po.d.Traffic.Sessions(r.Context(), a.ID, from, to.AddDate(0, 0, 1), 50); err != nil {
+			po.p.Fail(w, r, err)
+			return
+		}
+	}
+	for _, x := range d.Days {
+		d.In += x.InputOctets
+		d.Out += x.OutputOctets
+		d.Max = max(d.Max, x.InputOctets+x.OutputOctets)
+	}
+	po.render(w, r, http.StatusOK, "traffic", po.view(r, a, "traffic.title", "traffic", d))
+}

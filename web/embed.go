@@ -1,0 +1,10 @@
+// Package web holds the files the HTTP layer serves and renders: templates,
+// static files (CSS, the vendored htmx), translations and the fonts PDF
+// statements embed. Everything is compiled into the binary; nothing is
+// fetched at run time.
+package web
+
+import "embed"
+
+//go:embed templates static translations fonts
+var FS embed.FS
