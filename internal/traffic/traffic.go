@@ -80,7 +80,7 @@ func (s *Store) Write(ctx context.Context, recs []Record) error {
 		return nil
 	}
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
-		w := &writer{s: s, tx: tx, open: map[sessionKey]*openSession{}, logins: map[string]int64{}, usage: map[usageKey]*usageDelta{}}
+		w := &writer{s: s, tx: tx, open: map[sessionKey]*openSession{}, stopping: map[sessionKey]bool{}, logins: map[string]int64{}, usage: map[usageKey]*usageDelta{}}
 		if err := w.loadOpen(ctx, recs); err != nil {
 			return err
 		}
@@ -137,13 +137,15 @@ type usageDelta struct{ in, out int64 }
 
 // writer applies one batch inside one transaction.
 type writer struct {
-	s      *Store
-	tx     *store.Tx
-	open   map[sessionKey]*openSession
-	dirty  []*openSession
-	logins map[string]int64
-	usage  map[usageKey]*usageDelta
-	order  []usageKey
+	s     *Store
+	tx    *store.Tx
+	open  map[sessionKey]*openSession
+	dirty []*openSession
+	// stopping holds keys whose Stop is among the pending updates.
+	stopping map[sessionKey]bool
+	logins   map[string]int64
+	usage    map[usageKey]*usageDelta
+	order    []usageKey
 }
 
 // chunk bounds the rows of one multi-row statement (SQLite allows 32766
@@ -151,39 +153,39 @@ type writer struct {
 const chunk = 500
 
 func (w *writer) loadOpen(ctx context.Context, recs []Record) error {
-	seen := map[string]bool{}
-	var keys []string
+	// Grouped by NAS so that the lookup uses the (nas_id, session_key) index.
+	seen := map[sessionKey]bool{}
+	byNAS := map[int64][]any{}
 	for _, r := range recs {
-		if (r.Kind == Start || r.Kind == Interim || r.Kind == Stop) && !seen[r.SessionID] {
-			seen[r.SessionID] = true
-			keys = append(keys, r.SessionID)
+		k := sessionKey{r.NASID, r.SessionID}
+		if (r.Kind == Start || r.Kind == Interim || r.Kind == Stop) && !seen[k] {
+			seen[k] = true
+			byNAS[r.NASID] = append(byNAS[r.NASID], r.SessionID)
 		}
 	}
-	for len(keys) > 0 {
-		n := min(len(keys), chunk)
-		part := keys[:n]
-		keys = keys[n:]
-		args := make([]any, len(part))
-		for i, k := range part {
-			args[i] = k
-		}
-		rows, err := w.tx.Query(ctx, `SELECT id, nas_id, session_key, COALESCE(account_id, 0), input_octets, output_octets FROM sessions
-			WHERE stopped_at IS NULL AND session_key IN (`+placeholders(n, 1)+`)`, args...)
-		if err != nil {
-			return fmt.Errorf("open sessions: %w", err)
-		}
-		for rows.Next() {
-			var o openSession
-			var k sessionKey
-			if err := rows.Scan(&o.id, &k.nas, &k.key, &o.acct, &o.in, &o.out); err != nil {
-				rows.Close()
+	for nas, keys := range byNAS {
+		for len(keys) > 0 {
+			n := min(len(keys), chunk)
+			args := append([]any{nas}, keys[:n]...)
+			keys = keys[n:]
+			rows, err := w.tx.Query(ctx, `SELECT id, session_key, COALESCE(account_id, 0), input_octets, output_octets FROM sessions
+				WHERE nas_id = ? AND session_key IN (`+placeholders(n, 1)+`) AND stopped_at IS NULL`, args...)
+			if err != nil {
 				return fmt.Errorf("open sessions: %w", err)
 			}
-			w.open[k] = &o
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("open sessions: %w", err)
+			for rows.Next() {
+				var o openSession
+				k := sessionKey{nas: nas}
+				if err := rows.Scan(&o.id, &k.key, &o.acct, &o.in, &o.out); err != nil {
+					rows.Close()
+					return fmt.Errorf("open sessions: %w", err)
+				}
+				w.open[k] = &o
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("open sessions: %w", err)
+			}
 		}
 	}
 	return nil
@@ -287,6 +289,7 @@ func (w *writer) apply(ctx context.Context, r *Record) error {
 	if r.Kind == Stop {
 		o.stoppedAt = at
 		delete(w.open, k)
+		w.stopping[k] = true
 	}
 	if !o.dirty {
 		o.dirty = true
@@ -301,8 +304,10 @@ func (w *writer) apply(ctx context.Context, r *Record) error {
 func (w *writer) insert(ctx context.Context, r *Record, k sessionKey, at time.Time) error {
 	// A Stop earlier in this batch may still be pending; the row it closes
 	// must be closed before a new one with the same key opens.
-	if err := w.flushUpdates(ctx); err != nil {
-		return err
+	if w.stopping[k] {
+		if err := w.flushUpdates(ctx); err != nil {
+			return err
+		}
 	}
 	if r.Kind == Stop {
 		// A Stop for a session already closed (its retransmission after
@@ -372,6 +377,7 @@ func (w *writer) flushUpdates(ctx context.Context) error {
 			args = append(args, o.id, o.updatedAt, o.stoppedAt, o.in, o.out, o.secs, o.cause, o.ip)
 			o.dirty = false
 		}
+		clear(w.stopping)
 		if _, err := w.tx.Exec(ctx, `UPDATE sessions SET updated_at = v.column2, stopped_at = v.column3, input_octets = v.column4,
 			output_octets = v.column5, session_time = v.column6, stop_cause = v.column7,
 			framed_ip = CASE WHEN v.column8 <> '' THEN v.column8 ELSE sessions.framed_ip END
