@@ -152,8 +152,8 @@ func addMSCHAPSuccess(resp *radius.Packet, m *mschapData, password string) error
 	return nil
 }
 
-// userName returns User-Name as a login: trimmed of a realm only if the
-// whole thing is not a known login (some NAS append "@realm").
+// userName returns User-Name as the login, exactly as sent apart from
+// surrounding spaces: logins are matched case-sensitively, as stored.
 func userName(p *radius.Packet) string {
 	return strings.TrimSpace(rfc2865.UserName_GetString(p))
 }
