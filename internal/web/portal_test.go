@@ -1,0 +1,374 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/ledger"
+	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/web/platform"
+)
+
+// TestEveryPage opens every page in both languages. Together with the
+// list below it executes every template, and it proves that no string shown
+// lacks a translation.
+func TestEveryPage(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice := e.ids["alice"]
+	req, err := e.support.File(ctx, alice, "fault", "Нет связи", "Не работает с утра")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.support.Answer(ctx, req.ID, "oper", "Проверяем линию", "in_progress")
+	e.support.Respond(ctx, alice, "oper", "Здравствуйте!")
+	sub, err := e.biller.Connect(ctx, alice, "drweb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := e.pay.StartCard(ctx, payment.CardStart{AccountID: alice, Amount: money.Rub(100), Processor: "sandbox", ReturnURL: "http://x/{id}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := map[string]string{
+		"portal/login":              "/login",
+		"portal/home":               "/",
+		"portal/tariffs":            "/tariffs",
+		"portal/tariff_confirm":     "/tariffs/home300",
+		"portal/packages":           "/packages",
+		"portal/package_confirm":    "/packages/tv",
+		"portal/package_disconnect": fmt.Sprintf("/subscriptions/%d", sub.ID),
+		"portal/payments":           "/payments",
+		"portal/payment":            fmt.Sprintf("/payments/%d", p.ID),
+		"portal/statement":          "/statement?from=2026-03-01&to=2026-03-31",
+		"portal/traffic":            "/traffic",
+		"portal/requests":           "/requests",
+		"portal/request":            fmt.Sprintf("/requests/%d", req.ID),
+		"portal/chat":               "/chat",
+		"portal/profile":            "/profile",
+		"shared/error":              "/no-such-page",
+	}
+	for _, name := range e.srv.Platform.Render.Pages() {
+		if _, ok := pages[name]; !ok {
+			t.Errorf("page %s is not opened by this test: add its URL", name)
+		}
+	}
+	for _, lang := range platform.Langs {
+		c := e.login("alice")
+		c.post("/lang", url.Values{"lang": {lang}, "back": {"/"}})
+		for name, path := range pages {
+			want := http.StatusOK
+			if name == "shared/error" {
+				want = http.StatusNotFound
+			}
+			if name == "portal/login" {
+				want = http.StatusSeeOther // logged in: back home
+				anon := e.client()
+				anon.post("/lang", url.Values{"lang": {lang}, "back": {"/login"}, "csrf": {""}})
+				must(t, anon.get("/login"), http.StatusOK, "<form")
+			}
+			r := c.get(path)
+			if r.Status != want {
+				t.Errorf("%s %s (%s): status %d, want %d\n%s", name, path, lang, r.Status, want, snippet(r.Body))
+			}
+			if strings.Contains(r.Body, "goroutine") || strings.Contains(r.Body, ".go:") {
+				t.Errorf("%s leaks internals", path)
+			}
+		}
+		c.get("/chat/messages?after=0")
+	}
+	if m := e.srv.Platform.I18n.Missing(); len(m) > 0 {
+		t.Errorf("untranslated: %v", m)
+	}
+}
+
+func TestLogin(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	r := c.get("/")
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/login" {
+		t.Fatalf("anonymous home: %d %s", r.Status, r.Header.Get("Location"))
+	}
+	must(t, c.get("/login"), http.StatusOK, "Логин и пароль указаны в вашем договоре", "(4822) 55-00-00", "Торжок, ул. Ленина, 5")
+	must(t, c.post("/login", url.Values{"login": {"alice"}, "password": {"wrong"}}), http.StatusUnauthorized, "Неверный логин или пароль.")
+	r = c.post("/login", url.Values{"login": {"ALICE "}, "password": {password}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("login: %d %s", r.Status, snippet(r.Body))
+	}
+	must(t, c.get("/"), http.StatusOK, "1\u00a0000,00 ₽", "Домашний 100", "Турбо за полцены")
+	if r := c.get("/"); strings.Contains(r.Body, "Только для Торжка") {
+		t.Error("news of another city shown")
+	}
+	must(t, c.post("/logout", nil), http.StatusSeeOther)
+	if r := c.get("/"); r.Status != http.StatusSeeOther {
+		t.Fatalf("after logout home is %d", r.Status)
+	}
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	c.get("/login")
+	for i := 0; i < 5; i++ {
+		must(t, c.post("/login", url.Values{"login": {"bob"}, "password": {"guess"}}), http.StatusUnauthorized)
+	}
+	// Even the right password is refused while the login is locked.
+	must(t, c.post("/login", url.Values{"login": {"bob"}, "password": {password}}), http.StatusTooManyRequests, "Слишком много попыток входа. Попробуйте снова через 1 минуту.")
+	// Another login from the same address still works (the address limit is wider).
+	must(t, c.post("/login", url.Values{"login": {"alice"}, "password": {password}}), http.StatusSeeOther)
+	e.clk.Advance(time.Minute)
+	c2 := e.client()
+	c2.get("/login")
+	must(t, c2.post("/login", url.Values{"login": {"bob"}, "password": {password}}), http.StatusSeeOther)
+}
+
+func TestAddressKey(t *testing.T) {
+	for _, tc := range []struct{ a, b string; same bool }{
+		{"192.0.2.1:5000", "192.0.2.1:6000", true},
+		{"192.0.2.1:5000", "192.0.2.2:5000", false},
+		{"[2001:db8:1:2::1]:443", "[2001:db8:1:2:ffff::9]:80", true},
+		{"[2001:db8:1:2::1]:443", "[2001:db8:1:3::1]:443", false},
+		{"[::ffff:192.0.2.1]:1", "192.0.2.1:2", true},
+	} {
+		if got := platform.AddressKey(tc.a) == platform.AddressKey(tc.b); got != tc.same {
+			t.Errorf("%s vs %s: same=%v", tc.a, tc.b, got)
+		}
+	}
+}
+
+// TestForeignIDs: another subscriber's ids in paths get 404, and nothing
+// changes.
+func TestForeignIDs(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	bob := e.ids["bob"]
+	e.credit("bob", 500, "b1")
+	req, _ := e.support.File(ctx, bob, "question", "Вопрос Боба", "Текст")
+	sub, err := e.biller.Connect(ctx, bob, "tv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := e.pay.StartCard(ctx, payment.CardStart{AccountID: bob, Amount: money.Rub(100), Processor: "sandbox", ReturnURL: "http://x/{id}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.login("alice")
+	for _, tc := range []struct{ method, path string }{
+		{"GET", fmt.Sprintf("/requests/%d", req.ID)},
+		{"POST", fmt.Sprintf("/requests/%d", req.ID)},
+		{"GET", fmt.Sprintf("/subscriptions/%d", sub.ID)},
+		{"POST", fmt.Sprintf("/subscriptions/%d", sub.ID)},
+		{"GET", fmt.Sprintf("/payments/%d", p.ID)},
+		{"GET", "/requests/abc"},
+		{"GET", "/tariffs/no-such"},
+		{"GET", "/packages/no-such"},
+	} {
+		var r resp
+		if tc.method == "GET" {
+			r = c.get(tc.path)
+		} else {
+			r = c.post(tc.path, url.Values{"body": {"hi"}})
+		}
+		must(t, r, http.StatusNotFound, "Страница не найдена")
+	}
+	subs, _ := e.biller.Subscriptions(ctx, e.db, bob, false)
+	if len(subs) != 1 {
+		t.Error("bob's package was disconnected by alice")
+	}
+	full, _ := e.support.RequestOf(ctx, bob, req.ID)
+	if len(full.Messages) != 1 {
+		t.Error("alice wrote into bob's request")
+	}
+}
+
+// TestCrossSite: a state change needs the session's token and a same-origin
+// request.
+func TestCrossSite(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("alice")
+	good := c.csrf
+	for _, tc := range []struct {
+		name string
+		form url.Values
+		hdr  []string
+	}{
+		{"missing token", url.Values{"csrf": {""}}, nil},
+		{"wrong token", url.Values{"csrf": {"forged"}}, nil},
+		{"cross-site fetch", nil, []string{"Sec-Fetch-Site", "cross-site"}},
+		{"foreign origin", nil, []string{"Sec-Fetch-Site", "", "Origin", "https://evil.example"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.post("/packages/tv", tc.form, tc.hdr...)
+			if r.Status != http.StatusForbidden {
+				t.Fatalf("status %d", r.Status)
+			}
+			c.csrf = good
+		})
+	}
+	// A token from a previous session is stale after logging out and in.
+	c.post("/logout", nil)
+	c2 := e.login("alice")
+	must(t, c2.post("/packages/tv", url.Values{"csrf": {good}}), http.StatusForbidden, "Форма устарела")
+	subs, _ := e.biller.Subscriptions(context.Background(), e.db, e.ids["alice"], false)
+	if len(subs) != 0 {
+		t.Fatalf("a refused request connected %d packages", len(subs))
+	}
+	must(t, c2.post("/packages/tv", nil), http.StatusSeeOther)
+}
+
+func TestTariffChange(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("alice")
+	must(t, c.get("/tariffs"), http.StatusOK, "Домашний 300", "Ваш тариф")
+	if r := c.get("/tariffs"); strings.Contains(r.Body, "Торжок 200") || strings.Contains(r.Body, "Архивный") {
+		t.Fatal("catalogue shows a tariff not offered in the subscriber's city")
+	}
+	// 15 March, Moscow: 17 days left of 31 (15th..31st).
+	q, _ := e.biller.QuoteTariffChange(context.Background(), e.ids["alice"], "home300")
+	must(t, c.get("/tariffs/home300"), http.StatusOK, "Сразу после подтверждения", q.Refund.Format("ru"), q.Charge.Format("ru"),
+		fmt.Sprintf("оставшиеся %d", q.DaysLeft))
+	for _, code := range []string{"old", "torzhok-only"} {
+		must(t, c.get("/tariffs/"+code), http.StatusUnprocessableEntity, "Этот тариф недоступен для вашего договора")
+		must(t, c.post("/tariffs/"+code, nil), http.StatusUnprocessableEntity, "Этот тариф недоступен для вашего договора")
+	}
+	must(t, c.post("/tariffs/home100", nil), http.StatusUnprocessableEntity, "Этот тариф уже подключён.")
+	r := c.post("/tariffs/home300", nil)
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("change: %d %s", r.Status, snippet(r.Body))
+	}
+	must(t, c.get("/"), http.StatusOK, "Тариф изменён.", "Домашний 300", "300 Мбит/с")
+}
+
+func TestPackages(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("alice")
+	must(t, c.get("/packages/drweb"), http.StatusOK, "Антивирус Dr.Web", "за оставшиеся дни месяца")
+	must(t, c.post("/packages/drweb", nil), http.StatusSeeOther)
+	r := c.get("/packages")
+	must(t, r, http.StatusOK, "Услуга подключена.", "Лицензионный ключ:")
+	subs, _ := e.biller.Subscriptions(context.Background(), e.db, e.ids["alice"], false)
+	if len(subs) != 1 || !strings.Contains(r.Body, subs[0].LicenseKey) {
+		t.Fatalf("licence key not shown: %+v", subs)
+	}
+	must(t, c.post("/packages/drweb", nil), http.StatusUnprocessableEntity, "Эта услуга уже подключена.")
+	must(t, c.post(fmt.Sprintf("/subscriptions/%d", subs[0].ID), nil), http.StatusSeeOther)
+	must(t, c.get("/packages"), http.StatusOK, "Услуга отключена.")
+	// Bob has a debt of this month's fee: a paid boost needs money first.
+	b := e.login("bob")
+	must(t, b.post("/packages/turbo", nil), http.StatusUnprocessableEntity, "Недостаточно средств")
+}
+
+func TestStatement(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("alice")
+	c.post("/packages/tv", nil)
+	from, to := time.Date(2026, 3, 1, 0, 0, 0, 0, e.srv.Platform.Zone), time.Date(2026, 4, 1, 0, 0, 0, 0, e.srv.Platform.Zone)
+	st, err := ledger.StatementFor(context.Background(), e.db, e.ids["alice"], from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := "/statement?from=2026-03-01&to=2026-03-31"
+	must(t, c.get(q), http.StatusOK, "Входящий остаток", st.Closing.Format("ru"), st.Debits.Format("ru"), st.Credits.Format("ru"), "ТВ Базовый")
+	r := c.get(q + "&format=csv")
+	must(t, r, http.StatusOK, "Исходящий остаток;;"+st.Closing.Decimal(), "Поступило;"+st.Credits.Decimal(), "Списано;"+st.Debits.Decimal())
+	if r.Header.Get("Content-Disposition") == "" {
+		t.Error("CSV is not an attachment")
+	}
+	r = c.get(q + "&format=pdf")
+	if r.Status != http.StatusOK || !strings.HasPrefix(r.Body, "%PDF") || r.Header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("pdf: %d %q", r.Status, r.Body[:min(20, len(r.Body))])
+	}
+	must(t, c.get("/statement?from=2026-03-31&to=2026-03-01"), http.StatusUnprocessableEntity, "Неверный период")
+	// The balance history ends at the ledger's balance.
+	s, _ := e.biller.Summary(context.Background(), e.ids["alice"])
+	must(t, c.get("/payments"), http.StatusOK, "История баланса", s.Balance.Format("ru"))
+}
+
+func TestRequestsAndChat(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("alice")
+	must(t, c.post("/requests", url.Values{"kind": {"fault"}, "subject": {""}, "body": {"x"}}), http.StatusUnprocessableEntity, "Заполните тему")
+	r := c.post("/requests", url.Values{"kind": {"fault"}, "subject": {"Нет интернета"}, "body": {"С утра не работает"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("file: %d", r.Status)
+	}
+	loc := r.Header.Get("Location")
+	var id int64
+	fmt.Sscanf(loc, "/requests/%d", &id)
+	must(t, c.get(loc), http.StatusOK, "Заявка принята", "С утра не работает", "Новая")
+	if err := e.support.Answer(context.Background(), id, "oper", "Мастер приедет завтра", ""); err != nil {
+		t.Fatal(err)
+	}
+	must(t, c.get(loc), http.StatusOK, "Мастер приедет завтра", "Есть ответ")
+	must(t, c.post(loc, url.Values{"body": {"Спасибо"}}), http.StatusSeeOther)
+	must(t, c.get("/requests"), http.StatusOK, "Нет интернета")
+
+	r = c.post("/chat", url.Values{"body": {"Здравствуйте"}}, "HX-Request", "true")
+	must(t, r, http.StatusOK, `name="body"`)
+	if r.Header.Get("HX-Trigger") != "chat-new" {
+		t.Error("no HX-Trigger after a chat message")
+	}
+	m, _ := e.support.Respond(context.Background(), e.ids["alice"], "oper", "Чем помочь?")
+	must(t, c.get("/chat/messages?after=0"), http.StatusOK, "Здравствуйте", "Чем помочь?", fmt.Sprintf("after=%d", m.ID))
+	if r := c.get(fmt.Sprintf("/chat/messages?after=%d", m.ID)); strings.Contains(r.Body, "Чем помочь?") {
+		t.Error("poll repeats old messages")
+	}
+	// Bob sees none of it.
+	b := e.login("bob")
+	if r := b.get("/chat/messages?after=0"); strings.Contains(r.Body, "Здравствуйте") {
+		t.Error("bob reads alice's chat")
+	}
+}
+
+func TestProfile(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("alice")
+	must(t, c.post("/profile", url.Values{"email": {"not an address"}, "phone": {"+7 900 000-00-00"}}), http.StatusUnprocessableEntity, "Проверьте адрес почты")
+	must(t, c.post("/profile", url.Values{"email": {"new@example.com"}, "phone": {"+7 900 000-00-00"}, "notify_sms": {"on"}, "lang": {"en"}}), http.StatusSeeOther)
+	must(t, c.get("/profile"), http.StatusOK, "Saved.", "new@example.com", "900 000-00-00")
+	must(t, c.post("/profile/password", url.Values{"current": {"nope"}, "new": {"another-pass"}, "confirm": {"another-pass"}}), http.StatusUnprocessableEntity, "The current password is wrong.")
+	must(t, c.post("/profile/password", url.Values{"current": {password}, "new": {"another-pass"}, "confirm": {"other"}}), http.StatusUnprocessableEntity, "do not match")
+	must(t, c.post("/profile/password", url.Values{"current": {password}, "new": {"short"}, "confirm": {"short"}}), http.StatusUnprocessableEntity, "8 to 64")
+	must(t, c.post("/profile/password", url.Values{"current": {password}, "new": {"another-pass"}, "confirm": {"another-pass"}}), http.StatusSeeOther)
+	if _, err := e.dir.Authenticate(context.Background(), "alice", "another-pass"); err != nil {
+		t.Fatal("new password does not work")
+	}
+}
+
+func TestPayByCard(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("alice")
+	must(t, c.post("/payments/card", url.Values{"amount": {"-5"}}), http.StatusSeeOther)
+	must(t, c.get("/payments"), http.StatusOK, "Укажите сумму")
+	r := c.post("/payments/card", url.Values{"amount": {"250,50"}})
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/pay/sandbox/") {
+		t.Fatalf("pay: %d %s", r.Status, r.Header.Get("Location"))
+	}
+	h, _ := e.pay.History(context.Background(), e.ids["alice"], 1)
+	if len(h) != 1 || h[0].Amount != money.Amount(25050) {
+		t.Fatalf("payment: %+v", h)
+	}
+	must(t, c.get(fmt.Sprintf("/payments/%d", h[0].ID)), http.StatusOK, "Ожидает подтверждения")
+	must(t, c.get("/payments"), http.StatusOK, "Банковская карта")
+}
+
+func TestHealthAndHeaders(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	must(t, c.get("/healthz"), http.StatusOK, "ok")
+	r := c.get("/login")
+	for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options"} {
+		if r.Header.Get(h) == "" {
+			t.Errorf("no %s", h)
+		}
+	}
+	must(t, c.get("/static/htmx.min.js"), http.StatusOK)
+	_ = billing.StatusActive
+}
