@@ -102,7 +102,8 @@ func TestLogin(t *testing.T) {
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("login: %d %s", r.Status, snippet(r.Body))
 	}
-	must(t, c.get("/"), http.StatusOK, "1\u00a0000,00 ₽", "Домашний 100", "Турбо за полцены")
+	s, _ := e.biller.Summary(context.Background(), e.ids["alice"])
+	must(t, c.get("/"), http.StatusOK, s.Balance.Format("ru"), "Домашний 100", "Турбо за полцены")
 	if r := c.get("/"); strings.Contains(r.Body, "Только для Торжка") {
 		t.Error("news of another city shown")
 	}

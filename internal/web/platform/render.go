@@ -121,12 +121,7 @@ func (r *Renderer) funcs(lang string) template.FuncMap {
 			return r.i18n.T(lang, id, data)
 		},
 		"money": func(a money.Amount) string { return a.Format(lang) },
-		"rub": func(a money.Amount) string {
-			if lang == "en" {
-				return a.Format(lang) + " RUB"
-			}
-			return a.Format(lang) + " ₽"
-		},
+		"rub":   func(a money.Amount) string { return a.Format(lang) },
 		"neg":   func(a money.Amount) bool { return a < 0 },
 		"speed": func(kbps int64) string { return FormatSpeed(lang, kbps) },
 		"date": func(t time.Time) string {
