@@ -1,0 +1,141 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// TestBrowser drives Debian's Chromium through the portal as a subscriber
+// would: log in, read the balance, change tariff, connect the antivirus,
+// download a PDF statement, file a request. Screenshots of home, tariffs and
+// the statement at phone width go to $KABINET_ARTIFACTS (or a temp dir).
+func TestBrowser(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skip("browser test skipped: " + chromiumPath + " is absent (apt-get install chromium)")
+	}
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	e := newEnv(t)
+	artifacts := os.Getenv("KABINET_ARTIFACTS")
+	if artifacts == "" {
+		artifacts = t.TempDir()
+	}
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	downloads := t.TempDir()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.WindowSize(390, 844),
+	}
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+
+	shot := func(name string) chromedp.Action {
+		return chromedp.ActionFunc(func(ctx context.Context) error {
+			var buf []byte
+			if err := chromedp.FullScreenshot(&buf, 90).Do(ctx); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(artifacts, name+".png"), buf, 0o644)
+		})
+	}
+	var balance, flash, license, reqTitle string
+	err := chromedp.Run(ctx,
+		browser.SetDownloadBehavior(browser.SetDownloadBehaviorBehaviorAllow).WithDownloadPath(downloads).WithEventsEnabled(true),
+		chromedp.Navigate(e.ts.URL+"/"),
+		chromedp.WaitVisible(`input[name=login]`),
+		chromedp.SendKeys(`input[name=login]`, "alice"),
+		chromedp.SendKeys(`input[name=password]`, password),
+		chromedp.Click(`form[action="/login"] button`),
+		chromedp.WaitVisible(`[data-testid=balance]`),
+		chromedp.Text(`[data-testid=balance]`, &balance),
+		shot("home"),
+		chromedp.Navigate(e.ts.URL+"/tariffs"),
+		chromedp.WaitVisible(`a[href="/tariffs/home300"]`),
+		shot("tariffs"),
+		chromedp.Click(`a[href="/tariffs/home300"]`),
+		chromedp.WaitVisible(`[data-testid=confirm-tariff]`),
+		chromedp.Click(`[data-testid=confirm-tariff]`),
+		chromedp.WaitVisible(`.notice.ok`),
+		chromedp.Text(`.notice.ok`, &flash),
+		chromedp.Navigate(e.ts.URL+"/packages/drweb"),
+		chromedp.WaitVisible(`[data-testid=confirm-package]`),
+		chromedp.Click(`[data-testid=confirm-package]`),
+		chromedp.WaitVisible(`[data-testid=license]`),
+		chromedp.Text(`[data-testid=license]`, &license),
+		chromedp.Navigate(e.ts.URL+"/statement?from=2026-03-01&to=2026-03-31"),
+		chromedp.WaitVisible(`[data-testid=pdf]`),
+		shot("statement"),
+		chromedp.Click(`[data-testid=pdf]`),
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			// Wait for the file to land; the browser names it from
+			// Content-Disposition.
+			for range 100 {
+				m, _ := filepath.Glob(filepath.Join(downloads, "*.pdf"))
+				if len(m) > 0 {
+					return nil
+				}
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+			return nil
+		}),
+		chromedp.Navigate(e.ts.URL+"/requests"),
+		chromedp.WaitVisible(`form[action="/requests"]`),
+		chromedp.SetValue(`select[name=kind]`, "question"),
+		chromedp.SendKeys(`input[name=subject]`, "Как настроить роутер?"),
+		chromedp.SendKeys(`textarea[name=body]`, "Купил новый роутер, подскажите настройки."),
+		chromedp.Click(`form[action="/requests"] button`),
+		chromedp.WaitVisible(`.thread`),
+		chromedp.Text(`h1`, &reqTitle),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := e.biller.Summary(context.Background(), e.ids["alice"])
+	if !strings.Contains(balance, "₽") {
+		t.Errorf("balance shown as %q", balance)
+	}
+	if s.Tariff.Code != "home300" || !strings.Contains(flash, "Тариф изменён") {
+		t.Errorf("tariff %s, flash %q", s.Tariff.Code, flash)
+	}
+	if len(strings.TrimSpace(license)) < 8 {
+		t.Errorf("licence key %q", license)
+	}
+	pdfs, _ := filepath.Glob(filepath.Join(downloads, "*.pdf"))
+	if len(pdfs) != 1 {
+		t.Fatalf("downloaded PDFs: %v", pdfs)
+	}
+	if b, _ := os.ReadFile(pdfs[0]); !strings.HasPrefix(string(b), "%PDF") {
+		t.Error("the download is not a PDF")
+	}
+	if !strings.Contains(reqTitle, "Как настроить роутер?") {
+		t.Errorf("request page title %q", reqTitle)
+	}
+	reqs, _ := e.support.Requests(context.Background(), e.ids["alice"])
+	if len(reqs) != 1 {
+		t.Errorf("requests filed: %d", len(reqs))
+	}
+	t.Logf("screenshots in %s", artifacts)
+}
