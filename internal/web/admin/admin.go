@@ -1,0 +1,347 @@
+// Package admin is the back office at /admin: operators log in with their
+// own accounts (lockout after failed tries), every route checks a
+// permission of the operator's role, and every action goes through
+// internal/backoffice, which writes the audit entry. Handlers only parse
+// forms, call, and render.
+package admin
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/kabinet-billing/kabinet/internal/backoffice"
+	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/notify"
+	"github.com/kabinet-billing/kabinet/internal/operator"
+	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/report"
+	"github.com/kabinet-billing/kabinet/internal/subscriber"
+	"github.com/kabinet-billing/kabinet/internal/support"
+	"github.com/kabinet-billing/kabinet/internal/web/platform"
+)
+
+// Deps are what the back office calls.
+type Deps struct {
+	Office  *backoffice.Office // required: operators, subscribers, money, mail
+	Support *support.Service   // nil: the support pages are hidden
+	Reports *report.Reports    // nil: made over Office.DB
+	// Files is the web/ tree: translations/admin.{ru,en}.toml are added to
+	// the platform's messages from it.
+	Files fs.FS
+}
+
+// Session keys of the back office (the portal uses account_id).
+const (
+	sessionOperator = "operator_id"
+	sessionError    = "admin_error"
+)
+
+// Admin is the registered back office.
+type Admin struct {
+	p         *platform.Platform
+	d         Deps
+	byAddress *platform.Limiter
+	issued    *issuedStore
+}
+
+// Register mounts /admin on the platform.
+func Register(p *platform.Platform, d Deps) (*Admin, error) {
+	if d.Office == nil {
+		return nil, errors.New("admin: Office is required")
+	}
+	if d.Reports == nil {
+		d.Reports = report.New(d.Office.DB, p.Zone)
+	}
+	if d.Files != nil {
+		if err := LoadMessages(p.I18n, d.Files); err != nil {
+			return nil, err
+		}
+	}
+	a := &Admin{p: p, d: d, byAddress: platform.NewLimiter(6*time.Second, 20), issued: newIssued(p.Clock)}
+	p.Page("GET /admin/login", a.loginForm)
+	p.Page("POST /admin/login", a.login)
+	p.Page("POST /admin/logout", a.logout)
+	p.Page("GET /admin/{$}", a.auth("", a.home))
+
+	p.Page("GET /admin/subscribers", a.auth(operator.ViewSubscribers, a.subscribers))
+	p.Page("GET /admin/subscribers/new", a.auth(operator.EditSubscribers, a.contractForm))
+	p.Page("POST /admin/subscribers", a.auth(operator.EditSubscribers, a.createContract))
+	p.Page("GET /admin/issued/{token}", a.auth(operator.EditSubscribers, a.issuedPage))
+	p.Page("GET /admin/issued/{token}/pdf", a.auth(operator.EditSubscribers, a.issuedPDF))
+	p.Page("GET /admin/subscribers/{id}", a.auth(operator.ViewSubscribers, a.subscriber))
+	p.Page("POST /admin/subscribers/{id}/edit", a.auth(operator.EditSubscribers, a.editContract))
+	p.Page("POST /admin/subscribers/{id}/status", a.auth(operator.EditSubscribers, a.setStatus))
+	p.Page("POST /admin/subscribers/{id}/password", a.auth(operator.EditSubscribers, a.resetPassword))
+	p.Page("POST /admin/subscribers/{id}/cash", a.auth(operator.TakeCash, a.cash))
+	p.Page("POST /admin/subscribers/{id}/correct", a.auth(operator.CorrectBalance, a.correct))
+	p.Page("GET /admin/subscribers/{id}/contract.pdf", a.auth(operator.ViewSubscribers, a.contractPDF))
+
+	p.Page("GET /admin/catalogue", a.auth(operator.EditCatalogue, a.catalogue))
+	p.Page("POST /admin/cities", a.auth(operator.EditCatalogue, a.addCity))
+	p.Page("POST /admin/tariffs", a.auth(operator.EditCatalogue, a.addTariff))
+	p.Page("POST /admin/tariffs/{id}/archive", a.auth(operator.EditCatalogue, a.archiveTariff))
+	p.Page("POST /admin/packages", a.auth(operator.EditCatalogue, a.addPackage))
+	p.Page("GET /admin/news", a.auth(operator.EditContent, a.news))
+	p.Page("POST /admin/news", a.auth(operator.EditContent, a.addNews))
+
+	p.Page("GET /admin/debtors", a.auth(operator.ViewDebt, a.debtors))
+	p.Page("GET /admin/reports", a.auth(operator.ViewReports, a.reports))
+	p.Page("GET /admin/reports/{name}.csv", a.auth(operator.ViewReports, a.reportCSV))
+	p.Page("GET /admin/audit", a.auth(operator.ViewAudit, a.audit))
+	p.Page("GET /admin/operators", a.auth(operator.ManageOperators, a.operators))
+	p.Page("POST /admin/operators", a.auth(operator.ManageOperators, a.addOperator))
+	p.Page("POST /admin/operators/{id}", a.auth(operator.ManageOperators, a.updateOperator))
+	p.Page("GET /admin/mail", a.auth(operator.ViewSubscribers, a.mail))
+
+	if d.Support != nil {
+		p.Page("GET /admin/support", a.auth(operator.Support, a.supportQueue))
+		p.Page("GET /admin/support/requests/{id}", a.auth(operator.Support, a.request))
+		p.Page("POST /admin/support/requests/{id}", a.auth(operator.Support, a.answer))
+		p.Page("POST /admin/support/applications/{id}", a.auth(operator.Support, a.applicationStatus))
+		p.Page("GET /admin/support/chat/{account}", a.auth(operator.Support, a.chat))
+		p.Page("POST /admin/support/chat/{account}", a.auth(operator.Support, a.respond))
+	}
+	return a, nil
+}
+
+// LoadMessages adds the back office's and the public site's translations
+// (web/translations/admin.{ru,en}.toml) to t.
+func LoadMessages(t *platform.I18n, files fs.FS) error {
+	msgs := map[string]map[string]string{}
+	for _, lang := range platform.Langs {
+		b, err := fs.ReadFile(files, "translations/admin."+lang+".toml")
+		if err != nil {
+			return fmt.Errorf("admin translations: %w", err)
+		}
+		m := map[string]string{}
+		if err := toml.Unmarshal(b, &m); err != nil {
+			return fmt.Errorf("admin translations %s: %w", lang, err)
+		}
+		msgs[lang] = m
+	}
+	for id, ru := range msgs["ru"] {
+		en, ok := msgs["en"][id]
+		if !ok {
+			return fmt.Errorf("admin translations: %q has no English", id)
+		}
+		t.Add(id, ru, en)
+	}
+	for id := range msgs["en"] {
+		if _, ok := msgs["ru"][id]; !ok {
+			return fmt.Errorf("admin translations: %q has no Russian", id)
+		}
+	}
+	return nil
+}
+
+type opKey struct{}
+
+// auth requires a logged-in, enabled operator and (unless perm is empty)
+// the permission; a refusal is a 403 page, never a hidden redirect, so the
+// operator knows to ask an admin.
+func (a *Admin) auth(perm operator.Permission, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := a.p.Sessions.GetInt64(r.Context(), sessionOperator)
+		if id == 0 {
+			http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
+			return
+		}
+		op, err := a.d.Office.Operators.ByID(r.Context(), id)
+		if errors.Is(err, operator.ErrNotFound) || (err == nil && op.Disabled) {
+			a.p.Sessions.Remove(r.Context(), sessionOperator)
+			http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
+			return
+		}
+		if err != nil {
+			a.p.Fail(w, r, err)
+			return
+		}
+		if perm != "" && !op.Can(perm) {
+			a.forbidden(w, r, op)
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), opKey{}, op)))
+	}
+}
+
+func opOf(r *http.Request) operator.Operator {
+	op, _ := r.Context().Value(opKey{}).(operator.Operator)
+	return op
+}
+
+func (a *Admin) who(r *http.Request) backoffice.Who {
+	return backoffice.Who{Op: opOf(r), Address: platform.AddressKey(r.RemoteAddr)}
+}
+
+// page is the D of every back-office view.
+type page struct {
+	Op    operator.Operator
+	Nav   string
+	Error string // translated
+	X     any    // the page's own data
+}
+
+// Can lets templates hide what the role may not do.
+func (p page) Can(perm string) bool { return p.Op.Can(operator.Permission(perm)) }
+
+func (a *Admin) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, x any) {
+	pg := page{Op: opOf(r), Nav: nav, X: x}
+	v := a.p.NewView(r, title, nil)
+	if id := a.p.Sessions.PopString(r.Context(), sessionError); id != "" {
+		pg.Error = a.p.I18n.T(v.Lang, id, nil)
+	}
+	v.D = pg
+	a.p.HTML(w, r, status, "admin/"+name, "admin_layout", v)
+}
+
+func (a *Admin) forbidden(w http.ResponseWriter, r *http.Request, op operator.Operator) {
+	r = r.WithContext(context.WithValue(r.Context(), opKey{}, op))
+	a.render(w, r, http.StatusForbidden, "forbidden", "admin.forbidden.title", "", nil)
+}
+
+// done redirects after a successful action with a message.
+func (a *Admin) done(w http.ResponseWriter, r *http.Request, to, msg string) {
+	a.p.Flash(r, msg)
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// failed redirects back with the message for err: the operator sees what
+// was wrong with the form; unexpected errors get the generic page.
+func (a *Admin) failed(w http.ResponseWriter, r *http.Request, to string, err error) {
+	id := errorID(err)
+	if id == "" {
+		if errors.Is(err, operator.ErrForbidden) {
+			a.forbidden(w, r, opOf(r))
+			return
+		}
+		a.p.Fail(w, r, err)
+		return
+	}
+	a.p.Sessions.Put(r.Context(), sessionError, id)
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// errorID maps the capabilities' errors to messages the operator can act on.
+func errorID(err error) string {
+	switch {
+	case errors.Is(err, backoffice.ErrNoteRequired):
+		return "admin.error.note_required"
+	case errors.Is(err, payment.ErrReasonRequired):
+		return "admin.error.reason_required"
+	case errors.Is(err, payment.ErrBadAmount):
+		return "admin.error.amount"
+	case errors.Is(err, subscriber.ErrExists), errors.Is(err, billing.ErrExists), errors.Is(err, operator.ErrExists):
+		return "admin.error.exists"
+	case errors.Is(err, operator.ErrWeakPassword):
+		return "admin.error.weak_password"
+	case errors.Is(err, operator.ErrLastAdmin):
+		return "admin.error.last_admin"
+	case errors.Is(err, billing.ErrNotOffered):
+		return "admin.error.not_offered"
+	case errors.Is(err, subscriber.ErrWeakPassword), errors.Is(err, subscriber.ErrInvalid), errors.Is(err, billing.ErrInvalid),
+		errors.Is(err, operator.ErrInvalid), errors.Is(err, support.ErrInvalid), errors.Is(err, billing.ErrNotFound):
+		return "admin.error.invalid"
+	case errors.Is(err, notify.ErrNoAddress):
+		return "admin.error.no_email"
+	}
+	return ""
+}
+
+func pathID(r *http.Request, name string) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	return id, err == nil && id > 0
+}
+
+// issuedStore keeps what is shown once — a new contract's or a reset's
+// password and PDF — in memory for a few minutes, for the operator who made
+// it. A restart forgets it, which is the point: the password is never stored
+// in a form it could be shown from again.
+type issuedStore struct {
+	mu    sync.Mutex
+	clock interface{ Now() time.Time }
+	m     map[string]*issued
+}
+
+type issued struct {
+	operatorID int64
+	accountID  int64
+	login      string
+	contractNo string
+	password   string
+	mailedTo   string
+	pdf        []byte
+	pageShown  bool
+	expires    time.Time
+}
+
+func newIssued(clk interface{ Now() time.Time }) *issuedStore {
+	return &issuedStore{clock: clk, m: map[string]*issued{}}
+}
+
+const issuedTTL = 15 * time.Minute
+
+func (s *issuedStore) put(it *issued) string {
+	var b [16]byte
+	rand.Read(b[:])
+	tok := hex.EncodeToString(b[:])
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	for k, v := range s.m {
+		if now.After(v.expires) {
+			delete(s.m, k)
+		}
+	}
+	it.expires = now.Add(issuedTTL)
+	s.m[tok] = it
+	return tok
+}
+
+// take returns the entry for the page (once) or the PDF (once).
+func (s *issuedStore) take(tok string, operatorID int64, pdf bool) (issued, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it, ok := s.m[tok]
+	if !ok || it.operatorID != operatorID || s.clock.Now().After(it.expires) {
+		return issued{}, false
+	}
+	if pdf {
+		if it.pdf == nil {
+			return issued{}, false
+		}
+		out := *it
+		it.pdf = nil
+		if it.pageShown {
+			delete(s.m, tok)
+		}
+		return out, true
+	}
+	if it.pageShown {
+		return issued{}, false
+	}
+	it.pageShown = true
+	out := *it
+	if it.pdf == nil {
+		delete(s.m, tok)
+	}
+	return out, true
+}
+
+func servePDF(w http.ResponseWriter, name string, b []byte) {
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s"`, name))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(b)
+}
+
+func platformAddr(r *http.Request) string { return platform.AddressKey(r.RemoteAddr) }

@@ -1,0 +1,122 @@
+package admin
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/notify"
+	"github.com/kabinet-billing/kabinet/internal/operator"
+)
+
+type auditData struct {
+	Q       operator.AuditQuery
+	From    string
+	To      string
+	Entries []operator.Entry
+}
+
+func (a *Admin) audit(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	d := auditData{Q: operator.AuditQuery{Operator: q.Get("operator"), Action: q.Get("action"), Object: q.Get("object"), Text: q.Get("text"), Limit: 200},
+		From: q.Get("from"), To: q.Get("to")}
+	if t, err := time.ParseInLocation("2006-01-02", d.From, a.p.Zone); err == nil {
+		d.Q.From = t
+	}
+	if t, err := time.ParseInLocation("2006-01-02", d.To, a.p.Zone); err == nil {
+		d.Q.To = t.AddDate(0, 0, 1)
+	}
+	var err error
+	if d.Entries, err = a.d.Office.Operators.Search(r.Context(), d.Q); err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, "audit", "admin.audit.title", "audit", d)
+}
+
+type operatorsData struct {
+	Operators []operator.Operator
+	Roles     []operator.Role
+	Now       time.Time
+}
+
+func (a *Admin) operators(w http.ResponseWriter, r *http.Request) {
+	list, err := a.d.Office.Operators.List(r.Context())
+	if err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, "operators", "admin.operators.title", "operators", operatorsData{Operators: list, Roles: operator.Roles, Now: a.p.Clock.Now()})
+}
+
+func (a *Admin) addOperator(w http.ResponseWriter, r *http.Request) {
+	f := r.PostFormValue
+	role, err := operator.ParseRole(f("role"))
+	if err != nil {
+		a.failed(w, r, "/admin/operators", err)
+		return
+	}
+	w2 := a.who(r)
+	if _, err := a.d.Office.Operators.Add(r.Context(), w2.Op.Actor(w2.Address), operator.NewOperator{Login: f("login"), Name: f("name"), Email: f("email"), Role: role, Password: f("password")}); err != nil {
+		a.failed(w, r, "/admin/operators", err)
+		return
+	}
+	a.done(w, r, "/admin/operators", "admin.flash.saved")
+}
+
+// updateOperator changes role, disables or enables, unlocks, or sets a new
+// password; the operator store audits it.
+func (a *Admin) updateOperator(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	f := r.PostFormValue
+	var c operator.Change
+	if s := f("role"); s != "" {
+		role, err := operator.ParseRole(s)
+		if err != nil {
+			a.failed(w, r, "/admin/operators", err)
+			return
+		}
+		c.Role = &role
+	}
+	switch f("disabled") {
+	case "1":
+		t := true
+		c.Disabled = &t
+	case "0":
+		t := false
+		c.Disabled = &t
+	}
+	if pw := f("password"); strings.TrimSpace(pw) != "" {
+		c.Password = &pw
+	}
+	c.Unlock = f("unlock") != ""
+	w2 := a.who(r)
+	if _, err := a.d.Office.Operators.Update(r.Context(), w2.Op.Actor(w2.Address), id, c); err != nil {
+		a.failed(w, r, "/admin/operators", err)
+		return
+	}
+	a.done(w, r, "/admin/operators", "admin.flash.saved")
+}
+
+type mailData struct {
+	Status  string
+	Letters []notify.Queued
+}
+
+// mail shows the outgoing queue: what was sent, what waits for a retry.
+func (a *Admin) mail(w http.ResponseWriter, r *http.Request) {
+	var d mailData
+	d.Status = r.URL.Query().Get("status")
+	if a.d.Office.Mail != nil {
+		var err error
+		if d.Letters, err = a.d.Office.Mail.List(r.Context(), 0, d.Status, 200); err != nil {
+			a.p.Fail(w, r, err)
+			return
+		}
+	}
+	a.render(w, r, http.StatusOK, "mail", "admin.mail.title", "mail", d)
+}

@@ -1,0 +1,277 @@
+package admin
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/backoffice"
+	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/ledger"
+	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/notify"
+	"github.com/kabinet-billing/kabinet/internal/operator"
+	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/subscriber"
+)
+
+type searchData struct {
+	Q        string
+	Accounts []subscriber.Account
+}
+
+func (a *Admin) subscribers(w http.ResponseWriter, r *http.Request) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	list, err := a.d.Office.Dir.Search(r.Context(), q, 100)
+	if err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, "subscribers", "admin.subscribers.title", "subscribers", searchData{Q: q, Accounts: list})
+}
+
+type contractFormData struct {
+	Cities  []billing.City
+	Tariffs []billing.Tariff
+}
+
+func (a *Admin) contractForm(w http.ResponseWriter, r *http.Request) {
+	cities, err := billing.Cities(r.Context(), a.d.Office.DB)
+	if err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	tariffs, err := billing.Tariffs(r.Context(), a.d.Office.DB, 0, true)
+	if err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, "contract_new", "admin.contract.title", "subscribers", contractFormData{Cities: cities, Tariffs: tariffs})
+}
+
+func (a *Admin) createContract(w http.ResponseWriter, r *http.Request) {
+	f := r.PostFormValue
+	s, err := a.d.Office.SignContract(r.Context(), a.who(r), backoffice.NewContract{Login: f("login"), Name: f("name"), Address: f("address"),
+		City: f("city"), Phone: f("phone"), Email: f("email"), Tariff: f("tariff"), Lang: a.p.LangOf(r)})
+	if err != nil {
+		a.failed(w, r, "/admin/subscribers/new", err)
+		return
+	}
+	mailed := ""
+	if s.Mailed {
+		mailed = s.Account.Email
+	}
+	tok := a.issued.put(&issued{operatorID: opOf(r).ID, accountID: s.Account.ID, login: s.Account.Login, contractNo: s.Account.ContractNo,
+		password: s.Password, mailedTo: mailed, pdf: s.PDF})
+	http.Redirect(w, r, "/admin/issued/"+tok, http.StatusSeeOther)
+}
+
+type issuedData struct {
+	Token      string
+	AccountID  int64
+	Login      string
+	ContractNo string
+	Password   string
+	MailedTo   string
+	HasPDF     bool
+}
+
+// issuedPage shows a new password once; reloading it shows that it was
+// already shown.
+func (a *Admin) issuedPage(w http.ResponseWriter, r *http.Request) {
+	tok := r.PathValue("token")
+	it, ok := a.issued.take(tok, opOf(r).ID, false)
+	if !ok {
+		a.render(w, r, http.StatusGone, "issued_gone", "admin.issued.title", "subscribers", nil)
+		return
+	}
+	a.render(w, r, http.StatusOK, "issued", "admin.issued.title", "subscribers", issuedData{Token: tok, AccountID: it.accountID, Login: it.login,
+		ContractNo: it.contractNo, Password: it.password, MailedTo: it.mailedTo, HasPDF: it.pdf != nil})
+}
+
+func (a *Admin) issuedPDF(w http.ResponseWriter, r *http.Request) {
+	it, ok := a.issued.take(r.PathValue("token"), opOf(r).ID, true)
+	if !ok {
+		a.render(w, r, http.StatusGone, "issued_gone", "admin.issued.title", "subscribers", nil)
+		return
+	}
+	servePDF(w, "contract-"+it.contractNo+".pdf", it.pdf)
+}
+
+type cardData struct {
+	Account   subscriber.Account
+	Summary   billing.Summary
+	Statement ledger.Statement
+	Payments  []payment.Payment
+	Letters   []notify.Queued
+	Audit     []operator.Entry
+	Cities    []billing.City
+	Statuses  []string
+	Key       string // one-time key of the correction form
+}
+
+func (a *Admin) subscriber(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	ctx := r.Context()
+	o := a.d.Office
+	acct, err := o.Dir.ByID(ctx, id)
+	if err != nil {
+		a.p.NotFound(w, r)
+		return
+	}
+	d := cardData{Account: acct, Statuses: []string{billing.StatusActive, billing.StatusBlocked, billing.StatusFrozen, billing.StatusClosed}}
+	if d.Summary, err = o.Biller.Summary(ctx, id); err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	now := a.p.Clock.Now()
+	if d.Statement, err = ledger.StatementFor(ctx, o.DB, id, now.AddDate(0, -3, 0), now.Add(time.Minute)); err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	if o.Payments != nil {
+		if d.Payments, err = o.Payments.History(ctx, id, 20); err != nil {
+			a.p.Fail(w, r, err)
+			return
+		}
+	}
+	if o.Mail != nil {
+		if d.Letters, err = o.Mail.List(ctx, id, "", 20); err != nil {
+			a.p.Fail(w, r, err)
+			return
+		}
+	}
+	if opOf(r).Can(operator.ViewAudit) {
+		if d.Audit, err = o.Operators.Search(ctx, operator.AuditQuery{Object: fmt.Sprintf("account:%d", id), Limit: 20}); err != nil {
+			a.p.Fail(w, r, err)
+			return
+		}
+	}
+	if d.Cities, err = billing.Cities(ctx, o.DB); err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	var k [12]byte
+	rand.Read(k[:])
+	d.Key = hex.EncodeToString(k[:])
+	a.render(w, r, http.StatusOK, "subscriber", "admin.subscriber.title", "subscribers", d)
+}
+
+func back(id int64) string { return fmt.Sprintf("/admin/subscribers/%d", id) }
+
+func (a *Admin) editContract(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	f := r.PostFormValue
+	err := a.d.Office.EditContract(r.Context(), a.who(r), id, subscriber.ContractEdit{Name: f("name"), Address: f("address"), City: f("city"), Phone: f("phone"), Email: f("email")})
+	if err != nil {
+		a.failed(w, r, back(id), err)
+		return
+	}
+	a.done(w, r, back(id), "admin.flash.saved")
+}
+
+func (a *Admin) setStatus(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	if err := a.d.Office.SetStatus(r.Context(), a.who(r), id, r.PostFormValue("status"), r.PostFormValue("note")); err != nil {
+		a.failed(w, r, back(id), err)
+		return
+	}
+	a.done(w, r, back(id), "admin.flash.status")
+}
+
+func (a *Admin) resetPassword(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	res, err := a.d.Office.ResetPassword(r.Context(), a.who(r), id, r.PostFormValue("confirmed_by"))
+	if err != nil {
+		a.failed(w, r, back(id), err)
+		return
+	}
+	if res.Password == "" {
+		a.done(w, r, back(id), "admin.flash.password_mailed")
+		return
+	}
+	acct, err := a.d.Office.Dir.ByID(r.Context(), id)
+	if err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	tok := a.issued.put(&issued{operatorID: opOf(r).ID, accountID: id, login: acct.Login, contractNo: acct.ContractNo, password: res.Password, pdf: res.PDF})
+	http.Redirect(w, r, "/admin/issued/"+tok, http.StatusSeeOther)
+}
+
+func (a *Admin) cash(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	amt, err := money.Parse(r.PostFormValue("amount"))
+	if err != nil || amt <= 0 {
+		a.failed(w, r, back(id), payment.ErrBadAmount)
+		return
+	}
+	_, err = a.d.Office.CashPayment(r.Context(), a.who(r), payment.CashIn{AccountID: id, Amount: amt, Receipt: r.PostFormValue("receipt"), Memo: r.PostFormValue("memo")})
+	if err != nil {
+		a.failed(w, r, back(id), err)
+		return
+	}
+	a.done(w, r, back(id), "admin.flash.cash")
+}
+
+func (a *Admin) correct(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	amt, err := money.Parse(r.PostFormValue("amount"))
+	if err != nil || amt == 0 {
+		a.failed(w, r, back(id), payment.ErrBadAmount)
+		return
+	}
+	_, err = a.d.Office.Correct(r.Context(), a.who(r), payment.Correction{AccountID: id, Amount: amt, Reason: r.PostFormValue("reason"), Key: r.PostFormValue("key")})
+	if err != nil {
+		a.failed(w, r, back(id), err)
+		return
+	}
+	a.done(w, r, back(id), "admin.flash.corrected")
+}
+
+// contractPDF reprints the contract without the password.
+func (a *Admin) contractPDF(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	acct, err := a.d.Office.Dir.ByID(r.Context(), id)
+	if err != nil {
+		a.p.NotFound(w, r)
+		return
+	}
+	b, err := a.d.Office.ContractPDF(r.Context(), acct, "", "contract", a.p.LangOf(r))
+	if err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	servePDF(w, "contract-"+acct.ContractNo+".pdf", b)
+}

@@ -1,0 +1,154 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/kabinet-billing/kabinet/internal/operator"
+	"github.com/kabinet-billing/kabinet/internal/support"
+)
+
+type supportData struct {
+	Requests      []support.Request
+	Applications  []support.Application
+	Conversations []support.Conversation
+	AppStatus     string
+	AppStatuses   []string
+}
+
+func (a *Admin) supportQueue(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	d := supportData{AppStatus: r.URL.Query().Get("apps"), AppStatuses: []string{"new", "called", "contracted", "rejected"}}
+	var err error
+	if d.Requests, err = a.d.Support.OpenRequests(ctx, 200); err == nil {
+		if d.Applications, err = a.d.Support.Applications(ctx, d.AppStatus, 200); err == nil {
+			d.Conversations, err = a.d.Support.Conversations(ctx, 50)
+		}
+	}
+	if err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, "support", "admin.support.title", "support", d)
+}
+
+type requestData struct {
+	Request  support.Request
+	Statuses []string
+}
+
+func (a *Admin) loadRequest(r *http.Request) (support.Request, bool) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		return support.Request{}, false
+	}
+	var acct int64
+	if err := a.d.Office.DB.QueryRow(r.Context(), `SELECT account_id FROM support_requests WHERE id = ?`, id).Scan(&acct); err != nil {
+		return support.Request{}, false
+	}
+	req, err := a.d.Support.RequestOf(r.Context(), acct, id)
+	return req, err == nil
+}
+
+func (a *Admin) request(w http.ResponseWriter, r *http.Request) {
+	req, ok := a.loadRequest(r)
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	a.render(w, r, http.StatusOK, "request", "admin.request.title", "support", requestData{Request: req,
+		Statuses: []string{support.StatusInProgress, support.StatusAnswered, support.StatusClosed}})
+}
+
+func (a *Admin) answer(w http.ResponseWriter, r *http.Request) {
+	req, ok := a.loadRequest(r)
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	to := fmt.Sprintf("/admin/support/requests/%d", req.ID)
+	op := opOf(r)
+	status := r.PostFormValue("status")
+	if err := a.d.Support.Answer(r.Context(), req.ID, op.Login, r.PostFormValue("body"), status); err != nil {
+		a.failed(w, r, to, err)
+		return
+	}
+	if err := a.d.Office.Operators.Record(r.Context(), op.Actor(platformAddr(r)), operator.Entry{Action: "support.answer", Object: fmt.Sprintf("request:%d", req.ID),
+		Before: map[string]string{"status": req.Status}, After: map[string]string{"status": status}}); err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	a.done(w, r, to, "admin.flash.saved")
+}
+
+func (a *Admin) applicationStatus(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	op := opOf(r)
+	status := r.PostFormValue("status")
+	if err := a.d.Support.SetApplicationStatus(r.Context(), id, status, op.Login); err != nil {
+		a.failed(w, r, "/admin/support", err)
+		return
+	}
+	if err := a.d.Office.Operators.Record(r.Context(), op.Actor(platformAddr(r)), operator.Entry{Action: "application.status", Object: fmt.Sprintf("application:%d", id),
+		After: map[string]string{"status": status}, Note: r.PostFormValue("note")}); err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	a.done(w, r, "/admin/support", "admin.flash.saved")
+}
+
+type chatData struct {
+	AccountID int64
+	Login     string
+	Messages  []support.Message
+}
+
+func (a *Admin) chat(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "account")
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	acct, err := a.d.Office.Dir.ByID(r.Context(), id)
+	if err != nil {
+		a.p.NotFound(w, r)
+		return
+	}
+	msgs, err := a.d.Support.Chat(r.Context(), id, 0)
+	if err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	d := chatData{AccountID: id, Login: acct.Login, Messages: msgs}
+	if r.Header.Get("HX-Request") != "" {
+		v := a.p.NewView(r, "admin.chat.title", page{Op: opOf(r), X: d})
+		a.p.HTML(w, r, http.StatusOK, "admin/chat", "messages", v)
+		return
+	}
+	a.render(w, r, http.StatusOK, "chat", "admin.chat.title", "support", d)
+}
+
+func (a *Admin) respond(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "account")
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	op := opOf(r)
+	to := fmt.Sprintf("/admin/support/chat/%d", id)
+	m, err := a.d.Support.Respond(r.Context(), id, op.Login, r.PostFormValue("body"))
+	if err != nil {
+		a.failed(w, r, to, err)
+		return
+	}
+	if err := a.d.Office.Operators.Record(r.Context(), op.Actor(platformAddr(r)), operator.Entry{Action: "support.chat", Object: fmt.Sprintf("account:%d", id),
+		After: map[string]int64{"message": m.ID}}); err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
