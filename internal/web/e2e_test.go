@@ -51,7 +51,7 @@ func TestBrowser(t *testing.T) {
 	shot := func(name string) chromedp.Action {
 		return chromedp.ActionFunc(func(ctx context.Context) error {
 			var buf []byte
-			if err := chromedp.FullScreenshot(&buf, 90).Do(ctx); err != nil {
+			if err := chromedp.FullScreenshot(&buf, 100).Do(ctx); err != nil {
 				return err
 			}
 			return os.WriteFile(filepath.Join(artifacts, name+".png"), buf, 0o644)
@@ -60,6 +60,7 @@ func TestBrowser(t *testing.T) {
 	var balance, flash, license, reqTitle string
 	err := chromedp.Run(ctx,
 		browser.SetDownloadBehavior(browser.SetDownloadBehaviorBehaviorAllow).WithDownloadPath(downloads).WithEventsEnabled(true),
+		chromedp.EmulateViewport(360, 780), // the narrowest phone the layout is made for
 		chromedp.Navigate(e.ts.URL+"/"),
 		chromedp.WaitVisible(`input[name=login]`),
 		chromedp.SendKeys(`input[name=login]`, "alice"),

@@ -137,6 +137,14 @@ func (r *Renderer) funcs(lang string) template.FuncMap {
 			return t.In(zone).Format("02.01.2006 15:04")
 		},
 		"isodate": func(t time.Time) string { return t.In(zone).Format("2006-01-02") },
+		// dots turns an ISO date (a form value) into the Russian 02.01.2006.
+		"dots": func(iso string) string {
+			t, err := time.Parse("2006-01-02", iso)
+			if err != nil {
+				return iso
+			}
+			return t.Format("02.01.2006")
+		},
 		"bytes":   func(n int64) string { return FormatBytes(lang, n) },
 		"name": func(ru, en string) string {
 			if lang == "en" && en != "" {
