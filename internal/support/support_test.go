@@ -1,0 +1,89 @@
+package support_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/store"
+	"github.com/kabinet-billing/kabinet/internal/store/storetest"
+	"github.com/kabinet-billing/kabinet/internal/subscriber"
+	"github.com/kabinet-billing/kabinet/internal/support"
+)
+
+func TestRequestsChatApplications(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(time.Date(2026, 3, 15, 9, 0, 0, 0, time.UTC))
+		b := billing.New(db, clk, billing.DefaultRules())
+		if _, err := billing.AddTariff(ctx, db, billing.Tariff{Code: "t", Name: "T", Fee: money.Rub(1), DownKbps: 1, UpKbps: 1, Public: true}, clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+		sealer, _ := subscriber.NewSealer(make([]byte, 32))
+		dir := subscriber.New(db, clk, sealer, b)
+		hash := subscriber.HashPassword("secret-pass")
+		var ids []int64
+		for _, l := range []string{"alice", "bob"} {
+			a, err := dir.Create(ctx, subscriber.NewAccount{Login: l, Password: "secret-pass", PasswordHash: hash, Tariff: "t"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, a.ID)
+		}
+		s := support.New(db, clk)
+		for _, bad := range []struct{ kind, subject, body string }{{"nope", "s", "b"}, {"fault", "", "b"}, {"fault", "s", " "}, {"fault", "s", strings.Repeat("я", support.MaxBody+1)}} {
+			if _, err := s.File(ctx, ids[0], bad.kind, bad.subject, bad.body); !errors.Is(err, support.ErrInvalid) {
+				t.Errorf("%+v: %v", bad, err)
+			}
+		}
+		r, err := s.File(ctx, ids[0], "fault", "Нет связи", "С утра")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RequestOf(ctx, ids[1], r.ID); !errors.Is(err, support.ErrNotFound) {
+			t.Errorf("bob reads alice's request: %v", err)
+		}
+		if err := s.Reply(ctx, ids[1], r.ID, "hi"); !errors.Is(err, support.ErrNotFound) {
+			t.Errorf("bob replies to alice's request: %v", err)
+		}
+		clk.Advance(time.Hour)
+		if err := s.Answer(ctx, r.ID, "oper", "Едем", ""); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.RequestOf(ctx, ids[0], r.ID)
+		if got.Status != support.StatusAnswered || len(got.Messages) != 2 || !got.Messages[1].FromOperator() {
+			t.Fatalf("after answer: %+v", got)
+		}
+		s.Answer(ctx, r.ID, "oper", "Закрыто", support.StatusClosed)
+		if err := s.Reply(ctx, ids[0], r.ID, "ещё"); !errors.Is(err, support.ErrNotFound) {
+			t.Errorf("reply to a closed request: %v", err)
+		}
+		m1, _ := s.Say(ctx, ids[0], "Привет")
+		s.Respond(ctx, ids[0], "oper", "Здравствуйте")
+		s.Say(ctx, ids[1], "Боб")
+		all, _ := s.Chat(ctx, ids[0], 0)
+		after, _ := s.Chat(ctx, ids[0], m1.ID)
+		if len(all) != 2 || len(after) != 1 || after[0].Body != "Здравствуйте" {
+			t.Fatalf("chat: %+v / %+v", all, after)
+		}
+		a, err := s.Apply(ctx, support.Application{Name: "Иван", Phone: "+7 900 1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetApplicationStatus(ctx, a.ID, "called", "oper"); err != nil {
+			t.Fatal(err)
+		}
+		list, _ := s.Applications(ctx, "called", 0)
+		if len(list) != 1 || list[0].Name != "Иван" {
+			t.Fatalf("applications: %+v", list)
+		}
+		if _, err := s.Apply(ctx, support.Application{Name: "x"}); !errors.Is(err, support.ErrInvalid) {
+			t.Error("an application without a phone was accepted")
+		}
+	})
+}
