@@ -31,7 +31,7 @@ const password = "secret-pass"
 var fastHash = subscriber.HashPassword(password)
 
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	db       *store.DB
 	clk      *clock.Fake
 	biller   *billing.Biller
@@ -48,7 +48,7 @@ type env struct {
 // newEnv builds a server over a fresh SQLite database with a catalogue and
 // two subscribers in Tver, alice (with money) and bob; the clock stands on
 // 15 March 2026, noon in Moscow.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.SQLite(t)

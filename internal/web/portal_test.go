@@ -56,6 +56,10 @@ func TestEveryPage(t *testing.T) {
 		"shared/error":              "/no-such-page",
 	}
 	for _, name := range e.srv.Platform.Render.Pages() {
+		// Other areas (admin, public) test their own pages.
+		if !strings.HasPrefix(name, "portal/") && !strings.HasPrefix(name, "shared/") {
+			continue
+		}
 		if _, ok := pages[name]; !ok {
 			t.Errorf("page %s is not opened by this test: add its URL", name)
 		}
