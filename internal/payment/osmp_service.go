@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/money"
@@ -72,59 +73,162 @@ func (s *Service) OSMPCheck(ctx context.Context, ch *OSMPChannel, req OSMPReques
 // and sum is answered with the first result (its prv_txn) and credits
 // nothing; with another account or sum it is an error.
 func (s *Service) OSMPPay(ctx context.Context, ch *OSMPChannel, req OSMPRequest) OSMPResponse {
-	id, _, err := s.payOnce(ctx, OSMPChannelName(ch.Name), req.TxnID, req.Account, req.Sum, req.TxnDate, SourceOnline)
-	resp := OSMPResponse{Result: osmpCode(err), TxnID: req.TxnID, Sum: req.Sum, PrvTxn: id}
-	if err != nil {
+	j := s.pays.do(s, bankPay{channel: OSMPChannelName(ch.Name), txn: req.TxnID, account: req.Account, sum: req.Sum, paidAt: req.TxnDate, source: SourceOnline})
+	resp := OSMPResponse{Result: osmpCode(j.err), TxnID: req.TxnID, Sum: req.Sum, PrvTxn: j.id}
+	if j.err != nil {
 		resp.PrvTxn = 0
 		if resp.Result == OSMPTemporary {
-			s.log.Error("osmp pay failed; the bank will repeat it", "channel", ch.Name, "txn_id", req.TxnID, "err", err)
+			s.log.Error("osmp pay failed; the bank will repeat it", "channel", ch.Name, "txn_id", req.TxnID, "err", j.err)
 		} else {
-			s.log.Info("osmp pay refused", "channel", ch.Name, "txn_id", req.TxnID, "account", req.Account, "err", err)
+			s.log.Info("osmp pay refused", "channel", ch.Name, "txn_id", req.TxnID, "account", req.Account, "err", j.err)
 		}
 	}
 	return resp
 }
 
-// payOnce records and credits a bank's payment unless (channel, txn) is
-// already there; then it returns the first payment's id with credited=false,
-// or errTxnConflict when that one was for another account or sum.
-func (s *Service) payOnce(ctx context.Context, channel, txn, account string, sum money.Amount, paidAt time.Time, source string) (id int64, credited bool, err error) {
+// bankPay is one payment a bank reports, online or in its registry.
+type bankPay struct {
+	channel, txn, account string
+	sum                   money.Amount
+	paidAt                time.Time
+	source                string
+	// results
+	id       int64
+	credited bool
+	err      error
+	done     chan struct{}
+}
+
+// refusal tells whether err refuses one payment on its own merits. Such
+// errors come before the payment writes anything, so the others in its
+// transaction stand; any other error fails the whole transaction.
+func refusal(err error) bool {
+	return errors.Is(err, errAccountNotFound) || errors.Is(err, errAccountInactive) || errors.Is(err, errTxnConflict)
+}
+
+// payOnce records and credits one bank payment in its own transaction.
+func (s *Service) payOnce(ctx context.Context, p bankPay) (bankPay, error) {
 	now := s.clock.Now()
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		s.payTx(ctx, tx, &p, now)
+		if p.err != nil && !refusal(p.err) {
+			return p.err
+		}
+		return nil
+	})
+	if err != nil {
+		p.id, p.credited, p.err = 0, false, err
+	}
+	return p, p.err
+}
+
+// payTx records and credits a bank's payment unless (channel, txn) is
+// already there; then it gives the first payment's id with credited=false,
+// or errTxnConflict when that one was for another account or sum.
+func (s *Service) payTx(ctx context.Context, tx *store.Tx, p *bankPay, now time.Time) {
+	p.id, p.credited, p.err = 0, false, nil
+	paidAt := p.paidAt
 	if paidAt.IsZero() {
 		paidAt = now
 	}
-	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		credited = false
-		acct, err := findPayable(ctx, tx, account)
+	acct, err := findPayable(ctx, tx, p.account)
+	if err != nil {
+		p.err = err
+		return
+	}
+	row := Payment{Channel: p.channel, ExternalID: p.txn, AccountID: acct, Amount: p.sum, Status: StatusSucceeded, Source: p.source, PaidAt: paidAt}
+	newID, inserted, err := insertPayment(ctx, tx, row, now)
+	if err != nil {
+		p.err = err
+		return
+	}
+	if !inserted {
+		first, err := paymentByExternal(ctx, tx, p.channel, p.txn)
 		if err != nil {
-			return err
+			p.err = fmt.Errorf("payment %s/%s: %w", p.channel, p.txn, err)
+			return
 		}
-		p := Payment{Channel: channel, ExternalID: txn, AccountID: acct, Amount: sum, Status: StatusSucceeded, Source: source, PaidAt: paidAt}
-		newID, inserted, err := insertPayment(ctx, tx, p, now)
-		if err != nil {
-			return err
+		if first.AccountID != acct || first.Amount != p.sum {
+			p.err = fmt.Errorf("txn_id %s was %s to account %d, now %s to %d: %w", p.txn, first.Amount, first.AccountID, p.sum, acct, errTxnConflict)
+			return
 		}
-		if !inserted {
-			first, err := paymentByExternal(ctx, tx, channel, txn)
-			if err != nil {
-				return fmt.Errorf("payment %s/%s: %w", channel, txn, err)
+		p.id = first.ID
+		return
+	}
+	row.ID = newID
+	txnID, err := s.credit(ctx, tx, row, now)
+	if err != nil {
+		p.err = err
+		return
+	}
+	if _, err := tx.Exec(ctx, `UPDATE payments SET ledger_txn_id = ? WHERE id = ?`, txnID, newID); err != nil {
+		p.err = fmt.Errorf("payment %d: %w", newID, err)
+		return
+	}
+	p.id, p.credited = newID, true
+}
+
+// payBatcher commits concurrent bank payments together ("group commit"):
+// each commit is a disk flush, and on SQLite's single writer the flush, not
+// the work, is what limits payments per second. A payment joins the next
+// batch while the current one commits; nobody waits for a timer.
+type payBatcher struct {
+	mu      sync.Mutex
+	pending []*bankPay
+	running bool
+}
+
+// maxPayBatch bounds a batch so that one transaction stays short.
+const maxPayBatch = 256
+
+func (b *payBatcher) do(s *Service, p bankPay) bankPay {
+	p.done = make(chan struct{})
+	b.mu.Lock()
+	b.pending = append(b.pending, &p)
+	if !b.running {
+		b.running = true
+		go b.drain(s)
+	}
+	b.mu.Unlock()
+	<-p.done
+	return p
+}
+
+func (b *payBatcher) drain(s *Service) {
+	for {
+		b.mu.Lock()
+		if len(b.pending) == 0 {
+			b.running = false
+			b.mu.Unlock()
+			return
+		}
+		n := min(len(b.pending), maxPayBatch)
+		batch := b.pending[:n:n]
+		b.pending = b.pending[n:]
+		b.mu.Unlock()
+		s.payBatch(batch)
+	}
+}
+
+// payBatch runs a batch in one transaction. The batch is not any one
+// request's: a bank hanging up must not roll back the others' payments.
+func (s *Service) payBatch(batch []*bankPay) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	now := s.clock.Now()
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		for _, p := range batch {
+			s.payTx(ctx, tx, p, now)
+			if p.err != nil && !refusal(p.err) {
+				return p.err
 			}
-			if first.AccountID != acct || first.Amount != sum {
-				return fmt.Errorf("txn_id %s was %s to account %d, now %s to %d: %w", txn, first.Amount, first.AccountID, sum, acct, errTxnConflict)
-			}
-			id = first.ID
-			return nil
 		}
-		p.ID = newID
-		txnID, err := s.credit(ctx, tx, p, now)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE payments SET ledger_txn_id = ? WHERE id = ?`, txnID, newID); err != nil {
-			return fmt.Errorf("payment %d: %w", newID, err)
-		}
-		id, credited = newID, true
 		return nil
 	})
-	return id, credited, err
+	for _, p := range batch {
+		if err != nil {
+			p.id, p.credited, p.err = 0, false, err
+		}
+		close(p.done)
+	}
 }

@@ -2,7 +2,6 @@ package payment
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -54,13 +53,13 @@ func (s *Service) ImportRegistry(ctx context.Context, channel string, reg *Regis
 		if l.Date.After(last) {
 			last = l.Date
 		}
-		_, credited, err := s.payOnce(ctx, ch, l.TxnID, l.Account, l.Sum, l.Date, SourceRegistry)
+		p, err := s.payOnce(ctx, bankPay{channel: ch, txn: l.TxnID, account: l.Account, sum: l.Sum, paidAt: l.Date, source: SourceRegistry})
 		switch {
-		case err == nil && credited:
+		case err == nil && p.credited:
 			rep.Credited = append(rep.Credited, l)
 		case err == nil:
 			rep.Matched++
-		case errors.Is(err, errTxnConflict), errors.Is(err, errAccountNotFound), errors.Is(err, errAccountInactive):
+		case refusal(err):
 			rep.Mismatches = append(rep.Mismatches, Mismatch{Line: l, Problem: err.Error()})
 		default:
 			return rep, fmt.Errorf("registry line %d: %w", l.Line, err)

@@ -40,6 +40,7 @@ type Service struct {
 	log        *slog.Logger
 	opts       Options
 	processors map[string]Processor
+	pays       payBatcher
 }
 
 // Options configure a Service.
