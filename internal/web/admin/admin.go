@@ -96,7 +96,7 @@ func Register(p *platform.Platform, d Deps) (*Admin, error) {
 
 	p.Page("GET /admin/debtors", a.auth(operator.ViewDebt, a.debtors))
 	p.Page("GET /admin/reports", a.auth(operator.ViewReports, a.reports))
-	p.Page("GET /admin/reports/{name}.csv", a.auth(operator.ViewReports, a.reportCSV))
+	p.Page("GET /admin/reports/{file}", a.auth(operator.ViewReports, a.reportCSV))
 	p.Page("GET /admin/audit", a.auth(operator.ViewAudit, a.audit))
 	p.Page("GET /admin/operators", a.auth(operator.ManageOperators, a.operators))
 	p.Page("POST /admin/operators", a.auth(operator.ManageOperators, a.addOperator))

@@ -3,6 +3,7 @@ package admin
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
@@ -105,7 +106,12 @@ func (a *Admin) reportCSV(w http.ResponseWriter, r *http.Request) {
 	from, to := a.period(r)
 	fromP, toP := from.Format("2006-01"), to.AddDate(0, 0, -1).Format("2006-01")
 	var t report.Table
-	switch name := r.PathValue("name"); name {
+	name, ok := strings.CutSuffix(r.PathValue("file"), ".csv")
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	switch name {
 	case "payments":
 		rows, err := a.d.Reports.PaymentsByChannelDay(ctx, from, to)
 		if err != nil {
@@ -143,7 +149,7 @@ func (a *Admin) reportCSV(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.csv"`, r.PathValue("name"), from.Format("2006-01-02")))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.csv"`, name, from.Format("2006-01-02")))
 	if err := report.WriteCSV(w, t); err != nil {
 		a.p.Log.Error("csv export", "err", err)
 	}
