@@ -1,0 +1,789 @@
+// Command crash kills kabinet with SIGKILL at random points and checks that
+// the money survives: the process dies between any two instructions, so
+// only what the database committed counts.
+//
+//   - billing: `kabinet billing run` over many accounts, killed at random
+//     points and re-run until it finishes, month after month; then every
+//     account must be charged exactly once per period and the ledger verify.
+//   - osmp: `kabinet serve` with an OSMP channel, a stream of pays from
+//     concurrent clients over loopback, the server killed at random points
+//     and restarted; clients repeat what was not answered, as a bank does.
+//     Then every acknowledged payment (result 0) is present exactly once and
+//     the ledger verifies.
+//
+// SQLite always; PostgreSQL too when KABINET_TEST_POSTGRES names a database
+// (each run uses a schema of its own, dropped afterwards).
+//
+//	go run ./bench/crash                         # 50 kills each, SQLite
+//	KABINET_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test go run ./bench/crash
+//	go run ./bench/crash -kills 10 -accounts 20000 -only billing
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/store"
+)
+
+var (
+	kills       = flag.Int("kills", 50, "SIGKILLs per scenario and database")
+	accounts    = flag.Int("accounts", 50000, "accounts billed in the billing scenario")
+	payAccounts = flag.Int("pay-accounts", 1000, "accounts paid in the OSMP scenario")
+	clients     = flag.Int("clients", 8, "concurrent OSMP clients")
+	only        = flag.String("only", "", "run one scenario: billing or osmp")
+	bin         = flag.String("bin", "", "kabinet binary (default: go build ./cmd/kabinet)")
+	seedFlag    = flag.Uint64("seed", 0, "random seed (default: from the clock; printed)")
+	keep        = flag.Bool("keep", false, "keep the work directory")
+)
+
+var rnd *mrand.Rand
+
+func main() {
+	flag.Parse()
+	if *seedFlag == 0 {
+		*seedFlag = uint64(time.Now().UnixNano())
+	}
+	rnd = mrand.New(mrand.NewPCG(*seedFlag, 0))
+	dir, err := os.MkdirTemp("", "kabinet-crash")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if !*keep {
+		defer os.RemoveAll(dir)
+	} else {
+		log.Printf("work directory %s", dir)
+	}
+	log.SetFlags(log.Ltime)
+	log.Printf("seed %d", *seedFlag)
+	if *bin == "" {
+		*bin = filepath.Join(dir, "kabinet")
+		log.Printf("building kabinet")
+		out, err := exec.Command("go", "build", "-o", *bin, "./cmd/kabinet").CombinedOutput()
+		if err != nil {
+			log.Fatalf("go build ./cmd/kabinet (run from the repository root): %v\n%s", err, out)
+		}
+	}
+	targets := []string{"sqlite"}
+	if os.Getenv("KABINET_TEST_POSTGRES") != "" {
+		targets = append(targets, "postgres")
+	} else {
+		log.Printf("PostgreSQL skipped: KABINET_TEST_POSTGRES is not set")
+	}
+	failed := false
+	for _, target := range targets {
+		for _, scenario := range []string{"billing", "osmp"} {
+			if *only != "" && *only != scenario {
+				continue
+			}
+			dsn, drop, err := newDatabase(target, filepath.Join(dir, target+"-"+scenario))
+			if err != nil {
+				log.Fatal(err)
+			}
+			start := time.Now()
+			if scenario == "billing" {
+				err = billingCrash(dsn)
+			} else {
+				err = osmpCrash(dsn, filepath.Join(dir, target+"-"+scenario))
+			}
+			drop()
+			if err != nil {
+				failed = true
+				log.Printf("FAIL %s %s: %v", target, scenario, err)
+				continue
+			}
+			log.Printf("PASS %s %s (%.0fs)", target, scenario, time.Since(start).Seconds())
+		}
+	}
+	if failed {
+		os.Exit(1)
+	}
+}
+
+// newDatabase makes an empty database: a SQLite file in dir, or a fresh
+// schema on KABINET_TEST_POSTGRES.
+func newDatabase(target, dir string) (dsn string, drop func(), err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", nil, err
+	}
+	if target == "sqlite" {
+		return "sqlite:" + filepath.Join(dir, "kabinet.db"), func() {}, nil
+	}
+	base := os.Getenv("KABINET_TEST_POSTGRES")
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "crash_" + hex.EncodeToString(b[:])
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("create schema on %s: %w", base, err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), func() {
+		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		admin.Close()
+	}, nil
+}
+
+const (
+	fee   = 60000 // kopecks: the tariff
+	tvFee = 19900 // every tenth account has TV
+)
+
+// seed fills n accounts in set-based statements (as a migration from another
+// billing would) and marks December 2026 as billed there.
+func seed(ctx context.Context, dsn string, n int) error {
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	created := time.Date(2026, 12, 10, 0, 0, 0, 0, billing.DefaultRules().Zone).UTC()
+	return db.Write(ctx, func(tx *store.Tx) error {
+		stmts := []struct {
+			q    string
+			args []any
+		}{
+			{`INSERT INTO tariffs (code, name, fee, down_kbps, up_kbps, public, archived, prorate, created_at) VALUES ('home', 'Home', ?, 100000, 100000, ?, ?, ?, ?)`,
+				[]any{fee, true, false, true, created}},
+			{`INSERT INTO packages (code, kind, name, price, pricing, created_at) VALUES ('tv', 'tv', 'TV', ?, 'monthly', ?)`, []any{tvFee, created}},
+			{fmt.Sprintf(`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < %d)
+				INSERT INTO ledger_accounts (code, kind, balance) SELECT 'subscriber:u' || i, 'subscriber', 0 FROM s`, n), nil},
+			{`INSERT INTO accounts (login, contract_no, contract_date, password_hash, password_enc, tariff_id, status, ledger_id, created_at, updated_at)
+				SELECT substr(code, 12), 'C-' || id, '2026-12-10', 'x', 'x', (SELECT id FROM tariffs WHERE code = 'home'), 'active', id, ?::timestamptz, ?::timestamptz
+				FROM ledger_accounts WHERE kind = 'subscriber'`, []any{created, created}},
+			{`INSERT INTO billing_runs (at, period, started_at, finished_at) VALUES (?, '2026-12', ?, ?)`, []any{created, created, created}},
+			{`INSERT INTO subscriptions (account_id, package_id, started_at) SELECT id, (SELECT id FROM packages WHERE code = 'tv'), created_at FROM accounts WHERE id % 10 = 0`, nil},
+		}
+		for _, s := range stmts {
+			if _, err := tx.Exec(ctx, s.q, s.args...); err != nil {
+				return fmt.Errorf("seed: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// billingCrash runs `billing run` for month after month, killing it after a
+// random delay within the time a whole run takes, until it has been killed
+// *kills times; then it lets the current month finish and checks.
+func billingCrash(dsn string) error {
+	ctx := context.Background()
+	t0 := time.Now()
+	if err := seed(ctx, dsn, *accounts); err != nil {
+		return err
+	}
+	log.Printf("billing: seeded %d accounts in %.1fs", *accounts, time.Since(t0).Seconds())
+	zone := billing.DefaultRules().Zone
+	month := time.Date(2027, 1, 1, 0, 5, 0, 0, zone)
+	// The first two months run whole: the longest whole run so far is the
+	// span the kills are spread over (a little beyond it, so that some land
+	// in the last statements or just after the exit). The first month is
+	// cheaper than the later ones, whose tables and indexes are bigger.
+	var est time.Duration
+	var res runResult
+	for range 2 {
+		var err error
+		res, err = runKilled(*bin, 0, "--db", dsn, "billing", "run", "--at", month.Format(time.RFC3339))
+		if err != nil {
+			return err
+		}
+		est = max(est, res.elapsed)
+		month = month.AddDate(0, 1, 0)
+	}
+	nKills, runs, finished := 0, 2, 2
+	var partial []int64 // charges of the month found after each kill
+	for nKills < *kills {
+		runs++
+		delay := time.Duration(rnd.Int64N(int64(est * 13 / 10)))
+		res, err := runKilled(*bin, delay, "--db", dsn, "billing", "run", "--at", month.Format(time.RFC3339))
+		if err != nil {
+			return err
+		}
+		if !res.killed {
+			finished++
+			est = max(est, res.elapsed)
+			month = month.AddDate(0, 1, 0)
+			continue
+		}
+		nKills++
+		n, err := chargesFor(ctx, dsn, billing.PeriodOf(month, zone).Key)
+		if err != nil {
+			return err
+		}
+		partial = append(partial, n)
+	}
+	// Finish the month the last kill interrupted.
+	res, err := runKilled(*bin, 0, "--db", dsn, "billing", "run", "--at", month.Format(time.RFC3339))
+	if err != nil {
+		return err
+	}
+	runs++
+	// The months billed: 2027-01 up to the one the last run covered.
+	last := billing.PeriodOf(month, zone)
+	months := (last.Start.Year()-2027)*12 + int(last.Start.Month())
+	mid, none, full := 0, 0, 0
+	for _, n := range partial {
+		switch {
+		case n == 0:
+			none++
+		case n >= int64(*accounts+*accounts/10):
+			full++
+		default:
+			mid++
+		}
+	}
+	log.Printf("billing: %d kills in %d runs (%d whole runs; the longest whole run of %d accounts %.1fs, in transactions of %d accounts)",
+		nKills, runs, finished, *accounts, est.Seconds(), billing.New(nil, nil, billing.Rules{}).ChunkSize)
+	log.Printf("billing: the kills left the month with no charges yet %d times, part-charged %d times, fully charged (killed in limits or the finish) %d times",
+		none, mid, full)
+	if err := checkBilling(ctx, dsn, *accounts, months); err != nil {
+		return err
+	}
+	log.Printf("billing: %d months × %d accounts: every account charged exactly once per period; balances equal the fees", months, *accounts)
+	return ledgerVerify(dsn)
+}
+
+type runResult struct {
+	killed  bool
+	elapsed time.Duration
+}
+
+// runKilled runs the binary and SIGKILLs it after delay (0: never). An exit
+// before the kill must be a success.
+func runKilled(bin string, delay time.Duration, args ...string) (runResult, error) {
+	cmd := exec.Command(bin, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return runResult{}, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var timer <-chan time.Time
+	if delay > 0 {
+		timer = time.After(delay)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			return runResult{}, fmt.Errorf("kabinet %s: %v\n%s", strings.Join(args, " "), err, out.String())
+		}
+		return runResult{elapsed: time.Since(start)}, nil
+	case <-timer:
+		cmd.Process.Signal(syscall.SIGKILL)
+		err := <-done
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				return runResult{killed: true, elapsed: time.Since(start)}, nil
+			}
+		}
+		if err != nil {
+			return runResult{}, fmt.Errorf("kabinet %s: %v\n%s", strings.Join(args, " "), err, out.String())
+		}
+		return runResult{elapsed: time.Since(start)}, nil // finished just before the kill
+	}
+}
+
+func chargesFor(ctx context.Context, dsn, period string) (int64, error) {
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var n int64
+	err = db.QueryRow(ctx, `SELECT COUNT(*) FROM ledger_txns WHERE kind = 'charge' AND period = ?`, period).Scan(&n)
+	return n, err
+}
+
+func checkBilling(ctx context.Context, dsn string, n, months int) error {
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var dups int64
+	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT account_id, service, period FROM ledger_txns WHERE kind = 'charge'
+		GROUP BY account_id, service, period HAVING COUNT(*) > 1) d`).Scan(&dups); err != nil {
+		return err
+	}
+	if dups > 0 {
+		return fmt.Errorf("%d (account, service, period) charged more than once", dups)
+	}
+	rows, err := db.Query(ctx, `SELECT period, service, COUNT(*) FROM ledger_txns WHERE kind = 'charge' GROUP BY period, service ORDER BY period, service`)
+	if err != nil {
+		return err
+	}
+	got := map[string]int64{}
+	for rows.Next() {
+		var period, service string
+		var c int64
+		if err := rows.Scan(&period, &service, &c); err != nil {
+			rows.Close()
+			return err
+		}
+		got[period+" "+service] = c
+	}
+	rows.Close()
+	zone := billing.DefaultRules().Zone
+	p := billing.PeriodOf(time.Date(2027, 1, 1, 12, 0, 0, 0, zone), zone)
+	for i := 0; i < months; i++ {
+		if c := got[p.Key+" home"]; c != int64(n) {
+			return fmt.Errorf("period %s: %d tariff charges, want %d", p.Key, c, n)
+		}
+		if c := got[p.Key+" tv"]; c != int64(n/10) {
+			return fmt.Errorf("period %s: %d TV charges, want %d", p.Key, c, n/10)
+		}
+		delete(got, p.Key+" home")
+		delete(got, p.Key+" tv")
+		p = p.Next()
+	}
+	if len(got) > 0 {
+		return fmt.Errorf("charges outside the billed months: %v", got)
+	}
+	var unfinished int64
+	if err := db.QueryRow(ctx, `SELECT COUNT(DISTINCT period) FROM billing_runs WHERE period NOT IN (SELECT period FROM billing_runs WHERE finished_at IS NOT NULL)`).Scan(&unfinished); err != nil {
+		return err
+	}
+	if unfinished > 0 {
+		return fmt.Errorf("%d periods have no finished run", unfinished)
+	}
+	// The strongest check: each balance is exactly its fees for the months.
+	var wrong int64
+	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id
+		WHERE l.balance <> -(?::bigint + CASE WHEN a.id % 10 = 0 THEN ?::bigint ELSE 0 END)`, int64(fee*months), int64(tvFee*months)).Scan(&wrong); err != nil {
+		return err
+	}
+	if wrong > 0 {
+		return fmt.Errorf("%d accounts have a balance other than their fees for %d months", wrong, months)
+	}
+	return nil
+}
+
+func ledgerVerify(dsn string) error {
+	out, err := exec.Command(*bin, "--db", dsn, "ledger", "verify").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("kabinet ledger verify: %v\n%s", err, out)
+	}
+	log.Printf("ledger verify: %s", strings.TrimSpace(string(out)))
+	return nil
+}
+
+// pay is one OSMP payment as the bank knows it.
+type pay struct {
+	txn     string
+	account string
+	sum     money.Amount
+	attempt int
+}
+
+// bank is the client side of the OSMP scenario: it hands out new payments
+// and repeats those not answered with a final result.
+type bank struct {
+	mu       sync.Mutex
+	next     int
+	stop     bool // no new payments: drain the retries
+	retry    []pay
+	inFlight int
+	acked    map[string]pay
+	sent     map[string]pay
+	refused  map[string]int // final result other than 0: a bug in this test
+	attempts int
+	repeats  int // answers to a payment sent more than once
+}
+
+func (b *bank) take() (pay, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.retry) > 0 {
+		p := b.retry[len(b.retry)-1]
+		b.retry = b.retry[:len(b.retry)-1]
+		b.inFlight++
+		return p, true
+	}
+	if b.stop {
+		return pay{}, false
+	}
+	b.next++
+	p := pay{txn: strconv.Itoa(1000000 + b.next), account: "u" + strconv.Itoa(1+rnd.IntN(*payAccounts)), sum: money.Amount(100 + rnd.Int64N(500000))}
+	b.sent[p.txn] = p
+	b.inFlight++
+	return p, true
+}
+
+func (b *bank) done(p pay, result int, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.inFlight--
+	b.attempts++
+	switch {
+	case err == nil && result == 0:
+		if p.attempt > 0 {
+			b.repeats++
+		}
+		b.acked[p.txn] = p
+	case err == nil && result != 1 && result != 90 && result != 243:
+		b.refused[p.txn] = result
+	default:
+		p.attempt++
+		b.retry = append(b.retry, p)
+	}
+}
+
+func (b *bank) idle() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.stop && b.inFlight == 0 && len(b.retry) == 0
+}
+
+func (b *bank) ackedCount() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.acked)
+}
+
+type osmpXML struct {
+	Result int    `xml:"result"`
+	PrvTxn string `xml:"prv_txn"`
+}
+
+func sendPay(ctx context.Context, c *http.Client, base string, p pay) (int, error) {
+	q := url.Values{"command": {"pay"}, "txn_id": {p.txn}, "account": {p.account}, "sum": {p.sum.Decimal()},
+		"txn_date": {time.Now().UTC().Format("20060102150405")}}
+	req, err := http.NewRequestWithContext(ctx, "GET", base+"/pay/osmp?"+q.Encode(), nil)
+	if err != nil {
+		return 0, err
+	}
+	req.SetBasicAuth("crashbank", "crash-secret")
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	if resp.StatusCode != 200 {
+		return 0, fmt.Errorf("HTTP %d: %s", resp.StatusCode, body)
+	}
+	var x osmpXML
+	if err := xml.Unmarshal(body, &x); err != nil {
+		return 0, fmt.Errorf("answer %q: %w", body, err)
+	}
+	return x.Result, nil
+}
+
+// server is `kabinet serve` under test.
+type server struct {
+	cmd  *exec.Cmd
+	done chan error
+	log  *os.File
+}
+
+func startServer(cfg, addr string, logf *os.File) (*server, error) {
+	cmd := exec.Command(*bin, "--config", cfg, "serve", "--addr", addr)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &server{cmd: cmd, done: make(chan error, 1), log: logf}
+	go func() { s.done <- cmd.Wait() }()
+	// Poll until it answers: an outside process, so there is no clock to
+	// move; give up after a minute.
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-s.done:
+			return nil, fmt.Errorf("kabinet serve exited at start: %v (log %s)", err, logf.Name())
+		default:
+		}
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return s, nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.cmd.Process.Kill()
+	return nil, fmt.Errorf("kabinet serve did not answer /healthz within a minute (log %s)", logf.Name())
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func osmpCrash(dsn, dir string) error {
+	ctx := context.Background()
+	if err := seed(ctx, dsn, *payAccounts); err != nil {
+		return err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	cfg := filepath.Join(dir, "kabinet.toml")
+	conf := fmt.Sprintf(`db = %q
+data_dir = %q
+
+[radius]
+disabled = true
+
+[[payment.osmp]]
+name = "crashbank"
+login = "crashbank"
+password = "crash-secret"
+allow = ["127.0.0.1", "::1"]
+`, dsn, dir)
+	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+		return err
+	}
+	logf, err := os.Create(filepath.Join(dir, "serve.log"))
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+
+	b := &bank{acked: map[string]pay{}, sent: map[string]pay{}, refused: map[string]int{}}
+	base := "http://" + addr
+	cctx, stopClients := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for i := 0; i < *clients; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 2}}
+			for cctx.Err() == nil {
+				p, ok := b.take()
+				if !ok {
+					if b.idle() {
+						return
+					}
+					time.Sleep(10 * time.Millisecond)
+					continue
+				}
+				res, err := sendPay(cctx, c, base, p)
+				b.done(p, res, err)
+				if err != nil {
+					// The server is down: a bank waits before repeating.
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+		}()
+	}
+
+	t0 := time.Now()
+	var lost []int // acknowledged payments missing right after a kill
+	// Payments sent but not answered when the server died, and those of
+	// them it had committed: their repeats must not count twice.
+	var inFlight, committedUnanswered int
+	srv, err := startServer(cfg, addr, logf)
+	if err != nil {
+		stopClients()
+		return err
+	}
+	for k := 0; k < *kills; k++ {
+		time.Sleep(time.Duration(100+rnd.IntN(1400)) * time.Millisecond)
+		srv.cmd.Process.Signal(syscall.SIGKILL)
+		<-srv.done
+		// The server is dead: nothing is acknowledged until the restart, so
+		// the books can be compared with what the bank was told.
+		acked, unanswered := b.snapshot()
+		missing, committed, err := compareAtKill(ctx, dsn, acked, unanswered)
+		if err != nil {
+			stopClients()
+			return err
+		}
+		lost = append(lost, missing)
+		inFlight += len(unanswered)
+		committedUnanswered += committed
+		if srv, err = startServer(cfg, addr, logf); err != nil {
+			stopClients()
+			return err
+		}
+	}
+	b.mu.Lock()
+	b.stop = true
+	b.mu.Unlock()
+	drainBy := time.Now().Add(2 * time.Minute)
+	for !b.idle() && time.Now().Before(drainBy) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	stopClients()
+	wg.Wait()
+	elapsed := time.Since(t0)
+	srv.cmd.Process.Signal(syscall.SIGTERM)
+	<-srv.done
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	log.Printf("osmp: %d kills in %.0fs; %d payments sent in %d requests by %d clients, %d acknowledged (%.0f/s including restarts)",
+		*kills, elapsed.Seconds(), len(b.sent), b.attempts, *clients, len(b.acked), float64(len(b.acked))/elapsed.Seconds())
+	log.Printf("osmp: at the kills %d payments were unanswered, %d of them already committed (answer lost); %d payments acknowledged only on a repeat",
+		inFlight, committedUnanswered, b.repeats)
+	for _, m := range lost {
+		if m > 0 {
+			return fmt.Errorf("acknowledged payments missing after a restart: %v", lost)
+		}
+	}
+	if len(b.refused) > 0 {
+		return fmt.Errorf("%d payments refused with a final result: %v", len(b.refused), b.refused)
+	}
+	if len(b.acked) != len(b.sent) {
+		return fmt.Errorf("%d of %d payments never acknowledged", len(b.sent)-len(b.acked), len(b.sent))
+	}
+	if err := checkPayments(ctx, dsn, b.acked); err != nil {
+		return err
+	}
+	log.Printf("osmp: every acknowledged payment present exactly once with its amount, also right after each of the %d restarts; balances equal the payments", *kills)
+	return ledgerVerify(dsn)
+}
+
+// snapshot returns the acknowledged payments and those sent but not
+// acknowledged.
+func (b *bank) snapshot() (acked, unanswered map[string]pay) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	acked, unanswered = make(map[string]pay, len(b.acked)), map[string]pay{}
+	for k, v := range b.sent {
+		if _, ok := b.acked[k]; ok {
+			acked[k] = v
+		} else {
+			unanswered[k] = v
+		}
+	}
+	return acked, unanswered
+}
+
+func loadPayments(ctx context.Context, db *store.DB) (map[string]money.Amount, error) {
+	rows, err := db.Query(ctx, `SELECT external_id, amount FROM payments WHERE channel = 'osmp:crashbank' AND status = 'succeeded' AND ledger_txn_id IS NOT NULL`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]money.Amount{}
+	for rows.Next() {
+		var id string
+		var amt int64
+		if err := rows.Scan(&id, &amt); err != nil {
+			return nil, err
+		}
+		if _, dup := out[id]; dup {
+			return nil, fmt.Errorf("payment %s recorded twice", id)
+		}
+		out[id] = money.Amount(amt)
+	}
+	return out, rows.Err()
+}
+
+// compareAtKill counts the acknowledged payments missing from the books and
+// the unanswered ones present in them.
+func compareAtKill(ctx context.Context, dsn string, acked, unanswered map[string]pay) (missing, committed int, err error) {
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer db.Close()
+	got, err := loadPayments(ctx, db)
+	if err != nil {
+		return 0, 0, err
+	}
+	for id := range acked {
+		if _, ok := got[id]; !ok {
+			missing++
+		}
+	}
+	for id := range unanswered {
+		if _, ok := got[id]; ok {
+			committed++
+		}
+	}
+	return missing, committed, nil
+}
+
+func checkPayments(ctx context.Context, dsn string, acked map[string]pay) error {
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	got, err := loadPayments(ctx, db)
+	if err != nil {
+		return err
+	}
+	var total int64
+	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM payments WHERE channel = 'osmp:crashbank'`).Scan(&total); err != nil {
+		return err
+	}
+	if total != int64(len(got)) {
+		return fmt.Errorf("%d OSMP payment rows, %d of them succeeded and posted", total, len(got))
+	}
+	for id, p := range acked {
+		amt, ok := got[id]
+		switch {
+		case !ok:
+			return fmt.Errorf("acknowledged payment %s is missing", id)
+		case amt != p.sum:
+			return fmt.Errorf("payment %s recorded as %s, sent %s", id, amt.Decimal(), p.sum.Decimal())
+		}
+	}
+	if len(got) != len(acked) {
+		return fmt.Errorf("%d payments recorded, %d acknowledged", len(got), len(acked))
+	}
+	var wrong int64
+	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id
+		LEFT JOIN (SELECT account_id, SUM(amount) AS s FROM payments GROUP BY account_id) p ON p.account_id = a.id
+		WHERE l.balance <> COALESCE(p.s, 0)`).Scan(&wrong); err != nil {
+		return err
+	}
+	if wrong > 0 {
+		return fmt.Errorf("%d accounts have a balance other than the sum of their payments", wrong)
+	}
+	return nil
+}
