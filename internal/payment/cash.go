@@ -43,34 +43,9 @@ func (s *Service) CashPayment(ctx context.Context, in CashIn) (Payment, error) {
 	case strings.TrimSpace(in.Receipt) == "":
 		return Payment{}, fmt.Errorf("cash payment: a receipt number is required")
 	}
-	now := s.clock.Now()
-	p := Payment{Channel: ChannelCash, ExternalID: strings.TrimSpace(in.Receipt), AccountID: in.AccountID, Amount: in.Amount,
-		Status: StatusSucceeded, Source: SourceCashier, Operator: in.Operator, Memo: in.Memo, PaidAt: now, CreatedAt: now}
-	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		id, inserted, err := insertPayment(ctx, tx, p, now)
-		if err != nil {
-			return err
-		}
-		if !inserted {
-			first, err := paymentByExternal(ctx, tx, ChannelCash, p.ExternalID)
-			if err != nil {
-				return fmt.Errorf("cash receipt %s: %w", p.ExternalID, err)
-			}
-			if first.AccountID != p.AccountID || first.Amount != p.Amount {
-				return fmt.Errorf("cash receipt %s was %s to account %d: %w", p.ExternalID, first.Amount, first.AccountID, errTxnConflict)
-			}
-			p = first
-			return nil
-		}
-		p.ID = id
-		txn, err := s.credit(ctx, tx, p, now)
-		if err != nil {
-			return err
-		}
-		p.LedgerTxnID = txn
-		_, err = tx.Exec(ctx, `UPDATE payments SET ledger_txn_id = ? WHERE id = ?`, txn, id)
-		return err
-	})
+	// The receipt is the cash desk's id of the payment: Record applies it once.
+	p, _, err := s.Record(ctx, ManualIn{Channel: ChannelCash, ExternalID: strings.TrimSpace(in.Receipt), AccountID: in.AccountID,
+		Amount: in.Amount, Operator: in.Operator, Memo: in.Memo})
 	if err != nil {
 		return Payment{}, fmt.Errorf("cash payment: %w", err)
 	}
