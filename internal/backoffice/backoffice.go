@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"strings"
 
@@ -295,4 +296,19 @@ func (o *Office) Reverse(ctx context.Context, w Who, accountID, txnID int64, rea
 	}
 	return id, o.Operators.Record(ctx, w.actor(), operator.Entry{Action: "money.reverse", Object: accountObject(accountID),
 		After: map[string]int64{"reversed": txnID, "txn": id}, Note: reason})
+}
+
+// New wires an Office from the capabilities the server already has; files is
+// the web/ tree whose fonts/ print contracts.
+func New(db *store.DB, clk clock.Clock, cfg config.Config, biller *billing.Biller, dir *subscriber.Directory, pay *payment.Service, mail *notify.Notifier, files fs.FS) (*Office, error) {
+	fonts, err := contract.LoadFonts(files)
+	if err != nil {
+		return nil, err
+	}
+	portal := cfg.PublicURL
+	if portal == "" {
+		portal = cfg.Provider.Site
+	}
+	return &Office{DB: db, Clock: clk, Operators: operator.New(db, clk), Dir: dir, Biller: biller, Payments: pay, Mail: mail,
+		Fonts: fonts, Provider: cfg.Provider, PortalURL: portal}, nil
 }
