@@ -19,6 +19,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/notify"
+	"github.com/kabinet-billing/kabinet/internal/notify/notifytest"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
@@ -35,7 +36,7 @@ type env struct {
 	b   *billing.Biller
 	dir *subscriber.Directory
 	n   *notify.Notifier
-	srv *smtpd
+	srv *notifytest.Server
 }
 
 func newEnv(t *testing.T, start time.Time) *env {
@@ -48,8 +49,8 @@ func newEnv(t *testing.T, start time.Time) *env {
 	if _, err := billing.AddTariff(ctx, db, billing.Tariff{Code: "fixed", Name: "Фикс", Fee: money.Rub(300), DownKbps: 50000, UpKbps: 50000, Public: true}, start); err != nil {
 		t.Fatal(err)
 	}
-	srv, pool := startSMTPD(t, true, "kabinet", "mail-secret")
-	host, port, _ := net.SplitHostPort(srv.addr)
+	srv, pool := notifytest.Start(t, true, "kabinet", "mail-secret")
+	host, port, _ := net.SplitHostPort(srv.Addr)
 	p, _ := strconv.Atoi(port)
 	cfg := notify.Config{Host: host, Port: p, Security: "starttls", Username: "kabinet", Password: "mail-secret", From: "noreply@set-region.example"}
 	if err := cfg.Check(); err != nil {
@@ -95,7 +96,7 @@ type letter struct {
 func (e *env) inbox(t *testing.T) []letter {
 	t.Helper()
 	var out []letter
-	for _, r := range e.srv.messages() {
+	for _, r := range e.srv.Messages() {
 		m, err := mail.ReadMessage(strings.NewReader(r.Data))
 		if err != nil {
 			t.Fatalf("unreadable message: %v\n%s", err, r.Data)
@@ -194,7 +195,7 @@ func TestLettersForEvents(t *testing.T) {
 func TestRetriesWithBackoff(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, time.Date(2027, 3, 10, 12, 0, 0, 0, msk))
-	e.srv.failTimes(2)
+	e.srv.FailTimes(2)
 	_, err := e.n.Enqueue(ctx, notify.Mail{Kind: notify.KindCredentials, To: "new@example.net", Lang: "ru",
 		Letter: notify.Letter{Name: "Анна", Login: "anna", ContractNo: "2027-000001", Password: "Kp7xWm2q"}})
 	if err != nil {

@@ -1,4 +1,6 @@
-package notify_test
+// Package notifytest is a small but real SMTP server for tests: mail sent by
+// Kabinet over TCP arrives here and the test reads it.
+package notifytest
 
 import (
 	"crypto/ecdsa"
@@ -17,19 +19,20 @@ import (
 	"time"
 )
 
-// smtpd is a small but real SMTP server (RFC 5321 subset: EHLO, STARTTLS,
+// Server is a small but real SMTP server (RFC 5321 subset: EHLO, STARTTLS,
 // AUTH PLAIN, MAIL, RCPT, DATA, RSET, NOOP, QUIT) that keeps what it
 // receives, so tests read the mail that actually arrived over TCP.
-type smtpd struct {
-	addr     string
+type Server struct {
+	Addr     string
 	tls      *tls.Config // nil: no STARTTLS offered
 	user, pw string      // empty: no AUTH
 	mu       sync.Mutex
-	msgs     []received
+	msgs     []Received
 	failNext int // answer DATA with 451 this many times
 }
 
-type received struct {
+// Received is one message as it arrived.
+type Received struct {
 	From string
 	To   []string
 	Data string
@@ -37,9 +40,12 @@ type received struct {
 	Auth string
 }
 
-func startSMTPD(t *testing.T, withTLS bool, user, pw string) (*smtpd, *x509.CertPool) {
+// Start listens on 127.0.0.1 until the test ends. withTLS offers STARTTLS
+// with a certificate the returned pool trusts; a non-empty user requires
+// AUTH PLAIN with user and pw.
+func Start(t testing.TB, withTLS bool, user, pw string) (*Server, *x509.CertPool) {
 	t.Helper()
-	s := &smtpd{user: user, pw: pw}
+	s := &Server{user: user, pw: pw}
 	var pool *x509.CertPool
 	if withTLS {
 		cert, p := selfSigned(t)
@@ -50,7 +56,7 @@ func startSMTPD(t *testing.T, withTLS bool, user, pw string) (*smtpd, *x509.Cert
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	s.addr = ln.Addr().String()
+	s.Addr = ln.Addr().String()
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -63,24 +69,26 @@ func startSMTPD(t *testing.T, withTLS bool, user, pw string) (*smtpd, *x509.Cert
 	return s, pool
 }
 
-func (s *smtpd) messages() []received {
+// Messages returns what arrived so far.
+func (s *Server) Messages() []Received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]received(nil), s.msgs...)
+	return append([]Received(nil), s.msgs...)
 }
 
-func (s *smtpd) failTimes(n int) {
+// FailTimes makes the next n messages fail with 451.
+func (s *Server) FailTimes(n int) {
 	s.mu.Lock()
 	s.failNext = n
 	s.mu.Unlock()
 }
 
-func (s *smtpd) serve(c net.Conn) {
+func (s *Server) serve(c net.Conn) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(30 * time.Second))
 	tp := textproto.NewConn(c)
 	tp.PrintfLine("220 localhost ESMTP test")
-	var cur received
+	var cur Received
 	for {
 		line, err := tp.ReadLine()
 		if err != nil {
@@ -115,7 +123,7 @@ func (s *smtpd) serve(c net.Conn) {
 			}
 			c = tc
 			tp = textproto.NewConn(tc)
-			cur = received{TLS: true}
+			cur = Received{TLS: true}
 		case "AUTH":
 			mech, ir, _ := strings.Cut(arg, " ")
 			b, _ := base64.StdEncoding.DecodeString(ir)
@@ -157,9 +165,9 @@ func (s *smtpd) serve(c net.Conn) {
 			} else {
 				tp.PrintfLine("250 queued")
 			}
-			cur = received{TLS: cur.TLS, Auth: cur.Auth}
+			cur = Received{TLS: cur.TLS, Auth: cur.Auth}
 		case "RSET":
-			cur = received{TLS: cur.TLS, Auth: cur.Auth}
+			cur = Received{TLS: cur.TLS, Auth: cur.Auth}
 			tp.PrintfLine("250 ok")
 		case "NOOP":
 			tp.PrintfLine("250 ok")
@@ -172,7 +180,7 @@ func (s *smtpd) serve(c net.Conn) {
 	}
 }
 
-func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+func selfSigned(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
