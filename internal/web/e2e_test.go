@@ -38,7 +38,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
 		chromedp.WindowSize(390, 844),
 	}
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -48,18 +48,27 @@ func TestBrowser(t *testing.T) {
 	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 
-	shot := func(name string) chromedp.Action {
-		return chromedp.ActionFunc(func(ctx context.Context) error {
-			var buf []byte
-			if err := chromedp.FullScreenshot(&buf, 100).Do(ctx); err != nil {
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			buf, err := chromedp.FullScreenshot(100)(ctx, t)
+			if err != nil {
 				return err
 			}
 			return os.WriteFile(filepath.Join(artifacts, name+".png"), buf, 0o644)
 		})
 	}
+	text := func(sel string, dst *string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) (err error) {
+			*dst, err = chromedp.Text(sel)(ctx, t)
+			return err
+		})
+	}
+	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
+		t.Fatal(err)
+	}
 	var balance, flash, license, reqTitle string
-	err := chromedp.Run(ctx,
-		browser.SetDownloadBehavior(browser.SetDownloadBehaviorBehaviorAllow).WithDownloadPath(downloads).WithEventsEnabled(true),
+	err := chromedp.Do(ctx,
 		chromedp.EmulateViewport(360, 780), // the narrowest phone the layout is made for
 		chromedp.Navigate(e.ts.URL+"/"),
 		chromedp.WaitVisible(`input[name=login]`),
@@ -67,7 +76,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.SendKeys(`input[name=password]`, password),
 		chromedp.Click(`form[action="/login"] button`),
 		chromedp.WaitVisible(`[data-testid=balance]`),
-		chromedp.Text(`[data-testid=balance]`, &balance),
+		text(`[data-testid=balance]`, &balance),
 		shot("home"),
 		chromedp.Navigate(e.ts.URL+"/tariffs"),
 		chromedp.WaitVisible(`a[href="/tariffs/home300"]`),
@@ -76,22 +85,21 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(`[data-testid=confirm-tariff]`),
 		chromedp.Click(`[data-testid=confirm-tariff]`),
 		chromedp.WaitVisible(`.notice.ok`),
-		chromedp.Text(`.notice.ok`, &flash),
+		text(`.notice.ok`, &flash),
 		chromedp.Navigate(e.ts.URL+"/packages/drweb"),
 		chromedp.WaitVisible(`[data-testid=confirm-package]`),
 		chromedp.Click(`[data-testid=confirm-package]`),
 		chromedp.WaitVisible(`[data-testid=license]`),
-		chromedp.Text(`[data-testid=license]`, &license),
+		text(`[data-testid=license]`, &license),
 		chromedp.Navigate(e.ts.URL+"/statement?from=2026-03-01&to=2026-03-31"),
 		chromedp.WaitVisible(`[data-testid=pdf]`),
 		shot("statement"),
 		chromedp.Click(`[data-testid=pdf]`),
-		chromedp.ActionFunc(func(ctx context.Context) error {
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 			// Wait for the file to land; the browser names it from
 			// Content-Disposition.
 			for range 100 {
-				m, _ := filepath.Glob(filepath.Join(downloads, "*.pdf"))
-				if len(m) > 0 {
+				if m, _ := filepath.Glob(filepath.Join(downloads, "*.pdf")); len(m) > 0 {
 					return nil
 				}
 				select {
@@ -109,7 +117,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.SendKeys(`textarea[name=body]`, "Купил новый роутер, подскажите настройки."),
 		chromedp.Click(`form[action="/requests"] button`),
 		chromedp.WaitVisible(`.thread`),
-		chromedp.Text(`h1`, &reqTitle),
+		text(`h1`, &reqTitle),
 	)
 	if err != nil {
 		t.Fatal(err)

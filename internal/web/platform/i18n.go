@@ -23,6 +23,9 @@ type I18n struct {
 	// missing records IDs asked for but not translated, so that a test can
 	// prove every string shown has both languages.
 	missing sync.Map
+	// plain memoizes messages without fields: a page asks for dozens, and
+	// go-i18n executes a template for each.
+	plain sync.Map
 }
 
 // NewI18n loads every <lang>.toml under dir of fsys.
@@ -43,6 +46,7 @@ func NewI18n(fsys fs.FS, dir string) (*I18n, error) {
 
 // Add adds one message in Russian and English (from a capability package).
 func (t *I18n) Add(id, ru, en string) {
+	t.plain.Clear()
 	t.bundle.AddMessages(language.Russian, &i18n.Message{ID: id, Other: ru})
 	t.bundle.AddMessages(language.English, &i18n.Message{ID: id, Other: en})
 }
@@ -61,6 +65,19 @@ func Lang(s string) string {
 // "Count" field picks the plural form. An unknown id comes back as itself
 // and is recorded in Missing.
 func (t *I18n) T(lang, id string, data map[string]any) string {
+	if data == nil {
+		if s, ok := t.plain.Load(lang + "\x00" + id); ok {
+			return s.(string)
+		}
+	}
+	s, ok := t.localize(lang, id, data)
+	if ok && data == nil {
+		t.plain.Store(lang+"\x00"+id, s)
+	}
+	return s
+}
+
+func (t *I18n) localize(lang, id string, data map[string]any) (string, bool) {
 	cfg := &i18n.LocalizeConfig{MessageID: id, TemplateData: data}
 	if c, ok := data["Count"]; ok {
 		cfg.PluralCount = c
@@ -69,13 +86,14 @@ func (t *I18n) T(lang, id string, data map[string]any) string {
 	s, tag, err := t.loc[lang].LocalizeWithTag(cfg)
 	if err != nil || s == "" {
 		t.missing.Store(lang+":"+id, true)
-		return id
+		return id, false
 	}
 	if base, _ := tag.Base(); base.String() != lang {
 		// Fell back to another language: show it, but note the gap.
 		t.missing.Store(lang+":"+id, true)
+		return s, false
 	}
-	return s
+	return s, true
 }
 
 // Has tells whether id is translated in every language.

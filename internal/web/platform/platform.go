@@ -54,7 +54,6 @@ const (
 	SessionAccount   = "account_id"
 	SessionFlash     = "flash"
 	sessionLifetime  = 12 * time.Hour
-	sessionIdle      = 2 * time.Hour
 	csrfField        = "csrf"
 	csrfHeader       = "X-CSRF-Token"
 	maxFormBodyBytes = 1 << 20
@@ -82,8 +81,9 @@ func New(o Options) (*Platform, error) {
 	}
 	sm := scs.New()
 	sm.Store = NewSessionStore(o.DB)
+	// An absolute lifetime only: scs's idle timeout rewrites the session
+	// row on every request, a database write per page view.
 	sm.Lifetime = sessionLifetime
-	sm.IdleTimeout = sessionIdle
 	sm.Cookie.Name = "kabinet_session"
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,6 +18,11 @@ import (
 type SessionStore struct {
 	db        *store.DB
 	lastSweep atomic.Int64 // unix seconds of the last purge of expired rows
+	// find is prepared once: every page view looks its session up, and
+	// SQLite spends more time parsing this query than running it.
+	find     *sql.Stmt
+	findOnce sync.Once
+	findErr  error
 }
 
 // NewSessionStore makes the store over an open, migrated database.
@@ -29,7 +35,13 @@ func (s *SessionStore) Find(token string) ([]byte, bool, error) {
 func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	var b []byte
 	var expiry time.Time
-	err := s.db.QueryRow(ctx, `SELECT data, expiry FROM web_sessions WHERE token = ?`, token).Scan(&b, &expiry)
+	s.findOnce.Do(func() {
+		s.find, s.findErr = s.db.Reader().PrepareContext(context.Background(), s.db.Rebind(`SELECT data, expiry FROM web_sessions WHERE token = ?`))
+	})
+	if s.findErr != nil {
+		return nil, false, fmt.Errorf("session: %w", s.findErr)
+	}
+	err := s.find.QueryRowContext(ctx, token).Scan(&b, &expiry)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}

@@ -3,6 +3,8 @@ package portal
 import (
 	"errors"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/content"
@@ -23,7 +25,7 @@ func (po *Portal) home(w http.ResponseWriter, r *http.Request, a subscriber.Acco
 		po.p.Fail(w, r, err)
 		return
 	}
-	news, err := content.Current(r.Context(), po.d.DB, a.CityID, "", po.p.Clock.Now(), 5)
+	news, err := po.news(r, a.CityID)
 	if err != nil {
 		po.p.Fail(w, r, err)
 		return
@@ -245,4 +247,39 @@ func (po *Portal) disconnect(w http.ResponseWriter, r *http.Request, a subscribe
 		return
 	}
 	po.redirect(w, r, "/packages", "package.disconnected")
+}
+
+// newsCache keeps each city's current news for a short while: every home
+// page shows them, and they change a few times a month.
+type newsCache struct {
+	mu    sync.Mutex
+	items map[int64]newsEntry
+}
+
+type newsEntry struct {
+	at    time.Time
+	items []content.Item
+}
+
+const newsTTL = 30 * time.Second
+
+func (po *Portal) news(r *http.Request, cityID int64) ([]content.Item, error) {
+	now := po.p.Clock.Now()
+	po.newsCache.mu.Lock()
+	e, ok := po.newsCache.items[cityID]
+	po.newsCache.mu.Unlock()
+	if ok && now.Sub(e.at) < newsTTL && !now.Before(e.at) {
+		return e.items, nil
+	}
+	items, err := content.Current(r.Context(), po.d.DB, cityID, "", now, 5)
+	if err != nil {
+		return nil, err
+	}
+	po.newsCache.mu.Lock()
+	if po.newsCache.items == nil {
+		po.newsCache.items = map[int64]newsEntry{}
+	}
+	po.newsCache.items[cityID] = newsEntry{at: now, items: items}
+	po.newsCache.mu.Unlock()
+	return items, nil
 }

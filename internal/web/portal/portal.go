@@ -44,6 +44,7 @@ type Portal struct {
 	d         Deps
 	byLogin   *platform.Limiter
 	byAddress *platform.Limiter
+	newsCache newsCache
 }
 
 // Register mounts the portal at / on the platform's mux.
