@@ -3,6 +3,8 @@ package payment
 import (
 	"context"
 	"errors"
+	"github.com/kabinet-billing/kabinet/internal/store"
+	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -46,46 +48,48 @@ func TestCardCallbacks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			proc := testChrono(t)
-			svc, db, _ := testService(t, proc)
-			acct := addAccount(t, db, "100045", "active")
-			p, redirect, err := svc.StartCard(context.Background(), CardStart{AccountID: acct, Amount: 50000, Processor: "chronopay", ReturnURL: "https://isp.example/payments/{id}"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			u, _ := url.Parse(redirect)
-			if u.Query().Get("cb_url") != "https://isp.example/pay/card/chronopay/callback" || u.Query().Get("success_url") != "https://isp.example/payments/"+strconv.FormatInt(p.ID, 10) {
-				t.Errorf("redirect %s", redirect)
-			}
-			h := CallbackHandler(proc, svc, nil)
-			for i, c := range tt.calls {
-				secret := "s3cret"
-				if c.secret != "" {
-					secret = c.secret
+			storetest.Each(t, func(t *testing.T, db *store.DB) {
+				proc := testChrono(t)
+				svc, _ := testServiceOn(t, db, proc)
+				acct := addAccount(t, db, "100045", "active")
+				p, redirect, err := svc.StartCard(context.Background(), CardStart{AccountID: acct, Amount: 50000, Processor: "chronopay", ReturnURL: "https://isp.example/payments/{id}"})
+				if err != nil {
+					t.Fatal(err)
 				}
-				pay := strconv.FormatInt(p.ID, 10)
-				if c.payment != "" {
-					pay = c.payment
+				u, _ := url.Parse(redirect)
+				if u.Query().Get("cb_url") != "https://isp.example/pay/card/chronopay/callback" || u.Query().Get("success_url") != "https://isp.example/payments/"+strconv.FormatInt(p.ID, 10) {
+					t.Errorf("redirect %s", redirect)
 				}
-				f := chronoForm(secret, map[string]string{"customer_id": "c1", "transaction_id": c.txn, "transaction_type": c.typ,
-					"total": c.total, "currency": "RUB", "cs1": pay, "decline_code": c.code})
-				w := httptest.NewRecorder()
-				h.ServeHTTP(w, postForm(f))
-				if w.Code != c.want {
-					t.Errorf("call %d: HTTP %d, want %d: %s", i+1, w.Code, c.want, w.Body)
+				h := CallbackHandler(proc, svc, nil)
+				for i, c := range tt.calls {
+					secret := "s3cret"
+					if c.secret != "" {
+						secret = c.secret
+					}
+					pay := strconv.FormatInt(p.ID, 10)
+					if c.payment != "" {
+						pay = c.payment
+					}
+					f := chronoForm(secret, map[string]string{"customer_id": "c1", "transaction_id": c.txn, "transaction_type": c.typ,
+						"total": c.total, "currency": "RUB", "cs1": pay, "decline_code": c.code})
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, postForm(f))
+					if w.Code != c.want {
+						t.Errorf("call %d: HTTP %d, want %d: %s", i+1, w.Code, c.want, w.Body)
+					}
 				}
-			}
-			got, err := svc.Get(context.Background(), acct, p.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.Status != tt.wantStatus || got.Reason != tt.wantReason {
-				t.Errorf("payment %s/%q, want %s/%q", got.Status, got.Reason, tt.wantStatus, tt.wantReason)
-			}
-			if b := balance(t, db, acct); int64(b) != tt.wantBal {
-				t.Errorf("balance %s, want %d", b, tt.wantBal)
-			}
-			verifyBooks(t, db)
+				got, err := svc.Get(context.Background(), acct, p.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Status != tt.wantStatus || got.Reason != tt.wantReason {
+					t.Errorf("payment %s/%q, want %s/%q", got.Status, got.Reason, tt.wantStatus, tt.wantReason)
+				}
+				if b := balance(t, db, acct); int64(b) != tt.wantBal {
+					t.Errorf("balance %s, want %d", b, tt.wantBal)
+				}
+				verifyBooks(t, db)
+			})
 		})
 	}
 }
@@ -95,24 +99,26 @@ func TestCardCallbacks(t *testing.T) {
 // same amount. The processor transaction is bound to the first payment: the
 // second is not credited.
 func TestCardCallbackReplayedOnAnotherPayment(t *testing.T) {
-	proc := testChrono(t)
-	svc, db, _ := testService(t, proc)
-	mine := addAccount(t, db, "1", "active")
-	theirs := addAccount(t, db, "2", "active")
-	p1, _, _ := svc.StartCard(context.Background(), CardStart{AccountID: mine, Amount: 50000, Processor: "chronopay"})
-	p2, _, _ := svc.StartCard(context.Background(), CardStart{AccountID: theirs, Amount: 50000, Processor: "chronopay"})
-	h := CallbackHandler(proc, svc, nil)
-	for _, pay := range []int64{p1.ID, p2.ID} {
-		f := chronoForm("s3cret", map[string]string{"customer_id": "c", "transaction_id": "T9", "transaction_type": "Purchase", "total": "500.00", "cs1": strconv.FormatInt(pay, 10)})
-		h.ServeHTTP(httptest.NewRecorder(), postForm(f))
-	}
-	if balance(t, db, mine) != 50000 || balance(t, db, theirs) != 0 {
-		t.Errorf("balances %s and %s", balance(t, db, mine), balance(t, db, theirs))
-	}
-	// Not the subscriber's own payment: not found.
-	if _, err := svc.Get(context.Background(), mine, p2.ID); !errors.Is(err, ErrNotFound) {
-		t.Errorf("read another subscriber's payment: %v", err)
-	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		proc := testChrono(t)
+		svc, _ := testServiceOn(t, db, proc)
+		mine := addAccount(t, db, "1", "active")
+		theirs := addAccount(t, db, "2", "active")
+		p1, _, _ := svc.StartCard(context.Background(), CardStart{AccountID: mine, Amount: 50000, Processor: "chronopay"})
+		p2, _, _ := svc.StartCard(context.Background(), CardStart{AccountID: theirs, Amount: 50000, Processor: "chronopay"})
+		h := CallbackHandler(proc, svc, nil)
+		for _, pay := range []int64{p1.ID, p2.ID} {
+			f := chronoForm("s3cret", map[string]string{"customer_id": "c", "transaction_id": "T9", "transaction_type": "Purchase", "total": "500.00", "cs1": strconv.FormatInt(pay, 10)})
+			h.ServeHTTP(httptest.NewRecorder(), postForm(f))
+		}
+		if balance(t, db, mine) != 50000 || balance(t, db, theirs) != 0 {
+			t.Errorf("balances %s and %s", balance(t, db, mine), balance(t, db, theirs))
+		}
+		// Not the subscriber's own payment: not found.
+		if _, err := svc.Get(context.Background(), mine, p2.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("read another subscriber's payment: %v", err)
+		}
+	})
 }
 
 // TestSandboxEndToEnd: the sandbox page, its HTTP callbacks to Kabinet's

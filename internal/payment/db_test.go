@@ -2,7 +2,6 @@ package payment
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,24 +10,10 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
+	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 )
 
 var testNow = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-
-// testDB opens a fresh migrated SQLite database in the test's directory.
-func testDB(t testing.TB) *store.DB {
-	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "k.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
 
 // addAccount makes a subscriber with contract number contract (also its
 // login, with an "l" in front) and the given status.
@@ -78,7 +63,13 @@ func verifyBooks(t testing.TB, db *store.DB) {
 
 func testService(t testing.TB, procs ...Processor) (*Service, *store.DB, *clock.Fake) {
 	t.Helper()
-	db := testDB(t)
+	db := storetest.SQLite(t)
+	svc, clk := testServiceOn(t, db, procs...)
+	return svc, db, clk
+}
+
+func testServiceOn(t testing.TB, db *store.DB, procs ...Processor) (*Service, *clock.Fake) {
+	t.Helper()
 	clk := clock.NewFake(testNow)
-	return NewService(db, clk, billing.New(db, clk, billing.DefaultRules()), procs, Options{PublicURL: "https://isp.example/", BonusPercentBP: 100}), db, clk
+	return NewService(db, clk, billing.New(db, clk, billing.DefaultRules()), procs, Options{PublicURL: "https://isp.example/", BonusPercentBP: 100}), clk
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
+	"github.com/kabinet-billing/kabinet/internal/store"
+	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -26,107 +28,111 @@ func osmpGet(t testing.TB, h http.Handler, query string) osmpXML {
 }
 
 func TestOSMPService(t *testing.T) {
-	svc, db, _ := testService(t)
-	active := addAccount(t, db, "100045", "active")
-	addAccount(t, db, "100046", "closed")
-	limited := addAccount(t, db, "100047", "limited")
-	h, err := NewOSMPHandler(testOSMPChannels(), svc, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	steps := []struct {
-		query  string
-		result OSMPResult
-		prvTxn string // "" none, "same:N" = as step N's
-	}{
-		{"command=check&txn_id=1&account=100045&sum=10.00", OSMPOK, ""},
-		{"command=check&txn_id=1&account=l100045&sum=10.00", OSMPOK, ""}, // by login
-		{"command=check&txn_id=1&account=999&sum=10.00", OSMPAccountNotFound, ""},
-		{"command=check&txn_id=1&account=100046&sum=10.00", OSMPAccountInactive, ""},
-		{"command=pay&txn_id=10&txn_date=20261201120000&account=100045&sum=100.00", OSMPOK, "new"},
-		{"command=pay&txn_id=10&txn_date=20261201120000&account=100045&sum=100.00", OSMPOK, "same:4"}, // retried
-		{"command=pay&txn_id=10&txn_date=20261201120000&account=100045&sum=200.00", OSMPOther, ""},    // other sum
-		{"command=pay&txn_id=10&txn_date=20261201120000&account=100047&sum=100.00", OSMPOther, ""},    // other account
-		{"command=pay&txn_id=11&txn_date=20261201120000&account=100046&sum=100.00", OSMPAccountInactive, ""},
-		{"command=pay&txn_id=12&txn_date=20261201120000&account=nobody&sum=100.00", OSMPAccountNotFound, ""},
-		{"command=pay&txn_id=13&txn_date=20261201120000&account=l100047&sum=50.00", OSMPOK, "new"},
-	}
-	var prv []string
-	for i, st := range steps {
-		x := osmpGet(t, h, st.query)
-		prv = append(prv, x.PrvTxn)
-		if OSMPResult(x.Result) != st.result {
-			t.Errorf("step %d %s: result %d, want %d", i, st.query, x.Result, st.result)
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		svc, _ := testServiceOn(t, db)
+		active := addAccount(t, db, "100045", "active")
+		addAccount(t, db, "100046", "closed")
+		limited := addAccount(t, db, "100047", "limited")
+		h, err := NewOSMPHandler(testOSMPChannels(), svc, nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-		switch {
-		case st.prvTxn == "" && x.PrvTxn != "":
-			t.Errorf("step %d: prv_txn %q on a failure or check", i, x.PrvTxn)
-		case st.prvTxn == "new" && x.PrvTxn == "":
-			t.Errorf("step %d: no prv_txn", i)
-		case len(st.prvTxn) > 5 && st.prvTxn[:5] == "same:":
-			n, _ := strconv.Atoi(st.prvTxn[5:])
-			if x.PrvTxn != prv[n] {
-				t.Errorf("step %d: prv_txn %q, first answer had %q", i, x.PrvTxn, prv[n])
+		steps := []struct {
+			query  string
+			result OSMPResult
+			prvTxn string // "" none, "same:N" = as step N's
+		}{
+			{"command=check&txn_id=1&account=100045&sum=10.00", OSMPOK, ""},
+			{"command=check&txn_id=1&account=l100045&sum=10.00", OSMPOK, ""}, // by login
+			{"command=check&txn_id=1&account=999&sum=10.00", OSMPAccountNotFound, ""},
+			{"command=check&txn_id=1&account=100046&sum=10.00", OSMPAccountInactive, ""},
+			{"command=pay&txn_id=10&txn_date=20261201120000&account=100045&sum=100.00", OSMPOK, "new"},
+			{"command=pay&txn_id=10&txn_date=20261201120000&account=100045&sum=100.00", OSMPOK, "same:4"}, // retried
+			{"command=pay&txn_id=10&txn_date=20261201120000&account=100045&sum=200.00", OSMPOther, ""},    // other sum
+			{"command=pay&txn_id=10&txn_date=20261201120000&account=100047&sum=100.00", OSMPOther, ""},    // other account
+			{"command=pay&txn_id=11&txn_date=20261201120000&account=100046&sum=100.00", OSMPAccountInactive, ""},
+			{"command=pay&txn_id=12&txn_date=20261201120000&account=nobody&sum=100.00", OSMPAccountNotFound, ""},
+			{"command=pay&txn_id=13&txn_date=20261201120000&account=l100047&sum=50.00", OSMPOK, "new"},
+		}
+		var prv []string
+		for i, st := range steps {
+			x := osmpGet(t, h, st.query)
+			prv = append(prv, x.PrvTxn)
+			if OSMPResult(x.Result) != st.result {
+				t.Errorf("step %d %s: result %d, want %d", i, st.query, x.Result, st.result)
+			}
+			switch {
+			case st.prvTxn == "" && x.PrvTxn != "":
+				t.Errorf("step %d: prv_txn %q on a failure or check", i, x.PrvTxn)
+			case st.prvTxn == "new" && x.PrvTxn == "":
+				t.Errorf("step %d: no prv_txn", i)
+			case len(st.prvTxn) > 5 && st.prvTxn[:5] == "same:":
+				n, _ := strconv.Atoi(st.prvTxn[5:])
+				if x.PrvTxn != prv[n] {
+					t.Errorf("step %d: prv_txn %q, first answer had %q", i, x.PrvTxn, prv[n])
+				}
 			}
 		}
-	}
-	if b := balance(t, db, active); b != 10000 {
-		t.Errorf("active balance %s", b)
-	}
-	if b := balance(t, db, limited); b != 5000 {
-		t.Errorf("limited balance %s", b)
-	}
-	verifyBooks(t, db)
+		if b := balance(t, db, active); b != 10000 {
+			t.Errorf("active balance %s", b)
+		}
+		if b := balance(t, db, limited); b != 5000 {
+			t.Errorf("limited balance %s", b)
+		}
+		verifyBooks(t, db)
 
-	// The database going away is a temporary error the bank retries.
-	db.Close()
-	if x := osmpGet(t, h, "command=pay&txn_id=20&txn_date=20261201120000&account=100045&sum=1.00"); OSMPResult(x.Result) != OSMPTemporary {
-		t.Errorf("pay with the database down: %d", x.Result)
-	}
-	if x := osmpGet(t, h, "command=check&txn_id=20&account=100045&sum=1.00"); OSMPResult(x.Result) != OSMPCannotCheck {
-		t.Errorf("check with the database down: %d", x.Result)
-	}
+		// The database going away is a temporary error the bank retries.
+		db.Close()
+		if x := osmpGet(t, h, "command=pay&txn_id=20&txn_date=20261201120000&account=100045&sum=1.00"); OSMPResult(x.Result) != OSMPTemporary {
+			t.Errorf("pay with the database down: %d", x.Result)
+		}
+		if x := osmpGet(t, h, "command=check&txn_id=20&account=100045&sum=1.00"); OSMPResult(x.Result) != OSMPCannotCheck {
+			t.Errorf("check with the database down: %d", x.Result)
+		}
+	})
 }
 
 // TestOSMPConcurrentRepeats: 1,000 concurrent pays, each txn_id sent several
 // times, credit exactly the distinct ones.
 func TestOSMPConcurrentRepeats(t *testing.T) {
-	svc, db, _ := testService(t)
-	acct := addAccount(t, db, "100045", "active")
-	h, _ := NewOSMPHandler(testOSMPChannels(), svc, nil)
-	const requests, distinct = 1000, 300
-	var wg sync.WaitGroup
-	prv := make([]string, requests)
-	codes := make([]int, requests)
-	sem := make(chan struct{}, 64)
-	for i := range requests {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			txn := i % distinct
-			x := osmpGet(t, h, fmt.Sprintf("command=pay&txn_id=%d&txn_date=20261201120000&account=100045&sum=1.%02d", 1000+txn, txn%100))
-			prv[i], codes[i] = x.PrvTxn, x.Result
-		}()
-	}
-	wg.Wait()
-	var want int64
-	for txn := range distinct {
-		want += 100 + int64(txn%100)
-	}
-	for i := range requests {
-		if codes[i] != 0 || prv[i] != prv[i%distinct] {
-			t.Fatalf("request %d: result %d, prv_txn %s vs first %s", i, codes[i], prv[i], prv[i%distinct])
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		svc, _ := testServiceOn(t, db)
+		acct := addAccount(t, db, "100045", "active")
+		h, _ := NewOSMPHandler(testOSMPChannels(), svc, nil)
+		const requests, distinct = 1000, 300
+		var wg sync.WaitGroup
+		prv := make([]string, requests)
+		codes := make([]int, requests)
+		sem := make(chan struct{}, 64)
+		for i := range requests {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				txn := i % distinct
+				x := osmpGet(t, h, fmt.Sprintf("command=pay&txn_id=%d&txn_date=20261201120000&account=100045&sum=1.%02d", 1000+txn, txn%100))
+				prv[i], codes[i] = x.PrvTxn, x.Result
+			}()
 		}
-	}
-	if b := balance(t, db, acct); int64(b) != want {
-		t.Errorf("balance %s, want %d", b, want)
-	}
-	var n int
-	db.QueryRow(context.Background(), `SELECT COUNT(*) FROM payments`).Scan(&n)
-	if n != distinct {
-		t.Errorf("%d payments, want %d", n, distinct)
-	}
-	verifyBooks(t, db)
+		wg.Wait()
+		var want int64
+		for txn := range distinct {
+			want += 100 + int64(txn%100)
+		}
+		for i := range requests {
+			if codes[i] != 0 || prv[i] != prv[i%distinct] {
+				t.Fatalf("request %d: result %d, prv_txn %s vs first %s", i, codes[i], prv[i], prv[i%distinct])
+			}
+		}
+		if b := balance(t, db, acct); int64(b) != want {
+			t.Errorf("balance %s, want %d", b, want)
+		}
+		var n int
+		db.QueryRow(context.Background(), `SELECT COUNT(*) FROM payments`).Scan(&n)
+		if n != distinct {
+			t.Errorf("%d payments, want %d", n, distinct)
+		}
+		verifyBooks(t, db)
+	})
 }
