@@ -70,6 +70,17 @@ func (db *DB) PendingMigrations(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("migration status: %w", err)
 	}
 	applied := map[int64]bool{}
+	exists := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'"
+	if db.Dialect == Postgres {
+		exists = "SELECT COUNT(*) FROM (SELECT to_regclass('goose_db_version') AS t) r WHERE t IS NOT NULL"
+	}
+	var n int
+	if err := db.r.QueryRowContext(ctx, exists).Scan(&n); err != nil {
+		return 0, fmt.Errorf("migration status: %w", err)
+	}
+	if n == 0 { // never migrated
+		return len(p.ListSources()), nil
+	}
 	rows, err := db.r.QueryContext(ctx, "SELECT version_id FROM goose_db_version WHERE is_applied")
 	if err != nil {
 		return 0, fmt.Errorf("migration status: %w", err)
@@ -85,7 +96,7 @@ func (db *DB) PendingMigrations(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("migration status: %w", err)
 	}
-	n := 0
+	n = 0
 	for _, s := range p.ListSources() {
 		if !applied[s.Version] {
 			n++
