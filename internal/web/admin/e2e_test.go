@@ -1,0 +1,185 @@
+package admin_test
+
+import (
+	"context"
+	"io"
+	"mime"
+	"mime/quotedprintable"
+	"net"
+	"net/mail"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/kabinet-billing/kabinet/internal/notify"
+	"github.com/kabinet-billing/kabinet/internal/notify/notifytest"
+	"github.com/kabinet-billing/kabinet/internal/operator"
+)
+
+func chromium(t *testing.T) string {
+	for _, p := range []string{os.Getenv("KABINET_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if p != "" {
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	t.Skip("browser test skipped: Chromium not found (/usr/bin/chromium; apt install chromium, or set KABINET_CHROMIUM)")
+	return ""
+}
+
+// TestBrowserContractAndReset drives the back office in headless Chromium:
+// a manager signs a contract, sees the credentials once, resets the
+// password, and the letters that arrive at a real SMTP server carry the
+// passwords that work. Screenshots go to $KABINET_SCREENSHOTS (or a
+// temporary directory).
+func TestBrowserContractAndReset(t *testing.T) {
+	bin := chromium(t)
+	smtp, _ := notifytest.Start(t, false, "", "")
+	host, port, _ := net.SplitHostPort(smtp.Addr)
+	p, _ := strconv.Atoi(port)
+	e := newEnv(t, &notify.SMTP{Config: notify.Config{Host: host, Port: p, Security: "none"}})
+	shots := os.Getenv("KABINET_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	os.MkdirAll(shots, 0o755)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.Flag("headless", true),
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
+		chromedp.WindowSize(1280, 1000))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	// The first action starts the browser; a timeout on it would stop the
+	// browser, so the deadline is set after.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	ctx, cancel = context.WithTimeout(ctx, 120*time.Second)
+	defer cancel()
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			b, err := chromedp.FullScreenshot(100)(ctx, tg)
+			if err != nil {
+				return chromedp.Void{}, err
+			}
+			return chromedp.Void{}, os.WriteFile(filepath.Join(shots, name+".png"), b, 0o644)
+		}
+	}
+	base := e.srv.URL
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/admin/login"),
+		chromedp.SendKeys(`input[name="login"]`, "manager"),
+		chromedp.SendKeys(`input[name="password"]`, password),
+		shot("01-login"),
+		chromedp.Click(`form[action="/admin/login"] button`),
+		chromedp.WaitVisible(`nav.tabs`),
+		chromedp.Navigate(base+"/admin/subscribers/new"),
+		chromedp.SendKeys(`#contract-form input[name="name"]`, "Смирнова Ольга Петровна"),
+		chromedp.SetValue(`#contract-form select[name="city"]`, "tver"),
+		chromedp.SendKeys(`#contract-form input[name="address"]`, "ул. Советская, 10, кв. 3"),
+		chromedp.SendKeys(`#contract-form input[name="phone"]`, "+7 900 555-44-33"),
+		chromedp.SendKeys(`#contract-form input[name="email"]`, "olga@example.net"),
+		shot("02-contract-form"),
+		chromedp.Click(`#contract-form button`),
+		chromedp.WaitVisible(`#issued-password`),
+		shot("03-credentials"),
+	)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	login, err := chromedp.Run(ctx, chromedp.Text(`#issued-login`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown, err := chromedp.Run(ctx, chromedp.Text(`#issued-password`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	login, shown = strings.TrimSpace(login), strings.TrimSpace(shown)
+	if len(shown) != 10 {
+		t.Fatalf("shown password %q", shown)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(`.credentials a[href^="/admin/subscribers/"]`),
+		chromedp.WaitVisible(`#reset-form`),
+		chromedp.SendKeys(`#reset-form input[name="confirmed_by"]`, "паспорт 28 04 123456 в офисе"),
+		chromedp.Click(`#reset-form button`),
+		chromedp.WaitVisible(`.notice.ok`),
+		shot("04-after-reset"),
+	)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	flash, _ := chromedp.Run(ctx, chromedp.Text(`.notice.ok`))
+	if !strings.Contains(flash, "отправлен") {
+		t.Errorf("after reset the page says %q", flash)
+	}
+	body, _ := chromedp.Run(ctx, chromedp.Text(`main`))
+	if strings.Contains(body, shown) {
+		t.Error("the card shows a password")
+	}
+
+	// The letters arrive at the SMTP server.
+	if sent, failed, err := e.office.Mail.Deliver(context.Background()); err != nil || sent != 2 || failed != 0 {
+		t.Fatalf("deliver: sent %d failed %d %v", sent, failed, err)
+	}
+	got := smtp.Messages()
+	if len(got) != 2 {
+		t.Fatalf("%d letters arrived", len(got))
+	}
+	var bodies []string
+	for _, m := range got {
+		msg, err := mail.ReadMessage(strings.NewReader(m.Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		subj, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+		b, _ := io.ReadAll(quotedprintable.NewReader(msg.Body))
+		if m.To[0] != "olga@example.net" {
+			t.Errorf("letter to %v", m.To)
+		}
+		t.Logf("letter %q", subj)
+		bodies = append(bodies, string(b))
+	}
+	if !strings.Contains(bodies[0], "Пароль: "+shown) || !strings.Contains(bodies[0], "Логин: "+login) {
+		t.Errorf("credentials letter lacks the shown password:\n%s", bodies[0])
+	}
+	m := regexp.MustCompile(`Новый пароль: (\S+)`).FindStringSubmatch(bodies[1])
+	if m == nil {
+		t.Fatalf("reset letter:\n%s", bodies[1])
+	}
+	if _, err := e.office.Dir.Authenticate(context.Background(), login, m[1]); err != nil {
+		t.Errorf("the mailed password does not log in: %v", err)
+	}
+	if _, err := e.office.Dir.Authenticate(context.Background(), login, shown); err == nil {
+		t.Error("the first password still logs in after the reset")
+	}
+	entries, _ := e.office.Operators.Search(context.Background(), operator.AuditQuery{Operator: "manager", Action: "subscriber."})
+	if len(entries) != 2 || entries[0].Action != "subscriber.password_reset" || !strings.Contains(entries[0].Note, "паспорт 28 04") {
+		t.Errorf("audit: %+v", entries)
+	}
+	// The back office's mail page, as an admin, and the audit log.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(base+"/admin/mail"),
+		chromedp.WaitVisible(`table.list`),
+		shot("05-mail"),
+	)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	t.Logf("screenshots in %s", shots)
+}
