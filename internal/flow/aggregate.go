@@ -1,0 +1,211 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/store"
+)
+
+// Flow is one decoded flow record.
+type Flow struct {
+	Src, Dst netip.Addr
+	Bytes    uint64 // already multiplied by the sampling rate
+	Packets  uint64
+	At       time.Time // when the exporter reported it
+}
+
+type key struct {
+	account int64
+	day     string // YYYY-MM-DD in the provider's zone
+	class   string // the code, not an index: classes may change before Flush
+}
+
+type counts struct{ in, out, flows int64 }
+
+// Stats counts what the aggregator saw since it started.
+type Stats struct {
+	Flows        uint64 // records handed to Add
+	Attributed   uint64 // of those, with at least one side a subscriber
+	Unattributed uint64
+	Rows         uint64 // rows written (upserts)
+	Flushes      uint64
+}
+
+// Aggregator sums flows per subscriber, class and day in memory and writes
+// the sums in one transaction per Flush.
+type Aggregator struct {
+	DB       *store.DB
+	Resolver Resolver
+	Zone     *time.Location
+
+	classes atomic.Pointer[Classifier]
+
+	mu  sync.Mutex
+	cur map[key]*counts
+	// day cache: flows of one packet share a timestamp, and time.In plus
+	// Format cost more than the rest of the attribution.
+	lastSec int64
+	lastDay string
+
+	flows, attributed, unattributed, rows, flushes atomic.Uint64
+}
+
+// NewAggregator makes an aggregator; zone nil means UTC.
+func NewAggregator(db *store.DB, r Resolver, c *Classifier, zone *time.Location) *Aggregator {
+	if zone == nil {
+		zone = time.UTC
+	}
+	if c == nil {
+		c = NewClassifier(nil)
+	}
+	a := &Aggregator{DB: db, Resolver: r, Zone: zone, cur: map[key]*counts{}}
+	a.classes.Store(c)
+	return a
+}
+
+// SetClassifier swaps in new classes; flows added later use them.
+func (a *Aggregator) SetClassifier(c *Classifier) { a.classes.Store(c) }
+
+// ReloadClasses reads the classes from the database and swaps them in.
+func (a *Aggregator) ReloadClasses(ctx context.Context) error {
+	cs, err := Classes(ctx, a.DB)
+	if err != nil {
+		return err
+	}
+	a.SetClassifier(NewClassifier(cs))
+	return nil
+}
+
+func (a *Aggregator) dayOf(t time.Time) string {
+	s := t.Unix()
+	if s == a.lastSec && a.lastDay != "" {
+		return a.lastDay
+	}
+	a.lastSec, a.lastDay = s, t.In(a.Zone).Format(time.DateOnly)
+	return a.lastDay
+}
+
+// Add attributes a batch of flows (one export packet's, usually). A flow
+// from a subscriber's address is their upload, to it their download; the
+// other side's address picks the class. A flow between two subscribers
+// counts for both.
+func (a *Aggregator) Add(fs []Flow) {
+	cl := a.classes.Load()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var attributed uint64
+	for i := range fs {
+		f := &fs[i]
+		at := f.At
+		day := a.dayOf(at)
+		hit := false
+		if acct := a.Resolver.Account(f.Src, at); acct != 0 {
+			c := a.counter(key{acct, day, cl.Code(cl.Class(f.Dst))})
+			c.in += int64(f.Bytes)
+			c.flows++
+			hit = true
+		}
+		if acct := a.Resolver.Account(f.Dst, at); acct != 0 {
+			c := a.counter(key{acct, day, cl.Code(cl.Class(f.Src))})
+			c.out += int64(f.Bytes)
+			c.flows++
+			hit = true
+		}
+		if hit {
+			attributed++
+		}
+	}
+	a.flows.Add(uint64(len(fs)))
+	a.attributed.Add(attributed)
+	a.unattributed.Add(uint64(len(fs)) - attributed)
+}
+
+func (a *Aggregator) counter(k key) *counts {
+	c := a.cur[k]
+	if c == nil {
+		c = &counts{}
+		a.cur[k] = c
+	}
+	return c
+}
+
+// Pending tells how many sums wait for the next Flush.
+func (a *Aggregator) Pending() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.cur)
+}
+
+// Flush writes the sums gathered since the last Flush in one transaction and
+// returns the number of rows written. On failure the sums are put back, so
+// the next Flush retries them.
+func (a *Aggregator) Flush(ctx context.Context) (int, error) {
+	a.mu.Lock()
+	batch := a.cur
+	a.cur = make(map[key]*counts, len(batch))
+	a.mu.Unlock()
+	if len(batch) == 0 {
+		return 0, nil
+	}
+	err := a.DB.Write(ctx, func(tx *store.Tx) error {
+		st, err := tx.Prepare(ctx, `INSERT INTO usage_class_daily (account_id, day, class, input_octets, output_octets, flows)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (account_id, day, class) DO UPDATE SET input_octets = usage_class_daily.input_octets + excluded.input_octets,
+			output_octets = usage_class_daily.output_octets + excluded.output_octets, flows = usage_class_daily.flows + excluded.flows`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for k, c := range batch {
+			if _, err := st.ExecContext(ctx, k.account, k.day, k.class, c.in, c.out, c.flows); err != nil {
+				return fmt.Errorf("account %d day %s: %w", k.account, k.day, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		a.mu.Lock()
+		for k, c := range batch {
+			n := a.counter(k)
+			n.in, n.out, n.flows = n.in+c.in, n.out+c.out, n.flows+c.flows
+		}
+		a.mu.Unlock()
+		return 0, fmt.Errorf("flush traffic by class (%d rows): %w", len(batch), err)
+	}
+	a.rows.Add(uint64(len(batch)))
+	a.flushes.Add(1)
+	return len(batch), nil
+}
+
+// Run flushes every interval until ctx ends, then once more.
+func (a *Aggregator) Run(ctx context.Context, every time.Duration, onErr func(error)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			// A last flush on a fresh context: shutdown must not lose the sums.
+			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if _, err := a.Flush(fctx); err != nil && onErr != nil {
+				onErr(err)
+			}
+			cancel()
+			return
+		case <-t.C:
+			if _, err := a.Flush(ctx); err != nil && onErr != nil {
+				onErr(err)
+			}
+		}
+	}
+}
+
+// Stats reports the counters.
+func (a *Aggregator) Stats() Stats {
+	return Stats{Flows: a.flows.Load(), Attributed: a.attributed.Load(), Unattributed: a.unattributed.Load(),
+		Rows: a.rows.Load(), Flushes: a.flushes.Load()}
+}
