@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -56,14 +57,33 @@ func (s *Service) StartCard(ctx context.Context, in CardStart) (Payment, string,
 		return Payment{}, "", fmt.Errorf("start card payment: %w", err)
 	}
 	ret := strings.ReplaceAll(in.ReturnURL, "{id}", strconv.FormatInt(p.ID, 10))
-	url, err := proc.Start(ctx, CardPayment{
+	base, err := s.callbackBase(in.ReturnURL)
+	if err != nil {
+		return Payment{}, "", fmt.Errorf("start card payment %d: %w", p.ID, err)
+	}
+	redirect, err := proc.Start(ctx, CardPayment{
 		ID: p.ID, AccountID: in.AccountID, Account: contract, Amount: in.Amount, Lang: in.Lang,
-		CallbackURL: s.opts.PublicURL + CallbackPath(proc.Name()), SuccessURL: ret, DeclineURL: ret,
+		CallbackURL: base + CallbackPath(proc.Name()), SuccessURL: ret, DeclineURL: ret,
 	})
 	if err != nil {
 		return Payment{}, "", fmt.Errorf("start card payment %d: %w", p.ID, err)
 	}
-	return p, url, nil
+	return p, redirect, nil
+}
+
+// callbackBase is the address processors call back: the configured public
+// URL, or else the origin the subscriber's browser used (the portal's return
+// URL), so that an installation without public_url still works behind the
+// name it is reached by.
+func (s *Service) callbackBase(returnURL string) (string, error) {
+	if s.opts.PublicURL != "" {
+		return s.opts.PublicURL, nil
+	}
+	u, err := url.Parse(returnURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "", fmt.Errorf("neither public_url nor an absolute return URL says where the processor's callback can reach Kabinet")
+	}
+	return u.Scheme + "://" + u.Host, nil
 }
 
 // ApplyCardCallback records a verified callback. The rules, each of which a

@@ -3,6 +3,8 @@ package payment
 import (
 	"context"
 	"errors"
+	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"net/http"
@@ -186,4 +188,26 @@ func TestSandboxEndToEnd(t *testing.T) {
 		t.Errorf("history has %d payments", len(hist))
 	}
 	verifyBooks(t, db)
+}
+
+func TestStartCardCallbackBase(t *testing.T) {
+	db := storetest.SQLite(t)
+	clk := clock.NewFake(testNow)
+	proc := testChrono(t)
+	svc := NewService(db, clk, billing.New(db, clk, billing.DefaultRules()), []Processor{proc}, Options{})
+	acct := addAccount(t, db, "1", "active")
+	_, redirect, err := svc.StartCard(context.Background(), CardStart{AccountID: acct, Amount: 100, Processor: "chronopay", ReturnURL: "http://10.0.0.1:8080/payments/{id}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(redirect)
+	if got := u.Query().Get("cb_url"); got != "http://10.0.0.1:8080/pay/card/chronopay/callback" {
+		t.Errorf("callback %s", got)
+	}
+	if _, _, err := svc.StartCard(context.Background(), CardStart{AccountID: acct, Amount: 100, Processor: "chronopay", ReturnURL: "/payments/{id}"}); err == nil {
+		t.Error("started a payment the processor cannot call back")
+	}
+	if _, _, err := svc.StartCard(context.Background(), CardStart{AccountID: acct, Amount: 100, Processor: "paypal"}); err == nil {
+		t.Error("started a payment on an unknown processor")
+	}
 }

@@ -298,6 +298,9 @@ func (s *Sandbox) render(w http.ResponseWriter, lang string, f url.Values, amoun
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	// A card form: never cached, never framed by another site.
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Frame-Options", "DENY")
 	w.Write(buf.Bytes())
 }
 
