@@ -18,6 +18,7 @@ import (
 type BackOffice struct {
 	Office  *backoffice.Office
 	Support *support.Service // nil: made over Office.DB
+	Network admin.Network    // nil: no network section; admin.RadiusNetwork{S: radiusService} when RADIUS runs
 	// RedirectFrom are old portal addresses that now redirect to /login.
 	RedirectFrom []string
 	Files        fs.FS // nil: the embedded web/ tree
@@ -32,7 +33,7 @@ func (s *Server) MountBackOffice(b BackOffice) error {
 	if b.Support == nil {
 		b.Support = support.New(b.Office.DB, b.Office.Clock)
 	}
-	if _, err := admin.Register(s.Platform, admin.Deps{Office: b.Office, Support: b.Support, Files: b.Files}); err != nil {
+	if _, err := admin.Register(s.Platform, admin.Deps{Office: b.Office, Support: b.Support, Network: b.Network, Files: b.Files}); err != nil {
 		return err
 	}
 	_, err := public.Register(s.Platform, public.Deps{DB: b.Office.DB, Support: b.Support, Files: b.Files, RedirectFrom: b.RedirectFrom})

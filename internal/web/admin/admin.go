@@ -24,6 +24,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/radius"
 	"github.com/kabinet-billing/kabinet/internal/report"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/support"
@@ -35,6 +36,7 @@ type Deps struct {
 	Office  *backoffice.Office // required: operators, subscribers, money, mail
 	Support *support.Service   // nil: the support pages are hidden
 	Reports *report.Reports    // nil: made over Office.DB
+	Network Network            // nil: the network pages are hidden (RADIUS off)
 	// Files is the web/ tree: translations/admin.{ru,en}.toml are added to
 	// the platform's messages from it.
 	Files fs.FS
@@ -103,6 +105,11 @@ func Register(p *platform.Platform, d Deps) (*Admin, error) {
 	p.Page("POST /admin/operators/{id}", a.auth(operator.ManageOperators, a.updateOperator))
 	p.Page("GET /admin/mail", a.auth(operator.ViewSubscribers, a.mail))
 
+	if d.Network != nil {
+		p.Page("GET /admin/network", a.auth(operator.ViewNetwork, a.network))
+		p.Page("POST /admin/network/sessions/{id}/disconnect", a.auth(operator.ManageNetwork, a.disconnect))
+		p.Page("POST /admin/network/nas", a.auth(operator.ManageNetwork, a.saveNAS))
+	}
 	if d.Support != nil {
 		p.Page("GET /admin/support", a.auth(operator.Support, a.supportQueue))
 		p.Page("GET /admin/support/requests/{id}", a.auth(operator.Support, a.request))
@@ -185,17 +192,18 @@ func (a *Admin) who(r *http.Request) backoffice.Who {
 
 // page is the D of every back-office view.
 type page struct {
-	Op    operator.Operator
-	Nav   string
-	Error string // translated
-	X     any    // the page's own data
+	Op         operator.Operator
+	HasNetwork bool // RADIUS runs: show the network section
+	Nav        string
+	Error      string // translated
+	X          any    // the page's own data
 }
 
 // Can lets templates hide what the role may not do.
 func (p page) Can(perm string) bool { return p.Op.Can(operator.Permission(perm)) }
 
 func (a *Admin) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, x any) {
-	pg := page{Op: opOf(r), Nav: nav, X: x}
+	pg := page{Op: opOf(r), Nav: nav, X: x, HasNetwork: a.d.Network != nil}
 	v := a.p.NewView(r, title, nil)
 	if id := a.p.Sessions.PopString(r.Context(), sessionError); id != "" {
 		pg.Error = a.p.I18n.T(v.Lang, id, nil)
@@ -250,6 +258,8 @@ func errorID(err error) string {
 		return "admin.error.not_offered"
 	case errors.Is(err, subscriber.ErrWeakPassword), errors.Is(err, subscriber.ErrInvalid), errors.Is(err, billing.ErrInvalid),
 		errors.Is(err, operator.ErrInvalid), errors.Is(err, support.ErrInvalid), errors.Is(err, billing.ErrNotFound):
+		return "admin.error.invalid"
+	case errors.Is(err, radius.ErrInvalidNAS):
 		return "admin.error.invalid"
 	case errors.Is(err, notify.ErrNoAddress):
 		return "admin.error.no_email"

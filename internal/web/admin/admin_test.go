@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -24,9 +25,11 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/radius"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/support"
+	"github.com/kabinet-billing/kabinet/internal/traffic"
 	"github.com/kabinet-billing/kabinet/internal/web/admin"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
 )
@@ -64,7 +67,7 @@ func newEnv(t *testing.T, sender notify.Sender) *env {
 		Payments: payment.NewService(db, clk, b, nil, payment.Options{}),
 		Mail:     notify.New(db, clk, sender, b, notify.Options{From: "noreply@set-region.example", Provider: config.Default().Provider, Log: quiet}),
 		Fonts:    fonts, Provider: config.Default().Provider}
-	if _, err := admin.Register(p, admin.Deps{Office: office, Support: support.New(db, clk), Files: files}); err != nil {
+	if _, err := admin.Register(p, admin.Deps{Office: office, Support: support.New(db, clk), Files: files, Network: &fakeNetwork{}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range operator.Roles {
@@ -194,12 +197,15 @@ func TestRoleBoundaries(t *testing.T) {
 		"audit":        {"GET", "/admin/audit", nil},
 		"operators":    {"GET", "/admin/operators", nil},
 		"add operator": {"POST", "/admin/operators", form("login", "op#", "role", "cashier", "password", "another-long-pw")},
+		"network":      {"GET", "/admin/network", nil},
+		"disconnect":   {"POST", "/admin/network/sessions/7/disconnect", form()},
+		"add nas":      {"POST", "/admin/network/nas", form("name", "bras#", "addr", "192.0.2.1", "secret", "s3cret", "kind", "mikrotik", "coa_port", "3799")},
 	}
 	allowed := map[operator.Role][]string{
-		operator.RoleAdmin:   {"search", "card", "catalogue", "add tariff", "archive", "cash", "correct", "reset", "block", "new contract", "news", "support", "debtors", "reports", "csv", "audit", "operators", "add operator"},
-		operator.RoleManager: {"search", "card", "catalogue", "add tariff", "archive", "reset", "block", "new contract", "news", "support", "debtors", "reports", "csv"},
+		operator.RoleAdmin:   {"search", "card", "catalogue", "add tariff", "archive", "cash", "correct", "reset", "block", "new contract", "news", "support", "debtors", "reports", "csv", "audit", "operators", "add operator", "network", "disconnect", "add nas"},
+		operator.RoleManager: {"search", "card", "catalogue", "add tariff", "archive", "reset", "block", "new contract", "news", "support", "debtors", "reports", "csv", "network"},
 		operator.RoleCashier: {"search", "card", "cash", "debtors"},
-		operator.RoleSupport: {"search", "card", "support"},
+		operator.RoleSupport: {"search", "card", "support", "network"},
 	}
 	for _, role := range operator.Roles {
 		c := e.login(role)
@@ -341,7 +347,7 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 	})
 	c := e.login(operator.RoleAdmin)
 	pages := []string{"/admin/", "/admin/subscribers", "/admin/subscribers?q=900", "/admin/subscribers/new", "/admin/subscribers/1", "/admin/catalogue", "/admin/news",
-		"/admin/debtors", "/admin/reports", "/admin/audit", "/admin/operators", "/admin/mail", "/admin/support", "/admin/support/chat/1"}
+		"/admin/debtors", "/admin/reports", "/admin/audit", "/admin/operators", "/admin/mail", "/admin/support", "/admin/support/chat/1", "/admin/network"}
 	for _, lang := range []string{"ru", "en"} {
 		c.post("/test-lang", url.Values{"lang": {lang}})
 		for _, p := range pages {
@@ -354,4 +360,25 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 	if missing := e.p.I18n.Missing(); len(missing) > 0 {
 		t.Errorf("untranslated: %v", missing)
 	}
+}
+
+// fakeNetwork stands in for RADIUS: one open session, one NAS.
+type fakeNetwork struct{ disconnected []int64 }
+
+func (f *fakeNetwork) NASList(context.Context) ([]radius.NAS, error) {
+	return []radius.NAS{{ID: 1, Name: "bras-1", Addr: netip.MustParseAddr("192.0.2.1"), Secret: "s3cret", Kind: radius.KindMikrotik, CoAPort: 3799}}, nil
+}
+func (f *fakeNetwork) SaveNAS(_ context.Context, n radius.NAS) (radius.NAS, error) {
+	n.ID = 2
+	return n, nil
+}
+func (f *fakeNetwork) OpenSessions(context.Context) ([]traffic.Session, error) {
+	return []traffic.Session{{ID: 7, NASName: "bras-1", AccountID: 1, Login: "ivanov", FramedIP: netip.MustParseAddr("10.0.0.7"), StartedAt: time.Date(2027, 3, 10, 8, 0, 0, 0, time.UTC)}}, nil
+}
+func (f *fakeNetwork) Disconnect(_ context.Context, id int64, _ string) error {
+	f.disconnected = append(f.disconnected, id)
+	return nil
+}
+func (f *fakeNetwork) CoAFailures(context.Context, int) ([]radius.CoALogEntry, error) {
+	return nil, nil
 }
