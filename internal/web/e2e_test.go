@@ -72,6 +72,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.EmulateViewport(360, 780), // the narrowest phone the layout is made for
 		chromedp.Navigate(e.ts.URL+"/"),
 		chromedp.WaitVisible(`input[name=login]`),
+		shot("login"),
 		chromedp.SendKeys(`input[name=login]`, "alice"),
 		chromedp.SendKeys(`input[name=password]`, password),
 		chromedp.Click(`form[action="/login"] button`),
@@ -91,6 +92,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(`[data-testid=confirm-package]`),
 		chromedp.WaitVisible(`[data-testid=license]`),
 		text(`[data-testid=license]`, &license),
+		shot("packages"),
 		chromedp.Navigate(e.ts.URL+"/statement?from=2026-03-01&to=2026-03-31"),
 		chromedp.WaitVisible(`[data-testid=pdf]`),
 		shot("statement"),
@@ -138,6 +140,8 @@ func TestBrowser(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(pdfs[0]); !strings.HasPrefix(string(b), "%PDF") {
 		t.Error("the download is not a PDF")
+	} else {
+		os.WriteFile(filepath.Join(artifacts, "statement.pdf"), b, 0o644)
 	}
 	if !strings.Contains(reqTitle, "Как настроить роутер?") {
 		t.Errorf("request page title %q", reqTitle)

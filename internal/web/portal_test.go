@@ -280,7 +280,8 @@ func TestStatement(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := "/statement?from=2026-03-01&to=2026-03-31"
-	must(t, c.get(q), http.StatusOK, "Входящий остаток", st.Closing.Format("ru"), st.Debits.Format("ru"), st.Credits.Format("ru"), "ТВ Базовый")
+	must(t, c.get(q), http.StatusOK, "Входящий остаток", st.Closing.Format("ru"), st.Debits.Format("ru"), st.Credits.Format("ru"), "ТВ Базовый",
+		"Платёж: Наличные в офисе", `href="/statement?from=2026-03-01&amp;to=2026-03-31&amp;format=pdf"`)
 	r := c.get(q + "&format=csv")
 	must(t, r, http.StatusOK, "Исходящий остаток;;"+st.Closing.Decimal(), "Поступило;"+st.Credits.Decimal(), "Списано;"+st.Debits.Decimal())
 	if r.Header.Get("Content-Disposition") == "" {

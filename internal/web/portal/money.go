@@ -49,10 +49,27 @@ func (po *Portal) payments(w http.ResponseWriter, r *http.Request, a subscriber.
 		po.p.Fail(w, r, err)
 		return
 	}
+	po.channelNames(po.p.LangOf(r), d.Names, d.Lines)
 	if s, err := po.d.Biller.Summary(r.Context(), a.ID); err == nil {
 		d.Recommended = s.Recommended
 	}
 	po.render(w, r, http.StatusOK, "payments", po.view(r, a, "payments.title", "payments", d))
+}
+
+// channelNames adds the payment channels of lines ("cash", "card:sandbox",
+// "osmp:sber") to names, as the subscriber reads them.
+func (po *Portal) channelNames(lang string, names map[string]string, lines []ledger.Line) {
+	for _, l := range lines {
+		if _, ok := names[l.Service]; ok || l.Service == "" {
+			continue
+		}
+		if l.Kind == ledger.TxnPayment || l.Kind == ledger.TxnReversal || l.Kind == ledger.TxnBonus {
+			kind, _, _ := strings.Cut(l.Service, ":")
+			if id := "channel." + kind; po.p.I18n.Has(id) {
+				names[l.Service] = po.p.I18n.T(lang, id, nil)
+			}
+		}
+	}
 }
 
 // serviceNames maps tariff and package codes to names for statement lines.

@@ -79,6 +79,7 @@ func (po *Portal) statement(w http.ResponseWriter, r *http.Request, a subscriber
 		po.p.Fail(w, r, err)
 		return
 	}
+	po.channelNames(lang, d.Names, d.S.Lines)
 	d.Query = "from=" + d.From + "&to=" + d.To
 	filename := fmt.Sprintf("statement-%s-%s-%s", a.ContractNo, d.From, d.To)
 	switch r.URL.Query().Get("format") {
