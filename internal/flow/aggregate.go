@@ -19,10 +19,13 @@ type Flow struct {
 	At       time.Time // when the exporter reported it
 }
 
+// key is small and flat so that the per-flow map probe is cheap: the day
+// and class are indexes into the aggregator's append-only tables (a class
+// index stays valid when the classifier is swapped).
 type key struct {
 	account int64
-	day     string // YYYY-MM-DD in the provider's zone
-	class   string // the code, not an index: classes may change before Flush
+	day     uint32
+	class   uint32
 }
 
 type counts struct{ in, out, flows int64 }
@@ -50,7 +53,14 @@ type Aggregator struct {
 	// day cache: flows of one packet share a timestamp, and time.In plus
 	// Format cost more than the rest of the attribution.
 	lastSec int64
-	lastDay string
+	lastDay uint32
+	days    []string          // day index → YYYY-MM-DD
+	dayIdx  map[string]uint32 // and back
+	codes   []string          // class index → code
+	codeIdx map[string]uint32
+	// classMap maps the current classifier's indexes to ours.
+	classMap  []uint32
+	classFrom *Classifier
 
 	flows, attributed, unattributed, rows, flushes atomic.Uint64
 }
@@ -63,7 +73,7 @@ func NewAggregator(db *store.DB, r Resolver, c *Classifier, zone *time.Location)
 	if c == nil {
 		c = NewClassifier(nil)
 	}
-	a := &Aggregator{DB: db, Resolver: r, Zone: zone, cur: map[key]*counts{}}
+	a := &Aggregator{DB: db, Resolver: r, Zone: zone, cur: map[key]*counts{}, dayIdx: map[string]uint32{}, codeIdx: map[string]uint32{}}
 	a.classes.Store(c)
 	return a
 }
@@ -81,13 +91,39 @@ func (a *Aggregator) ReloadClasses(ctx context.Context) error {
 	return nil
 }
 
-func (a *Aggregator) dayOf(t time.Time) string {
+func (a *Aggregator) dayOf(t time.Time) uint32 {
 	s := t.Unix()
-	if s == a.lastSec && a.lastDay != "" {
+	if s == a.lastSec && a.days != nil {
 		return a.lastDay
 	}
-	a.lastSec, a.lastDay = s, t.In(a.Zone).Format(time.DateOnly)
-	return a.lastDay
+	d := t.In(a.Zone).Format(time.DateOnly)
+	i, ok := a.dayIdx[d]
+	if !ok {
+		i = uint32(len(a.days))
+		a.days = append(a.days, d)
+		a.dayIdx[d] = i
+	}
+	a.lastSec, a.lastDay = s, i
+	return i
+}
+
+// classIndexes maps cl's class indexes to the aggregator's stable ones.
+func (a *Aggregator) classIndexes(cl *Classifier) []uint32 {
+	if a.classFrom == cl {
+		return a.classMap
+	}
+	m := make([]uint32, len(cl.codes))
+	for i, code := range cl.codes {
+		j, ok := a.codeIdx[code]
+		if !ok {
+			j = uint32(len(a.codes))
+			a.codes = append(a.codes, code)
+			a.codeIdx[code] = j
+		}
+		m[i] = j
+	}
+	a.classFrom, a.classMap = cl, m
+	return m
 }
 
 // Add attributes a batch of flows (one export packet's, usually). A flow
@@ -99,19 +135,20 @@ func (a *Aggregator) Add(fs []Flow) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var attributed uint64
+	cm := a.classIndexes(cl)
 	for i := range fs {
 		f := &fs[i]
 		at := f.At
 		day := a.dayOf(at)
 		hit := false
 		if acct := a.Resolver.Account(f.Src, at); acct != 0 {
-			c := a.counter(key{acct, day, cl.Code(cl.Class(f.Dst))})
+			c := a.counter(key{acct, day, cm[cl.Class(f.Dst)]})
 			c.in += int64(f.Bytes)
 			c.flows++
 			hit = true
 		}
 		if acct := a.Resolver.Account(f.Dst, at); acct != 0 {
-			c := a.counter(key{acct, day, cl.Code(cl.Class(f.Src))})
+			c := a.counter(key{acct, day, cm[cl.Class(f.Src)]})
 			c.out += int64(f.Bytes)
 			c.flows++
 			hit = true
@@ -148,6 +185,8 @@ func (a *Aggregator) Flush(ctx context.Context) (int, error) {
 	a.mu.Lock()
 	batch := a.cur
 	a.cur = make(map[key]*counts, len(batch))
+	// The tables only grow, so copies of the headers stay valid unlocked.
+	days, codes := a.days, a.codes
 	a.mu.Unlock()
 	if len(batch) == 0 {
 		return 0, nil
@@ -162,8 +201,8 @@ func (a *Aggregator) Flush(ctx context.Context) (int, error) {
 		}
 		defer st.Close()
 		for k, c := range batch {
-			if _, err := st.ExecContext(ctx, k.account, k.day, k.class, c.in, c.out, c.flows); err != nil {
-				return fmt.Errorf("account %d day %s: %w", k.account, k.day, err)
+			if _, err := st.ExecContext(ctx, k.account, days[k.day], codes[k.class], c.in, c.out, c.flows); err != nil {
+				return fmt.Errorf("account %d day %s: %w", k.account, days[k.day], err)
 			}
 		}
 		return nil
@@ -197,7 +236,8 @@ func (a *Aggregator) Run(ctx context.Context, every time.Duration, onErr func(er
 			cancel()
 			return
 		case <-t.C:
-			if _, err := a.Flush(ctx); err != nil && onErr != nil {
+			// Shutdown waits for a flush under way rather than losing it.
+			if _, err := a.Flush(context.WithoutCancel(ctx)); err != nil && onErr != nil {
 				onErr(err)
 			}
 		}
