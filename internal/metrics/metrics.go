@@ -121,7 +121,9 @@ var Default = New()
 
 // Handler serves m's registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+	// ContinueOnError: a collector that fails (a pool closed at shutdown,
+	// /proc hidden by a sandbox) must not blank the whole scrape.
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry, ErrorHandling: promhttp.ContinueOnError})
 }
 
 // Handler serves the Default registry: mount it at GET /metrics.
