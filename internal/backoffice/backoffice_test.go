@@ -19,6 +19,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
@@ -29,10 +30,9 @@ type env struct {
 	roles map[operator.Role]backoffice.Who
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
 	ctx := context.Background()
-	db := storetest.SQLite(t)
 	clk := clock.NewFake(time.Date(2027, 3, 10, 9, 0, 0, 0, time.UTC))
 	b := billing.New(db, clk, billing.DefaultRules())
 	sealer, _ := subscriber.NewSealer(make([]byte, 32))
@@ -72,8 +72,12 @@ func (e *env) audit(t *testing.T, q operator.AuditQuery) []operator.Entry {
 }
 
 func TestRoleBoundaries(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) { testRoleBoundaries(t, db) })
+}
+
+func testRoleBoundaries(t *testing.T, db *store.DB) {
 	ctx := context.Background()
-	e := newEnv(t)
+	e := newEnv(t, db)
 	a, err := e.o.SignContract(ctx, e.roles[operator.RoleManager], backoffice.NewContract{Name: "Анна", Tariff: "home", City: "tver"})
 	if err != nil {
 		t.Fatal(err)
@@ -131,8 +135,12 @@ func TestRoleBoundaries(t *testing.T) {
 }
 
 func TestContractAndPasswordReset(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) { testContractAndPasswordReset(t, db) })
+}
+
+func testContractAndPasswordReset(t *testing.T, db *store.DB) {
 	ctx := context.Background()
-	e := newEnv(t)
+	e := newEnv(t, db)
 	mgr := e.roles[operator.RoleManager]
 	s, err := e.o.SignContract(ctx, mgr, backoffice.NewContract{Name: "Иванова Анна", Address: "ул. Советская, 1", City: "tver", Phone: "+7 900 111-22-33", Email: "anna@example.net", Tariff: "home"})
 	if err != nil {
@@ -197,8 +205,12 @@ func TestContractAndPasswordReset(t *testing.T) {
 }
 
 func TestCorrectionNeedsReasonAndIsAudited(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) { testCorrectionNeedsReasonAndIsAudited(t, db) })
+}
+
+func testCorrectionNeedsReasonAndIsAudited(t *testing.T, db *store.DB) {
 	ctx := context.Background()
-	e := newEnv(t)
+	e := newEnv(t, db)
 	admin := e.roles[operator.RoleAdmin]
 	s, err := e.o.SignContract(ctx, admin, backoffice.NewContract{Tariff: "home"})
 	if err != nil {

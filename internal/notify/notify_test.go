@@ -39,10 +39,9 @@ type env struct {
 	srv *notifytest.Server
 }
 
-func newEnv(t *testing.T, start time.Time) *env {
+func newEnv(t *testing.T, db *store.DB, start time.Time) *env {
 	t.Helper()
 	ctx := context.Background()
-	db := storetest.SQLite(t)
 	clk := clock.NewFake(start)
 	b := billing.New(db, clk, billing.DefaultRules())
 	sealer, _ := subscriber.NewSealer(make([]byte, 32))
@@ -127,8 +126,12 @@ func (e *env) deliver(t *testing.T) (int, int) {
 }
 
 func TestLettersForEvents(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) { testLettersForEvents(t, db) })
+}
+
+func testLettersForEvents(t *testing.T, db *store.DB) {
 	ctx := context.Background()
-	e := newEnv(t, time.Date(2026, 12, 1, 0, 0, 0, 0, msk))
+	e := newEnv(t, db, time.Date(2026, 12, 1, 0, 0, 0, 0, msk))
 	// First read sets the cursor: nothing from before mail was set up.
 	if n, err := e.n.HandleEvents(ctx); err != nil || n != 0 {
 		t.Fatalf("first read: %d %v", n, err)
@@ -193,8 +196,12 @@ func TestLettersForEvents(t *testing.T) {
 }
 
 func TestRetriesWithBackoff(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) { testRetriesWithBackoff(t, db) })
+}
+
+func testRetriesWithBackoff(t *testing.T, db *store.DB) {
 	ctx := context.Background()
-	e := newEnv(t, time.Date(2027, 3, 10, 12, 0, 0, 0, msk))
+	e := newEnv(t, db, time.Date(2027, 3, 10, 12, 0, 0, 0, msk))
 	e.srv.FailTimes(2)
 	_, err := e.n.Enqueue(ctx, notify.Mail{Kind: notify.KindCredentials, To: "new@example.net", Lang: "ru",
 		Letter: notify.Letter{Name: "Анна", Login: "anna", ContractNo: "2027-000001", Password: "Kp7xWm2q"}})
@@ -254,8 +261,12 @@ func TestGivesUpAfterMaxAttempts(t *testing.T) {
 }
 
 func TestLowBalanceReminder(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) { testLowBalanceReminder(t, db) })
+}
+
+func testLowBalanceReminder(t *testing.T, db *store.DB) {
 	ctx := context.Background()
-	e := newEnv(t, time.Date(2027, 1, 10, 12, 0, 0, 0, msk))
+	e := newEnv(t, db, time.Date(2027, 1, 10, 12, 0, 0, 0, msk))
 	poor := e.account(t, "poor", "poor@example.net", "ru")
 	rich := e.account(t, "rich", "rich@example.net", "ru")
 	e.pay(t, poor.ID, 400, "p") // 100 left, 300 due on Feb 1

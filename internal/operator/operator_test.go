@@ -9,6 +9,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/operator"
+	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 )
 
@@ -73,8 +74,11 @@ func TestPasswordPolicy(t *testing.T) {
 }
 
 func TestLockoutAndAudit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) { testLockoutAndAudit(t, db) })
+}
+
+func testLockoutAndAudit(t *testing.T, db *store.DB) {
 	ctx := context.Background()
-	db := storetest.SQLite(t)
 	clk := clock.NewFake(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC))
 	s := operator.New(db, clk)
 	s.Lockout = operator.Lockout{MaxFailures: 3, LockFor: 10 * time.Minute}

@@ -12,13 +12,17 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/report"
+	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
 
 func TestReports(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) { testReports(t, db) })
+}
+
+func testReports(t *testing.T, db *store.DB) {
 	ctx := context.Background()
-	db := storetest.SQLite(t)
 	msk := billing.DefaultRules().Zone
 	clk := clock.NewFake(time.Date(2026, 12, 1, 0, 0, 0, 0, msk))
 	b := billing.New(db, clk, billing.DefaultRules())
