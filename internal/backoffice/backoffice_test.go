@@ -152,6 +152,15 @@ func testContractAndPasswordReset(t *testing.T, db *store.DB) {
 	if _, err := e.o.Dir.Authenticate(ctx, s.Account.Login, s.Password); err != nil {
 		t.Errorf("the printed password does not log in: %v", err)
 	}
+	for _, q := range []string{"900 111-22", "Иванова", s.Account.ContractNo, s.Account.Login, "Советская", "ANNA@example"} {
+		found, err := e.o.Dir.Search(ctx, q, 10)
+		if err != nil || len(found) != 1 || found[0].ID != s.Account.ID {
+			t.Errorf("search %q: %+v %v", q, found, err)
+		}
+	}
+	if found, _ := e.o.Dir.Search(ctx, "nobody-like-this", 10); len(found) != 0 {
+		t.Errorf("search found %+v", found)
+	}
 	q, _ := e.o.Mail.List(ctx, s.Account.ID, "", 10)
 	if len(q) != 1 || q[0].Kind != notify.KindCredentials || !strings.Contains(q[0].Body, s.Password) {
 		t.Errorf("credentials letter: %+v", q)
