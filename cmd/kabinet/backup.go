@@ -109,7 +109,21 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 		return errVerify
 	}
 	fmt.Fprintf(e.stdout, "%s; schema version %d; ledger verifies\n", msg, ver)
+	e.noteKey()
 	return nil
+}
+
+// noteKey reminds that the key file is not in the database: without it a
+// restored database cannot decrypt the passwords RADIUS CHAP needs.
+func (e *env) noteKey() {
+	if e.cfg.SecretKey != "" {
+		return
+	}
+	if k := e.keyPath(); k != "" {
+		if _, err := os.Stat(k); err == nil {
+			fmt.Fprintf(e.stdout, "note: the secret key %s is not in the backup; keep a copy of it with the backups (it decrypts the RADIUS passwords), or set secret_key in the config\n", k)
+		}
+	}
 }
 
 func cmdRestore(ctx context.Context, e *env, args []string) error {
@@ -219,6 +233,11 @@ func restoreSQLite(ctx context.Context, e *env, file, target string, force bool)
 	fmt.Fprintf(e.stdout, "restored %s into %s: schema version %d (%d migrations applied), %d accounts; ledger verifies\n", file, target, ver, applied, nAcc)
 	if kept != "" {
 		fmt.Fprintf(e.stdout, "the replaced database is kept as %s\n", kept)
+	}
+	if key := filepath.Join(filepath.Dir(target), "kabinet.key"); e.cfg.SecretKey == "" {
+		if _, err := os.Stat(key); errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(e.stdout, "note: no %s: copy the key file from where the backup was taken (or set secret_key), or RADIUS CHAP logins will fail\n", key)
+		}
 	}
 	return nil
 }

@@ -60,6 +60,9 @@ func TestBackupRestoreSQLite(t *testing.T) {
 	if !strings.Contains(out, "ledger verifies") {
 		t.Errorf("backup output %q: want the copy verified", out)
 	}
+	if !strings.Contains(out, "kabinet.key is not in the backup") {
+		t.Errorf("backup output %q: want a reminder that the key file is not in it", out)
+	}
 	// Money moves after the backup: the restore must bring back the
 	// balances as they were when it was taken.
 	mustKabinet(t, "--db", live, "payment", "add", "ivanov", "--amount", "77", "--external-id", "R-3")
@@ -72,8 +75,8 @@ func TestBackupRestoreSQLite(t *testing.T) {
 	fresh := "sqlite:" + filepath.Join(dir, "fresh", "kabinet.db")
 	os.Mkdir(filepath.Join(dir, "fresh"), 0o755)
 	out = mustKabinet(t, "--db", fresh, "restore", backup)
-	if !strings.Contains(out, "ledger verifies") || !strings.Contains(out, "2 accounts") {
-		t.Errorf("restore output %q", out)
+	if !strings.Contains(out, "ledger verifies") || !strings.Contains(out, "2 accounts") || !strings.Contains(out, "copy the key file") {
+		t.Errorf("restore output %q: want it verified, counted, and a reminder of the key file", out)
 	}
 	for login, bal := range want {
 		if got := balance(t, fresh, login); got != bal {
