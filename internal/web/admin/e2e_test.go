@@ -21,6 +21,8 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/notify/notifytest"
 	"github.com/kabinet-billing/kabinet/internal/operator"
+	"github.com/kabinet-billing/kabinet/internal/support"
+	"github.com/kabinet-billing/kabinet/internal/web/public"
 )
 
 func chromium(t *testing.T) string {
@@ -173,13 +175,36 @@ func TestBrowserContractAndReset(t *testing.T) {
 		t.Errorf("audit: %+v", entries)
 	}
 	// The back office's mail page, as an admin, and the audit log.
+	if _, err := public.Register(e.p, public.Deps{DB: e.office.DB, Support: support.New(e.office.DB, e.clk), Files: os.DirFS("../../../web")}); err != nil {
+		t.Fatal(err)
+	}
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(base+"/admin/mail"),
 		chromedp.WaitVisible(`table.list`),
 		shot("05-mail"),
+		chromedp.Navigate(base+"/admin/reports"),
+		chromedp.WaitVisible(`svg.chart`),
+		shot("06-reports"),
+		chromedp.Navigate(base+"/site/?city=tver"),
+		chromedp.WaitVisible(`.card.tariff`),
+		shot("07-site"),
+		chromedp.Click(`.card.tariff a.btn`),
+		chromedp.WaitVisible(`#apply-form`),
+		chromedp.SendKeys(`#apply-form input[name="name"]`, "Сергей"),
+		chromedp.SendKeys(`#apply-form input[name="phone"]`, "+7 900 777-66-55"),
+		chromedp.Click(`#apply-form button`),
+		chromedp.WaitVisible(`main .card.narrow`),
+		shot("08-site-thanks"),
+		chromedp.Navigate(base+"/admin/support"),
+		chromedp.WaitVisible(`#applications`),
+		shot("09-applications"),
 	)
 	if err != nil {
 		t.Fatalf("browser: %v", err)
+	}
+	apps, _ := support.New(e.office.DB, e.clk).Applications(context.Background(), "new", 10)
+	if len(apps) != 1 || apps[0].Name != "Сергей" || apps[0].TariffCode != "home" {
+		t.Errorf("application from the site: %+v", apps)
 	}
 	t.Logf("screenshots in %s", shots)
 }
