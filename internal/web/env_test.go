@@ -31,18 +31,18 @@ const password = "secret-pass"
 var fastHash = subscriber.HashPassword(password)
 
 type env struct {
-	t        testing.TB
-	db       *store.DB
-	clk      *clock.Fake
-	biller   *billing.Biller
-	dir      *subscriber.Directory
-	support  *support.Service
-	pay      *payment.Service
-	srv      *web.Server
-	ts       *httptest.Server
-	ids      map[string]int64
-	tverID   int64
-	otherID  int64
+	t       testing.TB
+	db      *store.DB
+	clk     *clock.Fake
+	biller  *billing.Biller
+	dir     *subscriber.Directory
+	support *support.Service
+	pay     *payment.Service
+	srv     *web.Server
+	ts      *httptest.Server
+	ids     map[string]int64
+	tverID  int64
+	otherID int64
 }
 
 // newEnv builds a server over a fresh SQLite database with a catalogue and

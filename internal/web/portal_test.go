@@ -135,7 +135,10 @@ func TestLoginRateLimit(t *testing.T) {
 }
 
 func TestAddressKey(t *testing.T) {
-	for _, tc := range []struct{ a, b string; same bool }{
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
 		{"192.0.2.1:5000", "192.0.2.1:6000", true},
 		{"192.0.2.1:5000", "192.0.2.2:5000", false},
 		{"[2001:db8:1:2::1]:443", "[2001:db8:1:2:ffff::9]:80", true},

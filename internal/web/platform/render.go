@@ -145,7 +145,7 @@ func (r *Renderer) funcs(lang string) template.FuncMap {
 			}
 			return t.Format("02.01.2006")
 		},
-		"bytes":   func(n int64) string { return FormatBytes(lang, n) },
+		"bytes": func(n int64) string { return FormatBytes(lang, n) },
 		"name": func(ru, en string) string {
 			if lang == "en" && en != "" {
 				return en
@@ -200,4 +200,3 @@ func FormatBytes(lang string, n int64) string {
 	}
 	return s
 }
-
