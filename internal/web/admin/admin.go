@@ -86,11 +86,13 @@ func Register(p *platform.Platform, d Deps) (*Admin, error) {
 	p.Page("POST /admin/subscribers/{id}/password", a.auth(operator.EditSubscribers, a.resetPassword))
 	p.Page("POST /admin/subscribers/{id}/cash", a.auth(operator.TakeCash, a.cash))
 	p.Page("POST /admin/subscribers/{id}/correct", a.auth(operator.CorrectBalance, a.correct))
+	p.Page("POST /admin/subscribers/{id}/reverse", a.auth(operator.CorrectBalance, a.reverse))
 	p.Page("GET /admin/subscribers/{id}/contract.pdf", a.auth(operator.ViewSubscribers, a.contractPDF))
 
 	p.Page("GET /admin/catalogue", a.auth(operator.EditCatalogue, a.catalogue))
 	p.Page("POST /admin/cities", a.auth(operator.EditCatalogue, a.addCity))
 	p.Page("POST /admin/tariffs", a.auth(operator.EditCatalogue, a.addTariff))
+	p.Page("POST /admin/tariffs/{id}", a.auth(operator.EditCatalogue, a.updateTariff))
 	p.Page("POST /admin/tariffs/{id}/archive", a.auth(operator.EditCatalogue, a.archiveTariff))
 	p.Page("POST /admin/packages", a.auth(operator.EditCatalogue, a.addPackage))
 	p.Page("GET /admin/news", a.auth(operator.EditContent, a.news))

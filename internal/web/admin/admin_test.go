@@ -163,6 +163,11 @@ func (e *env) auditCount(login string) int {
 
 func TestRoleBoundaries(t *testing.T) {
 	e := newEnv(t, nil)
+	pay, err := e.office.Payments.CashPayment(context.Background(), payment.CashIn{AccountID: 1, Amount: money.Rub(50), Operator: "setup", Receipt: "setup"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	txn := fmt.Sprint(pay.LedgerTxnID)
 	n := 0
 	form := func(kv ...string) func() url.Values {
 		return func() url.Values {
@@ -184,6 +189,8 @@ func TestRoleBoundaries(t *testing.T) {
 		"catalogue":    {"GET", "/admin/catalogue", nil},
 		"add tariff":   {"POST", "/admin/tariffs", form("code", "t#", "name", "Тариф #", "fee", "300", "down", "50M", "up", "50M", "public", "1")},
 		"archive":      {"POST", "/admin/tariffs/1/archive", form("archived", "0")},
+		"edit tariff":  {"POST", "/admin/tariffs/1", form("name", "Дом 100", "fee", "550", "down", "100M", "up", "100M", "public", "1")},
+		"reverse":      {"POST", "/admin/subscribers/1/reverse", form("txn", txn, "reason", "ошибочный платёж")},
 		"cash":         {"POST", "/admin/subscribers/1/cash", form("amount", "100", "receipt", "R#")},
 		"correct":      {"POST", "/admin/subscribers/1/correct", form("amount", "-10", "reason", "ошибка", "key", "k#")},
 		"reset":        {"POST", "/admin/subscribers/1/password", form("confirmed_by", "паспорт")},
@@ -202,8 +209,8 @@ func TestRoleBoundaries(t *testing.T) {
 		"add nas":      {"POST", "/admin/network/nas", form("name", "bras#", "addr", "192.0.2.1", "secret", "s3cret", "kind", "mikrotik", "coa_port", "3799")},
 	}
 	allowed := map[operator.Role][]string{
-		operator.RoleAdmin:   {"search", "card", "catalogue", "add tariff", "archive", "cash", "correct", "reset", "block", "new contract", "news", "support", "debtors", "reports", "csv", "audit", "operators", "add operator", "network", "disconnect", "add nas"},
-		operator.RoleManager: {"search", "card", "catalogue", "add tariff", "archive", "reset", "block", "new contract", "news", "support", "debtors", "reports", "csv", "network"},
+		operator.RoleAdmin:   {"search", "card", "catalogue", "add tariff", "archive", "edit tariff", "reverse", "cash", "correct", "reset", "block", "new contract", "news", "support", "debtors", "reports", "csv", "audit", "operators", "add operator", "network", "disconnect", "add nas"},
+		operator.RoleManager: {"search", "card", "catalogue", "add tariff", "archive", "edit tariff", "reset", "block", "new contract", "news", "support", "debtors", "reports", "csv", "network"},
 		operator.RoleCashier: {"search", "card", "cash", "debtors"},
 		operator.RoleSupport: {"search", "card", "support", "network"},
 	}

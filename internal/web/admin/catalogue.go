@@ -77,6 +77,37 @@ func (a *Admin) addTariff(w http.ResponseWriter, r *http.Request) {
 	a.done(w, r, "/admin/catalogue", "admin.flash.saved")
 }
 
+// updateTariff changes a tariff's name, fee, speeds and flags; the new fee
+// applies from the next charge.
+func (a *Admin) updateTariff(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	cur, err := billing.TariffByID(r.Context(), a.d.Office.DB, id)
+	if err != nil {
+		a.p.NotFound(w, r)
+		return
+	}
+	f := r.PostFormValue
+	fee, err1 := money.Parse(f("fee"))
+	down, err2 := billing.ParseSpeed(f("down"))
+	up, err3 := billing.ParseSpeed(f("up"))
+	if err1 != nil || err2 != nil || err3 != nil {
+		a.failed(w, r, "/admin/catalogue", billing.ErrInvalid)
+		return
+	}
+	cur.Name, cur.NameEn, cur.Description = f("name"), f("name_en"), f("description")
+	cur.Fee, cur.DownKbps, cur.UpKbps = fee, down, up
+	cur.Public, cur.Prorate = f("public") != "", f("prorate") != ""
+	if err := a.d.Office.UpdateTariff(r.Context(), a.who(r), cur); err != nil {
+		a.failed(w, r, "/admin/catalogue", err)
+		return
+	}
+	a.done(w, r, "/admin/catalogue", "admin.flash.saved")
+}
+
 // archiveTariff retires (or restores) a tariff: tariffs are never deleted,
 // since charges and contracts name them.
 func (a *Admin) archiveTariff(w http.ResponseWriter, r *http.Request) {

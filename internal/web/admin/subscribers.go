@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -274,4 +275,28 @@ func (a *Admin) contractPDF(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	servePDF(w, "contract-"+acct.ContractNo+".pdf", b)
+}
+
+// reverse undoes a payment or correction by its mirror image, with a reason.
+func (a *Admin) reverse(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	txn, err := strconv.ParseInt(r.PostFormValue("txn"), 10, 64)
+	if err != nil || txn <= 0 {
+		a.failed(w, r, back(id), subscriber.ErrInvalid)
+		return
+	}
+	var owner int64
+	if err := a.d.Office.DB.QueryRow(r.Context(), `SELECT COALESCE(account_id, 0) FROM ledger_txns WHERE id = ?`, txn).Scan(&owner); err != nil || owner != id {
+		a.p.NotFound(w, r)
+		return
+	}
+	if _, err := a.d.Office.Reverse(r.Context(), a.who(r), id, txn, r.PostFormValue("reason")); err != nil {
+		a.failed(w, r, back(id), err)
+		return
+	}
+	a.done(w, r, back(id), "admin.flash.reversed")
 }
