@@ -22,7 +22,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"encoding/xml"
@@ -56,7 +58,7 @@ var (
 	accounts    = flag.Int("accounts", 50000, "accounts billed in the billing scenario")
 	payAccounts = flag.Int("pay-accounts", 1000, "accounts paid in the OSMP scenario")
 	clients     = flag.Int("clients", 8, "concurrent OSMP clients")
-	only        = flag.String("only", "", "run one scenario: billing or osmp")
+	only        = flag.String("only", "", "run one scenario: billing or payments")
 	bin         = flag.String("bin", "", "kabinet binary (default: go build ./cmd/kabinet)")
 	seedFlag    = flag.Uint64("seed", 0, "random seed (default: from the clock; printed)")
 	keep        = flag.Bool("keep", false, "keep the work directory")
@@ -97,7 +99,7 @@ func main() {
 	}
 	failed := false
 	for _, target := range targets {
-		for _, scenario := range []string{"billing", "osmp"} {
+		for _, scenario := range []string{"billing", "payments"} {
 			if *only != "" && *only != scenario {
 				continue
 			}
@@ -109,7 +111,7 @@ func main() {
 			if scenario == "billing" {
 				err = billingCrash(dsn)
 			} else {
-				err = osmpCrash(dsn, filepath.Join(dir, target+"-"+scenario))
+				err = paymentsCrash(dsn, filepath.Join(dir, target+"-"+scenario))
 			}
 			drop()
 			if err != nil {
@@ -413,11 +415,13 @@ func ledgerVerify(dsn string) error {
 	return nil
 }
 
-// pay is one OSMP payment as the bank knows it.
+// pay is one payment as the bank or the card processor knows it: an OSMP
+// pay, or a processor's callback for a card payment Kabinet started.
 type pay struct {
-	txn     string
+	txn     string // OSMP txn_id or the processor's transaction id
 	account string
 	sum     money.Amount
+	card    int64 // the card payment's id; 0 for OSMP
 	attempt int
 }
 
@@ -433,7 +437,8 @@ type bank struct {
 	sent     map[string]pay
 	refused  map[string]int // final result other than 0: a bug in this test
 	attempts int
-	repeats  int // answers to a payment sent more than once
+	repeats  int   // answers to a payment sent more than once
+	cards    []pay // pending card payments not yet called back
 }
 
 func (b *bank) take() (pay, bool) {
@@ -448,6 +453,13 @@ func (b *bank) take() (pay, bool) {
 	if b.stop {
 		return pay{}, false
 	}
+	if len(b.cards) > 0 && rnd.IntN(3) == 0 {
+		p := b.cards[len(b.cards)-1]
+		b.cards = b.cards[:len(b.cards)-1]
+		b.sent[p.txn] = p
+		b.inFlight++
+		return p, true
+	}
 	b.next++
 	p := pay{txn: strconv.Itoa(1000000 + b.next), account: "u" + strconv.Itoa(1+rnd.IntN(*payAccounts)), sum: money.Amount(100 + rnd.Int64N(500000))}
 	b.sent[p.txn] = p
@@ -461,6 +473,8 @@ func (b *bank) done(p pay, result int, err error) {
 	b.inFlight--
 	b.attempts++
 	switch {
+	case err != nil && result == 300:
+		b.refused[p.txn] = result
 	case err == nil && result == 0:
 		if p.attempt > 0 {
 			b.repeats++
@@ -491,7 +505,15 @@ type osmpXML struct {
 	PrvTxn string `xml:"prv_txn"`
 }
 
+// cardSecret signs the sandbox processor's callbacks.
+const cardSecret = "crash-sandbox-secret"
+
+// sendPay sends p and returns the OSMP result (0 for an accepted card
+// callback), or an error when there was no answer to trust.
 func sendPay(ctx context.Context, c *http.Client, base string, p pay) (int, error) {
+	if p.card != 0 {
+		return sendCallback(ctx, c, base, p)
+	}
 	q := url.Values{"command": {"pay"}, "txn_id": {p.txn}, "account": {p.account}, "sum": {p.sum.Decimal()},
 		"txn_date": {time.Now().UTC().Format("20060102150405")}}
 	req, err := http.NewRequestWithContext(ctx, "GET", base+"/pay/osmp?"+q.Encode(), nil)
@@ -516,6 +538,40 @@ func sendPay(ctx context.Context, c *http.Client, base string, p pay) (int, erro
 		return 0, fmt.Errorf("answer %q: %w", body, err)
 	}
 	return x.Result, nil
+}
+
+// sendCallback posts the sandbox processor's "paid" callback, signed as
+// internal/payment's sandbox checks it: hex HMAC-SHA256 of the fields
+// joined by "|".
+func sendCallback(ctx context.Context, c *http.Client, base string, p pay) (int, error) {
+	f := url.Values{"payment_id": {strconv.FormatInt(p.card, 10)}, "transaction_id": {p.txn}, "type": {"paid"},
+		"amount": {p.sum.Decimal()}, "currency": {"RUB"}, "decline_code": {""}}
+	m := hmac.New(sha256.New, []byte(cardSecret))
+	for i, k := range []string{"payment_id", "transaction_id", "type", "amount", "currency", "decline_code"} {
+		if i > 0 {
+			m.Write([]byte{'|'})
+		}
+		m.Write([]byte(f.Get(k)))
+	}
+	f.Set("sign", hex.EncodeToString(m.Sum(nil)))
+	req, err := http.NewRequestWithContext(ctx, "POST", base+"/pay/card/sandbox/callback", strings.NewReader(f.Encode()))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	switch {
+	case resp.StatusCode == 200:
+		return 0, nil
+	case resp.StatusCode >= 500:
+		return 1, nil // temporary: the processor repeats it
+	}
+	return 300, fmt.Errorf("callback %s: HTTP %d: %s", p.txn, resp.StatusCode, body)
 }
 
 // server is `kabinet serve` under test.
@@ -564,7 +620,7 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func osmpCrash(dsn, dir string) error {
+func paymentsCrash(dsn, dir string) error {
 	ctx := context.Background()
 	if err := seed(ctx, dsn, *payAccounts); err != nil {
 		return err
@@ -580,12 +636,16 @@ data_dir = %q
 [radius]
 disabled = true
 
+[[payment.processors]]
+kind = "sandbox"
+secret = %q
+
 [[payment.osmp]]
 name = "crashbank"
 login = "crashbank"
 password = "crash-secret"
 allow = ["127.0.0.1", "::1"]
-`, dsn, dir)
+`, dsn, dir, cardSecret)
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		return err
 	}
@@ -595,7 +655,11 @@ allow = ["127.0.0.1", "::1"]
 	}
 	defer logf.Close()
 
-	b := &bank{acked: map[string]pay{}, sent: map[string]pay{}, refused: map[string]int{}}
+	cards, err := seedCards(ctx, dsn, *payAccounts*10)
+	if err != nil {
+		return err
+	}
+	b := &bank{acked: map[string]pay{}, sent: map[string]pay{}, refused: map[string]int{}, cards: cards}
 	base := "http://" + addr
 	cctx, stopClients := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -668,9 +732,16 @@ allow = ["127.0.0.1", "::1"]
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	log.Printf("osmp: %d kills in %.0fs; %d payments sent in %d requests by %d clients, %d acknowledged (%.0f/s including restarts)",
+	log.Printf("payments: %d kills in %.0fs; %d payments sent in %d requests by %d clients, %d acknowledged (%.0f/s including restarts)",
 		*kills, elapsed.Seconds(), len(b.sent), b.attempts, *clients, len(b.acked), float64(len(b.acked))/elapsed.Seconds())
-	log.Printf("osmp: at the kills %d payments were unanswered, %d of them already committed (answer lost); %d payments acknowledged only on a repeat",
+	nCards := 0
+	for _, p := range b.acked {
+		if p.card != 0 {
+			nCards++
+		}
+	}
+	log.Printf("payments: of the acknowledged, %d OSMP pays and %d card callbacks", len(b.acked)-nCards, nCards)
+	log.Printf("payments: at the kills %d payments were unanswered, %d of them already committed (answer lost); %d payments acknowledged only on a repeat",
 		inFlight, committedUnanswered, b.repeats)
 	for _, m := range lost {
 		if m > 0 {
@@ -686,8 +757,43 @@ allow = ["127.0.0.1", "::1"]
 	if err := checkPayments(ctx, dsn, b.acked); err != nil {
 		return err
 	}
-	log.Printf("osmp: every acknowledged payment present exactly once with its amount, also right after each of the %d restarts; balances equal the payments", *kills)
+	log.Printf("payments: every acknowledged payment present exactly once with its amount, also right after each of the %d restarts; balances equal the payments", *kills)
 	return ledgerVerify(dsn)
+}
+
+// seedCards starts n card payments, as subscribers pressing Pay would:
+// pending rows awaiting the processor's callback.
+func seedCards(ctx context.Context, dsn string, n int) ([]pay, error) {
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	now := time.Now().UTC()
+	err = db.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, fmt.Sprintf(`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < %d)
+			INSERT INTO payments (channel, account_id, amount, status, source, created_at, updated_at)
+			SELECT 'card:sandbox', (SELECT MIN(id) FROM accounts) + i %% %d, 1000 + (i * 7919) %% 500000, 'pending', 'online', ?::timestamptz, ?::timestamptz FROM s`,
+			n, *payAccounts), now, now)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("seed card payments: %w", err)
+	}
+	rows, err := db.Query(ctx, `SELECT id, amount FROM payments WHERE channel = 'card:sandbox' ORDER BY id DESC`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []pay
+	for rows.Next() {
+		var id, amt int64
+		if err := rows.Scan(&id, &amt); err != nil {
+			return nil, err
+		}
+		out = append(out, pay{txn: "T" + strconv.FormatInt(id, 10), sum: money.Amount(amt), card: id})
+	}
+	return out, rows.Err()
 }
 
 // snapshot returns the acknowledged payments and those sent but not
@@ -707,7 +813,10 @@ func (b *bank) snapshot() (acked, unanswered map[string]pay) {
 }
 
 func loadPayments(ctx context.Context, db *store.DB) (map[string]money.Amount, error) {
-	rows, err := db.Query(ctx, `SELECT external_id, amount FROM payments WHERE channel = 'osmp:crashbank' AND status = 'succeeded' AND ledger_txn_id IS NOT NULL`)
+	// Card payments are keyed by the processor's transaction id too, which
+	// the callback records on the payment.
+	rows, err := db.Query(ctx, `SELECT external_id, amount FROM payments WHERE channel IN ('osmp:crashbank', 'card:sandbox')
+		AND status = 'succeeded' AND ledger_txn_id IS NOT NULL`)
 	if err != nil {
 		return nil, err
 	}
@@ -762,12 +871,20 @@ func checkPayments(ctx context.Context, dsn string, acked map[string]pay) error 
 	if err != nil {
 		return err
 	}
-	var total int64
+	var total, cardsPaid int64
 	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM payments WHERE channel = 'osmp:crashbank'`).Scan(&total); err != nil {
 		return err
 	}
-	if total != int64(len(got)) {
-		return fmt.Errorf("%d OSMP payment rows, %d of them succeeded and posted", total, len(got))
+	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM payments WHERE channel = 'card:sandbox' AND status <> 'pending'`).Scan(&cardsPaid); err != nil {
+		return err
+	}
+	if total+cardsPaid != int64(len(got)) {
+		return fmt.Errorf("%d OSMP and %d settled card payment rows, %d of them succeeded and posted", total, cardsPaid, len(got))
+	}
+	for id, p := range acked {
+		if p.card != 0 && id != "T"+strconv.FormatInt(p.card, 10) {
+			return fmt.Errorf("card payment %d acknowledged as %s", p.card, id)
+		}
 	}
 	for id, p := range acked {
 		amt, ok := got[id]
@@ -783,7 +900,7 @@ func checkPayments(ctx context.Context, dsn string, acked map[string]pay) error 
 	}
 	var wrong int64
 	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id
-		LEFT JOIN (SELECT account_id, SUM(amount) AS s FROM payments GROUP BY account_id) p ON p.account_id = a.id
+		LEFT JOIN (SELECT account_id, SUM(amount) AS s FROM payments WHERE status = 'succeeded' GROUP BY account_id) p ON p.account_id = a.id
 		WHERE l.balance <> COALESCE(p.s, 0)`).Scan(&wrong); err != nil {
 		return err
 	}
