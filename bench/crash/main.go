@@ -5,11 +5,12 @@
 //   - billing: `kabinet billing run` over many accounts, killed at random
 //     points and re-run until it finishes, month after month; then every
 //     account must be charged exactly once per period and the ledger verify.
-//   - osmp: `kabinet serve` with an OSMP channel, a stream of pays from
-//     concurrent clients over loopback, the server killed at random points
-//     and restarted; clients repeat what was not answered, as a bank does.
-//     Then every acknowledged payment (result 0) is present exactly once and
-//     the ledger verifies.
+//   - payments: `kabinet serve` with an OSMP channel and the sandbox card
+//     processor; concurrent clients send OSMP pays and signed card callbacks
+//     over loopback, the server is killed at random points and restarted;
+//     clients repeat what was not answered, as banks and processors do.
+//     Then every acknowledged payment (OSMP result 0, callback 200) is
+//     present exactly once and the ledger verifies.
 //
 // SQLite always; PostgreSQL too when KABINET_TEST_POSTGRES names a database
 // (each run uses a schema of its own, dropped afterwards).
@@ -492,12 +493,6 @@ func (b *bank) idle() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.stop && b.inFlight == 0 && len(b.retry) == 0
-}
-
-func (b *bank) ackedCount() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.acked)
 }
 
 type osmpXML struct {
