@@ -1,7 +1,13 @@
 package payment
 
 import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
 	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -51,4 +57,49 @@ func check(t *testing.T, name string, err error, cb Callback, signed bool, total
 	if perr != nil || cb.Amount != want || cb.Amount <= 0 || cb.PaymentID <= 0 || cb.ExternalID == "" {
 		t.Fatalf("%s accepted %+v from total %q", name, cb, total)
 	}
+}
+
+// FuzzCardCallbackCredits sends arbitrary callbacks through the HTTP handler
+// to a real database holding one pending payment of 500.00. Whatever arrives,
+// the subscriber's balance is 0 or 500.00, and it becomes 500.00 only through
+// a callback signed with the secret, for that payment, for that amount, that
+// says it was paid.
+func FuzzCardCallbackCredits(f *testing.F) {
+	f.Add(int64(0), "T1", "Purchase", "500.00", "RUB", true)
+	f.Add(int64(0), "T1", "Purchase", "500.00", "RUB", false)
+	f.Add(int64(1), "T1", "Purchase", "500.00", "RUB", true)
+	f.Add(int64(0), "T2", "Purchase", "5000.00", "", true)
+	f.Add(int64(0), "T3", "Decline", "500.00", "RUB", true)
+	f.Add(int64(0), "T1", "Refund", "500.00", "RUB", true)
+	proc := testChrono(f)
+	svc, db, _ := testService(f, proc)
+	acct := addAccount(f, db, "100045", "active")
+	p, _, err := svc.StartCard(context.Background(), CardStart{AccountID: acct, Amount: 50000, Processor: "chronopay"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := CallbackHandler(proc, svc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	f.Fuzz(func(t *testing.T, payOffset int64, txn, typ, total, cur string, signIt bool) {
+		before := balance(t, db, acct)
+		secret := "guess"
+		if signIt {
+			secret = "s3cret"
+		}
+		v := url.Values{"cs1": {strconv.FormatInt(p.ID+payOffset, 10)}, "transaction_id": {txn}, "transaction_type": {typ},
+			"total": {total}, "currency": {cur}, "customer_id": {"c"}}
+		v.Set("sign", chronoCallbackSign(secret, "c", txn, typ, total))
+		h.ServeHTTP(httptest.NewRecorder(), postForm(v))
+		after := balance(t, db, acct)
+		if after != 0 && after != 50000 {
+			t.Fatalf("balance %s", after)
+		}
+		if after != before {
+			amount, _ := parseWireAmount(total)
+			good := signIt && payOffset == 0 && amount == 50000 && chronoOutcomes[strings.ToLower(typ)] == OutcomePaid &&
+				(cur == "" || strings.EqualFold(cur, "RUB"))
+			if !good || before != 0 {
+				t.Fatalf("credited by %+v (signed %v)", v, signIt)
+			}
+		}
+	})
 }
