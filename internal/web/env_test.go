@@ -50,8 +50,12 @@ type env struct {
 // 15 March 2026, noon in Moscow.
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvOn(t, storetest.SQLite(t))
+}
+
+func newEnvOn(t testing.TB, db *store.DB) *env {
+	t.Helper()
 	ctx := context.Background()
-	db := storetest.SQLite(t)
 	start := time.Date(2026, 3, 15, 9, 0, 0, 0, time.UTC)
 	clk := clock.NewFake(start)
 	b := billing.New(db, clk, billing.DefaultRules())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -380,4 +381,37 @@ func TestHealthAndHeaders(t *testing.T) {
 	}
 	must(t, c.get("/static/htmx.min.js"), http.StatusOK)
 	_ = billing.StatusActive
+}
+
+// TestAddressLimit: guessing many logins from one IPv6 /64 meets the
+// per-address limit; a neighbouring /64 does not.
+func TestAddressLimit(t *testing.T) {
+	e := newEnv(t)
+	h := e.srv.Handler()
+	get := httptest.NewRequest("GET", "/login", nil)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, get)
+	cookie := w.Result().Cookies()[0]
+	token := csrfRe.FindStringSubmatch(w.Body.String())[1]
+	try := func(addr string, i int) int {
+		form := url.Values{"login": {fmt.Sprintf("guess%d", i)}, "password": {"x"}, "csrf": {token}}
+		req := httptest.NewRequest("POST", "/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(cookie)
+		req.RemoteAddr = addr
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w.Code
+	}
+	for i := 0; i < 20; i++ {
+		if code := try(fmt.Sprintf("[2001:db8:1:2::%x]:5000", i+1), i); code != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i, code)
+		}
+	}
+	if code := try("[2001:db8:1:2:aaaa::1]:5000", 99); code != http.StatusTooManyRequests {
+		t.Fatalf("21st attempt from the same /64: %d", code)
+	}
+	if code := try("[2001:db8:1:3::1]:5000", 100); code != http.StatusUnauthorized {
+		t.Fatalf("another /64: %d", code)
+	}
 }
