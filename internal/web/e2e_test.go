@@ -67,7 +67,7 @@ func TestBrowser(t *testing.T) {
 		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
 		t.Fatal(err)
 	}
-	var balance, flash, license, reqTitle string
+	var balance, flash, license, reqTitle, answer string
 	err := chromedp.Do(ctx,
 		chromedp.EmulateViewport(360, 780), // the narrowest phone the layout is made for
 		chromedp.Navigate(e.ts.URL+"/"),
@@ -120,6 +120,20 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(`form[action="/requests"] button`),
 		chromedp.WaitVisible(`.thread`),
 		text(`h1`, &reqTitle),
+		// The chat updates without a reload: the subscriber's own message
+		// through htmx, the consultant's answer through the poller.
+		chromedp.Navigate(e.ts.URL+"/chat"),
+		chromedp.WaitVisible(`input[name=body]`),
+		chromedp.SendKeys(`input[name=body]`, "Здравствуйте!"),
+		chromedp.Click(`[data-testid=chat-send]`),
+		chromedp.WaitVisible(`#chat-log .msg.me`),
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := e.support.Respond(ctx, e.ids["alice"], "oper", "Чем можем помочь?")
+			return err
+		}),
+		chromedp.WaitVisible(`#chat-log .msg.them`),
+		text(`#chat-log .msg.them p`, &answer),
+		shot("chat"),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -145,6 +159,9 @@ func TestBrowser(t *testing.T) {
 	}
 	if !strings.Contains(reqTitle, "Как настроить роутер?") {
 		t.Errorf("request page title %q", reqTitle)
+	}
+	if answer != "Чем можем помочь?" {
+		t.Errorf("chat answer shown as %q", answer)
 	}
 	reqs, _ := e.support.Requests(context.Background(), e.ids["alice"])
 	if len(reqs) != 1 {
