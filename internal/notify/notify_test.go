@@ -299,3 +299,25 @@ func TestEveryTemplateRenders(t *testing.T) {
 		}
 	}
 }
+
+func TestRejectedAddressFailsAtOnce(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, storetest.SQLite(t), time.Date(2027, 3, 10, 12, 0, 0, 0, msk))
+	e.srv.Reject("gone@example.net")
+	for _, to := range []string{"gone@example.net", "here@example.net"} {
+		if _, err := e.n.Enqueue(ctx, notify.Mail{Kind: notify.KindPasswordReset, To: to, Lang: "ru", Letter: notify.Letter{Login: "x", Password: "p"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The 550 is final for that letter and does not hold up the next one.
+	if sent, failed := e.deliver(t); sent != 1 || failed != 1 {
+		t.Errorf("sent %d failed %d, want 1 and 1", sent, failed)
+	}
+	q, _ := e.n.List(ctx, 0, "failed", 10)
+	if len(q) != 1 || q[0].To != "gone@example.net" || q[0].Attempts != 1 || !strings.Contains(q[0].LastError, "550") {
+		t.Errorf("failed letters: %+v", q)
+	}
+	if got := e.inbox(t); len(got) != 1 || got[0].To != "here@example.net" {
+		t.Errorf("inbox: %+v", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"net/textproto"
 	"strings"
 	"sync"
 	"time"
@@ -231,19 +232,21 @@ func (n *Notifier) Deliver(ctx context.Context) (sent, failed int, err error) {
 			}
 			msg := compose(n.opts.Provider.Name, n.opts.From, it.to, it.subj, it.body, now)
 			sendErr := n.sender.Send(ctx, n.opts.From, []string{it.to}, msg)
-			if err := n.settle(ctx, it.id, it.attempts+1, sendErr); err != nil {
+			permanent := isPermanent(sendErr)
+			if err := n.settle(ctx, it.id, it.attempts+1, sendErr, permanent); err != nil {
 				return sent, failed, err
 			}
-			if sendErr != nil {
-				failed++
-				n.opts.Log.Warn("mail not delivered", "id", it.id, "attempt", it.attempts+1, "err", sendErr)
+			if sendErr == nil {
+				sent++
 				continue
 			}
-			sent++
-		}
-		if failed > 0 {
-			// A failing server fails the rest too: wait for the backoff.
-			return sent, failed, nil
+			failed++
+			n.opts.Log.Warn("mail not delivered", "id", it.id, "attempt", it.attempts+1, "permanent", permanent, "err", sendErr)
+			if !permanent {
+				// The server is down or busy: the rest would fail the
+				// same way (each after a timeout). Wait for the backoff.
+				return sent, failed, nil
+			}
 		}
 	}
 }
@@ -264,14 +267,21 @@ func (n *Notifier) claim(ctx context.Context, id int64, now time.Time) (bool, er
 	return k == 1, nil
 }
 
-func (n *Notifier) settle(ctx context.Context, id int64, attempts int, sendErr error) error {
+// isPermanent tells a 5xx answer (no such mailbox, refused) from trouble
+// that may pass (4xx, connection errors): retrying a 5xx only repeats it.
+func isPermanent(err error) bool {
+	var te *textproto.Error
+	return errors.As(err, &te) && te.Code >= 500
+}
+
+func (n *Notifier) settle(ctx context.Context, id int64, attempts int, sendErr error, permanent bool) error {
 	now := n.clock.Now().UTC()
 	return n.db.Write(ctx, func(tx *store.Tx) error {
 		var err error
 		switch {
 		case sendErr == nil:
 			_, err = tx.Exec(ctx, `UPDATE mail_queue SET status = 'sent', attempts = ?, sent_at = ?, last_error = '' WHERE id = ?`, attempts, now, id)
-		case attempts >= n.opts.MaxAttempts:
+		case permanent || attempts >= n.opts.MaxAttempts:
 			_, err = tx.Exec(ctx, `UPDATE mail_queue SET status = 'failed', attempts = ?, last_error = ? WHERE id = ?`, attempts, truncate(sendErr.Error()), id)
 		default:
 			_, err = tx.Exec(ctx, `UPDATE mail_queue SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?`, attempts, now.Add(backoff(attempts)), truncate(sendErr.Error()), id)

@@ -29,6 +29,7 @@ type Server struct {
 	mu       sync.Mutex
 	msgs     []Received
 	failNext int // answer DATA with 451 this many times
+	reject   map[string]bool
 }
 
 // Received is one message as it arrived.
@@ -74,6 +75,16 @@ func (s *Server) Messages() []Received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Received(nil), s.msgs...)
+}
+
+// Reject makes RCPT TO:<addr> fail with 550 (no such mailbox).
+func (s *Server) Reject(addr string) {
+	s.mu.Lock()
+	if s.reject == nil {
+		s.reject = map[string]bool{}
+	}
+	s.reject[addr] = true
+	s.mu.Unlock()
 }
 
 // FailTimes makes the next n messages fail with 451.
@@ -142,7 +153,15 @@ func (s *Server) serve(c net.Conn) {
 			cur.From = pathArg(arg)
 			tp.PrintfLine("250 ok")
 		case "RCPT":
-			cur.To = append(cur.To, pathArg(arg))
+			to := pathArg(arg)
+			s.mu.Lock()
+			bad := s.reject[to]
+			s.mu.Unlock()
+			if bad {
+				tp.PrintfLine("550 no such mailbox")
+				continue
+			}
+			cur.To = append(cur.To, to)
 			tp.PrintfLine("250 ok")
 		case "DATA":
 			tp.PrintfLine("354 end with .")
