@@ -116,6 +116,7 @@ func Register(p *platform.Platform, d Deps) (*Admin, error) {
 		p.Page("GET /admin/support", a.auth(operator.Support, a.supportQueue))
 		p.Page("GET /admin/support/requests/{id}", a.auth(operator.Support, a.request))
 		p.Page("POST /admin/support/requests/{id}", a.auth(operator.Support, a.answer))
+		p.Page("POST /admin/support/requests/{id}/assign", a.auth(operator.Support, a.assign))
 		p.Page("POST /admin/support/applications/{id}", a.auth(operator.Support, a.applicationStatus))
 		p.Page("GET /admin/support/chat/{account}", a.auth(operator.Support, a.chat))
 		p.Page("POST /admin/support/chat/{account}", a.auth(operator.Support, a.respond))

@@ -389,3 +389,38 @@ func (f *fakeNetwork) Disconnect(_ context.Context, id int64, _ string) error {
 func (f *fakeNetwork) CoAFailures(context.Context, int) ([]radius.CoALogEntry, error) {
 	return nil, nil
 }
+
+func TestSupportRequestAssignAndAnswer(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	sup := support.New(e.office.DB, e.clk)
+	req, err := sup.File(ctx, 1, support.KindFault, "Нет интернета", "С утра не работает")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/admin/support/requests/%d", req.ID)
+	if code, _ := e.login(operator.RoleCashier).post(path+"/assign", url.Values{"take": {"1"}}); code != http.StatusForbidden {
+		t.Errorf("cashier takes a request: %d", code)
+	}
+	c := e.login(operator.RoleSupport)
+	if code, _ := c.post(path+"/assign", url.Values{"take": {"1"}}); code != http.StatusSeeOther {
+		t.Fatalf("take: %d", code)
+	}
+	if code, body := c.get(path); code != http.StatusOK || !strings.Contains(body, `<strong id="assignee">support</strong>`) {
+		t.Errorf("request page: %d", code)
+	}
+	if _, body := c.get("/admin/support"); !strings.Contains(body, "<td>support</td>") {
+		t.Errorf("queue lacks the assignee")
+	}
+	if code, _ := c.post(path, url.Values{"body": {"Перезагрузите роутер"}, "status": {support.StatusAnswered}}); code != http.StatusSeeOther {
+		t.Fatalf("answer: %d", code)
+	}
+	got, _ := sup.RequestOf(ctx, 1, req.ID)
+	if got.Status != support.StatusAnswered || len(got.Messages) != 2 || got.Messages[1].Operator != "support" {
+		t.Errorf("request after the answer: %+v", got)
+	}
+	entries, _ := e.office.Operators.Search(ctx, operator.AuditQuery{Operator: "support", Action: "support."})
+	if len(entries) != 2 || entries[0].Action != "support.answer" || entries[1].Action != "support.assign" {
+		t.Errorf("audit: %+v", entries)
+	}
+}

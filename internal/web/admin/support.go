@@ -10,6 +10,7 @@ import (
 
 type supportData struct {
 	Requests      []support.Request
+	Assignees     map[int64]string
 	Applications  []support.Application
 	Conversations []support.Conversation
 	AppStatus     string
@@ -21,6 +22,9 @@ func (a *Admin) supportQueue(w http.ResponseWriter, r *http.Request) {
 	d := supportData{AppStatus: r.URL.Query().Get("apps"), AppStatuses: []string{"new", "called", "contracted", "rejected"}}
 	var err error
 	if d.Requests, err = a.d.Support.OpenRequests(ctx, 200); err == nil {
+		d.Assignees, err = a.d.Support.Assignees(ctx)
+	}
+	if err == nil {
 		if d.Applications, err = a.d.Support.Applications(ctx, d.AppStatus, 200); err == nil {
 			d.Conversations, err = a.d.Support.Conversations(ctx, 50)
 		}
@@ -35,6 +39,8 @@ func (a *Admin) supportQueue(w http.ResponseWriter, r *http.Request) {
 type requestData struct {
 	Request  support.Request
 	Statuses []string
+	Assignee string
+	Me       string
 }
 
 func (a *Admin) loadRequest(r *http.Request) (support.Request, bool) {
@@ -56,8 +62,13 @@ func (a *Admin) request(w http.ResponseWriter, r *http.Request) {
 		a.p.NotFound(w, r)
 		return
 	}
+	who, err := a.d.Support.Assignee(r.Context(), req.ID)
+	if err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
 	a.render(w, r, http.StatusOK, "request", "admin.request.title", "support", requestData{Request: req,
-		Statuses: []string{support.StatusInProgress, support.StatusAnswered, support.StatusClosed}})
+		Statuses: []string{support.StatusInProgress, support.StatusAnswered, support.StatusClosed}, Assignee: who, Me: opOf(r).Login})
 }
 
 func (a *Admin) answer(w http.ResponseWriter, r *http.Request) {
@@ -151,4 +162,34 @@ func (a *Admin) respond(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// assign takes the request ("me") or gives it up ("").
+func (a *Admin) assign(w http.ResponseWriter, r *http.Request) {
+	req, ok := a.loadRequest(r)
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	op := opOf(r)
+	to := fmt.Sprintf("/admin/support/requests/%d", req.ID)
+	who := ""
+	if r.PostFormValue("take") != "" {
+		who = op.Login
+	}
+	before, err := a.d.Support.Assignee(r.Context(), req.ID)
+	if err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	if err := a.d.Support.Assign(r.Context(), req.ID, who); err != nil {
+		a.failed(w, r, to, err)
+		return
+	}
+	if err := a.d.Office.Operators.Record(r.Context(), op.Actor(platformAddr(r)), operator.Entry{Action: "support.assign", Object: fmt.Sprintf("request:%d", req.ID),
+		Before: map[string]string{"assignee": before}, After: map[string]string{"assignee": who}}); err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	a.done(w, r, to, "admin.flash.saved")
 }
