@@ -70,6 +70,7 @@ func newEnvOn(t testing.TB, db *store.DB) *env {
 	for _, tr := range []billing.Tariff{
 		{Code: "home100", Name: "Домашний 100", NameEn: "Home 100", Fee: money.Rub(500), DownKbps: 100000, UpKbps: 100000, Public: true, Prorate: true},
 		{Code: "home300", Name: "Домашний 300", NameEn: "Home 300", Fee: money.Rub(800), DownKbps: 300000, UpKbps: 300000, Public: true, Prorate: true},
+		{Code: "fixed", Name: "Фиксированный", NameEn: "Fixed", Fee: money.Rub(300), DownKbps: 50000, UpKbps: 50000, Public: true},
 		{Code: "old", Name: "Архивный", Fee: money.Rub(100), DownKbps: 10000, UpKbps: 10000, Public: true, Archived: true},
 		{Code: "torzhok-only", Name: "Торжок 200", Fee: money.Rub(400), DownKbps: 200000, UpKbps: 200000, Public: true, CityID: other.ID},
 	} {

@@ -14,6 +14,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
 )
 
@@ -253,6 +254,20 @@ func TestTariffChange(t *testing.T) {
 		t.Fatalf("change: %d %s", r.Status, snippet(r.Body))
 	}
 	must(t, c.get("/"), http.StatusOK, "Тариф изменён.", "Домашний 300", "300 Мбит/с")
+
+	// A tariff without proration changes from the next 1st, and the change
+	// can be cancelled until then.
+	if _, err := e.dir.Create(context.Background(), subscriber.NewAccount{Login: "carol", Password: password, PasswordHash: fastHash, Tariff: "fixed", City: "tver"}); err != nil {
+		t.Fatal(err)
+	}
+	k := e.login("carol")
+	must(t, k.get("/tariffs/home100"), http.StatusOK, "С 01.04.2026 (со следующего расчётного периода)")
+	must(t, k.post("/tariffs/home100", nil), http.StatusSeeOther)
+	must(t, k.get("/"), http.StatusOK, "Смена тарифа запланирована", "С 01.04.2026 — тариф «Домашний 100»", "Фиксированный")
+	must(t, k.post("/tariffs/cancel", nil), http.StatusSeeOther)
+	if r := k.get("/tariffs"); !strings.Contains(r.Body, "Запланированная смена тарифа отменена.") || strings.Contains(r.Body, "тариф «Домашний 100»") {
+		t.Fatalf("cancel: %s", snippet(r.Body))
+	}
 }
 
 func TestPackages(t *testing.T) {
@@ -296,6 +311,9 @@ func TestStatement(t *testing.T) {
 		t.Fatalf("pdf: %d %q", r.Status, r.Body[:min(20, len(r.Body))])
 	}
 	must(t, c.get("/statement?from=2026-03-31&to=2026-03-01"), http.StatusUnprocessableEntity, "Неверный период")
+	if problems, err := ledger.Verify(context.Background(), e.db); err != nil || len(problems) > 0 {
+		t.Fatalf("ledger verify: %v %v", err, problems)
+	}
 	// The balance history ends at the ledger's balance.
 	s, _ := e.biller.Summary(context.Background(), e.ids["alice"])
 	must(t, c.get("/payments"), http.StatusOK, "История баланса", s.Balance.Format("ru"))
