@@ -31,6 +31,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/traffic"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
 	"github.com/kabinet-billing/kabinet/internal/web/portal"
+	stweb "github.com/kabinet-billing/kabinet/internal/web/speedtest"
 )
 
 // Prefix is where the API lives.
@@ -108,9 +109,14 @@ func Register(p *platform.Platform, d Deps) *API {
 	installErrors(p)
 	a.operations()
 	p.Mux.HandleFunc("GET /api/docs", a.docs)
+	if d.SpeedTests != nil {
+		// The LibreSpeed backend under /speedtest/: the app authenticates
+		// with its token, the portal's page with the session cookie.
+		stweb.New(d.SpeedTests, a.SpeedTestAccount).Register(p.Mux)
+	}
 	// Anything else under the prefix is a problem+json 404, not the portal's page.
 	p.Mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, langOf(r.Header.Get("Accept-Language")), http.StatusNotFound, "api.error.not_found", p)
+		writeProblem(w, langOf(r.Header.Get("Accept-Language")), http.StatusNotFound, "api.error.no_route", p)
 	})
 	return a
 }
@@ -271,33 +277,34 @@ func (a *API) SpeedTestAccount(r *http.Request) (int64, bool) {
 
 // messages are the API's own texts (id: ru, en).
 var messages = map[string][2]string{
-	"api.error.unauthorized":   {"Нужен действующий токен: войдите заново.", "A valid token is required: log in again."},
-	"api.error.bad_login":      {"Неверный логин или пароль.", "Wrong login or password."},
-	"api.error.login_limited":  {"Слишком много попыток входа. Попробуйте позже.", "Too many login attempts. Try again later."},
-	"api.error.rate":           {"Слишком много запросов. Повторите чуть позже.", "Too many requests. Try again shortly."},
-	"api.error.internal":       {"Внутренняя ошибка. Мы уже разбираемся.", "Internal error. We are looking into it."},
-	"api.error.not_found":      {"Не найдено.", "Not found."},
-	"api.error.validation":     {"Запрос заполнен неверно.", "The request is not valid."},
-	"api.error.unavailable":    {"Эта функция сейчас недоступна.", "This function is not available now."},
-	"api.error.period":         {"Неверный период: укажите даты ГГГГ-ММ-ДД, начало не позже конца.", "Invalid period: give dates as YYYY-MM-DD, the start not after the end."},
-	"api.error.amount":         {"Сумма должна быть от 1 до 100 000 ₽.", "The amount must be from 1 to 100,000 RUB."},
-	"api.error.not_offered":    {"Этот тариф вам недоступен.", "This tariff is not available to you."},
-	"api.error.same_tariff":    {"Этот тариф уже подключён.", "This tariff is already connected."},
-	"api.error.inactive":       {"Договор не активен.", "The contract is not active."},
-	"api.error.connected":      {"Услуга уже подключена.", "The service is already connected."},
-	"api.error.funds":          {"Недостаточно средств на балансе.", "Not enough money on the balance."},
-	"api.error.limited":        {"Доступ ограничен за долг: пополните баланс.", "Access is limited for debt: top up the balance."},
-	"api.error.invalid":        {"Проверьте введённые данные.", "Check what you entered."},
-	"api.error.password":       {"Неверный текущий пароль.", "The current password is wrong."},
-	"api.error.weak_password":  {"Пароль должен быть от 8 до 64 символов.", "The password must be 8 to 64 characters."},
-	"api.error.no_boost":       {"Ускорение вам недоступно.", "No speed boost is available to you."},
-	"api.error.speedtest":      {"Результат измерения неверен.", "The measurement is not valid."},
-	"api.status.400":           {"Неверный запрос", "Bad request"},
-	"api.status.401":           {"Требуется вход", "Unauthorized"},
-	"api.status.404":           {"Не найдено", "Not found"},
-	"api.status.409":           {"Конфликт", "Conflict"},
-	"api.status.422":           {"Неверные данные", "Unprocessable entity"},
-	"api.status.429":           {"Слишком много запросов", "Too many requests"},
-	"api.status.500":           {"Внутренняя ошибка", "Internal server error"},
-	"api.status.503":           {"Недоступно", "Service unavailable"},
+	"api.error.unauthorized":  {"Нужен действующий токен: войдите заново.", "A valid token is required: log in again."},
+	"api.error.bad_login":     {"Неверный логин или пароль.", "Wrong login or password."},
+	"api.error.login_limited": {"Слишком много попыток входа. Попробуйте позже.", "Too many login attempts. Try again later."},
+	"api.error.rate":          {"Слишком много запросов. Повторите чуть позже.", "Too many requests. Try again shortly."},
+	"api.error.internal":      {"Внутренняя ошибка. Мы уже разбираемся.", "Internal error. We are looking into it."},
+	"api.error.not_found":     {"Не найдено.", "Not found."},
+	"api.error.no_route":      {"Такой операции в API нет.", "There is no such API operation."},
+	"api.error.validation":    {"Запрос заполнен неверно.", "The request is not valid."},
+	"api.error.unavailable":   {"Эта функция сейчас недоступна.", "This function is not available now."},
+	"api.error.period":        {"Неверный период: укажите даты ГГГГ-ММ-ДД, начало не позже конца.", "Invalid period: give dates as YYYY-MM-DD, the start not after the end."},
+	"api.error.amount":        {"Сумма должна быть от 1 до 100 000 ₽.", "The amount must be from 1 to 100,000 RUB."},
+	"api.error.not_offered":   {"Этот тариф вам недоступен.", "This tariff is not available to you."},
+	"api.error.same_tariff":   {"Этот тариф уже подключён.", "This tariff is already connected."},
+	"api.error.inactive":      {"Договор не активен.", "The contract is not active."},
+	"api.error.connected":     {"Услуга уже подключена.", "The service is already connected."},
+	"api.error.funds":         {"Недостаточно средств на балансе.", "Not enough money on the balance."},
+	"api.error.limited":       {"Доступ ограничен за долг: пополните баланс.", "Access is limited for debt: top up the balance."},
+	"api.error.invalid":       {"Проверьте введённые данные.", "Check what you entered."},
+	"api.error.password":      {"Неверный текущий пароль.", "The current password is wrong."},
+	"api.error.weak_password": {"Пароль должен быть от 8 до 64 символов.", "The password must be 8 to 64 characters."},
+	"api.error.no_boost":      {"Ускорение вам недоступно.", "No speed boost is available to you."},
+	"api.error.speedtest":     {"Результат измерения неверен.", "The measurement is not valid."},
+	"api.status.400":          {"Неверный запрос", "Bad request"},
+	"api.status.401":          {"Требуется вход", "Unauthorized"},
+	"api.status.404":          {"Не найдено", "Not found"},
+	"api.status.409":          {"Конфликт", "Conflict"},
+	"api.status.422":          {"Неверные данные", "Unprocessable entity"},
+	"api.status.429":          {"Слишком много запросов", "Too many requests"},
+	"api.status.500":          {"Внутренняя ошибка", "Internal server error"},
+	"api.status.503":          {"Недоступно", "Service unavailable"},
 }
