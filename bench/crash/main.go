@@ -13,7 +13,13 @@
 //     present exactly once and the ledger verifies.
 //
 // SQLite always; PostgreSQL too when KABINET_TEST_POSTGRES names a database
-// (each run uses a schema of its own, dropped afterwards).
+// (each run uses a schema of its own, dropped afterwards), and then:
+//
+//   - pair: two `kabinet serve` on one PostgreSQL database, started at once
+//     with two months due: the months are billed once, by whichever
+//     instance takes the advisory lock; every OSMP pay is sent to both
+//     instances at the same moment, one instance is killed and restarted
+//     halfway, and each pay is credited once.
 //
 //	go run ./bench/crash                         # 50 kills each, SQLite
 //	KABINET_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test go run ./bench/crash
@@ -59,7 +65,8 @@ var (
 	accounts    = flag.Int("accounts", 50000, "accounts billed in the billing scenario")
 	payAccounts = flag.Int("pay-accounts", 1000, "accounts paid in the OSMP scenario")
 	clients     = flag.Int("clients", 8, "concurrent OSMP clients")
-	only        = flag.String("only", "", "run one scenario: billing or payments")
+	pairPays    = flag.Int("pair-pays", 1000, "pays sent to both instances in the pair scenario")
+	only        = flag.String("only", "", "run one scenario: billing, payments or pair")
 	bin         = flag.String("bin", "", "kabinet binary (default: go build ./cmd/kabinet)")
 	seedFlag    = flag.Uint64("seed", 0, "random seed (default: from the clock; printed)")
 	keep        = flag.Bool("keep", false, "keep the work directory")
@@ -100,19 +107,25 @@ func main() {
 	}
 	failed := false
 	for _, target := range targets {
-		for _, scenario := range []string{"billing", "payments"} {
+		for _, scenario := range []string{"billing", "payments", "pair"} {
 			if *only != "" && *only != scenario {
 				continue
+			}
+			if scenario == "pair" && target != "postgres" {
+				continue // several instances share PostgreSQL only
 			}
 			dsn, drop, err := newDatabase(target, filepath.Join(dir, target+"-"+scenario))
 			if err != nil {
 				log.Fatal(err)
 			}
 			start := time.Now()
-			if scenario == "billing" {
+			switch scenario {
+			case "billing":
 				err = billingCrash(dsn)
-			} else {
+			case "payments":
 				err = paymentsCrash(dsn, filepath.Join(dir, target+"-"+scenario))
+			case "pair":
+				err = pairRun(dsn, filepath.Join(dir, target+"-"+scenario))
 			}
 			drop()
 			if err != nil {
@@ -162,14 +175,18 @@ func newDatabase(target, dir string) (dsn string, drop func(), err error) {
 	}, nil
 }
 
+// migrated is when the accounts of the billing scenario were created; the
+// runs bill the months after it with explicit --at.
+var migrated = time.Date(2026, 12, 10, 0, 0, 0, 0, billing.DefaultRules().Zone)
+
 const (
 	fee   = 60000 // kopecks: the tariff
 	tvFee = 19900 // every tenth account has TV
 )
 
 // seed fills n accounts in set-based statements (as a migration from another
-// billing would) and marks December 2026 as billed there.
-func seed(ctx context.Context, dsn string, n int) error {
+// billing would), created at created, and marks that month as billed there.
+func seed(ctx context.Context, dsn string, n int, created time.Time) error {
 	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		return err
@@ -178,7 +195,8 @@ func seed(ctx context.Context, dsn string, n int) error {
 	if _, err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	created := time.Date(2026, 12, 10, 0, 0, 0, 0, billing.DefaultRules().Zone).UTC()
+	period := billing.PeriodOf(created, billing.DefaultRules().Zone).Key
+	created = created.UTC()
 	return db.Write(ctx, func(tx *store.Tx) error {
 		stmts := []struct {
 			q    string
@@ -192,7 +210,7 @@ func seed(ctx context.Context, dsn string, n int) error {
 			{`INSERT INTO accounts (login, contract_no, contract_date, password_hash, password_enc, tariff_id, status, ledger_id, created_at, updated_at)
 				SELECT substr(code, 12), 'C-' || id, '2026-12-10', 'x', 'x', (SELECT id FROM tariffs WHERE code = 'home'), 'active', id, ?::timestamptz, ?::timestamptz
 				FROM ledger_accounts WHERE kind = 'subscriber'`, []any{created, created}},
-			{`INSERT INTO billing_runs (at, period, started_at, finished_at) VALUES (?, '2026-12', ?, ?)`, []any{created, created, created}},
+			{`INSERT INTO billing_runs (at, period, started_at, finished_at) VALUES (?, ?, ?, ?)`, []any{created, period, created, created}},
 			{`INSERT INTO subscriptions (account_id, package_id, started_at) SELECT id, (SELECT id FROM packages WHERE code = 'tv'), created_at FROM accounts WHERE id % 10 = 0`, nil},
 		}
 		for _, s := range stmts {
@@ -210,7 +228,7 @@ func seed(ctx context.Context, dsn string, n int) error {
 func billingCrash(dsn string) error {
 	ctx := context.Background()
 	t0 := time.Now()
-	if err := seed(ctx, dsn, *accounts); err != nil {
+	if err := seed(ctx, dsn, *accounts, migrated); err != nil {
 		return err
 	}
 	log.Printf("billing: seeded %d accounts in %.1fs", *accounts, time.Since(t0).Seconds())
@@ -617,7 +635,9 @@ func freeAddr() (string, error) {
 
 func paymentsCrash(dsn, dir string) error {
 	ctx := context.Background()
-	if err := seed(ctx, dsn, *payAccounts); err != nil {
+	// This month counts as billed, so that the scheduler of `kabinet serve`
+	// charges nothing and balances are the payments alone.
+	if err := seed(ctx, dsn, *payAccounts, time.Now()); err != nil {
 		return err
 	}
 	addr, err := freeAddr()
@@ -750,6 +770,9 @@ allow = ["127.0.0.1", "::1"]
 		return fmt.Errorf("%d of %d payments never acknowledged", len(b.sent)-len(b.acked), len(b.sent))
 	}
 	if err := checkPayments(ctx, dsn, b.acked); err != nil {
+		return err
+	}
+	if err := checkPaidBalances(ctx, dsn); err != nil {
 		return err
 	}
 	log.Printf("payments: every acknowledged payment present exactly once with its amount, also right after each of the %d restarts; balances equal the payments", *kills)
@@ -893,6 +916,16 @@ func checkPayments(ctx context.Context, dsn string, acked map[string]pay) error 
 	if len(got) != len(acked) {
 		return fmt.Errorf("%d payments recorded, %d acknowledged", len(got), len(acked))
 	}
+	return nil
+}
+
+// checkPaidBalances: with no charges, each balance is its payments.
+func checkPaidBalances(ctx context.Context, dsn string) error {
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	var wrong int64
 	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id
 		LEFT JOIN (SELECT account_id, SUM(amount) AS s FROM payments WHERE status = 'succeeded' GROUP BY account_id) p ON p.account_id = a.id
@@ -903,4 +936,190 @@ func checkPayments(ctx context.Context, dsn string, acked map[string]pay) error 
 		return fmt.Errorf("%d accounts have a balance other than the sum of their payments", wrong)
 	}
 	return nil
+}
+
+// pairRun starts two `kabinet serve` on one PostgreSQL database, with two
+// months due for billing at start and one instance killed and restarted
+// in the middle: the months are billed once (one finished run each, every
+// account charged once), and every OSMP pay, sent to both instances at
+// once, is credited once.
+func pairRun(dsn, dir string) error {
+	ctx := context.Background()
+	zone := billing.DefaultRules().Zone
+	now := time.Now().In(zone)
+	// Created three months ago: the two months after the one billed
+	// "elsewhere" are due when the instances start.
+	created := time.Date(now.Year(), now.Month()-2, 1, 12, 0, 0, 0, zone)
+	if err := seed(ctx, dsn, *payAccounts, created); err != nil {
+		return err
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	var addrs, cfgs []string
+	for i := range 2 {
+		addr, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		cfg := filepath.Join(dir, fmt.Sprintf("kabinet-%d.toml", i))
+		// One secret_key for both: either instance must read the RADIUS
+		// copies of passwords the other wrote.
+		conf := fmt.Sprintf(`db = %q
+data_dir = %q
+secret_key = %q
+
+[radius]
+disabled = true
+
+[[payment.osmp]]
+name = "crashbank"
+login = "crashbank"
+password = "crash-secret"
+allow = ["127.0.0.1", "::1"]
+`, dsn, dir, hex.EncodeToString(key))
+		if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+			return err
+		}
+		addrs, cfgs = append(addrs, addr), append(cfgs, cfg)
+	}
+	logf, err := os.Create(filepath.Join(dir, "serve.log"))
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	// Both at once, so that both schedulers reach for the billing lock.
+	servers := make([]*server, 2)
+	errs := make(chan error, 2)
+	for i := range 2 {
+		go func() {
+			var err error
+			servers[i], err = startServer(cfgs[i], addrs[i], logf)
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+
+	// Every pay goes to both instances at the same moment, as a bank that
+	// timed out on one and repeated to the other.
+	n := *pairPays
+	var mu sync.Mutex
+	acked := map[string]pay{}
+	var dupAnswers int
+	c := &http.Client{Timeout: 20 * time.Second}
+	sem := make(chan struct{}, *clients)
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for i := range n {
+		if i == n/2 {
+			// One instance dies mid-stream; its pays are repeated to it
+			// after the restart, and the other keeps answering.
+			wg.Wait()
+			servers[0].cmd.Process.Signal(syscall.SIGKILL)
+			<-servers[0].done
+			if servers[0], err = startServer(cfgs[0], addrs[0], logf); err != nil {
+				return err
+			}
+		}
+		p := pay{txn: strconv.Itoa(5000000 + i), account: "u" + strconv.Itoa(1+rnd.IntN(*payAccounts)), sum: money.Amount(100 + rnd.Int64N(500000))}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			var inner sync.WaitGroup
+			results := make([]int, 2)
+			for j := range 2 {
+				inner.Add(1)
+				go func() {
+					defer inner.Done()
+					results[j] = -1
+					for attempt := 0; attempt < 50; attempt++ {
+						res, err := sendPay(ctx, c, "http://"+addrs[j], p)
+						if err == nil && res == 0 {
+							results[j] = 0
+							return
+						}
+						if err == nil && res != 1 && res != 90 && res != 243 {
+							results[j] = res
+							return
+						}
+						time.Sleep(50 * time.Millisecond)
+					}
+				}()
+			}
+			inner.Wait()
+			mu.Lock()
+			defer mu.Unlock()
+			if results[0] == 0 && results[1] == 0 {
+				dupAnswers++
+			}
+			if results[0] == 0 || results[1] == 0 {
+				acked[p.txn] = p
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(t0)
+	for _, s := range servers {
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		<-s.done
+	}
+	log.Printf("pair: %d pays, each sent to both instances at once (one instance killed and restarted halfway): %d acknowledged, %d by both, in %.1fs",
+		n, len(acked), dupAnswers, elapsed.Seconds())
+	if len(acked) != n {
+		return fmt.Errorf("%d of %d pays never acknowledged", n-len(acked), n)
+	}
+	if err := checkPayments(ctx, dsn, acked); err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rows, err := db.Query(ctx, `SELECT period, COUNT(*), COUNT(finished_at) FROM billing_runs GROUP BY period ORDER BY period`)
+	if err != nil {
+		return err
+	}
+	var runs []string
+	for rows.Next() {
+		var period string
+		var started, finished int
+		if err := rows.Scan(&period, &started, &finished); err != nil {
+			rows.Close()
+			return err
+		}
+		runs = append(runs, fmt.Sprintf("%s: %d started, %d finished", period, started, finished))
+		if started != 1 || finished != 1 {
+			rows.Close()
+			return fmt.Errorf("billing period %s run %d times (%d finished): want once", period, started, finished)
+		}
+	}
+	rows.Close()
+	var dups, charged int64
+	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT account_id, service, period FROM ledger_txns WHERE kind = 'charge'
+		GROUP BY account_id, service, period HAVING COUNT(*) > 1) d`).Scan(&dups); err != nil {
+		return err
+	}
+	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM ledger_txns WHERE kind = 'charge' AND service = 'home'`).Scan(&charged); err != nil {
+		return err
+	}
+	if dups > 0 || charged != int64(2**payAccounts) {
+		return fmt.Errorf("charges: %d tariff charges for %d accounts over 2 months, %d doubled", charged, *payAccounts, dups)
+	}
+	var wrong int64
+	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id
+		LEFT JOIN (SELECT account_id, SUM(amount) AS s FROM payments WHERE status = 'succeeded' GROUP BY account_id) p ON p.account_id = a.id
+		WHERE l.balance <> COALESCE(p.s, 0) - 2 * (?::bigint + CASE WHEN a.id % 10 = 0 THEN ?::bigint ELSE 0 END)`, int64(fee), int64(tvFee)).Scan(&wrong); err != nil {
+		return err
+	}
+	if wrong > 0 {
+		return fmt.Errorf("%d accounts have a balance other than their payments less two months of fees", wrong)
+	}
+	log.Printf("pair: billing runs %v; every account charged once per month; every pay credited once; balances exact", runs)
+	return ledgerVerify(dsn)
 }
