@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+
+	"github.com/kabinet-billing/kabinet/internal/metrics"
 )
 
 // CardBook records verified card callbacks. The store-backed Service
@@ -31,6 +33,7 @@ func CallbackHandler(p Processor, book CardBook, log *slog.Logger) http.Handler 
 			if errors.Is(err, ErrBadSignature) {
 				status = http.StatusForbidden
 			}
+			metrics.Payment("card", "callback", "rejected")
 			log.Warn("card callback refused", "processor", p.Name(), "remote", r.RemoteAddr, "err", err)
 			http.Error(w, http.StatusText(status), status)
 			return
@@ -39,15 +42,18 @@ func CallbackHandler(p Processor, book CardBook, log *slog.Logger) http.Handler 
 			status := http.StatusInternalServerError
 			if errors.Is(err, ErrUnknownPayment) || errors.Is(err, ErrAmountMismatch) || errors.Is(err, ErrBadCallback) {
 				status = http.StatusBadRequest
+				metrics.Payment("card", "callback", "rejected")
 				log.Warn("card callback refused", "processor", p.Name(), "payment", cb.PaymentID,
 					"transaction", cb.ExternalID, "amount", cb.Amount, "err", err)
 			} else {
+				metrics.Payment("card", "callback", "error")
 				log.Error("card callback not recorded; the processor will repeat it", "processor", p.Name(),
 					"payment", cb.PaymentID, "transaction", cb.ExternalID, "err", err)
 			}
 			http.Error(w, http.StatusText(status), status)
 			return
 		}
+		metrics.Payment("card", "callback", "accepted")
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("OK"))
 	})

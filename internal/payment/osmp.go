@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/metrics"
 	"github.com/kabinet-billing/kabinet/internal/money"
 )
 
@@ -289,11 +290,13 @@ func (h *OSMPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ch := h.authenticate(r)
 	if ch == nil {
+		metrics.Payment("osmp", "auth", "rejected")
 		w.Header().Set("WWW-Authenticate", `Basic realm="kabinet osmp"`)
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
 	if !ch.allows(r.RemoteAddr) {
+		metrics.Payment("osmp", "auth", "rejected")
 		h.log.Warn("osmp request from an address not allowed", "channel", ch.Name, "remote", r.RemoteAddr)
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
@@ -313,6 +316,7 @@ func (h *OSMPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		resp = h.backend.OSMPPay(r.Context(), ch, req)
 	}
+	metrics.Payment("osmp", req.Command, metrics.OSMPResult(int(resp.Result)))
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.Write(MarshalOSMP(resp))
 }
