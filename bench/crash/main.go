@@ -21,6 +21,8 @@
 //     instances at the same moment, one instance is killed and restarted
 //     halfway, and each pay is credited once.
 //
+// Usage:
+//
 //	go run ./bench/crash                         # 50 kills each, SQLite
 //	KABINET_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test go run ./bench/crash
 //	go run ./bench/crash -kills 10 -accounts 20000 -only billing
