@@ -38,26 +38,9 @@ func (s *Service) Record(ctx context.Context, in ManualIn) (p Payment, duplicate
 	p = Payment{Channel: in.Channel, ExternalID: in.ExternalID, AccountID: in.AccountID, Amount: in.Amount,
 		Status: StatusSucceeded, Source: SourceCashier, Operator: in.Operator, Memo: in.Memo, PaidAt: now, CreatedAt: now}
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		id, inserted, err := insertPayment(ctx, tx, p, now)
-		if err != nil {
-			return err
-		}
-		if !inserted {
-			first, err := paymentByExternal(ctx, tx, p.Channel, p.ExternalID)
-			if err != nil {
-				return fmt.Errorf("payment %s/%s: %w", p.Channel, p.ExternalID, err)
-			}
-			if first.AccountID != p.AccountID || first.Amount != p.Amount {
-				return fmt.Errorf("payment %s/%s was %s to account %d: %w", p.Channel, p.ExternalID, first.Amount, first.AccountID, errTxnConflict)
-			}
-			p, duplicate = first, true
-			return nil
-		}
-		p.ID = id
-		if p.LedgerTxnID, err = s.credit(ctx, tx, p, now); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE payments SET ledger_txn_id = ? WHERE id = ?`, p.LedgerTxnID, id)
+		var credited bool
+		p, credited, err = s.recordOnce(ctx, tx, p, now)
+		duplicate = !credited
 		return err
 	})
 	if err != nil {

@@ -136,36 +136,13 @@ func (s *Service) payTx(ctx context.Context, tx *store.Tx, p *bankPay, now time.
 		p.err = err
 		return
 	}
-	row := Payment{Channel: p.channel, ExternalID: p.txn, AccountID: acct, Amount: p.sum, Status: StatusSucceeded, Source: p.source, PaidAt: paidAt}
-	newID, inserted, err := insertPayment(ctx, tx, row, now)
+	row, credited, err := s.recordOnce(ctx, tx, Payment{Channel: p.channel, ExternalID: p.txn, AccountID: acct, Amount: p.sum,
+		Status: StatusSucceeded, Source: p.source, PaidAt: paidAt}, now)
 	if err != nil {
 		p.err = err
 		return
 	}
-	if !inserted {
-		first, err := paymentByExternal(ctx, tx, p.channel, p.txn)
-		if err != nil {
-			p.err = fmt.Errorf("payment %s/%s: %w", p.channel, p.txn, err)
-			return
-		}
-		if first.AccountID != acct || first.Amount != p.sum {
-			p.err = fmt.Errorf("txn_id %s was %s to account %d, now %s to %d: %w", p.txn, first.Amount, first.AccountID, p.sum, acct, errTxnConflict)
-			return
-		}
-		p.id = first.ID
-		return
-	}
-	row.ID = newID
-	txnID, err := s.credit(ctx, tx, row, now)
-	if err != nil {
-		p.err = err
-		return
-	}
-	if _, err := tx.Exec(ctx, `UPDATE payments SET ledger_txn_id = ? WHERE id = ?`, txnID, newID); err != nil {
-		p.err = fmt.Errorf("payment %d: %w", newID, err)
-		return
-	}
-	p.id, p.credited = newID, true
+	p.id, p.credited = row.ID, credited
 }
 
 // payBatcher commits concurrent bank payments together ("group commit"):

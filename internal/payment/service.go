@@ -189,6 +189,36 @@ func (s *Service) credit(ctx context.Context, tx *store.Tx, p Payment, now time.
 	return res.TxnID, nil
 }
 
+// recordOnce inserts a payment that arrives with its channel's id, unless
+// (channel, external id) is already there, and credits it. A repeat returns
+// the first payment with credited=false; the same id with another account or
+// amount is errTxnConflict. Both come before anything is written.
+func (s *Service) recordOnce(ctx context.Context, tx *store.Tx, p Payment, now time.Time) (Payment, bool, error) {
+	id, inserted, err := insertPayment(ctx, tx, p, now)
+	if err != nil {
+		return p, false, err
+	}
+	if !inserted {
+		first, err := paymentByExternal(ctx, tx, p.Channel, p.ExternalID)
+		if err != nil {
+			return p, false, fmt.Errorf("payment %s/%s: %w", p.Channel, p.ExternalID, err)
+		}
+		if first.AccountID != p.AccountID || first.Amount != p.Amount {
+			return p, false, fmt.Errorf("%s id %s was %s to account %d, now %s to %d: %w",
+				p.Channel, p.ExternalID, first.Amount, first.AccountID, p.Amount, p.AccountID, errTxnConflict)
+		}
+		return first, false, nil
+	}
+	p.ID = id
+	if p.LedgerTxnID, err = s.credit(ctx, tx, p, now); err != nil {
+		return p, false, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE payments SET ledger_txn_id = ? WHERE id = ?`, p.LedgerTxnID, id); err != nil {
+		return p, false, fmt.Errorf("payment %d: %w", id, err)
+	}
+	return p, true, nil
+}
+
 // insertPayment inserts a row unless (channel, external id) exists; ok=false
 // then. Both engines stop at the partial unique index without an error.
 func insertPayment(ctx context.Context, tx *store.Tx, p Payment, now time.Time) (id int64, ok bool, err error) {
