@@ -109,6 +109,7 @@ func Register(p *platform.Platform, d Deps) *API {
 	installErrors(p)
 	a.operations()
 	p.Mux.HandleFunc("GET /api/docs", a.docs)
+	p.Mux.HandleFunc("GET /api/docs/{file}", a.docs)
 	if d.SpeedTests != nil {
 		// The LibreSpeed backend under /speedtest/: the app authenticates
 		// with its token, the portal's page with the session cookie.
