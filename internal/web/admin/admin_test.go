@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -32,6 +31,8 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/traffic"
 	"github.com/kabinet-billing/kabinet/internal/web/admin"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
+
+	assets "github.com/kabinet-billing/kabinet/web"
 )
 
 const password = "long-enough-pw"
@@ -51,7 +52,7 @@ func newEnv(t *testing.T, sender notify.Sender) *env {
 	ctx := context.Background()
 	db := storetest.SQLite(t)
 	clk := clock.NewFake(time.Date(2027, 3, 10, 9, 0, 0, 0, time.UTC))
-	files := os.DirFS("../../../web")
+	files := assets.FS
 	quiet := slog.New(slog.DiscardHandler)
 	p, err := platform.New(platform.Options{DB: db, Clock: clk, Config: config.Default(), Log: quiet, Files: files})
 	if err != nil {

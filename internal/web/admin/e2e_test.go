@@ -23,6 +23,8 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/support"
 	"github.com/kabinet-billing/kabinet/internal/web/public"
+
+	assets "github.com/kabinet-billing/kabinet/web"
 )
 
 func chromium(t *testing.T) string {
@@ -175,7 +177,7 @@ func TestBrowserContractAndReset(t *testing.T) {
 		t.Errorf("audit: %+v", entries)
 	}
 	// The back office's mail page, as an admin, and the audit log.
-	if _, err := public.Register(e.p, public.Deps{DB: e.office.DB, Support: support.New(e.office.DB, e.clk), Files: os.DirFS("../../../web")}); err != nil {
+	if _, err := public.Register(e.p, public.Deps{DB: e.office.DB, Support: support.New(e.office.DB, e.clk), Files: assets.FS}); err != nil {
 		t.Fatal(err)
 	}
 	err = chromedp.Do(ctx,

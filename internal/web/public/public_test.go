@@ -8,7 +8,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -22,6 +21,8 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/support"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
 	"github.com/kabinet-billing/kabinet/internal/web/public"
+
+	assets "github.com/kabinet-billing/kabinet/web"
 )
 
 var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -30,7 +31,7 @@ func TestPublicSite(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.SQLite(t)
 	clk := clock.NewFake(time.Date(2027, 3, 10, 9, 0, 0, 0, time.UTC))
-	files := os.DirFS("../../../web")
+	files := assets.FS
 	p, err := platform.New(platform.Options{DB: db, Clock: clk, Config: config.Default(), Log: slog.New(slog.DiscardHandler), Files: files})
 	if err != nil {
 		t.Fatal(err)
