@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -155,4 +156,29 @@ func (s *Service) ApplyCardCallback(ctx context.Context, processor string, cb Ca
 		}
 		return nil
 	})
+}
+
+// PendingTimeout is how long a card payment waits for its callback before
+// the history calls it failed. A subscriber who closed the processor's page
+// never gets one; a callback that still arrives later credits the payment.
+const PendingTimeout = 24 * time.Hour
+
+// ExpirePending marks card payments pending since before now−PendingTimeout
+// as failed, and says how many.
+func (s *Service) ExpirePending(ctx context.Context) (int64, error) {
+	now := s.clock.Now()
+	var n int64
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE payments SET status = ?, updated_at = ? WHERE status = ? AND external_id IS NULL AND created_at < ?`,
+			string(StatusFailed), now.UTC(), string(StatusPending), now.Add(-PendingTimeout).UTC())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("expire pending card payments: %w", err)
+	}
+	return n, nil
 }

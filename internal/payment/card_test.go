@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // TestCardCallbacks plays sequences of callbacks (forged, replayed, reordered,
@@ -209,5 +210,31 @@ func TestStartCardCallbackBase(t *testing.T) {
 	}
 	if _, _, err := svc.StartCard(context.Background(), CardStart{AccountID: acct, Amount: 100, Processor: "paypal"}); err == nil {
 		t.Error("started a payment on an unknown processor")
+	}
+}
+
+func TestExpirePending(t *testing.T) {
+	proc := testChrono(t)
+	svc, db, clk := testService(t, proc)
+	acct := addAccount(t, db, "1", "active")
+	ctx := context.Background()
+	old, _, _ := svc.StartCard(ctx, CardStart{AccountID: acct, Amount: 100, Processor: "chronopay"})
+	clk.Advance(23 * time.Hour)
+	fresh, _, _ := svc.StartCard(ctx, CardStart{AccountID: acct, Amount: 100, Processor: "chronopay"})
+	clk.Advance(2 * time.Hour)
+	if n, err := svc.ExpirePending(ctx); err != nil || n != 1 {
+		t.Fatalf("expired %d, %v", n, err)
+	}
+	for id, want := range map[int64]Status{old.ID: StatusFailed, fresh.ID: StatusPending} {
+		if p, _ := svc.Get(ctx, acct, id); p.Status != want {
+			t.Errorf("payment %d: %s, want %s", id, p.Status, want)
+		}
+	}
+	// The processor's callback still credits an expired payment.
+	f := chronoForm("s3cret", map[string]string{"customer_id": "c", "transaction_id": "late", "transaction_type": "Purchase", "total": "1.00", "cs1": strconv.FormatInt(old.ID, 10)})
+	w := httptest.NewRecorder()
+	CallbackHandler(proc, svc, nil).ServeHTTP(w, postForm(f))
+	if p, _ := svc.Get(ctx, acct, old.ID); w.Code != 200 || p.Status != StatusSucceeded || balance(t, db, acct) != 100 {
+		t.Errorf("late callback: %d, %s, balance %s", w.Code, p.Status, balance(t, db, acct))
 	}
 }

@@ -3,6 +3,7 @@ package payment
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
@@ -84,6 +85,9 @@ func (c Config) Build(zone *time.Location, clk clock.Clock) (Setup, error) {
 				pc.Name = "sandbox"
 			}
 			p, err = NewSandbox(pc, clk, nil)
+			// Anyone holding a payment link can pay it with a test card: in
+			// production that is free money, so say so at every start.
+			slog.Warn("payment: the sandbox processor is configured; it credits payments without taking money: use it for demos and tests only")
 		} else {
 			p, err = NewProcessor(pc)
 		}
@@ -157,12 +161,26 @@ func (s *Service) Routes(channels []OSMPChannel) (map[string]http.Handler, error
 }
 
 // Run does the background work of the payment side until ctx ends: the
-// sandbox's callbacks.
+// sandbox's callbacks, and card payments abandoned on the processor's page
+// marked failed.
 func (s *Service) Run(ctx context.Context) {
 	for _, p := range s.processors {
 		if sb, ok := p.(*Sandbox); ok {
 			go sb.Run(ctx)
 		}
 	}
-	<-ctx.Done()
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		if n, err := s.ExpirePending(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("payment: expiring pending card payments", "err", err)
+		} else if n > 0 {
+			s.log.Info("payment: card payments without a callback marked failed", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
