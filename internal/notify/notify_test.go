@@ -9,6 +9,7 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -319,5 +320,28 @@ func TestRejectedAddressFailsAtOnce(t *testing.T) {
 	}
 	if got := e.inbox(t); len(got) != 1 || got[0].To != "here@example.net" {
 		t.Errorf("inbox: %+v", got)
+	}
+}
+
+// TestStartMailsOnEvents runs the production loop: a committed payment wakes
+// it and the letter arrives without anyone calling Pump.
+func TestStartMailsOnEvents(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := newEnv(t, storetest.SQLite(t), time.Date(2027, 3, 10, 12, 0, 0, 0, msk))
+	a := e.account(t, "petrov", "petrov@example.net", "ru")
+	if _, err := e.n.HandleEvents(ctx); err != nil { // sets the cursor
+		t.Fatal(err)
+	}
+	e.n.Start(ctx, time.Hour)
+	e.pay(t, a.ID, 500, "p1")
+	deadline := time.Now().Add(10 * time.Second)
+	for len(e.srv.Messages()) == 0 && time.Now().Before(deadline) {
+		runtime.Gosched()
+		time.Sleep(10 * time.Millisecond) // waiting for another goroutine's network I/O, not for a rule of time
+	}
+	got := e.inbox(t)
+	if len(got) != 1 || !strings.Contains(got[0].Subject, "платёж 500,00") {
+		t.Fatalf("inbox: %+v", got)
 	}
 }
