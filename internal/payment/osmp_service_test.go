@@ -8,6 +8,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -135,4 +136,53 @@ func TestOSMPConcurrentRepeats(t *testing.T) {
 		}
 		verifyBooks(t, db)
 	})
+}
+
+// TestOSMPTwoInstances: two Kabinet instances on one database (the
+// PostgreSQL deployment; SQLite shares the file) receive the same txn_ids,
+// as when a bank retries against the other instance: each credits once.
+func TestOSMPTwoInstances(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := "sqlite:" + filepath.Join(t.TempDir(), "k.db")
+			if engine == "postgres" {
+				dsn = storetest.PostgresDSN(t)
+			}
+			var handlers []http.Handler
+			var db *store.DB
+			for range 2 {
+				d, err := store.Open(ctx, dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { d.Close() })
+				if _, err := d.Migrate(ctx); err != nil {
+					t.Fatal(err)
+				}
+				svc, _ := testServiceOn(t, d)
+				h, _ := NewOSMPHandler(testOSMPChannels(), svc, nil)
+				handlers = append(handlers, h)
+				db = d
+			}
+			acct := addAccount(t, db, "100045", "active")
+			const requests, distinct = 400, 100
+			var wg sync.WaitGroup
+			for i := range requests {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					x := osmpGet(t, handlers[i%2], fmt.Sprintf("command=pay&txn_id=%d&txn_date=20261201120000&account=100045&sum=1.00", i%distinct))
+					if x.Result != 0 {
+						t.Errorf("request %d: result %d", i, x.Result)
+					}
+				}()
+			}
+			wg.Wait()
+			if b := balance(t, db, acct); b != distinct*100 {
+				t.Errorf("balance %s, want %d.00", b, distinct)
+			}
+			verifyBooks(t, db)
+		})
+	}
 }
