@@ -106,8 +106,10 @@ func newEnv(t *testing.T, perSecond float64, burst int) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tests := speedtest.New(db, clk, b)
 	api.Register(srv.Platform, api.Deps{DB: db, Biller: b, Subscribers: dir, Tokens: e.tokens, Payments: e.pay, Processor: "sandbox",
-		Traffic: tr, Support: e.sup, SpeedTests: speedtest.New(db, clk, b), Portal: srv.Portal, PerSecond: perSecond, Burst: burst})
+		Traffic: tr, Support: e.sup, SpeedTests: tests, Portal: srv.Portal, PerSecond: perSecond, Burst: burst})
+	srv.Portal.RegisterMeasure(tests)
 	e.ts = httptest.NewServer(srv.Handler())
 	t.Cleanup(e.ts.Close)
 	return e
