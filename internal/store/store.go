@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -43,6 +44,9 @@ type DB struct {
 	// no advisory lock and one process owns the file.
 	lockMu sync.Mutex
 	locks  map[string]bool
+	// stmts caches the reader pool's prepared statements by query text.
+	stmts  sync.Map
+	nStmts atomic.Int64
 }
 
 // ErrDSN is returned for a DSN that names no known engine.
@@ -122,6 +126,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	err := db.w.Close()
 	if db.r != db.w {
 		if e := db.r.Close(); err == nil {
@@ -186,12 +191,44 @@ func rebind(d Dialect, q string) string {
 
 // Query runs a read on the reader pool.
 func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := db.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return db.r.QueryContext(ctx, rebind(db.Dialect, q), args...)
 }
 
 // QueryRow runs a one-row read on the reader pool.
 func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := db.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return db.r.QueryRowContext(ctx, rebind(db.Dialect, q), args...)
+}
+
+// maxStmts bounds the prepared-statement cache; queries built at run time
+// beyond it run unprepared.
+const maxStmts = 1000
+
+// stmt returns the reader pool's prepared statement for q, preparing it on
+// first use: SQLite otherwise parses the same SQL on every page view.
+// It returns nil when q cannot be prepared or the cache is full.
+func (db *DB) stmt(ctx context.Context, q string) *sql.Stmt {
+	if v, ok := db.stmts.Load(q); ok {
+		return v.(*sql.Stmt)
+	}
+	if db.nStmts.Load() >= maxStmts {
+		return nil
+	}
+	st, err := db.r.PrepareContext(context.WithoutCancel(ctx), rebind(db.Dialect, q))
+	if err != nil {
+		return nil
+	}
+	if prev, loaded := db.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt)
+	}
+	db.nStmts.Add(1)
+	return st
 }
 
 // Tx is a write transaction. Its methods take "?" placeholders.
