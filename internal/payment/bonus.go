@@ -91,14 +91,9 @@ func (s *Service) SpendBonus(ctx context.Context, accountID int64, points money.
 		if err != nil {
 			return err
 		}
-		// PostgreSQL: lock the points row so that two spends cannot both see
-		// the same balance; SQLite's single writer already serialises them.
-		lock := ""
-		if tx.Dialect() == store.Postgres {
-			lock = " FOR UPDATE"
-		}
+		// Locked so that two spends cannot both see the same balance.
 		var have int64
-		if err := tx.QueryRow(ctx, `SELECT balance FROM ledger_accounts WHERE id = ?`+lock, acct).Scan(&have); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT balance FROM ledger_accounts WHERE id = ?`+forUpdate(tx), acct).Scan(&have); err != nil {
 			return fmt.Errorf("spend bonus of %d: %w", accountID, err)
 		}
 		if money.Amount(have) < points {

@@ -7,10 +7,13 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -237,4 +240,34 @@ func TestExpirePending(t *testing.T) {
 	if p, _ := svc.Get(ctx, acct, old.ID); w.Code != 200 || p.Status != StatusSucceeded || balance(t, db, acct) != 100 {
 		t.Errorf("late callback: %d, %s, balance %s", w.Code, p.Status, balance(t, db, acct))
 	}
+}
+
+// TestCardCallbacksRace: callbacks of one payment arriving at once, some
+// repeats and some claiming other processor transactions, credit it once.
+func TestCardCallbacksRace(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		proc := testChrono(t)
+		svc, _ := testServiceOn(t, db, proc)
+		acct := addAccount(t, db, "1", "active")
+		p, _, err := svc.StartCard(context.Background(), CardStart{AccountID: acct, Amount: 50000, Processor: "chronopay"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := CallbackHandler(proc, svc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f := chronoForm("s3cret", map[string]string{"customer_id": "c", "transaction_id": "T" + strconv.Itoa(i%4), "transaction_type": "Purchase",
+					"total": "500.00", "cs1": strconv.FormatInt(p.ID, 10)})
+				h.ServeHTTP(httptest.NewRecorder(), postForm(f))
+			}()
+		}
+		wg.Wait()
+		if b := balance(t, db, acct); b != 50000 {
+			t.Errorf("balance %s after concurrent callbacks", b)
+		}
+		verifyBooks(t, db)
+	})
 }
