@@ -136,17 +136,27 @@ func TestChronoPayReasons(t *testing.T) {
 	}
 }
 
-func TestDeclineTexts(t *testing.T) {
-	for _, r := range Reasons {
-		for _, lang := range []string{"ru", "en"} {
-			s := Text(r.MessageID(), lang, "+7 800 111-22-33")
-			if s == r.MessageID() || s == "" {
-				t.Errorf("%s/%s has no text", r, lang)
-			}
-			if r == ReasonSecurity && !strings.Contains(s, "+7 800 111-22-33") {
-				t.Errorf("security text in %s lacks the phone: %s", lang, s)
-			}
+func TestMessages(t *testing.T) {
+	byID := map[string]Message{}
+	for _, m := range Messages {
+		if m.RU == "" || m.EN == "" {
+			t.Errorf("%s lacks a language", m.ID)
 		}
+		byID[m.ID] = m
+	}
+	for _, r := range Reasons {
+		if _, ok := byID[r.MessageID()]; !ok {
+			t.Errorf("reason %s has no text", r)
+		}
+	}
+	for _, s := range []Status{StatusPending, StatusSucceeded, StatusFailed, StatusReversed} {
+		if _, ok := byID[s.MessageID()]; !ok {
+			t.Errorf("status %s has no text", s)
+		}
+	}
+	sec := byID[ReasonSecurity.MessageID()]
+	if !strings.Contains(sec.RU, "{{.Phone}}") || !strings.Contains(sec.EN, "{{.Phone}}") {
+		t.Errorf("the security reason does not give the phone: %+v", sec)
 	}
 }
 

@@ -1,7 +1,5 @@
 package payment
 
-import "strings"
-
 // Reason is what a subscriber is told about a card payment that did not go
 // through. Processors have dozens of decline codes; the subscriber only needs
 // to know what to do next, which is one of these four.
@@ -67,20 +65,5 @@ var Messages = []Message{
 	{"payment.status.pending", "Ожидает подтверждения", "Awaiting confirmation"},
 	{"payment.status.succeeded", "Зачислен", "Credited"},
 	{"payment.status.failed", "Не прошёл", "Failed"},
-}
-
-// Text renders a message for lang ("ru" by default, or "en") without the
-// web layer's bundle; the sandbox page and logs use it.
-func Text(id, lang, phone string) string {
-	for _, m := range Messages {
-		if m.ID != id {
-			continue
-		}
-		s := m.RU
-		if lang == "en" {
-			s = m.EN
-		}
-		return strings.ReplaceAll(s, "{{.Phone}}", phone)
-	}
-	return id
+	{"payment.status.reversed", "Отменён оператором", "Reversed by an operator"},
 }
