@@ -17,6 +17,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/flow/flowtest"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/store"
+	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
 )
 
@@ -92,10 +93,11 @@ type env struct {
 	col        *Collector
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { return newEnvOn(t, testDB(t)) }
+
+func newEnvOn(t testing.TB, db *store.DB) *env {
 	t.Helper()
 	ctx := context.Background()
-	db := testDB(t)
 	e := &env{db: db, alice: addAccount(t, db, "alice"), bob: addAccount(t, db, "bob")}
 	if err := db.Write(ctx, func(tx *store.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO nas (id, name, address, secret, created_at) VALUES (1, 'bras', '127.0.0.1', 's', ?)`, exportAt)
@@ -211,23 +213,25 @@ func TestFormats(t *testing.T) {
 		{"ipfix split", [][]byte{flowtest.IPFIX(sample, exportAt, 1, true), flowtest.IPFIX(sample6, exportAt, 2, false)}, 1, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t)
-			for _, p := range tc.packets {
-				if err := e.col.Handle(netip.MustParseAddr("127.0.0.1"), p); err != nil {
+			storetest.Each(t, func(t *testing.T, db *store.DB) {
+				e := newEnvOn(t, db)
+				for _, p := range tc.packets {
+					if err := e.col.Handle(netip.MustParseAddr("127.0.0.1"), p); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if _, err := e.agg.Flush(context.Background()); err != nil {
 					t.Fatal(err)
 				}
-			}
-			if _, err := e.agg.Flush(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			got, w := rows(t, e.db, e.alice, e.bob), want(e, tc.scale, tc.v6)
-			if fmt.Sprint(got) != fmt.Sprint(w) {
-				t.Errorf("got  %v\nwant %v", got, w)
-			}
-			st := e.agg.Stats()
-			if st.Unattributed != 1 {
-				t.Errorf("stats %+v: want the one foreign flow unattributed", st)
-			}
+				got, w := rows(t, e.db, e.alice, e.bob), want(e, tc.scale, tc.v6)
+				if fmt.Sprint(got) != fmt.Sprint(w) {
+					t.Errorf("got  %v\nwant %v", got, w)
+				}
+				st := e.agg.Stats()
+				if st.Unattributed != 1 {
+					t.Errorf("stats %+v: want the one foreign flow unattributed", st)
+				}
+			})
 		})
 	}
 }
@@ -235,7 +239,11 @@ func TestFormats(t *testing.T) {
 // TestBatchedWrites checks that sums accumulate across flushes and that a
 // flush writes one row per subscriber, class and day, not one per flow.
 func TestBatchedWrites(t *testing.T) {
-	e := newEnv(t)
+	storetest.Each(t, testBatchedWrites)
+}
+
+func testBatchedWrites(t *testing.T, db *store.DB) {
+	e := newEnvOn(t, db)
 	ctx := context.Background()
 	for i := range 100 {
 		if err := e.col.Handle(netip.MustParseAddr("127.0.0.1"), flowtest.V5(sample, exportAt, uint32(i), 0)); err != nil {

@@ -48,9 +48,12 @@ type env struct {
 // newEnv: alice (1500 ₽) and bob in Tver, the portal's platform with the
 // API registered, the clock at 15 March 2026 noon in Moscow.
 func newEnv(t *testing.T, perSecond float64, burst int) *env {
+	return newEnvOn(t, storetest.SQLite(t), perSecond, burst)
+}
+
+func newEnvOn(t *testing.T, db *store.DB, perSecond float64, burst int) *env {
 	t.Helper()
 	ctx := context.Background()
-	db := storetest.SQLite(t)
 	start := time.Date(2026, 3, 15, 9, 0, 0, 0, time.UTC)
 	clk := clock.NewFake(start)
 	b := billing.New(db, clk, billing.DefaultRules())
@@ -309,7 +312,10 @@ func TestLoginTokensAndErrors(t *testing.T) {
 // TestOtherSubscribersData: alice asking for bob's objects gets the same
 // 404 as for objects that do not exist.
 func TestOtherSubscribersData(t *testing.T) {
-	e := newEnv(t, 1000, 1000)
+	storetest.Each(t, func(t *testing.T, db *store.DB) { testOtherSubscribersData(t, newEnvOn(t, db, 1000, 1000)) })
+}
+
+func testOtherSubscribersData(t *testing.T, e *env) {
 	ctx := context.Background()
 	bob := e.token("bob")
 	req := e.do("POST", "/api/v1/requests", bob, "en", map[string]any{"kind": "fault", "subject": "No link", "body": "Since morning"}).json(t)
@@ -377,7 +383,10 @@ func TestRateLimitPerToken(t *testing.T) {
 }
 
 func TestMoneyAndTariffs(t *testing.T) {
-	e := newEnv(t, 1000, 1000)
+	storetest.Each(t, func(t *testing.T, db *store.DB) { testMoneyAndTariffs(t, newEnvOn(t, db, 1000, 1000)) })
+}
+
+func testMoneyAndTariffs(t *testing.T, e *env) {
 	tok := e.token("alice")
 	q := e.do("GET", "/api/v1/tariffs/home300/quote", tok, "en", nil)
 	if q.status != 200 || q.json(t)["to"].(map[string]any)["name"] != "Home 300" {

@@ -22,6 +22,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/speedtest"
 	"github.com/kabinet-billing/kabinet/internal/store"
+	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 )
 
 var now = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
@@ -73,7 +74,10 @@ func byHeader(r *http.Request) (int64, bool) {
 }
 
 func newServer(t testing.TB) (*httptest.Server, *speedtest.Service, *store.DB) {
-	db := testDB(t)
+	return newServerOn(t, testDB(t))
+}
+
+func newServerOn(t testing.TB, db *store.DB) (*httptest.Server, *speedtest.Service, *store.DB) {
 	clk := clock.NewFake(now)
 	svc := speedtest.New(db, clk, billing.New(db, clk, billing.DefaultRules()))
 	mux := http.NewServeMux()
@@ -187,8 +191,10 @@ func TestGetIP(t *testing.T) {
 	}
 }
 
-func TestTelemetry(t *testing.T) {
-	srv, svc, db := newServer(t)
+func TestTelemetry(t *testing.T) { storetest.Each(t, testTelemetry) }
+
+func testTelemetry(t *testing.T, db *store.DB) {
+	srv, svc, db := newServerOn(t, db)
 	alice := addAccount(t, db, "alice", billing.StatusActive)
 	bob := addAccount(t, db, "bob", billing.StatusActive)
 	form := func(dl, ul, ping, jitter string) io.Reader {
