@@ -425,3 +425,25 @@ func TestSupportRequestAssignAndAnswer(t *testing.T) {
 		t.Errorf("audit: %+v", entries)
 	}
 }
+
+func TestApplicationToContract(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	sup := support.New(e.office.DB, e.clk)
+	if _, err := sup.Apply(ctx, support.Application{CityID: 1, TariffCode: "home", Name: "Анна Сергеевна", Phone: "+7 900 111-22-33", Address: "Советская, 1 & 2"}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.login(operator.RoleManager)
+	_, body := c.get("/admin/support")
+	m := regexp.MustCompile(`href="(/admin/subscribers/new\?[^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no link to a contract from the application:\n%s", body)
+	}
+	link := strings.ReplaceAll(m[1], "&amp;", "&")
+	code, form := c.get(link)
+	for _, want := range []string{`value="Анна Сергеевна"`, `value="&#43;7 900 111-22-33"`, `value="Советская, 1 &amp; 2"`, `<option value="tver" selected>`, `<option value="home" selected>`} {
+		if code != http.StatusOK || !strings.Contains(form, want) {
+			t.Errorf("contract form lacks %s (%d)", want, code)
+		}
+	}
+}

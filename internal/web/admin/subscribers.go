@@ -37,6 +37,9 @@ func (a *Admin) subscribers(w http.ResponseWriter, r *http.Request) {
 type contractFormData struct {
 	Cities  []billing.City
 	Tariffs []billing.Tariff
+	// Prefill comes from a connection application ("sign a contract" in
+	// the applications queue).
+	Name, Phone, Address, City, Tariff string
 }
 
 func (a *Admin) contractForm(w http.ResponseWriter, r *http.Request) {
@@ -50,7 +53,9 @@ func (a *Admin) contractForm(w http.ResponseWriter, r *http.Request) {
 		a.p.Fail(w, r, err)
 		return
 	}
-	a.render(w, r, http.StatusOK, "contract_new", "admin.contract.title", "subscribers", contractFormData{Cities: cities, Tariffs: tariffs})
+	q := r.URL.Query()
+	a.render(w, r, http.StatusOK, "contract_new", "admin.contract.title", "subscribers", contractFormData{Cities: cities, Tariffs: tariffs,
+		Name: q.Get("name"), Phone: q.Get("phone"), Address: q.Get("address"), City: q.Get("city"), Tariff: q.Get("tariff")})
 }
 
 func (a *Admin) createContract(w http.ResponseWriter, r *http.Request) {

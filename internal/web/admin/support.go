@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/kabinet-billing/kabinet/internal/billing"
+
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/support"
 )
 
 type supportData struct {
+	CityCodes     map[int64]string
 	Requests      []support.Request
 	Assignees     map[int64]string
 	Applications  []support.Application
@@ -23,6 +26,15 @@ func (a *Admin) supportQueue(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if d.Requests, err = a.d.Support.OpenRequests(ctx, 200); err == nil {
 		d.Assignees, err = a.d.Support.Assignees(ctx)
+	}
+	if err == nil {
+		var cities []billing.City
+		if cities, err = billing.Cities(ctx, a.d.Office.DB); err == nil {
+			d.CityCodes = map[int64]string{}
+			for _, c := range cities {
+				d.CityCodes[c.ID] = c.Code
+			}
+		}
 	}
 	if err == nil {
 		if d.Applications, err = a.d.Support.Applications(ctx, d.AppStatus, 200); err == nil {
