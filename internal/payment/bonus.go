@@ -31,6 +31,17 @@ func (s *Service) accrueBonus(ctx context.Context, tx *store.Tx, accountID int64
 	if points <= 0 {
 		return nil
 	}
+	// AccountID stays 0: the subscriber's money balance does not move, so the
+	// accrual is no line of the money statement; it lives on the points account.
+	if err := movePoints(ctx, tx, accountID, points, ledger.Txn{Key: "bonus:" + paymentKey, Kind: ledger.TxnBonus}, now); err != nil {
+		return fmt.Errorf("bonus for %s: %w", paymentKey, err)
+	}
+	return nil
+}
+
+// movePoints posts t as a move of points onto the subscriber's points
+// account (negative: off it) against the bonus liability.
+func movePoints(ctx context.Context, tx *store.Tx, accountID int64, points money.Amount, t ledger.Txn, now time.Time) error {
 	acct, err := ledger.Account(ctx, tx, bonusCode(accountID), ledger.KindBonus)
 	if err != nil {
 		return err
@@ -39,17 +50,10 @@ func (s *Service) accrueBonus(ctx context.Context, tx *store.Tx, accountID int64
 	if err != nil {
 		return err
 	}
-	// AccountID stays 0: the subscriber's money balance does not move, so the
-	// accrual is no line of the money statement; it lives on the points account.
-	_, err = ledger.Post(ctx, tx, ledger.Txn{
-		Key: "bonus:" + paymentKey, Kind: ledger.TxnBonus, Service: "bonus",
-		Memo:     "account " + strconv.FormatInt(accountID, 10),
-		Postings: []ledger.Posting{{LedgerAccountID: acct, Amount: points}, {LedgerAccountID: liab, Amount: -points}},
-	}, now)
-	if err != nil {
-		return fmt.Errorf("bonus for %s: %w", paymentKey, err)
-	}
-	return nil
+	t.Service, t.Memo = "bonus", "account "+strconv.FormatInt(accountID, 10)
+	t.Postings = []ledger.Posting{{LedgerAccountID: acct, Amount: points}, {LedgerAccountID: liab, Amount: -points}}
+	_, err = ledger.Post(ctx, tx, t, now)
+	return err
 }
 
 // BonusBalance is the subscriber's points, for the portal.
@@ -99,14 +103,7 @@ func (s *Service) SpendBonus(ctx context.Context, accountID int64, points money.
 		if money.Amount(have) < points {
 			return fmt.Errorf("spend %s points of account %d, has %s: %w", points, accountID, money.Amount(have), ErrInsufficientBonus)
 		}
-		liab, err := ledger.Account(ctx, tx, bonusLiabilityCode, ledger.KindBonusLiability)
-		if err != nil {
-			return err
-		}
-		if _, err := ledger.Post(ctx, tx, ledger.Txn{
-			Key: spendKey + ":points", Kind: ledger.TxnBonus, Service: "bonus", Memo: "account " + strconv.FormatInt(accountID, 10),
-			Postings: []ledger.Posting{{LedgerAccountID: acct, Amount: -points}, {LedgerAccountID: liab, Amount: points}},
-		}, now); err != nil {
+		if err := movePoints(ctx, tx, accountID, -points, ledger.Txn{Key: spendKey + ":points", Kind: ledger.TxnBonus}, now); err != nil {
 			return fmt.Errorf("spend bonus of %d: %w", accountID, err)
 		}
 		_, err = s.biller.PostAndSettle(ctx, tx, accountID, ledger.Txn{Key: spendKey, Kind: ledger.TxnBonus, Amount: points, Service: "bonus"},

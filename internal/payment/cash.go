@@ -167,16 +167,5 @@ func (s *Service) takeBackBonus(ctx context.Context, tx *store.Tx, accountID int
 	if take <= 0 {
 		return nil
 	}
-	acct, err := ledger.Account(ctx, tx, bonusCode(accountID), ledger.KindBonus)
-	if err != nil {
-		return err
-	}
-	liab, err := ledger.Account(ctx, tx, bonusLiabilityCode, ledger.KindBonusLiability)
-	if err != nil {
-		return err
-	}
-	_, err = ledger.Post(ctx, tx, ledger.Txn{Key: "bonus-reversal:" + paymentKey, Kind: ledger.TxnReversal, Service: "bonus",
-		Reverses: accrualID, Memo: "account " + strconv.FormatInt(accountID, 10),
-		Postings: []ledger.Posting{{LedgerAccountID: acct, Amount: money.Amount(-take)}, {LedgerAccountID: liab, Amount: money.Amount(take)}}}, now)
-	return err
+	return movePoints(ctx, tx, accountID, money.Amount(-take), ledger.Txn{Key: "bonus-reversal:" + paymentKey, Kind: ledger.TxnReversal, Reverses: accrualID}, now)
 }
