@@ -444,3 +444,38 @@ func TestSoftflowd(t *testing.T) {
 		})
 	}
 }
+
+// TestRun starts the whole collector as serve does: a packet waiting in
+// the socket is read, attributed and written by the periodic flush.
+func TestRun(t *testing.T) {
+	e := newEnv(t)
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("udp", conn.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := append(append([]flowtest.Rec{}, sample...), sample6...)
+	c.Write(flowtest.IPFIX(all, exportAt, 1, true)) // queued in the socket until Run reads it
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, e.db, traffic.New(e.db, moscow(t)), clock.NewFake(exportAt),
+			Options{Conn: conn, Zone: moscow(t), FlushEvery: 10 * time.Millisecond})
+	}()
+	var n int64
+	waitFor(t, func() bool {
+		e.db.QueryRow(context.Background(), `SELECT COALESCE(SUM(output_octets), 0) FROM usage_class_daily WHERE account_id = ?`, e.alice).Scan(&n)
+		return n > 0
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n != 57000 {
+		t.Errorf("alice's download: %d, want 57000", n)
+	}
+}

@@ -1,0 +1,88 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/store"
+)
+
+// Options configure Run.
+type Options struct {
+	Addr string         // UDP address to listen on, e.g. ":2055"
+	Conn net.PacketConn // instead of Addr (tests, socket activation)
+	Zone *time.Location // the provider's: which day bytes belong to
+	// FlushEvery is how often sums are written (default 10 s): one row per
+	// subscriber, class and day each time, whatever the flow rate.
+	FlushEvery time.Duration
+	// RefreshEvery is how often sessions and classes are re-read (default
+	// 30 s): a new session's flows count from then on.
+	RefreshEvery time.Duration
+	Log          *slog.Logger
+}
+
+// Run collects flows until ctx ends, then writes what it has summed. It
+// returns an error when it cannot start (the address is taken, the
+// database does not answer).
+func Run(ctx context.Context, db *store.DB, leases Leases, clk clock.Clock, o Options) error {
+	if o.FlushEvery <= 0 {
+		o.FlushEvery = 10 * time.Second
+	}
+	if o.RefreshEvery <= 0 {
+		o.RefreshEvery = 30 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	res := NewSessionResolver(leases, clk)
+	if err := res.Refresh(ctx); err != nil {
+		return err
+	}
+	agg := NewAggregator(db, res, nil, o.Zone)
+	if err := agg.ReloadClasses(ctx); err != nil {
+		return err
+	}
+	col := NewCollector(agg)
+	col.Log, col.Now = o.Log, clk.Now
+	conn := o.Conn
+	if conn == nil {
+		var lc net.ListenConfig
+		c, err := lc.ListenPacket(ctx, "udp", o.Addr)
+		if err != nil {
+			return fmt.Errorf("flow collector on %s: %w", o.Addr, err)
+		}
+		if uc, ok := c.(*net.UDPConn); ok {
+			uc.SetReadBuffer(8 << 20) // bursts of exports must not overflow the socket
+		}
+		conn = c
+	}
+	o.Log.Info("flow collector listening", "addr", conn.LocalAddr().String())
+	logErr := func(err error) { o.Log.Error("flow collector", "err", err) }
+	go res.Run(ctx, o.RefreshEvery, logErr)
+	go func() {
+		t := time.NewTicker(o.RefreshEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := agg.ReloadClasses(ctx); err != nil {
+					logErr(err)
+				}
+			}
+		}
+	}()
+	flushed := make(chan struct{})
+	go func() {
+		agg.Run(ctx, o.FlushEvery, logErr)
+		close(flushed)
+	}()
+	err := col.Serve(ctx, conn)
+	<-flushed // the last sums are written before Run returns
+	return err
+}
