@@ -7,6 +7,7 @@ import (
 	"io/fs"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/kabinet-billing/kabinet/migrations"
 )
@@ -25,7 +26,20 @@ func (db *DB) provider() (*goose.Provider, error) {
 	}
 	// Out-of-order is allowed because each area of the code owns a range of
 	// versions (see migrations/embed.go) and they land in any order.
-	return goose.NewProvider(dialect, db.w, sub, goose.WithAllowOutofOrder(true))
+	opts := []goose.ProviderOption{goose.WithAllowOutofOrder(true)}
+	if db.Dialect == Postgres {
+		// Instances of a new release start at once and each migrates: an
+		// advisory lock makes them take turns (the later ones find nothing
+		// to do) instead of failing on each other's half-made tables.
+		// Every second for up to five minutes: the default polls every
+		// five seconds, which a start-up should not wait for.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	return goose.NewProvider(dialect, db.w, sub, opts...)
 }
 
 // Migrate applies every pending migration. It refuses a database that holds
