@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 )
@@ -162,4 +166,67 @@ func TestBackupRestorePostgres(t *testing.T) {
 	if got := balance(t, dsn, "ivanov"); got != want {
 		t.Errorf("restored balance %s, want %s", got, want)
 	}
+}
+
+// A backup taken while payments are being written is one consistent
+// snapshot: its ledger verifies, and it holds a prefix of the payments.
+func TestBackupWhileWriting(t *testing.T) {
+	dir := t.TempDir()
+	live := "sqlite:" + filepath.Join(dir, "live.db")
+	seedMoney(t, live)
+	ctx := context.Background()
+	db, err := store.Open(ctx, live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var acct int64
+	if err := db.QueryRow(ctx, "SELECT id FROM accounts WHERE login = 'ivanov'").Scan(&acct); err != nil {
+		t.Fatal(err)
+	}
+	svc := payment.NewService(db, clock.System, billing.New(db, clock.System, billing.DefaultRules()), nil, payment.Options{})
+	stop := make(chan struct{})
+	written := make(chan int)
+	go func() {
+		n := 0
+		defer func() { written <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			n++
+			if _, _, err := svc.Record(ctx, payment.ManualIn{Channel: "cash", ExternalID: fmt.Sprintf("W-%d", n), AccountID: acct, Amount: 100, Operator: "test"}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	var files []string
+	for i := range 3 {
+		f := filepath.Join(dir, fmt.Sprintf("b%d.db", i))
+		out := mustKabinet(t, "--db", live, "backup", f)
+		if !strings.Contains(out, "ledger verifies") {
+			t.Errorf("backup %d while writing: %q", i, out)
+		}
+		files = append(files, f)
+	}
+	close(stop)
+	n := <-written
+	prev := -1
+	for _, f := range files {
+		b, err := store.Open(ctx, "sqlite:"+f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int
+		b.QueryRow(ctx, "SELECT COUNT(*) FROM payments WHERE external_id LIKE 'W-%'").Scan(&got)
+		b.Close()
+		if got < prev || got > n {
+			t.Errorf("backup %s holds %d of the %d payments written, the one before %d", f, got, n, prev)
+		}
+		prev = got
+	}
+	t.Logf("%d payments written during three backups; the last backup holds %d", n, prev)
 }
