@@ -38,6 +38,7 @@ func main() {
 	c := flag.Int("c", 32, "concurrent clients")
 	accounts := flag.Int("accounts", 1000, "subscriber accounts to pay")
 	dir := flag.String("dir", "", "directory for the database (default: a temporary one)")
+	bonusBP := flag.Int64("bonus-bp", 100, "bonus points per payment in basis points (the config default: 100 = 1%)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -48,14 +49,14 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*n, *c, *accounts, *dir); err != nil {
+	if err := run(*n, *c, *accounts, *bonusBP, *dir); err != nil {
 		log.Print(err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(n, clients, accounts int, dir string) error {
+func run(n, clients, accounts int, bonusBP int64, dir string) error {
 	ctx := context.Background()
 	if dir == "" {
 		d, err := os.MkdirTemp("", "kabinet-bench-osmp")
@@ -92,7 +93,7 @@ func run(n, clients, accounts int, dir string) error {
 		contracts[i] = a.ContractNo
 	}
 
-	svc := payment.NewService(db, clk, biller, nil, payment.Options{BonusPercentBP: 100, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	svc := payment.NewService(db, clk, biller, nil, payment.Options{BonusPercentBP: bonusBP, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ch := payment.OSMPChannel{Name: "sberbank", Login: "sber", Password: "pw", Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 	h, err := payment.NewOSMPHandler([]payment.OSMPChannel{ch}, svc, nil)
 	if err != nil {
@@ -150,7 +151,7 @@ func run(n, clients, accounts int, dir string) error {
 	}
 	slices.Sort(all)
 	pct := func(p float64) time.Duration { return all[int(float64(len(all)-1)*p)] }
-	fmt.Printf("OSMP pay, SQLite (WAL, synchronous=FULL), %d clients, %d unique txn_ids, %d accounts\n", clients, n, accounts)
+	fmt.Printf("OSMP pay, SQLite (WAL, synchronous=FULL), %d clients, %d unique txn_ids, %d accounts, bonus %d bp\n", clients, n, accounts, bonusBP)
 	fmt.Printf("  %.0f payments/s  (%d in %s, %d failed)\n", float64(n)/elapsed.Seconds(), n, elapsed.Round(time.Millisecond), failed.Load())
 	fmt.Printf("  latency p50 %s  p90 %s  p99 %s  max %s\n", pct(0.5).Round(time.Microsecond), pct(0.9).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), all[len(all)-1].Round(time.Microsecond))
 
