@@ -16,6 +16,7 @@ import (
 //
 //	[payment]
 //	default_processor = "chronopay"
+//	trusted_proxies = ["127.0.0.1"]
 //
 //	[[payment.processors]]
 //	kind = "chronopay"
@@ -34,6 +35,10 @@ type Config struct {
 	DefaultProcessor string              `toml:"default_processor"`
 	Processors       []ProcessorConfig   `toml:"processors"`
 	OSMP             []OSMPChannelConfig `toml:"osmp"`
+	// TrustedProxies are reverse proxies in front of Kabinet (nginx
+	// terminating TLS for the banks) whose X-Forwarded-For is believed when
+	// checking a bank's address.
+	TrustedProxies []string `toml:"trusted_proxies"`
 }
 
 // OSMPChannelConfig is one bank's or terminal network's settings.
@@ -107,9 +112,12 @@ func (c Config) Build(zone *time.Location, clk clock.Clock) (Setup, error) {
 	if out.Default != "" && !names[out.Default] {
 		return out, fmt.Errorf("payment: default processor %q is not configured", out.Default)
 	}
+	proxies, err := ParseAllow(c.TrustedProxies)
+	if err != nil {
+		return out, fmt.Errorf("payment: trusted_proxies: %w", err)
+	}
 	for _, oc := range c.OSMP {
-		ch := OSMPChannel{Name: oc.Name, Login: oc.Login, Password: oc.Password, Location: zone}
-		var err error
+		ch := OSMPChannel{Name: oc.Name, Login: oc.Login, Password: oc.Password, Location: zone, Proxies: proxies}
 		if ch.Allow, err = ParseAllow(oc.Allow); err != nil {
 			return out, fmt.Errorf("payment: osmp %q: %w", oc.Name, err)
 		}

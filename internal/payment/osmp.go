@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/metrics"
@@ -199,6 +200,9 @@ type OSMPChannel struct {
 	Login    string // HTTP basic auth
 	Password string
 	Allow    []netip.Prefix // the payment system's addresses; empty allows none
+	// Proxies are the reverse proxies (TLS terminators) in front of Kabinet
+	// whose X-Forwarded-For is believed; from anyone else it is ignored.
+	Proxies  []netip.Prefix
 	MinSum   money.Amount   // 0: one kopeck
 	MaxSum   money.Amount   // 0: no limit
 	Location *time.Location // zone of txn_date; nil: UTC
@@ -221,17 +225,44 @@ func ParseAllow(list []string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-func (ch *OSMPChannel) allows(remote string) bool {
-	host, _, err := net.SplitHostPort(remote)
+// allows tells whether the request comes from the channel's addresses.
+func (ch *OSMPChannel) allows(r *http.Request) bool {
+	a, ok := clientAddr(r, ch.Proxies)
+	return ok && inAny(ch.Allow, a)
+}
+
+// clientAddr is the address the request came from: the connection's peer,
+// or, when that is a trusted proxy, the nearest address in X-Forwarded-For
+// that is not one (addresses further left are the client's word, not the
+// proxies', and anyone can write them).
+func clientAddr(r *http.Request, proxies []netip.Prefix) (netip.Addr, bool) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		host = remote
+		host = r.RemoteAddr
 	}
 	a, err := netip.ParseAddr(host)
 	if err != nil {
-		return false
+		return netip.Addr{}, false
 	}
 	a = a.Unmap()
-	for _, p := range ch.Allow {
+	if !inAny(proxies, a) {
+		return a, true
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		h, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		if h = h.Unmap(); !inAny(proxies, h) {
+			return h, true
+		}
+	}
+	return netip.Addr{}, false // only proxies: the client is unknown
+}
+
+func inAny(ps []netip.Prefix, a netip.Addr) bool {
+	for _, p := range ps {
 		if p.Contains(a) {
 			return true
 		}
@@ -295,9 +326,9 @@ func (h *OSMPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
-	if !ch.allows(r.RemoteAddr) {
+	if !ch.allows(r) {
 		metrics.Payment("osmp", "auth", "rejected")
-		h.log.Warn("osmp request from an address not allowed", "channel", ch.Name, "remote", r.RemoteAddr)
+		h.log.Warn("osmp request from an address not allowed", "channel", ch.Name, "remote", r.RemoteAddr, "forwarded_for", r.Header.Get("X-Forwarded-For"))
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}

@@ -210,3 +210,36 @@ func TestParseAllow(t *testing.T) {
 		t.Error("a host name was accepted")
 	}
 }
+
+func TestOSMPBehindProxy(t *testing.T) {
+	chs := testOSMPChannels()
+	chs[0].Proxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.0.0.0/8")}
+	h, _ := NewOSMPHandler(chs, &scripted{}, nil)
+	tests := []struct {
+		name, remote string
+		xff          []string
+		want         int
+	}{
+		{"bank through the proxy", "127.0.0.1:1", []string{"192.0.2.7"}, 200},
+		{"through two proxies", "127.0.0.1:1", []string{"192.0.2.7, 10.1.1.1"}, 200},
+		{"header split over lines", "127.0.0.1:1", []string{"192.0.2.7", "10.1.1.1"}, 200},
+		{"client forges a bank address on the left", "127.0.0.1:1", []string{"192.0.2.7, 203.0.113.9"}, 403},
+		{"proxy without the header", "127.0.0.1:1", nil, 403},
+		{"garbage in the header", "127.0.0.1:1", []string{"bank"}, 403},
+		{"not a proxy: the header is ignored", "203.0.113.9:1", []string{"192.0.2.7"}, 403},
+		{"bank directly", "192.0.2.7:1", nil, 200},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest(http.MethodGet, "/pay/osmp?command=check&txn_id=1&account=100045&sum=10.00", nil)
+		r.RemoteAddr = tt.remote
+		for _, v := range tt.xff {
+			r.Header.Add("X-Forwarded-For", v)
+		}
+		r.SetBasicAuth("sber", "p1")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tt.want {
+			t.Errorf("%s: %d, want %d", tt.name, w.Code, tt.want)
+		}
+	}
+}
