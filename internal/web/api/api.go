@@ -266,6 +266,11 @@ func (a *API) SpeedTestAccount(r *http.Request) (int64, bool) {
 	if err != nil {
 		return 0, false
 	}
+	// A cookie rides along on cross-site requests: another site must not
+	// write results into the subscriber's history.
+	if err := crossOrigin.Check(r); err != nil {
+		return 0, false
+	}
 	// Load the session without scs's LoadAndSave middleware, which buffers
 	// the whole response: fatal for a 100 MiB download.
 	ctx, err := a.p.Sessions.Load(r.Context(), c.Value)
@@ -275,6 +280,8 @@ func (a *API) SpeedTestAccount(r *http.Request) (int64, bool) {
 	id := a.p.Sessions.GetInt64(ctx, platform.SessionAccount)
 	return id, id > 0
 }
+
+var crossOrigin = http.NewCrossOriginProtection()
 
 // messages are the API's own texts (id: ru, en).
 var messages = map[string][2]string{

@@ -192,3 +192,30 @@ func TestPortalSpeedTestInBrowser(t *testing.T) {
 		t.Errorf("history rows on the page: %d %v", rows, err)
 	}
 }
+
+// TestSpeedTestCrossSite: a result posted from another site with the
+// subscriber's cookie is not stored; the same post from the page is.
+func TestSpeedTestCrossSite(t *testing.T) {
+	e := newEnv(t, 1000, 1000)
+	c := e.portalLogin("alice")
+	form := url.Values{"dl": {"50"}, "ul": {"10"}, "ping": {"5"}, "jitter": {"1"}}.Encode()
+	for _, tc := range []struct {
+		site   string
+		status int
+	}{{"cross-site", 403}, {"same-origin", 200}} {
+		req, _ := http.NewRequest("POST", e.ts.URL+"/speedtest/results/telemetry.php", strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", tc.site)
+		r, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != tc.status {
+			t.Errorf("%s: %d, want %d", tc.site, r.StatusCode, tc.status)
+		}
+	}
+	if h, _ := speedtest.New(e.db, e.clk, e.biller).History(context.Background(), e.ids["alice"], 0); len(h) != 1 {
+		t.Errorf("%d results stored, want 1", len(h))
+	}
+}
