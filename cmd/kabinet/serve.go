@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/radius"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
@@ -32,6 +33,7 @@ type app struct {
 	paySetup payment.Setup
 	traffic  *traffic.Store
 	radius   *radius.Service
+	mail     *notify.Notifier
 	// radiusAuth, radiusAcct: UDP addresses; empty disables RADIUS.
 	radiusAuth, radiusAcct string
 }
@@ -59,6 +61,10 @@ func buildApp(ctx context.Context, e *env, payCfg payment.Config, rc radiusConfi
 	}
 	a.pay = payment.NewService(e.db, e.clock, a.biller, a.paySetup.Processors, payment.Options{
 		PublicURL: e.cfg.PublicURL, BonusPercentBP: e.cfg.Billing.BonusPercentBP, Log: a.log})
+	// Without a [mail] host letters queue and wait for one.
+	if a.mail, err = notify.FromConfig(e.db, e.clock, a.biller, e.cfg); err != nil {
+		return nil, err
+	}
 	a.traffic = traffic.New(e.db, e.cfg.Zone())
 	if err := e.cfg.Section("radius", &rc); err != nil {
 		return nil, err
@@ -94,6 +100,7 @@ func (a *app) run(ctx context.Context, addr string, ready func(addr string)) err
 	sched := &billing.Scheduler{Biller: a.biller, Log: a.log}
 	go sched.Loop(ctx, time.Minute)
 	go a.pay.Run(ctx)
+	a.mail.Start(ctx, time.Minute)
 	if a.radius != nil {
 		go func() {
 			if err := a.radius.Run(ctx); err != nil && ctx.Err() == nil {
