@@ -8,6 +8,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/web/public"
 )
 
 // The example config documents every section: it must load, and every key
@@ -20,6 +21,7 @@ func TestDeployConfigExample(t *testing.T) {
 		Radius  radiusConfig   `toml:"radius"`
 		Payment payment.Config `toml:"payment"`
 		Mail    notify.Config  `toml:"mail"`
+		Site    public.Config  `toml:"site"`
 		TLS     tlsConfig      `toml:"tls"`
 	}
 	md, err := toml.DecodeFile(file, &all)
