@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"slices"
 
 	"golang.org/x/term"
 
@@ -35,21 +34,29 @@ func cmdPaymentsImport(ctx context.Context, e *env, args []string) error {
 	if err := e.open(ctx); err != nil {
 		return err
 	}
-	// A configured installation names its banks; a typo must not open a new
-	// channel whose txn_ids collide with nothing and credit everything again.
 	var pc payment.Config
 	if err := e.cfg.Section("payment", &pc); err != nil {
 		return err
 	}
-	if len(pc.OSMP) > 0 && !slices.ContainsFunc(pc.OSMP, func(c payment.OSMPChannelConfig) bool { return c.Name == *channel }) {
+	setup, err := pc.Build(e.cfg.Zone(), e.clock)
+	if err != nil {
+		return err
+	}
+	// A configured installation names its banks: a typo must not open a new
+	// channel whose txn_ids match nothing received, crediting everything again.
+	layout, ok := setup.Registries[*channel]
+	if !ok && len(setup.OSMP) > 0 {
 		return fmt.Errorf("--channel %q is not a configured [[payment.osmp]] channel", *channel)
+	}
+	if !ok {
+		layout = payment.DefaultRegistryLayout
 	}
 	svc := payment.NewService(e.db, e.clock, e.biller(), nil, payment.Options{BonusPercentBP: e.cfg.Billing.BonusPercentBP})
 	var progress func(done, total int)
 	if out, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(out.Fd())) {
 		progress = payment.TerminalProgress(out)
 	}
-	rep, err := svc.ImportRegistryFile(ctx, *channel, f, payment.DefaultRegistryLayout, e.cfg.Zone(), progress)
+	rep, err := svc.ImportRegistryFile(ctx, *channel, f, layout, e.cfg.Zone(), progress)
 	if err != nil {
 		return err
 	}

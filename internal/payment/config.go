@@ -50,6 +50,49 @@ type OSMPChannelConfig struct {
 	MinSum   string   `toml:"min_sum"` // "10.00"; empty: no minimum
 	MaxSum   string   `toml:"max_sum"` // empty: no maximum
 	Zone     string   `toml:"zone"`    // zone of txn_date; empty: the provider's
+	// Registry is where this bank's registry keeps each field, when it
+	// differs from DefaultRegistryLayout.
+	Registry RegistryColumns `toml:"registry"`
+}
+
+// RegistryColumns configures a bank's registry layout. Columns are counted
+// from 1, as banks' own descriptions count them; 0 keeps the default.
+type RegistryColumns struct {
+	Separator  string `toml:"separator"` // ";" or ","; empty: detected
+	TxnID      int    `toml:"txn_id"`
+	Date       int    `toml:"date"`
+	Account    int    `toml:"account"`
+	Sum        int    `toml:"sum"`
+	DateLayout string `toml:"date_layout"` // Go layout, e.g. "02-01-2006"
+	TotalCount int    `toml:"total_count"` // in the totals line, after its marker
+	TotalSum   int    `toml:"total_sum"`
+}
+
+// Layout turns the columns into a RegistryLayout over the default.
+func (rc RegistryColumns) Layout() (RegistryLayout, error) {
+	l := DefaultRegistryLayout
+	switch rc.Separator {
+	case "":
+	case ";", ",", "\t", "|":
+		l.Comma = rune(rc.Separator[0])
+	default:
+		return l, fmt.Errorf("registry separator %q: want ; , | or \\t", rc.Separator)
+	}
+	for _, c := range []struct {
+		n   int
+		dst *int
+	}{{rc.TxnID, &l.TxnID}, {rc.Date, &l.Date}, {rc.Account, &l.Account}, {rc.Sum, &l.Sum}, {rc.TotalCount, &l.TotalCount}, {rc.TotalSum, &l.TotalSum}} {
+		if c.n < 0 {
+			return l, fmt.Errorf("registry column %d: columns count from 1", c.n)
+		}
+		if c.n > 0 {
+			*c.dst = c.n - 1
+		}
+	}
+	if rc.DateLayout != "" {
+		l.DateLayout = rc.DateLayout
+	}
+	return l, nil
 }
 
 // DemoConfig is what `kabinet demo` runs with: the sandbox processor and the
@@ -73,6 +116,8 @@ type Setup struct {
 	Processors []Processor
 	OSMP       []OSMPChannel
 	Default    string // the processor the portal's Pay form uses
+	// Registries are the registry layouts by OSMP channel name.
+	Registries map[string]RegistryLayout
 }
 
 // Build checks the config and makes the processors and channels. zone is
@@ -136,6 +181,14 @@ func (c Config) Build(zone *time.Location, clk clock.Clock) (Setup, error) {
 				return out, fmt.Errorf("payment: osmp %q: zone: %w", oc.Name, err)
 			}
 		}
+		layout, err := oc.Registry.Layout()
+		if err != nil {
+			return out, fmt.Errorf("payment: osmp %q: %w", oc.Name, err)
+		}
+		if out.Registries == nil {
+			out.Registries = map[string]RegistryLayout{}
+		}
+		out.Registries[oc.Name] = layout
 		out.OSMP = append(out.OSMP, ch)
 	}
 	return out, nil

@@ -77,3 +77,27 @@ func TestReconciliationText(t *testing.T) {
 		t.Errorf("progress %q", b.String())
 	}
 }
+
+func TestRegistryColumns(t *testing.T) {
+	c := Config{OSMP: []OSMPChannelConfig{{Name: "sberbank", Registry: RegistryColumns{Separator: ";", TxnID: 5, Date: 1, Account: 6, Sum: 8, DateLayout: "02-01-2006", TotalSum: 2}}}}
+	setup, err := c.Build(time.UTC, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := setup.Registries["sberbank"]
+	want := RegistryLayout{Comma: ';', TxnID: 4, Date: 0, Account: 5, Sum: 7, DateLayout: "02-01-2006", TotalCount: 0, TotalSum: 1}
+	if l != want {
+		t.Fatalf("layout %+v, want %+v", l, want)
+	}
+	// A Sberbank-style line: date;time;branch;cashier;txn;account;name;sum
+	reg := "01-12-2026;10-15-40;8626;1234;123456789;100045;Иванов И.И.;500,00\n=1;500,00\n"
+	r, err := ParseRegistry(strings.NewReader(reg), l, time.UTC)
+	if err != nil || len(r.Lines) != 1 || r.Lines[0].TxnID != "123456789" || r.Lines[0].Account != "100045" || r.Lines[0].Sum != 50000 {
+		t.Fatalf("%+v %v", r, err)
+	}
+	for _, bad := range []RegistryColumns{{Separator: "::"}, {TxnID: -1}} {
+		if _, err := bad.Layout(); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}
