@@ -86,3 +86,18 @@ func Run(ctx context.Context, db *store.DB, leases Leases, clk clock.Clock, o Op
 	<-flushed // the last sums are written before Run returns
 	return err
 }
+
+// Config is the [netflow] section of the config file:
+//
+//	[netflow]
+//	addr = ":2055"        # empty: no collector
+//	flush_seconds = 10
+type Config struct {
+	Addr         string `toml:"addr"`
+	FlushSeconds int    `toml:"flush_seconds"`
+}
+
+// Options turns the section into Run's options.
+func (c Config) Options(zone *time.Location, log *slog.Logger) Options {
+	return Options{Addr: c.Addr, Zone: zone, FlushEvery: time.Duration(c.FlushSeconds) * time.Second, Log: log}
+}
