@@ -27,10 +27,11 @@ type queryRower interface {
 // findPayable finds the account a bank names (contract number or login) and
 // whether it may be paid: a closed contract may not.
 func findPayable(ctx context.Context, q queryRower, account string) (int64, error) {
-	var id int64
+	var id, pri int64
 	var status string
-	err := q.QueryRow(ctx, `SELECT id, status FROM accounts WHERE contract_no = ? UNION ALL
-		SELECT id, status FROM accounts WHERE login = ? LIMIT 1`, account, account).Scan(&id, &status)
+	// The contract number wins when one account's login is another's number.
+	err := q.QueryRow(ctx, `SELECT id, status, 0 AS pri FROM accounts WHERE contract_no = ? UNION ALL
+		SELECT id, status, 1 AS pri FROM accounts WHERE login = ? ORDER BY pri LIMIT 1`, account, account).Scan(&id, &status, &pri)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, errAccountNotFound
 	}
@@ -132,6 +133,14 @@ func (s *Service) payTx(ctx context.Context, tx *store.Tx, p *bankPay, now time.
 		paidAt = now
 	}
 	acct, err := findPayable(ctx, tx, p.account)
+	if errors.Is(err, errAccountInactive) {
+		// A contract closed since: a retry of a payment made before it
+		// still gets the first answer.
+		if first, ferr := paymentByExternal(ctx, tx, p.channel, p.txn); ferr == nil && first.AccountID == acct && first.Amount == p.sum {
+			p.id = first.ID
+			return
+		}
+	}
 	if err != nil {
 		p.err = err
 		return

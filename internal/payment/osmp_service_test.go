@@ -74,6 +74,19 @@ func TestOSMPService(t *testing.T) {
 				}
 			}
 		}
+		// The contract closes; the bank retries a payment made before that.
+		if err := db.Write(context.Background(), func(tx *store.Tx) error {
+			_, err := tx.Exec(context.Background(), `UPDATE accounts SET status = 'closed' WHERE id = ?`, active)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if x := osmpGet(t, h, "command=pay&txn_id=10&txn_date=20261201120000&account=100045&sum=100.00"); x.Result != 0 || x.PrvTxn != prv[4] {
+			t.Errorf("retry after closing: result %d, prv_txn %s, first %s", x.Result, x.PrvTxn, prv[4])
+		}
+		if x := osmpGet(t, h, "command=pay&txn_id=99&txn_date=20261201120000&account=100045&sum=100.00"); OSMPResult(x.Result) != OSMPAccountInactive {
+			t.Errorf("new pay to a closed contract: %d", x.Result)
+		}
 		if b := balance(t, db, active); b != 10000 {
 			t.Errorf("active balance %s", b)
 		}
