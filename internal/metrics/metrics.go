@@ -13,7 +13,6 @@ package metrics
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -47,15 +46,19 @@ type Metrics struct {
 
 	payments *prometheus.CounterVec
 
-	mu    sync.Mutex
-	pools map[*sql.DB]bool
+	// What is read at scrape time can be replaced (a test builds a second
+	// app in the same process): the collectors are registered once.
+	mu          sync.Mutex
+	radiusStats func() RADIUSStats
+	pools       []prometheus.Collector
 }
 
 // New makes the collectors on a fresh registry, with the Go runtime and
 // process collectors.
 func New() *Metrics {
-	m := &Metrics{Registry: prometheus.NewRegistry(), pools: map[*sql.DB]bool{}}
-	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &Metrics{Registry: prometheus.NewRegistry()}
+	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newRADIUSCollector(m), poolCollector{m})
 	f := factory{m.Registry}
 
 	m.httpRequests = f.counterVec("kabinet_http_requests_total",
@@ -195,59 +198,80 @@ type RADIUSStats struct {
 
 // RegisterRADIUSStats exports the server's own counters, read at each
 // scrape. They count everything the server did, including what the
-// per-request RADIUS calls cannot see (dropped packets, duplicates).
+// per-request RADIUS calls cannot see (dropped packets, duplicates). A later
+// call replaces the function.
 func (m *Metrics) RegisterRADIUSStats(stats func() RADIUSStats) {
-	m.Registry.MustRegister(radiusCollector{stats})
+	m.mu.Lock()
+	m.radiusStats = stats
+	m.mu.Unlock()
 }
 
-var (
-	radiusPacketsDesc = prometheus.NewDesc("kabinet_radius_server_packets_total",
-		"RADIUS packets handled by the server since start, by outcome.", []string{"outcome"}, nil)
-	radiusAcctErrDesc = prometheus.NewDesc("kabinet_radius_accounting_write_errors_total",
-		"Accounting batches that failed to reach the database (the records wait in the queue).", nil, nil)
-)
+// radiusCollector's descriptions are made in New, not as package
+// variables: Default is built during package initialisation, before
+// variables it reaches only through an interface method are set.
+type radiusCollector struct {
+	m             *Metrics
+	packets, errs *prometheus.Desc
+}
 
-type radiusCollector struct{ stats func() RADIUSStats }
+func newRADIUSCollector(m *Metrics) radiusCollector {
+	return radiusCollector{m: m,
+		packets: prometheus.NewDesc("kabinet_radius_server_packets_total",
+			"RADIUS packets handled by the server since start, by outcome.", []string{"outcome"}, nil),
+		errs: prometheus.NewDesc("kabinet_radius_accounting_write_errors_total",
+			"Accounting batches that failed to reach the database (the records wait in the queue).", nil, nil)}
+}
 
-func (radiusCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- radiusPacketsDesc
-	ch <- radiusAcctErrDesc
+func (c radiusCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.packets
+	ch <- c.errs
 }
 
 func (c radiusCollector) Collect(ch chan<- prometheus.Metric) {
-	s := c.stats()
+	c.m.mu.Lock()
+	stats := c.m.radiusStats
+	c.m.mu.Unlock()
+	if stats == nil {
+		return // RADIUS disabled on this instance
+	}
+	s := stats()
 	for _, o := range []struct {
 		name string
 		v    uint64
 	}{{"access_accept", s.AccessAccepts}, {"access_reject", s.AccessRejects}, {"accounting_response", s.AcctResponses},
 		{"duplicate", s.Duplicates}, {"dropped", s.Dropped}} {
-		ch <- prometheus.MustNewConstMetric(radiusPacketsDesc, prometheus.CounterValue, float64(o.v), o.name)
+		ch <- prometheus.MustNewConstMetric(c.packets, prometheus.CounterValue, float64(o.v), o.name)
 	}
-	ch <- prometheus.MustNewConstMetric(radiusAcctErrDesc, prometheus.CounterValue, float64(s.AcctWriteErrors))
+	ch <- prometheus.MustNewConstMetric(c.errs, prometheus.CounterValue, float64(s.AcctWriteErrors))
 }
 
 // RegisterDB exports the connection pool statistics (open, in use, idle,
 // waits) of the database's reader and writer pools as go_sql_* metrics with
 // db_name "reader" and "writer"; on PostgreSQL, where one pool does both,
-// as "pool". A pool is registered once however often this is called.
+// as "pool". A later call replaces the database.
 func (m *Metrics) RegisterDB(db *store.DB) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	w, r := db.Writer(), db.Reader()
-	pools := []struct {
-		db   *sql.DB
-		name string
-	}{{w, "writer"}, {r, "reader"}}
+	pools := []prometheus.Collector{collectors.NewDBStatsCollector(w, "writer"), collectors.NewDBStatsCollector(r, "reader")}
 	if w == r {
-		pools = pools[:1]
-		pools[0].name = "pool"
+		pools = []prometheus.Collector{collectors.NewDBStatsCollector(w, "pool")}
 	}
+	m.mu.Lock()
+	m.pools = pools
+	m.mu.Unlock()
+}
+
+// poolCollector is unchecked (it describes nothing up front) because the
+// pools it reports are set after registration and may change.
+type poolCollector struct{ m *Metrics }
+
+func (poolCollector) Describe(chan<- *prometheus.Desc) {}
+
+func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
+	c.m.mu.Lock()
+	pools := c.m.pools
+	c.m.mu.Unlock()
 	for _, p := range pools {
-		if m.pools[p.db] {
-			continue
-		}
-		m.pools[p.db] = true
-		m.Registry.MustRegister(collectors.NewDBStatsCollector(p.db, p.name))
+		p.Collect(ch)
 	}
 }
 

@@ -102,6 +102,10 @@ func TestCountersAndProgress(t *testing.T) {
 	m.Payment("osmp", "pay", OSMPResult(0))
 	m.Payment("osmp", "pay", OSMPResult(0))
 	m.Payment("osmp", "check", OSMPResult(5))
+	if strings.Contains(scrape(t, m), "kabinet_radius_server_packets_total") {
+		t.Error("RADIUS server counters before a server is registered")
+	}
+	m.RegisterRADIUSStats(func() RADIUSStats { return RADIUSStats{AccessAccepts: 1} })
 	m.RegisterRADIUSStats(func() RADIUSStats { return RADIUSStats{AccessAccepts: 7, Dropped: 2, AcctWriteErrors: 1} })
 	var progress func(string, int64, int64) = m.BillingProgress // what billing.Progress is
 	progress("2027-01", 20000, 50000)
@@ -128,9 +132,13 @@ func TestCountersAndProgress(t *testing.T) {
 func TestRegisterDB(t *testing.T) {
 	m := New()
 	db := storetest.SQLite(t)
-	m.RegisterDB(db)
-	m.RegisterDB(db) // twice must not panic on a duplicate collector
-	wantLines(t, scrape(t, m), `go_sql_max_open_connections{db_name="writer"} 1`, `go_sql_open_connections{db_name="reader"}`)
+	m.RegisterDB(storetest.SQLite(t))
+	m.RegisterDB(db) // a second app in the same process replaces the first
+	text := scrape(t, m)
+	wantLines(t, text, `go_sql_max_open_connections{db_name="writer"} 1`, `go_sql_open_connections{db_name="reader"}`)
+	if n := strings.Count(text, `go_sql_max_open_connections{db_name="writer"}`); n != 1 {
+		t.Errorf("writer pool reported %d times", n)
+	}
 }
 
 func TestReady(t *testing.T) {
