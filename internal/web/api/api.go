@@ -37,8 +37,9 @@ import (
 // Prefix is where the API lives.
 const Prefix = "/api/v1"
 
-// Deps are what the API calls. Payments, Traffic, Support, SpeedTests and
-// Portal may be nil: their operations then answer 503.
+// Deps are what the API calls. DB, Biller and Subscribers are required;
+// Tokens and Support are made over DB when nil; with Payments, Traffic,
+// SpeedTests or Portal nil their operations answer empty lists or 503.
 type Deps struct {
 	DB          *store.DB
 	Biller      *billing.Biller
@@ -81,6 +82,9 @@ const (
 func Register(p *platform.Platform, d Deps) *API {
 	if d.Tokens == nil {
 		d.Tokens = apitoken.New(d.DB, p.Clock)
+	}
+	if d.Support == nil {
+		d.Support = support.New(d.DB, p.Clock)
 	}
 	if d.PerSecond <= 0 {
 		d.PerSecond, d.Burst = 10, 60
