@@ -33,6 +33,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	n := fs.Int("subscribers", 1000, "subscribers to seed")
 	radiusAuth := fs.String("radius-auth", "127.0.0.1:1812", "RADIUS authentication address (empty: off)")
 	radiusAcct := fs.String("radius-acct", "127.0.0.1:1813", "RADIUS accounting address")
+	netflow := fs.String("netflow", "127.0.0.1:2055", "NetFlow/IPFIX collector address (empty: off)")
 	seedOnly := fs.Bool("seed-only", false, "seed and exit")
 	if _, err := e.parse(fs, args); err != nil {
 		return err
@@ -70,14 +71,18 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	a.netflowAddr = *netflow
 	return a.run(ctx, *addr, func(addr string) {
 		fmt.Fprintf(e.stdout, `
 Kabinet demo is running.
 
-  Portal:       http://%[1]s/
-  Back office:  http://%[1]s/admin/
-  Health:       http://%[1]s/healthz
+  Portal:       %[1]s/
+  Back office:  %[1]s/admin/
+  Public site:  %[1]s/site/
+  Mobile API:   %[1]s/api/docs
+  Health:       %[1]s/healthz, %[1]s/metrics
   RADIUS:       %[2]s (auth), %[3]s (acct); NAS 127.0.0.1, secret testing123
+  NetFlow:      %[7]s (UDP; v5, v9, IPFIX)
 
 Demo subscribers (password %[4]s):
   demo     — active, positive balance, TV and antivirus
@@ -86,7 +91,7 @@ Demo subscribers (password %[4]s):
 Back office: admin / %[5]s
 
 Stop with Ctrl+C. Data: %[6]s
-`, addr, a.radiusAuth, a.radiusAcct, demoPassword, demoOperatorPassword, *data)
+`, addr, a.radiusAuth, a.radiusAcct, demoPassword, demoOperatorPassword, *data, *netflow)
 	})
 }
 

@@ -4,8 +4,11 @@ import (
 	"net/http"
 
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
+	"github.com/kabinet-billing/kabinet/internal/metrics"
+	"github.com/kabinet-billing/kabinet/internal/speedtest"
 	"github.com/kabinet-billing/kabinet/internal/web"
 	"github.com/kabinet-billing/kabinet/internal/web/admin"
+	"github.com/kabinet-billing/kabinet/internal/web/api"
 	"github.com/kabinet-billing/kabinet/internal/web/public"
 	assets "github.com/kabinet-billing/kabinet/web"
 )
@@ -17,12 +20,20 @@ func (a *app) handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	routes = paymentMetrics(metrics.Default, routes)
 	srv, err := web.New(web.Deps{DB: a.e.db, Clock: a.e.clock, Config: a.e.cfg, Log: a.log,
 		Biller: a.biller, Subscribers: a.subs, Payments: a.pay, Processor: a.paySetup.Default,
 		PaymentRoutes: routes, Traffic: a.traffic})
 	if err != nil {
 		return nil, err
 	}
+	tests := speedtest.New(a.e.db, a.e.clock, a.biller)
+	// /api/v1, /api/docs and the speed-test backend; the portal's speed-test
+	// and traffic-by-class pages.
+	api.Register(srv.Platform, api.Deps{DB: a.e.db, Biller: a.biller, Subscribers: a.subs,
+		Payments: a.pay, Processor: a.paySetup.Default, Traffic: a.traffic,
+		SpeedTests: tests, Portal: srv.Portal})
+	srv.Portal.RegisterMeasure(tests)
 	office, err := backoffice.New(a.e.db, a.e.clock, a.e.cfg, a.biller, a.subs, a.pay, a.mail, assets.FS)
 	if err != nil {
 		return nil, err
@@ -38,5 +49,9 @@ func (a *app) handler() (http.Handler, error) {
 	if err := srv.MountBackOffice(bo); err != nil {
 		return nil, err
 	}
-	return srv.Handler(), nil
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler())
+	mux.Handle("GET /readyz", metrics.Ready(a.e.db))
+	mux.Handle("/", srv.Handler())
+	return metrics.Middleware(mux), nil
 }

@@ -6,12 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/flow"
+	"github.com/kabinet-billing/kabinet/internal/metrics"
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/radius"
@@ -34,6 +35,8 @@ type app struct {
 	traffic  *traffic.Store
 	radius   *radius.Service
 	mail     *notify.Notifier
+	// netflowAddr is the collector's UDP address when the config names none.
+	netflowAddr string
 	// radiusAuth, radiusAcct: UDP addresses; empty disables RADIUS.
 	radiusAuth, radiusAcct string
 }
@@ -71,7 +74,9 @@ func buildApp(ctx context.Context, e *env, payCfg payment.Config, rc radiusConfi
 	}
 	if !rc.Disabled {
 		a.radiusAuth, a.radiusAcct = rc.Auth, rc.Acct
-		a.radius = radius.NewService(radius.ServiceConfig{Server: radius.Config{AuthAddr: rc.Auth, AcctAddr: rc.Acct, Clock: e.clock, Logger: a.log}},
+		a.radius = radius.NewService(radius.ServiceConfig{
+			Server: radius.Config{AuthAddr: rc.Auth, AcctAddr: rc.Acct, Clock: e.clock, Logger: a.log},
+			CoA:    radius.CoAConfig{OnResult: coaMetrics(metrics.Default)}},
 			e.db, subs, a.biller, a.traffic)
 	}
 	return a, nil
@@ -86,7 +91,8 @@ func (a *app) run(ctx context.Context, addr string, ready func(addr string)) err
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", addr)
+	a.instrument(metrics.Default)
+	ln, isTLS, err := a.e.listen(addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
@@ -97,7 +103,7 @@ func (a *app) run(ctx context.Context, addr string, ready func(addr string)) err
 		defer c()
 		srv.Shutdown(sctx)
 	}()
-	sched := &billing.Scheduler{Biller: a.biller, Log: a.log}
+	sched := &billing.Scheduler{Biller: a.biller, Log: a.log, Progress: metrics.BillingProgress}
 	go sched.Loop(ctx, time.Minute)
 	go a.pay.Run(ctx)
 	a.mail.Start(ctx, time.Minute)
@@ -109,8 +115,26 @@ func (a *app) run(ctx context.Context, addr string, ready func(addr string)) err
 			}
 		}()
 	}
+	var nf flow.Config // [netflow] addr = ":2055", flush_seconds = 10
+	if err := a.e.cfg.Section("netflow", &nf); err != nil {
+		return err
+	}
+	if nf.Addr == "" {
+		nf.Addr = a.netflowAddr
+	}
+	if nf.Addr != "" {
+		go func() {
+			if err := flow.Run(ctx, a.e.db, a.traffic, a.e.clock, nf.Options(a.e.cfg.Zone(), a.log)); err != nil && ctx.Err() == nil {
+				a.log.Error("netflow collector stopped", "err", err)
+			}
+		}()
+	}
 	if ready != nil {
-		ready(ln.Addr().String())
+		scheme := "http://"
+		if isTLS {
+			scheme = "https://"
+		}
+		ready(scheme + ln.Addr().String())
 	}
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
@@ -135,6 +159,6 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		*addr = e.cfg.HTTPAddr
 	}
 	return a.run(ctx, *addr, func(addr string) {
-		a.log.Info("kabinet serving", "http", "http://"+addr, "db", e.db.Dialect)
+		a.log.Info("kabinet serving", "url", addr, "db", e.db.Dialect)
 	})
 }

@@ -14,6 +14,8 @@ import (
 type Scheduler struct {
 	Biller *Biller
 	Log    *slog.Logger
+	// Progress, when set, is told how a run advances (metrics).
+	Progress Progress
 	// lastPeriod is the period this instance last billed completely.
 	lastPeriod string
 }
@@ -33,7 +35,7 @@ func (s *Scheduler) Tick(ctx context.Context) error {
 	p := PeriodOf(now, b.Rules.Zone)
 	if p.Key != s.lastPeriod {
 		start := time.Now()
-		res, err := b.Run(ctx, now, nil)
+		res, err := b.Run(ctx, now, s.Progress)
 		if err != nil {
 			return err
 		}
