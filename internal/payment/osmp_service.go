@@ -109,18 +109,29 @@ func refusal(err error) bool {
 
 // payOnce records and credits one bank payment in its own transaction.
 func (s *Service) payOnce(ctx context.Context, p bankPay) (bankPay, error) {
+	s.payAll(ctx, []*bankPay{&p})
+	return p, p.err
+}
+
+// payAll records and credits payments in one transaction. An error that is
+// not one payment's refusal rolls back all of them, and each then carries it.
+func (s *Service) payAll(ctx context.Context, batch []*bankPay) error {
 	now := s.clock.Now()
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		s.payTx(ctx, tx, &p, now)
-		if p.err != nil && !refusal(p.err) {
-			return p.err
+		for _, p := range batch {
+			s.payTx(ctx, tx, p, now)
+			if p.err != nil && !refusal(p.err) {
+				return p.err
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		p.id, p.credited, p.err = 0, false, err
+		for _, p := range batch {
+			p.id, p.credited, p.err = 0, false, err
+		}
 	}
-	return p, p.err
+	return err
 }
 
 // payTx records and credits a bank's payment unless (channel, txn) is
@@ -197,24 +208,19 @@ func (b *payBatcher) drain(s *Service) {
 }
 
 // payBatch runs a batch in one transaction. The batch is not any one
-// request's: a bank hanging up must not roll back the others' payments.
+// request's: a bank hanging up must not roll back the others' payments. When
+// the transaction fails, each payment is tried again alone, so that one
+// payment the database refuses does not fail the others with it, batch
+// after batch.
 func (s *Service) payBatch(batch []*bankPay) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	now := s.clock.Now()
-	err := s.db.Write(ctx, func(tx *store.Tx) error {
+	if err := s.payAll(ctx, batch); err != nil && len(batch) > 1 {
 		for _, p := range batch {
-			s.payTx(ctx, tx, p, now)
-			if p.err != nil && !refusal(p.err) {
-				return p.err
-			}
+			s.payAll(ctx, []*bankPay{p})
 		}
-		return nil
-	})
+	}
 	for _, p := range batch {
-		if err != nil {
-			p.id, p.credited, p.err = 0, false, err
-		}
 		close(p.done)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -198,4 +200,42 @@ func TestOSMPTwoInstances(t *testing.T) {
 			verifyBooks(t, db)
 		})
 	}
+}
+
+// TestOSMPPoisonPayment: a payment the database refuses fails alone, with
+// the temporary code, and the payments batched with it are credited.
+func TestOSMPPoisonPayment(t *testing.T) {
+	svc, db, _ := testService(t)
+	acct := addAccount(t, db, "100045", "active")
+	if err := db.Write(context.Background(), func(tx *store.Tx) error {
+		_, err := tx.Exec(context.Background(), `CREATE TRIGGER poison BEFORE INSERT ON payments WHEN NEW.external_id = '666'
+			BEGIN SELECT RAISE(ABORT, 'poisoned'); END`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := NewOSMPHandler(testOSMPChannels(), svc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var wg sync.WaitGroup
+	results := make([]int, 200)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = osmpGet(t, h, fmt.Sprintf("command=pay&txn_id=%d&txn_date=20261201120000&account=100045&sum=1.00", 600+i)).Result
+		}()
+	}
+	wg.Wait()
+	for i, r := range results {
+		want := 0
+		if 600+i == 666 {
+			want = int(OSMPTemporary)
+		}
+		if r != want {
+			t.Errorf("txn %d: result %d, want %d", 600+i, r, want)
+		}
+	}
+	if b := balance(t, db, acct); b != 199*100 {
+		t.Errorf("balance %s, want 199.00", b)
+	}
+	verifyBooks(t, db)
 }
