@@ -90,3 +90,25 @@ func TestProrate(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse: any text either fails with ErrFormat or parses to an amount
+// whose decimal form parses back to itself.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"500", "500,50", "-1 234.5", "₽", "1e9", "0,00", "9999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := Parse(s)
+		if err != nil {
+			if !errors.Is(err, ErrFormat) {
+				t.Fatalf("Parse(%q): %v is not ErrFormat", s, err)
+			}
+			return
+		}
+		back, err := Parse(a.Decimal())
+		if err != nil || back != a {
+			t.Fatalf("Parse(%q) = %v, round trip %v %v", s, a, back, err)
+		}
+		_ = a.Format("ru") + a.Format("en")
+	})
+}
