@@ -105,6 +105,8 @@ func (a *app) run(ctx context.Context, addr string, ready func(addr string)) err
 	}()
 	sched := &billing.Scheduler{Biller: a.biller, Log: a.log, Progress: metrics.BillingProgress}
 	go sched.Loop(ctx, time.Minute)
+	// Changes made by other instances or the CLI reach RADIUS (CoA) here.
+	go a.e.db.Follow(ctx, time.Second)
 	go a.pay.Run(ctx)
 	a.mail.Start(ctx, time.Minute)
 	if a.radius != nil {

@@ -73,8 +73,8 @@ func (t *Tx) Emit(ctx context.Context, e Event) error {
 		acct = e.AccountID
 	}
 	e.At = e.At.UTC()
-	if err := t.QueryRow(ctx, `INSERT INTO events (kind, account_id, data, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
-		e.Kind, acct, data, e.At).Scan(&e.ID); err != nil {
+	if err := t.QueryRow(ctx, `INSERT INTO events (kind, account_id, data, created_at, origin) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		e.Kind, acct, data, e.At, t.db.origin).Scan(&e.ID); err != nil {
 		return fmt.Errorf("event %s: %w", e.Kind, err)
 	}
 	t.events = append(t.events, e)
@@ -102,4 +102,68 @@ func (db *DB) Events(ctx context.Context, after int64, limit int) ([]Event, erro
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// followWindow is how far behind the newest seen id the follower looks
+// again: on PostgreSQL ids are taken in one order and committed in another,
+// so a lower id can appear after a higher one was read.
+const followWindow = 1000
+
+// Follow delivers to this handle's subscribers the events other processes
+// commit — another instance, or `kabinet payment add` beside `kabinet
+// serve` — polling every interval until ctx ends. Events this handle wrote
+// were delivered at commit and are skipped. It starts from the newest event:
+// what happened before is the past, reloaded by the consumers themselves.
+func (db *DB) Follow(ctx context.Context, every time.Duration) error {
+	var cursor int64
+	if err := db.QueryRow(ctx, `SELECT COALESCE(MAX(id), 0) FROM events`).Scan(&cursor); err != nil {
+		return fmt.Errorf("follow events: %w", err)
+	}
+	seen := map[int64]bool{}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		low := max(cursor-followWindow, 0)
+		rows, err := db.Query(ctx, `SELECT id, kind, COALESCE(account_id, 0), data, created_at, origin FROM events WHERE id > ? ORDER BY id LIMIT 5000`, low)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			continue // the database is away for a while; try again
+		}
+		var fresh []Event
+		for rows.Next() {
+			var e Event
+			var data, origin string
+			if err := rows.Scan(&e.ID, &e.Kind, &e.AccountID, &data, &e.At, &origin); err != nil {
+				break
+			}
+			cursor = max(cursor, e.ID)
+			if seen[e.ID] || e.ID <= low {
+				continue
+			}
+			seen[e.ID] = true
+			if origin == db.origin {
+				continue
+			}
+			if data != "" && data != "{}" {
+				json.Unmarshal([]byte(data), &e.Data)
+			}
+			fresh = append(fresh, e)
+		}
+		rows.Close()
+		for id := range seen {
+			if id <= cursor-followWindow {
+				delete(seen, id)
+			}
+		}
+		for _, e := range fresh {
+			db.hub.publish(e)
+		}
+	}
 }

@@ -6,7 +6,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -44,6 +46,8 @@ type DB struct {
 	// no advisory lock and one process owns the file.
 	lockMu sync.Mutex
 	locks  map[string]bool
+	// origin names this handle in the events it writes (see Follow).
+	origin string
 	// stmts caches the reader pool's prepared statements by query text.
 	stmts  sync.Map
 	nStmts atomic.Int64
@@ -94,7 +98,7 @@ func openSQLite(ctx context.Context, dsn, path string) (*DB, error) {
 	n := max(4, runtime.NumCPU()*2)
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	db := &DB{Dialect: SQLite, DSN: "sqlite:" + path, Path: path, w: w, r: r, locks: map[string]bool{}}
+	db := &DB{Dialect: SQLite, DSN: "sqlite:" + path, Path: path, w: w, r: r, locks: map[string]bool{}, origin: newOrigin()}
 	if err := w.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -121,7 +125,13 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		p.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	return &DB{Dialect: Postgres, DSN: dsn, w: p, r: p, locks: map[string]bool{}}, nil
+	return &DB{Dialect: Postgres, DSN: dsn, w: p, r: p, locks: map[string]bool{}, origin: newOrigin()}, nil
+}
+
+func newOrigin() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // Close closes both pools.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
@@ -86,4 +87,48 @@ func TestOpenRefusesBadDSN(t *testing.T) {
 			t.Errorf("Open(%q) succeeded", dsn)
 		}
 	}
+}
+
+// An event committed through one handle (another instance, the CLI) reaches
+// the subscribers of another handle that follows the table, once; a
+// handle's own events are not delivered twice.
+func TestFollowDeliversOtherProcessesEvents(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, a *store.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		b, err := store.Open(ctx, a.DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		got := make(chan store.Event, 10)
+		b.Subscribe(func(e store.Event) { got <- e })
+		done := make(chan struct{})
+		go func() { b.Follow(ctx, 5*time.Millisecond); close(done) }()
+		time.Sleep(50 * time.Millisecond) // let Follow read its starting point
+		for _, db := range []*store.DB{a, b} {
+			if err := db.Write(ctx, func(tx *store.Tx) error {
+				return tx.Emit(ctx, store.Event{Kind: "test", AccountID: 0, At: time.Now(), Data: map[string]string{"by": string(db.Dialect)}})
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var kinds []int64
+		timeout := time.After(5 * time.Second)
+		for len(kinds) < 2 {
+			select {
+			case e := <-got:
+				kinds = append(kinds, e.ID)
+			case <-timeout:
+				t.Fatalf("delivered %v, want both events", kinds)
+			}
+		}
+		select {
+		case e := <-got:
+			t.Errorf("delivered twice: %+v", e)
+		case <-time.After(100 * time.Millisecond):
+		}
+		cancel()
+		<-done
+	})
 }
