@@ -35,17 +35,13 @@ type Mismatch struct {
 // payments received online: a line already received is matched, a missing
 // one is credited through the same path as an online pay (so nothing is ever
 // credited twice, even if the bank's online pay arrives later), and every
-// disagreement is reported. Each line is its own transaction: an import cut
-// short can simply be run again. progress, if set, is told after each line.
+// disagreement is reported. progress, if set, is told as lines are done.
 func (s *Service) ImportRegistry(ctx context.Context, channel string, reg *Registry, progress func(done, total int)) (Reconciliation, error) {
 	ch := OSMPChannelName(channel)
 	rep := Reconciliation{Channel: ch, Lines: len(reg.Lines), Total: reg.Total}
 	listed := make(map[string]bool, len(reg.Lines))
 	var first, last time.Time
-	for i, l := range reg.Lines {
-		if err := ctx.Err(); err != nil {
-			return rep, err
-		}
+	for _, l := range reg.Lines {
 		listed[l.TxnID] = true
 		if first.IsZero() || l.Date.Before(first) {
 			first = l.Date
@@ -53,19 +49,38 @@ func (s *Service) ImportRegistry(ctx context.Context, channel string, reg *Regis
 		if l.Date.After(last) {
 			last = l.Date
 		}
-		p, err := s.payOnce(ctx, bankPay{channel: ch, txn: l.TxnID, account: l.Account, sum: l.Sum, paidAt: l.Date, source: SourceRegistry})
-		switch {
-		case err == nil && p.credited:
-			rep.Credited = append(rep.Credited, l)
-		case err == nil:
-			rep.Matched++
-		case refusal(err):
-			rep.Mismatches = append(rep.Mismatches, Mismatch{Line: l, Problem: err.Error()})
-		default:
-			return rep, fmt.Errorf("registry line %d: %w", l.Line, err)
+	}
+	// Lines go in chunks, a transaction each: an import cut short is simply
+	// run again, and a failed chunk is retried a line at a time so that only
+	// the line the database refuses stops the import, naming it.
+	for lo := 0; lo < len(reg.Lines); lo += registryChunk {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		lines := reg.Lines[lo:min(lo+registryChunk, len(reg.Lines))]
+		pays := make([]*bankPay, len(lines))
+		for k, l := range lines {
+			pays[k] = &bankPay{channel: ch, txn: l.TxnID, account: l.Account, sum: l.Sum, paidAt: l.Date, source: SourceRegistry}
+		}
+		if err := s.payAll(ctx, pays); err != nil {
+			for _, p := range pays {
+				s.payAll(ctx, []*bankPay{p})
+			}
+		}
+		for k, p := range pays {
+			switch {
+			case p.err == nil && p.credited:
+				rep.Credited = append(rep.Credited, lines[k])
+			case p.err == nil:
+				rep.Matched++
+			case refusal(p.err):
+				rep.Mismatches = append(rep.Mismatches, Mismatch{Line: lines[k], Problem: p.err.Error()})
+			default:
+				return rep, fmt.Errorf("registry line %d: %w", lines[k].Line, p.err)
+			}
 		}
 		if progress != nil {
-			progress(i+1, len(reg.Lines))
+			progress(lo+len(lines), len(reg.Lines))
 		}
 	}
 	if len(reg.Lines) == 0 {
@@ -94,6 +109,9 @@ func (s *Service) ImportRegistry(ctx context.Context, channel string, reg *Regis
 	}
 	return rep, rows.Err()
 }
+
+// registryChunk is how many registry lines one transaction credits.
+const registryChunk = 200
 
 // ImportRegistryFile parses r in the layout (dates in loc) and reconciles it.
 // A file whose totals do not add up is refused before anything is credited.

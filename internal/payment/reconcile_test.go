@@ -3,6 +3,7 @@ package payment
 import (
 	"context"
 	"errors"
+	"fmt"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"strings"
@@ -30,12 +31,12 @@ func TestImportRegistry(t *testing.T) {
 	1004;01.12.2026 13:00:00;999999;10,00
 	=4;910,00
 	`
-		var calls int
-		rep, err := svc.ImportRegistryFile(ctx, "sberbank", strings.NewReader(registry), DefaultRegistryLayout, time.UTC, func(done, total int) { calls++ })
+		var lastDone, lastTotal int
+		rep, err := svc.ImportRegistryFile(ctx, "sberbank", strings.NewReader(registry), DefaultRegistryLayout, time.UTC, func(done, total int) { lastDone, lastTotal = done, total })
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rep.Matched != 1 || len(rep.Credited) != 1 || rep.Credited[0].TxnID != "1003" || len(rep.Mismatches) != 2 || calls != 4 {
+		if rep.Matched != 1 || len(rep.Credited) != 1 || rep.Credited[0].TxnID != "1003" || len(rep.Mismatches) != 2 || lastDone != 4 || lastTotal != 4 {
 			t.Errorf("report %+v", rep)
 		}
 		if len(rep.Unlisted) != 1 || rep.Unlisted[0].ExternalID != "1009" {
@@ -72,4 +73,38 @@ func TestImportRegistry(t *testing.T) {
 		}
 		verifyBooks(t, db)
 	})
+}
+
+// TestImportLargeRegistry crosses chunk boundaries: 450 lines, 50 of them
+// already paid online, one refused in the middle of a chunk.
+func TestImportLargeRegistry(t *testing.T) {
+	ctx := context.Background()
+	svc, db, _ := testService(t)
+	acct := addAccount(t, db, "100045", "active")
+	h, _ := NewOSMPHandler(testOSMPChannels(), svc, nil)
+	var b strings.Builder
+	var total int64
+	for i := range 450 {
+		account := "100045"
+		if i == 334 {
+			account = "nobody"
+		}
+		fmt.Fprintf(&b, "%d;01.12.2026 10:00:00;%s;1,%02d\n", 5000+i, account, i%100)
+		total += 100 + int64(i%100)
+		if i%9 == 0 { // 50 lines: 0, 9, …, 441
+			osmpGet(t, h, fmt.Sprintf("command=pay&txn_id=%d&txn_date=20261201100000&account=100045&sum=1.%02d", 5000+i, i%100))
+		}
+	}
+	fmt.Fprintf(&b, "=450;%d,%02d\n", total/100, total%100)
+	rep, err := svc.ImportRegistryFile(ctx, "sberbank", strings.NewReader(b.String()), DefaultRegistryLayout, time.UTC, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Matched != 50 || len(rep.Credited) != 399 || len(rep.Mismatches) != 1 || rep.Mismatches[0].Line.TxnID != "5334" {
+		t.Fatalf("matched %d, credited %d, mismatches %+v", rep.Matched, len(rep.Credited), rep.Mismatches)
+	}
+	if got := balance(t, db, acct); int64(got) != total-134 {
+		t.Errorf("balance %s, want %d", got, total-134)
+	}
+	verifyBooks(t, db)
 }
