@@ -191,7 +191,7 @@ func (a *Aggregator) Flush(ctx context.Context) (int, error) {
 	if len(batch) == 0 {
 		return 0, nil
 	}
-	err := a.DB.Write(ctx, func(tx *store.Tx) error {
+	err := a.DB.WriteRelaxed(ctx, func(tx *store.Tx) error {
 		st, err := tx.Prepare(ctx, `INSERT INTO usage_class_daily (account_id, day, class, input_octets, output_octets, flows)
 			VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (account_id, day, class) DO UPDATE SET input_octets = usage_class_daily.input_octets + excluded.input_octets,

@@ -275,10 +275,25 @@ func (t *Tx) OnCommit(fn func()) { t.onCommit = append(t.onCommit, fn) }
 // Write runs fn in one write transaction: all of it commits or none of it.
 // On PostgreSQL a serialization failure or deadlock is retried; on SQLite the
 // transaction begins IMMEDIATE on the single writer connection, so writers
-// queue instead of failing.
+// queue instead of failing. The commit is durable (fsync) before Write
+// returns.
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	return db.retry(ctx, fn, false)
+}
+
+// WriteRelaxed is Write for records that must survive a crash of the
+// process but may lose their last moments to a power cut, as a RADIUS
+// server's detail file does: accounting interims and flow counters, never
+// money. SQLite commits without the fsync (WAL with synchronous=NORMAL,
+// still never corrupt; the next durable commit syncs it); PostgreSQL with
+// synchronous_commit off.
+func (db *DB) WriteRelaxed(ctx context.Context, fn func(*Tx) error) error {
+	return db.retry(ctx, fn, true)
+}
+
+func (db *DB) retry(ctx context.Context, fn func(*Tx) error, relaxed bool) error {
 	for attempt := 0; ; attempt++ {
-		err := db.write(ctx, fn)
+		err := db.write(ctx, fn, relaxed)
 		if err == nil || attempt >= 4 || !retryable(err) {
 			return err
 		}
@@ -290,9 +305,26 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	}
 }
 
-func (db *DB) write(ctx context.Context, fn func(*Tx) error) (err error) {
-	sqlTx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
+func (db *DB) write(ctx context.Context, fn func(*Tx) error, relaxed bool) (err error) {
+	var sqlTx *sql.Tx
+	if relaxed && db.Dialect == SQLite {
+		// synchronous is a setting of the connection: take the one writer
+		// connection, relax it for this transaction, and restore it.
+		conn, err := db.w.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		defer func() {
+			conn.ExecContext(context.Background(), "PRAGMA synchronous=FULL")
+			conn.Close()
+		}()
+		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		if sqlTx, err = conn.BeginTx(ctx, nil); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+	} else if sqlTx, err = db.w.BeginTx(ctx, nil); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	tx := &Tx{tx: sqlTx, db: db}
@@ -305,6 +337,11 @@ func (db *DB) write(ctx context.Context, fn func(*Tx) error) (err error) {
 			sqlTx.Rollback()
 		}
 	}()
+	if relaxed && db.Dialect == Postgres {
+		if _, err = sqlTx.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+	}
 	if err = fn(tx); err != nil {
 		return err
 	}

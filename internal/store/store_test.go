@@ -132,3 +132,36 @@ func TestFollowDeliversOtherProcessesEvents(t *testing.T) {
 		<-done
 	})
 }
+
+// A relaxed write is still all-or-nothing and leaves the writer durable for
+// the next ordinary write.
+func TestWriteRelaxed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		boom := errors.New("boom")
+		if err := db.WriteRelaxed(ctx, func(tx *store.Tx) error {
+			tx.Exec(ctx, `INSERT INTO cities (code, name) VALUES ('r1', 'R')`)
+			return boom
+		}); !errors.Is(err, boom) {
+			t.Fatal(err)
+		}
+		if err := db.WriteRelaxed(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO cities (code, name) VALUES ('r2', 'R')`)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		db.QueryRow(ctx, `SELECT COUNT(*) FROM cities WHERE code IN ('r1', 'r2')`).Scan(&n)
+		if n != 1 {
+			t.Errorf("cities %d, want only r2", n)
+		}
+		if db.Dialect == store.SQLite {
+			var sync int
+			db.Writer().QueryRow(`PRAGMA synchronous`).Scan(&sync)
+			if sync != 2 {
+				t.Errorf("writer left at synchronous=%d, want FULL (2)", sync)
+			}
+		}
+	})
+}

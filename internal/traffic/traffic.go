@@ -69,7 +69,9 @@ func New(db *store.DB, zone *time.Location) *Store {
 }
 
 // Write applies a batch of records in one transaction, in order. It returns
-// only after the transaction commits: the NAS is answered after that.
+// only after the transaction commits: the NAS is answered after that. The
+// commit is relaxed (store.WriteRelaxed): it survives a crash of Kabinet but
+// not a power cut, like FreeRADIUS's detail file; usage is not money.
 //
 // Whatever the batch size, the common case (interims and stops of open
 // sessions) costs three statements: one read of the open sessions, one
@@ -79,7 +81,7 @@ func (s *Store) Write(ctx context.Context, recs []Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	return s.DB.Write(ctx, func(tx *store.Tx) error {
+	return s.DB.WriteRelaxed(ctx, func(tx *store.Tx) error {
 		w := &writer{s: s, tx: tx, open: map[sessionKey]*openSession{}, stopping: map[sessionKey]bool{}, logins: map[string]int64{}, usage: map[usageKey]*usageDelta{}}
 		if err := w.loadOpen(ctx, recs); err != nil {
 			return err
