@@ -82,7 +82,9 @@ func openSQLite(ctx context.Context, dsn, path string) (*DB, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_time_format", "sqlite")
-	base := "file:" + path + "?" + q.Encode()
+	// The path goes into a file: URI, where '?' and '#' would end it.
+	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	base := "file:" + escaped + "?" + q.Encode()
 	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)

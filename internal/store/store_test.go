@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
 	"time"
 
@@ -164,4 +165,31 @@ func TestWriteRelaxed(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A path with the characters a file: URI treats specially opens that file.
+func TestSQLitePathIsEscaped(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	a, err := store.Open(ctx, "sqlite:"+dir+"/a#1?x=%20.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := a.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b, err := store.Open(ctx, "sqlite:"+dir+"/a.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var n int64
+	b.QueryRow(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE name = 'accounts'`).Scan(&n)
+	if n != 0 {
+		t.Error("a path with '#' opened a.db")
+	}
+	if _, err := os.Stat(dir + "/a#1?x=%20.db"); err != nil {
+		t.Errorf("file not created under its own name: %v", err)
+	}
 }
