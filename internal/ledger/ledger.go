@@ -8,6 +8,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/money"
@@ -113,27 +115,63 @@ func Post(ctx context.Context, tx *store.Tx, t Txn, now time.Time) (Result, erro
 	if err != nil {
 		return Result{}, fmt.Errorf("txn %s: %w", t.Key, err)
 	}
-	for _, p := range t.Postings {
-		if _, err := tx.Exec(ctx, `INSERT INTO postings (txn_id, ledger_account_id, amount) VALUES (?, ?, ?)`, id, p.LedgerAccountID, int64(p.Amount)); err != nil {
-			return Result{}, fmt.Errorf("txn %s: posting: %w", t.Key, err)
+	// One statement for the postings and one for the balances, whatever
+	// their number: a payment's ledger work is most of its time on SQLite.
+	ins := make([]string, len(t.Postings))
+	args := make([]any, 0, 3*len(t.Postings))
+	delta := map[int64]money.Amount{}
+	var order []int64
+	for i, p := range t.Postings {
+		ins[i] = "(?, ?, ?)"
+		args = append(args, id, p.LedgerAccountID, int64(p.Amount))
+		if _, ok := delta[p.LedgerAccountID]; !ok {
+			order = append(order, p.LedgerAccountID)
 		}
-		res, err := tx.Exec(ctx, `UPDATE ledger_accounts SET balance = balance + ? WHERE id = ?`, int64(p.Amount), p.LedgerAccountID)
-		if err != nil {
-			return Result{}, fmt.Errorf("txn %s: balance: %w", t.Key, err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return Result{}, fmt.Errorf("txn %s: ledger account %d: %w", t.Key, p.LedgerAccountID, ErrNotFound)
-		}
+		delta[p.LedgerAccountID] += p.Amount
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO postings (txn_id, ledger_account_id, amount) VALUES `+strings.Join(ins, ", "), args...); err != nil {
+		return Result{}, fmt.Errorf("txn %s: postings: %w", t.Key, err)
+	}
+	var cases strings.Builder
+	var uargs, ids []any
+	marks := make([]string, len(order))
+	for i, lid := range order {
+		cases.WriteString(" WHEN ? THEN ?::bigint")
+		uargs = append(uargs, lid, int64(delta[lid]))
+		ids = append(ids, lid)
+		marks[i] = "?"
+	}
+	res, err := tx.Exec(ctx, `UPDATE ledger_accounts SET balance = balance + CASE id`+cases.String()+` END WHERE id IN (`+strings.Join(marks, ", ")+`)`, append(uargs, ids...)...)
+	if err != nil {
+		return Result{}, fmt.Errorf("txn %s: balances: %w", t.Key, err)
+	}
+	if n, _ := res.RowsAffected(); n != int64(len(order)) {
+		return Result{}, fmt.Errorf("txn %s: %d of %d ledger accounts: %w", t.Key, n, len(order), ErrNotFound)
 	}
 	return Result{TxnID: id}, nil
+}
+
+// known caches ledger account ids by database and code once their
+// transaction committed: accounts are never deleted, and the payment path
+// asks for the same system accounts on every payment.
+var known sync.Map // accountKey → int64
+
+type accountKey struct {
+	db   *store.DB
+	code string
 }
 
 // Account returns the id of the ledger account with code, creating it with
 // kind when it does not exist yet (system accounts are made on first use).
 func Account(ctx context.Context, tx *store.Tx, code, kind string) (int64, error) {
+	k := accountKey{tx.DB(), code}
+	if v, ok := known.Load(k); ok {
+		return v.(int64), nil
+	}
 	var id int64
 	err := tx.QueryRow(ctx, `SELECT id FROM ledger_accounts WHERE code = ?`, code).Scan(&id)
 	if err == nil {
+		tx.OnCommit(func() { known.Store(k, id) })
 		return id, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
@@ -144,6 +182,7 @@ func Account(ctx context.Context, tx *store.Tx, code, kind string) (int64, error
 	if err != nil {
 		return 0, fmt.Errorf("ledger account %s: %w", code, err)
 	}
+	tx.OnCommit(func() { known.Store(k, id) })
 	return id, nil
 }
 

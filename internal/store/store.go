@@ -268,6 +268,9 @@ func (t *Tx) Prepare(ctx context.Context, q string) (*sql.Stmt, error) {
 	return t.tx.PrepareContext(ctx, rebind(t.db.Dialect, q))
 }
 
+// DB is the database the transaction runs on.
+func (t *Tx) DB() *DB { return t.db }
+
 // Dialect of the database the transaction runs on.
 func (t *Tx) Dialect() Dialect { return t.db.Dialect }
 
