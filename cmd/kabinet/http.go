@@ -9,6 +9,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/web"
 	"github.com/kabinet-billing/kabinet/internal/web/admin"
 	"github.com/kabinet-billing/kabinet/internal/web/api"
+	"github.com/kabinet-billing/kabinet/internal/web/platform"
 	"github.com/kabinet-billing/kabinet/internal/web/public"
 	assets "github.com/kabinet-billing/kabinet/web"
 )
@@ -16,16 +17,24 @@ import (
 // handler is every HTTP route: the portal, back office, public site, the
 // payment protocols and health.
 func (a *app) handler() (http.Handler, error) {
+	h, _, err := a.routeTable()
+	return h, err
+}
+
+// routeTable builds the handler and lists every pattern registered on it:
+// the security test (security_test.go) walks this list, so a route added
+// anywhere must be classified there.
+func (a *app) routeTable() (http.Handler, []string, error) {
 	routes, err := a.pay.Routes(a.paySetup.OSMP)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	routes = paymentMetrics(metrics.Default, routes)
 	srv, err := web.New(web.Deps{DB: a.e.db, Clock: a.e.clock, Config: a.e.cfg, Log: a.log,
 		Biller: a.biller, Subscribers: a.subs, Payments: a.pay, Processor: a.paySetup.Default,
 		PaymentRoutes: routes, Traffic: a.traffic})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	tests := speedtest.New(a.e.db, a.e.clock, a.biller)
 	// /api/v1, /api/docs and the speed-test backend; the portal's speed-test
@@ -36,22 +45,23 @@ func (a *app) handler() (http.Handler, error) {
 	srv.Portal.RegisterMeasure(tests)
 	office, err := backoffice.New(a.e.db, a.e.clock, a.e.cfg, a.biller, a.subs, a.pay, a.mail, assets.FS)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var site public.Config
 	if err := a.e.cfg.Section("site", &site); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	bo := web.BackOffice{Office: office, RedirectFrom: site.RedirectFrom}
 	if a.radius != nil {
 		bo.Network = admin.RadiusNetwork{S: a.radius}
 	}
 	if err := srv.MountBackOffice(bo); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	mux := http.NewServeMux()
+	mux := platform.NewRouter()
 	mux.Handle("GET /metrics", metrics.Handler())
 	mux.Handle("GET /readyz", metrics.Ready(a.e.db))
-	mux.Handle("/", srv.Handler())
-	return metrics.Middleware(mux), nil
+	mux.ServeMux.Handle("/", srv.Handler()) // the platform's routes, listed below
+	list := append(mux.Patterns(), srv.Platform.Mux.Patterns()...)
+	return metrics.Middleware(mux), list, nil
 }

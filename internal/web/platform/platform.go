@@ -25,7 +25,7 @@ import (
 
 // Platform is the shared pieces areas register routes with.
 type Platform struct {
-	Mux      *http.ServeMux
+	Mux      *Router // the one mux; Mux.Patterns() is the route table
 	Sessions *scs.SessionManager
 	I18n     *I18n
 	Render   *Renderer
@@ -88,7 +88,7 @@ func New(o Options) (*Platform, error) {
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = strings.HasPrefix(o.Config.PublicURL, "https://")
-	p := &Platform{Mux: http.NewServeMux(), Sessions: sm, I18n: t, Render: rend, Clock: o.Clock, Config: o.Config, Log: o.Log, Zone: zone,
+	p := &Platform{Mux: NewRouter(), Sessions: sm, I18n: t, Render: rend, Clock: o.Clock, Config: o.Config, Log: o.Log, Zone: zone,
 		cop: http.NewCrossOriginProtection()}
 	if o.Config.PublicURL != "" {
 		// Behind a TLS-terminating proxy the Host header may differ from

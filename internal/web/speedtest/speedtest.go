@@ -57,7 +57,10 @@ func New(results *speedtest.Service, account func(*http.Request) (int64, bool)) 
 // /speedtest/results/telemetry[.php] (the paths LibreSpeed's PHP and Go
 // backends use), the page at /speedtest/ and its script under
 // /speedtest/static/.
-func (h *Handler) Register(mux *http.ServeMux) {
+func (h *Handler) Register(mux interface {
+	Handle(string, http.Handler)
+	HandleFunc(string, func(http.ResponseWriter, *http.Request))
+}) {
 	for _, ext := range []string{"", ".php"} {
 		mux.HandleFunc("GET /speedtest/backend/garbage"+ext, h.Garbage)
 		mux.HandleFunc("/speedtest/backend/empty"+ext, h.Empty)
