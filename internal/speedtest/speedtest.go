@@ -108,6 +108,7 @@ var ErrInvalid = errors.New("invalid speed-test result")
 // decimal strings, possibly empty when a part of the test was skipped).
 func ParseMeasured(dl, ul, ping, jitter string) (Measured, error) {
 	var m Measured
+	measured := false
 	for _, f := range []struct {
 		name, s string
 		v       *float64
@@ -121,6 +122,12 @@ func ParseMeasured(dl, ul, ping, jitter string) (Measured, error) {
 			return m, fmt.Errorf("%s=%q: %w", f.name, f.s, ErrInvalid)
 		}
 		*f.v = v
+		measured = true
+	}
+	if !measured {
+		// Nothing ran (or a form that is not a LibreSpeed report): there is
+		// no result to keep.
+		return m, fmt.Errorf("no measurement: %w", ErrInvalid)
 	}
 	return m, m.check()
 }
