@@ -2,9 +2,11 @@ package main
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
 	"github.com/kabinet-billing/kabinet/internal/metrics"
+	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/speedtest"
 	"github.com/kabinet-billing/kabinet/internal/web"
 	"github.com/kabinet-billing/kabinet/internal/web/admin"
@@ -25,7 +27,18 @@ func (a *app) handler() (http.Handler, error) {
 // the security test (security_test.go) walks this list, so a route added
 // anywhere must be classified there.
 func (a *app) routeTable() (http.Handler, []string, error) {
-	routes, err := a.pay.Routes(a.paySetup.OSMP)
+	// [web] trusted_proxies: the platform takes the client's address from
+	// X-Forwarded-For only from these; the OSMP allow lists get the same.
+	proxies, err := platform.TrustedProxies(a.e.cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	channels := make([]payment.OSMPChannel, len(a.paySetup.OSMP))
+	for i, ch := range a.paySetup.OSMP {
+		ch.Proxies = append(slices.Clone(ch.Proxies), proxies...)
+		channels[i] = ch
+	}
+	routes, err := a.pay.Routes(channels)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -71,6 +72,9 @@ func newSecEnv(t *testing.T, cfgText string) *secEnv {
 	}
 	stderr := os.Stderr
 	os.Stderr = logs
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
 	a, err := buildApp(ctx, e, payment.DemoConfig(), radiusConfig{Auth: "127.0.0.1:0", Acct: "127.0.0.1:0"})
 	if err != nil {
 		os.Stderr = stderr

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -34,6 +35,8 @@ type Platform struct {
 	Log      *slog.Logger
 	Zone     *time.Location
 	cop      *http.CrossOriginProtection
+	proxies  []netip.Prefix // [web] trusted_proxies
+	hsts     bool           // public_url is https: tell browsers to stay on it
 }
 
 // Options build a Platform.
@@ -90,6 +93,10 @@ func New(o Options) (*Platform, error) {
 	sm.Cookie.Secure = strings.HasPrefix(o.Config.PublicURL, "https://")
 	p := &Platform{Mux: NewRouter(), Sessions: sm, I18n: t, Render: rend, Clock: o.Clock, Config: o.Config, Log: o.Log, Zone: zone,
 		cop: http.NewCrossOriginProtection()}
+	if p.proxies, err = TrustedProxies(o.Config); err != nil {
+		return nil, err
+	}
+	p.hsts = strings.HasPrefix(o.Config.PublicURL, "https://")
 	if o.Config.PublicURL != "" {
 		// Behind a TLS-terminating proxy the Host header may differ from
 		// the public origin; trust the configured one explicitly.
@@ -108,10 +115,10 @@ func New(o Options) (*Platform, error) {
 	return p, nil
 }
 
-// Handler is the whole server: panic recovery and security headers around
-// the mux.
+// Handler is the whole server: the client's address behind a trusted
+// proxy, panic recovery and security headers around the mux.
 func (p *Platform) Handler() http.Handler {
-	return p.recover(securityHeaders(p.Mux))
+	return p.realClient(p.recover(p.securityHeaders(p.Mux)))
 }
 
 // Page registers a browser route: sessions, cross-origin protection and the
@@ -265,11 +272,17 @@ func (p *Platform) recover(next http.Handler) http.Handler {
 	})
 }
 
-func securityHeaders(next http.Handler) http.Handler {
+func (p *Platform) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
+		if r.TLS != nil || p.hsts {
+			// Only under TLS (served directly, or public_url says the proxy
+			// in front terminates it): over plain HTTP the header would pin
+			// a site that has no certificate.
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		if !strings.HasPrefix(r.URL.Path, "/pay/") {
 			// The payment handlers serve their own pages (the sandbox's
 			// hosted page) and machine answers; the portal's pages get a
