@@ -192,7 +192,7 @@ func (a *API) middleware(ctx huma.Context, next func(huma.Context)) {
 	}
 	if err != nil {
 		a.p.Log.Error("api: token", "err", err)
-		huma.WriteErr(a.huma, ctx, http.StatusInternalServerError, a.t(l, "api.error.internal"))
+		a.writeFailure(ctx, l, err)
 		return
 	}
 	key := "token:" + strconv.FormatInt(tok.ID, 10)
@@ -204,6 +204,13 @@ func (a *API) middleware(ctx huma.Context, next func(huma.Context)) {
 	}
 	a.perTok.Spend(key, now)
 	acct, err := a.d.Subscribers.ByID(ctx.Context(), tok.AccountID)
+	if err != nil && !errors.Is(err, subscriber.ErrNotFound) {
+		// Not "log in again": the app would throw a good token away
+		// because the database was down for a minute.
+		a.p.Log.Error("api: account of token", "err", err)
+		a.writeFailure(ctx, l, err)
+		return
+	}
 	if err != nil || acct.Status == billing.StatusClosed {
 		huma.WriteErr(a.huma, ctx, http.StatusUnauthorized, a.t(l, "api.error.unauthorized"))
 		return
@@ -221,10 +228,24 @@ func (a *API) problem(ctx context.Context, status int, id string) error {
 	return &huma.ErrorModel{Status: status, Title: statusTitle(a.p, l, status), Detail: a.t(l, id)}
 }
 
-// fail logs an unexpected error and answers 500 without its text.
+// fail logs an unexpected error and answers 500 without its text, or 503
+// when the database cannot be reached.
 func (a *API) fail(ctx context.Context, op string, err error) error {
 	a.p.Log.Error("api: "+op, "err", err)
+	if store.Unavailable(err) {
+		return a.problem(ctx, http.StatusServiceUnavailable, "api.error.db_unavailable")
+	}
 	return a.problem(ctx, http.StatusInternalServerError, "api.error.internal")
+}
+
+// writeFailure answers an unexpected error from the middleware.
+func (a *API) writeFailure(ctx huma.Context, l string, err error) {
+	if store.Unavailable(err) {
+		ctx.SetHeader("Retry-After", "30")
+		huma.WriteErr(a.huma, ctx, http.StatusServiceUnavailable, a.t(l, "api.error.db_unavailable"))
+		return
+	}
+	huma.WriteErr(a.huma, ctx, http.StatusInternalServerError, a.t(l, "api.error.internal"))
 }
 
 func statusTitle(p *platform.Platform, lang string, status int) string {
@@ -289,34 +310,35 @@ var crossOrigin = http.NewCrossOriginProtection()
 
 // messages are the API's own texts (id: ru, en).
 var messages = map[string][2]string{
-	"api.error.unauthorized":  {"Нужен действующий токен: войдите заново.", "A valid token is required: log in again."},
-	"api.error.bad_login":     {"Неверный логин или пароль.", "Wrong login or password."},
-	"api.error.login_limited": {"Слишком много попыток входа. Попробуйте позже.", "Too many login attempts. Try again later."},
-	"api.error.rate":          {"Слишком много запросов. Повторите чуть позже.", "Too many requests. Try again shortly."},
-	"api.error.internal":      {"Внутренняя ошибка. Мы уже разбираемся.", "Internal error. We are looking into it."},
-	"api.error.not_found":     {"Не найдено.", "Not found."},
-	"api.error.no_route":      {"Такой операции в API нет.", "There is no such API operation."},
-	"api.error.validation":    {"Запрос заполнен неверно.", "The request is not valid."},
-	"api.error.unavailable":   {"Эта функция сейчас недоступна.", "This function is not available now."},
-	"api.error.period":        {"Неверный период: укажите даты ГГГГ-ММ-ДД, начало не позже конца.", "Invalid period: give dates as YYYY-MM-DD, the start not after the end."},
-	"api.error.amount":        {"Сумма должна быть от 1 до 100 000 ₽.", "The amount must be from 1 to 100,000 RUB."},
-	"api.error.not_offered":   {"Этот тариф вам недоступен.", "This tariff is not available to you."},
-	"api.error.same_tariff":   {"Этот тариф уже подключён.", "This tariff is already connected."},
-	"api.error.inactive":      {"Договор не активен.", "The contract is not active."},
-	"api.error.connected":     {"Услуга уже подключена.", "The service is already connected."},
-	"api.error.funds":         {"Недостаточно средств на балансе.", "Not enough money on the balance."},
-	"api.error.limited":       {"Доступ ограничен за долг: пополните баланс.", "Access is limited for debt: top up the balance."},
-	"api.error.invalid":       {"Проверьте введённые данные.", "Check what you entered."},
-	"api.error.password":      {"Неверный текущий пароль.", "The current password is wrong."},
-	"api.error.weak_password": {"Пароль должен быть от 8 до 64 символов.", "The password must be 8 to 64 characters."},
-	"api.error.no_boost":      {"Ускорение вам недоступно.", "No speed boost is available to you."},
-	"api.error.speedtest":     {"Результат измерения неверен.", "The measurement is not valid."},
-	"api.status.400":          {"Неверный запрос", "Bad request"},
-	"api.status.401":          {"Требуется вход", "Unauthorized"},
-	"api.status.404":          {"Не найдено", "Not found"},
-	"api.status.409":          {"Конфликт", "Conflict"},
-	"api.status.422":          {"Неверные данные", "Unprocessable entity"},
-	"api.status.429":          {"Слишком много запросов", "Too many requests"},
-	"api.status.500":          {"Внутренняя ошибка", "Internal server error"},
-	"api.status.503":          {"Недоступно", "Service unavailable"},
+	"api.error.unauthorized":   {"Нужен действующий токен: войдите заново.", "A valid token is required: log in again."},
+	"api.error.bad_login":      {"Неверный логин или пароль.", "Wrong login or password."},
+	"api.error.login_limited":  {"Слишком много попыток входа. Попробуйте позже.", "Too many login attempts. Try again later."},
+	"api.error.rate":           {"Слишком много запросов. Повторите чуть позже.", "Too many requests. Try again shortly."},
+	"api.error.internal":       {"Внутренняя ошибка. Мы уже разбираемся.", "Internal error. We are looking into it."},
+	"api.error.db_unavailable": {"Сервис временно недоступен: нет связи с базой данных. Повторите через минуту.", "The service is temporarily unavailable: the database cannot be reached. Try again in a minute."},
+	"api.error.not_found":      {"Не найдено.", "Not found."},
+	"api.error.no_route":       {"Такой операции в API нет.", "There is no such API operation."},
+	"api.error.validation":     {"Запрос заполнен неверно.", "The request is not valid."},
+	"api.error.unavailable":    {"Эта функция сейчас недоступна.", "This function is not available now."},
+	"api.error.period":         {"Неверный период: укажите даты ГГГГ-ММ-ДД, начало не позже конца.", "Invalid period: give dates as YYYY-MM-DD, the start not after the end."},
+	"api.error.amount":         {"Сумма должна быть от 1 до 100 000 ₽.", "The amount must be from 1 to 100,000 RUB."},
+	"api.error.not_offered":    {"Этот тариф вам недоступен.", "This tariff is not available to you."},
+	"api.error.same_tariff":    {"Этот тариф уже подключён.", "This tariff is already connected."},
+	"api.error.inactive":       {"Договор не активен.", "The contract is not active."},
+	"api.error.connected":      {"Услуга уже подключена.", "The service is already connected."},
+	"api.error.funds":          {"Недостаточно средств на балансе.", "Not enough money on the balance."},
+	"api.error.limited":        {"Доступ ограничен за долг: пополните баланс.", "Access is limited for debt: top up the balance."},
+	"api.error.invalid":        {"Проверьте введённые данные.", "Check what you entered."},
+	"api.error.password":       {"Неверный текущий пароль.", "The current password is wrong."},
+	"api.error.weak_password":  {"Пароль должен быть от 8 до 64 символов.", "The password must be 8 to 64 characters."},
+	"api.error.no_boost":       {"Ускорение вам недоступно.", "No speed boost is available to you."},
+	"api.error.speedtest":      {"Результат измерения неверен.", "The measurement is not valid."},
+	"api.status.400":           {"Неверный запрос", "Bad request"},
+	"api.status.401":           {"Требуется вход", "Unauthorized"},
+	"api.status.404":           {"Не найдено", "Not found"},
+	"api.status.409":           {"Конфликт", "Conflict"},
+	"api.status.422":           {"Неверные данные", "Unprocessable entity"},
+	"api.status.429":           {"Слишком много запросов", "Too many requests"},
+	"api.status.500":           {"Внутренняя ошибка", "Internal server error"},
+	"api.status.503":           {"Недоступно", "Service unavailable"},
 }

@@ -74,6 +74,8 @@ func New(o Options) (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.Add("error.unavailable", "Сервис временно недоступен: нет связи с базой данных. Попробуйте через минуту.",
+		"The service is temporarily unavailable: the database cannot be reached. Please try again in a minute.")
 	for id, m := range o.Messages {
 		t.Add(id, m[0], m[1])
 	}
@@ -91,7 +93,11 @@ func New(o Options) (*Platform, error) {
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = strings.HasPrefix(o.Config.PublicURL, "https://")
-	p := &Platform{Mux: NewRouter(), Sessions: sm, I18n: t, Render: rend, Clock: o.Clock, Config: o.Config, Log: o.Log, Zone: zone,
+	var p *Platform
+	// A session that cannot be loaded or saved (the database is down) gets
+	// the same translated page as any failure, not scs's plain 500.
+	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { p.Fail(w, r, err) }
+	p = &Platform{Mux: NewRouter(), Sessions: sm, I18n: t, Render: rend, Clock: o.Clock, Config: o.Config, Log: o.Log, Zone: zone,
 		cop: http.NewCrossOriginProtection()}
 	if p.proxies, err = TrustedProxies(o.Config); err != nil {
 		return nil, err
@@ -252,7 +258,17 @@ func (p *Platform) NotFound(w http.ResponseWriter, r *http.Request) {
 
 // Fail logs an unexpected error with its context and shows a generic page:
 // never a stack trace or an internal message to the subscriber.
+//
+// When the database cannot be reached the answer is 503 with a translated
+// "try again in a minute" and Retry-After: the subscriber waits, a load
+// balancer or monitor sees the outage for what it is.
 func (p *Platform) Fail(w http.ResponseWriter, r *http.Request, err error) {
+	if store.Unavailable(err) {
+		p.Log.Error("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "30")
+		p.Error(w, r, http.StatusServiceUnavailable, "error.unavailable")
+		return
+	}
 	p.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	p.Error(w, r, http.StatusInternalServerError, "error.internal")
 }
