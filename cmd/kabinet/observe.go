@@ -24,7 +24,8 @@ func (a *app) instrument(m *metrics.Metrics) {
 		m.RegisterRADIUSStats(func() metrics.RADIUSStats {
 			s := srv.Stats()
 			return metrics.RADIUSStats{AccessAccepts: s.AccessAccepts, AccessRejects: s.AccessRejects, AcctResponses: s.AcctResponses,
-				Duplicates: s.Duplicates, Dropped: s.Dropped, AcctWriteErrors: s.AcctWriteErrors}
+				Duplicates: s.Duplicates, Dropped: s.Dropped, AcctWriteErrors: s.AcctWriteErrors,
+				AcctQueued: s.AcctQueued, AcctBacklog: s.AcctBacklog}
 		})
 	}
 }

@@ -194,6 +194,8 @@ type RADIUSStats struct {
 	Duplicates                   uint64
 	Dropped                      uint64
 	AcctWriteErrors              uint64
+	AcctQueued                   int  // accounting read, not yet written
+	AcctBacklog                  bool // writes are failing: the database is away
 }
 
 // RegisterRADIUSStats exports the server's own counters, read at each
@@ -210,8 +212,9 @@ func (m *Metrics) RegisterRADIUSStats(stats func() RADIUSStats) {
 // variables: Default is built during package initialisation, before
 // variables it reaches only through an interface method are set.
 type radiusCollector struct {
-	m             *Metrics
-	packets, errs *prometheus.Desc
+	m               *Metrics
+	packets, errs   *prometheus.Desc
+	queued, backlog *prometheus.Desc
 }
 
 func newRADIUSCollector(m *Metrics) radiusCollector {
@@ -219,12 +222,18 @@ func newRADIUSCollector(m *Metrics) radiusCollector {
 		packets: prometheus.NewDesc("kabinet_radius_server_packets_total",
 			"RADIUS packets handled by the server since start, by outcome.", []string{"outcome"}, nil),
 		errs: prometheus.NewDesc("kabinet_radius_accounting_write_errors_total",
-			"Accounting batches that failed to reach the database (the records wait in the queue).", nil, nil)}
+			"Accounting batch writes that failed; the batch is held and retried, the rest waits in the queue.", nil, nil),
+		queued: prometheus.NewDesc("kabinet_radius_accounting_queued",
+			"Accounting requests read from the NAS and not yet written.", nil, nil),
+		backlog: prometheus.NewDesc("kabinet_radius_accounting_backlog",
+			"1 while accounting cannot be written (the database is away) and is being held for retry.", nil, nil)}
 }
 
 func (c radiusCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.packets
 	ch <- c.errs
+	ch <- c.queued
+	ch <- c.backlog
 }
 
 func (c radiusCollector) Collect(ch chan<- prometheus.Metric) {
@@ -243,6 +252,12 @@ func (c radiusCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.packets, prometheus.CounterValue, float64(o.v), o.name)
 	}
 	ch <- prometheus.MustNewConstMetric(c.errs, prometheus.CounterValue, float64(s.AcctWriteErrors))
+	ch <- prometheus.MustNewConstMetric(c.queued, prometheus.GaugeValue, float64(s.AcctQueued))
+	backlog := 0.0
+	if s.AcctBacklog {
+		backlog = 1
+	}
+	ch <- prometheus.MustNewConstMetric(c.backlog, prometheus.GaugeValue, backlog)
 }
 
 // RegisterDB exports the connection pool statistics (open, in use, idle,

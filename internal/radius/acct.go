@@ -171,6 +171,12 @@ func (s *Server) handleAcct(ctx context.Context, raw []byte, src netip.AddrPort,
 	case s.acctQ <- item:
 	case <-ctx.Done():
 		s.dedup.finish(key, nil)
+	default:
+		// The queue is full: the database has been away for long. The NAS
+		// keeps the record and retransmits; reading on keeps auth's
+		// sibling socket and this one responsive.
+		s.dedup.finish(key, nil)
+		s.drop(src, "accounting queue full; the NAS will retransmit", "nas", nas.Name)
 	}
 }
 
@@ -200,14 +206,7 @@ func (s *Server) acctWriter(ctx context.Context) {
 		for _, it := range batch {
 			recs = append(recs, it.rec)
 		}
-		// A batch already read from the NAS is finished even during
-		// shutdown, so that what the NAS sent is not half-written.
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		err := s.sink.WriteAccounting(wctx, recs)
-		cancel()
-		if err != nil {
-			s.acctErrs.Add(1)
-			s.log.Error("radius: accounting write failed; the NAS will retransmit", "records", len(recs), "err", err)
+		if !s.writeBatch(ctx, recs) {
 			for _, it := range batch {
 				s.dedup.finish(it.key, nil)
 			}
@@ -228,5 +227,40 @@ func (s *Server) acctWriter(ctx context.Context) {
 			s.acctResps.Add(1)
 			it.send(b)
 		}
+	}
+}
+
+// writeBatch writes recs, retrying with backoff while the database is away,
+// so that accounting read from the NAS is kept (in the queue and this
+// batch) and written when it comes back; the NAS is answered only then.
+// Retransmissions meanwhile are answered from the same pending request or,
+// once the dedup entry expires, written again — harmless, as interims carry
+// totals and Stops close once. It gives up only when ctx ends, after one
+// last attempt, and reports whether the batch was written.
+func (s *Server) writeBatch(ctx context.Context, recs []AcctRecord) bool {
+	wait := s.cfg.AcctRetry
+	for {
+		// A batch already read from the NAS is finished even during
+		// shutdown, so that what the NAS sent is not half-written.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		err := s.sink.WriteAccounting(wctx, recs)
+		cancel()
+		if err == nil {
+			s.acctBacklog.Store(false)
+			return true
+		}
+		s.acctErrs.Add(1)
+		if ctx.Err() != nil {
+			s.log.Error("radius: accounting write failed at shutdown; the NAS will retransmit", "records", len(recs), "err", err)
+			return false
+		}
+		if !s.acctBacklog.Swap(true) {
+			s.log.Error("radius: accounting write failed; holding it and retrying", "records", len(recs), "queued", len(s.acctQ), "err", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 30*time.Second)
 	}
 }

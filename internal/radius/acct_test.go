@@ -130,25 +130,43 @@ func TestAccountingDropped(t *testing.T) {
 	}
 }
 
+// While the database is away accounting is held and retried, not lost: the
+// NAS is answered once the record is written, and its retransmissions in
+// between neither get an early answer nor write the record twice.
 func TestAccountingWriteFailure(t *testing.T) {
 	e := newEnv(t, KindMikrotik)
-	startWriter(t, e)
+	e.srv.cfg.AcctRetry = 5 * time.Millisecond
 	e.sink.mu.Lock()
-	e.sink.err = errors.New("disk full")
+	e.sink.err = errors.New("database is away")
 	e.sink.mu.Unlock()
+	startWriter(t, e)
 	raw, _ := encodeRequest(acctPacket(AcctStop, "s1", nil))
+	answered := make(chan []byte, 2)
+	e.srv.handleAcct(context.Background(), append([]byte(nil), raw...), src, func(b []byte) { answered <- b })
 	if r := e.acct(t, append([]byte(nil), raw...)); r != nil {
+		t.Fatal("a retransmission was answered before the record was safe")
+	}
+	select {
+	case <-answered:
 		t.Fatal("answered before the record was safe")
+	default:
+	}
+	if st := e.srv.Stats(); !st.AcctBacklog || st.AcctWriteErrors == 0 {
+		t.Errorf("stats do not show the backlog: %+v", st)
 	}
 	e.sink.mu.Lock()
 	e.sink.err = nil
 	e.sink.mu.Unlock()
-	// The NAS retransmits; this time it is written and answered.
-	if r := e.acct(t, raw); r == nil {
-		t.Fatal("retransmission after recovery not answered")
+	select {
+	case <-answered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("not answered after the database came back")
 	}
 	if n := len(e.sink.records()); n != 1 {
-		t.Errorf("records = %d", n)
+		t.Errorf("records = %d, want 1", n)
+	}
+	if st := e.srv.Stats(); st.AcctBacklog {
+		t.Error("backlog still reported after recovery")
 	}
 }
 

@@ -40,6 +40,9 @@ type Config struct {
 	// AcctQueue is how many accounting requests may wait for a write.
 	// Default 16384.
 	AcctQueue int
+	// AcctRetry is the first wait before writing a failed batch again; it
+	// doubles up to 30 s. Default 1 s.
+	AcctRetry time.Duration
 	Clock     clock.Clock
 	Logger    *slog.Logger
 }
@@ -69,6 +72,9 @@ func (c *Config) defaults() {
 	if c.AcctQueue == 0 {
 		c.AcctQueue = 16384
 	}
+	if c.AcctRetry == 0 {
+		c.AcctRetry = time.Second
+	}
 	if c.Clock == nil {
 		c.Clock = clock.System
 	}
@@ -84,6 +90,8 @@ type Stats struct {
 	Duplicates                   uint64
 	Dropped                      uint64 // malformed, unknown NAS, bad authenticator
 	AcctWriteErrors              uint64
+	AcctQueued                   int  // accounting read and not yet written
+	AcctBacklog                  bool // writes are failing: the database is away
 }
 
 // Server answers Access-Requests and Accounting-Requests.
@@ -105,6 +113,8 @@ type Server struct {
 	lastWarn map[string]time.Time
 
 	accepts, rejects, acctResps, dups, dropped, acctErrs atomic.Uint64
+	// acctBacklog is set while accounting cannot be written.
+	acctBacklog atomic.Bool
 }
 
 // NewServer returns a server over the subscriber cache, the NAS list and the
@@ -125,6 +135,7 @@ func (s *Server) Stats() Stats {
 		AccessAccepts: s.accepts.Load(), AccessRejects: s.rejects.Load(),
 		AcctResponses: s.acctResps.Load(), Duplicates: s.dups.Load(),
 		Dropped: s.dropped.Load(), AcctWriteErrors: s.acctErrs.Load(),
+		AcctQueued: len(s.acctQ), AcctBacklog: s.acctBacklog.Load(),
 	}
 }
 
