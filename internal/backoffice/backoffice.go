@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"math/big"
 	"strings"
 
@@ -41,6 +42,7 @@ type Office struct {
 	Fonts     contract.Fonts
 	Provider  config.Provider
 	PortalURL string
+	Log       *slog.Logger // nil: slog.Default(); where a lost audit entry is written out
 }
 
 // Who is the operator acting and from where.
@@ -121,7 +123,7 @@ func (o *Office) SignContract(ctx context.Context, w Who, n NewContract) (Signed
 	if s.PDF, err = o.ContractPDF(ctx, a, pw, "contract", lang(n.Lang)); err != nil {
 		return s, err
 	}
-	err = o.Operators.Record(ctx, w.actor(), operator.Entry{Action: "subscriber.create", Object: accountObject(a.ID), After: accountView(a),
+	err = o.Record(ctx, w, operator.Entry{Action: "subscriber.create", Object: accountObject(a.ID), After: accountView(a),
 		Note: fmt.Sprintf("credentials mailed: %v", s.Mailed)})
 	return s, err
 }
@@ -210,7 +212,7 @@ func (o *Office) ResetPassword(ctx context.Context, w Who, accountID int64, conf
 	} else {
 		note += "; no e-mail: printed"
 	}
-	return r, o.Operators.Record(ctx, w.actor(), operator.Entry{Action: "subscriber.password_reset", Object: accountObject(a.ID), Note: note})
+	return r, o.Record(ctx, w, operator.Entry{Action: "subscriber.password_reset", Object: accountObject(a.ID), Note: note})
 }
 
 // EditContract changes the contract's details.
@@ -229,7 +231,7 @@ func (o *Office) EditContract(ctx context.Context, w Who, accountID int64, e sub
 	if err != nil {
 		return err
 	}
-	return o.Operators.Record(ctx, w.actor(), operator.Entry{Action: "subscriber.edit", Object: accountObject(accountID), Before: accountView(before), After: accountView(after)})
+	return o.Record(ctx, w, operator.Entry{Action: "subscriber.edit", Object: accountObject(accountID), Before: accountView(before), After: accountView(after)})
 }
 
 // SetStatus blocks, unblocks, freezes or closes an account.
@@ -244,7 +246,7 @@ func (o *Office) SetStatus(ctx context.Context, w Who, accountID int64, status, 
 	if err := o.Dir.SetStatus(ctx, accountID, status); err != nil {
 		return err
 	}
-	return o.Operators.Record(ctx, w.actor(), operator.Entry{Action: "subscriber.status", Object: accountObject(accountID),
+	return o.Record(ctx, w, operator.Entry{Action: "subscriber.status", Object: accountObject(accountID),
 		Before: map[string]string{"status": before.Status}, After: map[string]string{"status": status}, Note: note})
 }
 
@@ -258,7 +260,7 @@ func (o *Office) CashPayment(ctx context.Context, w Who, in payment.CashIn) (pay
 	if err != nil {
 		return p, err
 	}
-	return p, o.Operators.Record(ctx, w.actor(), operator.Entry{Action: "money.cash", Object: accountObject(in.AccountID),
+	return p, o.Record(ctx, w, operator.Entry{Action: "money.cash", Object: accountObject(in.AccountID),
 		After: map[string]any{"payment": p.ID, "amount": p.Amount.Decimal(), "receipt": in.Receipt}, Note: in.Memo})
 }
 
@@ -280,7 +282,7 @@ func (o *Office) Correct(ctx context.Context, w Who, c payment.Correction) (int6
 	if err != nil {
 		return id, err
 	}
-	return id, o.Operators.Record(ctx, w.actor(), operator.Entry{Action: "money.correct", Object: accountObject(c.AccountID),
+	return id, o.Record(ctx, w, operator.Entry{Action: "money.correct", Object: accountObject(c.AccountID),
 		Before: map[string]string{"balance": before.Balance.Decimal(), "status": before.Status},
 		After:  map[string]any{"balance": after.Balance.Decimal(), "status": after.Status, "txn": id, "amount": c.Amount.Decimal()}, Note: c.Reason})
 }
@@ -294,7 +296,7 @@ func (o *Office) Reverse(ctx context.Context, w Who, accountID, txnID int64, rea
 	if err != nil {
 		return 0, err
 	}
-	return id, o.Operators.Record(ctx, w.actor(), operator.Entry{Action: "money.reverse", Object: accountObject(accountID),
+	return id, o.Record(ctx, w, operator.Entry{Action: "money.reverse", Object: accountObject(accountID),
 		After: map[string]int64{"reversed": txnID, "txn": id}, Note: reason})
 }
 

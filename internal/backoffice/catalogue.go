@@ -6,6 +6,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/operator"
+	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
 // AddCity adds a city to the catalogue.
@@ -17,7 +18,7 @@ func (o *Office) AddCity(ctx context.Context, w Who, c billing.City) (billing.Ci
 	if err != nil {
 		return c, err
 	}
-	return c, o.Operators.Record(ctx, w.actor(), operator.Entry{Action: "city.add", Object: fmt.Sprintf("city:%d", c.ID), After: c})
+	return c, o.Record(ctx, w, operator.Entry{Action: "city.add", Object: fmt.Sprintf("city:%d", c.ID), After: c})
 }
 
 // AddTariff adds a tariff.
@@ -29,7 +30,7 @@ func (o *Office) AddTariff(ctx context.Context, w Who, t billing.Tariff) (billin
 	if err != nil {
 		return t, err
 	}
-	return t, o.Operators.Record(ctx, w.actor(), operator.Entry{Action: "tariff.add", Object: fmt.Sprintf("tariff:%d", t.ID), After: t})
+	return t, o.Record(ctx, w, operator.Entry{Action: "tariff.add", Object: fmt.Sprintf("tariff:%d", t.ID), After: t})
 }
 
 // UpdateTariff changes a tariff; setting Archived is how a tariff is
@@ -51,7 +52,7 @@ func (o *Office) UpdateTariff(ctx context.Context, w Who, t billing.Tariff) erro
 	if t.Archived && !before.Archived {
 		action = "tariff.archive"
 	}
-	return o.Operators.Record(ctx, w.actor(), operator.Entry{Action: action, Object: fmt.Sprintf("tariff:%d", t.ID), Before: before, After: t})
+	return o.Record(ctx, w, operator.Entry{Action: action, Object: fmt.Sprintf("tariff:%d", t.ID), Before: before, After: t})
 }
 
 // ArchiveTariff retires a tariff (or brings it back).
@@ -73,21 +74,64 @@ func (o *Office) AddPackage(ctx context.Context, w Who, p billing.Package) (bill
 	if err != nil {
 		return p, err
 	}
-	return p, o.Operators.Record(ctx, w.actor(), operator.Entry{Action: "package.add", Object: fmt.Sprintf("package:%d", p.ID), After: p})
+	return p, o.Record(ctx, w, operator.Entry{Action: "package.add", Object: fmt.Sprintf("package:%d", p.ID), After: p})
 }
 
-// UpdatePackage changes a package (Archived retires it).
+// UpdatePackage changes a package (Archived retires it: subscribers who
+// have it keep it, it is no longer offered, and nothing is deleted). The
+// change and its audit entry commit together.
 func (o *Office) UpdatePackage(ctx context.Context, w Who, p billing.Package) error {
 	if err := w.must(operator.EditCatalogue); err != nil {
 		return err
 	}
-	before, err := billing.PackageByCode(ctx, o.DB, p.Code)
+	return o.audited(ctx, w, func(tx *store.Tx) (operator.Entry, error) {
+		before, err := billing.PackageByCode(ctx, tx, p.Code)
+		if err != nil {
+			return operator.Entry{}, err
+		}
+		p.ID, p.Code = before.ID, before.Code
+		if err := billing.UpdatePackageTx(ctx, tx, p); err != nil {
+			return operator.Entry{}, err
+		}
+		action := "package.update"
+		switch {
+		case p.Archived && !before.Archived:
+			action = "package.archive"
+		case !p.Archived && before.Archived:
+			action = "package.restore"
+		}
+		return operator.Entry{Action: action, Object: fmt.Sprintf("package:%d", p.ID), Before: before, After: p}, nil
+	})
+}
+
+// ArchivePackage retires (or brings back) a package.
+func (o *Office) ArchivePackage(ctx context.Context, w Who, id int64, archived bool) error {
+	if err := w.must(operator.EditCatalogue); err != nil {
+		return err
+	}
+	p, err := billing.PackageByID(ctx, o.DB, id)
 	if err != nil {
 		return err
 	}
-	p.ID = before.ID
-	if err := billing.UpdatePackage(ctx, o.DB, p); err != nil {
+	p.Archived = archived
+	return o.UpdatePackage(ctx, w, p)
+}
+
+// UpdateCity renames a city; its code stays.
+func (o *Office) UpdateCity(ctx context.Context, w Who, c billing.City) error {
+	if err := w.must(operator.EditCatalogue); err != nil {
 		return err
 	}
-	return o.Operators.Record(ctx, w.actor(), operator.Entry{Action: "package.update", Object: fmt.Sprintf("package:%d", p.ID), Before: before, After: p})
+	return o.audited(ctx, w, func(tx *store.Tx) (operator.Entry, error) {
+		before, err := billing.CityByID(ctx, tx, c.ID)
+		if err != nil {
+			return operator.Entry{}, err
+		}
+		c.Code = before.Code
+		if err := billing.UpdateCityTx(ctx, tx, c); err != nil {
+			return operator.Entry{}, err
+		}
+		after, err := billing.CityByID(ctx, tx, c.ID)
+		return operator.Entry{Action: "city.update", Object: fmt.Sprintf("city:%d", c.ID), Before: before, After: after}, err
+	})
 }

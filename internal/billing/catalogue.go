@@ -327,17 +327,7 @@ func UpdatePackage(ctx context.Context, db *store.DB, p Package) error {
 	if err := p.check(); err != nil {
 		return err
 	}
-	return db.Write(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE packages SET kind = ?, name = ?, name_en = ?, description = ?, price = ?, pricing = ?, duration_hours = ?, speed_percent = ?, city_id = ?, archived = ? WHERE id = ?`,
-			p.Kind, p.Name, p.NameEn, p.Description, int64(p.Price), p.Pricing, p.DurationHours, p.SpeedPercent, nullID(p.CityID), p.Archived, p.ID)
-		if err != nil {
-			return fmt.Errorf("package %s: %w", p.Code, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("package %d: %w", p.ID, ErrNotFound)
-		}
-		return nil
-	})
+	return db.Write(ctx, func(tx *store.Tx) error { return UpdatePackageTx(ctx, tx, p) })
 }
 
 // packageColumns lists the package columns, each with prefix (a table alias).

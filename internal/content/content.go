@@ -82,14 +82,23 @@ func (i Item) check() error {
 
 // Add stores an item.
 func Add(ctx context.Context, db *store.DB, i Item, now time.Time) (Item, error) {
+	err := db.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		i, err = AddTx(ctx, tx, i, now)
+		return err
+	})
+	return i, err
+}
+
+// AddTx is Add inside tx: the back office writes the item and its audit
+// entry in one commit.
+func AddTx(ctx context.Context, tx *store.Tx, i Item, now time.Time) (Item, error) {
 	if err := i.check(); err != nil {
 		return i, err
 	}
-	err := db.Write(ctx, func(tx *store.Tx) error {
-		return tx.QueryRow(ctx, `INSERT INTO content_items (kind, title, title_en, body, body_en, city_id, published_at, expires_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, i.Kind, i.Title, i.TitleEn, i.Body, i.BodyEn, nullable(i.CityID),
-			i.PublishedAt.UTC(), nullTime(i.ExpiresAt), now.UTC()).Scan(&i.ID)
-	})
+	err := tx.QueryRow(ctx, `INSERT INTO content_items (kind, title, title_en, body, body_en, city_id, published_at, expires_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, i.Kind, i.Title, i.TitleEn, i.Body, i.BodyEn, nullable(i.CityID),
+		i.PublishedAt.UTC(), nullTime(i.ExpiresAt), now.UTC()).Scan(&i.ID)
 	if err != nil {
 		return i, fmt.Errorf("add content: %w", err)
 	}
@@ -98,28 +107,70 @@ func Add(ctx context.Context, db *store.DB, i Item, now time.Time) (Item, error)
 
 // Update replaces an item's fields.
 func Update(ctx context.Context, db *store.DB, i Item) error {
+	return db.Write(ctx, func(tx *store.Tx) error { return UpdateTx(ctx, tx, i) })
+}
+
+// UpdateTx is Update inside tx.
+func UpdateTx(ctx context.Context, tx *store.Tx, i Item) error {
 	if err := i.check(); err != nil {
 		return err
 	}
-	return db.Write(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE content_items SET kind = ?, title = ?, title_en = ?, body = ?, body_en = ?, city_id = ?, published_at = ?, expires_at = ? WHERE id = ?`,
-			i.Kind, i.Title, i.TitleEn, i.Body, i.BodyEn, nullable(i.CityID), i.PublishedAt.UTC(), nullTime(i.ExpiresAt), i.ID)
-		if err != nil {
-			return fmt.Errorf("update content %d: %w", i.ID, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("content %d: %w", i.ID, ErrNotFound)
-		}
-		return nil
-	})
+	res, err := tx.Exec(ctx, `UPDATE content_items SET kind = ?, title = ?, title_en = ?, body = ?, body_en = ?, city_id = ?, published_at = ?, expires_at = ? WHERE id = ?`,
+		i.Kind, i.Title, i.TitleEn, i.Body, i.BodyEn, nullable(i.CityID), i.PublishedAt.UTC(), nullTime(i.ExpiresAt), i.ID)
+	if err != nil {
+		return fmt.Errorf("update content %d: %w", i.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("content %d: %w", i.ID, ErrNotFound)
+	}
+	return nil
 }
 
 // Delete removes an item (content is not money: nothing to keep).
 func Delete(ctx context.Context, db *store.DB, id int64) error {
-	return db.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `DELETE FROM content_items WHERE id = ?`, id)
-		return err
-	})
+	return db.Write(ctx, func(tx *store.Tx) error { return DeleteTx(ctx, tx, id) })
+}
+
+// DeleteTx is Delete inside tx; deleting an item that is not there is
+// ErrNotFound, so an audit entry never records a deletion that did nothing.
+func DeleteTx(ctx context.Context, tx *store.Tx, id int64) error {
+	res, err := tx.Exec(ctx, `DELETE FROM content_items WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete content %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("content %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// ByIDTx reads one item inside tx (the state an audit entry's "before" shows).
+func ByIDTx(ctx context.Context, tx *store.Tx, id int64) (Item, error) {
+	rows, err := tx.Query(ctx, `SELECT `+cols+` FROM content_items WHERE id = ?`, id)
+	if err != nil {
+		return Item{}, fmt.Errorf("content %d: %w", id, err)
+	}
+	return one(rows, id)
+}
+
+// ByID reads one item.
+func ByID(ctx context.Context, db *store.DB, id int64) (Item, error) {
+	rows, err := db.Query(ctx, `SELECT `+cols+` FROM content_items WHERE id = ?`, id)
+	if err != nil {
+		return Item{}, fmt.Errorf("content %d: %w", id, err)
+	}
+	return one(rows, id)
+}
+
+func one(rows *sql.Rows, id int64) (Item, error) {
+	items, err := scan(rows)
+	if err != nil {
+		return Item{}, fmt.Errorf("content %d: %w", id, err)
+	}
+	if len(items) == 0 {
+		return Item{}, fmt.Errorf("content %d: %w", id, ErrNotFound)
+	}
+	return items[0], nil
 }
 
 const cols = `id, kind, title, title_en, body, body_en, city_id, published_at, expires_at`

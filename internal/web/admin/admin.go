@@ -21,6 +21,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/content"
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/payment"
@@ -94,9 +95,15 @@ func Register(p *platform.Platform, d Deps) (*Admin, error) {
 	p.Page("POST /admin/tariffs", a.auth(operator.EditCatalogue, a.addTariff))
 	p.Page("POST /admin/tariffs/{id}", a.auth(operator.EditCatalogue, a.updateTariff))
 	p.Page("POST /admin/tariffs/{id}/archive", a.auth(operator.EditCatalogue, a.archiveTariff))
+	p.Page("POST /admin/cities/{id}", a.auth(operator.EditCatalogue, a.updateCity))
 	p.Page("POST /admin/packages", a.auth(operator.EditCatalogue, a.addPackage))
+	p.Page("POST /admin/packages/{id}", a.auth(operator.EditCatalogue, a.updatePackage))
+	p.Page("POST /admin/packages/{id}/archive", a.auth(operator.EditCatalogue, a.archivePackage))
 	p.Page("GET /admin/news", a.auth(operator.EditContent, a.news))
 	p.Page("POST /admin/news", a.auth(operator.EditContent, a.addNews))
+	p.Page("POST /admin/news/{id}", a.auth(operator.EditContent, a.updateNews))
+	p.Page("POST /admin/news/{id}/expire", a.auth(operator.EditContent, a.expireNews))
+	p.Page("POST /admin/news/{id}/delete", a.auth(operator.EditContent, a.deleteNews))
 
 	p.Page("GET /admin/debtors", a.auth(operator.ViewDebt, a.debtors))
 	p.Page("GET /admin/reports", a.auth(operator.ViewReports, a.reports))
@@ -266,6 +273,10 @@ func errorID(err error) string {
 		return "admin.error.invalid"
 	case errors.Is(err, notify.ErrNoAddress):
 		return "admin.error.no_email"
+	case errors.Is(err, content.ErrInvalid), errors.Is(err, content.ErrNotFound):
+		return "admin.error.invalid"
+	case errors.Is(err, backoffice.ErrNotAudited):
+		return "admin.error.not_audited"
 	}
 	return ""
 }

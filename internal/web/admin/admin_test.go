@@ -19,6 +19,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
+	"github.com/kabinet-billing/kabinet/internal/content"
 	"github.com/kabinet-billing/kabinet/internal/contract"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/notify"
@@ -80,6 +81,12 @@ func newEnv(t *testing.T, sender notify.Sender) *env {
 		t.Fatal(err)
 	}
 	if _, err := billing.AddTariff(ctx, db, billing.Tariff{Code: "home", Name: "Дом 100", NameEn: "Home 100", Fee: money.Rub(500), DownKbps: 100000, UpKbps: 100000, Public: true}, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := billing.AddPackage(ctx, db, billing.Package{Code: "tv", Kind: billing.PackageTV, Name: "ТВ", NameEn: "TV", Price: money.Rub(200), Pricing: billing.PriceMonthly}, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := content.Add(ctx, db, content.Item{Kind: content.KindNews, Title: "Новость", Body: "Текст", PublishedAt: clk.Now()}, clk.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := office.Dir.Create(ctx, subscriber.NewAccount{Login: "ivanov", Password: "secret-pass", Tariff: "home", Name: "Иванов Иван", Phone: "+7 900 123-45-67", Email: "ivanov@example.net"}); err != nil {
@@ -198,6 +205,11 @@ func TestRoleBoundaries(t *testing.T) {
 		"block":        {"POST", "/admin/subscribers/1/status", form("status", "active")},
 		"new contract": {"POST", "/admin/subscribers", form("name", "Новый", "tariff", "home")},
 		"news":         {"POST", "/admin/news", form("kind", "news", "title", "Заголовок", "body", "Текст")},
+		"edit city":    {"POST", "/admin/cities/1", form("name", "Тверь #", "name_en", "Tver #")},
+		"edit package": {"POST", "/admin/packages/1", form("name", "ТВ #", "description", "100 каналов", "price", "21#")},
+		"archive pkg":  {"POST", "/admin/packages/1/archive", form("archived", "1")},
+		"edit news":    {"POST", "/admin/news/1", form("kind", "promo", "title", "Акция #", "body", "Текст", "city", "tver", "published", "2027-03-01", "expires", "2027-04-01")},
+		"expire news":  {"POST", "/admin/news/1/expire", form()},
 		"support":      {"GET", "/admin/support", nil},
 		"debtors":      {"GET", "/admin/debtors", nil},
 		"reports":      {"GET", "/admin/reports", nil},
@@ -210,8 +222,8 @@ func TestRoleBoundaries(t *testing.T) {
 		"add nas":      {"POST", "/admin/network/nas", form("name", "bras#", "addr", "192.0.2.1", "secret", "s3cret", "kind", "mikrotik", "coa_port", "3799")},
 	}
 	allowed := map[operator.Role][]string{
-		operator.RoleAdmin:   {"search", "card", "catalogue", "add tariff", "archive", "edit tariff", "reverse", "cash", "correct", "reset", "block", "new contract", "news", "support", "debtors", "reports", "csv", "audit", "operators", "add operator", "network", "disconnect", "add nas"},
-		operator.RoleManager: {"search", "card", "catalogue", "add tariff", "archive", "edit tariff", "reset", "block", "new contract", "news", "support", "debtors", "reports", "csv", "network"},
+		operator.RoleAdmin:   {"search", "card", "catalogue", "add tariff", "archive", "edit tariff", "edit city", "edit package", "archive pkg", "edit news", "expire news", "reverse", "cash", "correct", "reset", "block", "new contract", "news", "support", "debtors", "reports", "csv", "audit", "operators", "add operator", "network", "disconnect", "add nas"},
+		operator.RoleManager: {"search", "card", "catalogue", "add tariff", "archive", "edit tariff", "edit city", "edit package", "archive pkg", "edit news", "expire news", "reset", "block", "new contract", "news", "support", "debtors", "reports", "csv", "network"},
 		operator.RoleCashier: {"search", "card", "cash", "debtors"},
 		operator.RoleSupport: {"search", "card", "support", "network"},
 	}
@@ -445,5 +457,75 @@ func TestApplicationToContract(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(form, want) {
 			t.Errorf("contract form lacks %s (%d)", want, code)
 		}
+	}
+}
+
+func TestCatalogueAndNewsEdits(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	// Deleting news: one item per role, so each role tries a fresh one.
+	for _, role := range operator.Roles {
+		item, err := content.Add(ctx, e.office.DB, content.Item{Kind: content.KindNews, Title: "Удалить " + string(role), Body: "Текст", PublishedAt: e.clk.Now()}, e.clk.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		allowed := role == operator.RoleAdmin || role == operator.RoleManager
+		c := e.login(role)
+		before := e.auditCount(string(role))
+		code, _ := c.post(fmt.Sprintf("/admin/news/%d/delete", item.ID), nil)
+		_, err = content.ByID(ctx, e.office.DB, item.ID)
+		switch {
+		case allowed && (code != http.StatusSeeOther || err == nil):
+			t.Errorf("%s deletes news: %d, item still there: %v", role, code, err == nil)
+		case !allowed && (code != http.StatusForbidden || err != nil):
+			t.Errorf("%s deletes news: %d (%v), want 403 and the item kept", role, code, err)
+		}
+		want := 0
+		if allowed {
+			want = 1
+		}
+		if n := e.auditCount(string(role)) - before; n != want {
+			t.Errorf("%s delete news: %d audit entries, want %d", role, n, want)
+		}
+	}
+	got, _ := e.office.Operators.Search(ctx, operator.AuditQuery{Action: "content.delete"})
+	if len(got) != 2 || !strings.Contains(got[0].BeforeJSON(), "Удалить manager") {
+		t.Errorf("delete audit: %+v", got)
+	}
+
+	c := e.login(operator.RoleManager)
+	// A bad form is the form's error, not a 500, and audits nothing.
+	before := e.auditCount("manager")
+	if code, loc := c.post("/admin/packages/1", url.Values{"name": {"ТВ"}, "price": {"abc"}}); code != http.StatusSeeOther || loc != "/admin/catalogue" {
+		t.Errorf("bad price: %d %s", code, loc)
+	}
+	if code, loc := c.post("/admin/news/1", url.Values{"kind": {"news"}, "title": {""}, "body": {"x"}}); code != http.StatusSeeOther || loc != "/admin/news" {
+		t.Errorf("empty title: %d %s", code, loc)
+	}
+	if code, _ := c.post("/admin/cities/99", url.Values{"name": {"Нигде"}}); code != http.StatusSeeOther {
+		t.Errorf("unknown city: %d", code)
+	}
+	if n := e.auditCount("manager") - before; n != 0 {
+		t.Errorf("%d audit entries for refused forms", n)
+	}
+	// Edits show in the forms, and the archive is reversible.
+	c.post("/admin/packages/1", url.Values{"name": {"ТВ Плюс"}, "name_en": {"TV Plus"}, "description": {"200 каналов"}, "price": {"299,90"}})
+	c.post("/admin/packages/1/archive", url.Values{"archived": {"1"}})
+	p, _ := billing.PackageByID(ctx, e.office.DB, 1)
+	if p.Name != "ТВ Плюс" || p.Price != money.Amount(29990) || !p.Archived || p.Code != "tv" || p.Kind != billing.PackageTV {
+		t.Errorf("package: %+v", p)
+	}
+	c.post("/admin/packages/1/archive", url.Values{"archived": {"0"}})
+	if p, _ := billing.PackageByID(ctx, e.office.DB, 1); p.Archived {
+		t.Error("package not restored")
+	}
+	c.post("/admin/news/1", url.Values{"kind": {"promo"}, "title": {"Акция"}, "body": {"Скидка"}, "city": {"tver"}, "published": {"2027-03-01"}, "expires": {"2027-04-01"}})
+	if _, body := c.get("/admin/news"); !strings.Contains(body, `value="Акция"`) || !strings.Contains(body, `value="2027-04-01"`) || !strings.Contains(body, `<option value="tver" selected>`) {
+		t.Errorf("news form does not show the edit:\n%s", body)
+	}
+	got, _ = e.office.Operators.Search(ctx, operator.AuditQuery{Operator: "manager", Action: "package."})
+	if len(got) != 3 || got[0].Action != "package.restore" || got[1].Action != "package.archive" || got[2].Action != "package.update" ||
+		!strings.Contains(got[2].BeforeJSON(), `"Name":"ТВ"`) || !strings.Contains(got[2].AfterJSON(), `"Name":"ТВ Плюс"`) {
+		t.Errorf("package audit: %+v", got)
 	}
 }

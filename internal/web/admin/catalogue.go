@@ -8,7 +8,6 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/content"
 	"github.com/kabinet-billing/kabinet/internal/money"
-	"github.com/kabinet-billing/kabinet/internal/operator"
 )
 
 type catalogueData struct {
@@ -161,43 +160,143 @@ func (a *Admin) news(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, "news", "admin.news.title", "news", newsData{Items: items, Cities: cities})
 }
 
-// addNews publishes news or a promotion, optionally for one city and from a
-// date (in the provider's zone).
-func (a *Admin) addNews(w http.ResponseWriter, r *http.Request) {
+// newsForm reads the news form: dates are days in the provider's zone; an
+// empty publish date is now, an empty expiry date never.
+func (a *Admin) newsForm(r *http.Request) (content.Item, error) {
 	f := r.PostFormValue
-	now := a.p.Clock.Now()
-	pub := now
+	i := content.Item{Kind: f("kind"), Title: f("title"), TitleEn: f("title_en"), Body: f("body"), BodyEn: f("body_en"), PublishedAt: a.p.Clock.Now()}
 	if s := f("published"); s != "" {
 		t, err := time.ParseInLocation("2006-01-02", s, a.p.Zone)
 		if err != nil {
-			a.failed(w, r, "/admin/news", content.ErrInvalid)
-			return
+			return i, content.ErrInvalid
 		}
-		pub = t
+		i.PublishedAt = t
 	}
-	var exp time.Time
 	if s := f("expires"); s != "" {
 		t, err := time.ParseInLocation("2006-01-02", s, a.p.Zone)
 		if err != nil {
-			a.failed(w, r, "/admin/news", content.ErrInvalid)
-			return
+			return i, content.ErrInvalid
 		}
-		exp = t
+		i.ExpiresAt = t
 	}
-	city := cityID(a, r, f("city"))
-	if city < 0 {
-		a.failed(w, r, "/admin/news", content.ErrInvalid)
-		return
+	if i.CityID = cityID(a, r, f("city")); i.CityID < 0 {
+		return i, content.ErrInvalid
 	}
-	item, err := content.Add(r.Context(), a.d.Office.DB, content.Item{Kind: f("kind"), Title: f("title"), TitleEn: f("title_en"), Body: f("body"), BodyEn: f("body_en"),
-		CityID: city, PublishedAt: pub, ExpiresAt: exp}, now)
+	return i, nil
+}
+
+// addNews publishes news or a promotion, optionally for one city and from a
+// date (in the provider's zone).
+func (a *Admin) addNews(w http.ResponseWriter, r *http.Request) {
+	i, err := a.newsForm(r)
+	if err == nil {
+		_, err = a.d.Office.AddContent(r.Context(), a.who(r), i)
+	}
 	if err != nil {
 		a.failed(w, r, "/admin/news", err)
 		return
 	}
-	if err := a.d.Office.Operators.Record(r.Context(), a.who(r).Op.Actor(a.who(r).Address), operator.Entry{Action: "content.add", Object: "content:" + strconv.FormatInt(item.ID, 10), After: item}); err != nil {
-		a.p.Fail(w, r, err)
+	a.done(w, r, "/admin/news", "admin.flash.saved")
+}
+
+// updateNews changes an item's title, text, dates, kind or city.
+func (a *Admin) updateNews(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	i, err := a.newsForm(r)
+	if err == nil {
+		i.ID = id
+		err = a.d.Office.UpdateContent(r.Context(), a.who(r), i)
+	}
+	if err != nil {
+		a.failed(w, r, "/admin/news", err)
 		return
 	}
 	a.done(w, r, "/admin/news", "admin.flash.saved")
+}
+
+// expireNews takes an item off the site now; deleteNews removes it.
+func (a *Admin) expireNews(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	if err := a.d.Office.ExpireContent(r.Context(), a.who(r), id); err != nil {
+		a.failed(w, r, "/admin/news", err)
+		return
+	}
+	a.done(w, r, "/admin/news", "admin.flash.saved")
+}
+
+func (a *Admin) deleteNews(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	if err := a.d.Office.DeleteContent(r.Context(), a.who(r), id); err != nil {
+		a.failed(w, r, "/admin/news", err)
+		return
+	}
+	a.done(w, r, "/admin/news", "admin.flash.deleted")
+}
+
+// updateCity renames a city (its code stays).
+func (a *Admin) updateCity(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	if err := a.d.Office.UpdateCity(r.Context(), a.who(r), billing.City{ID: id, Name: r.PostFormValue("name"), NameEn: r.PostFormValue("name_en")}); err != nil {
+		a.failed(w, r, "/admin/catalogue", err)
+		return
+	}
+	a.done(w, r, "/admin/catalogue", "admin.flash.saved")
+}
+
+// updatePackage changes a package's name, description and price; the new
+// price applies from the next charge. Its code, kind and pricing stay.
+func (a *Admin) updatePackage(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	cur, err := billing.PackageByID(r.Context(), a.d.Office.DB, id)
+	if err != nil {
+		a.p.NotFound(w, r)
+		return
+	}
+	f := r.PostFormValue
+	price, err := money.Parse(f("price"))
+	if err != nil {
+		a.failed(w, r, "/admin/catalogue", billing.ErrInvalid)
+		return
+	}
+	cur.Name, cur.NameEn, cur.Description, cur.Price = f("name"), f("name_en"), f("description"), price
+	if err := a.d.Office.UpdatePackage(r.Context(), a.who(r), cur); err != nil {
+		a.failed(w, r, "/admin/catalogue", err)
+		return
+	}
+	a.done(w, r, "/admin/catalogue", "admin.flash.saved")
+}
+
+// archivePackage retires (or restores) a package: packages are not deleted,
+// since subscriptions and charges name them.
+func (a *Admin) archivePackage(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		a.p.NotFound(w, r)
+		return
+	}
+	if err := a.d.Office.ArchivePackage(r.Context(), a.who(r), id, r.PostFormValue("archived") == "1"); err != nil {
+		a.failed(w, r, "/admin/catalogue", err)
+		return
+	}
+	a.done(w, r, "/admin/catalogue", "admin.flash.saved")
 }

@@ -87,7 +87,7 @@ func (a *Admin) disconnect(w http.ResponseWriter, r *http.Request) {
 		// A failed disconnect is recorded too: the operator did try.
 		e.After = map[string]string{"error": err.Error()}
 	}
-	if aerr := a.d.Office.Operators.Record(r.Context(), op.Actor(platformAddr(r)), e); aerr != nil {
+	if aerr := a.d.Office.Record(r.Context(), a.who(r), e); aerr != nil {
 		a.p.Fail(w, r, aerr)
 		return
 	}
@@ -114,9 +114,8 @@ func (a *Admin) saveNAS(w http.ResponseWriter, r *http.Request) {
 		a.failed(w, r, "/admin/network", err)
 		return
 	}
-	op := opOf(r)
 	// The secret is not written to the audit log.
-	if err := a.d.Office.Operators.Record(r.Context(), op.Actor(platformAddr(r)), operator.Entry{Action: "network.nas", Object: fmt.Sprintf("nas:%d", n.ID),
+	if err := a.d.Office.Record(r.Context(), a.who(r), operator.Entry{Action: "network.nas", Object: fmt.Sprintf("nas:%d", n.ID),
 		After: map[string]any{"name": n.Name, "addr": n.Addr.String(), "kind": n.Kind, "coa_port": n.CoAPort}}); err != nil {
 		a.p.Fail(w, r, err)
 		return

@@ -96,7 +96,7 @@ func (a *Admin) answer(w http.ResponseWriter, r *http.Request) {
 		a.failed(w, r, to, err)
 		return
 	}
-	if err := a.d.Office.Operators.Record(r.Context(), op.Actor(platformAddr(r)), operator.Entry{Action: "support.answer", Object: fmt.Sprintf("request:%d", req.ID),
+	if err := a.d.Office.Record(r.Context(), a.who(r), operator.Entry{Action: "support.answer", Object: fmt.Sprintf("request:%d", req.ID),
 		Before: map[string]string{"status": req.Status}, After: map[string]string{"status": status}}); err != nil {
 		a.p.Fail(w, r, err)
 		return
@@ -116,7 +116,7 @@ func (a *Admin) applicationStatus(w http.ResponseWriter, r *http.Request) {
 		a.failed(w, r, "/admin/support", err)
 		return
 	}
-	if err := a.d.Office.Operators.Record(r.Context(), op.Actor(platformAddr(r)), operator.Entry{Action: "application.status", Object: fmt.Sprintf("application:%d", id),
+	if err := a.d.Office.Record(r.Context(), a.who(r), operator.Entry{Action: "application.status", Object: fmt.Sprintf("application:%d", id),
 		After: map[string]string{"status": status}, Note: r.PostFormValue("note")}); err != nil {
 		a.p.Fail(w, r, err)
 		return
@@ -168,7 +168,7 @@ func (a *Admin) respond(w http.ResponseWriter, r *http.Request) {
 		a.failed(w, r, to, err)
 		return
 	}
-	if err := a.d.Office.Operators.Record(r.Context(), op.Actor(platformAddr(r)), operator.Entry{Action: "support.chat", Object: fmt.Sprintf("account:%d", id),
+	if err := a.d.Office.Record(r.Context(), a.who(r), operator.Entry{Action: "support.chat", Object: fmt.Sprintf("account:%d", id),
 		After: map[string]int64{"message": m.ID}}); err != nil {
 		a.p.Fail(w, r, err)
 		return
@@ -198,7 +198,7 @@ func (a *Admin) assign(w http.ResponseWriter, r *http.Request) {
 		a.failed(w, r, to, err)
 		return
 	}
-	if err := a.d.Office.Operators.Record(r.Context(), op.Actor(platformAddr(r)), operator.Entry{Action: "support.assign", Object: fmt.Sprintf("request:%d", req.ID),
+	if err := a.d.Office.Record(r.Context(), a.who(r), operator.Entry{Action: "support.assign", Object: fmt.Sprintf("request:%d", req.ID),
 		Before: map[string]string{"assignee": before}, After: map[string]string{"assignee": who}}); err != nil {
 		a.p.Fail(w, r, err)
 		return
