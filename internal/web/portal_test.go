@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +50,7 @@ func TestEveryPage(t *testing.T) {
 		"portal/package_disconnect": fmt.Sprintf("/subscriptions/%d", sub.ID),
 		"portal/payments":           "/payments",
 		"portal/payment":            fmt.Sprintf("/payments/%d", p.ID),
+		"portal/bonus":              "/bonus",
 		"portal/statement":          "/statement?from=2026-03-01&to=2026-03-31",
 		"portal/traffic":            "/traffic",
 		"portal/requests":           "/requests",
@@ -385,6 +387,117 @@ func TestPayByCard(t *testing.T) {
 	}
 	must(t, c.get(fmt.Sprintf("/payments/%d", h[0].ID)), http.StatusOK, "Ожидает подтверждения")
 	must(t, c.get("/payments"), http.StatusOK, "Банковская карта")
+}
+
+// TestBonusPoints: the points are shown on home (loaded by htmx) and on the
+// payments page; spending asks how many, confirms, and spends once per form
+// even when the confirmation is sent twice; refusals say why.
+func TestBonusPoints(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice := e.ids["alice"]
+	// 10% of a 1,000 ₽ cash payment: 100 ₽ = 10,000 points.
+	pay := payment.NewService(e.db, e.clk, e.biller, nil, payment.Options{BonusPercentBP: 1000})
+	if _, err := pay.CashPayment(ctx, payment.CashIn{AccountID: alice, Amount: money.Rub(1000), Operator: "kassa", Receipt: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.login("alice")
+	must(t, c.get("/"), http.StatusOK, `hx-get="/bonus/balance"`)
+	must(t, c.get("/bonus/balance"), http.StatusOK, "Бонусные баллы: 10\u00a0000", `href="/bonus"`)
+	must(t, c.get("/payments"), http.StatusOK, "10\u00a0000", "Оплатить баллами")
+
+	keyRe := regexp.MustCompile(`name="key" value="([0-9a-f]{32})"`)
+	form := must2(t, c.get("/bonus"), http.StatusOK, "10\u00a0000", "100,00\u00a0₽")
+	key := keyRe.FindStringSubmatch(form)[1]
+
+	for _, tc := range []struct {
+		name, points, key string
+		status            int
+		msg               string
+	}{
+		{"not a number", "много", key, http.StatusUnprocessableEntity, "Укажите целое число баллов"},
+		{"zero", "0", key, http.StatusUnprocessableEntity, "Укажите целое число баллов"},
+		{"negative", "-5", key, http.StatusUnprocessableEntity, "Укажите целое число баллов"},
+		{"fraction", "1,5", key, http.StatusUnprocessableEntity, "Укажите целое число баллов"},
+		{"more than there is", "10001", key, http.StatusUnprocessableEntity, "Столько баллов нет: на бонусном счёте 10\u00a0000"},
+		{"no key", "100", "", http.StatusBadRequest, "Форма устарела"},
+		{"forged key", "100", "x", http.StatusBadRequest, "Форма устарела"},
+	} {
+		r := c.post("/bonus", url.Values{"points": {tc.points}, "key": {tc.key}, "confirm": {"1"}})
+		if r.Status != tc.status || !strings.Contains(r.Body, tc.msg) {
+			t.Errorf("%s: %d, want %d with %q\n%s", tc.name, r.Status, tc.status, tc.msg, snippet(r.Body))
+		}
+	}
+	if pts, _ := e.pay.BonusBalance(ctx, alice); pts != 10000 {
+		t.Fatalf("refusals spent points: %d left", pts)
+	}
+	// Step one: the confirmation, nothing spent yet.
+	must(t, c.post("/bonus", url.Values{"points": {"2 500"}, "key": {key}}), http.StatusOK,
+		"Списать баллы (2\u00a0500)", "25,00\u00a0₽", `name="confirm" value="1"`, key)
+	if pts, _ := e.pay.BonusBalance(ctx, alice); pts != 10000 {
+		t.Fatalf("the confirmation page spent points: %d left", pts)
+	}
+	before := balanceOf(t, e, alice)
+	for range 2 { // a double click
+		r := c.post("/bonus", url.Values{"points": {"2500"}, "key": {key}, "confirm": {"1"}})
+		if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/payments" {
+			t.Fatalf("spend: %d %s", r.Status, r.Header.Get("Location"))
+		}
+	}
+	if pts, _ := e.pay.BonusBalance(ctx, alice); pts != 7500 {
+		t.Errorf("after spending 2,500 twice with one key: %d points, want 7,500", pts)
+	}
+	if got := balanceOf(t, e, alice); got != before+money.Rub(25) {
+		t.Errorf("balance %s, want %s", got, before+money.Rub(25))
+	}
+	must(t, c.get("/payments"), http.StatusOK, "Баллы списаны", "7\u00a0500", "Бонусы")
+	// A new form has a new key: all that is left can be spent, then nothing.
+	key2 := keyRe.FindStringSubmatch(must2(t, c.get("/bonus"), http.StatusOK, "7\u00a0500"))[1]
+	if key2 == key {
+		t.Fatal("the form's key was reused")
+	}
+	must(t, c.post("/bonus", url.Values{"points": {"7500"}, "key": {key2}, "confirm": {"1"}}), http.StatusSeeOther)
+	if pts, _ := e.pay.BonusBalance(ctx, alice); pts != 0 {
+		t.Errorf("after spending all: %d", pts)
+	}
+	must(t, c.get("/bonus"), http.StatusOK, "Баллов пока нет")
+	must(t, c.post("/bonus", url.Values{"points": {"1"}, "key": {key2}, "confirm": {"1"}}), http.StatusUnprocessableEntity, "Столько баллов нет")
+
+	// Bob has none; his own page, in English.
+	b := e.login("bob")
+	b.post("/lang", url.Values{"lang": {"en"}, "back": {"/bonus"}})
+	must(t, b.get("/bonus"), http.StatusOK, "No points yet")
+	must(t, b.post("/bonus", url.Values{"points": {"1"}, "key": {key}, "confirm": {"1"}}), http.StatusUnprocessableEntity, "You do not have that many points")
+	// and a form without the session's token is refused
+	must(t, b.post("/bonus", url.Values{"points": {"1"}, "key": {key}, "confirm": {"1"}, "csrf": {""}}), http.StatusForbidden)
+}
+
+func must2(t *testing.T, r resp, status int, contains ...string) string {
+	t.Helper()
+	must(t, r, status, contains...)
+	return r.Body
+}
+
+func balanceOf(t *testing.T, e *env, id int64) money.Amount {
+	t.Helper()
+	st, err := ledger.StatementFor(context.Background(), e.db, id, time.Unix(0, 0), e.clk.Now().Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Closing
+}
+
+// TestNavigation: the menu links every section, the speed test and traffic
+// by class included.
+func TestNavigation(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("alice")
+	r := must2(t, c.get("/"), http.StatusOK)
+	for _, href := range []string{"/", "/tariffs", "/packages", "/payments", "/traffic", "/traffic/classes", "/speedtest", "/requests", "/profile"} {
+		if !strings.Contains(r, `<a href="`+href+`" `) {
+			t.Errorf("the menu does not link %s", href)
+		}
+	}
 }
 
 func TestHealthAndHeaders(t *testing.T) {

@@ -41,7 +41,7 @@ func (po *Portal) speedtestPage(w http.ResponseWriter, r *http.Request, a subscr
 		po.p.Fail(w, r, err)
 		return
 	}
-	po.p.HTML(w, r, http.StatusOK, "measure/speedtest", "", po.view(r, a, "speedtest.title", "traffic", d))
+	po.p.HTML(w, r, http.StatusOK, "measure/speedtest", "", po.view(r, a, "speedtest.title", "speedtest", d))
 }
 
 type classBar struct {
@@ -128,7 +128,7 @@ func (po *Portal) trafficClasses(w http.ResponseWriter, r *http.Request, a subsc
 			b.Y = y
 		}
 	}
-	po.p.HTML(w, r, http.StatusOK, "measure/classes", "", po.view(r, a, "classes.title", "traffic", d))
+	po.p.HTML(w, r, http.StatusOK, "measure/classes", "", po.view(r, a, "classes.title", "classes", d))
 }
 
 var measureMessages = map[string][2]string{

@@ -21,6 +21,8 @@ type paymentsData struct {
 	Balance     money.Amount
 	Recommended money.Amount
 	CanPay      bool
+	Points      Points // bonus points
+	HasBonus    bool   // the payment service runs: points can be shown and spent
 }
 
 func (po *Portal) payments(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
@@ -52,6 +54,13 @@ func (po *Portal) payments(w http.ResponseWriter, r *http.Request, a subscriber.
 	po.channelNames(po.p.LangOf(r), d.Names, d.Lines)
 	if s, err := po.d.Biller.Summary(r.Context(), a.ID); err == nil {
 		d.Recommended = s.Recommended
+	}
+	if po.d.Payments != nil {
+		d.HasBonus = true
+		if d.Points, err = po.bonusPoints(r, a); err != nil {
+			po.p.Fail(w, r, err)
+			return
+		}
 	}
 	po.render(w, r, http.StatusOK, "payments", po.view(r, a, "payments.title", "payments", d))
 }
