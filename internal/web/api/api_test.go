@@ -189,7 +189,7 @@ func TestDocumentMatchesHandlers(t *testing.T) {
 	need := []string{
 		"POST /login", "POST /logout", "GET /tokens", "DELETE /tokens/{id}", "GET /home", "GET /tariffs",
 		"GET /tariffs/{code}/quote", "POST /tariffs/{code}", "GET /packages", "POST /packages/{code}", "POST /boost",
-		"DELETE /subscriptions/{id}", "GET /payments", "GET /payments/{id}", "POST /payments/card", "GET /balance",
+		"DELETE /subscriptions/{id}", "GET /payments", "GET /payments/{id}", "POST /payments/card", "GET /balance", "GET /bonus", "POST /bonus/spend",
 		"GET /statement", "GET /statement/{format}", "GET /traffic", "GET /traffic/classes", "GET /sessions",
 		"GET /speedtests", "POST /speedtests", "GET /requests", "POST /requests", "GET /requests/{id}",
 		"POST /requests/{id}/messages", "GET /chat", "POST /chat", "GET /news", "GET /profile", "PUT /profile", "POST /profile/password",
@@ -380,6 +380,87 @@ func TestRateLimitPerToken(t *testing.T) {
 	if r := e.do("GET", "/api/v1/news", a, "en", nil); r.status != 200 {
 		t.Errorf("after a second: %d", r.status)
 	}
+}
+
+// TestBonusPoints: the balance of points, spending with an idempotency key
+// (a repeat spends nothing more), never below zero, errors in the client's
+// language, and one subscriber's key cannot touch another's points.
+func TestBonusPoints(t *testing.T) {
+	e := newEnv(t, 1000, 1000)
+	ctx := context.Background()
+	alice := e.ids["alice"]
+	pay := payment.NewService(e.db, e.clk, e.biller, nil, payment.Options{BonusPercentBP: 1000})
+	if _, err := pay.CashPayment(ctx, payment.CashIn{AccountID: alice, Amount: money.Rub(1000), Operator: "kassa", Receipt: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	tok := e.token("alice")
+	spend := func(tok, key string, body any, lang string) resp {
+		req, _ := http.NewRequest("POST", e.ts.URL+"/api/v1/bonus/spend", strings.NewReader(mustJSON(body)))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept-Language", lang)
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		b, _ := io.ReadAll(r.Body)
+		return resp{r.StatusCode, r.Header, b}
+	}
+	b := e.do("GET", "/api/v1/bonus", tok, "en", nil).json(t)
+	if b["points"].(float64) != 10000 || b["worth"].(map[string]any)["rub"] != "100.00" {
+		t.Fatalf("bonus: %v", b)
+	}
+	for range 2 { // the app retries after a lost answer: one spend
+		r := spend(tok, "spend-0001", map[string]any{"points": 2500}, "en")
+		if r.status != 200 || r.json(t)["credited"].(map[string]any)["kopecks"].(float64) != 2500 || r.json(t)["points"].(float64) != 7500 {
+			t.Fatalf("spend: %d %s", r.status, r.body)
+		}
+	}
+	if pts, _ := e.pay.BonusBalance(ctx, alice); pts != 7500 {
+		t.Errorf("points after a repeated spend: %d", pts)
+	}
+	for _, tc := range []struct {
+		name, key string
+		body      any
+		status    int
+		detail    string
+	}{
+		{"more than there is", "spend-0002", map[string]any{"points": 7501}, 409, "Столько баллов на бонусном счёте нет."},
+		{"zero", "spend-0003", map[string]any{"points": 0}, 422, ""},
+		{"negative", "spend-0004", map[string]any{"points": -5}, 422, ""},
+		{"no key", "", map[string]any{"points": 1}, 422, ""},
+	} {
+		r := spend(tok, tc.key, tc.body, "ru")
+		if r.status != tc.status || r.header.Get("Content-Type") != "application/problem+json" || (tc.detail != "" && r.json(t)["detail"] != tc.detail) {
+			t.Errorf("%s: %d %s", tc.name, r.status, r.body)
+		}
+	}
+	if pts, _ := e.pay.BonusBalance(ctx, alice); pts != 7500 {
+		t.Errorf("refusals spent points: %d", pts)
+	}
+	// Bob has none; alice's key is only alice's.
+	bob := e.token("bob")
+	if r := e.do("GET", "/api/v1/bonus", bob, "en", nil).json(t); r["points"].(float64) != 0 {
+		t.Errorf("bob: %v", r)
+	}
+	if r := spend(bob, "spend-0001", map[string]any{"points": 1}, "en"); r.status != 409 || r.json(t)["detail"] != "The bonus account does not hold that many points." {
+		t.Errorf("bob with alice's key: %d %s", r.status, r.body)
+	}
+	if r := spend(tok, "spend-0005", map[string]any{"points": 7500}, "en"); r.status != 200 || r.json(t)["points"].(float64) != 0 {
+		t.Errorf("spend all: %d %s", r.status, r.body)
+	}
+	if r := spend("", "spend-0006", map[string]any{"points": 1}, "en"); r.status != 401 {
+		t.Errorf("without a token: %d", r.status)
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 func TestMoneyAndTariffs(t *testing.T) {

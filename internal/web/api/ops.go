@@ -166,6 +166,12 @@ func (a *API) operations() {
 		Summary: "One payment's status", Errors: []int{404}}, a.payment)
 	reg(a, true, huma.Operation{OperationID: "start-card-payment", Method: http.MethodPost, Path: "/payments/card", Tags: []string{"Money"},
 		Summary: "Start a card payment; open the returned URL", Errors: []int{422, 503}}, a.payCard)
+	reg(a, true, huma.Operation{OperationID: "bonus", Method: http.MethodGet, Path: "/bonus", Tags: []string{"Money"},
+		Summary: "Bonus points: how many, and what they are worth"}, a.bonus)
+	reg(a, true, huma.Operation{OperationID: "spend-bonus", Method: http.MethodPost, Path: "/bonus/spend", Tags: []string{"Money"},
+		Summary:     "Pay for services with bonus points: they are credited to the balance",
+		Description: "Idempotent by the Idempotency-Key header. Points never go negative: asking for more than there is fails whole (409).",
+		Errors:      []int{409, 422, 503}}, a.spendBonus)
 	reg(a, true, huma.Operation{OperationID: "balance-history", Method: http.MethodGet, Path: "/balance", Tags: []string{"Money"},
 		Summary: "Movements of the balance, newest first"}, a.balance)
 	reg(a, true, huma.Operation{OperationID: "statement", Method: http.MethodGet, Path: "/statement", Tags: []string{"Money"},
