@@ -1,0 +1,111 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/kabinet-billing/kabinet/internal/backoffice"
+	"github.com/kabinet-billing/kabinet/internal/flow"
+)
+
+// Traffic classes ("where" traffic goes: the provider's own network, the
+// city exchange, the internet) by address prefixes, for the NetFlow
+// collector and the subscriber's traffic-by-class page.
+
+type trafficClassesData struct {
+	Classes []trafficClassRow
+	Default string // the class without prefixes
+}
+
+type trafficClassRow struct {
+	flow.Class
+	PrefixText string // one per line, for the textarea
+}
+
+func (a *Admin) trafficClasses(w http.ResponseWriter, r *http.Request) {
+	cs, err := a.d.Office.TrafficClasses(r.Context(), a.who(r))
+	if err != nil {
+		a.failed(w, r, "/admin/", err)
+		return
+	}
+	d := trafficClassesData{Default: flow.DefaultClass}
+	for _, c := range cs {
+		ps := make([]string, len(c.Prefixes))
+		for i, p := range c.Prefixes {
+			ps[i] = p.String()
+		}
+		d.Classes = append(d.Classes, trafficClassRow{Class: c, PrefixText: strings.Join(ps, "\n")})
+	}
+	a.render(w, r, http.StatusOK, "traffic_classes", "admin.traffic.title", "traffic", d)
+}
+
+// classForm reads the form; a prefix that does not parse is the operator's
+// error, named in the message.
+func classForm(r *http.Request, code string) (flow.Class, error) {
+	f := r.PostFormValue
+	pos, err := strconv.Atoi(strings.TrimSpace(f("position")))
+	if err != nil && strings.TrimSpace(f("position")) != "" {
+		return flow.Class{}, flow.ErrClass
+	}
+	ps, err := flow.ParsePrefixes(f("prefixes"))
+	if err != nil {
+		return flow.Class{}, errBadPrefix
+	}
+	return flow.Class{Code: code, Name: f("name"), NameEn: f("name_en"), Prefixes: ps, Position: pos}, nil
+}
+
+var errBadPrefix = errors.New("bad prefix")
+
+func (a *Admin) classFailed(w http.ResponseWriter, r *http.Request, err error) {
+	id := ""
+	switch {
+	case errors.Is(err, errBadPrefix):
+		id = "admin.traffic.error.prefix"
+	case errors.Is(err, backoffice.ErrClassExists):
+		id = "admin.error.exists"
+	case errors.Is(err, flow.ErrClass):
+		id = "admin.traffic.error.invalid"
+	}
+	if id == "" {
+		a.failed(w, r, "/admin/traffic-classes", err)
+		return
+	}
+	a.p.Sessions.Put(r.Context(), sessionError, id)
+	http.Redirect(w, r, "/admin/traffic-classes", http.StatusSeeOther)
+}
+
+func (a *Admin) addTrafficClass(w http.ResponseWriter, r *http.Request) {
+	c, err := classForm(r, r.PostFormValue("code"))
+	if err == nil {
+		err = a.d.Office.SaveTrafficClass(r.Context(), a.who(r), c, true)
+	}
+	if err != nil {
+		a.classFailed(w, r, err)
+		return
+	}
+	a.done(w, r, "/admin/traffic-classes", "admin.flash.saved")
+}
+
+func (a *Admin) updateTrafficClass(w http.ResponseWriter, r *http.Request) {
+	code, err := url.PathUnescape(r.PathValue("code"))
+	if err != nil {
+		a.p.NotFound(w, r)
+		return
+	}
+	c, err := classForm(r, code)
+	if err == nil {
+		err = a.d.Office.SaveTrafficClass(r.Context(), a.who(r), c, false)
+	}
+	if errors.Is(err, backoffice.ErrNoClass) {
+		a.p.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		a.classFailed(w, r, err)
+		return
+	}
+	a.done(w, r, "/admin/traffic-classes", "admin.flash.saved")
+}
