@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kabinet-billing/kabinet/internal/flow"
 	"github.com/kabinet-billing/kabinet/internal/metrics"
 	"github.com/kabinet-billing/kabinet/internal/radius"
 )
@@ -26,6 +27,19 @@ func (a *app) instrument(m *metrics.Metrics) {
 			return metrics.RADIUSStats{AccessAccepts: s.AccessAccepts, AccessRejects: s.AccessRejects, AcctResponses: s.AcctResponses,
 				Duplicates: s.Duplicates, Dropped: s.Dropped, AcctWriteErrors: s.AcctWriteErrors,
 				AcctQueued: s.AcctQueued, AcctBacklog: s.AcctBacklog}
+		})
+	}
+}
+
+// flowMetrics is a flow.Options.Observe that exports the NetFlow
+// collector's counters.
+func flowMetrics(m *metrics.Metrics) func(func() flow.RunStats) {
+	return func(stats func() flow.RunStats) {
+		m.RegisterFlowStats(func() metrics.FlowStats {
+			s := stats()
+			return metrics.FlowStats{Packets: s.Collector.Packets, BadPackets: s.Collector.Bad, NoTemplate: s.Collector.NoTemplate,
+				Flows: s.Aggregator.Flows, Attributed: s.Aggregator.Attributed, Unattributed: s.Aggregator.Unattributed,
+				RowsWritten: s.Aggregator.Rows, Flushes: s.Aggregator.Flushes}
 		})
 	}
 }

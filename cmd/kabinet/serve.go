@@ -126,7 +126,9 @@ func (a *app) run(ctx context.Context, addr string, ready func(addr string)) err
 	}
 	if nf.Addr != "" {
 		go func() {
-			if err := flow.Run(ctx, a.e.db, a.traffic, a.e.clock, nf.Options(a.e.cfg.Zone(), a.log)); err != nil && ctx.Err() == nil {
+			opts := nf.Options(a.e.cfg.Zone(), a.log)
+			opts.Observe = flowMetrics(metrics.Default)
+			if err := flow.Run(ctx, a.e.db, a.traffic, a.e.clock, opts); err != nil && ctx.Err() == nil {
 				a.log.Error("netflow collector stopped", "err", err)
 			}
 		}()

@@ -462,9 +462,10 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
+	observed := make(chan func() RunStats, 1)
 	go func() {
 		done <- Run(ctx, e.db, traffic.New(e.db, moscow(t)), clock.NewFake(exportAt),
-			Options{Conn: conn, Zone: moscow(t), FlushEvery: 10 * time.Millisecond})
+			Options{Conn: conn, Zone: moscow(t), FlushEvery: 10 * time.Millisecond, Observe: func(f func() RunStats) { observed <- f }})
 	}()
 	var n int64
 	waitFor(t, func() bool {
@@ -477,5 +478,9 @@ func TestRun(t *testing.T) {
 	}
 	if n != 57000 {
 		t.Errorf("alice's download: %d, want 57000", n)
+	}	// The counters serve exports to Prometheus.
+	st := (<-observed)()
+	if st.Collector.Packets != 1 || st.Collector.Bad != 0 || st.Aggregator.Flows != uint64(len(all)) || st.Aggregator.Attributed == 0 || st.Aggregator.Flushes == 0 {
+		t.Errorf("stats: %+v", st)
 	}
 }

@@ -23,6 +23,16 @@ type Options struct {
 	// 30 s): a new session's flows count from then on.
 	RefreshEvery time.Duration
 	Log          *slog.Logger
+	// Observe, when set, is called once the collector is made, with a
+	// function that reads its counters (for metrics at scrape time).
+	Observe func(stats func() RunStats)
+}
+
+// RunStats are a running collector's counters since it started: packets
+// received and flows attributed and written.
+type RunStats struct {
+	Collector  CollectorStats
+	Aggregator Stats
 }
 
 // Run collects flows until ctx ends, then writes what it has summed. It
@@ -48,6 +58,9 @@ func Run(ctx context.Context, db *store.DB, leases Leases, clk clock.Clock, o Op
 	}
 	col := NewCollector(agg)
 	col.Log, col.Now = o.Log, clk.Now
+	if o.Observe != nil {
+		o.Observe(func() RunStats { return RunStats{Collector: col.Stats(), Aggregator: agg.Stats()} })
+	}
 	conn := o.Conn
 	if conn == nil {
 		var lc net.ListenConfig

@@ -50,6 +50,7 @@ type Metrics struct {
 	// app in the same process): the collectors are registered once.
 	mu          sync.Mutex
 	radiusStats func() RADIUSStats
+	flowStats   func() FlowStats
 	pools       []prometheus.Collector
 }
 
@@ -58,7 +59,7 @@ type Metrics struct {
 func New() *Metrics {
 	m := &Metrics{Registry: prometheus.NewRegistry()}
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		newRADIUSCollector(m), poolCollector{m})
+		newRADIUSCollector(m), newFlowCollector(m), poolCollector{m})
 	f := factory{m.Registry}
 
 	m.httpRequests = f.counterVec("kabinet_http_requests_total",
@@ -258,6 +259,68 @@ func (c radiusCollector) Collect(ch chan<- prometheus.Metric) {
 		backlog = 1
 	}
 	ch <- prometheus.MustNewConstMetric(c.backlog, prometheus.GaugeValue, backlog)
+}
+
+// FlowStats are the NetFlow collector's counters since start, as
+// flow.RunStats has them (copied by the caller: this package does not
+// import flow).
+type FlowStats struct {
+	Packets, BadPackets, NoTemplate uint64 // received; of those, not NetFlow/IPFIX; v9/IPFIX data before its template
+	Flows, Attributed, Unattributed uint64 // flow records; with a subscriber on one side; with none
+	RowsWritten, Flushes            uint64 // per-day rows upserted; batches written
+}
+
+// RegisterFlowStats exports the NetFlow collector's counters, read at each
+// scrape. A later call replaces the function.
+func (m *Metrics) RegisterFlowStats(stats func() FlowStats) {
+	m.mu.Lock()
+	m.flowStats = stats
+	m.mu.Unlock()
+}
+
+type flowCollector struct {
+	m                                     *Metrics
+	packets, rejected, flows, rows, flush *prometheus.Desc
+}
+
+func newFlowCollector(m *Metrics) flowCollector {
+	return flowCollector{m: m,
+		packets: prometheus.NewDesc("kabinet_netflow_packets_total",
+			"NetFlow/IPFIX packets received by the collector since start.", nil, nil),
+		rejected: prometheus.NewDesc("kabinet_netflow_packets_rejected_total",
+			"Packets not used, by reason: malformed (not NetFlow v5/v9 or IPFIX), no_template (data before the exporter's template).", []string{"reason"}, nil),
+		flows: prometheus.NewDesc("kabinet_netflow_flows_total",
+			"Flow records seen, by attribution: subscriber (a session address on one side) or unattributed.", []string{"attribution"}, nil),
+		rows: prometheus.NewDesc("kabinet_netflow_rows_written_total",
+			"Per-subscriber, per-class, per-day rows written (upserts).", nil, nil),
+		flush: prometheus.NewDesc("kabinet_netflow_flushes_total",
+			"Batches of sums written to the database.", nil, nil)}
+}
+
+func (c flowCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.packets, c.rejected, c.flows, c.rows, c.flush} {
+		ch <- d
+	}
+}
+
+func (c flowCollector) Collect(ch chan<- prometheus.Metric) {
+	c.m.mu.Lock()
+	stats := c.m.flowStats
+	c.m.mu.Unlock()
+	if stats == nil {
+		return // no collector on this instance
+	}
+	s := stats()
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	counter(c.packets, s.Packets)
+	counter(c.rejected, s.BadPackets, "malformed")
+	counter(c.rejected, s.NoTemplate, "no_template")
+	counter(c.flows, s.Attributed, "subscriber")
+	counter(c.flows, s.Unattributed, "unattributed")
+	counter(c.rows, s.RowsWritten)
+	counter(c.flush, s.Flushes)
 }
 
 // RegisterDB exports the connection pool statistics (open, in use, idle,

@@ -129,6 +129,24 @@ func TestCountersAndProgress(t *testing.T) {
 	wantLines(t, scrape(t, m), `kabinet_billing_run_progress_ratio 1`, `kabinet_billing_run_last_finished_timestamp_seconds 1`)
 }
 
+func TestFlowStats(t *testing.T) {
+	m := New()
+	if strings.Contains(scrape(t, m), "kabinet_netflow_") {
+		t.Error("NetFlow counters before a collector is registered")
+	}
+	m.RegisterFlowStats(func() FlowStats {
+		return FlowStats{Packets: 10, BadPackets: 2, NoTemplate: 1, Flows: 300, Attributed: 250, Unattributed: 50, RowsWritten: 12, Flushes: 3}
+	})
+	wantLines(t, scrape(t, m),
+		`kabinet_netflow_packets_total 10`,
+		`kabinet_netflow_packets_rejected_total{reason="malformed"} 2`,
+		`kabinet_netflow_packets_rejected_total{reason="no_template"} 1`,
+		`kabinet_netflow_flows_total{attribution="subscriber"} 250`,
+		`kabinet_netflow_flows_total{attribution="unattributed"} 50`,
+		`kabinet_netflow_rows_written_total 12`,
+		`kabinet_netflow_flushes_total 3`)
+}
+
 func TestRegisterDB(t *testing.T) {
 	m := New()
 	db := storetest.SQLite(t)
