@@ -213,7 +213,12 @@ func UpdateTariff(ctx context.Context, db *store.DB, t Tariff) error {
 	})
 }
 
-const tariffCols = `id, code, name, name_en, description, fee, down_kbps, up_kbps, COALESCE(city_id, 0), public, archived, prorate`
+// tariffColumns lists the tariff columns, each with prefix (a table alias).
+func tariffColumns(p string) string {
+	return strings.NewReplacer("@", p).Replace(`@id, @code, @name, @name_en, @description, @fee, @down_kbps, @up_kbps, COALESCE(@city_id, 0), @public, @archived, @prorate`)
+}
+
+var tariffCols = tariffColumns("")
 
 func scanTariff(row interface{ Scan(...any) error }) (Tariff, error) {
 	var t Tariff

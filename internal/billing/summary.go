@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -49,31 +50,42 @@ type FeeLine struct {
 	Amount  money.Amount
 }
 
+// summarySQL reads the account, its balance, its tariff and the tariff
+// scheduled for the next 1st in one round trip: the home page asks for it
+// on every view. The balance is read here, never cached.
+var summarySQL = `SELECT a.status, l.balance, a.debt_since, a.limited_since, ` + tariffColumns("t.") + `,
+	n.id, n.code, n.name, n.name_en, n.description, n.fee, n.down_kbps, n.up_kbps, n.city_id, n.public, n.archived, n.prorate
+	FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id JOIN tariffs t ON t.id = a.tariff_id
+	LEFT JOIN tariffs n ON n.id = a.next_tariff_id WHERE a.id = ?`
+
 // Summary reads the account's state at the clock's now.
 func (b *Biller) Summary(ctx context.Context, accountID int64) (Summary, error) {
 	now := b.Clock.Now()
 	var s Summary
-	st, err := loadState(ctx, b.DB, accountID)
-	if err != nil {
-		return s, err
+	var debtSince, limited sql.NullTime
+	var n struct {
+		id, fee, down, up, city   sql.NullInt64
+		code, name, nameEn, desc  sql.NullString
+		public, archived, prorate sql.NullBool
 	}
-	s.AccountID, s.Status, s.Balance, s.LimitKbps = accountID, st.Status, st.Balance, b.Rules.LimitKbps
-	var next sql.NullInt64
-	var limited sql.NullTime
-	if err := b.DB.QueryRow(ctx, `SELECT next_tariff_id, limited_since FROM accounts WHERE id = ?`, accountID).Scan(&next, &limited); err != nil {
+	t := &s.Tariff
+	err := b.DB.QueryRow(ctx, summarySQL, accountID).Scan(&s.Status, &s.Balance, &debtSince, &limited,
+		&t.ID, &t.Code, &t.Name, &t.NameEn, &t.Description, &t.Fee, &t.DownKbps, &t.UpKbps, &t.CityID, &t.Public, &t.Archived, &t.Prorate,
+		&n.id, &n.code, &n.name, &n.nameEn, &n.desc, &n.fee, &n.down, &n.up, &n.city, &n.public, &n.archived, &n.prorate)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, fmt.Errorf("account %d: %w", accountID, ErrNotFound)
+	}
+	if err != nil {
 		return s, fmt.Errorf("summary %d: %w", accountID, err)
 	}
-	s.DebtSince, s.LimitedSince = st.DebtSince.Time, limited.Time
-	if s.Tariff, err = TariffByID(ctx, b.DB, st.TariffID); err != nil {
-		return s, err
-	}
+	s.AccountID, s.LimitKbps = accountID, b.Rules.LimitKbps
+	s.DebtSince, s.LimitedSince = debtSince.Time, limited.Time
 	feeTariff := s.Tariff
-	if next.Valid {
-		t, err := TariffByID(ctx, b.DB, next.Int64)
-		if err != nil {
-			return s, err
-		}
-		s.NextTariff, feeTariff = &t, t
+	if n.id.Valid {
+		next := Tariff{ID: n.id.Int64, Code: n.code.String, Name: n.name.String, NameEn: n.nameEn.String, Description: n.desc.String,
+			Fee: money.Amount(n.fee.Int64), DownKbps: n.down.Int64, UpKbps: n.up.Int64, CityID: n.city.Int64,
+			Public: n.public.Bool, Archived: n.archived.Bool, Prorate: n.prorate.Bool}
+		s.NextTariff, feeTariff = &next, next
 	}
 	if s.Packages, err = b.Subscriptions(ctx, b.DB, accountID, false); err != nil {
 		return s, err
@@ -92,10 +104,10 @@ func (b *Biller) Summary(ctx context.Context, accountID int64) (Summary, error) 
 	s.Recommended = max(0, s.NextFees-s.Balance)
 	s.NextChargeAt = PeriodOf(now, b.Rules.Zone).End
 	s.NextChargeAmount = s.NextFees
-	if st.Status == StatusFrozen || st.Status == StatusClosed || st.Status == StatusBlocked {
+	if s.Status == StatusFrozen || s.Status == StatusClosed || s.Status == StatusBlocked {
 		s.NextChargeAmount = 0
 	}
-	s.Speed = speedOf(s.Tariff, s.Packages, st.Status, b.Rules.LimitKbps, now)
+	s.Speed = speedOf(s.Tariff, s.Packages, s.Status, b.Rules.LimitKbps, now)
 	return s, nil
 }
 
