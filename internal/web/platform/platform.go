@@ -86,6 +86,7 @@ func New(o Options) (*Platform, error) {
 	}
 	sm := scs.New()
 	sm.Store = NewSessionStore(o.DB)
+	sm.Codec = sessionCodec{}
 	// An absolute lifetime only: scs's idle timeout rewrites the session
 	// row on every request, a database write per page view.
 	sm.Lifetime = sessionLifetime
