@@ -96,6 +96,20 @@ func (t *I18n) localize(lang, id string, data map[string]any) (string, bool) {
 	return s, true
 }
 
+// translated is id's message without fields in lang, when lang has one;
+// unlike T it records nothing.
+func (t *I18n) translated(lang, id string) (string, bool) {
+	lang = Lang(lang)
+	s, tag, err := t.loc[lang].LocalizeWithTag(&i18n.LocalizeConfig{MessageID: id})
+	if err != nil || s == "" {
+		return "", false
+	}
+	if base, _ := tag.Base(); base.String() != lang {
+		return "", false
+	}
+	return s, true
+}
+
 // Has tells whether id is translated in every language.
 func (t *I18n) Has(id string) bool {
 	for _, l := range Langs {

@@ -7,7 +7,10 @@ import (
 	"io/fs"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
+	"text/template/parse"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/money"
@@ -25,14 +28,24 @@ import (
 //
 // A page is named "<area>/<page>", e.g. "portal/home".
 type Renderer struct {
-	pages map[string]map[string]*template.Template // lang → page → set
+	pages map[string]map[string]*pageSet // lang → page → set
 	i18n  *I18n
 	zone  *time.Location
 }
 
+// pageSet is one page's parsed templates. The first execution of each
+// template name folds constant text into the trees (see fold); until a name
+// has been folded, executing it excludes every other execution of the set.
+type pageSet struct {
+	t      *template.Template
+	lang   string
+	mu     sync.RWMutex
+	folded map[string]bool
+}
+
 // NewRenderer parses every page under dir of fsys for every language.
 func NewRenderer(fsys fs.FS, dir string, t *I18n, zone *time.Location) (*Renderer, error) {
-	r := &Renderer{pages: map[string]map[string]*template.Template{}, i18n: t, zone: zone}
+	r := &Renderer{pages: map[string]map[string]*pageSet{}, i18n: t, zone: zone}
 	areas, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
@@ -42,7 +55,7 @@ func NewRenderer(fsys fs.FS, dir string, t *I18n, zone *time.Location) (*Rendere
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
 		}
-		r.pages[lang] = map[string]*template.Template{}
+		r.pages[lang] = map[string]*pageSet{}
 		for _, a := range areas {
 			if !a.IsDir() {
 				continue
@@ -73,7 +86,7 @@ func NewRenderer(fsys fs.FS, dir string, t *I18n, zone *time.Location) (*Rendere
 				if set, err = set.ParseFS(fsys, f); err != nil {
 					return nil, fmt.Errorf("template %s: %w", f, err)
 				}
-				r.pages[lang][area+"/"+strings.TrimSuffix(path.Base(f), ".html")] = set
+				r.pages[lang][area+"/"+strings.TrimSuffix(path.Base(f), ".html")] = &pageSet{t: set, lang: lang, folded: map[string]bool{}}
 			}
 		}
 	}
@@ -98,10 +111,162 @@ func (r *Renderer) Execute(lang, page, name string, data any) ([]byte, error) {
 		return nil, fmt.Errorf("template %s: no such page", page)
 	}
 	var buf bytes.Buffer
-	if err := set.ExecuteTemplate(&buf, name, data); err != nil {
+	set.mu.RLock()
+	if set.folded[name] {
+		err := set.t.ExecuteTemplate(&buf, name, data)
+		set.mu.RUnlock()
+		if err != nil {
+			return nil, fmt.Errorf("template %s/%s: %w", page, name, err)
+		}
+		return buf.Bytes(), nil
+	}
+	set.mu.RUnlock()
+	set.mu.Lock()
+	defer set.mu.Unlock()
+	r.foldText(set)
+	// Executing escapes name and the templates it calls (html/template
+	// does it on first use); the escaped pipelines can then be folded.
+	if err := set.t.ExecuteTemplate(&buf, name, data); err != nil {
 		return nil, fmt.Errorf("template %s/%s: %w", page, name, err)
 	}
+	foldEscaped(set.t)
+	set.folded[name] = true
 	return buf.Bytes(), nil
+}
+
+// foldText replaces {{t "id"}} of a translated id with the translation as a
+// constant: a page has dozens, and each is a reflective call per view. The
+// escaper html/template adds still runs on the constant, so the output is
+// the same in any context. It runs at a page's first view, after every area
+// has added its messages; an id without a translation in the set's language
+// stays a call, so that it is still recorded as missing when shown.
+func (r *Renderer) foldText(set *pageSet) {
+	for _, t := range set.t.Templates() {
+		if t.Tree != nil && t.Tree.Root != nil {
+			walkCommands(t.Tree.Root, func(c *parse.CommandNode) {
+				if len(c.Args) != 2 {
+					return
+				}
+				fn, ok1 := c.Args[0].(*parse.IdentifierNode)
+				id, ok2 := c.Args[1].(*parse.StringNode)
+				if !ok1 || !ok2 || fn.Ident != "t" {
+					return
+				}
+				if s, ok := r.i18n.translated(set.lang, id.Text); ok {
+					c.Args = []parse.Node{&parse.StringNode{NodeType: parse.NodeString, Pos: id.Pos, Quoted: strconv.Quote(s), Text: s}}
+				}
+			})
+		}
+	}
+}
+
+// htmlEscapers are html/template's escapers for text and quoted attribute
+// values; on a plain string both replace exactly htmlReplacements.
+var (
+	htmlEscapers     = map[string]bool{"_html_template_htmlescaper": true, "_html_template_attrescaper": true}
+	htmlReplacements = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
+)
+
+// foldEscaped turns escaped actions on a constant string ({{"text" |
+// _html_template_htmlescaper}}) into the text they always print. Actions
+// escaped for any other context (URL, script, RCDATA) are left alone.
+func foldEscaped(set *template.Template) {
+	for _, t := range set.Templates() {
+		if t.Tree == nil || t.Tree.Root == nil {
+			continue
+		}
+		walkLists(t.Tree.Root, func(l *parse.ListNode) {
+			for i, n := range l.Nodes {
+				a, ok := n.(*parse.ActionNode)
+				if !ok || a.Pipe == nil || len(a.Pipe.Decl) > 0 || len(a.Pipe.Cmds) < 2 || len(a.Pipe.Cmds[0].Args) != 1 {
+					continue
+				}
+				str, ok := a.Pipe.Cmds[0].Args[0].(*parse.StringNode)
+				if !ok {
+					continue
+				}
+				text, escaped := str.Text, true
+				for _, c := range a.Pipe.Cmds[1:] {
+					id, ok := c.Args[0].(*parse.IdentifierNode)
+					if len(c.Args) != 1 || !ok || !htmlEscapers[id.Ident] {
+						escaped = false
+						break
+					}
+					text = htmlReplacements.Replace(text)
+				}
+				if escaped {
+					l.Nodes[i] = &parse.TextNode{NodeType: parse.NodeText, Pos: a.Pos, Text: []byte(text)}
+				}
+			}
+		})
+	}
+}
+
+// walkLists calls fn for every list in the tree under n.
+func walkLists(n parse.Node, fn func(*parse.ListNode)) {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		fn(n)
+		for _, c := range n.Nodes {
+			walkLists(c, fn)
+		}
+	case *parse.IfNode:
+		walkLists(n.List, fn)
+		walkLists(n.ElseList, fn)
+	case *parse.RangeNode:
+		walkLists(n.List, fn)
+		walkLists(n.ElseList, fn)
+	case *parse.WithNode:
+		walkLists(n.List, fn)
+		walkLists(n.ElseList, fn)
+	}
+}
+
+// walkCommands calls fn for every command in the tree under n, pipelines
+// in arguments included.
+func walkCommands(n parse.Node, fn func(*parse.CommandNode)) {
+	var pipe func(p *parse.PipeNode)
+	pipe = func(p *parse.PipeNode) {
+		if p == nil {
+			return
+		}
+		for _, c := range p.Cmds {
+			fn(c)
+			for _, a := range c.Args {
+				if sub, ok := a.(*parse.PipeNode); ok {
+					pipe(sub)
+				}
+			}
+		}
+	}
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Nodes {
+			walkCommands(c, fn)
+		}
+	case *parse.ActionNode:
+		pipe(n.Pipe)
+	case *parse.TemplateNode:
+		pipe(n.Pipe)
+	case *parse.IfNode:
+		pipe(n.Pipe)
+		walkCommands(n.List, fn)
+		walkCommands(n.ElseList, fn)
+	case *parse.RangeNode:
+		pipe(n.Pipe)
+		walkCommands(n.List, fn)
+		walkCommands(n.ElseList, fn)
+	case *parse.WithNode:
+		pipe(n.Pipe)
+		walkCommands(n.List, fn)
+		walkCommands(n.ElseList, fn)
+	}
 }
 
 func (r *Renderer) funcs(lang string) template.FuncMap {
