@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -40,6 +41,7 @@ func main() {
 	conns := flag.Int("c", 64, "wrk connections")
 	dur := flag.String("d", "15s", "wrk duration per target")
 	dir := flag.String("dir", os.TempDir(), "directory for the SQLite file")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the server during the portal run to this file")
 	flag.Parse()
 	if _, err := exec.LookPath("wrk"); err != nil {
 		log.Fatal("wrk is not installed (apt-get install wrk)")
@@ -76,7 +78,15 @@ func main() {
 
 	fmt.Printf("wrk -t 2 -c %d -d %s against both, on this machine\n", *conns, *dur)
 	hello := runWrk(helloURL+"/", "", *conns, *dur)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+	}
 	home := runWrk(portalURL+"/", cookie, *conns, *dur)
+	if *cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
 	fmt.Printf("%-22s %12s %10s\n", "target", "requests/s", "p99")
 	fmt.Printf("%-22s %12.0f %10s\n", "hello world", hello.rps, hello.p99)
 	fmt.Printf("%-22s %12.0f %10s\n", "portal home (logged in)", home.rps, home.p99)
