@@ -498,8 +498,6 @@ func TestNavigation(t *testing.T) {
 			t.Errorf("the menu does not link %s", href)
 		}
 	}
-	// On a 360 px screen the menu scrolls; nav.js brings the current section into view.
-	must(t, c.get("/static/nav.js"), http.StatusOK, "aria-current")
 }
 
 func TestHealthAndHeaders(t *testing.T) {
