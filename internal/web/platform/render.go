@@ -111,16 +111,12 @@ func (r *Renderer) Execute(lang, page, name string, data any) ([]byte, error) {
 		return nil, fmt.Errorf("template %s: no such page", page)
 	}
 	var buf bytes.Buffer
-	set.mu.RLock()
-	if set.folded[name] {
-		err := set.t.ExecuteTemplate(&buf, name, data)
-		set.mu.RUnlock()
+	if done, err := set.executeFolded(&buf, name, data); done {
 		if err != nil {
 			return nil, fmt.Errorf("template %s/%s: %w", page, name, err)
 		}
 		return buf.Bytes(), nil
 	}
-	set.mu.RUnlock()
 	set.mu.Lock()
 	defer set.mu.Unlock()
 	r.foldText(set)
@@ -132,6 +128,17 @@ func (r *Renderer) Execute(lang, page, name string, data any) ([]byte, error) {
 	foldEscaped(set.t)
 	set.folded[name] = true
 	return buf.Bytes(), nil
+}
+
+// executeFolded executes name when it has been folded; done is false when
+// it has not. The read lock is released even if execution panics.
+func (set *pageSet) executeFolded(buf *bytes.Buffer, name string, data any) (done bool, err error) {
+	set.mu.RLock()
+	defer set.mu.RUnlock()
+	if !set.folded[name] {
+		return false, nil
+	}
+	return true, set.t.ExecuteTemplate(buf, name, data)
 }
 
 // foldText replaces {{t "id"}} of a translated id with the translation as a
