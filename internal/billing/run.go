@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -338,6 +337,3 @@ func (b *Biller) ApplyLimits(ctx context.Context, at time.Time) (int64, error) {
 	}
 	return total, nil
 }
-
-// ErrBusy is returned when another process holds the billing lock.
-var ErrBusy = errors.New("another billing run is in progress")

@@ -32,7 +32,6 @@ const (
 	EventBoostEnded       = "boost.ended"
 	EventPaymentReceived  = "payment.received"
 	EventPasswordChanged  = "password.changed"
-	EventChargesApplied   = "charges.applied"
 )
 
 type hub struct {

@@ -413,12 +413,3 @@ func (db *DB) TryLock(ctx context.Context, name string) (release func(), ok bool
 		db.lockMu.Unlock()
 	}, true, nil
 }
-
-// Bool turns a scanned SQLite integer or PostgreSQL boolean into a bool
-// literal for SQL text: capability SQL uses it only for constants.
-func (db *DB) True() string {
-	if db.Dialect == Postgres {
-		return "TRUE"
-	}
-	return "1"
-}
