@@ -161,4 +161,3 @@ func plain(ctx context.Context, db *store.DB, at time.Time) {
 		return nil
 	}))
 }
-

@@ -478,7 +478,7 @@ func TestRun(t *testing.T) {
 	}
 	if n != 57000 {
 		t.Errorf("alice's download: %d, want 57000", n)
-	}	// The counters serve exports to Prometheus.
+	} // The counters serve exports to Prometheus.
 	st := (<-observed)()
 	if st.Collector.Packets != 1 || st.Collector.Bad != 0 || st.Aggregator.Flows != uint64(len(all)) || st.Aggregator.Attributed == 0 || st.Aggregator.Flushes == 0 {
 		t.Errorf("stats: %+v", st)
