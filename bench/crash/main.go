@@ -19,7 +19,13 @@
 //     with two months due: the months are billed once, by whichever
 //     instance takes the advisory lock; every OSMP pay is sent to both
 //     instances at the same moment, one instance is killed and restarted
-//     halfway, and each pay is credited once.
+//     halfway, and each pay is credited once. Then a NAS at 127.0.0.1 with
+//     both as its accounting servers sends Start, Interim-Updates and Stop
+//     for -pair-sessions sessions, alternating between the instances, a
+//     third of the packets to both at once, repeating to the other what is
+//     not answered; the other instance is killed and restarted halfway.
+//     Every acknowledged Stop is in sessions once with its counters, and
+//     usage_daily per account is the sum of its sessions' traffic.
 //
 // Usage:
 //
@@ -68,6 +74,7 @@ var (
 	payAccounts = flag.Int("pay-accounts", 1000, "accounts paid in the OSMP scenario")
 	clients     = flag.Int("clients", 8, "concurrent OSMP clients")
 	pairPays    = flag.Int("pair-pays", 1000, "pays sent to both instances in the pair scenario")
+	pairSess    = flag.Int("pair-sessions", 1000, "RADIUS sessions accounted through both instances in the pair scenario")
 	only        = flag.String("only", "", "run one scenario: billing, payments or pair")
 	bin         = flag.String("bin", "", "kabinet binary (default: go build ./cmd/kabinet)")
 	seedFlag    = flag.Uint64("seed", 0, "random seed (default: from the clock; printed)")
@@ -955,11 +962,22 @@ func pairRun(dsn, dir string) error {
 	if err := seed(ctx, dsn, *payAccounts, created); err != nil {
 		return err
 	}
+	if err := addNAS(ctx, dsn); err != nil {
+		return err
+	}
 	key := make([]byte, 32)
 	rand.Read(key)
-	var addrs, cfgs []string
+	var addrs, cfgs, acct []string
 	for i := range 2 {
 		addr, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		authAddr, err := freeUDPAddr()
+		if err != nil {
+			return err
+		}
+		acctAddr, err := freeUDPAddr()
 		if err != nil {
 			return err
 		}
@@ -971,18 +989,19 @@ data_dir = %q
 secret_key = %q
 
 [radius]
-disabled = true
+auth_addr = %q
+acct_addr = %q
 
 [[payment.osmp]]
 name = "crashbank"
 login = "crashbank"
 password = "crash-secret"
 allow = ["127.0.0.1", "::1"]
-`, dsn, dir, hex.EncodeToString(key))
+`, dsn, dir, hex.EncodeToString(key), authAddr, acctAddr)
 		if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 			return err
 		}
-		addrs, cfgs = append(addrs, addr), append(cfgs, cfg)
+		addrs, cfgs, acct = append(addrs, addr), append(cfgs, cfg), append(acct, acctAddr)
 	}
 	logf, err := os.Create(filepath.Join(dir, "serve.log"))
 	if err != nil {
@@ -1066,6 +1085,8 @@ allow = ["127.0.0.1", "::1"]
 	}
 	wg.Wait()
 	elapsed := time.Since(t0)
+	// Then accounting through both, the other instance killed halfway.
+	radiusErr := radiusPhase(ctx, dsn, acct, servers, cfgs, addrs, *pairSess)
 	for _, s := range servers {
 		s.cmd.Process.Signal(syscall.SIGTERM)
 		<-s.done
@@ -1123,5 +1144,11 @@ allow = ["127.0.0.1", "::1"]
 		return fmt.Errorf("%d accounts have a balance other than their payments less two months of fees", wrong)
 	}
 	log.Printf("pair: billing runs %v; every account charged once per month; every pay credited once; balances exact", runs)
-	return ledgerVerify(dsn)
+	if err := ledgerVerify(dsn); err != nil {
+		return err
+	}
+	if radiusErr != nil {
+		return fmt.Errorf("accounting: %w", radiusErr)
+	}
+	return nil
 }

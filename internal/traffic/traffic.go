@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,12 +78,21 @@ func New(db *store.DB, zone *time.Location) *Store {
 // sessions) costs three statements: one read of the open sessions, one
 // multi-row UPDATE, one multi-row usage upsert. Per-record statements made
 // SQLite the bottleneck of the accounting server.
+//
+// Several instances may write the same session at once on PostgreSQL (a NAS
+// repeats a record to its backup server while the first still writes it,
+// or an instance writes what it held while the database was away). The
+// open sessions are read FOR UPDATE, so the second writer waits and then
+// counts from the first one's counters; a Start both insert is opened
+// once; and a record of a session another writer has already stopped is
+// not taken for a new session. Usage is added once either way.
 func (s *Store) Write(ctx context.Context, recs []Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
 	return s.DB.WriteRelaxed(ctx, func(tx *store.Tx) error {
-		w := &writer{s: s, tx: tx, open: map[sessionKey]*openSession{}, stopping: map[sessionKey]bool{}, logins: map[string]int64{}, usage: map[usageKey]*usageDelta{}}
+		w := &writer{s: s, tx: tx, open: map[sessionKey]*openSession{}, stopping: map[sessionKey]bool{}, closed: map[sessionKey]time.Time{},
+			logins: map[string]int64{}, usage: map[usageKey]*usageDelta{}}
 		if err := w.loadOpen(ctx, recs); err != nil {
 			return err
 		}
@@ -145,9 +155,12 @@ type writer struct {
 	dirty []*openSession
 	// stopping holds keys whose Stop is among the pending updates.
 	stopping map[sessionKey]bool
-	logins   map[string]int64
-	usage    map[usageKey]*usageDelta
-	order    []usageKey
+	// closed holds, for keys of the batch with no open session, when the
+	// last session with that key stopped (in the table or in this batch).
+	closed map[sessionKey]time.Time
+	logins map[string]int64
+	usage  map[usageKey]*usageDelta
+	order  []usageKey
 }
 
 // chunk bounds the rows of one multi-row statement (SQLite allows 32766
@@ -165,13 +178,26 @@ func (w *writer) loadOpen(ctx context.Context, recs []Record) error {
 			byNAS[r.NASID] = append(byNAS[r.NASID], r.SessionID)
 		}
 	}
-	for nas, keys := range byNAS {
+	// Locked, on PostgreSQL, in one order (NAS, then row id) so that two
+	// instances writing overlapping batches wait for each other rather
+	// than deadlock; SQLite has one writer and no FOR UPDATE.
+	lock := ""
+	if w.tx.Dialect() == store.Postgres {
+		lock = " ORDER BY id FOR UPDATE"
+	}
+	nases := make([]int64, 0, len(byNAS))
+	for nas := range byNAS {
+		nases = append(nases, nas)
+	}
+	slices.Sort(nases)
+	for _, nas := range nases {
+		keys := byNAS[nas]
 		for len(keys) > 0 {
 			n := min(len(keys), chunk)
 			args := append([]any{nas}, keys[:n]...)
 			keys = keys[n:]
 			rows, err := w.tx.Query(ctx, `SELECT id, session_key, COALESCE(account_id, 0), input_octets, output_octets FROM sessions
-				WHERE nas_id = ? AND session_key IN (`+placeholders(n, 1)+`) AND stopped_at IS NULL`, args...)
+				WHERE nas_id = ? AND session_key IN (`+placeholders(n, 1)+`) AND stopped_at IS NULL`+lock, args...)
 			if err != nil {
 				return fmt.Errorf("open sessions: %w", err)
 			}
@@ -187,6 +213,40 @@ func (w *writer) loadOpen(ctx context.Context, recs []Record) error {
 			rows.Close()
 			if err := rows.Err(); err != nil {
 				return fmt.Errorf("open sessions: %w", err)
+			}
+		}
+	}
+	// For the keys with no open session: when their last session stopped,
+	// read after the locks above, so that it sees a Stop another writer
+	// committed meanwhile.
+	for _, nas := range nases {
+		var keys []any
+		for _, key := range byNAS[nas] {
+			if _, ok := w.open[sessionKey{nas, key.(string)}]; !ok {
+				keys = append(keys, key)
+			}
+		}
+		for len(keys) > 0 {
+			n := min(len(keys), chunk)
+			args := append([]any{nas}, keys[:n]...)
+			keys = keys[n:]
+			rows, err := w.tx.Query(ctx, `SELECT session_key, MAX(stopped_at) FROM sessions
+				WHERE nas_id = ? AND session_key IN (`+placeholders(n, 1)+`) AND stopped_at IS NOT NULL GROUP BY session_key`, args...)
+			if err != nil {
+				return fmt.Errorf("closed sessions: %w", err)
+			}
+			for rows.Next() {
+				var key string
+				var at store.Time
+				if err := rows.Scan(&key, &at); err != nil {
+					rows.Close()
+					return fmt.Errorf("closed sessions: %w", err)
+				}
+				w.closed[sessionKey{nas, key}] = at.Time
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("closed sessions: %w", err)
 			}
 		}
 	}
@@ -263,6 +323,7 @@ func (w *writer) apply(ctx context.Context, r *Record) error {
 		for k := range w.open {
 			if k.nas == r.NASID {
 				delete(w.open, k)
+				w.closed[k] = at
 			}
 		}
 		return nil
@@ -292,6 +353,7 @@ func (w *writer) apply(ctx context.Context, r *Record) error {
 		o.stoppedAt = at
 		delete(w.open, k)
 		w.stopping[k] = true
+		w.closed[k] = at
 	}
 	if !o.dirty {
 		o.dirty = true
@@ -311,15 +373,20 @@ func (w *writer) insert(ctx context.Context, r *Record, k sessionKey, at time.Ti
 			return err
 		}
 	}
-	if r.Kind == Stop {
-		// A Stop for a session already closed (its retransmission after
-		// the duplicate window, or after Accounting-On) changes nothing.
-		var n int
-		if err := w.tx.QueryRow(ctx, `SELECT COUNT(*) FROM sessions WHERE nas_id = ? AND session_key = ? AND stopped_at IS NOT NULL AND stopped_at >= ?`,
-			r.NASID, r.SessionID, at.Add(-24*time.Hour)).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
+	if last, ok := w.closed[k]; ok {
+		switch {
+		case r.Kind == Stop && !last.Before(at.Add(-24*time.Hour)):
+			// A Stop for a session already closed (its retransmission
+			// after the duplicate window, through another instance, or
+			// after Accounting-On) changes nothing.
+			return nil
+		case r.Kind != Stop && last.After(at.Add(-r.SessionTime)):
+			// A Start or Interim of a session that had begun before the
+			// last one with this key stopped is that session's, arriving
+			// late (repeated to another instance, or held while the
+			// database was away): counting it as a new session would
+			// count its bytes twice. A NAS that reuses the key after a
+			// reboot starts the new session after the old one stopped.
 			return nil
 		}
 	}
@@ -332,11 +399,19 @@ func (w *writer) insert(ctx context.Context, r *Record, k sessionKey, at time.Ti
 		stopped = at
 	}
 	o := &openSession{acct: acct, in: int64(r.InputOctets), out: int64(r.OutputOctets)}
-	if err := w.tx.QueryRow(ctx, `INSERT INTO sessions (nas_id, session_key, account_id, login, nas_port, nas_port_id, framed_ip,
+	// Another instance may be opening the same session right now: the
+	// unique index of open sessions makes this insert wait for it and then
+	// do nothing, and the record applies to the row it opened.
+	err = w.tx.QueryRow(ctx, `INSERT INTO sessions (nas_id, session_key, account_id, login, nas_port, nas_port_id, framed_ip,
 		calling_station_id, started_at, updated_at, stopped_at, input_octets, output_octets, session_time, stop_cause)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (nas_id, session_key) WHERE stopped_at IS NULL DO NOTHING RETURNING id`,
 		r.NASID, r.SessionID, nullID(acct), r.Login, int64(r.NASPort), r.NASPortID, ipText(r.FramedIP), r.CallingStationID,
-		at.Add(-r.SessionTime), at, stopped, o.in, o.out, int64(r.SessionTime/time.Second), r.StopCause).Scan(&o.id); err != nil {
+		at.Add(-r.SessionTime), at, stopped, o.in, o.out, int64(r.SessionTime/time.Second), r.StopCause).Scan(&o.id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return w.applyToConcurrent(ctx, r, k)
+	}
+	if err != nil {
 		return err
 	}
 	if r.Kind != Stop {
@@ -344,6 +419,24 @@ func (w *writer) insert(ctx context.Context, r *Record, k sessionKey, at time.Ti
 	}
 	w.addUsage(acct, at, o.in, o.out)
 	return nil
+}
+
+// applyToConcurrent applies r to the open session another writer inserted
+// while this one tried to.
+func (w *writer) applyToConcurrent(ctx context.Context, r *Record, k sessionKey) error {
+	lock := ""
+	if w.tx.Dialect() == store.Postgres {
+		lock = " FOR UPDATE"
+	}
+	o := &openSession{}
+	err := w.tx.QueryRow(ctx, `SELECT id, COALESCE(account_id, 0), input_octets, output_octets FROM sessions
+		WHERE nas_id = ? AND session_key = ? AND stopped_at IS NULL`+lock, k.nas, k.key).Scan(&o.id, &o.acct, &o.in, &o.out)
+	if err != nil {
+		// Opened and closed again meanwhile: the batch is written again.
+		return fmt.Errorf("session opened by another writer: %w", err)
+	}
+	w.open[k] = o
+	return w.apply(ctx, r)
 }
 
 func (w *writer) addUsage(acct int64, at time.Time, in, out int64) {

@@ -163,3 +163,97 @@ func TestStopAndRestartInOneBatch(t *testing.T) {
 		}
 	})
 }
+
+// Two instances on one PostgreSQL write the same records at once when a NAS
+// repeats them to its backup server while the first still writes: the
+// session must be opened once and its bytes counted once.
+func TestConcurrentWritersCountOnce(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := New(db, time.UTC)
+		const writers = 8
+		var in, out uint64
+		for step := 0; step < 12; step++ {
+			kind := Interim
+			switch step {
+			case 0:
+				kind = Start
+			case 11:
+				kind = Stop
+			default:
+				in, out = in+1000*uint64(step), out+3000*uint64(step)
+			}
+			rec := Record{Kind: kind, NASID: 7, SessionID: "dup", Login: "alice", InputOctets: in, OutputOctets: out,
+				SessionTime: time.Duration(step) * time.Minute, Time: t0.Add(time.Duration(step) * time.Minute)}
+			errs := make(chan error, writers)
+			start := make(chan struct{})
+			for range writers {
+				go func() {
+					<-start
+					errs <- s.Write(ctx, []Record{rec})
+				}()
+			}
+			close(start)
+			for range writers {
+				if err := <-errs; err != nil {
+					t.Fatalf("step %d: %v", step, err)
+				}
+			}
+		}
+		all, err := s.Sessions(ctx, 1, t0.Add(-time.Hour), t0.Add(time.Hour), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != 1 || all[0].Open() || all[0].InputOctets != int64(in) || all[0].OutputOctets != int64(out) {
+			t.Fatalf("sessions = %+v, want one stopped with %d/%d", all, in, out)
+		}
+		u, _ := s.Usage(ctx, 1, "2025-03-01", "2025-03-01")
+		if len(u) != 1 || u[0].InputOctets != int64(in) || u[0].OutputOctets != int64(out) {
+			t.Fatalf("usage = %+v, want %d/%d", u, in, out)
+		}
+	})
+}
+
+// A Start or Interim of a stopped session arriving after its Stop (repeated
+// to another instance, or held while the database was away) must not open
+// a second session and count the bytes again.
+func TestLateRecordAfterStop(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := New(db, time.UTC)
+		rec := func(k Kind, min int, in uint64) Record {
+			return Record{Kind: k, NASID: 7, SessionID: "late", Login: "alice", InputOctets: in, OutputOctets: 2 * in,
+				SessionTime: time.Duration(min) * time.Minute, Time: t0.Add(time.Duration(min) * time.Minute)}
+		}
+		for _, b := range [][]Record{
+			{rec(Start, 0, 0)}, {rec(Interim, 5, 100)}, {rec(Stop, 10, 300)},
+			// Late, each in a batch of its own and together.
+			{rec(Interim, 5, 100)}, {rec(Start, 0, 0)}, {rec(Start, 0, 0), rec(Interim, 5, 100)},
+			// Received late with no Acct-Delay-Time: the arrival time is
+			// after the Stop, the session began long before it.
+			{{Kind: Interim, NASID: 7, SessionID: "late", Login: "alice", InputOctets: 100, OutputOctets: 200,
+				SessionTime: 5 * time.Minute, Time: t0.Add(11 * time.Minute)}},
+		} {
+			if err := s.Write(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		all, _ := s.Sessions(ctx, 1, t0.Add(-time.Hour), t0.Add(time.Hour), 10)
+		if len(all) != 1 || all[0].Open() || all[0].InputOctets != 300 {
+			t.Fatalf("sessions = %+v, want the one stopped", all)
+		}
+		u, _ := s.Usage(ctx, 1, "2025-03-01", "2025-03-01")
+		if len(u) != 1 || u[0].InputOctets != 300 || u[0].OutputOctets != 600 {
+			t.Fatalf("usage = %+v, want 300/600", u)
+		}
+		// The NAS reuses the key for a session that begins after the Stop.
+		if err := s.Write(ctx, []Record{rec(Start, 20, 0), {Kind: Interim, NASID: 7, SessionID: "late", Login: "alice",
+			InputOctets: 50, OutputOctets: 50, SessionTime: 5 * time.Minute, Time: t0.Add(25 * time.Minute)}}); err != nil {
+			t.Fatal(err)
+		}
+		all, _ = s.Sessions(ctx, 1, t0.Add(-time.Hour), t0.Add(time.Hour), 10)
+		if len(all) != 2 || !all[0].Open() || all[0].InputOctets != 50 {
+			t.Fatalf("sessions after the key's reuse = %+v", all)
+		}
+	})
+}
