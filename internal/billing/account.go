@@ -261,11 +261,30 @@ func (s Subscription) Active(t time.Time) bool {
 	return s.EndedAt.IsZero() && (s.EndsAt.IsZero() || s.EndsAt.After(t))
 }
 
+// subscriptionCols are what scanSubscription reads, from subscriptions s
+// joined with packages k.
+var subscriptionCols = `s.id, s.account_id, s.started_at, s.ends_at, s.ended_at, s.license_key, s.static_ip, ` + packageColumns("k.")
+
+func scanSubscription(row interface{ Scan(...any) error }) (Subscription, error) {
+	var s Subscription
+	var ends, ended sql.NullTime
+	p := &s.Package
+	err := row.Scan(&s.ID, &s.AccountID, &s.StartedAt, &ends, &ended, &s.LicenseKey, &s.StaticIP,
+		&p.ID, &p.Code, &p.Kind, &p.Name, &p.NameEn, &p.Description, &p.Price, &p.Pricing, &p.DurationHours, &p.SpeedPercent, &p.CityID, &p.Archived)
+	s.EndsAt, s.EndedAt = ends.Time, ended.Time
+	return s, err
+}
+
+// packageFeeKey is the key of a monthly package's charge for a period: the
+// 1st's run (in SQL, run.go) and a connection mid-month use the same one.
+func packageFeeKey(accountID, subscriptionID int64, period string) string {
+	return fmt.Sprintf("fee:%d:pkg:%d:%s", accountID, subscriptionID, period)
+}
+
 // Subscriptions lists an account's packages; all=false gives only those
 // connected now.
 func (b *Biller) Subscriptions(ctx context.Context, q queryer, accountID int64, all bool) ([]Subscription, error) {
-	query := `SELECT s.id, s.account_id, s.started_at, s.ends_at, s.ended_at, s.license_key, s.static_ip, ` + packageColumns("k.") + `
-		FROM subscriptions s JOIN packages k ON k.id = s.package_id WHERE s.account_id = ?`
+	query := `SELECT ` + subscriptionCols + ` FROM subscriptions s JOIN packages k ON k.id = s.package_id WHERE s.account_id = ?`
 	if !all {
 		query += ` AND s.ended_at IS NULL`
 	}
@@ -277,14 +296,10 @@ func (b *Biller) Subscriptions(ctx context.Context, q queryer, accountID int64, 
 	var out []Subscription
 	now := b.Clock.Now()
 	for rows.Next() {
-		var s Subscription
-		var ends, ended sql.NullTime
-		p := &s.Package
-		if err := rows.Scan(&s.ID, &s.AccountID, &s.StartedAt, &ends, &ended, &s.LicenseKey, &s.StaticIP,
-			&p.ID, &p.Code, &p.Kind, &p.Name, &p.NameEn, &p.Description, &p.Price, &p.Pricing, &p.DurationHours, &p.SpeedPercent, &p.CityID, &p.Archived); err != nil {
+		s, err := scanSubscription(rows)
+		if err != nil {
 			return nil, fmt.Errorf("subscriptions of %d: %w", accountID, err)
 		}
-		s.EndsAt, s.EndedAt = ends.Time, ended.Time
 		if !all && !s.Active(now) {
 			continue
 		}
@@ -358,7 +373,7 @@ func (b *Biller) Connect(ctx context.Context, accountID int64, code string) (Sub
 			accountID, p.ID, now.UTC(), ends, sub.LicenseKey, sub.StaticIP).Scan(&sub.ID); err != nil {
 			return err
 		}
-		key := fmt.Sprintf("fee:%d:pkg:%d:%s", accountID, sub.ID, period.Key)
+		key := packageFeeKey(accountID, sub.ID, period.Key)
 		if p.Pricing != PriceMonthly {
 			key = fmt.Sprintf("pkg:%d:%d", accountID, sub.ID)
 		}
@@ -413,7 +428,7 @@ func (b *Biller) Disconnect(ctx context.Context, accountID, subscriptionID int64
 		if sub.Package.Pricing == PriceMonthly && tariff.Prorate {
 			// Return the days after today, if this month was charged.
 			var charged int64
-			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM ledger_txns WHERE key = ?`, fmt.Sprintf("fee:%d:pkg:%d:%s", accountID, sub.ID, period.Key)).Scan(&charged); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM ledger_txns WHERE key = ?`, packageFeeKey(accountID, sub.ID, period.Key)).Scan(&charged); err != nil {
 				return err
 			}
 			if refund := money.Prorate(sub.Package.Price, period.DaysLeft(now)-1, period.Days()); charged > 0 && refund > 0 {

@@ -2,7 +2,6 @@ package billing
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
@@ -49,22 +48,17 @@ func (b *Biller) RadiusLines(ctx context.Context, accountID int64) (map[int64]Ra
 	if accountID != 0 {
 		swhere = " AND s.account_id = ?"
 	}
-	rows, err = b.DB.Query(ctx, `SELECT s.id, s.account_id, s.started_at, s.ends_at, s.ended_at, s.license_key, s.static_ip, `+packageColumns("k.")+`
-		FROM subscriptions s JOIN packages k ON k.id = s.package_id WHERE s.ended_at IS NULL`+swhere, args...)
+	rows, err = b.DB.Query(ctx, `SELECT `+subscriptionCols+` FROM subscriptions s JOIN packages k ON k.id = s.package_id WHERE s.ended_at IS NULL`+swhere, args...)
 	if err != nil {
 		return nil, fmt.Errorf("radius lines: subscriptions: %w", err)
 	}
 	defer rows.Close()
 	subs := map[int64][]Subscription{}
 	for rows.Next() {
-		var s Subscription
-		var ends, ended sql.NullTime
-		p := &s.Package
-		if err := rows.Scan(&s.ID, &s.AccountID, &s.StartedAt, &ends, &ended, &s.LicenseKey, &s.StaticIP,
-			&p.ID, &p.Code, &p.Kind, &p.Name, &p.NameEn, &p.Description, &p.Price, &p.Pricing, &p.DurationHours, &p.SpeedPercent, &p.CityID, &p.Archived); err != nil {
+		s, err := scanSubscription(rows)
+		if err != nil {
 			return nil, fmt.Errorf("radius lines: subscriptions: %w", err)
 		}
-		s.EndsAt, s.EndedAt = ends.Time, ended.Time
 		subs[s.AccountID] = append(subs[s.AccountID], s)
 	}
 	if err := rows.Err(); err != nil {
