@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
-	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 )
@@ -15,27 +14,7 @@ import (
 var t0 = time.Date(2026, 3, 15, 9, 0, 0, 0, time.UTC)
 
 func addAccount(t *testing.T, db *store.DB, login string) int64 {
-	t.Helper()
-	ctx := context.Background()
-	var id int64
-	err := db.Write(ctx, func(tx *store.Tx) error {
-		var tariff int64
-		if err := tx.QueryRow(ctx, `SELECT id FROM tariffs WHERE code = 'base'`).Scan(&tariff); err != nil {
-			if err := tx.QueryRow(ctx, `INSERT INTO tariffs (code, name, fee, down_kbps, up_kbps, created_at) VALUES ('base', 'Base', 1, 1, 1, ?) RETURNING id`, t0).Scan(&tariff); err != nil {
-				return err
-			}
-		}
-		lid, err := ledger.Account(ctx, tx, "subscriber:"+login, ledger.KindSubscriber)
-		if err != nil {
-			return err
-		}
-		return tx.QueryRow(ctx, `INSERT INTO accounts (login, contract_no, contract_date, password_hash, password_enc, tariff_id, status, ledger_id, created_at, updated_at)
-			VALUES (?, ?, '2026-01-01', 'x', 'x', ?, 'active', ?, ?, ?) RETURNING id`, login, login, tariff, lid, t0, t0).Scan(&id)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
+	return storetest.AddSubscriber(t, db, storetest.Subscriber{Login: login, At: t0})
 }
 
 func TestTokens(t *testing.T) {

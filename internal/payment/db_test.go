@@ -18,27 +18,7 @@ var testNow = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 // addAccount makes a subscriber with contract number contract (also its
 // login, with an "l" in front) and the given status.
 func addAccount(t testing.TB, db *store.DB, contract, status string) int64 {
-	t.Helper()
-	ctx := context.Background()
-	var id int64
-	err := db.Write(ctx, func(tx *store.Tx) error {
-		var tariff int64
-		if err := tx.QueryRow(ctx, `SELECT id FROM tariffs WHERE code = 'base'`).Scan(&tariff); err != nil {
-			if err := tx.QueryRow(ctx, `INSERT INTO tariffs (code, name, fee, down_kbps, up_kbps, created_at) VALUES ('base', 'Base', 50000, 100000, 100000, ?) RETURNING id`, testNow).Scan(&tariff); err != nil {
-				return err
-			}
-		}
-		lid, err := ledger.Account(ctx, tx, "subscriber:"+contract, ledger.KindSubscriber)
-		if err != nil {
-			return err
-		}
-		return tx.QueryRow(ctx, `INSERT INTO accounts (login, contract_no, contract_date, password_hash, password_enc, tariff_id, status, ledger_id, created_at, updated_at)
-			VALUES (?, ?, '2026-01-01', 'x', 'x', ?, ?, ?, ?, ?) RETURNING id`, "l"+contract, contract, tariff, status, lid, testNow, testNow).Scan(&id)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
+	return storetest.AddSubscriber(t, db, storetest.Subscriber{Login: "l" + contract, Contract: contract, Status: status, At: testNow})
 }
 
 func balance(t testing.TB, db *store.DB, accountID int64) money.Amount {

@@ -13,9 +13,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
@@ -99,3 +101,44 @@ func Each(t *testing.T, f func(t *testing.T, db *store.DB)) {
 
 // Name tells which engine a DB is, for messages.
 func Name(db *store.DB) string { return strings.ToLower(string(db.Dialect)) }
+
+// Subscriber is a minimal account for tests of capabilities that only need
+// one to exist: no password to check, no first charge.
+type Subscriber struct {
+	Login    string
+	Contract string // default: the login
+	Status   string // default: active
+	At       time.Time
+}
+
+// AddSubscriber inserts s on the tariff "base" (500.00 a month, 100/50
+// Mbit/s, made on first use) with its own ledger account, and returns its id.
+func AddSubscriber(t testing.TB, db *store.DB, s Subscriber) int64 {
+	t.Helper()
+	if s.Contract == "" {
+		s.Contract = s.Login
+	}
+	if s.Status == "" {
+		s.Status = "active"
+	}
+	ctx := context.Background()
+	var id int64
+	err := db.Write(ctx, func(tx *store.Tx) error {
+		var tariff int64
+		if err := tx.QueryRow(ctx, `SELECT id FROM tariffs WHERE code = 'base'`).Scan(&tariff); err != nil {
+			if err := tx.QueryRow(ctx, `INSERT INTO tariffs (code, name, fee, down_kbps, up_kbps, created_at) VALUES ('base', 'Base', 50000, 100000, 50000, ?) RETURNING id`, s.At.UTC()).Scan(&tariff); err != nil {
+				return err
+			}
+		}
+		lid, err := ledger.Account(ctx, tx, "subscriber:"+s.Contract, ledger.KindSubscriber)
+		if err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `INSERT INTO accounts (login, contract_no, contract_date, password_hash, password_enc, tariff_id, status, ledger_id, created_at, updated_at)
+			VALUES (?, ?, '2026-01-01', 'x', 'x', ?, ?, ?, ?, ?) RETURNING id`, s.Login, s.Contract, tariff, s.Status, lid, s.At.UTC(), s.At.UTC()).Scan(&id)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}

@@ -19,7 +19,6 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
-	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/speedtest"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
@@ -43,27 +42,7 @@ func testDB(t testing.TB) *store.DB {
 
 // addAccount makes a subscriber on a 100/50 Mbit/s tariff with the status.
 func addAccount(t testing.TB, db *store.DB, login, status string) int64 {
-	t.Helper()
-	ctx := context.Background()
-	var id int64
-	err := db.Write(ctx, func(tx *store.Tx) error {
-		var tariff int64
-		if err := tx.QueryRow(ctx, `SELECT id FROM tariffs WHERE code = 'base'`).Scan(&tariff); err != nil {
-			if err := tx.QueryRow(ctx, `INSERT INTO tariffs (code, name, fee, down_kbps, up_kbps, created_at) VALUES ('base', 'Base', 50000, 100000, 50000, ?) RETURNING id`, now).Scan(&tariff); err != nil {
-				return err
-			}
-		}
-		lid, err := ledger.Account(ctx, tx, "subscriber:"+login, ledger.KindSubscriber)
-		if err != nil {
-			return err
-		}
-		return tx.QueryRow(ctx, `INSERT INTO accounts (login, contract_no, contract_date, password_hash, password_enc, tariff_id, status, ledger_id, created_at, updated_at)
-			VALUES (?, ?, '2026-01-01', 'x', 'x', ?, ?, ?, ?, ?) RETURNING id`, login, login, tariff, status, lid, now, now).Scan(&id)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
+	return storetest.AddSubscriber(t, db, storetest.Subscriber{Login: login, Status: status, At: now})
 }
 
 // byHeader identifies the subscriber by a test header, standing in for the
