@@ -289,11 +289,17 @@ func (b *Biller) chargeChunk(ctx context.Context, tx *store.Tx, p Period, at tim
 }
 
 // limitRange limits accounts lo..hi whose debt is overdue at t.
+// hi 0 means every account, with no id range in the query: a range would
+// steer SQLite's planner away from the index on (status, debt_since).
 func (b *Biller) limitRange(ctx context.Context, tx *store.Tx, t time.Time, lo, hi int64) (int64, error) {
+	where, args := "", []any{t.UTC(), b.Clock.Now().UTC()}
+	if hi != 0 {
+		where, args = "id BETWEEN ? AND ? AND ", append(args, lo, hi)
+	}
 	rows, err := tx.Query(ctx, `UPDATE accounts SET status = 'limited', limited_since = ?, updated_at = ?
-		WHERE id BETWEEN ? AND ? AND status = 'active' AND debt_since IS NOT NULL AND debt_since <= ?
+		WHERE `+where+`status = 'active' AND debt_since IS NOT NULL AND debt_since <= ?
 		AND (SELECT balance FROM ledger_accounts l WHERE l.id = accounts.ledger_id) < 0 RETURNING id`,
-		t.UTC(), b.Clock.Now().UTC(), lo, hi, b.Rules.graceStart(t).UTC())
+		append(args, b.Rules.graceStart(t).UTC())...)
 	if err != nil {
 		return 0, fmt.Errorf("limits: %w", err)
 	}
@@ -320,20 +326,14 @@ func (b *Biller) limitRange(ctx context.Context, tx *store.Tx, t time.Time, lo, 
 // scheduler runs it between billing runs, since debt that began mid-month
 // becomes overdue mid-month.
 func (b *Biller) ApplyLimits(ctx context.Context, at time.Time) (int64, error) {
-	var total int64
-	var maxID int64
-	if err := b.DB.QueryRow(ctx, `SELECT COALESCE(MAX(id), 0) FROM accounts`).Scan(&maxID); err != nil {
-		return 0, fmt.Errorf("limits: %w", err)
-	}
-	for lo := int64(0); lo <= maxID; lo += b.ChunkSize {
-		err := b.DB.Write(ctx, func(tx *store.Tx) error {
-			n, err := b.limitRange(ctx, tx, at, lo, lo+b.ChunkSize-1)
-			total += n
-			return err
-		})
-		if err != nil {
-			return total, err
-		}
-	}
-	return total, nil
+	// One statement over all accounts: the scheduler calls this every
+	// minute, and the index on debt_since (migration 00003) keeps it to the
+	// accounts in debt rather than a pass over every account.
+	var n int64
+	err := b.DB.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		n, err = b.limitRange(ctx, tx, at, 0, 0)
+		return err
+	})
+	return n, err
 }
