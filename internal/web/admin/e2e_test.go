@@ -180,7 +180,7 @@ func TestBrowserContractAndReset(t *testing.T) {
 	if _, err := public.Register(e.p, public.Deps{DB: e.office.DB, Support: support.New(e.office.DB, e.clk), Files: assets.FS}); err != nil {
 		t.Fatal(err)
 	}
-	err = chromedp.Do(ctx,
+	for k, act := range []chromedp.Action[chromedp.Void]{
 		chromedp.Navigate(base+"/admin/mail"),
 		chromedp.WaitVisible(`table.list`),
 		shot("05-mail"),
@@ -200,7 +200,13 @@ func TestBrowserContractAndReset(t *testing.T) {
 		chromedp.Navigate(base+"/admin/support"),
 		chromedp.WaitVisible(`#applications`),
 		shot("09-applications"),
-	)
+		} {
+		t.Logf("step %d", k)
+		if err = chromedp.Do(ctx, act); err != nil {
+			t.Logf("step %d failed", k)
+			break
+		}
+	}
 	if err != nil {
 		t.Fatalf("browser: %v", err)
 	}
