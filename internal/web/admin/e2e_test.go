@@ -181,13 +181,13 @@ func TestBrowserContractAndReset(t *testing.T) {
 		t.Fatal(err)
 	}
 	for k, act := range []chromedp.Action[chromedp.Void]{
-		chromedp.Navigate(base+"/admin/mail"),
+		chromedp.Navigate(base + "/admin/mail"),
 		chromedp.WaitVisible(`table.list`),
 		shot("05-mail"),
-		chromedp.Navigate(base+"/admin/reports"),
+		chromedp.Navigate(base + "/admin/reports"),
 		chromedp.WaitVisible(`svg.chart`),
 		shot("06-reports"),
-		chromedp.Navigate(base+"/site/?city=tver"),
+		chromedp.Navigate(base + "/site/?city=tver"),
 		chromedp.WaitVisible(`.card.tariff`),
 		shot("07-site"),
 		chromedp.Click(`.card.tariff a.btn`),
@@ -197,10 +197,10 @@ func TestBrowserContractAndReset(t *testing.T) {
 		chromedp.Click(`#apply-form button`),
 		chromedp.WaitVisible(`main .card.narrow`),
 		shot("08-site-thanks"),
-		chromedp.Navigate(base+"/admin/support"),
+		chromedp.Navigate(base + "/admin/support"),
 		chromedp.WaitVisible(`#applications`),
 		shot("09-applications"),
-		} {
+	} {
 		t.Logf("step %d", k)
 		if err = chromedp.Do(ctx, act); err != nil {
 			t.Logf("step %d failed", k)
