@@ -3,7 +3,6 @@ package billing
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -40,6 +39,10 @@ type Summary struct {
 	NextChargeAt       time.Time
 	NextChargeAmount   money.Amount
 	NextChargesByLabel []FeeLine
+
+	// Who the account is and where, for a page header beside the money.
+	Login, Name, ContractNo string
+	CityID                  int64
 }
 
 // FeeLine is one fee of the next period.
@@ -50,33 +53,66 @@ type FeeLine struct {
 	Amount  money.Amount
 }
 
-// summarySQL reads the account, its balance, its tariff and the tariff
-// scheduled for the next 1st in one round trip: the home page asks for it
-// on every view. The balance is read here, never cached.
-var summarySQL = `SELECT a.status, l.balance, a.debt_since, a.limited_since, ` + tariffColumns("t.") + `,
-	n.id, n.code, n.name, n.name_en, n.description, n.fee, n.down_kbps, n.up_kbps, n.city_id, n.public, n.archived, n.prorate
+// summarySQL reads the account, its balance, its tariff, the tariff
+// scheduled for the next 1st and the packages connected now in one round
+// trip: the home page asks for it on every view. There is a row per
+// connected package (one, with the package columns NULL, when there is
+// none), newest first. The balance is read here, never cached.
+var summarySQL = `SELECT a.status, a.login, a.name, a.contract_no, COALESCE(a.city_id, 0), l.balance, a.debt_since, a.limited_since, ` + tariffColumns("t.") + `,
+	n.id, n.code, n.name, n.name_en, n.description, n.fee, n.down_kbps, n.up_kbps, n.city_id, n.public, n.archived, n.prorate,
+	COALESCE(s.id, 0), s.started_at, s.ends_at, s.ended_at, COALESCE(s.license_key, ''), COALESCE(s.static_ip, ''),
+	COALESCE(k.id, 0), COALESCE(k.code, ''), COALESCE(k.kind, ''), COALESCE(k.name, ''), COALESCE(k.name_en, ''), COALESCE(k.description, ''),
+	COALESCE(k.price, 0), COALESCE(k.pricing, ''), COALESCE(k.duration_hours, 0), COALESCE(k.speed_percent, 0), COALESCE(k.city_id, 0), COALESCE(k.archived, false)
 	FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id JOIN tariffs t ON t.id = a.tariff_id
-	LEFT JOIN tariffs n ON n.id = a.next_tariff_id WHERE a.id = ?`
+	LEFT JOIN tariffs n ON n.id = a.next_tariff_id
+	LEFT JOIN subscriptions s ON s.account_id = a.id AND s.ended_at IS NULL
+	LEFT JOIN packages k ON k.id = s.package_id
+	WHERE a.id = ? ORDER BY s.started_at DESC, s.id DESC`
 
 // Summary reads the account's state at the clock's now.
 func (b *Biller) Summary(ctx context.Context, accountID int64) (Summary, error) {
 	now := b.Clock.Now()
 	var s Summary
+	rows, err := b.DB.Query(ctx, summarySQL, accountID)
+	if err != nil {
+		return s, fmt.Errorf("summary %d: %w", accountID, err)
+	}
+	defer rows.Close()
 	var debtSince, limited sql.NullTime
 	var n struct {
 		id, fee, down, up, city   sql.NullInt64
 		code, name, nameEn, desc  sql.NullString
 		public, archived, prorate sql.NullBool
 	}
-	t := &s.Tariff
-	err := b.DB.QueryRow(ctx, summarySQL, accountID).Scan(&s.Status, &s.Balance, &debtSince, &limited,
-		&t.ID, &t.Code, &t.Name, &t.NameEn, &t.Description, &t.Fee, &t.DownKbps, &t.UpKbps, &t.CityID, &t.Public, &t.Archived, &t.Prorate,
-		&n.id, &n.code, &n.name, &n.nameEn, &n.desc, &n.fee, &n.down, &n.up, &n.city, &n.public, &n.archived, &n.prorate)
-	if errors.Is(err, sql.ErrNoRows) {
-		return s, fmt.Errorf("account %d: %w", accountID, ErrNotFound)
+	var started, ends, ended sql.NullTime
+	var sub Subscription
+	found := false
+	t, p := &s.Tariff, &sub.Package
+	for rows.Next() {
+		// The account's columns repeat on every row; the last row's win,
+		// and they are the same.
+		err := rows.Scan(&s.Status, &s.Login, &s.Name, &s.ContractNo, &s.CityID, &s.Balance, &debtSince, &limited,
+			&t.ID, &t.Code, &t.Name, &t.NameEn, &t.Description, &t.Fee, &t.DownKbps, &t.UpKbps, &t.CityID, &t.Public, &t.Archived, &t.Prorate,
+			&n.id, &n.code, &n.name, &n.nameEn, &n.desc, &n.fee, &n.down, &n.up, &n.city, &n.public, &n.archived, &n.prorate,
+			&sub.ID, &started, &ends, &ended, &sub.LicenseKey, &sub.StaticIP,
+			&p.ID, &p.Code, &p.Kind, &p.Name, &p.NameEn, &p.Description, &p.Price, &p.Pricing, &p.DurationHours, &p.SpeedPercent, &p.CityID, &p.Archived)
+		if err != nil {
+			return s, fmt.Errorf("summary %d: %w", accountID, err)
+		}
+		found = true
+		if sub.ID == 0 {
+			continue
+		}
+		sub.AccountID, sub.StartedAt, sub.EndsAt, sub.EndedAt = accountID, started.Time, ends.Time, ended.Time
+		if sub.Active(now) {
+			s.Packages = append(s.Packages, sub)
+		}
 	}
-	if err != nil {
+	if err := rows.Err(); err != nil {
 		return s, fmt.Errorf("summary %d: %w", accountID, err)
+	}
+	if !found {
+		return s, fmt.Errorf("account %d: %w", accountID, ErrNotFound)
 	}
 	s.AccountID, s.LimitKbps = accountID, b.Rules.LimitKbps
 	s.DebtSince, s.LimitedSince = debtSince.Time, limited.Time
@@ -86,9 +122,6 @@ func (b *Biller) Summary(ctx context.Context, accountID int64) (Summary, error) 
 			Fee: money.Amount(n.fee.Int64), DownKbps: n.down.Int64, UpKbps: n.up.Int64, CityID: n.city.Int64,
 			Public: n.public.Bool, Archived: n.archived.Bool, Prorate: n.prorate.Bool}
 		s.NextTariff, feeTariff = &next, next
-	}
-	if s.Packages, err = b.Subscriptions(ctx, b.DB, accountID, false); err != nil {
-		return s, err
 	}
 	s.NextChargesByLabel = append(s.NextChargesByLabel, FeeLine{Service: feeTariff.Code, Name: feeTariff.Name, NameEn: feeTariff.NameEn, Amount: feeTariff.Fee})
 	s.NextFees = feeTariff.Fee
