@@ -51,6 +51,13 @@ type DB struct {
 	// stmts caches the reader pool's prepared statements by query text.
 	stmts  sync.Map
 	nStmts atomic.Int64
+	// wstmts caches the SQLite writer's prepared statements (see Tx.stmt).
+	wstmts  sync.Map
+	nWStmts atomic.Int64
+	// seen counts queries run unprepared in write transactions, to prepare
+	// the repeated ones once the writer connection is free again.
+	seenMu sync.Mutex
+	seen   map[string]int
 }
 
 // ErrDSN is returned for a DSN that names no known engine.
@@ -139,6 +146,7 @@ func newOrigin() string {
 // Close closes both pools.
 func (db *DB) Close() error {
 	db.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
+	db.wstmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	err := db.w.Close()
 	if db.r != db.w {
 		if e := db.r.Close(); err == nil {
@@ -157,7 +165,13 @@ func (db *DB) Reader() *sql.DB { return db.r }
 // Rebind turns "?" placeholders into the dialect's own.
 func (db *DB) Rebind(q string) string { return rebind(db.Dialect, q) }
 
-var rebindCache sync.Map
+// rebindKey keys the rebind cache without building a string per lookup.
+type rebindKey struct {
+	d Dialect
+	q string
+}
+
+var rebindCache sync.Map // rebindKey → string
 
 // rebind also handles typed placeholders "?::bigint", "?::timestamptz",
 // "?::text": PostgreSQL needs the type where it cannot infer one (a
@@ -166,7 +180,7 @@ func rebind(d Dialect, q string) string {
 	if !strings.Contains(q, "?") {
 		return q
 	}
-	if v, ok := rebindCache.Load(string(d) + q); ok {
+	if v, ok := rebindCache.Load(rebindKey{d, q}); ok {
 		return v.(string)
 	}
 	var b strings.Builder
@@ -197,7 +211,7 @@ func rebind(d Dialect, q string) string {
 		}
 	}
 	s := b.String()
-	rebindCache.Store(string(d)+q, s)
+	rebindCache.Store(rebindKey{d, q}, s)
 	return s
 }
 
@@ -249,23 +263,88 @@ type Tx struct {
 	db       *DB
 	onCommit []func()
 	events   []Event
+	// unprepared lists the queries this transaction ran without a cached
+	// statement; see DB.prepareSeen.
+	unprepared []string
+}
+
+// stmt returns the cached writer statement for q bound to this
+// transaction, or nil to run q unprepared. Only SQLite needs it: parsing
+// SQL is a third of a payment's CPU there, while pgx caches statements per
+// connection by itself. A statement cannot be prepared on the one writer
+// connection while this transaction holds it (database/sql would wait for
+// a free connection), so a query is prepared after the transaction ends,
+// once it has been seen twice; queries built with inline values then never
+// fill the cache.
+func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if t.db.Dialect != SQLite {
+		return nil
+	}
+	if v, ok := t.db.wstmts.Load(q); ok {
+		return t.tx.StmtContext(ctx, v.(*sql.Stmt))
+	}
+	t.unprepared = append(t.unprepared, q)
+	return nil
 }
 
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return t.tx.ExecContext(ctx, rebind(t.db.Dialect, q), args...)
 }
 
 func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return t.tx.QueryContext(ctx, rebind(t.db.Dialect, q), args...)
 }
 
 func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return t.tx.QueryRowContext(ctx, rebind(t.db.Dialect, q), args...)
 }
 
 // Prepare prepares a statement inside the transaction, for loops.
 func (t *Tx) Prepare(ctx context.Context, q string) (*sql.Stmt, error) {
 	return t.tx.PrepareContext(ctx, rebind(t.db.Dialect, q))
+}
+
+// prepareSeen prepares on the writer the queries that transactions keep
+// running unprepared. It runs after a transaction has ended, when the
+// writer connection is free.
+func (db *DB) prepareSeen(ctx context.Context, queries []string) {
+	if len(queries) == 0 || db.nWStmts.Load() >= maxStmts {
+		return
+	}
+	var ready []string
+	db.seenMu.Lock()
+	if db.seen == nil || len(db.seen) > 10*maxStmts {
+		db.seen = map[string]int{}
+	}
+	for _, q := range queries {
+		if db.seen[q]++; db.seen[q] == 2 {
+			ready = append(ready, q)
+		}
+	}
+	db.seenMu.Unlock()
+	for _, q := range ready {
+		if _, ok := db.wstmts.Load(q); ok || db.nWStmts.Load() >= maxStmts {
+			continue
+		}
+		st, err := db.w.PrepareContext(context.WithoutCancel(ctx), rebind(db.Dialect, q))
+		if err != nil {
+			continue
+		}
+		if _, loaded := db.wstmts.LoadOrStore(q, st); loaded {
+			st.Close()
+			continue
+		}
+		db.nWStmts.Add(1)
+	}
 }
 
 // DB is the database the transaction runs on.
@@ -298,7 +377,9 @@ func (db *DB) WriteRelaxed(ctx context.Context, fn func(*Tx) error) error {
 
 func (db *DB) retry(ctx context.Context, fn func(*Tx) error, relaxed bool) error {
 	for attempt := 0; ; attempt++ {
-		err := db.write(ctx, fn, relaxed)
+		var unprepared []string
+		err := db.write(ctx, fn, relaxed, &unprepared)
+		db.prepareSeen(ctx, unprepared)
 		if err == nil || attempt >= 4 || !retryable(err) {
 			return err
 		}
@@ -310,7 +391,7 @@ func (db *DB) retry(ctx context.Context, fn func(*Tx) error, relaxed bool) error
 	}
 }
 
-func (db *DB) write(ctx context.Context, fn func(*Tx) error, relaxed bool) (err error) {
+func (db *DB) write(ctx context.Context, fn func(*Tx) error, relaxed bool, unprepared *[]string) (err error) {
 	var sqlTx *sql.Tx
 	if relaxed && db.Dialect == SQLite {
 		// synchronous is a setting of the connection: take the one writer
@@ -333,6 +414,7 @@ func (db *DB) write(ctx context.Context, fn func(*Tx) error, relaxed bool) (err 
 		return fmt.Errorf("begin: %w", err)
 	}
 	tx := &Tx{tx: sqlTx, db: db}
+	defer func() { *unprepared = tx.unprepared }()
 	defer func() {
 		if p := recover(); p != nil {
 			sqlTx.Rollback()

@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -192,4 +194,66 @@ func TestSQLitePathIsEscaped(t *testing.T) {
 	if _, err := os.Stat(dir + "/a#1?x=%20.db"); err != nil {
 		t.Errorf("file not created under its own name: %v", err)
 	}
+}
+
+// Repeated write queries run from the writer's statement cache on SQLite,
+// with the same results as unprepared ones, in durable and relaxed,
+// committed and rolled-back, concurrent transactions.
+func TestWriteStatementsArePrepared(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		boom := errors.New("boom")
+		var wg sync.WaitGroup
+		errs := make(chan error, 40)
+		for i := range 40 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				write := db.Write
+				if i%3 == 0 {
+					write = db.WriteRelaxed
+				}
+				errs <- write(ctx, func(tx *store.Tx) error {
+					code := fmt.Sprintf("p%d", i)
+					var id int64
+					if err := tx.QueryRow(ctx, `INSERT INTO cities (code, name) VALUES (?, ?::text) RETURNING id`, code, "P").Scan(&id); err != nil {
+						return err
+					}
+					if _, err := tx.Exec(ctx, `UPDATE cities SET name = name || ? WHERE id = ?`, "!", id); err != nil {
+						return err
+					}
+					rows, err := tx.Query(ctx, `SELECT name FROM cities WHERE id = ?`, id)
+					if err != nil {
+						return err
+					}
+					defer rows.Close()
+					for rows.Next() {
+						var name string
+						if err := rows.Scan(&name); err != nil || name != "P!" {
+							return fmt.Errorf("name %q in the transaction: %v", name, err)
+						}
+					}
+					if i%5 == 0 {
+						return boom
+					}
+					return rows.Err()
+				})
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil && !errors.Is(err, boom) {
+				t.Fatal(err)
+			}
+		}
+		var n int64
+		db.QueryRow(ctx, `SELECT COUNT(*) FROM cities WHERE code LIKE 'p%' AND name = 'P!'`).Scan(&n)
+		if n != 32 {
+			t.Errorf("%d cities committed, want 32 (40 less 8 rolled back)", n)
+		}
+		if db.Dialect == store.SQLite && db.WriterStatements() < 3 {
+			t.Errorf("%d statements prepared on the writer, want the 3 repeated ones", db.WriterStatements())
+		}
+	})
 }
