@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strings"
 	"sync"
 	"time"
@@ -79,76 +80,201 @@ var (
 // Post writes t inside tx. A key seen before changes nothing and returns the
 // first transaction's id with Duplicate set.
 func Post(ctx context.Context, tx *store.Tx, t Txn, now time.Time) (Result, error) {
+	rs, _, err := PostMany(ctx, tx, []Txn{t}, now)
+	if err != nil {
+		return Result{}, err
+	}
+	return rs[0], nil
+}
+
+// maxChunk bounds the transactions one statement writes, well under the
+// engines' limits on bound parameters.
+const maxChunk = 256
+
+// PostMany writes txns inside tx in a few statements whatever their number:
+// on SQLite the cost of a payment is mostly per statement, so a batch of
+// payments posts together. It returns a result per transaction, in order
+// (a key seen before, or earlier in txns, is Duplicate and changes nothing),
+// and the balance after it of every ledger account it moved, read in the
+// statement that moved it.
+func PostMany(ctx context.Context, tx *store.Tx, txns []Txn, now time.Time) ([]Result, map[int64]money.Amount, error) {
+	for i := range txns {
+		if err := check(&txns[i], now); err != nil {
+			return nil, nil, err
+		}
+	}
+	results := make([]Result, 0, len(txns))
+	balances := map[int64]money.Amount{}
+	for len(txns) > 0 {
+		// Chunks of a power of two keep the number of distinct statement
+		// texts, each prepared once, small.
+		n := min(1<<(bits.Len(uint(len(txns)))-1), maxChunk)
+		rs, err := postChunk(ctx, tx, txns[:n], now, balances)
+		if err != nil {
+			return nil, nil, err
+		}
+		results = append(results, rs...)
+		txns = txns[n:]
+	}
+	return results, balances, nil
+}
+
+func check(t *Txn, now time.Time) error {
 	if t.Key == "" {
-		return Result{}, ErrNoKey
+		return ErrNoKey
 	}
 	if len(t.Postings) < 2 {
-		return Result{}, fmt.Errorf("txn %s: %w: needs two postings", t.Key, ErrUnbalanced)
+		return fmt.Errorf("txn %s: %w: needs two postings", t.Key, ErrUnbalanced)
 	}
 	var sum money.Amount
 	for _, p := range t.Postings {
 		sum += p.Amount
 	}
 	if sum != 0 {
-		return Result{}, fmt.Errorf("txn %s: %w (%s)", t.Key, ErrUnbalanced, sum.Decimal())
+		return fmt.Errorf("txn %s: %w (%s)", t.Key, ErrUnbalanced, sum.Decimal())
 	}
 	if t.EffectiveAt.IsZero() {
 		t.EffectiveAt = now
 	}
-	var acct, rev any
-	if t.AccountID != 0 {
-		acct = t.AccountID
-	}
-	if t.Reverses != 0 {
-		rev = t.Reverses
-	}
-	var id int64
-	err := tx.QueryRow(ctx, `INSERT INTO ledger_txns (key, kind, account_id, amount, service, period, memo, effective_at, created_at, reverses)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id`,
-		t.Key, t.Kind, acct, int64(t.Amount), t.Service, t.Period, t.Memo, t.EffectiveAt.UTC(), now.UTC(), rev).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		if err := tx.QueryRow(ctx, `SELECT id FROM ledger_txns WHERE key = ?`, t.Key).Scan(&id); err != nil {
-			return Result{}, fmt.Errorf("txn %s: %w", t.Key, err)
+	return nil
+}
+
+func postChunk(ctx context.Context, tx *store.Tx, txns []Txn, now time.Time, balances map[int64]money.Amount) ([]Result, error) {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO ledger_txns (key, kind, account_id, amount, service, period, memo, effective_at, created_at, reverses) VALUES `)
+	args := make([]any, 0, 10*len(txns))
+	for i, t := range txns {
+		if i > 0 {
+			q.WriteString(", ")
 		}
-		return Result{TxnID: id, Duplicate: true}, nil
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		var acct, rev any
+		if t.AccountID != 0 {
+			acct = t.AccountID
+		}
+		if t.Reverses != 0 {
+			rev = t.Reverses
+		}
+		args = append(args, t.Key, t.Kind, acct, int64(t.Amount), t.Service, t.Period, t.Memo, t.EffectiveAt.UTC(), now.UTC(), rev)
 	}
+	q.WriteString(` ON CONFLICT (key) DO NOTHING RETURNING id, key`)
+	ids, err := keyedIDs(ctx, tx, q.String(), args)
 	if err != nil {
-		return Result{}, fmt.Errorf("txn %s: %w", t.Key, err)
+		return nil, fmt.Errorf("txn %s: %w", txns[0].Key, err)
 	}
-	// One statement for the postings and one for the balances, whatever
-	// their number: a payment's ledger work is most of its time on SQLite.
-	ins := make([]string, len(t.Postings))
-	args := make([]any, 0, 3*len(t.Postings))
+	// A key that inserted no row was posted before; one repeated within
+	// txns was posted by its first occurrence. Neither moves money again.
+	results := make([]Result, len(txns))
+	var fresh []int
+	seen := map[string]bool{}
+	for i, t := range txns {
+		id, ok := ids[t.Key]
+		switch {
+		case ok && !seen[t.Key]:
+			results[i] = Result{TxnID: id}
+			fresh = append(fresh, i)
+		case ok:
+			results[i] = Result{TxnID: id, Duplicate: true}
+		default:
+			if err := tx.QueryRow(ctx, `SELECT id FROM ledger_txns WHERE key = ?`, t.Key).Scan(&id); err != nil {
+				return nil, fmt.Errorf("txn %s: %w", t.Key, err)
+			}
+			results[i] = Result{TxnID: id, Duplicate: true}
+		}
+		seen[t.Key] = true
+	}
+	if len(fresh) == 0 {
+		return results, nil
+	}
+	// One statement for the postings and one for the balances.
+	q.Reset()
+	q.WriteString(`INSERT INTO postings (txn_id, ledger_account_id, amount) VALUES `)
+	args = args[:0]
 	delta := map[int64]money.Amount{}
 	var order []int64
-	for i, p := range t.Postings {
-		ins[i] = "(?, ?, ?)"
-		args = append(args, id, p.LedgerAccountID, int64(p.Amount))
-		if _, ok := delta[p.LedgerAccountID]; !ok {
-			order = append(order, p.LedgerAccountID)
+	for _, i := range fresh {
+		for _, p := range txns[i].Postings {
+			if len(args) > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?)")
+			args = append(args, results[i].TxnID, p.LedgerAccountID, int64(p.Amount))
+			if _, ok := delta[p.LedgerAccountID]; !ok {
+				order = append(order, p.LedgerAccountID)
+			}
+			delta[p.LedgerAccountID] += p.Amount
 		}
-		delta[p.LedgerAccountID] += p.Amount
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO postings (txn_id, ledger_account_id, amount) VALUES `+strings.Join(ins, ", "), args...); err != nil {
-		return Result{}, fmt.Errorf("txn %s: postings: %w", t.Key, err)
+	if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
+		return nil, fmt.Errorf("txn %s: postings: %w", txns[fresh[0]].Key, err)
 	}
+	if err := moveBalances(ctx, tx, order, delta, balances); err != nil {
+		return nil, fmt.Errorf("txn %s: %w", txns[fresh[0]].Key, err)
+	}
+	return results, nil
+}
+
+// keyedIDs runs an INSERT … RETURNING id, key and maps keys to ids: the
+// engines do not promise RETURNING rows in VALUES order.
+func keyedIDs(ctx context.Context, tx *store.Tx, q string, args []any) (map[string]int64, error) {
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ids := map[string]int64{}
+	for rows.Next() {
+		var id int64
+		var key string
+		if err := rows.Scan(&id, &key); err != nil {
+			return nil, err
+		}
+		ids[key] = id
+	}
+	return ids, rows.Err()
+}
+
+// moveBalances adds delta to the ledger accounts in order in one statement
+// and records their new balances. The list is padded to a power of two by
+// repeating its first account (a repeated WHEN never matches, a repeated
+// IN changes nothing) so that few statement texts exist.
+func moveBalances(ctx context.Context, tx *store.Tx, order []int64, delta, balances map[int64]money.Amount) error {
+	n := 1 << bits.Len(uint(len(order)-1))
 	var cases strings.Builder
-	var uargs, ids []any
-	marks := make([]string, len(order))
-	for i, lid := range order {
+	uargs := make([]any, 0, 3*n)
+	ids := make([]any, 0, n)
+	marks := make([]string, n)
+	for i := range n {
+		lid := order[0]
+		if i < len(order) {
+			lid = order[i]
+		}
 		cases.WriteString(" WHEN ? THEN ?::bigint")
 		uargs = append(uargs, lid, int64(delta[lid]))
 		ids = append(ids, lid)
 		marks[i] = "?"
 	}
-	res, err := tx.Exec(ctx, `UPDATE ledger_accounts SET balance = balance + CASE id`+cases.String()+` END WHERE id IN (`+strings.Join(marks, ", ")+`)`, append(uargs, ids...)...)
+	rows, err := tx.Query(ctx, `UPDATE ledger_accounts SET balance = balance + CASE id`+cases.String()+` END WHERE id IN (`+strings.Join(marks, ", ")+`) RETURNING id, balance`, append(uargs, ids...)...)
 	if err != nil {
-		return Result{}, fmt.Errorf("txn %s: balances: %w", t.Key, err)
+		return fmt.Errorf("balances: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n != int64(len(order)) {
-		return Result{}, fmt.Errorf("txn %s: %d of %d ledger accounts: %w", t.Key, n, len(order), ErrNotFound)
+	defer rows.Close()
+	moved := 0
+	for rows.Next() {
+		var id, b int64
+		if err := rows.Scan(&id, &b); err != nil {
+			return fmt.Errorf("balances: %w", err)
+		}
+		balances[id] = money.Amount(b)
+		moved++
 	}
-	return Result{TxnID: id}, nil
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("balances: %w", err)
+	}
+	if moved != len(order) {
+		return fmt.Errorf("%d of %d ledger accounts: %w", moved, len(order), ErrNotFound)
+	}
+	return nil
 }
 
 // known caches ledger account ids by database and code once their

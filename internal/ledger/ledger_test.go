@@ -3,11 +3,13 @@ package ledger_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/ledger"
+	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 )
@@ -91,6 +93,67 @@ func TestPostVerifyReverse(t *testing.T) {
 		all := strings.Join(text, "\n")
 		if !strings.Contains(all, "subscriber:test") || !strings.Contains(all, "lonely") {
 			t.Errorf("verify did not name the account and the transaction:\n%s", all)
+		}
+	})
+}
+
+// PostMany posts hundreds of transactions in chunks: each key once (a key
+// posted before, or twice in the call, is a duplicate that moves nothing),
+// and it returns the balances after the move.
+func TestPostMany(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Date(2027, 1, 1, 12, 0, 0, 0, time.UTC)
+		const subs = 7
+		err := db.Write(ctx, func(tx *store.Tx) error {
+			cash, err := ledger.Account(ctx, tx, ledger.CashCode("bank"), ledger.KindCash)
+			if err != nil {
+				return err
+			}
+			var ids [subs]int64
+			for i := range ids {
+				if ids[i], err = ledger.Account(ctx, tx, fmt.Sprintf("subscriber:m%d", i), ledger.KindSubscriber); err != nil {
+					return err
+				}
+			}
+			pay := func(key string, i int) ledger.Txn {
+				return ledger.Txn{Key: key, Kind: ledger.TxnPayment, Amount: 100, Postings: []ledger.Posting{
+					{LedgerAccountID: ids[i%subs], Amount: 100}, {LedgerAccountID: cash, Amount: -100}}}
+			}
+			if _, err := ledger.Post(ctx, tx, pay("pay:bank:old", 0), now); err != nil {
+				return err
+			}
+			// 301 = 256 + 32 + 8 + 4 + 1 chunks; two repeats inside, one old key.
+			var txns []ledger.Txn
+			for i := range 298 {
+				txns = append(txns, pay(fmt.Sprintf("pay:bank:%d", i), i))
+			}
+			txns = append(txns, pay("pay:bank:5", 5), pay("pay:bank:old", 0), pay("pay:bank:297", 297))
+			rs, balances, err := ledger.PostMany(ctx, tx, txns, now)
+			if err != nil {
+				return err
+			}
+			for i, r := range rs {
+				if dup := i >= 298; r.Duplicate != dup || r.TxnID == 0 {
+					t.Errorf("txn %d %s: %+v", i, txns[i].Key, r)
+				}
+			}
+			if rs[298].TxnID != rs[5].TxnID || rs[300].TxnID != rs[297].TxnID {
+				t.Error("a repeated key did not return its first transaction")
+			}
+			if got, want := balances[cash], money.Amount(-299*100); got != want {
+				t.Errorf("cash balance returned %v, want %v", got, want)
+			}
+			if got, want := balances[ids[0]], money.Amount((1+43)*100); got != want {
+				t.Errorf("subscriber 0 balance returned %v, want %v", got, want)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, err := ledger.Verify(ctx, db); err != nil || len(p) != 0 {
+			t.Fatalf("books after PostMany: %v %v", p, err)
 		}
 	})
 }
