@@ -457,30 +457,70 @@ func (w *writer) addUsage(acct int64, at time.Time, in, out int64) {
 // flushUpdates writes the pending session updates, many rows a statement.
 // VALUES columns are column1… in both SQLite and PostgreSQL; the typed
 // placeholders tell PostgreSQL what they hold.
+//
+// Interims (the bulk) leave stopped_at and stop_cause out of the SET list:
+// SQLite then keeps sessions_open_key as it is instead of rewriting the
+// entry of every row (the partial indexes depend on stopped_at), which
+// halves the cost of an interim's update.
 func (w *writer) flushUpdates(ctx context.Context) error {
-	for len(w.dirty) > 0 {
-		n := min(len(w.dirty), chunk)
-		part := w.dirty[:n]
-		w.dirty = w.dirty[n:]
-		var b strings.Builder
-		args := make([]any, 0, n*8)
-		for i, o := range part {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString("(?::bigint, ?::timestamptz, ?::timestamptz, ?::bigint, ?::bigint, ?::bigint, ?::text, ?::text)")
-			args = append(args, o.id, o.updatedAt, o.stoppedAt, o.in, o.out, o.secs, o.cause, o.ip)
-			o.dirty = false
+	var interims, stops []*openSession
+	for _, o := range w.dirty {
+		o.dirty = false
+		if o.stoppedAt == nil {
+			interims = append(interims, o)
+		} else {
+			stops = append(stops, o)
 		}
-		clear(w.stopping)
+	}
+	w.dirty = w.dirty[:0]
+	clear(w.stopping)
+	for len(interims) > 0 {
+		n := min(len(interims), chunk)
+		part := interims[:n]
+		interims = interims[n:]
+		args := make([]any, 0, n*6)
+		for _, o := range part {
+			args = append(args, o.id, o.updatedAt, o.in, o.out, o.secs, o.ip)
+		}
+		if _, err := w.tx.Exec(ctx, `UPDATE sessions SET updated_at = v.column2, input_octets = v.column3,
+			output_octets = v.column4, session_time = v.column5,
+			framed_ip = CASE WHEN v.column6 <> '' THEN v.column6 ELSE sessions.framed_ip END
+			FROM (VALUES `+typedRows(n, "bigint", "timestamptz", "bigint", "bigint", "bigint", "text")+`) AS v WHERE sessions.id = v.column1`, args...); err != nil {
+			return fmt.Errorf("update sessions: %w", err)
+		}
+	}
+	for len(stops) > 0 {
+		n := min(len(stops), chunk)
+		part := stops[:n]
+		stops = stops[n:]
+		args := make([]any, 0, n*8)
+		for _, o := range part {
+			args = append(args, o.id, o.updatedAt, o.stoppedAt, o.in, o.out, o.secs, o.cause, o.ip)
+		}
 		if _, err := w.tx.Exec(ctx, `UPDATE sessions SET updated_at = v.column2, stopped_at = v.column3, input_octets = v.column4,
 			output_octets = v.column5, session_time = v.column6, stop_cause = v.column7,
 			framed_ip = CASE WHEN v.column8 <> '' THEN v.column8 ELSE sessions.framed_ip END
-			FROM (VALUES `+b.String()+`) AS v WHERE sessions.id = v.column1`, args...); err != nil {
+			FROM (VALUES `+typedRows(n, "bigint", "timestamptz", "timestamptz", "bigint", "bigint", "bigint", "text", "text")+`) AS v WHERE sessions.id = v.column1`, args...); err != nil {
 			return fmt.Errorf("update sessions: %w", err)
 		}
 	}
 	return nil
+}
+
+// typedRows returns n rows of typed placeholders "(?::bigint, ?::text)"
+// for a VALUES list.
+func typedRows(n int, types ...string) string {
+	var row strings.Builder
+	row.WriteByte('(')
+	for i, t := range types {
+		if i > 0 {
+			row.WriteString(", ")
+		}
+		row.WriteString("?::")
+		row.WriteString(t)
+	}
+	row.WriteByte(')')
+	return strings.TrimSuffix(strings.Repeat(row.String()+",", n), ",")
 }
 
 func (w *writer) flushUsage(ctx context.Context) error {

@@ -20,7 +20,7 @@ func eachDB(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	}
 }
 
-func seed(t *testing.T, db *store.DB) *store.DB {
+func seed(t testing.TB, db *store.DB) *store.DB {
 	t.Helper()
 	ctx := context.Background()
 	err := db.Write(ctx, func(tx *store.Tx) error {
