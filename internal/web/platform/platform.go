@@ -5,16 +5,20 @@
 package platform
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -201,6 +205,8 @@ type View struct {
 	User     *User
 	Provider config.Provider
 	D        any
+	// Menu is the portal layout's navigation for Nav, filled by HTML.
+	Menu template.HTML
 }
 
 // NewView fills the common fields.
@@ -225,30 +231,59 @@ func (p *Platform) HTML(w http.ResponseWriter, r *http.Request, status int, page
 	if fragment != "" {
 		name = fragment
 	}
-	b, err := p.Render.Execute(v.Lang, page, name, v)
-	if err != nil {
+	if name == "layout" && v.User != nil && v.Menu == "" {
+		// The menu differs only by section and language: executed once.
+		m, err := p.Render.Fragment(v.Lang, page, "menu", v.Nav)
+		if err != nil {
+			p.Fail(w, r, err)
+			return
+		}
+		v.Menu = m
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := p.Render.ExecuteTo(buf, v.Lang, page, name, v); err != nil {
 		p.Fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	p.writeHTML(w, status, buf.Bytes())
+}
+
+// writeHTML sends a rendered page. With its length known the page goes out
+// in one piece instead of chunks.
+func (p *Platform) writeHTML(w http.ResponseWriter, status int, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	w.Write(b)
+}
+
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuffer() *bytes.Buffer { return buffers.Get().(*bytes.Buffer) }
+
+// putBuffer returns buf to the pool unless it grew unusually large.
+func putBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > 1<<20 {
+		return
+	}
+	buf.Reset()
+	buffers.Put(buf)
 }
 
 // Error renders an error page with a translated message and status.
 func (p *Platform) Error(w http.ResponseWriter, r *http.Request, status int, msgID string) {
 	v := View{Lang: p.LangOf(r), Path: r.URL.Path, Title: "error.title", Provider: p.Config.Provider, D: map[string]any{"Status": status, "Message": msgID}}
-	b, err := p.Render.Execute(v.Lang, "shared/error", "layout", v)
-	if err != nil {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := p.Render.ExecuteTo(buf, v.Lang, "shared/error", "layout", v); err != nil {
 		p.Log.Error("error page", "err", err)
 		http.Error(w, http.StatusText(status), status)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(b)
+	p.writeHTML(w, status, buf.Bytes())
 }
 
 // NotFound is the 404 page: also what another subscriber's id gets, so that

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"text/template/parse"
 	"time"
 
@@ -41,7 +42,20 @@ type pageSet struct {
 	lang   string
 	mu     sync.RWMutex
 	folded map[string]bool
+	// frags remembers executed fragments (see Fragment): fragKey → template.HTML.
+	frags  sync.Map
+	nFrags atomic.Int64
 }
+
+// fragKey is a fragment's name and the data it was executed with.
+type fragKey struct {
+	name string
+	data any
+}
+
+// maxFragments bounds each page set's fragment memory; when it is full the
+// memory starts afresh.
+const maxFragments = 4096
 
 // NewRenderer parses every page under dir of fsys for every language.
 func NewRenderer(fsys fs.FS, dir string, t *I18n, zone *time.Location) (*Renderer, error) {
@@ -106,28 +120,65 @@ func (r *Renderer) Pages() []string {
 // Execute renders template name ("layout" for a whole page, or a fragment
 // the page defines) of page into a buffer.
 func (r *Renderer) Execute(lang, page, name string, data any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := r.ExecuteTo(&buf, lang, page, name, data); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// ExecuteTo is Execute into buf; on error buf holds part of the output.
+func (r *Renderer) ExecuteTo(buf *bytes.Buffer, lang, page, name string, data any) error {
 	set, ok := r.pages[Lang(lang)][page]
 	if !ok {
-		return nil, fmt.Errorf("template %s: no such page", page)
+		return fmt.Errorf("template %s: no such page", page)
 	}
-	var buf bytes.Buffer
-	if done, err := set.executeFolded(&buf, name, data); done {
+	if done, err := set.executeFolded(buf, name, data); done {
 		if err != nil {
-			return nil, fmt.Errorf("template %s/%s: %w", page, name, err)
+			return fmt.Errorf("template %s/%s: %w", page, name, err)
 		}
-		return buf.Bytes(), nil
+		return nil
 	}
 	set.mu.Lock()
 	defer set.mu.Unlock()
 	r.foldText(set)
 	// Executing escapes name and the templates it calls (html/template
 	// does it on first use); the escaped pipelines can then be folded.
-	if err := set.t.ExecuteTemplate(&buf, name, data); err != nil {
-		return nil, fmt.Errorf("template %s/%s: %w", page, name, err)
+	if err := set.t.ExecuteTemplate(buf, name, data); err != nil {
+		return fmt.Errorf("template %s/%s: %w", page, name, err)
 	}
 	foldEscaped(set.t)
 	set.folded[name] = true
-	return buf.Bytes(), nil
+	return nil
+}
+
+// Fragment renders template name of page with data once and then answers
+// from memory: for the parts that many views show alike, such as the menu
+// of a section, a status badge or a catalogue line. data is the memory's
+// key, so it must be comparable and must be everything the output depends
+// on besides the page and the language: never pass a pointer or anything
+// that changes behind it. The result is safe HTML (html/template escaped
+// it) for an HTML text context.
+func (r *Renderer) Fragment(lang, page, name string, data any) (template.HTML, error) {
+	set, ok := r.pages[Lang(lang)][page]
+	if !ok {
+		return "", fmt.Errorf("template %s: no such page", page)
+	}
+	k := fragKey{name, data}
+	if h, ok := set.frags.Load(k); ok {
+		return h.(template.HTML), nil
+	}
+	b, err := r.Execute(lang, page, name, data)
+	if err != nil {
+		return "", err
+	}
+	h := template.HTML(b)
+	if set.nFrags.Add(1) > maxFragments {
+		set.frags.Clear()
+		set.nFrags.Store(1)
+	}
+	set.frags.Store(k, h)
+	return h, nil
 }
 
 // executeFolded executes name when it has been folded; done is false when

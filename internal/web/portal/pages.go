@@ -2,6 +2,7 @@ package portal
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"sync"
 	"time"
@@ -10,27 +11,102 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/content"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
+	"github.com/kabinet-billing/kabinet/internal/web/platform"
 )
 
+// homeData is the home page: the subscriber's own amounts formatted in the
+// page's language, and the parts many subscribers see alike as fragments
+// executed once per their data (see web/templates/portal/home.html).
 type homeData struct {
-	Account subscriber.Account
-	S       billing.Summary
-	News    []content.Item
-	CanPay  bool
+	S           billing.Summary
+	Balance     string
+	Debt        string // empty without debt
+	Remainder   string // the positive balance that lowers the payment; empty if none
+	Recommended string
+	PayAmount   string // the pay form's starting amount
+	Limited     bool
+	CanPay      bool
+	Status      template.HTML
+	Fees        template.HTML // the next period's fee lines
+	Tariff      template.HTML // the tariff card
+	Packages    template.HTML // the connected packages' lines
+	News        template.HTML
 }
 
-func (po *Portal) home(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
-	s, err := po.d.Biller.Summary(r.Context(), a.ID)
+// homeTariff is the tariff card's data: everything it shows.
+type homeTariff struct {
+	Name, NameEn     string
+	DownKbps, UpKbps int64
+	Boosted          bool
+	BoostEndsAt      time.Time
+	Next             bool
+	NextName         string
+	NextNameEn       string
+	NextChargeAt     time.Time
+	NextChargeAmount money.Amount
+}
+
+// homePackage is a connected package's line.
+type homePackage struct {
+	Name, NameEn, StaticIP string
+}
+
+// home is the subscriber's summary. It takes the account from the summary
+// (withSummary), so that a view costs one account query, not two.
+func (po *Portal) home(w http.ResponseWriter, r *http.Request, s billing.Summary) {
+	lang := po.p.LangOf(r)
+	d, err := po.homeData(r, lang, s)
 	if err != nil {
 		po.p.Fail(w, r, err)
 		return
 	}
-	news, err := po.news(r, a.CityID)
-	if err != nil {
-		po.p.Fail(w, r, err)
-		return
+	v := po.p.NewView(r, "home.title", d)
+	v.Nav = "home"
+	v.User = &platform.User{ID: s.AccountID, Login: s.Login, Name: s.Name, ContractNo: s.ContractNo}
+	po.render(w, r, http.StatusOK, "home", v)
+}
+
+func (po *Portal) homeData(r *http.Request, lang string, s billing.Summary) (homeData, error) {
+	const page = "portal/home"
+	frag := po.p.Render.Fragment
+	d := homeData{S: s, Balance: s.Balance.Format(lang), Recommended: s.Recommended.Format(lang),
+		PayAmount: "500", Limited: s.Status == billing.StatusLimited, CanPay: po.canPay()}
+	if s.Debt > 0 {
+		d.Debt = s.Debt.Format(lang)
+	} else if s.Balance > 0 {
+		d.Remainder = s.Balance.Format(lang)
 	}
-	po.render(w, r, http.StatusOK, "home", po.view(r, a, "home.title", "home", homeData{Account: a, S: s, News: news, CanPay: po.canPay()}))
+	if s.Recommended != 0 {
+		d.PayAmount = s.Recommended.String()
+	}
+	var err error
+	if d.Status, err = frag(lang, page, "status", s.Status); err != nil {
+		return d, err
+	}
+	for _, f := range s.NextChargesByLabel {
+		h, err := frag(lang, page, "home-fee", f)
+		if err != nil {
+			return d, err
+		}
+		d.Fees += h
+	}
+	for _, sub := range s.Packages {
+		h, err := frag(lang, page, "home-package", homePackage{sub.Package.Name, sub.Package.NameEn, sub.StaticIP})
+		if err != nil {
+			return d, err
+		}
+		d.Packages += h
+	}
+	t := homeTariff{Name: s.Tariff.Name, NameEn: s.Tariff.NameEn, DownKbps: s.Speed.DownKbps, UpKbps: s.Speed.UpKbps,
+		Boosted: s.Speed.Boosted, BoostEndsAt: s.Speed.BoostEndsAt, NextChargeAt: s.NextChargeAt, NextChargeAmount: s.NextChargeAmount}
+	if n := s.NextTariff; n != nil {
+		t.Next, t.NextName, t.NextNameEn = true, n.Name, n.NameEn
+	}
+	if d.Tariff, err = frag(lang, page, "home-tariff", t); err != nil {
+		return d, err
+	}
+	d.News, err = po.news(r, lang, s.CityID)
+	return d, err
 }
 
 func (po *Portal) canPay() bool {
@@ -249,37 +325,60 @@ func (po *Portal) disconnect(w http.ResponseWriter, r *http.Request, a subscribe
 	po.redirect(w, r, "/packages", "package.disconnected")
 }
 
-// newsCache keeps each city's current news for a short while: every home
-// page shows them, and they change a few times a month.
+// newsCache keeps each city's current news, and their fragment of the home
+// page in each language, for a short while: every home page shows them,
+// and they change a few times a month.
 type newsCache struct {
 	mu    sync.Mutex
-	items map[int64]newsEntry
+	items map[int64]*newsEntry
 }
 
 type newsEntry struct {
 	at    time.Time
 	items []content.Item
+	mu    sync.Mutex
+	html  map[string]template.HTML // language → the home page's news section
 }
 
 const newsTTL = 30 * time.Second
 
-func (po *Portal) news(r *http.Request, cityID int64) ([]content.Item, error) {
+// news is the home page's news section for the city in lang.
+func (po *Portal) news(r *http.Request, lang string, cityID int64) (template.HTML, error) {
+	e, err := po.newsOf(r, cityID)
+	if err != nil {
+		return "", err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if h, ok := e.html[lang]; ok {
+		return h, nil
+	}
+	b, err := po.p.Render.Execute(lang, "portal/home", "home-news", e.items)
+	if err != nil {
+		return "", err
+	}
+	e.html[lang] = template.HTML(b)
+	return e.html[lang], nil
+}
+
+func (po *Portal) newsOf(r *http.Request, cityID int64) (*newsEntry, error) {
 	now := po.p.Clock.Now()
 	po.newsCache.mu.Lock()
 	e, ok := po.newsCache.items[cityID]
 	po.newsCache.mu.Unlock()
 	if ok && now.Sub(e.at) < newsTTL && !now.Before(e.at) {
-		return e.items, nil
+		return e, nil
 	}
 	items, err := content.Current(r.Context(), po.d.DB, cityID, "", now, 5)
 	if err != nil {
 		return nil, err
 	}
+	e = &newsEntry{at: now, items: items, html: map[string]template.HTML{}}
 	po.newsCache.mu.Lock()
 	if po.newsCache.items == nil {
-		po.newsCache.items = map[int64]newsEntry{}
+		po.newsCache.items = map[int64]*newsEntry{}
 	}
-	po.newsCache.items[cityID] = newsEntry{at: now, items: items}
+	po.newsCache.items[cityID] = e
 	po.newsCache.mu.Unlock()
-	return items, nil
+	return e, nil
 }

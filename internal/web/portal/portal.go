@@ -7,7 +7,6 @@
 package portal
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -59,7 +58,7 @@ func Register(p *platform.Platform, d Deps) *Portal {
 	p.Page("POST /login", po.login)
 	p.Page("POST /logout", po.logout)
 	p.Page("POST /lang", po.setLang)
-	p.Page("GET /{$}", po.auth(po.home))
+	p.Page("GET /{$}", po.withSummary(po.home))
 	p.Page("GET /tariffs", po.auth(po.tariffs))
 	p.Page("GET /tariffs/{code}", po.auth(po.tariffConfirm))
 	p.Page("POST /tariffs/{code}", po.auth(po.tariffChange))
@@ -90,8 +89,6 @@ func Register(p *platform.Platform, d Deps) *Portal {
 	return po
 }
 
-type accountKey struct{}
-
 // auth lets only a logged-in subscriber through, with the account loaded.
 func (po *Portal) auth(h func(http.ResponseWriter, *http.Request, subscriber.Account)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -102,16 +99,43 @@ func (po *Portal) auth(h func(http.ResponseWriter, *http.Request, subscriber.Acc
 		}
 		a, err := po.d.Subscribers.ByID(r.Context(), id)
 		if errors.Is(err, subscriber.ErrNotFound) || (err == nil && a.Status == billing.StatusClosed) {
-			po.p.Sessions.Destroy(r.Context())
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			po.loggedOut(w, r)
 			return
 		}
 		if err != nil {
 			po.p.Fail(w, r, err)
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, a)), a)
+		h(w, r, a)
 	}
+}
+
+// withSummary is auth for a page that shows the account's summary: the
+// summary's query reads the account as well, so the page needs no other.
+func (po *Portal) withSummary(h func(http.ResponseWriter, *http.Request, billing.Summary)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := po.p.Sessions.GetInt64(r.Context(), platform.SessionAccount)
+		if id == 0 {
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		s, err := po.d.Biller.Summary(r.Context(), id)
+		if errors.Is(err, billing.ErrNotFound) || (err == nil && s.Status == billing.StatusClosed) {
+			po.loggedOut(w, r)
+			return
+		}
+		if err != nil {
+			po.p.Fail(w, r, err)
+			return
+		}
+		h(w, r, s)
+	}
+}
+
+// loggedOut ends the session of an account that is gone or closed.
+func (po *Portal) loggedOut(w http.ResponseWriter, r *http.Request) {
+	po.p.Sessions.Destroy(r.Context())
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
 // view makes the page's common data with the subscriber shown in the header.
