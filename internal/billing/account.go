@@ -66,20 +66,27 @@ func (b *Biller) Settle(ctx context.Context, tx *store.Tx, accountID int64, now 
 	if err != nil {
 		return err
 	}
+	return settle(ctx, tx, s, now)
+}
+
+// settle is Settle for a state whose Balance is the one after the move (as
+// the ledger's balance update returned it, so current on PostgreSQL too).
+func settle(ctx context.Context, tx *store.Tx, s state, now time.Time) error {
+	var err error
 	switch {
 	case s.Balance < 0 && !s.DebtSince.Valid:
-		_, err = tx.Exec(ctx, `UPDATE accounts SET debt_since = ? WHERE id = ?`, now.UTC(), accountID)
+		_, err = tx.Exec(ctx, `UPDATE accounts SET debt_since = ? WHERE id = ?`, now.UTC(), s.ID)
 	case s.Balance >= 0 && s.DebtSince.Valid:
-		_, err = tx.Exec(ctx, `UPDATE accounts SET debt_since = NULL WHERE id = ?`, accountID)
+		_, err = tx.Exec(ctx, `UPDATE accounts SET debt_since = NULL WHERE id = ?`, s.ID)
 	}
 	if err != nil {
-		return fmt.Errorf("settle %d: %w", accountID, err)
+		return fmt.Errorf("settle %d: %w", s.ID, err)
 	}
 	if s.Balance >= 0 && s.Status == StatusLimited {
-		if _, err := tx.Exec(ctx, `UPDATE accounts SET status = 'active', limited_since = NULL, updated_at = ? WHERE id = ?`, now.UTC(), accountID); err != nil {
-			return fmt.Errorf("settle %d: %w", accountID, err)
+		if _, err := tx.Exec(ctx, `UPDATE accounts SET status = 'active', limited_since = NULL, updated_at = ? WHERE id = ?`, now.UTC(), s.ID); err != nil {
+			return fmt.Errorf("settle %d: %w", s.ID, err)
 		}
-		return tx.Emit(ctx, store.Event{Kind: store.EventAccountUnlimited, AccountID: accountID, At: now})
+		return tx.Emit(ctx, store.Event{Kind: store.EventAccountUnlimited, AccountID: s.ID, At: now})
 	}
 	return nil
 }
@@ -92,11 +99,15 @@ func (b *Biller) post(ctx context.Context, tx *store.Tx, s state, t ledger.Txn, 
 	}
 	t.AccountID = s.ID
 	t.Postings = []ledger.Posting{{LedgerAccountID: s.LedgerID, Amount: t.Amount}, {LedgerAccountID: sys, Amount: -t.Amount}}
-	r, err := ledger.Post(ctx, tx, t, now)
-	if err != nil || r.Duplicate {
-		return r, err
+	rs, balances, err := ledger.PostMany(ctx, tx, []ledger.Txn{t}, now)
+	if err != nil {
+		return ledger.Result{}, err
 	}
-	return r, b.Settle(ctx, tx, s.ID, now)
+	if rs[0].Duplicate {
+		return rs[0], nil
+	}
+	s.Balance = balances[s.LedgerID]
+	return rs[0], settle(ctx, tx, s, now)
 }
 
 // Charge takes amount from the subscriber as revenue of serviceKind under

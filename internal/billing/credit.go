@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/ledger"
@@ -20,26 +21,84 @@ func PaymentKey(channel, externalID string) string { return "pay:" + channel + "
 // lifts the limit at once. A repeated (channel, externalID) changes nothing
 // and returns the first transaction with Duplicate set.
 func (b *Biller) Credit(ctx context.Context, tx *store.Tx, accountID int64, channel, externalID string, amount money.Amount, memo string, at time.Time) (ledger.Result, error) {
-	if amount <= 0 {
-		return ledger.Result{}, fmt.Errorf("payment %s/%s: amount must be positive: %w", channel, externalID, ErrInvalid)
-	}
-	if channel == "" || externalID == "" {
-		return ledger.Result{}, fmt.Errorf("payment: channel and external id are required: %w", ErrInvalid)
-	}
-	s, err := loadState(ctx, tx, accountID)
+	rs, err := b.CreditMany(ctx, tx, []Payment{{AccountID: accountID, Channel: channel, ExternalID: externalID, Amount: amount, Memo: memo, At: at}}, at)
 	if err != nil {
 		return ledger.Result{}, err
 	}
-	r, err := b.post(ctx, tx, s, ledger.Txn{Key: PaymentKey(channel, externalID), Kind: ledger.TxnPayment, Amount: amount,
-		Service: channel, Memo: memo, EffectiveAt: at}, ledger.CashCode(channel), ledger.KindCash, at)
+	return rs[0], nil
+}
+
+// Payment is one payment to credit.
+type Payment struct {
+	AccountID           int64
+	Channel, ExternalID string
+	Amount              money.Amount
+	Memo                string
+	At                  time.Time // when the money was paid: the ledger's effective date
+}
+
+// CreditMany is Credit for a batch of payments in one transaction, posted
+// together (see ledger.PostMany); each account is settled once, after all
+// of its payments, which gives what crediting them one by one would, since
+// payments only raise a balance. A result per payment, in order.
+func (b *Biller) CreditMany(ctx context.Context, tx *store.Tx, pays []Payment, now time.Time) ([]ledger.Result, error) {
+	states := map[int64]*state{}
+	txns := make([]ledger.Txn, len(pays))
+	for i, p := range pays {
+		if p.Amount <= 0 {
+			return nil, fmt.Errorf("payment %s/%s: amount must be positive: %w", p.Channel, p.ExternalID, ErrInvalid)
+		}
+		if p.Channel == "" || p.ExternalID == "" {
+			return nil, fmt.Errorf("payment: channel and external id are required: %w", ErrInvalid)
+		}
+		s, ok := states[p.AccountID]
+		if !ok {
+			st, err := loadState(ctx, tx, p.AccountID)
+			if err != nil {
+				return nil, err
+			}
+			s, states[p.AccountID] = &st, &st
+		}
+		cash, err := ledger.Account(ctx, tx, ledger.CashCode(p.Channel), ledger.KindCash)
+		if err != nil {
+			return nil, err
+		}
+		txns[i] = ledger.Txn{Key: PaymentKey(p.Channel, p.ExternalID), Kind: ledger.TxnPayment, AccountID: p.AccountID,
+			Amount: p.Amount, Service: p.Channel, Memo: p.Memo, EffectiveAt: p.At,
+			Postings: []ledger.Posting{{LedgerAccountID: s.LedgerID, Amount: p.Amount}, {LedgerAccountID: cash, Amount: -p.Amount}}}
+	}
+	rs, balances, err := ledger.PostMany(ctx, tx, txns, now)
 	if err != nil {
-		return r, fmt.Errorf("payment %s/%s: %w", channel, externalID, err)
+		return nil, fmt.Errorf("payment %s/%s: %w", pays[0].Channel, pays[0].ExternalID, err)
 	}
-	if !r.Duplicate {
-		err = tx.Emit(ctx, store.Event{Kind: store.EventPaymentReceived, AccountID: accountID, At: at,
-			Data: map[string]string{"channel": channel, "amount": amount.Decimal(), "txn": fmt.Sprint(r.TxnID)}})
+	// Settle each account once, then tell of the payments, in the order
+	// Credit always had: the limit lifted, then the payment received.
+	var moved []int64
+	credited := map[int64]bool{}
+	for i, p := range pays {
+		if rs[i].Duplicate || credited[p.AccountID] {
+			continue
+		}
+		credited[p.AccountID] = true
+		moved = append(moved, p.AccountID)
+		s := states[p.AccountID]
+		s.Balance = balances[s.LedgerID]
 	}
-	return r, err
+	for _, id := range moved {
+		if err := settle(ctx, tx, *states[id], now); err != nil {
+			return nil, err
+		}
+	}
+	for i, p := range pays {
+		if rs[i].Duplicate {
+			continue
+		}
+		if err := tx.Emit(ctx, store.Event{Kind: store.EventPaymentReceived, AccountID: p.AccountID, At: p.At,
+			Data: map[string]string{"channel": p.Channel, "amount": p.Amount.Decimal(), "txn": strconv.FormatInt(rs[i].TxnID, 10)}}); err != nil {
+			return nil, err
+		}
+	}
+	return rs, nil
 }
 
 // PostAndSettle posts any subscriber transaction (bonus spending, operator

@@ -23,18 +23,34 @@ func bonusCode(accountID int64) string { return "bonus:" + strconv.FormatInt(acc
 // ErrInsufficientBonus means the subscriber has fewer points than asked to spend.
 var ErrInsufficientBonus = errors.New("not enough bonus points")
 
-// accrueBonus adds the configured percent of a payment as points, in the
-// payment's transaction and under a key derived from the payment's, so that a
-// payment accrues once.
-func (s *Service) accrueBonus(ctx context.Context, tx *store.Tx, accountID int64, paymentKey string, amount money.Amount, now time.Time) error {
-	points := amount.PercentBP(s.opts.BonusPercentBP)
-	if points <= 0 {
+// accrual is the points a payment earns: the configured percent of it.
+type accrual struct {
+	accountID  int64
+	paymentKey string
+	amount     money.Amount
+}
+
+// accrueBonus adds the configured percent of payments as points, in the
+// payments' transaction and under keys derived from the payments', so that
+// a payment accrues once. All of them post together (ledger.PostMany).
+func (s *Service) accrueBonus(ctx context.Context, tx *store.Tx, pays []accrual, now time.Time) error {
+	var txns []ledger.Txn
+	for _, p := range pays {
+		points := p.amount.PercentBP(s.opts.BonusPercentBP)
+		if points <= 0 {
+			continue
+		}
+		t, err := pointsTxn(ctx, tx, p.accountID, points, ledger.Txn{Key: "bonus:" + p.paymentKey, Kind: ledger.TxnBonus})
+		if err != nil {
+			return fmt.Errorf("bonus for %s: %w", p.paymentKey, err)
+		}
+		txns = append(txns, t)
+	}
+	if len(txns) == 0 {
 		return nil
 	}
-	// AccountID stays 0: the subscriber's money balance does not move, so the
-	// accrual is no line of the money statement; it lives on the points account.
-	if err := movePoints(ctx, tx, accountID, points, ledger.Txn{Key: "bonus:" + paymentKey, Kind: ledger.TxnBonus}, now); err != nil {
-		return fmt.Errorf("bonus for %s: %w", paymentKey, err)
+	if _, _, err := ledger.PostMany(ctx, tx, txns, now); err != nil {
+		return fmt.Errorf("bonus for %s: %w", pays[0].paymentKey, err)
 	}
 	return nil
 }
@@ -42,18 +58,30 @@ func (s *Service) accrueBonus(ctx context.Context, tx *store.Tx, accountID int64
 // movePoints posts t as a move of points onto the subscriber's points
 // account (negative: off it) against the bonus liability.
 func movePoints(ctx context.Context, tx *store.Tx, accountID int64, points money.Amount, t ledger.Txn, now time.Time) error {
-	acct, err := ledger.Account(ctx, tx, bonusCode(accountID), ledger.KindBonus)
+	t, err := pointsTxn(ctx, tx, accountID, points, t)
 	if err != nil {
 		return err
+	}
+	_, err = ledger.Post(ctx, tx, t, now)
+	return err
+}
+
+// pointsTxn fills t with the postings of a move of points.
+func pointsTxn(ctx context.Context, tx *store.Tx, accountID int64, points money.Amount, t ledger.Txn) (ledger.Txn, error) {
+	// AccountID stays 0: the subscriber's money balance does not move, so
+	// the move is no line of the money statement; it lives on the points
+	// account.
+	acct, err := ledger.Account(ctx, tx, bonusCode(accountID), ledger.KindBonus)
+	if err != nil {
+		return t, err
 	}
 	liab, err := ledger.Account(ctx, tx, bonusLiabilityCode, ledger.KindBonusLiability)
 	if err != nil {
-		return err
+		return t, err
 	}
 	t.Service, t.Memo = "bonus", "account "+strconv.FormatInt(accountID, 10)
 	t.Postings = []ledger.Posting{{LedgerAccountID: acct, Amount: points}, {LedgerAccountID: liab, Amount: -points}}
-	_, err = ledger.Post(ctx, tx, t, now)
-	return err
+	return t, nil
 }
 
 // BonusBalance is the subscriber's points, for the portal.

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
@@ -118,13 +119,7 @@ func (s *Service) payOnce(ctx context.Context, p bankPay) (bankPay, error) {
 func (s *Service) payAll(ctx context.Context, batch []*bankPay) error {
 	now := s.clock.Now()
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		for _, p := range batch {
-			s.payTx(ctx, tx, p, now)
-			if p.err != nil && !refusal(p.err) {
-				return p.err
-			}
-		}
-		return nil
+		return s.payTx(ctx, tx, batch, now)
 	})
 	if err != nil {
 		for _, p := range batch {
@@ -134,35 +129,84 @@ func (s *Service) payAll(ctx context.Context, batch []*bankPay) error {
 	return err
 }
 
-// payTx records and credits a bank's payment unless (channel, txn) is
-// already there; then it gives the first payment's id with credited=false,
-// or errTxnConflict when that one was for another account or sum.
-func (s *Service) payTx(ctx context.Context, tx *store.Tx, p *bankPay, now time.Time) {
-	p.id, p.credited, p.err = 0, false, nil
-	paidAt := p.paidAt
-	if paidAt.IsZero() {
-		paidAt = now
-	}
-	acct, err := findPayable(ctx, tx, p.account)
-	if errors.Is(err, errAccountInactive) {
-		// A contract closed since: a retry of a payment made before it
-		// still gets the first answer.
-		if first, ferr := paymentByExternal(ctx, tx, p.channel, p.txn); ferr == nil && first.AccountID == acct && first.Amount == p.sum {
-			p.id = first.ID
-			return
+// payTx records and credits banks' payments, each unless its (channel, txn)
+// is already there; then it gives the first payment's id with
+// credited=false, or errTxnConflict when that one was for another account
+// or sum. The money moves first, all payments together: the ledger's key
+// (channel, txn) decides which are new, and only those get a payments row.
+func (s *Service) payTx(ctx context.Context, tx *store.Tx, batch []*bankPay, now time.Time) error {
+	var pays []billing.Payment
+	var paying []*bankPay
+	for _, p := range batch {
+		p.id, p.credited, p.err = 0, false, nil
+		acct, err := findPayable(ctx, tx, p.account)
+		if errors.Is(err, errAccountInactive) {
+			// A contract closed since: a retry of a payment made before it
+			// still gets the first answer.
+			if first, ferr := paymentByExternal(ctx, tx, p.channel, p.txn); ferr == nil && first.AccountID == acct && first.Amount == p.sum {
+				p.id = first.ID
+				continue
+			}
 		}
+		if err != nil {
+			if p.err = err; !refusal(err) {
+				return err
+			}
+			continue
+		}
+		at := p.paidAt
+		if at.IsZero() || at.After(now) {
+			// A bank's clock ahead of ours must not date money into the future.
+			at = now
+		}
+		pays = append(pays, billing.Payment{AccountID: acct, Channel: p.channel, ExternalID: p.txn, Amount: p.sum, At: at})
+		paying = append(paying, p)
 	}
+	if len(pays) == 0 {
+		return nil
+	}
+	rs, err := s.biller.CreditMany(ctx, tx, pays, now)
 	if err != nil {
-		p.err = err
-		return
+		return err
 	}
-	row, credited, err := s.recordOnce(ctx, tx, Payment{Channel: p.channel, ExternalID: p.txn, AccountID: acct, Amount: p.sum,
-		Status: StatusSucceeded, Source: p.source, PaidAt: paidAt}, now)
-	if err != nil {
-		p.err = err
-		return
+	// New payments first, so that a repeat later in the batch finds the row.
+	var bonus []accrual
+	for i, p := range paying {
+		if rs[i].Duplicate {
+			continue
+		}
+		paidAt := p.paidAt
+		if paidAt.IsZero() {
+			paidAt = now
+		}
+		id, inserted, err := insertPayment(ctx, tx, Payment{Channel: p.channel, ExternalID: p.txn, AccountID: pays[i].AccountID,
+			Amount: p.sum, Status: StatusSucceeded, Source: p.source, PaidAt: paidAt, LedgerTxnID: rs[i].TxnID}, now)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			// Only a damaged database has the payment without its money.
+			return fmt.Errorf("payment %s/%s exists without ledger transaction %d", p.channel, p.txn, rs[i].TxnID)
+		}
+		p.id, p.credited = id, true
+		bonus = append(bonus, accrual{pays[i].AccountID, billing.PaymentKey(p.channel, p.txn), p.sum})
 	}
-	p.id, p.credited = row.ID, credited
+	for i, p := range paying {
+		if !rs[i].Duplicate {
+			continue
+		}
+		first, err := paymentByExternal(ctx, tx, p.channel, p.txn)
+		if err != nil {
+			return fmt.Errorf("payment %s/%s: %w", p.channel, p.txn, err)
+		}
+		if first.AccountID != pays[i].AccountID || first.Amount != p.sum {
+			p.err = fmt.Errorf("%s id %s was %s to account %d, now %s to %d: %w",
+				p.channel, p.txn, first.Amount, first.AccountID, p.sum, pays[i].AccountID, errTxnConflict)
+			continue
+		}
+		p.id = first.ID
+	}
+	return s.accrueBonus(ctx, tx, bonus, now)
 }
 
 // payBatcher commits concurrent bank payments together ("group commit"):

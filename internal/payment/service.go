@@ -183,7 +183,7 @@ func (s *Service) credit(ctx context.Context, tx *store.Tx, p Payment, now time.
 		// ledger already holds it, so nothing may move again.
 		return res.TxnID, nil
 	}
-	if err := s.accrueBonus(ctx, tx, p.AccountID, billing.PaymentKey(p.Channel, p.ExternalID), p.Amount, now); err != nil {
+	if err := s.accrueBonus(ctx, tx, []accrual{{p.AccountID, billing.PaymentKey(p.Channel, p.ExternalID), p.Amount}}, now); err != nil {
 		return 0, err
 	}
 	return res.TxnID, nil
@@ -222,16 +222,19 @@ func (s *Service) recordOnce(ctx context.Context, tx *store.Tx, p Payment, now t
 // insertPayment inserts a row unless (channel, external id) exists; ok=false
 // then. Both engines stop at the partial unique index without an error.
 func insertPayment(ctx context.Context, tx *store.Tx, p Payment, now time.Time) (id int64, ok bool, err error) {
-	var ext, paid any
+	var ext, paid, txn any
 	if p.ExternalID != "" {
 		ext = p.ExternalID
 	}
 	if !p.PaidAt.IsZero() {
 		paid = p.PaidAt.UTC()
 	}
-	err = tx.QueryRow(ctx, `INSERT INTO payments (channel, external_id, account_id, amount, status, reason, decline_code, source, operator, memo, paid_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id`,
-		p.Channel, ext, p.AccountID, int64(p.Amount), string(p.Status), string(p.Reason), p.DeclineCode, p.Source, p.Operator, p.Memo, paid, now.UTC(), now.UTC()).Scan(&id)
+	if p.LedgerTxnID != 0 {
+		txn = p.LedgerTxnID
+	}
+	err = tx.QueryRow(ctx, `INSERT INTO payments (channel, external_id, account_id, amount, status, reason, decline_code, source, operator, memo, paid_at, ledger_txn_id, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id`,
+		p.Channel, ext, p.AccountID, int64(p.Amount), string(p.Status), string(p.Reason), p.DeclineCode, p.Source, p.Operator, p.Memo, paid, txn, now.UTC(), now.UTC()).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
