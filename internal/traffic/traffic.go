@@ -9,9 +9,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -59,7 +62,28 @@ type Store struct {
 	DB *store.DB
 	// Zone decides which day usage belongs to: the provider's.
 	Zone *time.Location
+
+	// open remembers the open sessions this Store has written: their row
+	// and counters as committed. An interim of a remembered session needs
+	// no read before its update, which was a third of the cost of a batch.
+	// The database stays the authority: the update of a remembered session
+	// only applies if the row is still open with the remembered counters
+	// (another instance, CloseStale or an operator may have changed it), and
+	// a batch where one did not is written again from what the database
+	// says. Guarded by openMu.
+	openMu sync.Mutex
+	open   map[sessionKey]cachedSession
 }
+
+type cachedSession struct{ id, acct, in, out int64 }
+
+// maxCached bounds the remembered open sessions (about 100 bytes each);
+// past it the memory starts afresh.
+const maxCached = 1 << 20
+
+// errStale reports that a remembered session had changed in the database:
+// the batch is rolled back and written again without the memory.
+var errStale = errors.New("remembered open session changed in the database")
 
 // New returns a Store; zone nil means UTC.
 func New(db *store.DB, zone *time.Location) *Store {
@@ -90,10 +114,19 @@ func (s *Store) Write(ctx context.Context, recs []Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
+	err := s.write(ctx, recs, true)
+	if errors.Is(err, errStale) {
+		s.forget(recs)
+		err = s.write(ctx, recs, false)
+	}
+	return err
+}
+
+func (s *Store) write(ctx context.Context, recs []Record, remembered bool) error {
 	return s.DB.WriteRelaxed(ctx, func(tx *store.Tx) error {
 		w := &writer{s: s, tx: tx, open: map[sessionKey]*openSession{}, stopping: map[sessionKey]bool{}, closed: map[sessionKey]time.Time{},
-			logins: map[string]int64{}, usage: map[usageKey]*usageDelta{}}
-		if err := w.loadOpen(ctx, recs); err != nil {
+			logins: map[string]int64{}, usage: map[usageKey]*usageDelta{}, touched: map[sessionKey]bool{}}
+		if err := w.loadOpen(ctx, recs, remembered); err != nil {
 			return err
 		}
 		for i := range recs {
@@ -104,8 +137,46 @@ func (s *Store) Write(ctx context.Context, recs []Record) error {
 		if err := w.flushUpdates(ctx); err != nil {
 			return err
 		}
-		return w.flushUsage(ctx)
+		if err := w.flushUsage(ctx); err != nil {
+			return err
+		}
+		tx.OnCommit(w.remember)
+		return nil
 	})
+}
+
+// forget drops what is remembered of the sessions of recs.
+func (s *Store) forget(recs []Record) {
+	s.openMu.Lock()
+	defer s.openMu.Unlock()
+	for i := range recs {
+		delete(s.open, sessionKey{recs[i].NASID, recs[i].SessionID})
+	}
+}
+
+// remember records, after the commit, the state of the sessions the batch
+// touched: open ones as written, closed ones no more.
+func (w *writer) remember() {
+	s := w.s
+	s.openMu.Lock()
+	defer s.openMu.Unlock()
+	for _, nas := range w.rebooted {
+		for k := range s.open {
+			if k.nas == nas {
+				delete(s.open, k)
+			}
+		}
+	}
+	if s.open == nil || len(s.open)+len(w.touched) > maxCached {
+		s.open = make(map[sessionKey]cachedSession, len(w.touched))
+	}
+	for k := range w.touched {
+		if o, ok := w.open[k]; ok {
+			s.open[k] = cachedSession{id: o.id, acct: o.acct, in: o.in, out: o.out}
+		} else {
+			delete(s.open, k)
+		}
+	}
 }
 
 func kindName(k Kind) string {
@@ -130,14 +201,17 @@ type sessionKey struct {
 }
 
 type openSession struct {
-	id, acct  int64
-	in, out   int64
-	dirty     bool
-	updatedAt time.Time
-	stoppedAt any // nil or time.Time
-	secs      int64
-	cause     string
-	ip        string
+	id, acct int64
+	in, out  int64
+	// inDB and outDB are the counters the row has in the database: an
+	// update applies only if they are still there.
+	inDB, outDB int64
+	dirty       bool
+	updatedAt   time.Time
+	stoppedAt   any // nil or time.Time
+	secs        int64
+	cause       string
+	ip          string
 }
 
 type usageKey struct {
@@ -161,22 +235,80 @@ type writer struct {
 	logins map[string]int64
 	usage  map[usageKey]*usageDelta
 	order  []usageKey
+	// touched holds the keys of the batch's sessions, rebooted the NAS
+	// whose sessions all closed: what the Store remembers after the commit.
+	touched  map[sessionKey]bool
+	rebooted []int64
 }
 
 // chunk bounds the rows of one multi-row statement (SQLite allows 32766
 // parameters).
-const chunk = 500
+const chunk = 512
 
-func (w *writer) loadOpen(ctx context.Context, recs []Record) error {
+// Multi-row statements are built for a power of two of rows only, up to
+// chunk, the rest of the rows being padding that matches nothing: then a
+// few texts serve every batch size, and the store keeps them prepared
+// instead of parsing a new text each batch (parsing a statement of
+// hundreds of placeholders cost as much as running it).
+func padded(n int) int {
+	p := 1
+	for p < n {
+		p <<= 1
+	}
+	return p
+}
+
+// sizedSQL is a statement whose text depends on its number of rows, a
+// power of two up to chunk, and on the dialect; each text is built once.
+type sizedSQL struct {
+	build func(d store.Dialect, rows int) string
+	texts [2][10 + 1]atomic.Pointer[string] // SQLite, PostgreSQL × 1 … 2¹⁰ rows
+}
+
+func (q *sizedSQL) text(d store.Dialect, rows int) string {
+	j := 0
+	if d == store.Postgres {
+		j = 1
+	}
+	i := bits.TrailingZeros(uint(rows))
+	if t := q.texts[j][i].Load(); t != nil {
+		return *t
+	}
+	t := q.build(d, rows)
+	q.texts[j][i].Store(&t)
+	return t
+}
+
+// orFail is "OR FAIL" on SQLite: a multi-row write that may fail halfway
+// otherwise copies every page it changes into a statement journal (a
+// temporary file past 64 KiB) to undo only itself; the whole transaction
+// is rolled back on any error anyway. PostgreSQL has no such clause.
+func orFail(d store.Dialect) string {
+	if d == store.SQLite {
+		return " OR FAIL"
+	}
+	return ""
+}
+
+func (w *writer) loadOpen(ctx context.Context, recs []Record, remembered bool) error {
 	// Grouped by NAS so that the lookup uses the (nas_id, session_key) index.
-	seen := map[sessionKey]bool{}
 	byNAS := map[int64][]any{}
+	if remembered {
+		w.s.openMu.Lock()
+	}
 	for _, r := range recs {
 		k := sessionKey{r.NASID, r.SessionID}
-		if (r.Kind == Start || r.Kind == Interim || r.Kind == Stop) && !seen[k] {
-			seen[k] = true
+		if (r.Kind == Start || r.Kind == Interim || r.Kind == Stop) && !w.touched[k] {
+			w.touched[k] = true
+			if c, ok := w.s.open[k]; ok && remembered {
+				w.open[k] = &openSession{id: c.id, acct: c.acct, in: c.in, out: c.out, inDB: c.in, outDB: c.out}
+				continue
+			}
 			byNAS[r.NASID] = append(byNAS[r.NASID], r.SessionID)
 		}
+	}
+	if remembered {
+		w.s.openMu.Unlock()
 	}
 	// Locked, on PostgreSQL, in one order (NAS, then row id) so that two
 	// instances writing overlapping batches wait for each other rather
@@ -194,10 +326,9 @@ func (w *writer) loadOpen(ctx context.Context, recs []Record) error {
 		keys := byNAS[nas]
 		for len(keys) > 0 {
 			n := min(len(keys), chunk)
-			args := append([]any{nas}, keys[:n]...)
+			args := keyArgs(nas, keys[:n])
 			keys = keys[n:]
-			rows, err := w.tx.Query(ctx, `SELECT id, session_key, COALESCE(account_id, 0), input_octets, output_octets FROM sessions
-				WHERE nas_id = ? AND session_key IN (`+placeholders(n, 1)+`) AND stopped_at IS NULL`+lock, args...)
+			rows, err := w.tx.Query(ctx, openSessionsSQL.text(w.tx.Dialect(), len(args)-1)+lock, args...)
 			if err != nil {
 				return fmt.Errorf("open sessions: %w", err)
 			}
@@ -208,6 +339,7 @@ func (w *writer) loadOpen(ctx context.Context, recs []Record) error {
 					rows.Close()
 					return fmt.Errorf("open sessions: %w", err)
 				}
+				o.inDB, o.outDB = o.in, o.out
 				w.open[k] = &o
 			}
 			rows.Close()
@@ -228,10 +360,9 @@ func (w *writer) loadOpen(ctx context.Context, recs []Record) error {
 		}
 		for len(keys) > 0 {
 			n := min(len(keys), chunk)
-			args := append([]any{nas}, keys[:n]...)
+			args := keyArgs(nas, keys[:n])
 			keys = keys[n:]
-			rows, err := w.tx.Query(ctx, `SELECT session_key, MAX(stopped_at) FROM sessions
-				WHERE nas_id = ? AND session_key IN (`+placeholders(n, 1)+`) AND stopped_at IS NOT NULL GROUP BY session_key`, args...)
+			rows, err := w.tx.Query(ctx, closedSessionsSQL.text(w.tx.Dialect(), len(args)-1), args...)
 			if err != nil {
 				return fmt.Errorf("closed sessions: %w", err)
 			}
@@ -251,6 +382,30 @@ func (w *writer) loadOpen(ctx context.Context, recs []Record) error {
 		}
 	}
 	return nil
+}
+
+var (
+	openSessionsSQL = &sizedSQL{build: func(_ store.Dialect, n int) string {
+		return `SELECT id, session_key, COALESCE(account_id, 0), input_octets, output_octets FROM sessions
+			WHERE nas_id = ? AND session_key IN (` + placeholders(n, 1) + `) AND stopped_at IS NULL`
+	}}
+	closedSessionsSQL = &sizedSQL{build: func(_ store.Dialect, n int) string {
+		return `SELECT session_key, MAX(stopped_at) FROM sessions
+			WHERE nas_id = ? AND session_key IN (` + placeholders(n, 1) + `) AND stopped_at IS NOT NULL GROUP BY session_key`
+	}}
+)
+
+// keyArgs returns the arguments of a session key lookup: the NAS, then the
+// keys padded to a power of two by repeating the first.
+func keyArgs(nas int64, keys []any) []any {
+	n := padded(len(keys))
+	args := make([]any, 0, 1+n)
+	args = append(args, nas)
+	args = append(args, keys...)
+	for len(args) < 1+n {
+		args = append(args, keys[0])
+	}
+	return args
 }
 
 // placeholders returns n groups of width "?" separated by commas, each
@@ -326,6 +481,7 @@ func (w *writer) apply(ctx context.Context, r *Record) error {
 				w.closed[k] = at
 			}
 		}
+		w.rebooted = append(w.rebooted, r.NASID)
 		return nil
 	case Start, Interim, Stop:
 	default:
@@ -399,6 +555,7 @@ func (w *writer) insert(ctx context.Context, r *Record, k sessionKey, at time.Ti
 		stopped = at
 	}
 	o := &openSession{acct: acct, in: int64(r.InputOctets), out: int64(r.OutputOctets)}
+	o.inDB, o.outDB = o.in, o.out
 	// Another instance may be opening the same session right now: the
 	// unique index of open sessions makes this insert wait for it and then
 	// do nothing, and the record applies to the row it opened.
@@ -417,6 +574,7 @@ func (w *writer) insert(ctx context.Context, r *Record, k sessionKey, at time.Ti
 	if r.Kind != Stop {
 		w.open[k] = o
 	}
+	w.touched[k] = true
 	w.addUsage(acct, at, o.in, o.out)
 	return nil
 }
@@ -435,6 +593,7 @@ func (w *writer) applyToConcurrent(ctx context.Context, r *Record, k sessionKey)
 		// Opened and closed again meanwhile: the batch is written again.
 		return fmt.Errorf("session opened by another writer: %w", err)
 	}
+	o.inDB, o.outDB = o.in, o.out
 	w.open[k] = o
 	return w.apply(ctx, r)
 }
@@ -458,6 +617,11 @@ func (w *writer) addUsage(acct int64, at time.Time, in, out int64) {
 // VALUES columns are column1… in both SQLite and PostgreSQL; the typed
 // placeholders tell PostgreSQL what they hold.
 //
+// Each row is updated only if it is still open with the counters the batch
+// started from (inDB, outDB): always so for rows read in this transaction,
+// not necessarily for remembered ones. One that is not fails the batch with
+// errStale.
+//
 // Interims (the bulk) leave stopped_at and stop_cause out of the SET list:
 // SQLite then keeps sessions_open_key as it is instead of rewriting the
 // entry of every row (the partial indexes depend on stopped_at), which
@@ -478,31 +642,81 @@ func (w *writer) flushUpdates(ctx context.Context) error {
 		n := min(len(interims), chunk)
 		part := interims[:n]
 		interims = interims[n:]
-		args := make([]any, 0, n*6)
+		rows := padded(n)
+		args := make([]any, 0, rows*8)
 		for _, o := range part {
-			args = append(args, o.id, o.updatedAt, o.in, o.out, o.secs, o.ip)
+			args = append(args, o.id, o.inDB, o.outDB, o.updatedAt, o.in, o.out, o.secs, o.ip)
 		}
-		if _, err := w.tx.Exec(ctx, `UPDATE sessions SET updated_at = v.column2, input_octets = v.column3,
-			output_octets = v.column4, session_time = v.column5,
-			framed_ip = CASE WHEN v.column6 <> '' THEN v.column6 ELSE sessions.framed_ip END
-			FROM (VALUES `+typedRows(n, "bigint", "timestamptz", "bigint", "bigint", "bigint", "text")+`) AS v WHERE sessions.id = v.column1`, args...); err != nil {
-			return fmt.Errorf("update sessions: %w", err)
+		for range rows - n {
+			// Row id 0 does not exist.
+			args = append(args, 0, 0, 0, part[0].updatedAt, 0, 0, 0, "")
+		}
+		if err := w.execGuarded(ctx, part, updateInterimsSQL.text(w.tx.Dialect(), rows), args); err != nil {
+			return err
 		}
 	}
 	for len(stops) > 0 {
 		n := min(len(stops), chunk)
 		part := stops[:n]
 		stops = stops[n:]
-		args := make([]any, 0, n*8)
+		rows := padded(n)
+		args := make([]any, 0, rows*10)
 		for _, o := range part {
-			args = append(args, o.id, o.updatedAt, o.stoppedAt, o.in, o.out, o.secs, o.cause, o.ip)
+			args = append(args, o.id, o.inDB, o.outDB, o.updatedAt, o.stoppedAt, o.in, o.out, o.secs, o.cause, o.ip)
 		}
-		if _, err := w.tx.Exec(ctx, `UPDATE sessions SET updated_at = v.column2, stopped_at = v.column3, input_octets = v.column4,
-			output_octets = v.column5, session_time = v.column6, stop_cause = v.column7,
+		for range rows - n {
+			args = append(args, 0, 0, 0, part[0].updatedAt, part[0].updatedAt, 0, 0, 0, "", "")
+		}
+		if err := w.execGuarded(ctx, part, updateStopsSQL.text(w.tx.Dialect(), rows), args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var (
+	updateInterimsSQL = &sizedSQL{build: func(d store.Dialect, n int) string {
+		return `UPDATE` + orFail(d) + ` sessions SET updated_at = v.column4, input_octets = v.column5,
+			output_octets = v.column6, session_time = v.column7,
 			framed_ip = CASE WHEN v.column8 <> '' THEN v.column8 ELSE sessions.framed_ip END
-			FROM (VALUES `+typedRows(n, "bigint", "timestamptz", "timestamptz", "bigint", "bigint", "bigint", "text", "text")+`) AS v WHERE sessions.id = v.column1`, args...); err != nil {
-			return fmt.Errorf("update sessions: %w", err)
-		}
+			FROM (VALUES ` + typedRows(n, "bigint", "bigint", "bigint", "timestamptz", "bigint", "bigint", "bigint", "text") + `) AS v
+			WHERE sessions.id = v.column1 AND sessions.stopped_at IS NULL
+			AND sessions.input_octets = v.column2 AND sessions.output_octets = v.column3`
+	}}
+	updateStopsSQL = &sizedSQL{build: func(d store.Dialect, n int) string {
+		return `UPDATE` + orFail(d) + ` sessions SET updated_at = v.column4, stopped_at = v.column5, input_octets = v.column6,
+			output_octets = v.column7, session_time = v.column8, stop_cause = v.column9,
+			framed_ip = CASE WHEN v.column10 <> '' THEN v.column10 ELSE sessions.framed_ip END
+			FROM (VALUES ` + typedRows(n, "bigint", "bigint", "bigint", "timestamptz", "timestamptz", "bigint", "bigint", "bigint", "text", "text") + `) AS v
+			WHERE sessions.id = v.column1 AND sessions.stopped_at IS NULL
+			AND sessions.input_octets = v.column2 AND sessions.output_octets = v.column3`
+	}}
+	// Padding rows have account 0, which has no usage.
+	usageSQL = &sizedSQL{build: func(d store.Dialect, n int) string {
+		return `INSERT` + orFail(d) + ` INTO usage_daily (account_id, day, input_octets, output_octets)
+			SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES ` + typedRows(n, "bigint", "text", "bigint", "bigint") + `) AS v
+			WHERE v.column1 <> 0
+			ON CONFLICT (account_id, day) DO UPDATE SET input_octets = usage_daily.input_octets + excluded.input_octets,
+			output_octets = usage_daily.output_octets + excluded.output_octets`
+	}}
+)
+
+// execGuarded runs a guarded update of the sessions part and checks that
+// every row was updated.
+func (w *writer) execGuarded(ctx context.Context, part []*openSession, q string, args []any) error {
+	res, err := w.tx.Exec(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("update sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("update sessions: %w", err)
+	}
+	if n != int64(len(part)) {
+		return errStale
+	}
+	for _, o := range part {
+		o.inDB, o.outDB = o.in, o.out
 	}
 	return nil
 }
@@ -529,14 +743,16 @@ func (w *writer) flushUsage(ctx context.Context) error {
 		n := min(len(keys), chunk)
 		part := keys[:n]
 		keys = keys[n:]
-		args := make([]any, 0, n*4)
+		rows := padded(n)
+		args := make([]any, 0, rows*4)
 		for _, k := range part {
 			d := w.usage[k]
 			args = append(args, k.acct, k.day, d.in, d.out)
 		}
-		if _, err := w.tx.Exec(ctx, `INSERT INTO usage_daily (account_id, day, input_octets, output_octets) VALUES `+placeholders(n, 4)+`
-			ON CONFLICT (account_id, day) DO UPDATE SET input_octets = usage_daily.input_octets + excluded.input_octets,
-			output_octets = usage_daily.output_octets + excluded.output_octets`, args...); err != nil {
+		for range rows - n {
+			args = append(args, 0, "", 0, 0)
+		}
+		if _, err := w.tx.Exec(ctx, usageSQL.text(w.tx.Dialect(), rows), args...); err != nil {
 			return fmt.Errorf("usage: %w", err)
 		}
 	}
@@ -547,18 +763,31 @@ func (w *writer) flushUsage(ctx context.Context) error {
 // stopped sending interims (it lost power, or the Stop was lost). It
 // returns how many it closed.
 func (s *Store) CloseStale(ctx context.Context, before time.Time) (int64, error) {
-	var n int64
+	var closed []sessionKey
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE sessions SET stopped_at = updated_at, stop_cause = ? WHERE stopped_at IS NULL AND updated_at < ?`,
-			CauseStale, before.UTC())
+		closed = closed[:0]
+		rows, err := tx.Query(ctx, `UPDATE sessions SET stopped_at = updated_at, stop_cause = ? WHERE stopped_at IS NULL AND updated_at < ?
+			RETURNING nas_id, session_key`, CauseStale, before.UTC())
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		defer rows.Close()
+		for rows.Next() {
+			var k sessionKey
+			if err := rows.Scan(&k.nas, &k.key); err != nil {
+				return err
+			}
+			closed = append(closed, k)
+		}
+		return rows.Err()
 	})
 	if err != nil {
 		return 0, fmt.Errorf("close stale sessions: %w", err)
 	}
-	return n, nil
+	s.openMu.Lock()
+	for _, k := range closed {
+		delete(s.open, k)
+	}
+	s.openMu.Unlock()
+	return int64(len(closed)), nil
 }
