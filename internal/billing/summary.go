@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/money"
@@ -53,57 +54,150 @@ type FeeLine struct {
 	Amount  money.Amount
 }
 
-// summarySQL reads the account, its balance, its tariff, the tariff
+// summaryRow is what the summary's query reads into: the account's columns
+// (the same on every row) and one connected package per row.
+type summaryRow struct {
+	s                     *Summary
+	debtSince, limited    sql.NullTime
+	nID, nFee, nDown, nUp sql.NullInt64
+	nCity                 sql.NullInt64
+	nCode, nName, nNameEn sql.NullString
+	nDesc                 sql.NullString
+	nPublic, nArchived    sql.NullBool
+	nProrate              sql.NullBool
+	started, ends, ended  sql.NullTime
+	sub                   Subscription
+}
+
+// summaryColumn is a column of the summary's query and where it goes; full
+// marks those only a full summary reads (see Brief).
+type summaryColumn struct {
+	expr string
+	full bool
+	dest func(r *summaryRow) any
+}
+
+var summaryColumns = []summaryColumn{
+	{"a.status", false, func(r *summaryRow) any { return &r.s.Status }},
+	{"a.login", false, func(r *summaryRow) any { return &r.s.Login }},
+	{"a.name", false, func(r *summaryRow) any { return &r.s.Name }},
+	{"a.contract_no", false, func(r *summaryRow) any { return &r.s.ContractNo }},
+	{"COALESCE(a.city_id, 0)", false, func(r *summaryRow) any { return &r.s.CityID }},
+	{"l.balance", false, func(r *summaryRow) any { return &r.s.Balance }},
+	{"a.debt_since", false, func(r *summaryRow) any { return &r.debtSince }},
+	{"a.limited_since", false, func(r *summaryRow) any { return &r.limited }},
+	{"t.id", false, func(r *summaryRow) any { return &r.s.Tariff.ID }},
+	{"t.code", false, func(r *summaryRow) any { return &r.s.Tariff.Code }},
+	{"t.name", false, func(r *summaryRow) any { return &r.s.Tariff.Name }},
+	{"t.name_en", false, func(r *summaryRow) any { return &r.s.Tariff.NameEn }},
+	{"t.description", true, func(r *summaryRow) any { return &r.s.Tariff.Description }},
+	{"t.fee", false, func(r *summaryRow) any { return &r.s.Tariff.Fee }},
+	{"t.down_kbps", false, func(r *summaryRow) any { return &r.s.Tariff.DownKbps }},
+	{"t.up_kbps", false, func(r *summaryRow) any { return &r.s.Tariff.UpKbps }},
+	{"COALESCE(t.city_id, 0)", true, func(r *summaryRow) any { return &r.s.Tariff.CityID }},
+	{"t.public", true, func(r *summaryRow) any { return &r.s.Tariff.Public }},
+	{"t.archived", true, func(r *summaryRow) any { return &r.s.Tariff.Archived }},
+	{"t.prorate", true, func(r *summaryRow) any { return &r.s.Tariff.Prorate }},
+	{"n.id", false, func(r *summaryRow) any { return &r.nID }},
+	{"n.code", false, func(r *summaryRow) any { return &r.nCode }},
+	{"n.name", false, func(r *summaryRow) any { return &r.nName }},
+	{"n.name_en", false, func(r *summaryRow) any { return &r.nNameEn }},
+	{"n.description", true, func(r *summaryRow) any { return &r.nDesc }},
+	{"n.fee", false, func(r *summaryRow) any { return &r.nFee }},
+	{"n.down_kbps", true, func(r *summaryRow) any { return &r.nDown }},
+	{"n.up_kbps", true, func(r *summaryRow) any { return &r.nUp }},
+	{"n.city_id", true, func(r *summaryRow) any { return &r.nCity }},
+	{"n.public", true, func(r *summaryRow) any { return &r.nPublic }},
+	{"n.archived", true, func(r *summaryRow) any { return &r.nArchived }},
+	{"n.prorate", true, func(r *summaryRow) any { return &r.nProrate }},
+	{"COALESCE(s.id, 0)", false, func(r *summaryRow) any { return &r.sub.ID }},
+	{"s.started_at", true, func(r *summaryRow) any { return &r.started }},
+	{"s.ends_at", false, func(r *summaryRow) any { return &r.ends }},
+	{"s.ended_at", true, func(r *summaryRow) any { return &r.ended }},
+	{"COALESCE(s.license_key, '')", true, func(r *summaryRow) any { return &r.sub.LicenseKey }},
+	{"COALESCE(s.static_ip, '')", false, func(r *summaryRow) any { return &r.sub.StaticIP }},
+	{"COALESCE(k.id, 0)", true, func(r *summaryRow) any { return &r.sub.Package.ID }},
+	{"COALESCE(k.code, '')", false, func(r *summaryRow) any { return &r.sub.Package.Code }},
+	{"COALESCE(k.kind, '')", false, func(r *summaryRow) any { return &r.sub.Package.Kind }},
+	{"COALESCE(k.name, '')", false, func(r *summaryRow) any { return &r.sub.Package.Name }},
+	{"COALESCE(k.name_en, '')", false, func(r *summaryRow) any { return &r.sub.Package.NameEn }},
+	{"COALESCE(k.description, '')", true, func(r *summaryRow) any { return &r.sub.Package.Description }},
+	{"COALESCE(k.price, 0)", false, func(r *summaryRow) any { return &r.sub.Package.Price }},
+	{"COALESCE(k.pricing, '')", false, func(r *summaryRow) any { return &r.sub.Package.Pricing }},
+	{"COALESCE(k.duration_hours, 0)", true, func(r *summaryRow) any { return &r.sub.Package.DurationHours }},
+	{"COALESCE(k.speed_percent, 0)", false, func(r *summaryRow) any { return &r.sub.Package.SpeedPercent }},
+	{"COALESCE(k.city_id, 0)", true, func(r *summaryRow) any { return &r.sub.Package.CityID }},
+	{"COALESCE(k.archived, false)", true, func(r *summaryRow) any { return &r.sub.Package.Archived }},
+}
+
+// summaryQuery reads the account, its balance, its tariff, the tariff
 // scheduled for the next 1st and the packages connected now in one round
 // trip: the home page asks for it on every view. There is a row per
 // connected package (one, with the package columns NULL, when there is
 // none), newest first. The balance is read here, never cached.
-var summarySQL = `SELECT a.status, a.login, a.name, a.contract_no, COALESCE(a.city_id, 0), l.balance, a.debt_since, a.limited_since, ` + tariffColumns("t.") + `,
-	n.id, n.code, n.name, n.name_en, n.description, n.fee, n.down_kbps, n.up_kbps, n.city_id, n.public, n.archived, n.prorate,
-	COALESCE(s.id, 0), s.started_at, s.ends_at, s.ended_at, COALESCE(s.license_key, ''), COALESCE(s.static_ip, ''),
-	COALESCE(k.id, 0), COALESCE(k.code, ''), COALESCE(k.kind, ''), COALESCE(k.name, ''), COALESCE(k.name_en, ''), COALESCE(k.description, ''),
-	COALESCE(k.price, 0), COALESCE(k.pricing, ''), COALESCE(k.duration_hours, 0), COALESCE(k.speed_percent, 0), COALESCE(k.city_id, 0), COALESCE(k.archived, false)
+func summaryQuery(full bool) string {
+	var cols []string
+	for _, c := range summaryColumns {
+		if full || !c.full {
+			cols = append(cols, c.expr)
+		}
+	}
+	return `SELECT ` + strings.Join(cols, ", ") + `
 	FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id JOIN tariffs t ON t.id = a.tariff_id
 	LEFT JOIN tariffs n ON n.id = a.next_tariff_id
 	LEFT JOIN subscriptions s ON s.account_id = a.id AND s.ended_at IS NULL
 	LEFT JOIN packages k ON k.id = s.package_id
 	WHERE a.id = ? ORDER BY s.started_at DESC, s.id DESC`
+}
+
+var summarySQL, briefSQL = summaryQuery(true), summaryQuery(false)
 
 // Summary reads the account's state at the clock's now.
 func (b *Biller) Summary(ctx context.Context, accountID int64) (Summary, error) {
+	return b.summary(ctx, accountID, true)
+}
+
+// Brief is Summary without what only a full account view shows: the
+// descriptions, cities and flags of the tariffs and packages, the next
+// tariff's speeds, the packages' start times and license keys. Every
+// column costs on every read, and the home page, viewed far more often
+// than any other, needs none of these.
+func (b *Biller) Brief(ctx context.Context, accountID int64) (Summary, error) {
+	return b.summary(ctx, accountID, false)
+}
+
+func (b *Biller) summary(ctx context.Context, accountID int64, full bool) (Summary, error) {
 	now := b.Clock.Now()
 	var s Summary
-	rows, err := b.DB.Query(ctx, summarySQL, accountID)
+	q := briefSQL
+	if full {
+		q = summarySQL
+	}
+	rows, err := b.DB.Query(ctx, q, accountID)
 	if err != nil {
 		return s, fmt.Errorf("summary %d: %w", accountID, err)
 	}
 	defer rows.Close()
-	var debtSince, limited sql.NullTime
-	var n struct {
-		id, fee, down, up, city   sql.NullInt64
-		code, name, nameEn, desc  sql.NullString
-		public, archived, prorate sql.NullBool
+	r := summaryRow{s: &s}
+	dest := make([]any, 0, len(summaryColumns))
+	for _, c := range summaryColumns {
+		if full || !c.full {
+			dest = append(dest, c.dest(&r))
+		}
 	}
-	var started, ends, ended sql.NullTime
-	var sub Subscription
 	found := false
-	t, p := &s.Tariff, &sub.Package
 	for rows.Next() {
 		// The account's columns repeat on every row; the last row's win,
 		// and they are the same.
-		err := rows.Scan(&s.Status, &s.Login, &s.Name, &s.ContractNo, &s.CityID, &s.Balance, &debtSince, &limited,
-			&t.ID, &t.Code, &t.Name, &t.NameEn, &t.Description, &t.Fee, &t.DownKbps, &t.UpKbps, &t.CityID, &t.Public, &t.Archived, &t.Prorate,
-			&n.id, &n.code, &n.name, &n.nameEn, &n.desc, &n.fee, &n.down, &n.up, &n.city, &n.public, &n.archived, &n.prorate,
-			&sub.ID, &started, &ends, &ended, &sub.LicenseKey, &sub.StaticIP,
-			&p.ID, &p.Code, &p.Kind, &p.Name, &p.NameEn, &p.Description, &p.Price, &p.Pricing, &p.DurationHours, &p.SpeedPercent, &p.CityID, &p.Archived)
-		if err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return s, fmt.Errorf("summary %d: %w", accountID, err)
 		}
 		found = true
-		if sub.ID == 0 {
+		if r.sub.ID == 0 {
 			continue
 		}
-		sub.AccountID, sub.StartedAt, sub.EndsAt, sub.EndedAt = accountID, started.Time, ends.Time, ended.Time
+		sub := r.sub
+		sub.AccountID, sub.StartedAt, sub.EndsAt, sub.EndedAt = accountID, r.started.Time, r.ends.Time, r.ended.Time
 		if sub.Active(now) {
 			s.Packages = append(s.Packages, sub)
 		}
@@ -114,15 +208,15 @@ func (b *Biller) Summary(ctx context.Context, accountID int64) (Summary, error) 
 	if !found {
 		return s, fmt.Errorf("account %d: %w", accountID, ErrNotFound)
 	}
-	s.AccountID, s.LimitKbps = accountID, b.Rules.LimitKbps
-	s.DebtSince, s.LimitedSince = debtSince.Time, limited.Time
+	s.DebtSince, s.LimitedSince = r.debtSince.Time, r.limited.Time
 	feeTariff := s.Tariff
-	if n.id.Valid {
-		next := Tariff{ID: n.id.Int64, Code: n.code.String, Name: n.name.String, NameEn: n.nameEn.String, Description: n.desc.String,
-			Fee: money.Amount(n.fee.Int64), DownKbps: n.down.Int64, UpKbps: n.up.Int64, CityID: n.city.Int64,
-			Public: n.public.Bool, Archived: n.archived.Bool, Prorate: n.prorate.Bool}
+	if r.nID.Valid {
+		next := Tariff{ID: r.nID.Int64, Code: r.nCode.String, Name: r.nName.String, NameEn: r.nNameEn.String, Description: r.nDesc.String,
+			Fee: money.Amount(r.nFee.Int64), DownKbps: r.nDown.Int64, UpKbps: r.nUp.Int64, CityID: r.nCity.Int64,
+			Public: r.nPublic.Bool, Archived: r.nArchived.Bool, Prorate: r.nProrate.Bool}
 		s.NextTariff, feeTariff = &next, next
 	}
+	s.AccountID, s.LimitKbps = accountID, b.Rules.LimitKbps
 	s.NextChargesByLabel = append(s.NextChargesByLabel, FeeLine{Service: feeTariff.Code, Name: feeTariff.Name, NameEn: feeTariff.NameEn, Amount: feeTariff.Fee})
 	s.NextFees = feeTariff.Fee
 	for _, p := range s.Packages {

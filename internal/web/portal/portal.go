@@ -110,8 +110,9 @@ func (po *Portal) auth(h func(http.ResponseWriter, *http.Request, subscriber.Acc
 	}
 }
 
-// withSummary is auth for a page that shows the account's summary: the
-// summary's query reads the account as well, so the page needs no other.
+// withSummary is auth for a page that shows the account's summary (the
+// brief one: see billing.Brief): the summary's query reads the account as
+// well, so the page needs no other.
 func (po *Portal) withSummary(h func(http.ResponseWriter, *http.Request, billing.Summary)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := po.p.Sessions.GetInt64(r.Context(), platform.SessionAccount)
@@ -119,7 +120,7 @@ func (po *Portal) withSummary(h func(http.ResponseWriter, *http.Request, billing
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
-		s, err := po.d.Biller.Summary(r.Context(), id)
+		s, err := po.d.Biller.Brief(r.Context(), id)
 		if errors.Is(err, billing.ErrNotFound) || (err == nil && s.Status == billing.StatusClosed) {
 			po.loggedOut(w, r)
 			return
