@@ -2,11 +2,14 @@ package admin_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"mime"
 	"mime/quotedprintable"
 	"net"
+	"net/http"
 	"net/mail"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,6 +43,28 @@ func chromium(t *testing.T) string {
 	}
 	t.Skip("browser test skipped: Chromium not found (/usr/bin/chromium; apt install chromium, or set KABINET_CHROMIUM)")
 	return ""
+}
+
+// follow clicks sel, which leads to another page, and waits until the page
+// the click loads (after any redirect) is up: status 200 at a path starting
+// with prefix. Waiting for an element instead can be satisfied by the page
+// being left before its form is even posted, and the next Navigate then
+// races the form's own navigation: it aborts the POST, or the POST, started
+// by a user's click, replaces it and the next wait stalls on the wrong page.
+func follow(sel, prefix string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
+		resp, err := chromedp.RunResponse(ctx, chromedp.Click(sel))
+		if err != nil {
+			return chromedp.Void{}, fmt.Errorf("click %s: %w", sel, err)
+		}
+		if resp == nil {
+			return chromedp.Void{}, fmt.Errorf("click %s: no response", sel)
+		}
+		if u, err := url.Parse(resp.URL); err != nil || resp.Status != http.StatusOK || !strings.HasPrefix(u.Path, prefix) {
+			return chromedp.Void{}, fmt.Errorf("click %s: %d %s, want a page under %s", sel, resp.Status, resp.URL, prefix)
+		}
+		return chromedp.Void{}, nil
+	}
 }
 
 // TestBrowserContractAndReset drives the back office in headless Chromium:
@@ -89,7 +114,7 @@ func TestBrowserContractAndReset(t *testing.T) {
 		chromedp.SendKeys(`input[name="login"]`, "manager"),
 		chromedp.SendKeys(`input[name="password"]`, password),
 		shot("01-login"),
-		chromedp.Click(`form[action="/admin/login"] button`),
+		follow(`form[action="/admin/login"] button`, "/admin/"),
 		chromedp.WaitVisible(`nav.tabs`),
 		chromedp.Navigate(base+"/admin/subscribers/new"),
 		chromedp.SendKeys(`#contract-form input[name="name"]`, "Смирнова Ольга Петровна"),
@@ -98,7 +123,7 @@ func TestBrowserContractAndReset(t *testing.T) {
 		chromedp.SendKeys(`#contract-form input[name="phone"]`, "+7 900 555-44-33"),
 		chromedp.SendKeys(`#contract-form input[name="email"]`, "olga@example.net"),
 		shot("02-contract-form"),
-		chromedp.Click(`#contract-form button`),
+		follow(`#contract-form button`, "/admin/issued/"),
 		chromedp.WaitVisible(`#issued-password`),
 		shot("03-credentials"),
 	)
@@ -118,10 +143,10 @@ func TestBrowserContractAndReset(t *testing.T) {
 		t.Fatalf("shown password %q", shown)
 	}
 	err = chromedp.Do(ctx,
-		chromedp.Click(`.credentials a[href^="/admin/subscribers/"]`),
+		follow(`.credentials a[href^="/admin/subscribers/"]`, "/admin/subscribers/"),
 		chromedp.WaitVisible(`#reset-form`),
 		chromedp.SendKeys(`#reset-form input[name="confirmed_by"]`, "паспорт 28 04 123456 в офисе"),
-		chromedp.Click(`#reset-form button`),
+		follow(`#reset-form button`, "/admin/subscribers/"),
 		chromedp.WaitVisible(`.notice.ok`),
 		shot("04-after-reset"),
 	)
@@ -190,20 +215,27 @@ func TestBrowserContractAndReset(t *testing.T) {
 		chromedp.Navigate(base + "/site/?city=tver"),
 		chromedp.WaitVisible(`.card.tariff`),
 		shot("07-site"),
-		chromedp.Click(`.card.tariff a.btn`),
+		follow(`.card.tariff a.btn`, "/site/apply"),
 		chromedp.WaitVisible(`#apply-form`),
 		chromedp.SendKeys(`#apply-form input[name="name"]`, "Сергей"),
 		chromedp.SendKeys(`#apply-form input[name="phone"]`, "+7 900 777-66-55"),
-		chromedp.Click(`#apply-form button`),
-		chromedp.WaitVisible(`main .card.narrow`),
+		// The form itself is "main .card.narrow"; the thanks card is a section.
+		follow(`#apply-form button`, "/site/thanks"),
+		chromedp.WaitVisible(`main section.card.narrow`),
 		shot("08-site-thanks"),
 		chromedp.Navigate(base + "/admin/support"),
 		chromedp.WaitVisible(`#applications`),
 		shot("09-applications"),
 	} {
 		t.Logf("step %d", k)
-		if err = chromedp.Do(ctx, act); err != nil {
-			t.Logf("step %d failed", k)
+		// A step's own bound, so that a hang names its step and leaves
+		// time to say where the browser is.
+		sctx, scancel := context.WithTimeout(ctx, 30*time.Second)
+		err = chromedp.Do(sctx, act)
+		scancel()
+		if err != nil {
+			loc, _ := chromedp.Run(ctx, chromedp.Location())
+			t.Logf("step %d failed at %s", k, loc)
 			break
 		}
 	}
