@@ -2,6 +2,7 @@ package traffic
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -254,6 +255,106 @@ func TestLateRecordAfterStop(t *testing.T) {
 		all, _ = s.Sessions(ctx, 1, t0.Add(-time.Hour), t0.Add(time.Hour), 10)
 		if len(all) != 2 || !all[0].Open() || all[0].InputOctets != 50 {
 			t.Fatalf("sessions after the key's reuse = %+v", all)
+		}
+	})
+}
+
+// A Store remembers the open sessions it wrote; when the row has changed
+// behind its back (another instance, CloseStale, an operator), the batch is
+// written from what the database says, and bytes are counted once.
+func TestRememberedSessionChangedElsewhere(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		a, b := New(db, time.UTC), New(db, time.UTC) // two instances
+		id := "m"
+		rec := func(k Kind, min int, in uint64) Record {
+			return Record{Kind: k, NASID: 7, SessionID: id, Login: "alice", InputOctets: in, OutputOctets: 2 * in,
+				SessionTime: time.Duration(min) * time.Minute, Time: t0.Add(time.Duration(min) * time.Minute)}
+		}
+		write := func(s *Store, r ...Record) {
+			t.Helper()
+			if err := s.Write(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write(a, rec(Start, 0, 0))
+		write(a, rec(Interim, 1, 100))
+		// The NAS fails over to b, then back to a, which remembers 100.
+		write(b, rec(Interim, 2, 300))
+		write(a, rec(Interim, 3, 600))
+		all, _ := a.Sessions(ctx, 1, t0.Add(-time.Hour), t0.Add(time.Hour), 10)
+		if len(all) != 1 || all[0].InputOctets != 600 || !all[0].Open() {
+			t.Fatalf("sessions = %+v", all)
+		}
+		u, _ := a.Usage(ctx, 1, "2025-03-01", "2025-03-01")
+		if len(u) != 1 || u[0].InputOctets != 600 || u[0].OutputOctets != 1200 {
+			t.Fatalf("usage = %+v, want 600/1200", u)
+		}
+		// b closes it as stale (its own memory forgets it); a still
+		// remembers it open: a late interim must not reopen or recount.
+		if n, err := b.CloseStale(ctx, t0.Add(time.Hour)); err != nil || n != 1 {
+			t.Fatalf("CloseStale = %d, %v", n, err)
+		}
+		write(a, rec(Interim, 4, 700))
+		all, _ = a.Sessions(ctx, 1, t0.Add(-time.Hour), t0.Add(time.Hour), 10)
+		if len(all) != 1 || all[0].Open() || all[0].InputOctets != 600 {
+			t.Fatalf("sessions after stale close = %+v", all)
+		}
+		u, _ = a.Usage(ctx, 1, "2025-03-01", "2025-03-01")
+		if len(u) != 1 || u[0].InputOctets != 600 {
+			t.Fatalf("usage after stale close = %+v, want 600", u)
+		}
+		// Closed by CloseStale of the same Store: forgotten at once.
+		id = "n"
+		write(a, rec(Start, 10, 0), rec(Interim, 11, 50))
+		if n, err := a.CloseStale(ctx, t0.Add(time.Hour)); err != nil || n != 1 {
+			t.Fatalf("CloseStale = %d, %v", n, err)
+		}
+		a.openMu.Lock()
+		left := len(a.open)
+		a.openMu.Unlock()
+		if left != 0 {
+			t.Errorf("%d sessions still remembered after CloseStale", left)
+		}
+	})
+}
+
+// Batches of sizes that are not powers of two, with stops and restarts,
+// written through the padded statements, count what they should.
+func TestPaddedBatches(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := New(db, time.UTC)
+		const n = 37
+		var batch []Record
+		for i := range n {
+			batch = append(batch, Record{Kind: Start, NASID: 7, SessionID: fmt.Sprint("p", i), AccountID: 1, Time: t0})
+		}
+		if err := s.Write(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		for step := 1; step <= 3; step++ {
+			batch = batch[:0]
+			for i := range n - step {
+				k := Interim
+				if step == 3 && i%2 == 0 {
+					k = Stop
+				}
+				batch = append(batch, Record{Kind: k, NASID: 7, SessionID: fmt.Sprint("p", i), AccountID: 1,
+					InputOctets: uint64(10 * step), OutputOctets: uint64(step), Time: t0.Add(time.Duration(step) * time.Minute)})
+			}
+			if err := s.Write(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Sessions 0…33 reached 30 bytes in, 35 reached 10, 34 reached 20.
+		u, _ := s.Usage(ctx, 1, "2025-03-01", "2025-03-01")
+		if want := int64(34*30 + 20 + 10); len(u) != 1 || u[0].InputOctets != want {
+			t.Fatalf("usage = %+v, want %d in", u, want)
+		}
+		open, _ := s.OpenSessions(ctx, 1)
+		if len(open) != n-17 {
+			t.Fatalf("open = %d, want %d", len(open), n-17)
 		}
 	})
 }
