@@ -89,14 +89,15 @@ func (b *Biller) CreditMany(ctx context.Context, tx *store.Tx, pays []Payment, n
 			return nil, err
 		}
 	}
+	var events []store.Event
 	for i, p := range pays {
-		if rs[i].Duplicate {
-			continue
+		if !rs[i].Duplicate {
+			events = append(events, store.Event{Kind: store.EventPaymentReceived, AccountID: p.AccountID, At: p.At,
+				Data: map[string]string{"channel": p.Channel, "amount": p.Amount.Decimal(), "txn": strconv.FormatInt(rs[i].TxnID, 10)}})
 		}
-		if err := tx.Emit(ctx, store.Event{Kind: store.EventPaymentReceived, AccountID: p.AccountID, At: p.At,
-			Data: map[string]string{"channel": p.Channel, "amount": p.Amount.Decimal(), "txn": strconv.FormatInt(rs[i].TxnID, 10)}}); err != nil {
-			return nil, err
-		}
+	}
+	if err := tx.EmitMany(ctx, events); err != nil {
+		return nil, err
 	}
 	return rs, nil
 }

@@ -87,9 +87,9 @@ func Post(ctx context.Context, tx *store.Tx, t Txn, now time.Time) (Result, erro
 	return rs[0], nil
 }
 
-// maxChunk bounds the transactions one statement writes, well under the
-// engines' limits on bound parameters.
-const maxChunk = 256
+// maxChunk bounds the transactions one statement writes: each count up to
+// it is its own statement text, prepared once on SQLite.
+const maxChunk = 32
 
 // PostMany writes txns inside tx in a few statements whatever their number:
 // on SQLite the cost of a payment is mostly per statement, so a batch of
@@ -106,9 +106,7 @@ func PostMany(ctx context.Context, tx *store.Tx, txns []Txn, now time.Time) ([]R
 	results := make([]Result, 0, len(txns))
 	balances := map[int64]money.Amount{}
 	for len(txns) > 0 {
-		// Chunks of a power of two keep the number of distinct statement
-		// texts, each prepared once, small.
-		n := min(1<<(bits.Len(uint(len(txns)))-1), maxChunk)
+		n := min(len(txns), maxChunk)
 		rs, err := postChunk(ctx, tx, txns[:n], now, balances)
 		if err != nil {
 			return nil, nil, err

@@ -123,7 +123,7 @@ func TestPostMany(t *testing.T) {
 			if _, err := ledger.Post(ctx, tx, pay("pay:bank:old", 0), now); err != nil {
 				return err
 			}
-			// 301 = 256 + 32 + 8 + 4 + 1 chunks; two repeats inside, one old key.
+			// 301 = 9 chunks of 32 and one of 13; repeats across chunks, one old key.
 			var txns []ledger.Txn
 			for i := range 298 {
 				txns = append(txns, pay(fmt.Sprintf("pay:bank:%d", i), i))

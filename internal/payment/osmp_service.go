@@ -170,6 +170,8 @@ func (s *Service) payTx(ctx context.Context, tx *store.Tx, batch []*bankPay, now
 		return err
 	}
 	// New payments first, so that a repeat later in the batch finds the row.
+	var rows []Payment
+	var fresh []*bankPay
 	var bonus []accrual
 	for i, p := range paying {
 		if rs[i].Duplicate {
@@ -179,17 +181,17 @@ func (s *Service) payTx(ctx context.Context, tx *store.Tx, batch []*bankPay, now
 		if paidAt.IsZero() {
 			paidAt = now
 		}
-		id, inserted, err := insertPayment(ctx, tx, Payment{Channel: p.channel, ExternalID: p.txn, AccountID: pays[i].AccountID,
-			Amount: p.sum, Status: StatusSucceeded, Source: p.source, PaidAt: paidAt, LedgerTxnID: rs[i].TxnID}, now)
-		if err != nil {
-			return err
-		}
-		if !inserted {
-			// Only a damaged database has the payment without its money.
-			return fmt.Errorf("payment %s/%s exists without ledger transaction %d", p.channel, p.txn, rs[i].TxnID)
-		}
-		p.id, p.credited = id, true
+		rows = append(rows, Payment{Channel: p.channel, ExternalID: p.txn, AccountID: pays[i].AccountID,
+			Amount: p.sum, Status: StatusSucceeded, Source: p.source, PaidAt: paidAt, LedgerTxnID: rs[i].TxnID})
+		fresh = append(fresh, p)
 		bonus = append(bonus, accrual{pays[i].AccountID, billing.PaymentKey(p.channel, p.txn), p.sum})
+	}
+	ids, err := insertNew(ctx, tx, rows, now)
+	if err != nil {
+		return err
+	}
+	for i, p := range fresh {
+		p.id, p.credited = ids[i], true
 	}
 	for i, p := range paying {
 		if !rs[i].Duplicate {

@@ -222,6 +222,66 @@ func (s *Service) recordOnce(ctx context.Context, tx *store.Tx, p Payment, now t
 // insertPayment inserts a row unless (channel, external id) exists; ok=false
 // then. Both engines stop at the partial unique index without an error.
 func insertPayment(ctx context.Context, tx *store.Tx, p Payment, now time.Time) (id int64, ok bool, err error) {
+	err = tx.QueryRow(ctx, `INSERT INTO payments (`+insertCols+`) VALUES `+insertMarks+
+		` ON CONFLICT (channel, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id`, insertArgs(p, now)...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("insert payment %s/%s: %w", p.Channel, p.ExternalID, err)
+	}
+	return id, true, nil
+}
+
+// insertNew inserts payments that must be new, each with its channel's id,
+// in a statement per up to 32 rows, and returns their ids in order.
+func insertNew(ctx context.Context, tx *store.Tx, ps []Payment, now time.Time) ([]int64, error) {
+	ids := make([]int64, 0, len(ps))
+	for len(ps) > 0 {
+		chunk := ps[:min(len(ps), 32)]
+		ps = ps[len(chunk):]
+		q := `INSERT INTO payments (` + insertCols + `) VALUES ` + strings.Repeat(insertMarks+", ", len(chunk)-1) + insertMarks +
+			` ON CONFLICT (channel, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id, channel, external_id`
+		var args []any
+		for _, p := range chunk {
+			args = append(args, insertArgs(p, now)...)
+		}
+		rows, err := tx.Query(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("insert payment %s/%s: %w", chunk[0].Channel, chunk[0].ExternalID, err)
+		}
+		got := map[[2]string]int64{}
+		for rows.Next() {
+			var id int64
+			var ch, ext string
+			if err := rows.Scan(&id, &ch, &ext); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("insert payment %s/%s: %w", chunk[0].Channel, chunk[0].ExternalID, err)
+			}
+			got[[2]string{ch, ext}] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("insert payment %s/%s: %w", chunk[0].Channel, chunk[0].ExternalID, err)
+		}
+		for _, p := range chunk {
+			id, ok := got[[2]string{p.Channel, p.ExternalID}]
+			if !ok {
+				// Only a damaged database has the payment without its money.
+				return nil, fmt.Errorf("payment %s/%s exists without ledger transaction %d", p.Channel, p.ExternalID, p.LedgerTxnID)
+			}
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+const (
+	insertCols  = `channel, external_id, account_id, amount, status, reason, decline_code, source, operator, memo, paid_at, ledger_txn_id, created_at, updated_at`
+	insertMarks = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+)
+
+func insertArgs(p Payment, now time.Time) []any {
 	var ext, paid, txn any
 	if p.ExternalID != "" {
 		ext = p.ExternalID
@@ -232,16 +292,8 @@ func insertPayment(ctx context.Context, tx *store.Tx, p Payment, now time.Time) 
 	if p.LedgerTxnID != 0 {
 		txn = p.LedgerTxnID
 	}
-	err = tx.QueryRow(ctx, `INSERT INTO payments (channel, external_id, account_id, amount, status, reason, decline_code, source, operator, memo, paid_at, ledger_txn_id, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id`,
-		p.Channel, ext, p.AccountID, int64(p.Amount), string(p.Status), string(p.Reason), p.DeclineCode, p.Source, p.Operator, p.Memo, paid, txn, now.UTC(), now.UTC()).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, fmt.Errorf("insert payment %s/%s: %w", p.Channel, p.ExternalID, err)
-	}
-	return id, true, nil
+	return []any{p.Channel, ext, p.AccountID, int64(p.Amount), string(p.Status), string(p.Reason), p.DeclineCode, p.Source,
+		p.Operator, p.Memo, paid, txn, now.UTC(), now.UTC()}
 }
 
 func paymentByExternal(ctx context.Context, tx *store.Tx, channel, ext string) (Payment, error) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -59,24 +61,78 @@ func (db *DB) Subscribe(fn func(Event)) {
 // Emit records e in the events table within the transaction and delivers it
 // to subscribers once the transaction commits.
 func (t *Tx) Emit(ctx context.Context, e Event) error {
-	data := "{}"
-	if len(e.Data) > 0 {
-		b, err := json.Marshal(e.Data)
-		if err != nil {
-			return fmt.Errorf("event %s: %w", e.Kind, err)
+	return t.EmitMany(ctx, []Event{e})
+}
+
+// maxEmit bounds the events one statement inserts; batches of payments emit
+// many at once.
+const maxEmit = 32
+
+// EmitMany is Emit for several events, in a statement per up to maxEmit.
+func (t *Tx) EmitMany(ctx context.Context, events []Event) error {
+	for len(events) > 0 {
+		n := min(len(events), maxEmit)
+		if err := t.emit(ctx, events[:n]); err != nil {
+			return err
 		}
-		data = string(b)
+		events = events[n:]
 	}
-	var acct any
-	if e.AccountID != 0 {
-		acct = e.AccountID
+	return nil
+}
+
+func (t *Tx) emit(ctx context.Context, events []Event) error {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO events (kind, account_id, data, created_at, origin) VALUES `)
+	args := make([]any, 0, 5*len(events))
+	for i := range events {
+		e := &events[i]
+		data := "{}"
+		if len(e.Data) > 0 {
+			b, err := json.Marshal(e.Data)
+			if err != nil {
+				return fmt.Errorf("event %s: %w", e.Kind, err)
+			}
+			data = string(b)
+		}
+		var acct any
+		if e.AccountID != 0 {
+			acct = e.AccountID
+		}
+		e.At = e.At.UTC()
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?)")
+		args = append(args, e.Kind, acct, data, e.At, t.db.origin)
 	}
-	e.At = e.At.UTC()
-	if err := t.QueryRow(ctx, `INSERT INTO events (kind, account_id, data, created_at, origin) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		e.Kind, acct, data, e.At, t.db.origin).Scan(&e.ID); err != nil {
-		return fmt.Errorf("event %s: %w", e.Kind, err)
+	q.WriteString(" RETURNING id")
+	rows, err := t.Query(ctx, q.String(), args...)
+	if err != nil {
+		return fmt.Errorf("event %s: %w", events[0].Kind, err)
 	}
-	t.events = append(t.events, e)
+	defer rows.Close()
+	ids := make([]int64, 0, len(events))
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("event %s: %w", events[0].Kind, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("event %s: %w", events[0].Kind, err)
+	}
+	if len(ids) != len(events) {
+		return fmt.Errorf("event %s: %d ids for %d events", events[0].Kind, len(ids), len(events))
+	}
+	// Both engines number the rows of one INSERT in VALUES order, rising
+	// (SQLite's max rowid + 1 under the write lock, PostgreSQL's sequence);
+	// RETURNING alone does not promise that order.
+	slices.Sort(ids)
+	for i := range events {
+		events[i].ID = ids[i]
+	}
+	t.events = append(t.events, events...)
 	return nil
 }
 
