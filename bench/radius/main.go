@@ -15,6 +15,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -119,9 +120,20 @@ func runKabinet(ports, wd string) error {
 	if err := cache.Load(ctx); err != nil {
 		return err
 	}
-	srv := kradius.NewServer(kradius.Config{
-		AuthAddr: fmt.Sprintf("127.0.0.1:%d", authPort), AcctAddr: fmt.Sprintf("127.0.0.1:%d", acctPort), Logger: logger,
-	}, cache, nas, kradius.TrafficSink{T: traffic.New(db, time.UTC)})
+	srv := kradius.NewServer(kradius.Config{Logger: logger}, cache, nas, kradius.TrafficSink{T: traffic.New(db, time.UTC)})
+	// Port 0 picks free ports, told to the parent on the "ready" line:
+	// other benchmarks on the machine cannot take them in between.
+	var conns [2]*net.UDPConn
+	for i, port := range []int{authPort, acctPort} {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+		if err != nil {
+			return err
+		}
+		if err := c.SetReadBuffer(8 << 20); err != nil {
+			return err
+		}
+		conns[i] = c
+	}
 	if *cpuprof != "" {
 		f, err := os.Create(*cpuprof)
 		if err != nil {
@@ -130,8 +142,8 @@ func runKabinet(ports, wd string) error {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Println("ready")
-	return srv.ListenAndServe(ctx)
+	fmt.Println("ready", conns[0].LocalAddr().String(), conns[1].LocalAddr().String())
+	return srv.Serve(ctx, conns[0], conns[1])
 }
 
 // seedAccounts adds the subscribers' accounts, so that accounting writes
@@ -424,20 +436,27 @@ func compare() error {
 	var targets []target
 
 	if *only == "" || *only == "kabinet" {
-		ka, kc := freePort(), freePort()
 		self, err := os.Executable()
 		if err != nil {
 			return err
 		}
 		kdir := filepath.Join(wd, "kabinet")
 		os.MkdirAll(kdir, 0o700)
-		cmd := exec.Command(self, "-serve", fmt.Sprintf("%d,%d", ka, kc), "-dir", kdir, "-users", fmt.Sprint(*users), "-cpuprofile", *cpuprof)
+		cmd := exec.Command(self, "-serve", "0,0", "-dir", kdir, "-users", fmt.Sprint(*users), "-cpuprofile", *cpuprof)
 		cmd.Stderr = os.Stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return err
+		}
 		if err := cmd.Start(); err != nil {
 			return err
 		}
 		defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
-		targets = append(targets, target{"kabinet", fmt.Sprintf("127.0.0.1:%d", ka), fmt.Sprintf("127.0.0.1:%d", kc), cmd.Process.Pid})
+		var auth, acct string
+		if _, err := fmt.Fscanf(bufio.NewReader(out), "ready %s %s\n", &auth, &acct); err != nil {
+			return fmt.Errorf("kabinet did not start: %w", err)
+		}
+		targets = append(targets, target{"kabinet", auth, acct, cmd.Process.Pid})
 	}
 	if *only == "" || *only == "freeradius" {
 		bin, err := exec.LookPath("freeradius")
