@@ -207,3 +207,26 @@ func TestAccountingBatches(t *testing.T) {
 		t.Errorf("%d records in %d writes, want %d in 1", len(e.sink.recs), e.sink.calls, n)
 	}
 }
+
+func TestParseClass(t *testing.T) {
+	for _, c := range []struct {
+		in      string
+		id      int64
+		limited bool
+		ok      bool
+	}{
+		{"kabinet:42:0", 42, false, true},
+		{"kabinet:7:1", 7, true, true},
+		{classFor(Subscriber{AccountID: 1 << 40, Limited: true}), 1 << 40, true, true},
+		{"kabinet:x:0", 0, false, false},
+		{"kabinet:5", 0, false, false},
+		{"kabinet:5:", 0, false, false},
+		{"other:5:0", 0, false, false},
+		{"", 0, false, false},
+	} {
+		id, lim, ok := ParseClass(c.in)
+		if id != c.id || lim != c.limited || ok != c.ok {
+			t.Errorf("ParseClass(%q) = %d %v %v, want %d %v %v", c.in, id, lim, ok, c.id, c.limited, c.ok)
+		}
+	}
+}
