@@ -242,7 +242,7 @@ func (p *Platform) HTML(w http.ResponseWriter, r *http.Request, status int, page
 	}
 	buf := getBuffer()
 	defer putBuffer(buf)
-	if err := p.Render.ExecuteTo(buf, v.Lang, page, name, v); err != nil {
+	if err := p.Render.ExecuteView(buf, page, name, v); err != nil {
 		p.Fail(w, r, err)
 		return
 	}
@@ -278,7 +278,7 @@ func (p *Platform) Error(w http.ResponseWriter, r *http.Request, status int, msg
 	v := View{Lang: p.LangOf(r), Path: r.URL.Path, Title: "error.title", Provider: p.Config.Provider, D: map[string]any{"Status": status, "Message": msgID}}
 	buf := getBuffer()
 	defer putBuffer(buf)
-	if err := p.Render.ExecuteTo(buf, v.Lang, "shared/error", "layout", v); err != nil {
+	if err := p.Render.ExecuteView(buf, "shared/error", "layout", v); err != nil {
 		p.Log.Error("error page", "err", err)
 		http.Error(w, http.StatusText(status), status)
 		return

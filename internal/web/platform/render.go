@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,6 +33,8 @@ type Renderer struct {
 	pages map[string]map[string]*pageSet // lang → page → set
 	i18n  *I18n
 	zone  *time.Location
+	fsys  fs.FS
+	dir   string
 }
 
 // pageSet is one page's parsed templates. The first execution of each
@@ -45,6 +48,10 @@ type pageSet struct {
 	// frags remembers executed fragments (see Fragment): fragKey → template.HTML.
 	frags  sync.Map
 	nFrags atomic.Int64
+	// files are the page's template files after the root ones, for the
+	// layout's shells (see shell.go).
+	files  []string
+	shells shells
 }
 
 // fragKey is a fragment's name and the data it was executed with.
@@ -59,7 +66,7 @@ const maxFragments = 4096
 
 // NewRenderer parses every page under dir of fsys for every language.
 func NewRenderer(fsys fs.FS, dir string, t *I18n, zone *time.Location) (*Renderer, error) {
-	r := &Renderer{pages: map[string]map[string]*pageSet{}, i18n: t, zone: zone}
+	r := &Renderer{pages: map[string]map[string]*pageSet{}, i18n: t, zone: zone, fsys: fsys, dir: dir}
 	areas, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
@@ -100,7 +107,8 @@ func NewRenderer(fsys fs.FS, dir string, t *I18n, zone *time.Location) (*Rendere
 				if set, err = set.ParseFS(fsys, f); err != nil {
 					return nil, fmt.Errorf("template %s: %w", f, err)
 				}
-				r.pages[lang][area+"/"+strings.TrimSuffix(path.Base(f), ".html")] = &pageSet{t: set, lang: lang, folded: map[string]bool{}}
+				r.pages[lang][area+"/"+strings.TrimSuffix(path.Base(f), ".html")] = &pageSet{t: set, lang: lang, folded: map[string]bool{},
+					files: append(slices.Clone(shared), f)}
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"bytes"
 	"html/template"
 	"net/http/httptest"
 	"testing"
@@ -49,8 +50,8 @@ func BenchmarkHomeRender(b *testing.B) {
 		if err != nil {
 			return err
 		}
-		_, err = p.Render.Execute("ru", "portal/home", "layout", v)
-		return err
+		var buf bytes.Buffer
+		return p.Render.ExecuteView(&buf, "portal/home", "layout", v)
 	}
 	if err := view(); err != nil {
 		b.Fatal(err)
