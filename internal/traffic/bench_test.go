@@ -94,3 +94,29 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkWriteStarts opens sessions in batches of 32, as after a NAS
+// reboot or at the first interims of sessions whose Start was lost.
+func BenchmarkWriteStarts(b *testing.B) {
+	const size = 32
+	db := seed(b, storetest.SQLite(b))
+	seedAccounts(b, db, 10000)
+	s := New(db, time.UTC)
+	ctx := context.Background()
+	batch := make([]Record, 0, size)
+	n := 0
+	cpu0 := cpuTime()
+	for b.Loop() {
+		batch = batch[:0]
+		for range size {
+			u := n % 10000
+			batch = append(batch, Record{Kind: Interim, NASID: 7, SessionID: fmt.Sprintf("s-%d", n), AccountID: int64(u + 2), Login: fmt.Sprintf("user%05d", u),
+				InputOctets: 1000, OutputOctets: 3000, SessionTime: time.Minute, Time: t0.Add(time.Duration(n) * time.Millisecond)})
+			n++
+		}
+		if err := s.Write(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N*size), "cpu-ns/record")
+}
