@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -23,16 +24,97 @@ type SessionStore struct {
 	find     *sql.Stmt
 	findOnce sync.Once
 	findErr  error
+	// cache keeps sessions in memory on SQLite, where this process is the
+	// only one serving the database's sessions (one `kabinet serve` per
+	// file: docs/operations.md) and every change goes through Commit and
+	// Delete. On PostgreSQL several instances share the table: nil.
+	cache *sessionCache
 }
 
 // NewSessionStore makes the store over an open, migrated database.
-func NewSessionStore(db *store.DB) *SessionStore { return &SessionStore{db: db} }
+func NewSessionStore(db *store.DB) *SessionStore {
+	s := &SessionStore{db: db}
+	if db != nil && db.Dialect == store.SQLite {
+		s.cache = &sessionCache{m: map[string]cachedSession{}}
+	}
+	return s
+}
+
+// sessionCache is the sessions read or written lately, by token. A reader
+// that missed fills it with what it read only if no change began or ended
+// meanwhile (epoch), so that a session written or deleted while it read
+// cannot come back in its old form.
+type sessionCache struct {
+	mu    sync.RWMutex
+	epoch uint64
+	m     map[string]cachedSession
+}
+
+type cachedSession struct {
+	data   []byte
+	expiry time.Time
+}
+
+// maxCachedSessions bounds the memory: beyond it sessions are read from
+// the database as if there were no cache.
+const maxCachedSessions = 50000
+
+func (c *sessionCache) get(token string) (cachedSession, bool, uint64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	e, ok := c.m[token]
+	return e, ok, c.epoch
+}
+
+// fill stores what a reader found, unless a change intervened since epoch.
+func (c *sessionCache) fill(token string, e cachedSession, epoch uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.epoch == epoch && len(c.m) < maxCachedSessions {
+		c.m[token] = e
+	}
+}
+
+// change marks a change of token as begun or ended and sets its cached
+// form (nil: none).
+func (c *sessionCache) change(token string, e *cachedSession) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch++
+	if e != nil && len(c.m) < maxCachedSessions {
+		c.m[token] = *e
+	} else {
+		delete(c.m, token)
+	}
+}
+
+// purge drops the expired sessions.
+func (c *sessionCache) purge(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.m {
+		if !e.expiry.After(now) {
+			delete(c.m, k)
+		}
+	}
+}
 
 func (s *SessionStore) Find(token string) ([]byte, bool, error) {
 	return s.FindCtx(context.Background(), token)
 }
 
 func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	var epoch uint64
+	if s.cache != nil {
+		e, ok, ep := s.cache.get(token)
+		if ok {
+			if !e.expiry.After(time.Now()) {
+				return nil, false, nil
+			}
+			return e.data, true, nil
+		}
+		epoch = ep
+	}
 	var b []byte
 	var expiry time.Time
 	s.findOnce.Do(func() {
@@ -51,6 +133,9 @@ func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool,
 	if !expiry.After(time.Now()) {
 		return nil, false, nil
 	}
+	if s.cache != nil {
+		s.cache.fill(token, cachedSession{data: b, expiry: expiry}, epoch)
+	}
 	return b, true, nil
 }
 
@@ -59,11 +144,21 @@ func (s *SessionStore) Commit(token string, b []byte, expiry time.Time) error {
 }
 
 func (s *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	if s.cache != nil {
+		s.cache.change(token, nil)
+	}
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO web_sessions (token, data, expiry) VALUES (?, ?, ?)
 			ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`, token, b, expiry.UTC())
 		return err
 	})
+	if s.cache != nil {
+		if err != nil {
+			s.cache.change(token, nil)
+		} else {
+			s.cache.change(token, &cachedSession{data: bytes.Clone(b), expiry: expiry})
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("session commit: %w", err)
 	}
@@ -74,6 +169,10 @@ func (s *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, ex
 func (s *SessionStore) Delete(token string) error { return s.DeleteCtx(context.Background(), token) }
 
 func (s *SessionStore) DeleteCtx(ctx context.Context, token string) error {
+	if s.cache != nil {
+		s.cache.change(token, nil)
+		defer s.cache.change(token, nil)
+	}
 	return s.db.Write(ctx, func(tx *store.Tx) error {
 		_, err := tx.Exec(ctx, `DELETE FROM web_sessions WHERE token = ?`, token)
 		return err
@@ -92,4 +191,7 @@ func (s *SessionStore) sweep(ctx context.Context) {
 		_, err := tx.Exec(ctx, `DELETE FROM web_sessions WHERE expiry < ?`, time.Now().UTC())
 		return err
 	})
+	if s.cache != nil {
+		s.cache.purge(time.Now())
+	}
 }
