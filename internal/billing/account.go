@@ -43,11 +43,15 @@ type state struct {
 	DebtSince sql.NullTime
 }
 
+const stateCols = `a.id, a.ledger_id, a.tariff_id, COALESCE(a.city_id, 0), a.status, l.balance, a.debt_since`
+
+func (s *state) scan(row interface{ Scan(...any) error }) error {
+	return row.Scan(&s.ID, &s.LedgerID, &s.TariffID, &s.CityID, &s.Status, &s.Balance, &s.DebtSince)
+}
+
 func loadState(ctx context.Context, q queryer, accountID int64) (state, error) {
 	var s state
-	err := q.QueryRow(ctx, `SELECT a.id, a.ledger_id, a.tariff_id, COALESCE(a.city_id, 0), a.status, l.balance, a.debt_since
-		FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id WHERE a.id = ?`, accountID).
-		Scan(&s.ID, &s.LedgerID, &s.TariffID, &s.CityID, &s.Status, &s.Balance, &s.DebtSince)
+	err := s.scan(q.QueryRow(ctx, `SELECT `+stateCols+` FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id WHERE a.id = ?`, accountID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("account %d: %w", accountID, ErrNotFound)
 	}
@@ -55,6 +59,38 @@ func loadState(ctx context.Context, q queryer, accountID int64) (state, error) {
 		return s, fmt.Errorf("account %d: %w", accountID, err)
 	}
 	return s, nil
+}
+
+// loadStates is loadState for many accounts, a statement per 32.
+func loadStates(ctx context.Context, q queryer, ids []int64) (map[int64]*state, error) {
+	states := make(map[int64]*state, len(ids))
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 32)]
+		ids = ids[len(chunk):]
+		marks, args := store.InList(chunk)
+		rows, err := q.Query(ctx, `SELECT `+stateCols+` FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id WHERE a.id IN (`+marks+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("accounts: %w", err)
+		}
+		for rows.Next() {
+			s := &state{}
+			if err := s.scan(rows); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("accounts: %w", err)
+			}
+			states[s.ID] = s
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("accounts: %w", err)
+		}
+		for _, id := range chunk {
+			if states[id] == nil {
+				return nil, fmt.Errorf("account %d: %w", id, ErrNotFound)
+			}
+		}
+	}
+	return states, nil
 }
 
 // Settle brings debt and limit in line with the balance after money moved on

@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -42,23 +43,25 @@ type Payment struct {
 // of its payments, which gives what crediting them one by one would, since
 // payments only raise a balance. A result per payment, in order.
 func (b *Biller) CreditMany(ctx context.Context, tx *store.Tx, pays []Payment, now time.Time) ([]ledger.Result, error) {
-	states := map[int64]*state{}
-	txns := make([]ledger.Txn, len(pays))
-	for i, p := range pays {
+	var ids []int64
+	for _, p := range pays {
 		if p.Amount <= 0 {
 			return nil, fmt.Errorf("payment %s/%s: amount must be positive: %w", p.Channel, p.ExternalID, ErrInvalid)
 		}
 		if p.Channel == "" || p.ExternalID == "" {
 			return nil, fmt.Errorf("payment: channel and external id are required: %w", ErrInvalid)
 		}
-		s, ok := states[p.AccountID]
-		if !ok {
-			st, err := loadState(ctx, tx, p.AccountID)
-			if err != nil {
-				return nil, err
-			}
-			s, states[p.AccountID] = &st, &st
+		if !slices.Contains(ids, p.AccountID) {
+			ids = append(ids, p.AccountID)
 		}
+	}
+	states, err := loadStates(ctx, tx, ids)
+	if err != nil {
+		return nil, err
+	}
+	txns := make([]ledger.Txn, len(pays))
+	for i, p := range pays {
+		s := states[p.AccountID]
 		cash, err := ledger.Account(ctx, tx, ledger.CashCode(p.Channel), ledger.KindCash)
 		if err != nil {
 			return nil, err

@@ -106,3 +106,33 @@ func TestPayBatch(t *testing.T) {
 		verifyBooks(t, db)
 	})
 }
+
+// A bank names an account by contract number or login; the number wins
+// when one account's login is another's number, and a closed contract may
+// not be paid.
+func TestFindPayable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		byNumber := addAccount(t, db, "300001", "active")
+		loginLikeNumber := storetest.AddSubscriber(t, db, storetest.Subscriber{Login: "300001", Contract: "300002", At: testNow})
+		closed := addAccount(t, db, "300003", "closed")
+		tests := []struct {
+			name string
+			id   int64
+			err  error
+		}{
+			{"300001", byNumber, nil},
+			{"l300001", byNumber, nil},
+			{"300002", loginLikeNumber, nil},
+			{"300003", closed, errAccountInactive},
+			{"300004", 0, errAccountNotFound},
+			{"", 0, errAccountNotFound},
+		}
+		for _, tt := range tests {
+			id, err := findPayable(ctx, db, tt.name)
+			if id != tt.id || !errors.Is(err, tt.err) {
+				t.Errorf("%q: %d %v, want %d %v", tt.name, id, err, tt.id, tt.err)
+			}
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,28 +22,70 @@ var (
 	errTxnConflict     = errors.New("txn_id repeated with a different sum or account")
 )
 
-type queryRower interface {
-	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
+type querier interface {
+	Query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 }
 
 // findPayable finds the account a bank names (contract number or login) and
 // whether it may be paid: a closed contract may not.
-func findPayable(ctx context.Context, q queryRower, account string) (int64, error) {
-	var id, pri int64
-	var status string
-	// The contract number wins when one account's login is another's number.
-	err := q.QueryRow(ctx, `SELECT id, status, 0 AS pri FROM accounts WHERE contract_no = ? UNION ALL
-		SELECT id, status, 1 AS pri FROM accounts WHERE login = ? ORDER BY pri LIMIT 1`, account, account).Scan(&id, &status, &pri)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, errAccountNotFound
-	}
+func findPayable(ctx context.Context, q querier, account string) (int64, error) {
+	found, err := findPayables(ctx, q, []string{account})
 	if err != nil {
 		return 0, fmt.Errorf("account %q: %w", account, err)
 	}
-	if status == "closed" {
-		return id, errAccountInactive
+	return found[account].id, found[account].err
+}
+
+// findPayables is findPayable for many accounts, a statement per 32: a
+// result per name in accounts, with errAccountNotFound or
+// errAccountInactive as findPayable gives them.
+func findPayables(ctx context.Context, q querier, accounts []string) (map[string]payable, error) {
+	found := make(map[string]payable, len(accounts))
+	for len(accounts) > 0 {
+		chunk := accounts[:min(len(accounts), 32)]
+		accounts = accounts[len(chunk):]
+		marks, args := store.InList(chunk)
+		rows, err := q.Query(ctx, `SELECT id, status, COALESCE(contract_no, ''), login FROM accounts WHERE contract_no IN (`+marks+`) OR login IN (`+marks+`)`,
+			append(args, args...)...)
+		if err != nil {
+			return nil, fmt.Errorf("accounts: %w", err)
+		}
+		byContract, byLogin := map[string]payable{}, map[string]payable{}
+		for rows.Next() {
+			var p payable
+			var status, contract, login string
+			if err := rows.Scan(&p.id, &status, &contract, &login); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("accounts: %w", err)
+			}
+			if status == "closed" {
+				p.err = errAccountInactive
+			}
+			byContract[contract], byLogin[login] = p, p
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("accounts: %w", err)
+		}
+		for _, a := range chunk {
+			// The contract number wins when one account's login is another's number.
+			p, ok := byContract[a]
+			if !ok {
+				p, ok = byLogin[a]
+			}
+			if !ok {
+				p.err = errAccountNotFound
+			}
+			found[a] = p
+		}
 	}
-	return id, nil
+	return found, nil
+}
+
+// payable is an account a bank names, or why it may not be paid.
+type payable struct {
+	id  int64
+	err error
 }
 
 func osmpCode(err error) OSMPResult {
@@ -135,11 +178,21 @@ func (s *Service) payAll(ctx context.Context, batch []*bankPay) error {
 // or sum. The money moves first, all payments together: the ledger's key
 // (channel, txn) decides which are new, and only those get a payments row.
 func (s *Service) payTx(ctx context.Context, tx *store.Tx, batch []*bankPay, now time.Time) error {
+	var names []string
+	for _, p := range batch {
+		if !slices.Contains(names, p.account) {
+			names = append(names, p.account)
+		}
+	}
+	found, err := findPayables(ctx, tx, names)
+	if err != nil {
+		return err
+	}
 	var pays []billing.Payment
 	var paying []*bankPay
 	for _, p := range batch {
 		p.id, p.credited, p.err = 0, false, nil
-		acct, err := findPayable(ctx, tx, p.account)
+		acct, err := found[p.account].id, found[p.account].err
 		if errors.Is(err, errAccountInactive) {
 			// A contract closed since: a retry of a payment made before it
 			// still gets the first answer.
@@ -149,9 +202,7 @@ func (s *Service) payTx(ctx context.Context, tx *store.Tx, batch []*bankPay, now
 			}
 		}
 		if err != nil {
-			if p.err = err; !refusal(err) {
-				return err
-			}
+			p.err = err
 			continue
 		}
 		at := p.paidAt

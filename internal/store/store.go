@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -508,4 +509,20 @@ func (db *DB) TryLock(ctx context.Context, name string) (release func(), ok bool
 		delete(db.locks, name)
 		db.lockMu.Unlock()
 	}, true, nil
+}
+
+// InList returns the placeholders of an IN list for vals, padded to a power
+// of two by repeating the first value (a repeated value in an IN list
+// changes nothing), and the padded values: few statement texts then exist
+// for lists of any length, each prepared once.
+func InList[T any](vals []T) (marks string, args []any) {
+	n := 1 << bits.Len(uint(len(vals)-1))
+	args = make([]any, n)
+	for i := range n {
+		args[i] = vals[0]
+		if i < len(vals) {
+			args[i] = vals[i]
+		}
+	}
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", "), args
 }
