@@ -47,6 +47,10 @@ type DB struct {
 	// no advisory lock and one process owns the file.
 	lockMu sync.Mutex
 	locks  map[string]bool
+	// writerSync is the synchronous setting the SQLite writer connection
+	// was last given (FULL as the DSN opens it); read and written only
+	// while holding that one connection.
+	writerSync string
 	// origin names this handle in the events it writes (see Follow).
 	origin string
 	// stmts caches the reader pool's prepared statements by query text.
@@ -86,7 +90,7 @@ func openSQLite(ctx context.Context, dsn, path string) (*DB, error) {
 	}
 	// Pragmas go in the DSN so that every pooled connection gets them.
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(15000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "cache_size(-65536)"} {
+	for _, p := range []string{"busy_timeout(15000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "cache_size(-65536)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_time_format", "sqlite")
@@ -108,7 +112,7 @@ func openSQLite(ctx context.Context, dsn, path string) (*DB, error) {
 	n := max(4, runtime.NumCPU()*2)
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	db := &DB{Dialect: SQLite, DSN: "sqlite:" + path, Path: path, w: w, r: r, locks: map[string]bool{}, origin: newOrigin()}
+	db := &DB{Dialect: SQLite, DSN: "sqlite:" + path, Path: path, w: w, r: r, locks: map[string]bool{}, origin: newOrigin(), writerSync: "FULL"}
 	if err := w.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -243,7 +247,7 @@ func (db *DB) stmt(ctx context.Context, q string) *sql.Stmt {
 	if v, ok := db.stmts.Load(q); ok {
 		return v.(*sql.Stmt)
 	}
-	if db.nStmts.Load() >= maxStmts {
+	if db.nStmts.Load() >= maxStmts || isPragma(q) {
 		return nil
 	}
 	st, err := db.r.PrepareContext(context.WithoutCancel(ctx), rebind(db.Dialect, q))
@@ -256,6 +260,13 @@ func (db *DB) stmt(ctx context.Context, q string) *sql.Stmt {
 	}
 	db.nStmts.Add(1)
 	return st
+}
+
+// isPragma tells a PRAGMA, which SQLite compiles with the setting's value
+// at the time: a prepared one would answer stale.
+func isPragma(q string) bool {
+	q = strings.TrimSpace(q)
+	return len(q) >= 6 && strings.EqualFold(q[:6], "PRAGMA")
 }
 
 // Tx is a write transaction. Its methods take "?" placeholders.
@@ -278,7 +289,7 @@ type Tx struct {
 // once it has been seen twice; queries built with inline values then never
 // fill the cache.
 func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
-	if t.db.Dialect != SQLite {
+	if t.db.Dialect != SQLite || isPragma(q) {
 		return nil
 	}
 	if v, ok := t.db.wstmts.Load(q); ok {
@@ -408,19 +419,26 @@ func (db *DB) retry(ctx context.Context, fn func(*Tx) error, relaxed bool) error
 
 func (db *DB) write(ctx context.Context, fn func(*Tx) error, relaxed bool, unprepared *[]string) (err error) {
 	var sqlTx *sql.Tx
-	if relaxed && db.Dialect == SQLite {
+	if db.Dialect == SQLite {
 		// synchronous is a setting of the connection: take the one writer
-		// connection, relax it for this transaction, and restore it.
+		// connection and set it for this transaction, unless it is set so
+		// already (runs of relaxed writes then switch it once).
 		conn, err := db.w.Conn(ctx)
 		if err != nil {
 			return fmt.Errorf("begin: %w", err)
 		}
-		defer func() {
-			conn.ExecContext(context.Background(), "PRAGMA synchronous=FULL")
-			conn.Close()
-		}()
-		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err != nil {
-			return fmt.Errorf("begin: %w", err)
+		defer conn.Close()
+		want := "FULL"
+		if relaxed {
+			want = "NORMAL"
+		}
+		if db.writerSync != want {
+			// A new connection opens FULL from the DSN whatever this says:
+			// the wrong guess only ever costs a flush, never skips one.
+			if _, err := conn.ExecContext(ctx, "PRAGMA synchronous="+want); err != nil {
+				return fmt.Errorf("begin: %w", err)
+			}
+			db.writerSync = want
 		}
 		if sqlTx, err = conn.BeginTx(ctx, nil); err != nil {
 			return fmt.Errorf("begin: %w", err)
