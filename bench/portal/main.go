@@ -4,7 +4,9 @@
 //
 //	go run ./bench/portal -n 100000 -c 64 -d 15s
 //
-// It needs wrk (Debian package "wrk") on PATH.
+// On a machine shared with other work the load changes from one run to the
+// next: -rounds 5 alternates the two five times and reports the median
+// ratio with the lowest and highest. It needs wrk (Debian package "wrk") on PATH.
 package main
 
 import (
@@ -21,6 +23,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,7 +44,8 @@ func main() {
 	conns := flag.Int("c", 64, "wrk connections")
 	dur := flag.String("d", "15s", "wrk duration per target")
 	dir := flag.String("dir", os.TempDir(), "directory for the SQLite file")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the server during the portal run to this file")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the server during the first portal run to this file")
+	rounds := flag.Int("rounds", 1, "measure hello world and the portal this many times each, alternating, and report the median ratio: on a shared machine the load changes between runs")
 	flag.Parse()
 	if _, err := exec.LookPath("wrk"); err != nil {
 		log.Fatal("wrk is not installed (apt-get install wrk)")
@@ -77,20 +81,32 @@ func main() {
 	check(verifyHome(portalURL, cookie))
 
 	fmt.Printf("wrk -t 2 -c %d -d %s against both, on this machine\n", *conns, *dur)
-	hello := runWrk(helloURL+"/", "", *conns, *dur)
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		check(err)
-		check(pprof.StartCPUProfile(f))
+	var ratios []float64
+	fmt.Printf("%-5s %-24s %12s %10s\n", "round", "target", "requests/s", "p99")
+	for i := 1; i <= *rounds; i++ {
+		hello := runWrk(helloURL+"/", "", *conns, *dur)
+		var prof *os.File
+		if *cpuprofile != "" && i == 1 {
+			var err error
+			prof, err = os.Create(*cpuprofile)
+			check(err)
+			check(pprof.StartCPUProfile(prof))
+		}
+		home := runWrk(portalURL+"/", cookie, *conns, *dur)
+		if prof != nil {
+			pprof.StopCPUProfile()
+			check(prof.Close())
+		}
+		fmt.Printf("%-5d %-24s %12.0f %10s\n", i, "hello world", hello.rps, hello.p99)
+		fmt.Printf("%-5d %-24s %12.0f %10s\n", i, "portal home (logged in)", home.rps, home.p99)
+		ratios = append(ratios, home.rps/hello.rps)
 	}
-	home := runWrk(portalURL+"/", cookie, *conns, *dur)
-	if *cpuprofile != "" {
-		pprof.StopCPUProfile()
+	slices.Sort(ratios)
+	fmt.Printf("portal/hello = %.0f%%", 100*ratios[len(ratios)/2])
+	if len(ratios) > 1 {
+		fmt.Printf(" (median of %d; lowest %.0f%%, highest %.0f%%)", len(ratios), 100*ratios[0], 100*ratios[len(ratios)-1])
 	}
-	fmt.Printf("%-22s %12s %10s\n", "target", "requests/s", "p99")
-	fmt.Printf("%-22s %12.0f %10s\n", "hello world", hello.rps, hello.p99)
-	fmt.Printf("%-22s %12.0f %10s\n", "portal home (logged in)", home.rps, home.p99)
-	fmt.Printf("portal/hello = %.0f%%\n", 100*home.rps/hello.rps)
+	fmt.Println()
 }
 
 func serve(h http.Handler) string {
