@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/money"
-	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
 // Speed is what the line runs at now.
@@ -173,13 +172,6 @@ func (b *Biller) summary(ctx context.Context, accountID int64, full bool) (Summa
 	q := briefSQL
 	if full {
 		q = summarySQL
-	}
-	if b.DB.Dialect == store.SQLite {
-		// The read takes tens of microseconds and cannot hang (no network;
-		// a lock wait ends at the busy timeout), while watching ctx for
-		// cancellation costs more than the read: database/sql and the
-		// driver each start a goroutine per query. So it does not watch.
-		ctx = context.WithoutCancel(ctx)
 	}
 	rows, err := b.DB.Query(ctx, q, accountID)
 	if err != nil {

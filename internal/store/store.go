@@ -222,6 +222,7 @@ func rebind(d Dialect, q string) string {
 
 // Query runs a read on the reader pool.
 func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	ctx = db.readCtx(ctx)
 	if st := db.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -230,10 +231,23 @@ func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 
 // QueryRow runs a one-row read on the reader pool.
 func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	ctx = db.readCtx(ctx)
 	if st := db.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return db.r.QueryRowContext(ctx, rebind(db.Dialect, q), args...)
+}
+
+// readCtx drops ctx's cancellation for a read on SQLite: a page's read
+// takes tens of microseconds and cannot hang (no network; a lock wait ends
+// at the busy timeout), while watching ctx costs more than the read
+// (database/sql and the driver each start a goroutine per query). A
+// cancelled ctx still stops the read before it starts.
+func (db *DB) readCtx(ctx context.Context) context.Context {
+	if db.Dialect != SQLite || ctx.Err() != nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
 }
 
 // maxStmts bounds the prepared-statement cache; queries built at run time

@@ -23,7 +23,7 @@ func Unavailable(err error) bool {
 	}
 	msg := err.Error()
 	for _, s := range []string{
-		"sql: database is closed",
+		"sql: database is closed", "sql: statement is closed", // a cached statement of a closed database
 		"database is locked", "SQLITE_BUSY", "unable to open database file", "disk I/O error",
 		"failed to connect to", "the database system is shutting down", "the database system is starting up",
 		"terminating connection due to administrator command", "conn closed",

@@ -299,7 +299,7 @@ func (p *Platform) NotFound(w http.ResponseWriter, r *http.Request) {
 // "try again in a minute" and Retry-After: the subscriber waits, a load
 // balancer or monitor sees the outage for what it is.
 func (p *Platform) Fail(w http.ResponseWriter, r *http.Request, err error) {
-	if unavailable(err) {
+	if store.Unavailable(err) {
 		p.Log.Error("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		w.Header().Set("Retry-After", "30")
 		p.Error(w, r, http.StatusServiceUnavailable, "error.unavailable")
@@ -309,12 +309,6 @@ func (p *Platform) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	p.Error(w, r, http.StatusInternalServerError, "error.internal")
 }
 
-// unavailable is store.Unavailable, and also a query on a statement the
-// store closed with the database: with sessions answered from memory, a
-// page's first query may be the one that finds the database gone.
-func unavailable(err error) bool {
-	return store.Unavailable(err) || strings.Contains(err.Error(), "sql: statement is closed")
-}
 
 func (p *Platform) recover(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
