@@ -309,7 +309,6 @@ func (p *Platform) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	p.Error(w, r, http.StatusInternalServerError, "error.internal")
 }
 
-
 func (p *Platform) recover(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
