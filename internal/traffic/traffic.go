@@ -75,7 +75,10 @@ type Store struct {
 	open   map[sessionKey]cachedSession
 }
 
-type cachedSession struct{ id, acct, in, out int64 }
+type cachedSession struct {
+	id, acct, in, out int64
+	started           time.Time
+}
 
 // maxCached bounds the remembered open sessions (about 100 bytes each);
 // past it the memory starts afresh.
@@ -172,7 +175,7 @@ func (w *writer) remember() {
 	}
 	for k := range w.touched {
 		if o, ok := w.open[k]; ok {
-			s.open[k] = cachedSession{id: o.id, acct: o.acct, in: o.in, out: o.out}
+			s.open[k] = cachedSession{id: o.id, acct: o.acct, in: o.in, out: o.out, started: o.started}
 		} else {
 			delete(s.open, k)
 		}
@@ -203,6 +206,9 @@ type sessionKey struct {
 type openSession struct {
 	id, acct int64
 	in, out  int64
+	// started is the row's started_at: a record from before it belongs
+	// to an earlier session with the same key.
+	started time.Time
 	// inDB and outDB are the counters the row has in the database: an
 	// update applies only if they are still there.
 	inDB, outDB int64
@@ -301,7 +307,7 @@ func (w *writer) loadOpen(ctx context.Context, recs []Record, remembered bool) e
 		if (r.Kind == Start || r.Kind == Interim || r.Kind == Stop) && !w.touched[k] {
 			w.touched[k] = true
 			if c, ok := w.s.open[k]; ok && remembered {
-				w.open[k] = &openSession{id: c.id, acct: c.acct, in: c.in, out: c.out, inDB: c.in, outDB: c.out}
+				w.open[k] = &openSession{id: c.id, acct: c.acct, in: c.in, out: c.out, inDB: c.in, outDB: c.out, started: c.started}
 				continue
 			}
 			byNAS[r.NASID] = append(byNAS[r.NASID], r.SessionID)
@@ -334,12 +340,13 @@ func (w *writer) loadOpen(ctx context.Context, recs []Record, remembered bool) e
 			}
 			for rows.Next() {
 				var o openSession
+				var started store.Time
 				k := sessionKey{nas: nas}
-				if err := rows.Scan(&o.id, &k.key, &o.acct, &o.in, &o.out); err != nil {
+				if err := rows.Scan(&o.id, &k.key, &o.acct, &o.in, &o.out, &started); err != nil {
 					rows.Close()
 					return fmt.Errorf("open sessions: %w", err)
 				}
-				o.inDB, o.outDB = o.in, o.out
+				o.inDB, o.outDB, o.started = o.in, o.out, started.Time
 				w.open[k] = &o
 			}
 			rows.Close()
@@ -386,7 +393,7 @@ func (w *writer) loadOpen(ctx context.Context, recs []Record, remembered bool) e
 
 var (
 	openSessionsSQL = &sizedSQL{build: func(_ store.Dialect, n int) string {
-		return `SELECT id, session_key, COALESCE(account_id, 0), input_octets, output_octets FROM sessions
+		return `SELECT id, session_key, COALESCE(account_id, 0), input_octets, output_octets, started_at FROM sessions
 			WHERE nas_id = ? AND session_key IN (` + placeholders(n, 1) + `) AND stopped_at IS NULL`
 	}}
 	closedSessionsSQL = &sizedSQL{build: func(_ store.Dialect, n int) string {
@@ -466,20 +473,35 @@ func (w *writer) apply(ctx context.Context, r *Record) error {
 	at := r.Time.UTC()
 	switch r.Kind {
 	case NASOn, NASOff:
-		// Pending updates of this NAS's sessions go first, then all its
-		// open sessions close.
+		// Pending updates of this NAS's sessions go first, then its open
+		// sessions close: those begun before the reboot, so that the record
+		// applied again (from the journal after a crash, or retransmitted)
+		// leaves the sessions opened since alone.
 		if err := w.flushUpdates(ctx); err != nil {
 			return err
 		}
-		if _, err := w.tx.Exec(ctx, `UPDATE sessions SET stopped_at = ?, stop_cause = ? WHERE nas_id = ? AND stopped_at IS NULL`,
-			at, CauseNASReboot, r.NASID); err != nil {
+		rows, err := w.tx.Query(ctx, `UPDATE sessions SET stopped_at = ?, stop_cause = ? WHERE nas_id = ? AND stopped_at IS NULL AND started_at <= ?
+			RETURNING session_key`, at, CauseNASReboot, r.NASID, at)
+		if err != nil {
 			return err
 		}
-		for k := range w.open {
-			if k.nas == r.NASID {
-				delete(w.open, k)
-				w.closed[k] = at
+		var keys []string
+		for rows.Next() {
+			var key string
+			if err := rows.Scan(&key); err != nil {
+				rows.Close()
+				return err
 			}
+			keys = append(keys, key)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, key := range keys {
+			k := sessionKey{r.NASID, key}
+			delete(w.open, k)
+			w.closed[k] = at
 		}
 		w.rebooted = append(w.rebooted, r.NASID)
 		return nil
@@ -494,6 +516,11 @@ func (w *writer) apply(ctx context.Context, r *Record) error {
 	}
 	if r.Kind == Start {
 		return nil // retransmitted Start: the session is already open
+	}
+	if at.Before(o.started) {
+		// An Interim or Stop from before this session began: of an earlier
+		// one with the same key, applied again (journal replay) or late.
+		return nil
 	}
 	in, out := int64(r.InputOctets), int64(r.OutputOctets)
 	// Counters only grow within a session; a smaller one is a reordered
@@ -554,7 +581,7 @@ func (w *writer) insert(ctx context.Context, r *Record, k sessionKey, at time.Ti
 	if r.Kind == Stop {
 		stopped = at
 	}
-	o := &openSession{acct: acct, in: int64(r.InputOctets), out: int64(r.OutputOctets)}
+	o := &openSession{acct: acct, in: int64(r.InputOctets), out: int64(r.OutputOctets), started: at.Add(-r.SessionTime)}
 	o.inDB, o.outDB = o.in, o.out
 	// Another instance may be opening the same session right now: the
 	// unique index of open sessions makes this insert wait for it and then
@@ -587,8 +614,10 @@ func (w *writer) applyToConcurrent(ctx context.Context, r *Record, k sessionKey)
 		lock = " FOR UPDATE"
 	}
 	o := &openSession{}
-	err := w.tx.QueryRow(ctx, `SELECT id, COALESCE(account_id, 0), input_octets, output_octets FROM sessions
-		WHERE nas_id = ? AND session_key = ? AND stopped_at IS NULL`+lock, k.nas, k.key).Scan(&o.id, &o.acct, &o.in, &o.out)
+	var started store.Time
+	err := w.tx.QueryRow(ctx, `SELECT id, COALESCE(account_id, 0), input_octets, output_octets, started_at FROM sessions
+		WHERE nas_id = ? AND session_key = ? AND stopped_at IS NULL`+lock, k.nas, k.key).Scan(&o.id, &o.acct, &o.in, &o.out, &started)
+	o.started = started.Time
 	if err != nil {
 		// Opened and closed again meanwhile: the batch is written again.
 		return fmt.Errorf("session opened by another writer: %w", err)

@@ -358,3 +358,65 @@ func TestPaddedBatches(t *testing.T) {
 		}
 	})
 }
+
+// The accounting journal may apply a run of records again after a crash
+// (committed, not yet deleted), in the same or other batches, by a store
+// that remembers nothing: the sessions and usage stay as after the first.
+func TestWriteAgainIsIdempotent(t *testing.T) {
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	r := func(k Kind, key string, m int, in, out uint64, secs int) Record {
+		return Record{Kind: k, NASID: 7, SessionID: key, AccountID: 1, Login: "alice", InputOctets: in, OutputOctets: out,
+			SessionTime: time.Duration(secs) * time.Minute, Time: at(m)}
+	}
+	recs := []Record{
+		r(Start, "a", 0, 0, 0, 0),
+		r(Interim, "a", 5, 100, 1000, 5),
+		r(Start, "b", 6, 0, 0, 0),
+		r(Interim, "b", 7, 10, 10, 1),
+		r(Stop, "a", 11, 300, 3000, 11),
+		{Kind: NASOn, NASID: 7, Time: at(12)}, // closes "b"
+		r(Start, "a", 13, 0, 0, 0),            // the key reused after the reboot
+		r(Interim, "a", 15, 50, 500, 2),
+	}
+	for _, c := range []struct {
+		name  string
+		split []int // batch boundaries of each pass
+	}{
+		{"one batch", []int{len(recs)}},
+		{"record by record", []int{1, 2, 3, 4, 5, 6, 7, 8}},
+		{"cut after the reboot", []int{6, len(recs)}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			eachDB(t, func(t *testing.T, db *store.DB) {
+				ctx := context.Background()
+				state := func() string {
+					var s string
+					if err := db.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM sessions) || ' ' || (SELECT COUNT(*) FROM sessions WHERE stopped_at IS NULL) || ' ' ||
+						(SELECT SUM(input_octets) FROM sessions) || ' ' || (SELECT SUM(input_octets) || '/' || SUM(output_octets) FROM usage_daily)`).Scan(&s); err != nil {
+						t.Fatal(err)
+					}
+					return s
+				}
+				var first string
+				for pass := range 2 {
+					s := New(db, time.UTC) // a new process remembers nothing
+					from := 0
+					for _, to := range c.split {
+						if err := s.Write(ctx, recs[from:to]); err != nil {
+							t.Fatal(err)
+						}
+						from = to
+					}
+					if pass == 0 {
+						first = state()
+						if first != "3 1 360 360/3510" {
+							t.Fatalf("first pass: %s", first)
+						}
+					} else if got := state(); got != first {
+						t.Errorf("written again: %s, want %s", got, first)
+					}
+				}
+			})
+		})
+	}
+}
