@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
@@ -46,6 +48,11 @@ type radiusConfig struct {
 	Auth     string `toml:"auth_addr"`
 	Acct     string `toml:"acct_addr"`
 	Disabled bool   `toml:"disabled"`
+	// The accounting journal: default beside the SQLite file, or in
+	// data_dir on PostgreSQL.
+	JournalDir   string `toml:"journal_dir"`
+	JournalFsync bool   `toml:"journal_fsync"`
+	JournalMaxMB int64  `toml:"journal_max_mb"`
 }
 
 func buildApp(ctx context.Context, e *env, payCfg payment.Config, rc radiusConfig) (*app, error) {
@@ -74,9 +81,23 @@ func buildApp(ctx context.Context, e *env, payCfg payment.Config, rc radiusConfi
 	}
 	if !rc.Disabled {
 		a.radiusAuth, a.radiusAcct = rc.Auth, rc.Acct
+		if rc.JournalDir == "" {
+			// Named by the accounting port, so that instances sharing a
+			// host (and a PostgreSQL database) do not share a journal.
+			port := "1813"
+			if _, p, err := net.SplitHostPort(rc.Acct); err == nil && p != "" {
+				port = p
+			}
+			base := e.cfg.DataDir
+			if e.db.Path != "" {
+				base = filepath.Dir(e.db.Path)
+			}
+			rc.JournalDir = filepath.Join(base, "radius-journal-"+port)
+		}
 		a.radius = radius.NewService(radius.ServiceConfig{
-			Server: radius.Config{AuthAddr: rc.Auth, AcctAddr: rc.Acct, Clock: e.clock, Logger: a.log},
-			CoA:    radius.CoAConfig{OnResult: coaMetrics(metrics.Default)}},
+			Server:  radius.Config{AuthAddr: rc.Auth, AcctAddr: rc.Acct, Clock: e.clock, Logger: a.log},
+			CoA:     radius.CoAConfig{OnResult: coaMetrics(metrics.Default)},
+			Journal: radius.JournalConfig{Dir: rc.JournalDir, Fsync: rc.JournalFsync, MaxBytes: rc.JournalMaxMB << 20}},
 			e.db, subs, a.biller, a.traffic)
 	}
 	return a, nil

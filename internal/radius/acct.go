@@ -205,9 +205,12 @@ func (s *Server) handleAcct(ctx context.Context, raw []byte, src netip.AddrPort,
 
 // acctWriter group-commits: it takes whatever has queued up while the
 // previous write ran, so batches grow with load and a lone request is not
-// delayed by a timer. A second goroutine answers a written batch while the
-// next one is written, so that the one writer spends its time in the
-// database and the NAS's next requests are already queuing meanwhile.
+// delayed by a timer. With a journal, a batch is appended to it (one
+// write) and answered, and applyJournal writes it to the database behind;
+// without one, it is written to the database before it is answered. A
+// second goroutine answers a written batch while the next one is written,
+// so that the writer spends its time writing and the NAS's next requests
+// are already queuing meanwhile.
 func (s *Server) acctWriter(ctx context.Context) {
 	// Three batch buffers go round: one filling and writing, one being
 	// answered, one spare so that the writer does not wait for the answers.
@@ -229,6 +232,7 @@ func (s *Server) acctWriter(ctx context.Context) {
 		answering.Wait()
 	}()
 	recs := make([]AcctRecord, 0, s.cfg.AcctBatchMax)
+	var frames []byte
 	for {
 		var batch []acctItem
 		select {
@@ -252,11 +256,25 @@ func (s *Server) acctWriter(ctx context.Context) {
 				break fill
 			}
 		}
-		recs = recs[:0]
-		for i := range batch {
-			recs = append(recs, batch[i].rec)
+		var ok bool
+		if j := s.cfg.Journal; j != nil {
+			frames = frames[:0]
+			for i := range batch {
+				frames = appendFrame(frames, &batch[i].rec)
+			}
+			err := j.Append(frames, len(batch), ctx.Done())
+			if ok = err == nil; !ok {
+				s.acctErrs.Add(1)
+				s.log.Error("radius: accounting journal append failed; the NAS will retransmit", "records", len(batch), "err", err)
+			}
+		} else {
+			recs = recs[:0]
+			for i := range batch {
+				recs = append(recs, batch[i].rec)
+			}
+			ok = s.writeBatch(ctx, recs)
 		}
-		if !s.writeBatch(ctx, recs) {
+		if !ok {
 			for i := range batch {
 				s.dedup.finish(batch[i].key, nil)
 			}
@@ -311,5 +329,55 @@ func (s *Server) writeBatch(ctx context.Context, recs []AcctRecord) bool {
 		case <-time.After(wait):
 		}
 		wait = min(wait*2, 30*time.Second)
+	}
+}
+
+// applyJournal writes what the journal holds to the database, in batches
+// of up to AcctBatchMax, oldest first: first what a previous run left,
+// then what acctWriter appends. The one database writer is then busy with
+// large batches instead of one per group of requests in flight. When ctx
+// ends it goes on for up to JournalDrain, to leave little to replay.
+func (s *Server) applyJournal(ctx context.Context) {
+	j := s.cfg.Journal
+	recs := make([]AcctRecord, 0, s.cfg.AcctBatchMax)
+	idle := time.NewTimer(time.Hour)
+	defer idle.Stop()
+	wctx := ctx
+	for {
+		if ctx.Err() != nil && wctx == ctx {
+			var cancel context.CancelFunc
+			wctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), s.cfg.JournalDrain)
+			defer cancel()
+		}
+		var err error
+		recs, err = j.Read(recs[:0], s.cfg.AcctBatchMax)
+		if err != nil {
+			s.log.Error("radius: reading the accounting journal", "err", err)
+		}
+		if len(recs) > 0 {
+			if !s.writeBatch(wctx, recs) {
+				return // kept in the journal for the next start
+			}
+			j.Commit()
+			continue
+		}
+		if wctx != ctx {
+			return // drained
+		}
+		wait := s.cfg.JournalIdle
+		if err != nil {
+			wait = s.cfg.AcctRetry
+		}
+		idle.Reset(wait)
+		select {
+		case <-ctx.Done():
+		case <-j.Notify():
+		case <-idle.C:
+			// Nothing came for a while: the finished segment can go.
+			if err := j.RotateIfDrained(); err != nil {
+				s.log.Error("radius: rotating the accounting journal", "err", err)
+			}
+		}
+		idle.Stop()
 	}
 }

@@ -43,8 +43,18 @@ type Config struct {
 	// AcctRetry is the first wait before writing a failed batch again; it
 	// doubles up to 30 s. Default 1 s.
 	AcctRetry time.Duration
-	Clock     clock.Clock
-	Logger    *slog.Logger
+	// Journal, when set, is where accounting goes before the NAS is
+	// answered; it is applied to the database in the background. Nil:
+	// the NAS is answered after the database commit.
+	Journal *Journal
+	// JournalIdle is how long the journal must be drained before its
+	// segment is deleted. Default 200 ms.
+	JournalIdle time.Duration
+	// JournalDrain bounds how long, at shutdown, the journal is still
+	// applied. Default 5 s.
+	JournalDrain time.Duration
+	Clock        clock.Clock
+	Logger       *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -75,6 +85,12 @@ func (c *Config) defaults() {
 	if c.AcctRetry == 0 {
 		c.AcctRetry = time.Second
 	}
+	if c.JournalIdle == 0 {
+		c.JournalIdle = 200 * time.Millisecond
+	}
+	if c.JournalDrain == 0 {
+		c.JournalDrain = 5 * time.Second
+	}
 	if c.Clock == nil {
 		c.Clock = clock.System
 	}
@@ -90,7 +106,7 @@ type Stats struct {
 	Duplicates                   uint64
 	Dropped                      uint64 // malformed, unknown NAS, bad authenticator
 	AcctWriteErrors              uint64
-	AcctQueued                   int  // accounting read and not yet written
+	AcctQueued                   int  // accounting read and not yet in the database (journal included)
 	AcctBacklog                  bool // writes are failing: the database is away
 }
 
@@ -135,8 +151,16 @@ func (s *Server) Stats() Stats {
 		AccessAccepts: s.accepts.Load(), AccessRejects: s.rejects.Load(),
 		AcctResponses: s.acctResps.Load(), Duplicates: s.dups.Load(),
 		Dropped: s.dropped.Load(), AcctWriteErrors: s.acctErrs.Load(),
-		AcctQueued: len(s.acctQ), AcctBacklog: s.acctBacklog.Load(),
+		AcctQueued: s.queued(), AcctBacklog: s.acctBacklog.Load(),
 	}
+}
+
+func (s *Server) queued() int {
+	n := len(s.acctQ)
+	if s.cfg.Journal != nil {
+		n += int(s.cfg.Journal.Backlog())
+	}
+	return n
 }
 
 // ListenAndServe opens the two UDP sockets and serves until ctx ends.
@@ -196,6 +220,9 @@ func (s *Server) Serve(ctx context.Context, auth, acct *net.UDPConn) error {
 	}
 	if acct != nil {
 		wg.Go(func() { s.acctWriter(ctx) })
+		if s.cfg.Journal != nil {
+			wg.Go(func() { s.applyJournal(ctx) })
+		}
 		for range s.cfg.Workers {
 			wg.Go(func() { errs <- s.readLoop(ctx, acct, false) })
 		}

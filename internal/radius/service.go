@@ -56,6 +56,9 @@ type ServiceConfig struct {
 	// StaleAfter closes a session with no accounting for this long.
 	// Default 3 interim intervals plus a minute.
 	StaleAfter time.Duration
+	// Journal, when its Dir is set, is opened by Run: accounting is then
+	// answered once in the journal and applied to the database behind.
+	Journal JournalConfig
 }
 
 // Service is RADIUS wired to the database: the server, its cache, the NAS
@@ -144,6 +147,17 @@ func (s *Service) Run(ctx context.Context) error {
 		return fmt.Errorf("radius: %w", err)
 	}
 	s.log.Info("radius: loaded", "subscribers", s.Cache.Len())
+	if s.cfg.Journal.Dir != "" {
+		if s.cfg.Journal.Logger == nil {
+			s.cfg.Journal.Logger = s.log
+		}
+		j, err := OpenJournal(s.cfg.Journal)
+		if err != nil {
+			return err
+		}
+		defer j.Close()
+		s.Server.cfg.Journal = j
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s.wg.Go(func() { s.Cache.Run(ctx, s.cfg.ReloadEvery) })
