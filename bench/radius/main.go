@@ -10,7 +10,10 @@
 // Kabinet runs as a child process (this binary with -serve) so that the
 // client's garbage does not count against it; it answers authentication from
 // its in-memory cache, as in production, and writes accounting to SQLite
-// through internal/traffic. FreeRADIUS runs from Debian's package with the
+// through internal/traffic, behind the accounting journal as `kabinet serve`
+// does (-journal=false: answered after the database commit). After the run
+// it stops Kabinet, which applies what its journal still holds, and checks
+// that every answered Interim-Update is in the database. FreeRADIUS runs from Debian's package with the
 // `files` module holding the same users and `detail` accounting.
 package main
 
@@ -58,6 +61,7 @@ var (
 	only     = flag.String("only", "", "kabinet or freeradius: measure one server")
 	cpuprof  = flag.String("cpuprofile", "", "write the Kabinet server's CPU profile here")
 	kinds    = flag.String("kinds", "auth,acct", "what to measure: auth, acct or both")
+	journal  = flag.Bool("journal", true, "Kabinet answers accounting once in its journal (false: after the database commit)")
 )
 
 func main() {
@@ -120,7 +124,17 @@ func runKabinet(ports, wd string) error {
 	if err := cache.Load(ctx); err != nil {
 		return err
 	}
-	srv := kradius.NewServer(kradius.Config{Logger: logger}, cache, nas, kradius.TrafficSink{T: traffic.New(db, time.UTC)})
+	cfg := kradius.Config{Logger: logger}
+	var j *kradius.Journal
+	if *journal {
+		if j, err = kradius.OpenJournal(kradius.JournalConfig{Dir: filepath.Join(wd, "journal"), Logger: logger}); err != nil {
+			return err
+		}
+		defer j.Close()
+		// At the end everything is applied, for the parent's check.
+		cfg.Journal, cfg.JournalDrain = j, 10*time.Minute
+	}
+	srv := kradius.NewServer(cfg, cache, nas, kradius.TrafficSink{T: traffic.New(db, time.UTC)})
 	// Port 0 picks free ports, told to the parent on the "ready" line:
 	// other benchmarks on the machine cannot take them in between.
 	var conns [2]*net.UDPConn
@@ -143,6 +157,32 @@ func runKabinet(ports, wd string) error {
 		defer pprof.StopCPUProfile()
 	}
 	fmt.Println("ready", conns[0].LocalAddr().String(), conns[1].LocalAddr().String())
+	if j != nil {
+		// SIGUSR1 (after each accounting measurement): how far the
+		// database is behind what was answered, and how long it takes to
+		// catch up; the parent waits for it so that the catching up does
+		// not take FreeRADIUS's share of the cores.
+		usr := make(chan os.Signal, 1)
+		signal.Notify(usr, syscall.SIGUSR1)
+		go func() {
+			for range usr {
+				t0, n := time.Now(), j.Backlog()
+				for j.Backlog() > 0 && ctx.Err() == nil {
+					time.Sleep(10 * time.Millisecond)
+				}
+				fmt.Printf("%d %.3f\n", n, time.Since(t0).Seconds())
+			}
+		}()
+		stopped := make(chan time.Time, 1)
+		go func() {
+			<-ctx.Done()
+			stopped <- time.Now()
+			fmt.Fprintf(os.Stderr, "kabinet: stopping with %d accounting records in the journal not yet in the database (%d bytes)\n", j.Backlog(), j.Bytes())
+		}()
+		err := srv.Serve(ctx, conns[0], conns[1])
+		fmt.Fprintf(os.Stderr, "kabinet: journal applied in %.1f s, %d records left\n", time.Since(<-stopped).Seconds(), j.Backlog())
+		return err
+	}
 	return srv.Serve(ctx, conns[0], conns[1])
 }
 
@@ -289,7 +329,10 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // load runs a closed loop: each of c workers has its own socket and one
 // request outstanding; a request unanswered in 2 s counts as lost.
-func load(addr string, acct bool, d time.Duration) result {
+//
+// For accounting, seen (when not nil) keeps per user the highest counter
+// the server has answered.
+func load(addr string, acct bool, d time.Duration, seen []atomic.Uint32) result {
 	var (
 		mu    sync.Mutex
 		total result
@@ -352,6 +395,10 @@ func load(addr string, acct bool, d time.Duration) result {
 					}
 					local.ok++
 					local.lat = append(local.lat, time.Since(t0))
+					if acct && seen != nil {
+						for old := seen[u].Load(); counter > old && !seen[u].CompareAndSwap(old, counter); old = seen[u].Load() {
+						}
+					}
 					break
 				}
 			}
@@ -432,7 +479,10 @@ func compare() error {
 	type target struct {
 		name, auth, acct string
 		pid              int
+		stop             func() // nil: stopped by a deferred call
+		out              *bufio.Reader
 	}
+	var seen []atomic.Uint32 // Kabinet's answered interim counters by user
 	var targets []target
 
 	if *only == "" || *only == "kabinet" {
@@ -451,12 +501,16 @@ func compare() error {
 		if err := cmd.Start(); err != nil {
 			return err
 		}
-		defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+		var once sync.Once
+		stop := func() { once.Do(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }) }
+		defer stop()
 		var auth, acct string
-		if _, err := fmt.Fscanf(bufio.NewReader(out), "ready %s %s\n", &auth, &acct); err != nil {
+		rd := bufio.NewReader(out)
+		if _, err := fmt.Fscanf(rd, "ready %s %s\n", &auth, &acct); err != nil {
 			return fmt.Errorf("kabinet did not start: %w", err)
 		}
-		targets = append(targets, target{"kabinet", auth, acct, cmd.Process.Pid})
+		targets = append(targets, target{"kabinet", auth, acct, cmd.Process.Pid, stop, rd})
+		seen = make([]atomic.Uint32, *users)
 	}
 	if *only == "" || *only == "freeradius" {
 		bin, err := exec.LookPath("freeradius")
@@ -475,7 +529,7 @@ func compare() error {
 				return err
 			}
 			defer func() { cmd.Process.Kill(); cmd.Wait() }()
-			targets = append(targets, target{"freeradius", fmt.Sprintf("127.0.0.1:%d", fa), fmt.Sprintf("127.0.0.1:%d", fc), cmd.Process.Pid})
+			targets = append(targets, target{"freeradius", fmt.Sprintf("127.0.0.1:%d", fa), fmt.Sprintf("127.0.0.1:%d", fc), cmd.Process.Pid, nil, nil})
 		}
 	}
 	for _, t := range targets {
@@ -491,13 +545,85 @@ func compare() error {
 				if kind == "acct" {
 					addr = t.acct
 				}
-				load(addr, kind == "acct", time.Second) // warm-up
+				var track []atomic.Uint32
+				if t.name == "kabinet" {
+					track = seen
+				}
+				load(addr, kind == "acct", time.Second, track) // warm-up
 				cpu0 := cpuTime(t.pid)
-				res := load(addr, kind == "acct", *dur)
+				res := load(addr, kind == "acct", *dur, track)
+				// With the journal, Kabinet's database may still be behind
+				// what it answered: the catching up counts in its CPU and
+				// in the rate at which accounting reaches the database.
+				var behind int64
+				var catchUp float64
+				if t.name == "kabinet" && kind == "acct" && *journal {
+					syscall.Kill(t.pid, syscall.SIGUSR1)
+					line, err := t.out.ReadString('\n')
+					if err != nil {
+						return fmt.Errorf("kabinet: %w", err)
+					}
+					fmt.Sscanf(line, "%d %f", &behind, &catchUp)
+				}
 				cpu := cpuTime(t.pid) - cpu0
 				fmt.Printf("round %d  %-4s  %-10s  %s  server CPU %5.1f µs/req\n", r+1, kind, t.name, res, float64(cpu/time.Microsecond)/float64(max(res.ok, 1)))
+				if behind > 0 || catchUp > 0 {
+					fmt.Printf("         journal: %d records not in the database at the end, all in %.2f s later: %.0f req/s into the database\n",
+						behind, catchUp, float64(res.ok)/(res.elapsed.Seconds()+catchUp))
+				}
 			}
 		}
 	}
+	for _, t := range targets {
+		if t.name == "kabinet" && strings.Contains(*kinds, "acct") {
+			t.stop()
+			return checkInterims(filepath.Join(wd, "kabinet", "kabinet.db"), seen)
+		}
+	}
+	return nil
+}
+
+// checkInterims reports whether the database holds, for every session, at
+// least the highest counter Kabinet answered: an answered Interim-Update
+// that never reached the database fails it.
+func checkInterims(path string, seen []atomic.Uint32) error {
+	ctx := context.Background()
+	db, err := store.Open(ctx, "sqlite:"+path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rows, err := db.Query(ctx, `SELECT session_key, MAX(input_octets) FROM sessions GROUP BY session_key`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	inDB := map[string]int64{}
+	for rows.Next() {
+		var k string
+		var v int64
+		if err := rows.Scan(&k, &v); err != nil {
+			return err
+		}
+		inDB[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	checked, missing := 0, 0
+	for u := range seen {
+		want := int64(seen[u].Load())
+		if want == 0 {
+			continue
+		}
+		checked++
+		if inDB[fmt.Sprintf("s-%d", u)] < want {
+			missing++
+		}
+	}
+	if missing > 0 {
+		return fmt.Errorf("check: %d of %d sessions lack an answered Interim-Update in the database", missing, checked)
+	}
+	fmt.Printf("check: all %d sessions hold the last answered Interim-Update in the database\n", checked)
 	return nil
 }
