@@ -377,8 +377,17 @@ func radiusPhase(ctx context.Context, dsn string, acct []string, servers []*serv
 	if err != nil {
 		return err
 	}
-	summary, err := checkAccounting(ctx, dsn, sessions)
-	log.Printf("pair radius: %s", summary)
+	// Each instance answers once a record is in its accounting journal and
+	// writes the journal to the database behind (the one killed, after its
+	// restart): the database must agree within seconds.
+	var summary string
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		summary, err = checkAccounting(ctx, dsn, sessions)
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	log.Printf("pair radius: %s (%.1fs after the last answer)", summary, time.Since(t0.Add(elapsed)).Seconds())
 	if err != nil {
 		return err
 	}
