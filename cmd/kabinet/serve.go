@@ -18,6 +18,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/radius"
+	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
 )
@@ -48,8 +49,10 @@ type radiusConfig struct {
 	Auth     string `toml:"auth_addr"`
 	Acct     string `toml:"acct_addr"`
 	Disabled bool   `toml:"disabled"`
-	// The accounting journal: default beside the SQLite file, or in
+	// The accounting journal: on by default on SQLite, off on PostgreSQL
+	// (see below); its directory by default beside the SQLite file, or in
 	// data_dir on PostgreSQL.
+	Journal      *bool  `toml:"journal"`
 	JournalDir   string `toml:"journal_dir"`
 	JournalFsync bool   `toml:"journal_fsync"`
 	JournalMaxMB int64  `toml:"journal_max_mb"`
@@ -81,7 +84,19 @@ func buildApp(ctx context.Context, e *env, payCfg payment.Config, rc radiusConfi
 	}
 	if !rc.Disabled {
 		a.radiusAuth, a.radiusAcct = rc.Auth, rc.Acct
-		if rc.JournalDir == "" {
+		// Each instance writes its journal to the database on its own, so
+		// a NAS failing over between instances sharing PostgreSQL could
+		// see its records land in another order than it sent them (a Start
+		// after its Stop); there accounting is answered after the commit
+		// unless told that this is the only instance. SQLite has one
+		// instance per file.
+		journal := e.db.Dialect == store.SQLite
+		if rc.Journal != nil {
+			journal = *rc.Journal
+		}
+		if !journal {
+			rc.JournalDir = "" // none: answered after the commit
+		} else if rc.JournalDir == "" {
 			// Named by the accounting port, so that instances sharing a
 			// host (and a PostgreSQL database) do not share a journal.
 			port := "1813"
