@@ -136,6 +136,21 @@ func (n *NASStore) Save(ctx context.Context, x NAS) (NAS, error) {
 	return x, n.Load(ctx)
 }
 
+// RequireMessageAuthenticator keeps that the NAS signs its Access-Requests:
+// from then on, across restarts, one without a Message-Authenticator is
+// dropped (an operator can clear it in the back office, e.g. after a
+// firmware change).
+func (n *NASStore) RequireMessageAuthenticator(ctx context.Context, id int64) error {
+	err := n.db.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE nas SET require_ma = ? WHERE id = ? AND require_ma = ?`, true, id, false)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("NAS %d: require Message-Authenticator: %w", id, err)
+	}
+	return n.Load(ctx)
+}
+
 // Delete removes a NAS that has no sessions on record, then reloads.
 func (n *NASStore) Delete(ctx context.Context, id int64) error {
 	err := n.db.Write(ctx, func(tx *store.Tx) error {

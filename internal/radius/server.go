@@ -334,6 +334,30 @@ func (s *Server) parse(raw []byte, src netip.AddrPort) (*radius.Packet, []byte, 
 	return p, raw, nas
 }
 
+// signingKeeper is a NASList that can keep "this NAS signs" in the
+// database, so that a restart does not reopen the window maSeen closes.
+type signingKeeper interface {
+	RequireMessageAuthenticator(ctx context.Context, id int64) error
+}
+
+// keepSigning records, off the packet path, that nas sends
+// Message-Authenticators.
+func (s *Server) keepSigning(nas NAS) {
+	k, ok := s.nas.(signingKeeper)
+	if !ok {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := k.RequireMessageAuthenticator(ctx, nas.ID); err != nil {
+			s.log.Warn("could not keep that the NAS signs its requests; required until restart", "nas", nas.Name, "err", err)
+			return
+		}
+		s.log.Info("NAS signs its requests: Message-Authenticator now required from it", "nas", nas.Name)
+	}()
+}
+
 func (s *Server) handleAuth(ctx context.Context, raw []byte, src netip.AddrPort) []byte {
 	p, raw, nas := s.parse(raw, src)
 	if p == nil {
@@ -359,8 +383,8 @@ func (s *Server) handleAuth(ctx context.Context, raw []byte, src netip.AddrPort)
 			s.drop(src, "bad Message-Authenticator (wrong secret or forgery)", "nas", nas.Name)
 			return nil
 		}
-		if _, seen := s.maSeen.Load(nas.Addr); !seen {
-			s.maSeen.Store(nas.Addr, struct{}{})
+		if _, seen := s.maSeen.LoadOrStore(nas.Addr, struct{}{}); !seen && !nas.RequireMessageAuthenticator {
+			s.keepSigning(nas)
 		}
 	}
 

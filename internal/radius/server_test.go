@@ -69,6 +69,29 @@ func TestMessageAuthenticator(t *testing.T) {
 			t.Fatal("unsigned request answered after the NAS started signing (BlastRADIUS downgrade)")
 		}
 	})
+	t.Run("kept for the next start", func(t *testing.T) {
+		e := newEnv(t, KindMikrotik)
+		keeper := &keepingNASList{fakeNASList: e.nas, kept: make(chan int64, 4)}
+		e.srv.nas = keeper
+		for range 2 {
+			if _, raw := papRequest(t, "alice", "wonder", true); e.auth(t, raw) == nil {
+				t.Fatal("signed request not answered")
+			}
+		}
+		select {
+		case id := <-keeper.kept:
+			if id != 7 {
+				t.Fatalf("kept NAS %d, want 7", id)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the NAS's signing was not kept")
+		}
+		select {
+		case <-keeper.kept:
+			t.Error("kept twice")
+		case <-time.After(50 * time.Millisecond):
+		}
+	})
 	t.Run("reject is signed too", func(t *testing.T) {
 		e := newEnv(t, KindMikrotik)
 		_, raw := papRequest(t, "alice", "bad", false)
@@ -303,4 +326,15 @@ func exchangeUDP(addr string, p *radius.Packet) (*radius.Packet, error) {
 		return nil, err
 	}
 	return radius.Parse(buf[:n], p.Secret)
+}
+
+// keepingNASList records what the server asks it to keep.
+type keepingNASList struct {
+	fakeNASList
+	kept chan int64
+}
+
+func (l *keepingNASList) RequireMessageAuthenticator(_ context.Context, id int64) error {
+	l.kept <- id
+	return nil
 }

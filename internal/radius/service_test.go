@@ -255,6 +255,15 @@ func testNASStore(t *testing.T, db *store.DB) {
 			t.Errorf("saved invalid %+v", bad)
 		}
 	}
+	if err := n.RequireMessageAuthenticator(ctx, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := n.LookupNAS(mustAddr("192.0.2.1")); !got.RequireMessageAuthenticator {
+		t.Error("Message-Authenticator not required after RequireMessageAuthenticator")
+	}
+	if list, err := NewNASStore(db, nil).List(ctx); err != nil || len(list) != 1 || !list[0].RequireMessageAuthenticator {
+		t.Errorf("not kept in the database: %+v %v", list, err)
+	}
 	if err := n.Delete(ctx, x.ID); err != nil {
 		t.Fatal(err)
 	}
