@@ -128,10 +128,23 @@ func TestFindPayable(t *testing.T) {
 			{"300004", 0, errAccountNotFound},
 			{"", 0, errAccountNotFound},
 		}
+		var names []string
 		for _, tt := range tests {
 			id, err := findPayable(ctx, db, tt.name)
 			if id != tt.id || !errors.Is(err, tt.err) {
 				t.Errorf("%q: %d %v, want %d %v", tt.name, id, err, tt.id, tt.err)
+			}
+			names = append(names, tt.name)
+		}
+		// All at once, as a batch looks them up.
+		names = append(names, "300001")
+		found, err := findPayables(ctx, db, names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range tests {
+			if got := found[tt.name]; got.id != tt.id || !errors.Is(got.err, tt.err) {
+				t.Errorf("batch %q: %d %v, want %d %v", tt.name, got.id, got.err, tt.id, tt.err)
 			}
 		}
 	})

@@ -45,7 +45,7 @@ func findPayables(ctx context.Context, q querier, accounts []string) (map[string
 		chunk := accounts[:min(len(accounts), 32)]
 		accounts = accounts[len(chunk):]
 		marks, args := store.InList(chunk)
-		rows, err := q.Query(ctx, `SELECT id, status, COALESCE(contract_no, ''), login FROM accounts WHERE contract_no IN (`+marks+`) OR login IN (`+marks+`)`,
+		rows, err := q.Query(ctx, `SELECT id, status, contract_no, login FROM accounts WHERE contract_no IN (`+marks+`) OR login IN (`+marks+`)`,
 			append(args, args...)...)
 		if err != nil {
 			return nil, fmt.Errorf("accounts: %w", err)
