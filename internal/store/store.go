@@ -222,7 +222,7 @@ func rebind(d Dialect, q string) string {
 
 // Query runs a read on the reader pool.
 func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	ctx = db.readCtx(ctx)
+	ctx = db.uncancelled(ctx)
 	if st := db.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -231,19 +231,21 @@ func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 
 // QueryRow runs a one-row read on the reader pool.
 func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	ctx = db.readCtx(ctx)
+	ctx = db.uncancelled(ctx)
 	if st := db.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return db.r.QueryRowContext(ctx, rebind(db.Dialect, q), args...)
 }
 
-// readCtx drops ctx's cancellation for a read on SQLite: a page's read
-// takes tens of microseconds and cannot hang (no network; a lock wait ends
-// at the busy timeout), while watching ctx costs more than the read
-// (database/sql and the driver each start a goroutine per query). A
-// cancelled ctx still stops the read before it starts.
-func (db *DB) readCtx(ctx context.Context) context.Context {
+// uncancelled drops ctx's cancellation for a statement on SQLite, reads and a
+// write transaction's alike: a statement there takes tens of microseconds
+// and cannot hang (no network; a lock wait ends at the busy timeout), while
+// watching ctx costs more than the statement (database/sql and the driver
+// each start a goroutine per query). A cancelled ctx still stops the
+// statement before it starts, and database/sql still rolls a transaction
+// back when its ctx ends.
+func (db *DB) uncancelled(ctx context.Context) context.Context {
 	if db.Dialect != SQLite || ctx.Err() != nil {
 		return ctx
 	}
@@ -303,7 +305,7 @@ type Tx struct {
 // once it has been seen twice; queries built with inline values then never
 // fill the cache.
 func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
-	if t.db.Dialect != SQLite || isPragma(q) {
+	if t.db.Dialect != SQLite {
 		return nil
 	}
 	if v, ok := t.db.wstmts.Load(q); ok {
@@ -314,7 +316,7 @@ func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
 }
 
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	ctx = t.stmtCtx(ctx)
+	ctx = t.db.uncancelled(ctx)
 	if st := t.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -322,7 +324,7 @@ func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error
 }
 
 func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	ctx = t.stmtCtx(ctx)
+	ctx = t.db.uncancelled(ctx)
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -330,22 +332,11 @@ func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 }
 
 func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	ctx = t.stmtCtx(ctx)
+	ctx = t.db.uncancelled(ctx)
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return t.tx.QueryRowContext(ctx, rebind(t.db.Dialect, q), args...)
-}
-
-// stmtCtx drops ctx's cancellation for one statement on SQLite, whose
-// driver otherwise starts a goroutine per statement to interrupt it: the
-// statements of a write transaction are short, ctx is still checked before
-// each, and database/sql rolls the transaction back when ctx ends.
-func (t *Tx) stmtCtx(ctx context.Context) context.Context {
-	if t.db.Dialect != SQLite || ctx.Err() != nil {
-		return ctx
-	}
-	return context.WithoutCancel(ctx)
 }
 
 // Prepare prepares a statement inside the transaction, for loops.
@@ -366,7 +357,7 @@ func (db *DB) prepareSeen(ctx context.Context, queries []string) {
 		db.seen = map[string]int{}
 	}
 	for _, q := range queries {
-		if db.seen[q]++; db.seen[q] == 2 {
+		if db.seen[q]++; db.seen[q] == 2 && !isPragma(q) {
 			ready = append(ready, q)
 		}
 	}
