@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/bits"
 	"strings"
 	"sync"
 	"time"
@@ -233,26 +232,18 @@ func keyedIDs(ctx context.Context, tx *store.Tx, q string, args []any) (map[stri
 }
 
 // moveBalances adds delta to the ledger accounts in order in one statement
-// and records their new balances. The list is padded to a power of two by
+// and records their new balances. The list is padded to a power of two (store.InList) by
 // repeating its first account (a repeated WHEN never matches, a repeated
 // IN changes nothing) so that few statement texts exist.
 func moveBalances(ctx context.Context, tx *store.Tx, order []int64, delta, balances map[int64]money.Amount) error {
-	n := 1 << bits.Len(uint(len(order)-1))
+	marks, ids := store.InList(order)
 	var cases strings.Builder
-	uargs := make([]any, 0, 3*n)
-	ids := make([]any, 0, n)
-	marks := make([]string, n)
-	for i := range n {
-		lid := order[0]
-		if i < len(order) {
-			lid = order[i]
-		}
+	uargs := make([]any, 0, 3*len(ids))
+	for _, id := range ids {
 		cases.WriteString(" WHEN ? THEN ?::bigint")
-		uargs = append(uargs, lid, int64(delta[lid]))
-		ids = append(ids, lid)
-		marks[i] = "?"
+		uargs = append(uargs, id, int64(delta[id.(int64)]))
 	}
-	rows, err := tx.Query(ctx, `UPDATE ledger_accounts SET balance = balance + CASE id`+cases.String()+` END WHERE id IN (`+strings.Join(marks, ", ")+`) RETURNING id, balance`, append(uargs, ids...)...)
+	rows, err := tx.Query(ctx, `UPDATE ledger_accounts SET balance = balance + CASE id`+cases.String()+` END WHERE id IN (`+marks+`) RETURNING id, balance`, append(uargs, ids...)...)
 	if err != nil {
 		return fmt.Errorf("balances: %w", err)
 	}

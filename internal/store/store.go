@@ -534,18 +534,24 @@ func (db *DB) TryLock(ctx context.Context, name string) (release func(), ok bool
 	}, true, nil
 }
 
-// InList returns the placeholders of an IN list for vals, padded to a power
-// of two by repeating the first value (a repeated value in an IN list
-// changes nothing), and the padded values: few statement texts then exist
-// for lists of any length, each prepared once.
+// InList returns the placeholders of an IN list for vals and its values,
+// padded by PadArgs: few statement texts then exist for lists of any
+// length, each prepared once.
 func InList[T any](vals []T) (marks string, args []any) {
+	args = PadArgs(vals)
+	return strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", "), args
+}
+
+// PadArgs returns vals as arguments, padded to a power of two by repeating
+// the first value (a repeated value in an IN list changes nothing).
+func PadArgs[T any](vals []T) []any {
 	n := 1 << bits.Len(uint(len(vals)-1))
-	args = make([]any, n)
+	args := make([]any, n)
 	for i := range n {
 		args[i] = vals[0]
 		if i < len(vals) {
 			args[i] = vals[i]
 		}
 	}
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", "), args
+	return args
 }

@@ -405,14 +405,7 @@ var (
 // keyArgs returns the arguments of a session key lookup: the NAS, then the
 // keys padded to a power of two by repeating the first.
 func keyArgs(nas int64, keys []any) []any {
-	n := padded(len(keys))
-	args := make([]any, 0, 1+n)
-	args = append(args, nas)
-	args = append(args, keys...)
-	for len(args) < 1+n {
-		args = append(args, keys[0])
-	}
-	return args
+	return append([]any{nas}, store.PadArgs(keys)...)
 }
 
 // placeholders returns n groups of width "?" separated by commas, each
