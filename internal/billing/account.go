@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,12 +62,11 @@ func loadState(ctx context.Context, q queryer, accountID int64) (state, error) {
 	return s, nil
 }
 
-// loadStates is loadState for many accounts, a statement per 32.
+// loadStates is loadState for many accounts, a statement per
+// store.ChunkRows.
 func loadStates(ctx context.Context, q queryer, ids []int64) (map[int64]*state, error) {
 	states := make(map[int64]*state, len(ids))
-	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), 32)]
-		ids = ids[len(chunk):]
+	for chunk := range slices.Chunk(ids, store.ChunkRows) {
 		marks, args := store.InList(chunk)
 		rows, err := q.Query(ctx, `SELECT `+stateCols+` FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id WHERE a.id IN (`+marks+`)`, args...)
 		if err != nil {

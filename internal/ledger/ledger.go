@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -86,10 +87,6 @@ func Post(ctx context.Context, tx *store.Tx, t Txn, now time.Time) (Result, erro
 	return rs[0], nil
 }
 
-// maxChunk bounds the transactions one statement writes: each count up to
-// it is its own statement text, prepared once on SQLite.
-const maxChunk = 32
-
 // PostMany writes txns inside tx in a few statements whatever their number:
 // on SQLite the cost of a payment is mostly per statement, so a batch of
 // payments posts together. It returns a result per transaction, in order
@@ -104,14 +101,12 @@ func PostMany(ctx context.Context, tx *store.Tx, txns []Txn, now time.Time) ([]R
 	}
 	results := make([]Result, 0, len(txns))
 	balances := map[int64]money.Amount{}
-	for len(txns) > 0 {
-		n := min(len(txns), maxChunk)
-		rs, err := postChunk(ctx, tx, txns[:n], now, balances)
+	for part := range slices.Chunk(txns, store.ChunkRows) {
+		rs, err := postChunk(ctx, tx, part, now, balances)
 		if err != nil {
 			return nil, nil, err
 		}
 		results = append(results, rs...)
-		txns = txns[n:]
 	}
 	return results, balances, nil
 }

@@ -36,14 +36,13 @@ func findPayable(ctx context.Context, q querier, account string) (int64, error) 
 	return found[account].id, found[account].err
 }
 
-// findPayables is findPayable for many accounts, a statement per 32: a
+// findPayables is findPayable for many accounts, a statement per
+// store.ChunkRows: a
 // result per name in accounts, with errAccountNotFound or
 // errAccountInactive as findPayable gives them.
 func findPayables(ctx context.Context, q querier, accounts []string) (map[string]payable, error) {
 	found := make(map[string]payable, len(accounts))
-	for len(accounts) > 0 {
-		chunk := accounts[:min(len(accounts), 32)]
-		accounts = accounts[len(chunk):]
+	for chunk := range slices.Chunk(accounts, store.ChunkRows) {
 		marks, args := store.InList(chunk)
 		rows, err := q.Query(ctx, `SELECT id, status, contract_no, login FROM accounts WHERE contract_no IN (`+marks+`) OR login IN (`+marks+`)`,
 			append(args, args...)...)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -234,12 +235,11 @@ func insertPayment(ctx context.Context, tx *store.Tx, p Payment, now time.Time) 
 }
 
 // insertNew inserts payments that must be new, each with its channel's id,
-// in a statement per up to 32 rows, and returns their ids in order.
+// in a statement per up to store.ChunkRows rows, and returns their ids in
+// order.
 func insertNew(ctx context.Context, tx *store.Tx, ps []Payment, now time.Time) ([]int64, error) {
 	ids := make([]int64, 0, len(ps))
-	for len(ps) > 0 {
-		chunk := ps[:min(len(ps), 32)]
-		ps = ps[len(chunk):]
+	for chunk := range slices.Chunk(ps, store.ChunkRows) {
 		q := `INSERT INTO payments (` + insertCols + `) VALUES ` + strings.Repeat(insertMarks+", ", len(chunk)-1) + insertMarks +
 			` ON CONFLICT (channel, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id, channel, external_id`
 		var args []any

@@ -64,18 +64,12 @@ func (t *Tx) Emit(ctx context.Context, e Event) error {
 	return t.EmitMany(ctx, []Event{e})
 }
 
-// maxEmit bounds the events one statement inserts; batches of payments emit
-// many at once.
-const maxEmit = 32
-
-// EmitMany is Emit for several events, in a statement per up to maxEmit.
+// EmitMany is Emit for several events, in a statement per up to ChunkRows.
 func (t *Tx) EmitMany(ctx context.Context, events []Event) error {
-	for len(events) > 0 {
-		n := min(len(events), maxEmit)
-		if err := t.emit(ctx, events[:n]); err != nil {
+	for part := range slices.Chunk(events, ChunkRows) {
+		if err := t.emit(ctx, part); err != nil {
 			return err
 		}
-		events = events[n:]
 	}
 	return nil
 }

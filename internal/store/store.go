@@ -534,6 +534,12 @@ func (db *DB) TryLock(ctx context.Context, name string) (release func(), ok bool
 	}, true, nil
 }
 
+// ChunkRows bounds the rows of one multi-row statement (a batch of
+// payments writes its rows so): each count up to it is its own statement
+// text, prepared once on SQLite, and a chunk stays far under the engines'
+// limits on bound parameters.
+const ChunkRows = 32
+
 // InList returns the placeholders of an IN list for vals and its values,
 // padded by PadArgs: few statement texts then exist for lists of any
 // length, each prepared once.
