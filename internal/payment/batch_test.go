@@ -38,8 +38,8 @@ func TestPayBatch(t *testing.T) {
 			}
 		})
 		ch := OSMPChannelName("sber")
-		old, err := svc.payOnce(ctx, bankPay{channel: ch, txn: "old", account: "200001", sum: 10_00, source: SourceOnline})
-		if err != nil || !old.credited {
+		old := &bankPay{channel: ch, txn: "old", account: "200001", sum: 10_00, source: SourceOnline}
+		if err := svc.payAll(ctx, []*bankPay{old}); err != nil || old.err != nil || !old.credited {
 			t.Fatalf("earlier payment: %+v %v", old, err)
 		}
 		batch := []*bankPay{

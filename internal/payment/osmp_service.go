@@ -150,12 +150,6 @@ func refusal(err error) bool {
 	return errors.Is(err, errAccountNotFound) || errors.Is(err, errAccountInactive) || errors.Is(err, errTxnConflict)
 }
 
-// payOnce records and credits one bank payment in its own transaction.
-func (s *Service) payOnce(ctx context.Context, p bankPay) (bankPay, error) {
-	s.payAll(ctx, []*bankPay{&p})
-	return p, p.err
-}
-
 // payAll records and credits payments in one transaction. An error that is
 // not one payment's refusal rolls back all of them, and each then carries it.
 func (s *Service) payAll(ctx context.Context, batch []*bankPay) error {
