@@ -19,7 +19,6 @@ import (
 type recorder struct {
 	mu   sync.Mutex
 	got  []Callback
-	body []string
 	fail bool
 }
 

@@ -18,10 +18,7 @@ import (
 
 const maType = byte(rfc2869.MessageAuthenticator_Type) // 80
 
-var (
-	errNoMA  = errors.New("message-authenticator missing")
-	errBadMA = errors.New("message-authenticator invalid")
-)
+var errBadMA = errors.New("message-authenticator invalid")
 
 // findMA returns the offset of the Message-Authenticator value in a raw
 // packet, -1 if absent. More than one, or one of the wrong length, is an

@@ -65,14 +65,6 @@ func layout(ipfix, v6 bool) []field {
 	return []field{{src, alen}, {dst, alen}, {1, n}, {2, n}, {7, 2}, {11, 2}, {4, 1}}
 }
 
-func recLen(fs []field) int {
-	n := 0
-	for _, f := range fs {
-		n += int(f.len)
-	}
-	return n
-}
-
 func templateSet(ipfix bool) []byte {
 	be := binary.BigEndian
 	id := uint16(0)

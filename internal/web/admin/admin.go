@@ -370,5 +370,3 @@ func servePDF(w http.ResponseWriter, name string, b []byte) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(b)
 }
-
-func platformAddr(r *http.Request) string { return platform.AddressKey(r.RemoteAddr) }
