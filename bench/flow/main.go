@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/flow"
 	"github.com/kabinet-billing/kabinet/internal/flow/flowtest"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
@@ -40,6 +41,7 @@ var (
 )
 
 func main() {
+	config.SetGC() // as every kabinet command runs
 	flag.Parse()
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "flow-bench")

@@ -29,6 +29,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -36,6 +37,7 @@ import (
 )
 
 func main() {
+	config.SetGC() // as every kabinet command runs
 	n := flag.Int("n", 20000, "pay requests in total")
 	c := flag.Int("c", 32, "concurrent clients")
 	accounts := flag.Int("accounts", 1000, "subscriber accounts to pay")

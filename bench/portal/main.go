@@ -40,11 +40,13 @@ import (
 const password = "bench-password"
 
 func main() {
+	config.SetGC() // as every kabinet command runs
 	n := flag.Int("n", 100000, "subscriber accounts in the database")
 	conns := flag.Int("c", 64, "wrk connections")
 	dur := flag.String("d", "15s", "wrk duration per target")
 	dir := flag.String("dir", os.TempDir(), "directory for the SQLite file")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the server during the first portal run to this file")
+	memprofile := flag.String("memprofile", "", "write an allocation profile of the whole run to this file")
 	rounds := flag.Int("rounds", 1, "measure hello world and the portal this many times each, alternating, and report the median ratio: on a shared machine the load changes between runs")
 	flag.Parse()
 	if _, err := exec.LookPath("wrk"); err != nil {
@@ -100,6 +102,12 @@ func main() {
 		fmt.Printf("%-5d %-24s %12.0f %10s\n", i, "hello world", hello.rps, hello.p99)
 		fmt.Printf("%-5d %-24s %12.0f %10s\n", i, "portal home (logged in)", home.rps, home.p99)
 		ratios = append(ratios, home.rps/hello.rps)
+	}
+	if *memprofile != "" {
+		f, err := os.Create(*memprofile)
+		check(err)
+		check(pprof.Lookup("allocs").WriteTo(f, 0))
+		check(f.Close())
 	}
 	slices.Sort(ratios)
 	fmt.Printf("portal/hello = %.0f%%", 100*ratios[len(ratios)/2])
@@ -209,6 +217,11 @@ func verifyHome(base, cookie string) error {
 	if res.StatusCode != 200 || !strings.Contains(string(b), `data-testid="balance"`) {
 		return fmt.Errorf("home page for the bench session: %d", res.StatusCode)
 	}
+	// net/http sends a response in one write only when it fits its 4 KiB
+	// buffer with the headers.
+	var head strings.Builder
+	res.Header.Write(&head)
+	fmt.Printf("home page: %d bytes of HTML, %d with the status line and headers\n", len(b), len(b)+len("HTTP/1.1 200 OK\r\n\r\n")+head.Len())
 	return nil
 }
 

@@ -44,6 +44,7 @@ import (
 	"layeh.com/radius/rfc2866"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/config"
 	kradius "github.com/kabinet-billing/kabinet/internal/radius"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
@@ -65,6 +66,7 @@ var (
 )
 
 func main() {
+	config.SetGC() // as every kabinet command runs
 	flag.Parse()
 	log.SetFlags(0)
 	if *serve != "" {

@@ -55,6 +55,7 @@ type env struct {
 var errVerify = errors.New("ledger does not verify")
 
 func main() {
+	config.SetGC()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -7,11 +7,29 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"time"
 
 	"github.com/BurntSushi/toml"
 )
+
+// GCPercent is the garbage collector's target Kabinet runs with unless the
+// GOGC environment variable sets one. The data lives in the database, so
+// little of the heap survives a collection (14 MB serving the portal for
+// 100,000 subscribers), and Go's default of 100 then collects a dozen times
+// a second under load, a tenth of the CPU. At 400 the heap grows to five
+// times what survives before the next collection: tens of megabytes more
+// for a quarter of the collections.
+const GCPercent = 400
+
+// SetGC applies GCPercent unless GOGC is set. Every command calls it before
+// it starts, and so do the benchmarks that stand in for `kabinet serve`.
+func SetGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(GCPercent)
+	}
+}
 
 // Office is a place where subscribers are served.
 type Office struct {

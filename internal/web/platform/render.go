@@ -66,6 +66,7 @@ const maxFragments = 4096
 
 // NewRenderer parses every page under dir of fsys for every language.
 func NewRenderer(fsys fs.FS, dir string, t *I18n, zone *time.Location) (*Renderer, error) {
+	fsys = compactFS{fsys}
 	r := &Renderer{pages: map[string]map[string]*pageSet{}, i18n: t, zone: zone, fsys: fsys, dir: dir}
 	areas, err := fs.ReadDir(fsys, dir)
 	if err != nil {

@@ -1,0 +1,44 @@
+package platform
+
+import (
+	"bytes"
+	"io/fs"
+	"strings"
+)
+
+// compactFS serves the templates without each line's indentation and
+// without blank lines. A browser collapses that whitespace anyway, and it
+// is a tenth of a page: net/http writes a response in one system call only
+// when its headers and body fit its 4 KiB buffer, and a second write costs
+// the server and the subscriber's network more than the bytes suggest.
+type compactFS struct{ fs.FS }
+
+func (c compactFS) ReadFile(name string) ([]byte, error) {
+	b, err := fs.ReadFile(c.FS, name)
+	if err != nil || !strings.HasSuffix(name, ".html") {
+		return b, err
+	}
+	return compactHTML(b), nil
+}
+
+// compactHTML drops leading spaces and tabs and empty lines, except inside
+// <pre> and <textarea>, where whitespace is content.
+func compactHTML(src []byte) []byte {
+	out := make([]byte, 0, len(src))
+	verbatim := 0
+	for line := range bytes.Lines(src) {
+		if verbatim == 0 {
+			line = bytes.TrimLeft(line, " \t")
+			if len(bytes.TrimRight(line, "\r\n")) == 0 {
+				continue
+			}
+		}
+		out = append(out, line...)
+		lower := bytes.ToLower(line)
+		for _, tag := range []string{"pre", "textarea"} {
+			verbatim += bytes.Count(lower, []byte("<"+tag)) - bytes.Count(lower, []byte("</"+tag))
+		}
+		verbatim = max(verbatim, 0)
+	}
+	return out
+}
