@@ -26,7 +26,7 @@ type env struct {
 	dir *subscriber.Directory
 }
 
-func newEnv(t *testing.T, db *store.DB, start time.Time) *env {
+func newEnv(t testing.TB, db *store.DB, start time.Time) *env {
 	t.Helper()
 	ctx := context.Background()
 	clk := clock.NewFake(start)
@@ -62,7 +62,7 @@ func newEnv(t *testing.T, db *store.DB, start time.Time) *env {
 	return e
 }
 
-func (e *env) account(t *testing.T, login, tariff string) int64 {
+func (e *env) account(t testing.TB, login, tariff string) int64 {
 	t.Helper()
 	a, err := e.dir.Create(context.Background(), subscriber.NewAccount{Login: login, Password: "secret-pass", Tariff: tariff, City: "tver", PasswordHash: fastHash})
 	if err != nil {
@@ -73,7 +73,7 @@ func (e *env) account(t *testing.T, login, tariff string) int64 {
 
 var fastHash = subscriber.HashPassword("secret-pass")
 
-func (e *env) pay(t *testing.T, id int64, rub int64, ext string) ledger.Result {
+func (e *env) pay(t testing.TB, id int64, rub int64, ext string) ledger.Result {
 	t.Helper()
 	var r ledger.Result
 	err := e.db.Write(context.Background(), func(tx *store.Tx) error {

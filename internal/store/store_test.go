@@ -205,6 +205,36 @@ func TestSQLitePathIsEscaped(t *testing.T) {
 	}
 }
 
+// On SQLite every connection gets the pragmas: WAL and foreign keys on each,
+// the writer a 64 MB page cache and each of the many readers 16 MB.
+func TestSQLiteConnectionSettings(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	read := func(q string) (v string) {
+		t.Helper()
+		if err := db.QueryRow(ctx, q).Scan(&v); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return v
+	}
+	var writerCache string
+	if err := db.Write(ctx, func(tx *store.Tx) error {
+		return tx.QueryRow(ctx, "PRAGMA cache_size").Scan(&writerCache)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ what, got, want string }{
+		{"journal_mode", read("PRAGMA journal_mode"), "wal"},
+		{"foreign_keys", read("PRAGMA foreign_keys"), "1"},
+		{"reader cache_size", read("PRAGMA cache_size"), "-16384"},
+		{"writer cache_size", writerCache, "-65536"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %s, want %s", c.what, c.got, c.want)
+		}
+	}
+}
+
 // Repeated write queries run from the writer's statement cache on SQLite,
 // with the same results as unprepared ones, in durable and relaxed,
 // committed and rolled-back, concurrent transactions.
