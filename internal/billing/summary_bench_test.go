@@ -30,4 +30,3 @@ func BenchmarkBrief(b *testing.B) {
 		}
 	})
 }
-
