@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
@@ -39,6 +40,8 @@ type Biller struct {
 	Rules Rules
 	// ChunkSize is how many accounts one billing transaction covers.
 	ChunkSize int64
+
+	cat atomic.Pointer[catalogue] // see Biller.catalogue
 }
 
 // New makes a Biller.

@@ -69,86 +69,109 @@ type summaryRow struct {
 	nProrate              sql.NullBool
 	started, ends, ended  sql.NullTime
 	sub                   Subscription
+	catalogue             int64
 }
 
-// summaryColumn is a column of the summary's query and where it goes; full
-// marks those only a full summary reads (see Brief).
+// Which of the two queries a summary column is in: Summary's joins the
+// tariffs and packages; Brief's reads their ids and the catalogue's version
+// and takes the rows from memory (see Biller.catalogue).
+const (
+	inBoth = iota
+	inFull
+	inBrief
+)
+
+// summaryColumn is a column of the summary's query and where it goes.
 type summaryColumn struct {
 	expr string
-	full bool
+	in   int
 	dest func(r *summaryRow) any
 }
 
 var summaryColumns = []summaryColumn{
-	{"a.status", false, func(r *summaryRow) any { return &r.s.Status }},
-	{"a.login", false, func(r *summaryRow) any { return &r.s.Login }},
-	{"a.name", false, func(r *summaryRow) any { return &r.s.Name }},
-	{"a.contract_no", false, func(r *summaryRow) any { return &r.s.ContractNo }},
-	{"COALESCE(a.city_id, 0)", false, func(r *summaryRow) any { return &r.s.CityID }},
-	{"l.balance", false, func(r *summaryRow) any { return &r.s.Balance }},
-	{"a.debt_since", false, func(r *summaryRow) any { return &r.debtSince }},
-	{"a.limited_since", false, func(r *summaryRow) any { return &r.limited }},
-	{"t.id", false, func(r *summaryRow) any { return &r.s.Tariff.ID }},
-	{"t.code", false, func(r *summaryRow) any { return &r.s.Tariff.Code }},
-	{"t.name", false, func(r *summaryRow) any { return &r.s.Tariff.Name }},
-	{"t.name_en", false, func(r *summaryRow) any { return &r.s.Tariff.NameEn }},
-	{"t.description", true, func(r *summaryRow) any { return &r.s.Tariff.Description }},
-	{"t.fee", false, func(r *summaryRow) any { return &r.s.Tariff.Fee }},
-	{"t.down_kbps", false, func(r *summaryRow) any { return &r.s.Tariff.DownKbps }},
-	{"t.up_kbps", false, func(r *summaryRow) any { return &r.s.Tariff.UpKbps }},
-	{"COALESCE(t.city_id, 0)", true, func(r *summaryRow) any { return &r.s.Tariff.CityID }},
-	{"t.public", true, func(r *summaryRow) any { return &r.s.Tariff.Public }},
-	{"t.archived", true, func(r *summaryRow) any { return &r.s.Tariff.Archived }},
-	{"t.prorate", true, func(r *summaryRow) any { return &r.s.Tariff.Prorate }},
-	{"n.id", false, func(r *summaryRow) any { return &r.nID }},
-	{"n.code", false, func(r *summaryRow) any { return &r.nCode }},
-	{"n.name", false, func(r *summaryRow) any { return &r.nName }},
-	{"n.name_en", false, func(r *summaryRow) any { return &r.nNameEn }},
-	{"n.description", true, func(r *summaryRow) any { return &r.nDesc }},
-	{"n.fee", false, func(r *summaryRow) any { return &r.nFee }},
-	{"n.down_kbps", true, func(r *summaryRow) any { return &r.nDown }},
-	{"n.up_kbps", true, func(r *summaryRow) any { return &r.nUp }},
-	{"n.city_id", true, func(r *summaryRow) any { return &r.nCity }},
-	{"n.public", true, func(r *summaryRow) any { return &r.nPublic }},
-	{"n.archived", true, func(r *summaryRow) any { return &r.nArchived }},
-	{"n.prorate", true, func(r *summaryRow) any { return &r.nProrate }},
-	{"COALESCE(s.id, 0)", false, func(r *summaryRow) any { return &r.sub.ID }},
-	{"s.started_at", true, func(r *summaryRow) any { return &r.started }},
-	{"s.ends_at", false, func(r *summaryRow) any { return &r.ends }},
-	{"s.ended_at", true, func(r *summaryRow) any { return &r.ended }},
-	{"COALESCE(s.license_key, '')", true, func(r *summaryRow) any { return &r.sub.LicenseKey }},
-	{"COALESCE(s.static_ip, '')", false, func(r *summaryRow) any { return &r.sub.StaticIP }},
-	{"COALESCE(k.id, 0)", true, func(r *summaryRow) any { return &r.sub.Package.ID }},
-	{"COALESCE(k.code, '')", false, func(r *summaryRow) any { return &r.sub.Package.Code }},
-	{"COALESCE(k.kind, '')", false, func(r *summaryRow) any { return &r.sub.Package.Kind }},
-	{"COALESCE(k.name, '')", false, func(r *summaryRow) any { return &r.sub.Package.Name }},
-	{"COALESCE(k.name_en, '')", false, func(r *summaryRow) any { return &r.sub.Package.NameEn }},
-	{"COALESCE(k.description, '')", true, func(r *summaryRow) any { return &r.sub.Package.Description }},
-	{"COALESCE(k.price, 0)", false, func(r *summaryRow) any { return &r.sub.Package.Price }},
-	{"COALESCE(k.pricing, '')", false, func(r *summaryRow) any { return &r.sub.Package.Pricing }},
-	{"COALESCE(k.duration_hours, 0)", true, func(r *summaryRow) any { return &r.sub.Package.DurationHours }},
-	{"COALESCE(k.speed_percent, 0)", false, func(r *summaryRow) any { return &r.sub.Package.SpeedPercent }},
-	{"COALESCE(k.city_id, 0)", true, func(r *summaryRow) any { return &r.sub.Package.CityID }},
-	{"COALESCE(k.archived, false)", true, func(r *summaryRow) any { return &r.sub.Package.Archived }},
+	{"a.status", inBoth, func(r *summaryRow) any { return &r.s.Status }},
+	{"a.login", inBoth, func(r *summaryRow) any { return &r.s.Login }},
+	{"a.name", inBoth, func(r *summaryRow) any { return &r.s.Name }},
+	{"a.contract_no", inBoth, func(r *summaryRow) any { return &r.s.ContractNo }},
+	{"COALESCE(a.city_id, 0)", inBoth, func(r *summaryRow) any { return &r.s.CityID }},
+	{"l.balance", inBoth, func(r *summaryRow) any { return &r.s.Balance }},
+	{"a.debt_since", inBoth, func(r *summaryRow) any { return &r.debtSince }},
+	{"a.limited_since", inBoth, func(r *summaryRow) any { return &r.limited }},
+	{"a.tariff_id", inBrief, func(r *summaryRow) any { return &r.s.Tariff.ID }},
+	{"a.next_tariff_id", inBrief, func(r *summaryRow) any { return &r.nID }},
+	{"(SELECT version FROM catalogue_version)", inBrief, func(r *summaryRow) any { return &r.catalogue }},
+	{"t.id", inFull, func(r *summaryRow) any { return &r.s.Tariff.ID }},
+	{"t.code", inFull, func(r *summaryRow) any { return &r.s.Tariff.Code }},
+	{"t.name", inFull, func(r *summaryRow) any { return &r.s.Tariff.Name }},
+	{"t.name_en", inFull, func(r *summaryRow) any { return &r.s.Tariff.NameEn }},
+	{"t.description", inFull, func(r *summaryRow) any { return &r.s.Tariff.Description }},
+	{"t.fee", inFull, func(r *summaryRow) any { return &r.s.Tariff.Fee }},
+	{"t.down_kbps", inFull, func(r *summaryRow) any { return &r.s.Tariff.DownKbps }},
+	{"t.up_kbps", inFull, func(r *summaryRow) any { return &r.s.Tariff.UpKbps }},
+	{"COALESCE(t.city_id, 0)", inFull, func(r *summaryRow) any { return &r.s.Tariff.CityID }},
+	{"t.public", inFull, func(r *summaryRow) any { return &r.s.Tariff.Public }},
+	{"t.archived", inFull, func(r *summaryRow) any { return &r.s.Tariff.Archived }},
+	{"t.prorate", inFull, func(r *summaryRow) any { return &r.s.Tariff.Prorate }},
+	{"n.id", inFull, func(r *summaryRow) any { return &r.nID }},
+	{"n.code", inFull, func(r *summaryRow) any { return &r.nCode }},
+	{"n.name", inFull, func(r *summaryRow) any { return &r.nName }},
+	{"n.name_en", inFull, func(r *summaryRow) any { return &r.nNameEn }},
+	{"n.description", inFull, func(r *summaryRow) any { return &r.nDesc }},
+	{"n.fee", inFull, func(r *summaryRow) any { return &r.nFee }},
+	{"n.down_kbps", inFull, func(r *summaryRow) any { return &r.nDown }},
+	{"n.up_kbps", inFull, func(r *summaryRow) any { return &r.nUp }},
+	{"n.city_id", inFull, func(r *summaryRow) any { return &r.nCity }},
+	{"n.public", inFull, func(r *summaryRow) any { return &r.nPublic }},
+	{"n.archived", inFull, func(r *summaryRow) any { return &r.nArchived }},
+	{"n.prorate", inFull, func(r *summaryRow) any { return &r.nProrate }},
+	{"COALESCE(s.id, 0)", inBoth, func(r *summaryRow) any { return &r.sub.ID }},
+	{"s.started_at", inFull, func(r *summaryRow) any { return &r.started }},
+	{"s.ends_at", inBoth, func(r *summaryRow) any { return &r.ends }},
+	{"s.ended_at", inFull, func(r *summaryRow) any { return &r.ended }},
+	{"COALESCE(s.license_key, '')", inFull, func(r *summaryRow) any { return &r.sub.LicenseKey }},
+	{"COALESCE(s.static_ip, '')", inBoth, func(r *summaryRow) any { return &r.sub.StaticIP }},
+	{"COALESCE(s.package_id, 0)", inBrief, func(r *summaryRow) any { return &r.sub.Package.ID }},
+	{"COALESCE(k.id, 0)", inFull, func(r *summaryRow) any { return &r.sub.Package.ID }},
+	{"COALESCE(k.code, '')", inFull, func(r *summaryRow) any { return &r.sub.Package.Code }},
+	{"COALESCE(k.kind, '')", inFull, func(r *summaryRow) any { return &r.sub.Package.Kind }},
+	{"COALESCE(k.name, '')", inFull, func(r *summaryRow) any { return &r.sub.Package.Name }},
+	{"COALESCE(k.name_en, '')", inFull, func(r *summaryRow) any { return &r.sub.Package.NameEn }},
+	{"COALESCE(k.description, '')", inFull, func(r *summaryRow) any { return &r.sub.Package.Description }},
+	{"COALESCE(k.price, 0)", inFull, func(r *summaryRow) any { return &r.sub.Package.Price }},
+	{"COALESCE(k.pricing, '')", inFull, func(r *summaryRow) any { return &r.sub.Package.Pricing }},
+	{"COALESCE(k.duration_hours, 0)", inFull, func(r *summaryRow) any { return &r.sub.Package.DurationHours }},
+	{"COALESCE(k.speed_percent, 0)", inFull, func(r *summaryRow) any { return &r.sub.Package.SpeedPercent }},
+	{"COALESCE(k.city_id, 0)", inFull, func(r *summaryRow) any { return &r.sub.Package.CityID }},
+	{"COALESCE(k.archived, false)", inFull, func(r *summaryRow) any { return &r.sub.Package.Archived }},
+}
+
+// inQuery tells whether c is in the full or the brief query.
+func (c summaryColumn) inQuery(full bool) bool {
+	return c.in == inBoth || (c.in == inFull) == full
 }
 
 // summaryQuery reads the account, its balance, its tariff, the tariff
 // scheduled for the next 1st and the packages connected now in one round
 // trip: the home page asks for it on every view. There is a row per
 // connected package (one, with the package columns NULL, when there is
-// none), newest first. The balance is read here, never cached.
+// none). The balance is read here, never cached.
 func summaryQuery(full bool) string {
 	var cols []string
 	for _, c := range summaryColumns {
-		if full || !c.full {
+		if c.inQuery(full) {
 			cols = append(cols, c.expr)
 		}
 	}
-	return `SELECT ` + strings.Join(cols, ", ") + `
-	FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id JOIN tariffs t ON t.id = a.tariff_id
+	from := `FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id
+	LEFT JOIN subscriptions s ON s.account_id = a.id AND s.ended_at IS NULL`
+	if full {
+		from = `FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id JOIN tariffs t ON t.id = a.tariff_id
 	LEFT JOIN tariffs n ON n.id = a.next_tariff_id
 	LEFT JOIN subscriptions s ON s.account_id = a.id AND s.ended_at IS NULL
-	LEFT JOIN packages k ON k.id = s.package_id
+	LEFT JOIN packages k ON k.id = s.package_id`
+	}
+	return `SELECT ` + strings.Join(cols, ", ") + `
+	` + from + `
 	WHERE a.id = ?`
 }
 
@@ -159,11 +182,11 @@ func (b *Biller) Summary(ctx context.Context, accountID int64) (Summary, error) 
 	return b.summary(ctx, accountID, true)
 }
 
-// Brief is Summary without what only a full account view shows: the
-// descriptions, cities and flags of the tariffs and packages, the next
-// tariff's speeds, the packages' start times and license keys. Every
-// column costs on every read, and the home page, viewed far more often
-// than any other, needs none of these.
+// Brief is Summary for the home page, viewed far more often than any other
+// page: the tariffs and packages come from memory, checked against the
+// catalogue's version read with the account (see Biller.catalogue), and
+// the packages' start times and license keys, which the home page does not
+// show, are left out. Every column costs on every read.
 func (b *Biller) Brief(ctx context.Context, accountID int64) (Summary, error) {
 	return b.summary(ctx, accountID, false)
 }
@@ -183,7 +206,7 @@ func (b *Biller) summary(ctx context.Context, accountID int64, full bool) (Summa
 	r := summaryRow{s: &s}
 	dest := make([]any, 0, len(summaryColumns))
 	for _, c := range summaryColumns {
-		if full || !c.full {
+		if c.inQuery(full) {
 			dest = append(dest, c.dest(&r))
 		}
 	}
@@ -210,6 +233,12 @@ func (b *Biller) summary(ctx context.Context, accountID int64, full bool) (Summa
 	if !found {
 		return s, fmt.Errorf("account %d: %w", accountID, ErrNotFound)
 	}
+	rows.Close()
+	if !full {
+		if err := b.fromCatalogue(ctx, &s, &r); err != nil {
+			return s, fmt.Errorf("summary %d: %w", accountID, err)
+		}
+	}
 	// Newest first, ordered here: an ORDER BY makes SQLite copy every row,
 	// all its columns, through a sorter, for the few packages there are.
 	// (Brief reads no start times; ids rise with them, as subscriptions
@@ -221,12 +250,14 @@ func (b *Biller) summary(ctx context.Context, accountID int64, full bool) (Summa
 		return cmp.Compare(y.ID, x.ID)
 	})
 	s.DebtSince, s.LimitedSince = r.debtSince.Time, r.limited.Time
-	feeTariff := s.Tariff
-	if r.nID.Valid {
-		next := Tariff{ID: r.nID.Int64, Code: r.nCode.String, Name: r.nName.String, NameEn: r.nNameEn.String, Description: r.nDesc.String,
+	if full && r.nID.Valid {
+		s.NextTariff = &Tariff{ID: r.nID.Int64, Code: r.nCode.String, Name: r.nName.String, NameEn: r.nNameEn.String, Description: r.nDesc.String,
 			Fee: money.Amount(r.nFee.Int64), DownKbps: r.nDown.Int64, UpKbps: r.nUp.Int64, CityID: r.nCity.Int64,
 			Public: r.nPublic.Bool, Archived: r.nArchived.Bool, Prorate: r.nProrate.Bool}
-		s.NextTariff, feeTariff = &next, next
+	}
+	feeTariff := s.Tariff
+	if s.NextTariff != nil {
+		feeTariff = *s.NextTariff
 	}
 	s.AccountID, s.LimitKbps = accountID, b.Rules.LimitKbps
 	s.NextChargesByLabel = append(s.NextChargesByLabel, FeeLine{Service: feeTariff.Code, Name: feeTariff.Name, NameEn: feeTariff.NameEn, Amount: feeTariff.Fee})

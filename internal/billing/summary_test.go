@@ -40,17 +40,12 @@ func TestSummaryInOneQuery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// What Brief leaves out, cleared in the full summary.
+			// What Brief leaves out, cleared in the full summary: the
+			// tariffs and packages it takes from memory are whole.
 			full := s
-			full.Tariff.Description, full.Tariff.CityID, full.Tariff.Public, full.Tariff.Archived, full.Tariff.Prorate = "", 0, false, false, false
-			if n := s.NextTariff; n != nil {
-				next := billing.Tariff{ID: n.ID, Code: n.Code, Name: n.Name, NameEn: n.NameEn, Fee: n.Fee}
-				full.NextTariff = &next
-			}
 			full.Packages = nil
 			for _, p := range s.Packages {
 				p.StartedAt, p.LicenseKey = time.Time{}, ""
-				p.Package.ID, p.Package.Description, p.Package.DurationHours, p.Package.CityID, p.Package.Archived = 0, "", 0, 0, false
 				full.Packages = append(full.Packages, p)
 			}
 			if !reflect.DeepEqual(b, full) {
@@ -102,6 +97,77 @@ func TestSummaryInOneQuery(t *testing.T) {
 		}
 		if _, err := e.b.Brief(ctx, 1<<40); !errors.Is(err, billing.ErrNotFound) {
 			t.Errorf("unknown account, brief: %v", err)
+		}
+	})
+}
+
+// TestBriefSeesCatalogueChanges: Brief keeps the tariffs and packages in
+// memory, yet shows a change to them on the next view, whoever made it: the
+// catalogue's functions, or another process writing the tables directly.
+func TestBriefSeesCatalogueChanges(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, time.Date(2026, 3, 15, 12, 0, 0, 0, msk))
+		id := e.account(t, "petrov", "home100")
+		if _, err := e.b.Connect(ctx, id, "tv"); err != nil {
+			t.Fatal(err)
+		}
+		brief := func() billing.Summary {
+			t.Helper()
+			s, err := e.b.Brief(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		if s := brief(); s.Tariff.Fee != money.Rub(500) || len(s.Packages) != 1 || s.Packages[0].Package.Price != money.Rub(200) {
+			t.Fatalf("before: tariff %v, packages %+v", s.Tariff.Fee, s.Packages)
+		}
+
+		tr, err := billing.TariffByCode(ctx, db, "home100")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.Fee, tr.Name = money.Rub(550), "Дом 100+"
+		if err := billing.UpdateTariff(ctx, db, tr); err != nil {
+			t.Fatal(err)
+		}
+		if s := brief(); s.Tariff.Fee != money.Rub(550) || s.Tariff.Name != "Дом 100+" || s.NextFees != money.Rub(750) {
+			t.Errorf("after UpdateTariff: %+v, next fees %v", s.Tariff, s.NextFees)
+		}
+
+		// Another process (or an operator's SQL) changes a price.
+		if err := db.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE packages SET price = ? WHERE code = 'tv'`, int64(money.Rub(250)))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if s := brief(); s.Packages[0].Package.Price != money.Rub(250) || s.NextFees != money.Rub(800) {
+			t.Errorf("after a direct UPDATE: %+v, next fees %v", s.Packages[0].Package, s.NextFees)
+		}
+
+		// A package added after the catalogue was read, then connected.
+		if _, err := billing.AddPackage(ctx, db, billing.Package{Code: "ip", Kind: billing.PackageOther, Name: "Белый IP", Price: money.Rub(150), Pricing: billing.PriceMonthly}, e.clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.b.Connect(ctx, id, "ip"); err != nil {
+			t.Fatal(err)
+		}
+		s := brief()
+		var codes []string
+		for _, p := range s.Packages {
+			codes = append(codes, p.Package.Code+":"+p.Package.Name)
+		}
+		if !reflect.DeepEqual(codes, []string{"ip:Белый IP", "tv:ТВ"}) {
+			t.Errorf("packages after adding one: %v", codes)
+		}
+		full, err := e.b.Summary(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if full.Tariff != s.Tariff || full.NextFees != s.NextFees {
+			t.Errorf("summary %+v %v, brief %+v %v", full.Tariff, full.NextFees, s.Tariff, s.NextFees)
 		}
 	})
 }
