@@ -69,7 +69,7 @@ type summaryRow struct {
 	nProrate              sql.NullBool
 	started, ends, ended  sql.NullTime
 	sub                   Subscription
-	catalogue             int64
+	catalogue             int64 // the catalogue's version (Brief)
 }
 
 // Which of the two queries a summary column is in: Summary's joins the
