@@ -16,12 +16,14 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
 func main() {
+	config.SetGC() // as every kabinet command runs
 	n := flag.Int("n", 100000, "subscribers")
 	pg := flag.String("pg", "", "PostgreSQL DSN (a database to fill: its public schema tables are dropped)")
 	dir := flag.String("dir", os.TempDir(), "directory for the SQLite files")
