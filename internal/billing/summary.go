@@ -162,16 +162,17 @@ func summaryQuery(full bool) string {
 			cols = append(cols, c.expr)
 		}
 	}
-	from := `FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id
+	q := `SELECT ` + strings.Join(cols, ", ") + `
+	FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id`
+	if full {
+		q += ` JOIN tariffs t ON t.id = a.tariff_id LEFT JOIN tariffs n ON n.id = a.next_tariff_id`
+	}
+	q += `
 	LEFT JOIN subscriptions s ON s.account_id = a.id AND s.ended_at IS NULL`
 	if full {
-		from = `FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id JOIN tariffs t ON t.id = a.tariff_id
-	LEFT JOIN tariffs n ON n.id = a.next_tariff_id
-	LEFT JOIN subscriptions s ON s.account_id = a.id AND s.ended_at IS NULL
-	LEFT JOIN packages k ON k.id = s.package_id`
+		q += ` LEFT JOIN packages k ON k.id = s.package_id`
 	}
-	return `SELECT ` + strings.Join(cols, ", ") + `
-	` + from + `
+	return q + `
 	WHERE a.id = ?`
 }
 
