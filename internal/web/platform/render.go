@@ -369,9 +369,9 @@ func (r *Renderer) funcs(lang string) template.FuncMap {
 			return t.In(zone).Format("02.01.2006 15:04")
 		},
 		"isodate": func(t time.Time) string { return t.In(zone).Format("2006-01-02") },
-		// tel is a phone number as a tel: link dials it: the digits and a
-		// leading '+' (RFC 3966 allows no spaces).
-		"tel": Dialable,
+		// tel is a phone number as a tel: link dials it: its digits and
+		// '+' (RFC 3966 allows no spaces).
+		"tel": dialable,
 		// dots turns an ISO date (a form value) into the Russian 02.01.2006.
 		"dots": func(iso string) string {
 			t, err := time.Parse("2006-01-02", iso)
@@ -436,9 +436,9 @@ func FormatBytes(lang string, n int64) string {
 	return s
 }
 
-// Dialable is phone as a tel: link wants it: "+7 (4822) 55-00-00" becomes
+// dialable is phone as a tel: link wants it: "+7 (4822) 55-00-00" becomes
 // "+74822550000".
-func Dialable(phone string) string {
+func dialable(phone string) string {
 	return strings.Map(func(r rune) rune {
 		if r >= '0' && r <= '9' || r == '+' {
 			return r

@@ -9,8 +9,8 @@ func TestDialable(t *testing.T) {
 		"":                   "",
 		"тел. 112":           "112",
 	} {
-		if got := Dialable(in); got != want {
-			t.Errorf("Dialable(%q) = %q, want %q", in, got, want)
+		if got := dialable(in); got != want {
+			t.Errorf("dialable(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
