@@ -6,13 +6,12 @@ package report
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/csvfile"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
@@ -31,25 +30,31 @@ func New(db *store.DB, zone *time.Location) *Reports {
 	return &Reports{DB: db, Zone: zone}
 }
 
-// Table is a report ready for CSV or an HTML table. Header holds stable
-// column ids (the UI translates them); cells are plain text, amounts in
-// decimal roubles so spreadsheets read them as numbers.
+// Table is a report ready for CSV. Header holds stable column ids; cells
+// are text (string), numbers (int64, int) or amounts (money.Amount), so the
+// file writes each as the reader's spreadsheet expects.
 type Table struct {
 	Header []string
-	Rows   [][]string
+	Rows   [][]any
 }
 
-// WriteCSV writes t as RFC 4180 CSV with a header line.
-func WriteCSV(w io.Writer, t Table) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(t.Header); err != nil {
+// WriteCSV writes t with a header line as a spreadsheet in lang reads it
+// (see csvfile).
+func WriteCSV(w io.Writer, t Table, lang string) error {
+	cw := csvfile.NewWriter(w, lang)
+	header := make([]any, len(t.Header))
+	for i, h := range t.Header {
+		header[i] = h
+	}
+	if err := cw.Write(header...); err != nil {
 		return err
 	}
-	if err := cw.WriteAll(t.Rows); err != nil {
-		return err
+	for _, r := range t.Rows {
+		if err := cw.Write(r...); err != nil {
+			return err
+		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }
 
 // PaymentRow is the money one channel brought in one day.
@@ -107,7 +112,7 @@ func (r *Reports) PaymentsByChannelDay(ctx context.Context, from, to time.Time) 
 func PaymentsTable(rows []PaymentRow) Table {
 	t := Table{Header: []string{"day", "channel", "count", "amount"}}
 	for _, r := range rows {
-		t.Rows = append(t.Rows, []string{r.Day, r.Channel, strconv.FormatInt(r.Count, 10), r.Amount.Decimal()})
+		t.Rows = append(t.Rows, []any{r.Day, r.Channel, r.Count, r.Amount})
 	}
 	return t
 }
@@ -149,7 +154,7 @@ func (r *Reports) ChargesByTariffMonth(ctx context.Context, fromPeriod, toPeriod
 func ChargesTable(rows []ChargeRow) Table {
 	t := Table{Header: []string{"period", "service", "name", "count", "amount"}}
 	for _, r := range rows {
-		t.Rows = append(t.Rows, []string{r.Period, r.Service, r.Name, strconv.FormatInt(r.Count, 10), r.Amount.Decimal()})
+		t.Rows = append(t.Rows, []any{r.Period, r.Service, r.Name, r.Count, r.Amount})
 	}
 	return t
 }
@@ -185,7 +190,7 @@ func (r *Reports) SubscribersByStatusTariff(ctx context.Context) ([]StatusRow, e
 func SubscribersTable(rows []StatusRow) Table {
 	t := Table{Header: []string{"tariff", "name", "status", "count"}}
 	for _, r := range rows {
-		t.Rows = append(t.Rows, []string{r.Tariff, r.Name, r.Status, strconv.FormatInt(r.Count, 10)})
+		t.Rows = append(t.Rows, []any{r.Tariff, r.Name, r.Status, r.Count})
 	}
 	return t
 }
@@ -293,7 +298,7 @@ func DebtorsTable(rows []Debtor, zone *time.Location) Table {
 		return x.In(zone).Format("2006-01-02")
 	}
 	for _, d := range rows {
-		t.Rows = append(t.Rows, []string{d.Login, d.ContractNo, d.Name, d.Phone, d.Status, d.Balance.Decimal(), day(d.DebtSince), strconv.Itoa(d.DaysInDebt), day(d.LimitedSince)})
+		t.Rows = append(t.Rows, []any{d.Login, d.ContractNo, d.Name, d.Phone, d.Status, d.Balance, day(d.DebtSince), d.DaysInDebt, day(d.LimitedSince)})
 	}
 	return t
 }

@@ -38,8 +38,10 @@ func testReports(t *testing.T, db *store.DB) {
 		}
 	}
 	ids := map[string]int64{}
-	for _, x := range []struct{ login, tariff string }{{"one", "a"}, {"two", "a"}, {"three", "b"}} {
-		a, err := dir.Create(ctx, subscriber.NewAccount{Login: x.login, Password: "secret-pass", Tariff: x.tariff, Phone: "+7 900 " + x.login})
+	// A name or phone a spreadsheet would run as a formula must reach the
+	// CSV as text.
+	for _, x := range []struct{ login, tariff, name string }{{"one", "a", "Один"}, {"two", "a", "=HYPERLINK(\"http://evil\";\"x\")"}, {"three", "b", "Три"}} {
+		a, err := dir.Create(ctx, subscriber.NewAccount{Login: x.login, Name: x.name, Password: "secret-pass", Tariff: x.tariff, Phone: "+7 900 " + x.login})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,8 +68,8 @@ func testReports(t *testing.T, db *store.DB) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	report.WriteCSV(&buf, report.PaymentsTable(pays))
-	if want := "day,channel,count,amount\n2026-12-01,cash,1,300.00\n2026-12-02,cash,1,1000.00\n"; buf.String() != want {
+	report.WriteCSV(&buf, report.PaymentsTable(pays), "ru")
+	if want := "\ufeffday;channel;count;amount\r\n2026-12-01;cash;1;300,00\r\n2026-12-02;cash;1;1000,00\r\n"; buf.String() != want {
 		t.Errorf("payments CSV:\n%s\nwant\n%s", buf.String(), want)
 	}
 
@@ -76,8 +78,8 @@ func testReports(t *testing.T, db *store.DB) {
 		t.Fatal(err)
 	}
 	buf.Reset()
-	report.WriteCSV(&buf, report.ChargesTable(charges))
-	want := "period,service,name,count,amount\n2026-12,a,Дом 100,2,600.00\n2026-12,b,Дом 300,1,800.00\n2027-01,a,Дом 100,2,600.00\n2027-01,b,Дом 300,1,800.00\n"
+	report.WriteCSV(&buf, report.ChargesTable(charges), "en")
+	want := "\ufeffperiod,service,name,count,amount\r\n2026-12,a,Дом 100,2,600.00\r\n2026-12,b,Дом 300,1,800.00\r\n2027-01,a,Дом 100,2,600.00\r\n2027-01,b,Дом 300,1,800.00\r\n"
 	if buf.String() != want {
 		t.Errorf("charges CSV:\n%s\nwant\n%s", buf.String(), want)
 	}
@@ -92,9 +94,9 @@ func testReports(t *testing.T, db *store.DB) {
 		t.Fatal(err)
 	}
 	buf.Reset()
-	report.WriteCSV(&buf, report.SubscribersTable(st))
+	report.WriteCSV(&buf, report.SubscribersTable(st), "ru")
 	// "two" paid nothing since Dec 1: limited on Jan 1; "one" owes since Jan 1.
-	if want := "tariff,name,status,count\na,Дом 100,active,1\na,Дом 100,limited,1\nb,Дом 300,active,1\n"; buf.String() != want {
+	if want := "\ufefftariff;name;status;count\r\na;Дом 100;active;1\r\na;Дом 100;limited;1\r\nb;Дом 300;active;1\r\n"; buf.String() != want {
 		t.Errorf("subscribers CSV:\n%s\nwant\n%s", buf.String(), want)
 	}
 
@@ -115,8 +117,9 @@ func testReports(t *testing.T, db *store.DB) {
 		t.Errorf("limited: %+v %v", limited, err)
 	}
 	buf.Reset()
-	report.WriteCSV(&buf, report.DebtorsTable(debtors, msk))
-	if !strings.HasPrefix(buf.String(), "login,contract,name,phone,status,balance,debt_since,days_in_debt,limited_since\ntwo,") {
+	report.WriteCSV(&buf, report.DebtorsTable(debtors, msk), "ru")
+	if !strings.HasPrefix(buf.String(), "\ufefflogin;contract;name;phone;status;balance;debt_since;days_in_debt;limited_since\r\ntwo;") ||
+		!strings.Contains(buf.String(), ";\"'=HYPERLINK(\"\"http://evil\"\";\"\"x\"\")\";'+7 900 two;limited;-600,00;") {
 		t.Errorf("debtors CSV:\n%s", buf.String())
 	}
 }

@@ -304,7 +304,9 @@ func TestStatement(t *testing.T) {
 	must(t, c.get(q), http.StatusOK, "Входящий остаток", st.Closing.Format("ru"), st.Debits.Format("ru"), st.Credits.Format("ru"), "ТВ Базовый",
 		"Платёж: Наличные в офисе", `href="/statement?from=2026-03-01&amp;to=2026-03-31&amp;format=pdf"`)
 	r := c.get(q + "&format=csv")
-	must(t, r, http.StatusOK, "Исходящий остаток;;"+st.Closing.Decimal(), "Поступило;"+st.Credits.Decimal(), "Списано;"+st.Debits.Decimal())
+	// Russian Excel reads ';' and a decimal comma.
+	ru := func(a money.Amount) string { return strings.Replace(a.Decimal(), ".", ",", 1) }
+	must(t, r, http.StatusOK, "Исходящий остаток;;"+ru(st.Closing), "Поступило;"+ru(st.Credits), "Списано;"+ru(st.Debits))
 	if r.Header.Get("Content-Disposition") == "" {
 		t.Error("CSV is not an attachment")
 	}

@@ -150,7 +150,7 @@ func (a *Admin) reportCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.csv"`, name, from.Format("2006-01-02")))
-	if err := report.WriteCSV(w, t); err != nil {
+	if err := report.WriteCSV(w, t, a.p.LangOf(r)); err != nil {
 		a.p.Log.Error("csv export", "err", err)
 	}
 }

@@ -26,7 +26,7 @@ func (po *Portal) StatementFile(ctx context.Context, lang string, a subscriber.A
 	po.channelNames(lang, d.Names, d.S.Lines)
 	switch format {
 	case "csv":
-		return po.statementCSV(lang, a, d), nil
+		return po.statementCSV(lang, a, d)
 	case "pdf":
 		return po.statementPDF(lang, a, d)
 	}

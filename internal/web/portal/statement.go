@@ -2,7 +2,6 @@ package portal
 
 import (
 	"bytes"
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/signintech/gopdf"
 
 	"github.com/kabinet-billing/kabinet/internal/config"
+	"github.com/kabinet-billing/kabinet/internal/csvfile"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
@@ -84,9 +84,14 @@ func (po *Portal) statement(w http.ResponseWriter, r *http.Request, a subscriber
 	filename := fmt.Sprintf("statement-%s-%s-%s", a.ContractNo, d.From, d.To)
 	switch r.URL.Query().Get("format") {
 	case "csv":
+		b, err := po.statementCSV(lang, a, d)
+		if err != nil {
+			po.p.Fail(w, r, err)
+			return
+		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`.csv"`)
-		w.Write(po.statementCSV(lang, a, d))
+		w.Write(b)
 	case "pdf":
 		b, err := po.statementPDF(lang, a, d)
 		if err != nil {
@@ -101,23 +106,23 @@ func (po *Portal) statement(w http.ResponseWriter, r *http.Request, a subscriber
 	}
 }
 
-func (po *Portal) statementCSV(lang string, a subscriber.Account, d statementData) []byte {
+func (po *Portal) statementCSV(lang string, a subscriber.Account, d statementData) ([]byte, error) {
 	var buf bytes.Buffer
-	buf.WriteString("\ufeff") // so that spreadsheet programs read UTF-8
-	c := csv.NewWriter(&buf)
-	c.Comma = ';' // what Russian-locale spreadsheets expect
+	c := csvfile.NewWriter(&buf, lang)
 	t := func(id string) string { return po.p.I18n.T(lang, id, nil) }
-	c.Write([]string{t("statement.contract"), a.ContractNo, t("statement.period"), d.From, d.To})
-	c.Write([]string{t("statement.date"), t("statement.description"), t("statement.amount"), t("statement.balance")})
-	c.Write([]string{d.From, t("statement.opening"), "", d.S.Opening.Decimal()})
+	c.Write(t("statement.contract"), a.ContractNo, t("statement.period"), d.From, d.To)
+	c.Write(t("statement.date"), t("statement.description"), t("statement.amount"), t("statement.balance"))
+	c.Write(d.From, t("statement.opening"), "", d.S.Opening)
 	for _, l := range d.S.Lines {
-		c.Write([]string{l.EffectiveAt.In(po.p.Zone).Format("2006-01-02 15:04"), po.describe(lang, d.Names, l), l.Amount.Decimal(), l.Balance.Decimal()})
+		c.Write(l.EffectiveAt.In(po.p.Zone).Format("2006-01-02 15:04"), po.describe(lang, d.Names, l), l.Amount, l.Balance)
 	}
-	c.Write([]string{"", t("statement.credits"), d.S.Credits.Decimal(), ""})
-	c.Write([]string{"", t("statement.debits"), d.S.Debits.Decimal(), ""})
-	c.Write([]string{d.To, t("statement.closing"), "", d.S.Closing.Decimal()})
-	c.Flush()
-	return buf.Bytes()
+	c.Write("", t("statement.credits"), d.S.Credits, "")
+	c.Write("", t("statement.debits"), d.S.Debits, "")
+	c.Write(d.To, t("statement.closing"), "", d.S.Closing)
+	if err := c.Flush(); err != nil {
+		return nil, fmt.Errorf("statement csv: %w", err)
+	}
+	return buf.Bytes(), nil
 }
 
 // statementPDF lays the statement out on A4 pages with the provider's
