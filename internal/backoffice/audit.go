@@ -25,7 +25,7 @@ func (o *Office) audited(ctx context.Context, w Who, fn func(tx *store.Tx) (oper
 		if err != nil {
 			return err
 		}
-		return operator.Audit(ctx, tx, o.Clock.Now(), w.actor(), e)
+		return operator.Audit(ctx, tx, o.Clock.Now(), w.Actor(), e)
 	})
 }
 
@@ -43,7 +43,7 @@ func (o *Office) Record(ctx context.Context, w Who, e operator.Entry) error {
 			time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
 		}
 		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err = o.Operators.Record(tctx, w.actor(), e)
+		err = o.Operators.Record(tctx, w.Actor(), e)
 		cancel()
 		if err == nil {
 			return nil
@@ -56,4 +56,15 @@ func (o *Office) Record(ctx context.Context, w Who, e operator.Entry) error {
 	log.Error("audit entry lost: the action took effect", "operator", w.Op.Login, "address", w.Address, "action", e.Action, "object", e.Object,
 		"before", e.BeforeJSON(), "after", e.AfterJSON(), "note", e.Note, "err", err)
 	return fmt.Errorf("%s %s: %w: %v", e.Action, e.Object, ErrNotAudited, err)
+}
+
+// Disconnected records an operator's disconnect of a session, refused
+// (failure set) or not: the operator did try. A Disconnect-Request is a
+// packet, not a database change, so the entry follows it as Record writes.
+func (o *Office) Disconnected(ctx context.Context, w Who, sessionID int64, note string, failure error) error {
+	e := operator.Entry{Action: "network.disconnect", Object: fmt.Sprintf("session:%d", sessionID), Note: note}
+	if failure != nil {
+		e.After = map[string]string{"error": failure.Error()}
+	}
+	return o.Record(ctx, w, e)
 }

@@ -51,7 +51,8 @@ type Who struct {
 	Address string
 }
 
-func (w Who) actor() operator.Actor { return w.Op.Actor(w.Address) }
+// Actor is w as the audit log names it.
+func (w Who) Actor() operator.Actor { return w.Op.Actor(w.Address) }
 
 func (w Who) must(p operator.Permission) error {
 	if !w.Op.Can(p) {

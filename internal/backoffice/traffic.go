@@ -70,5 +70,5 @@ func (o *Office) SaveTrafficClass(ctx context.Context, w Who, c flow.Class, add 
 	if before != nil {
 		e.Action, e.Before = "traffic_class.update", classView(*before)
 	}
-	return o.Operators.Record(ctx, w.actor(), e)
+	return o.Operators.Record(ctx, w.Actor(), e)
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
@@ -96,7 +97,15 @@ func (n *NASStore) ByID(id int64) (NAS, error) {
 }
 
 // Save inserts a NAS (ID 0) or updates one, then reloads the snapshot.
-func (n *NASStore) Save(ctx context.Context, x NAS) (NAS, error) {
+func (n *NASStore) Save(ctx context.Context, x NAS) (NAS, error) { return n.save(ctx, x, nil) }
+
+// SaveBy is Save done by an operator: the audit entry, which never holds
+// the secret, commits in the same transaction as the change.
+func (n *NASStore) SaveBy(ctx context.Context, x NAS, by operator.Actor) (NAS, error) {
+	return n.save(ctx, x, &by)
+}
+
+func (n *NASStore) save(ctx context.Context, x NAS, by *operator.Actor) (NAS, error) {
 	x.Name = strings.TrimSpace(x.Name)
 	if x.Kind == "" {
 		x.Kind = KindMikrotik
@@ -118,14 +127,21 @@ func (n *NASStore) Save(ctx context.Context, x NAS) (NAS, error) {
 		return x, fmt.Errorf("NAS %s: CoA port %d: %w", x.Name, x.CoAPort, ErrInvalidNAS)
 	}
 	x.Addr = x.Addr.Unmap()
+	now := n.clock.Now()
 	err := n.db.Write(ctx, func(tx *store.Tx) error {
+		var err error
 		if x.ID == 0 {
-			return tx.QueryRow(ctx, `INSERT INTO nas (name, address, secret, kind, coa_port, require_ma, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				x.Name, x.Addr.String(), x.Secret, string(x.Kind), x.CoAPort, x.RequireMessageAuthenticator, n.clock.Now().UTC()).Scan(&x.ID)
+			err = tx.QueryRow(ctx, `INSERT INTO nas (name, address, secret, kind, coa_port, require_ma, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				x.Name, x.Addr.String(), x.Secret, string(x.Kind), x.CoAPort, x.RequireMessageAuthenticator, now.UTC()).Scan(&x.ID)
+		} else {
+			_, err = tx.Exec(ctx, `UPDATE nas SET name = ?, address = ?, secret = ?, kind = ?, coa_port = ?, require_ma = ? WHERE id = ?`,
+				x.Name, x.Addr.String(), x.Secret, string(x.Kind), x.CoAPort, x.RequireMessageAuthenticator, x.ID)
 		}
-		_, err := tx.Exec(ctx, `UPDATE nas SET name = ?, address = ?, secret = ?, kind = ?, coa_port = ?, require_ma = ? WHERE id = ?`,
-			x.Name, x.Addr.String(), x.Secret, string(x.Kind), x.CoAPort, x.RequireMessageAuthenticator, x.ID)
-		return err
+		if err != nil || by == nil {
+			return err
+		}
+		return operator.Audit(ctx, tx, now, *by, operator.Entry{Action: "network.nas", Object: fmt.Sprintf("nas:%d", x.ID),
+			After: map[string]any{"name": x.Name, "addr": x.Addr.String(), "kind": x.Kind, "coa_port": x.CoAPort}})
 	})
 	if err != nil {
 		if store.IsUniqueViolation(err) {

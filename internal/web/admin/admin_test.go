@@ -69,7 +69,7 @@ func newEnv(t *testing.T, sender notify.Sender) *env {
 		Payments: payment.NewService(db, clk, b, nil, payment.Options{}),
 		Mail:     notify.New(db, clk, sender, b, notify.Options{From: "noreply@set-region.example", Provider: config.Default().Provider, Log: quiet}),
 		Fonts:    fonts, Provider: config.Default().Provider}
-	if _, err := admin.Register(p, admin.Deps{Office: office, Support: support.New(db, clk), Files: files, Network: &fakeNetwork{}}); err != nil {
+	if _, err := admin.Register(p, admin.Deps{Office: office, Support: support.New(db, clk), Files: files, Network: &fakeNetwork{nas: radius.NewNASStore(db, clk)}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range operator.Roles {
@@ -219,7 +219,7 @@ func TestRoleBoundaries(t *testing.T) {
 		"add operator": {"POST", "/admin/operators", form("login", "op#", "role", "cashier", "password", "another-long-pw")},
 		"network":      {"GET", "/admin/network", nil},
 		"disconnect":   {"POST", "/admin/network/sessions/7/disconnect", form()},
-		"add nas":      {"POST", "/admin/network/nas", form("name", "bras#", "addr", "192.0.2.1", "secret", "s3cret", "kind", "mikrotik", "coa_port", "3799")},
+		"add nas":      {"POST", "/admin/network/nas", form("name", "bras#", "addr", "192.0.2.1", "secret", "s3cret-long", "kind", "mikrotik", "coa_port", "3799")},
 	}
 	allowed := map[operator.Role][]string{
 		operator.RoleAdmin:   {"search", "card", "catalogue", "add tariff", "archive", "edit tariff", "edit city", "edit package", "archive pkg", "edit news", "expire news", "reverse", "cash", "correct", "reset", "block", "new contract", "news", "support", "debtors", "reports", "csv", "audit", "operators", "add operator", "network", "disconnect", "add nas"},
@@ -382,15 +382,18 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 	}
 }
 
-// fakeNetwork stands in for RADIUS: one open session, one NAS.
-type fakeNetwork struct{ disconnected []int64 }
+// fakeNetwork stands in for RADIUS: one open session, one NAS; saving a
+// NAS goes to the real table, with its audit entry.
+type fakeNetwork struct {
+	nas          *radius.NASStore
+	disconnected []int64
+}
 
 func (f *fakeNetwork) NASList(context.Context) ([]radius.NAS, error) {
 	return []radius.NAS{{ID: 1, Name: "bras-1", Addr: netip.MustParseAddr("192.0.2.1"), Secret: "s3cret", Kind: radius.KindMikrotik, CoAPort: 3799}}, nil
 }
-func (f *fakeNetwork) SaveNAS(_ context.Context, n radius.NAS) (radius.NAS, error) {
-	n.ID = 2
-	return n, nil
+func (f *fakeNetwork) SaveNAS(ctx context.Context, n radius.NAS, by operator.Actor) (radius.NAS, error) {
+	return f.nas.SaveBy(ctx, n, by)
 }
 func (f *fakeNetwork) OpenSessions(context.Context) ([]traffic.Session, error) {
 	return []traffic.Session{{ID: 7, NASName: "bras-1", AccountID: 1, Login: "ivanov", FramedIP: netip.MustParseAddr("10.0.0.7"), StartedAt: time.Date(2027, 3, 10, 8, 0, 0, 0, time.UTC)}}, nil

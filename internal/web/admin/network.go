@@ -16,7 +16,7 @@ import (
 // the running radius.Service, tests give a fake.
 type Network interface {
 	NASList(ctx context.Context) ([]radius.NAS, error)
-	SaveNAS(ctx context.Context, n radius.NAS) (radius.NAS, error)
+	SaveNAS(ctx context.Context, n radius.NAS, by operator.Actor) (radius.NAS, error) // audited with the change
 	OpenSessions(ctx context.Context) ([]traffic.Session, error)
 	Disconnect(ctx context.Context, sessionID int64, reason string) error
 	CoAFailures(ctx context.Context, limit int) ([]radius.CoALogEntry, error)
@@ -26,8 +26,8 @@ type Network interface {
 type RadiusNetwork struct{ S *radius.Service }
 
 func (n RadiusNetwork) NASList(ctx context.Context) ([]radius.NAS, error) { return n.S.NAS.List(ctx) }
-func (n RadiusNetwork) SaveNAS(ctx context.Context, x radius.NAS) (radius.NAS, error) {
-	return n.S.NAS.Save(ctx, x)
+func (n RadiusNetwork) SaveNAS(ctx context.Context, x radius.NAS, by operator.Actor) (radius.NAS, error) {
+	return n.S.NAS.SaveBy(ctx, x, by)
 }
 func (n RadiusNetwork) OpenSessions(ctx context.Context) ([]traffic.Session, error) {
 	return n.S.Traffic.OpenSessions(ctx, 0)
@@ -82,12 +82,7 @@ func (a *Admin) disconnect(w http.ResponseWriter, r *http.Request) {
 	}
 	op := opOf(r)
 	err := a.d.Network.Disconnect(r.Context(), id, "operator "+op.Login)
-	e := operator.Entry{Action: "network.disconnect", Object: fmt.Sprintf("session:%d", id), Note: r.PostFormValue("note")}
-	if err != nil {
-		// A failed disconnect is recorded too: the operator did try.
-		e.After = map[string]string{"error": err.Error()}
-	}
-	if aerr := a.d.Office.Record(r.Context(), a.who(r), e); aerr != nil {
+	if aerr := a.d.Office.Disconnected(r.Context(), a.who(r), id, r.PostFormValue("note"), err); aerr != nil {
 		a.p.Fail(w, r, aerr)
 		return
 	}
@@ -108,16 +103,10 @@ func (a *Admin) saveNAS(w http.ResponseWriter, r *http.Request) {
 		a.failed(w, r, "/admin/network", radius.ErrInvalidNAS)
 		return
 	}
-	n, err := a.d.Network.SaveNAS(r.Context(), radius.NAS{Name: f("name"), Addr: addr, Secret: f("secret"), Kind: kind, CoAPort: port,
-		RequireMessageAuthenticator: f("require_ma") != ""})
+	_, err = a.d.Network.SaveNAS(r.Context(), radius.NAS{Name: f("name"), Addr: addr, Secret: f("secret"), Kind: kind, CoAPort: port,
+		RequireMessageAuthenticator: f("require_ma") != ""}, a.who(r).Actor())
 	if err != nil {
 		a.failed(w, r, "/admin/network", err)
-		return
-	}
-	// The secret is not written to the audit log.
-	if err := a.d.Office.Record(r.Context(), a.who(r), operator.Entry{Action: "network.nas", Object: fmt.Sprintf("nas:%d", n.ID),
-		After: map[string]any{"name": n.Name, "addr": n.Addr.String(), "kind": n.Kind, "coa_port": n.CoAPort}}); err != nil {
-		a.p.Fail(w, r, err)
 		return
 	}
 	a.done(w, r, "/admin/network", "admin.flash.saved")
