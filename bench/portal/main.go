@@ -32,6 +32,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/content"
 	"github.com/kabinet-billing/kabinet/internal/money"
+	pwhash "github.com/kabinet-billing/kabinet/internal/password"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/web"
@@ -130,7 +131,7 @@ func serve(h http.Handler) string {
 // a real balance to show.
 func load(ctx context.Context, db *store.DB, n int) {
 	now := time.Now()
-	hash := subscriber.HashPassword(password)
+	hash := pwhash.Hash(password)
 	check(db.Write(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO cities (code, name) VALUES ('tver', 'Тверь')`); err != nil {
 			return err

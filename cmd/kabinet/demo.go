@@ -14,6 +14,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/password"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/radius"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
@@ -181,7 +182,7 @@ func seedDemo(ctx context.Context, e *env, n int) error {
 		return err
 	}
 
-	hash := subscriber.HashPassword(demoPassword)
+	hash := password.Hash(demoPassword)
 	type person struct {
 		id    int64
 		habit int // 0 pays on time, 1 late, 2 stopped paying

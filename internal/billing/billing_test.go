@@ -12,6 +12,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/password"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
@@ -71,7 +72,7 @@ func (e *env) account(t testing.TB, login, tariff string) int64 {
 	return a.ID
 }
 
-var fastHash = subscriber.HashPassword("secret-pass")
+var fastHash = password.Hash("secret-pass")
 
 func (e *env) pay(t testing.TB, id int64, rub int64, ext string) ledger.Result {
 	t.Helper()

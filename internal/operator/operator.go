@@ -16,8 +16,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/password"
 	"github.com/kabinet-billing/kabinet/internal/store"
-	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
 
 var (
@@ -177,7 +177,7 @@ func (s *Store) Add(ctx context.Context, actor Actor, n NewOperator) (Operator, 
 	if err := CheckPasswordPolicy(n.Login, n.Password); err != nil {
 		return Operator{}, fmt.Errorf("operator %s: %w", n.Login, err)
 	}
-	hash := subscriber.HashPassword(n.Password)
+	hash := password.Hash(n.Password)
 	now := s.Clock.Now()
 	var id int64
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
@@ -260,20 +260,18 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 	return n, err
 }
 
-var dummyHash = subscriber.HashPassword("operator-timing-equaliser")
-
 // Authenticate checks a login and password. Wrong passwords count towards a
 // lockout; while locked even the right password is refused (ErrLocked), so
 // guessing cannot go on in the background. Every outcome is audited. address
 // is the client's, for the audit log.
-func (s *Store) Authenticate(ctx context.Context, login, password, address string) (Operator, error) {
+func (s *Store) Authenticate(ctx context.Context, login, pw, address string) (Operator, error) {
 	login = strings.ToLower(strings.TrimSpace(login))
 	now := s.Clock.Now()
 	var hash string
 	var failed int
 	o, err := scan(s.DB.QueryRow(ctx, `SELECT `+cols+`, password_hash, failed_logins FROM operators WHERE login = ?`, login), &hash, &failed)
 	if errors.Is(err, sql.ErrNoRows) {
-		subscriber.CheckPassword(dummyHash, password) // same time whether or not the login exists
+		password.Waste(pw) // same time whether or not the login exists
 		s.auditLogin(ctx, now, Actor{Login: login, Address: address}, "operator.login_failed", "", "unknown login")
 		return Operator{}, ErrBadPassword
 	}
@@ -285,7 +283,7 @@ func (s *Store) Authenticate(ctx context.Context, login, password, address strin
 		s.auditLogin(ctx, now, actor, "operator.login_refused", objectOf(o.ID), "locked until "+o.LockedUntil.UTC().Format(time.RFC3339))
 		return Operator{}, fmt.Errorf("operator %s until %s: %w", login, o.LockedUntil.UTC().Format(time.RFC3339), ErrLocked)
 	}
-	if !subscriber.CheckPassword(hash, password) || o.Disabled {
+	if !password.Check(hash, pw) || o.Disabled {
 		failed++
 		var lockedUntil any
 		action := "operator.login_failed"
@@ -367,7 +365,7 @@ func (s *Store) Update(ctx context.Context, actor Actor, id int64, c Change) (Op
 		if err := CheckPasswordPolicy(before.Login, *c.Password); err != nil {
 			return Operator{}, fmt.Errorf("operator %s: %w", before.Login, err)
 		}
-		hash = subscriber.HashPassword(*c.Password)
+		hash = password.Hash(*c.Password)
 	}
 	now := s.Clock.Now()
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {

@@ -3,6 +3,7 @@ package operator_test
 import (
 	"context"
 	"errors"
+	"go/build"
 	"strings"
 	"testing"
 	"time"
@@ -158,5 +159,20 @@ func testLockoutAndAudit(t *testing.T, db *store.DB) {
 	}
 	if strings.Contains(upd[0].AfterJSON(), "argon2") {
 		t.Error("audit log keeps the password hash")
+	}
+}
+
+// TestHashingIsNotSubscribers: operators share password hashing with
+// subscribers through internal/password, not by importing the subscriber
+// package (and with it billing and the ledger).
+func TestHashingIsNotSubscribers(t *testing.T) {
+	pkg, err := build.ImportDir(".", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, imp := range pkg.Imports {
+		if strings.HasSuffix(imp, "/internal/subscriber") {
+			t.Errorf("operator imports %s", imp)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/password"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
@@ -329,7 +330,7 @@ func TestJournalCrashReplay(t *testing.T) {
 	}
 	for _, login := range []string{"alice", "bob"} {
 		if _, err := subs.Create(ctx, subscriber.NewAccount{Login: login, Password: "secret-pass", Tariff: "home100",
-			PasswordHash: subscriber.HashPassword("secret-pass")}); err != nil {
+			PasswordHash: password.Hash("secret-pass")}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/password"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
@@ -47,7 +48,7 @@ func newSvcEnv(t *testing.T, answer func(n int, p *radius.Packet) (radius.Code, 
 		t.Fatal(err)
 	}
 	a, err := subs.Create(ctx, subscriber.NewAccount{Login: "alice1", Password: "secret-pass", Tariff: "home100",
-		PasswordHash: subscriber.HashPassword("secret-pass")})
+		PasswordHash: password.Hash("secret-pass")})
 	if err != nil {
 		t.Fatal(err)
 	}

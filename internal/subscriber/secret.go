@@ -4,7 +4,6 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -12,55 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"golang.org/x/crypto/argon2"
 )
-
-// argon2id parameters: OWASP's m=19 MiB, t=2, p=1 — about 30 ms on this
-// class of machine; concurrent hashing is bounded by hashSlots.
-const (
-	argonTime    = 2
-	argonMemory  = 19 * 1024
-	argonThreads = 1
-	argonKeyLen  = 32
-)
-
-// hashSlots bounds concurrent argon2 work so that a login storm cannot take
-// all the memory.
-var hashSlots = make(chan struct{}, 4)
-
-// HashPassword makes a PHC string: $argon2id$v=19$m=65536,t=1,p=2$salt$hash.
-func HashPassword(pw string) string {
-	salt := make([]byte, 16)
-	rand.Read(salt)
-	hashSlots <- struct{}{}
-	h := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	<-hashSlots
-	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", argonMemory, argonTime, argonThreads,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(h))
-}
-
-// CheckPassword compares pw with a PHC string in constant time.
-func CheckPassword(phc, pw string) bool {
-	parts := strings.Split(phc, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
-	}
-	var m, t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
-		return false
-	}
-	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
-	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	hashSlots <- struct{}{}
-	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
-	<-hashSlots
-	return subtle.ConstantTimeCompare(got, want) == 1
-}
 
 // Sealer encrypts the copy of the password RADIUS needs for CHAP and
 // MS-CHAPv2 (AES-256-GCM).

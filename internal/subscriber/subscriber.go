@@ -15,6 +15,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
+	"github.com/kabinet-billing/kabinet/internal/password"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
@@ -118,7 +119,7 @@ func (d *Directory) Create(ctx context.Context, n NewAccount) (Account, error) {
 	}
 	hash := n.PasswordHash
 	if hash == "" {
-		hash = HashPassword(n.Password)
+		hash = password.Hash(n.Password)
 	}
 	sealed := d.Sealer.Seal(n.Login, n.Password)
 	var id int64
@@ -218,22 +219,20 @@ func (d *Directory) ByLoginOrContract(ctx context.Context, s string) (Account, e
 
 // Authenticate checks a login and password; closed accounts cannot log in.
 // The error does not say which of the two was wrong.
-func (d *Directory) Authenticate(ctx context.Context, login, password string) (Account, error) {
+func (d *Directory) Authenticate(ctx context.Context, login, pw string) (Account, error) {
 	a, err := d.ByLogin(ctx, login)
 	if errors.Is(err, ErrNotFound) {
-		CheckPassword(dummyHash, password) // same time whether or not the login exists
+		password.Waste(pw) // same time whether or not the login exists
 		return Account{}, ErrBadPassword
 	}
 	if err != nil {
 		return Account{}, err
 	}
-	if !CheckPassword(a.passwordHash, password) || a.Status == billing.StatusClosed {
+	if !password.Check(a.passwordHash, pw) || a.Status == billing.StatusClosed {
 		return Account{}, ErrBadPassword
 	}
 	return a, nil
 }
-
-var dummyHash = HashPassword("timing-equaliser")
 
 // RadiusPassword decrypts the cleartext copy for CHAP and MS-CHAPv2.
 func (d *Directory) RadiusPassword(a Account) (string, error) {
@@ -249,7 +248,7 @@ func (d *Directory) SetPassword(ctx context.Context, id int64, pw string) error 
 	if err != nil {
 		return err
 	}
-	hash, sealed := HashPassword(pw), d.Sealer.Seal(a.Login, pw)
+	hash, sealed := password.Hash(pw), d.Sealer.Seal(a.Login, pw)
 	now := d.Clock.Now()
 	return d.DB.Write(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = ?, password_enc = ?, updated_at = ? WHERE id = ?`, hash, sealed, now.UTC(), id); err != nil {
@@ -265,7 +264,7 @@ func (d *Directory) ChangePassword(ctx context.Context, id int64, current, next 
 	if err != nil {
 		return err
 	}
-	if !CheckPassword(a.passwordHash, current) {
+	if !password.Check(a.passwordHash, current) {
 		return ErrBadPassword
 	}
 	return d.SetPassword(ctx, id, next)

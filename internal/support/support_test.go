@@ -10,6 +10,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/password"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
@@ -26,7 +27,7 @@ func TestRequestsChatApplications(t *testing.T) {
 		}
 		sealer, _ := subscriber.NewSealer(make([]byte, 32))
 		dir := subscriber.New(db, clk, sealer, b)
-		hash := subscriber.HashPassword("secret-pass")
+		hash := password.Hash("secret-pass")
 		var ids []int64
 		for _, l := range []string{"alice", "bob"} {
 			a, err := dir.Create(ctx, subscriber.NewAccount{Login: l, Password: "secret-pass", PasswordHash: hash, Tariff: "t"})

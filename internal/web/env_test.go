@@ -17,6 +17,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/content"
 	"github.com/kabinet-billing/kabinet/internal/money"
+	pwhash "github.com/kabinet-billing/kabinet/internal/password"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
@@ -28,7 +29,7 @@ import (
 
 const password = "secret-pass"
 
-var fastHash = subscriber.HashPassword(password)
+var fastHash = pwhash.Hash(password)
 
 type env struct {
 	t       testing.TB

@@ -18,6 +18,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/money"
+	pwhash "github.com/kabinet-billing/kabinet/internal/password"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/speedtest"
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -31,7 +32,7 @@ import (
 
 const password = "secret-pass"
 
-var fastHash = subscriber.HashPassword(password)
+var fastHash = pwhash.Hash(password)
 
 type env struct {
 	t      *testing.T
