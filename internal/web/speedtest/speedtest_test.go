@@ -1,10 +1,14 @@
 package speedtest
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
+	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -94,8 +98,9 @@ func TestGarbage(t *testing.T) {
 		{"/speedtest/backend/garbage", 200, 4 << 20},
 		{"/speedtest/backend/garbage.php?ckSize=1", 200, 1 << 20},
 		{"/speedtest/backend/garbage?ckSize=7&r=0.3", 200, 7 << 20},
-		{"/speedtest/backend/garbage?ckSize=0", 400, -1},
-		{"/speedtest/backend/garbage?ckSize=x", 400, -1},
+		// LibreSpeed's backend serves its default for a ckSize it cannot read.
+		{"/speedtest/backend/garbage?ckSize=0", 200, 4 << 20},
+		{"/speedtest/backend/garbage?ckSize=x", 200, 4 << 20},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			resp, b := do(t, "GET", srv.URL+tc.path, "", nil)
@@ -123,6 +128,62 @@ func TestGarbage(t *testing.T) {
 			w.Close()
 			if z.Len() < 1<<20*99/100 {
 				t.Errorf("1 MiB of garbage gzips to %d bytes: compressible", z.Len())
+			}
+		})
+	}
+}
+
+func TestChunks(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+	}{
+		{"", 4}, {"1", 1}, {"100", 100}, {"1024", 1024}, {"1025", 1024}, {"99999999999999999999999", 1024},
+		{"0", 4}, {"-1", 4}, {"+5", 4}, {"x", 4}, {"1.5", 4}, {" 3", 4},
+	} {
+		if got := chunks(tc.in); got != tc.want {
+			t.Errorf("chunks(%q) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestCORS: LibreSpeed's multi-server mode adds cors=true to every request,
+// and the upload's Content-Encoding header makes the browser ask first.
+func TestCORS(t *testing.T) {
+	srv, _, _ := newServer(t)
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		cors         bool
+	}{
+		{"OPTIONS", "/speedtest/backend/empty?cors=true&r=0.1", 200, true},
+		{"OPTIONS", "/speedtest/backend/empty.php?cors=true", 200, true},
+		{"POST", "/speedtest/backend/empty?cors=true&r=0.2", 200, true},
+		{"GET", "/speedtest/backend/empty?cors=true", 200, true},
+		{"GET", "/speedtest/backend/garbage?cors=true&ckSize=1", 200, true},
+		{"GET", "/speedtest/backend/getIP?cors=true", 200, true},
+		{"GET", "/speedtest/backend/empty", 200, false},
+		{"GET", "/speedtest/backend/getIP", 200, false},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			req, _ := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader("x"))
+			req.Header.Set("Origin", "https://speedtest.example.org")
+			req.Header.Set("Access-Control-Request-Method", "POST")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			origin, headers := resp.Header.Get("Access-Control-Allow-Origin"), resp.Header.Get("Access-Control-Allow-Headers")
+			if tc.cors && (origin != "*" || !strings.Contains(headers, "Content-Encoding") || !strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), "POST")) {
+				t.Errorf("CORS headers: origin %q, headers %q", origin, headers)
+			}
+			if !tc.cors && origin != "" {
+				t.Errorf("Access-Control-Allow-Origin %q without cors", origin)
 			}
 		})
 	}
@@ -179,21 +240,45 @@ func testTelemetry(t *testing.T, db *store.DB) {
 	form := func(dl, ul, ping, jitter string) io.Reader {
 		return strings.NewReader(url.Values{"dl": {dl}, "ul": {ul}, "ping": {ping}, "jitter": {jitter}, "ispinfo": {"{}"}, "log": {""}, "extra": {""}}.Encode())
 	}
+	// LibreSpeed's speedtest_worker.js sends a FormData: multipart.
+	var multi bytes.Buffer
+	mw := multipart.NewWriter(&multi)
+	for _, kv := range [][2]string{{"ispinfo", `{"processedString":"127.0.0.1","rawIspInfo":""}`}, {"dl", "55.10"}, {"ul", "30.00"},
+		{"ping", "4.00"}, {"jitter", "1.00"}, {"log", ""}, {"extra", ""}} {
+		mw.WriteField(kv[0], kv[1])
+	}
+	mw.Close()
 	for _, tc := range []struct {
 		name, path, account string
 		body                io.Reader
 		status              int
 		want                string
+		contentType         string
 	}{
-		{"saved", "/speedtest/results/telemetry", strconv.FormatInt(alice, 10), form("93.50", "48.2", "3.21", "0.50"), 200, "id 1"},
-		{"slow, .php", "/speedtest/results/telemetry.php", strconv.FormatInt(alice, 10), form("20", "", "12", "4"), 200, "id 2"},
-		{"visitor not kept", "/speedtest/results/telemetry", "", form("1", "1", "1", "1"), 403, ""},
-		{"negative", "/speedtest/results/telemetry", strconv.FormatInt(alice, 10), form("-1", "1", "1", "1"), 400, ""},
-		{"garbage", "/speedtest/results/telemetry", strconv.FormatInt(alice, 10), form("fast", "1", "1", "1"), 400, ""},
-		{"absurd", "/speedtest/results/telemetry", strconv.FormatInt(alice, 10), form("1e9", "1", "1", "1"), 400, ""},
+		{"saved", "/speedtest/results/telemetry", strconv.FormatInt(alice, 10), form("93.50", "48.2", "3.21", "0.50"), 200, "id 1", ""},
+		{"slow, .php", "/speedtest/results/telemetry.php", strconv.FormatInt(alice, 10), form("20", "", "12", "4"), 200, "id 2", ""},
+		{"visitor not kept", "/speedtest/results/telemetry", "", form("1", "1", "1", "1"), 403, "", ""},
+		{"negative", "/speedtest/results/telemetry", strconv.FormatInt(alice, 10), form("-1", "1", "1", "1"), 400, "", ""},
+		{"garbage", "/speedtest/results/telemetry", strconv.FormatInt(alice, 10), form("fast", "1", "1", "1"), 400, "", ""},
+		{"absurd", "/speedtest/results/telemetry", strconv.FormatInt(alice, 10), form("1e9", "1", "1", "1"), 400, "", ""},
+		{"librespeed multipart", "/speedtest/results/telemetry.php?r=0.5", strconv.FormatInt(bob, 10), &multi, 200, "id 3", mw.FormDataContentType()},
+		{"broken multipart", "/speedtest/results/telemetry", strconv.FormatInt(bob, 10), strings.NewReader("--x\r\nnot a part"), 400, "", "multipart/form-data; boundary=x"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp, b := do(t, "POST", srv.URL+tc.path, tc.account, tc.body)
+			req, _ := http.NewRequest("POST", srv.URL+tc.path, tc.body)
+			if tc.account != "" {
+				req.Header.Set("X-Account", tc.account)
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tc.contentType != "" {
+				req.Header.Set("Content-Type", tc.contentType)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
 			if resp.StatusCode != tc.status || (tc.want != "" && string(b) != tc.want) {
 				t.Errorf("%d %q, want %d %q", resp.StatusCode, b, tc.status, tc.want)
 			}
@@ -213,8 +298,8 @@ func testTelemetry(t *testing.T, db *store.DB) {
 		r.TariffDownKbps != 100000 || r.Verdict() != speedtest.VerdictGood || r.IP != "127.0.0.1" || !r.At.Equal(now) {
 		t.Errorf("first %+v (verdict %s)", r, r.Verdict())
 	}
-	if other, _ := svc.History(context.Background(), bob, 0); len(other) != 0 {
-		t.Errorf("bob sees %d results of alice's", len(other))
+	if other, _ := svc.History(context.Background(), bob, 0); len(other) != 1 || other[0].DownKbps != 55100 || other[0].UpKbps != 30000 || other[0].Ping != 4*time.Millisecond {
+		t.Errorf("bob's history (his multipart result only) = %+v", other)
 	}
 }
 
@@ -284,5 +369,137 @@ func TestBrowserRun(t *testing.T) {
 	}
 	if !strings.Contains(status, strconv.FormatInt(h[0].ID, 10)) || verdict == "" {
 		t.Errorf("page status %q verdict %q", status, verdict)
+	}
+}
+
+// blockingBody is an upload that sends nothing until released.
+type blockingBody struct{ release chan struct{} }
+
+func (b blockingBody) Read([]byte) (int, error) { <-b.release; return 0, io.EOF }
+
+// TestPerAddressLimit: one address (an IPv6 client's /64) holds at most
+// PerAddress backend requests at a time, whatever its ports.
+func TestPerAddressLimit(t *testing.T) {
+	h := New(nil, nil)
+	h.Limits.PerAddress = 2
+	mux := http.NewServeMux()
+	h.Register(mux)
+	release := make(chan struct{})
+	var done []chan int
+	hold := func(remote string) {
+		req := httptest.NewRequest("POST", "/speedtest/backend/empty", blockingBody{release})
+		req.RemoteAddr = remote
+		ch := make(chan int, 1)
+		go func() { w := httptest.NewRecorder(); mux.ServeHTTP(w, req); ch <- w.Code }()
+		done = append(done, ch)
+	}
+	// Each held request must be counted before the next is tried.
+	waitBusy := func(n int) {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			h.busy.mu.Lock()
+			total := 0
+			for _, v := range h.busy.n {
+				total += v
+			}
+			h.busy.mu.Unlock()
+			if total == n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d requests in flight, want %d", total, n)
+			}
+			time.Sleep(time.Millisecond) // waiting for goroutines, not for a clock
+		}
+	}
+	hold("192.0.2.1:1000")
+	hold("192.0.2.1:1001")
+	hold("[2001:db8:1:2::1]:40000")
+	hold("[2001:db8:1:2::ffff]:40001")
+	waitBusy(4)
+	for _, tc := range []struct {
+		remote string
+		status int
+	}{
+		{"192.0.2.1:2000", 429},           // same address, another port
+		{"[2001:db8:1:2:abcd::9]:5", 429}, // same /64
+		{"192.0.2.2:1000", 200},           // another address
+		{"[2001:db8:1:3::1]:1000", 200},   // another /64
+	} {
+		req := httptest.NewRequest("GET", "/speedtest/backend/garbage?ckSize=1", nil)
+		req.RemoteAddr = tc.remote
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, req)
+		if w.Code != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.remote, w.Code, tc.status)
+		}
+	}
+	close(release)
+	for _, ch := range done {
+		if code := <-ch; code != 200 {
+			t.Errorf("held upload answered %d", code)
+		}
+	}
+	waitBusy(0)
+	req := httptest.NewRequest("GET", "/speedtest/backend/empty", nil)
+	req.RemoteAddr = "192.0.2.1:3000"
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, req)
+	if w.Code != 200 {
+		t.Errorf("after the uploads ended: status %d, want 200", w.Code)
+	}
+}
+
+// TestUploadTrickle: an upload that trickles, or stalls, is cut, where it
+// used to hold the connection for as long as the client liked. Socket
+// deadlines run on the wall clock, so the limits are a fraction of a second.
+func TestUploadTrickle(t *testing.T) {
+	h := New(nil, nil)
+	h.Limits = Limits{PerAddress: 10, UploadIdle: 300 * time.Millisecond, UploadMax: 3 * time.Second,
+		UploadMinRate: 1000, UploadGrace: 200 * time.Millisecond}
+	mux := http.NewServeMux()
+	h.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for _, tc := range []struct {
+		name  string
+		every time.Duration // between single bytes; 0 sends all at once
+		bytes int
+		want  int
+	}{
+		{"whole body", 0, 5000, 200},
+		{"trickle below the rate", 50 * time.Millisecond, 1000, 408},
+		{"stalled", time.Hour, 1000, 408},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			// The client gives up long after the server should have.
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			fmt.Fprintf(c, "POST /speedtest/backend/empty HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", tc.bytes)
+			if tc.every == 0 {
+				c.Write(make([]byte, tc.bytes))
+			} else {
+				go func() {
+					for range tc.bytes {
+						if _, err := c.Write([]byte{0}); err != nil {
+							return
+						}
+						time.Sleep(tc.every) // the trickling client's pace
+					}
+				}()
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatalf("no answer: %v", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Errorf("status %d, want %d", resp.StatusCode, tc.want)
+			}
+		})
 	}
 }
