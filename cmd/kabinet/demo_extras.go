@@ -58,6 +58,6 @@ func seedDemoExtras(ctx context.Context, e *env, clk clock.Clock, dir *subscribe
 	if _, err := sup.Say(ctx, demo.ID, "Добрый день, подскажите, как подключить статический IP?"); err != nil {
 		return err
 	}
-	_, err = sup.Respond(ctx, demo.ID, "support", "Здравствуйте! В разделе «Пакеты» — «Статический IP-адрес», 150 ₽ в месяц.")
+	_, err = sup.Respond(ctx, demo.ID, "support", "Здравствуйте! В разделе «Услуги» — «Статический IP-адрес», 150 ₽ в месяц.")
 	return err
 }

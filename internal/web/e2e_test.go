@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"github.com/kabinet-billing/kabinet/internal/content"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -26,6 +27,12 @@ func TestBrowser(t *testing.T) {
 		t.Skip("browser test skipped in -short mode")
 	}
 	e := newEnv(t)
+	// A news item for every city: its card carries the class "news", which
+	// once also named the list's grid and split the card into three columns.
+	if _, err := content.Add(context.Background(), e.db, content.Item{Kind: content.KindNews, Title: "Плановые работы",
+		Body: "В ночь на 20 марта возможны перерывы связи до 15 минут.", PublishedAt: e.clk.Now().Add(-time.Minute)}, e.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
 	artifacts := os.Getenv("KABINET_ARTIFACTS")
 	if artifacts == "" {
 		artifacts = t.TempDir()
@@ -67,7 +74,7 @@ func TestBrowser(t *testing.T) {
 		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
 		t.Fatal(err)
 	}
-	var balance, flash, license, reqTitle, answer string
+	var balance, flash, license, reqTitle, answer, newsLayout string
 	err := chromedp.Do(ctx,
 		chromedp.EmulateViewport(360, 780), // the narrowest phone the layout is made for
 		chromedp.Navigate(e.ts.URL+"/"),
@@ -79,6 +86,14 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(`[data-testid=balance]`),
 		text(`[data-testid=balance]`, &balance),
 		shot("home"),
+		chromedp.EmulateViewport(1280, 900),
+		// Each news card stacks its date, title and text in one column.
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) (err error) {
+			newsLayout, err = chromedp.Evaluate[string](`[...document.querySelectorAll('.news-list article')].map(a => getComputedStyle(a).display).join(',')`)(ctx, t)
+			return err
+		}),
+		shot("home-1280"),
+		chromedp.EmulateViewport(360, 780),
 		chromedp.Navigate(e.ts.URL+"/tariffs"),
 		chromedp.WaitVisible(`a[href="/tariffs/home300"]`),
 		shot("tariffs"),
@@ -139,6 +154,9 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ := e.biller.Summary(context.Background(), e.ids["alice"])
+	if newsLayout == "" || strings.Contains(newsLayout, "grid") {
+		t.Errorf("news cards at 1280 px are laid out as %q, want block cards", newsLayout)
+	}
 	if !strings.Contains(balance, "₽") {
 		t.Errorf("balance shown as %q", balance)
 	}
