@@ -21,6 +21,7 @@ type Method string
 const (
 	MethodPAP      Method = "pap"
 	MethodCHAP     Method = "chap"
+	MethodMSCHAPv1 Method = "mschapv1"
 	MethodMSCHAPv2 Method = "mschapv2"
 	MethodNone     Method = "none"
 )
@@ -32,9 +33,13 @@ const (
 	reasonNoLogin      rejectReason = "no such login"
 	reasonNoUserName   rejectReason = "no User-Name"
 	reasonWrongPass    rejectReason = "wrong password"
-	reasonNoCredential rejectReason = "no supported credentials (PAP, CHAP, MS-CHAPv2)"
-	reasonBadCredAttr  rejectReason = "malformed credentials attribute"
-	reasonDirectory    rejectReason = "directory unavailable"
+	reasonNoCredential rejectReason = "no supported credentials (PAP, CHAP, MS-CHAP, MS-CHAPv2)"
+	// The LAN Manager hash behind MS-CHAP's LM-Response is cracked in
+	// seconds and is not kept; every client since Windows NT sends the
+	// NT-Response too.
+	reasonLMOnly      rejectReason = "MS-CHAP LM-Response only (not supported)"
+	reasonBadCredAttr rejectReason = "malformed credentials attribute"
+	reasonDirectory   rejectReason = "directory unavailable"
 )
 
 // credentials found in an Access-Request.
@@ -44,6 +49,15 @@ type credentials struct {
 	// mschap is set for MS-CHAPv2 so that the Accept can carry
 	// MS-CHAP2-Success and the MPPE keys.
 	mschap *mschapData
+	// mschap1 is set for MS-CHAP (v1): its Accept carries the MPPE keys,
+	// its Reject an MS-CHAP-Error.
+	mschap1 *mschap1Data
+}
+
+type mschap1Data struct {
+	ident     byte
+	challenge []byte // MS-CHAP-Challenge, 8
+	lmOnly    bool   // the client sent only an LM-Response
 }
 
 type mschapData struct {
@@ -89,7 +103,11 @@ func readCredentials(p *radius.Packet) (credentials, error) {
 		}}, nil
 	}
 	resp, respErr := microsoft.MSCHAP2Response_Lookup(p)
+	resp1, resp1Err := microsoft.MSCHAPResponse_Lookup(p)
 	challenge, chalErr := microsoft.MSCHAPChallenge_Lookup(p)
+	if errors.Is(respErr, radius.ErrNoAttribute) && !errors.Is(resp1Err, radius.ErrNoAttribute) {
+		return mschap1Credentials(resp1, resp1Err, challenge, chalErr)
+	}
 	if !errors.Is(respErr, radius.ErrNoAttribute) || !errors.Is(chalErr, radius.ErrNoAttribute) {
 		if respErr != nil || chalErr != nil {
 			return credentials{}, fmt.Errorf("ms-chapv2: response: %v, challenge: %v", respErr, chalErr)
@@ -117,6 +135,75 @@ func readCredentials(p *radius.Packet) (credentials, error) {
 		}}, nil
 	}
 	return credentials{method: MethodNone}, nil
+}
+
+// mschap1Credentials reads MS-CHAP (v1, RFC 2433) from MS-CHAP-Response
+// and an 8-octet MS-CHAP-Challenge (RFC 2548 §2.1.3, §2.3.1).
+func mschap1Credentials(resp []byte, respErr error, challenge []byte, chalErr error) (credentials, error) {
+	if respErr != nil || chalErr != nil {
+		return credentials{}, fmt.Errorf("ms-chap: response: %v, challenge: %v", respErr, chalErr)
+	}
+	if len(challenge) != 8 {
+		return credentials{}, errors.New("ms-chap: challenge must be 8 octets")
+	}
+	// Ident, Flags, LM-Response(24), NT-Response(24); Flags bit 0 says
+	// whether the NT-Response is to be used.
+	m := &mschap1Data{ident: resp[0], challenge: challenge, lmOnly: resp[1]&1 == 0}
+	ntResponse := resp[26:50]
+	return credentials{method: MethodMSCHAPv1, mschap1: m, check: func(want string) bool {
+		if m.lmOnly {
+			return false
+		}
+		u, err := rfc2759.ToUTF16([]byte(want))
+		if err != nil {
+			return false
+		}
+		nt := rfc2759.ChallengeResponse(m.challenge, rfc2759.NTPasswordHash(u))
+		return subtle.ConstantTimeCompare(nt, ntResponse) == 1
+	}}, nil
+}
+
+// addMSCHAP1Keys adds the MPPE keys of MS-CHAP (v1) to an Access-Accept:
+// MS-CHAP-MPPE-Keys is the LM key (zeros: the LM hash is not kept) and the
+// NT key, hidden like User-Password with the request authenticator. The NT
+// key is the hash of the NT password hash, as FreeRADIUS sends and the
+// NAS (pppd, accel-ppp) expect, although RFC 2548 §2.4.1 names the hash
+// itself.
+func addMSCHAP1Keys(resp *radius.Packet, password string) error {
+	u, err := rfc2759.ToUTF16([]byte(password))
+	if err != nil {
+		return fmt.Errorf("ms-chap keys: %w", err)
+	}
+	keys := make([]byte, 24)
+	copy(keys[8:], rfc2759.NTPasswordHash(rfc2759.NTPasswordHash(u)))
+	for _, err := range []error{
+		microsoft.MSCHAPMPPEKeys_Add(resp, keys),
+		microsoft.MSMPPEEncryptionPolicy_Add(resp, microsoft.MSMPPEEncryptionPolicy_Value_EncryptionAllowed),
+		microsoft.MSMPPEEncryptionTypes_Add(resp, microsoft.MSMPPEEncryptionTypes_Value_RC440or128BitAllowed),
+	} {
+		if err != nil {
+			return fmt.Errorf("ms-chap reply attributes: %w", err)
+		}
+	}
+	return nil
+}
+
+// MS-CHAP failure codes (RFC 2433 §"Failure packet"): the client shows
+// them to the user.
+const (
+	mschapErrAuthFailure     = 691
+	mschapErrAccountDisabled = 647
+)
+
+// addMSCHAP1Error adds MS-CHAP-Error (RFC 2548 §2.1.5) to an
+// Access-Reject: the ident, then "E=code R=0" (no retry within the same
+// attempt: the client dials again).
+func addMSCHAP1Error(resp *radius.Packet, m *mschap1Data, code int) error {
+	v := append([]byte{m.ident}, fmt.Sprintf("E=%d R=0", code)...)
+	if err := microsoft.MSCHAPError_Add(resp, v); err != nil {
+		return fmt.Errorf("ms-chap error: %w", err)
+	}
+	return nil
 }
 
 // addMSCHAPSuccess adds MS-CHAP2-Success and the MPPE keys (RFC 2548,

@@ -2,6 +2,7 @@ package radius
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"strings"
@@ -286,4 +287,134 @@ func TestAcceptAttributesPerKind(t *testing.T) {
 			tt.check(t, resp)
 		})
 	}
+}
+
+// RFC 2433 Appendix B.2 worked example (password "MyPw").
+const (
+	rfc2433Challenge  = "102DB5DF085D3041"
+	rfc2433NTHash     = "FC156AF7EDCD6C0EDDE3337D427F4EAC"
+	rfc2433NTResponse = "4E9D3C8F9CFD385D5BF4D3246791956CA4C351AB409A3D61"
+)
+
+func TestRFC2433Vectors(t *testing.T) {
+	u := must(rfc2759.ToUTF16([]byte("MyPw")))
+	if got := strings.ToUpper(hex.EncodeToString(u)); got != "4D00790050007700" {
+		t.Errorf("Unicode password = %s", got)
+	}
+	h := rfc2759.NTPasswordHash(u)
+	if got := strings.ToUpper(hex.EncodeToString(h)); got != rfc2433NTHash {
+		t.Errorf("PasswordHash = %s, want %s", got, rfc2433NTHash)
+	}
+	if got := strings.ToUpper(hex.EncodeToString(rfc2759.ChallengeResponse(unhex(t, rfc2433Challenge), h))); got != rfc2433NTResponse {
+		t.Errorf("NT-Response = %s, want %s", got, rfc2433NTResponse)
+	}
+}
+
+// mschap1Request builds an MS-CHAP (v1) Access-Request; flags 1 means the
+// NT-Response is to be used, 0 that only the LM-Response is.
+func mschap1Request(t testing.TB, login string, ident, flags byte, challenge, nt []byte) []byte {
+	t.Helper()
+	p := radius.New(radius.CodeAccessRequest, []byte(testSecret))
+	p.Add(attrUserName, radius.Attribute(login))
+	resp := make([]byte, 50)
+	resp[0], resp[1] = ident, flags
+	copy(resp[26:50], nt)
+	if err := microsoft.MSCHAPChallenge_Add(p, challenge); err != nil {
+		t.Fatal(err)
+	}
+	if err := microsoft.MSCHAPResponse_Add(p, resp); err != nil {
+		t.Fatal(err)
+	}
+	return encodeAccess(t, p, true)
+}
+
+func TestMSCHAPv1(t *testing.T) {
+	challenge, nt := unhex(t, rfc2433Challenge), unhex(t, rfc2433NTResponse)
+	mypw := Subscriber{AccountID: 11, Login: "mypw", Password: "MyPw", Status: StatusActive, DownKbps: 1000, UpKbps: 1000}
+	blocked := Subscriber{AccountID: 12, Login: "blocked", Password: "MyPw", Status: StatusBlocked}
+	wrong := rfc2759.ChallengeResponse(challenge, rfc2759.NTPasswordHash(must(rfc2759.ToUTF16([]byte("guess")))))
+	tests := []struct {
+		name  string
+		raw   func(t testing.TB) []byte
+		want  radius.Code
+		error string // MS-CHAP-Error after the ident
+	}{
+		{"rfc 2433 example", func(t testing.TB) []byte { return mschap1Request(t, "mypw", 7, 1, challenge, nt) }, radius.CodeAccessAccept, ""},
+		{"wrong password", func(t testing.TB) []byte { return mschap1Request(t, "mypw", 7, 1, challenge, wrong) }, radius.CodeAccessReject, "E=691 R=0"},
+		{"no such login", func(t testing.TB) []byte { return mschap1Request(t, "nobody", 7, 1, challenge, nt) }, radius.CodeAccessReject, "E=691 R=0"},
+		{"account blocked", func(t testing.TB) []byte { return mschap1Request(t, "blocked", 7, 1, challenge, nt) }, radius.CodeAccessReject, "E=647 R=0"},
+		// The right NT-Response, but flagged as LM-only: the LM hash is not kept.
+		{"lm response only", func(t testing.TB) []byte { return mschap1Request(t, "mypw", 7, 0, challenge, nt) }, radius.CodeAccessReject, "E=691 R=0"},
+		{"v2-sized challenge", func(t testing.TB) []byte { return mschap1Request(t, "mypw", 7, 1, make([]byte, 16), nt) }, radius.CodeAccessReject, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, KindAccel)
+			e.dir.set(mypw)
+			e.dir.set(blocked)
+			if err := e.srv.subs.Load(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			raw := tt.raw(t)
+			req, _ := radius.Parse(raw, []byte(testSecret))
+			resp := e.auth(t, raw)
+			if resp == nil || resp.Code != tt.want {
+				t.Fatalf("got %v, want %v", resp, tt.want)
+			}
+			if got := microsoft.MSCHAPError_Get(resp); tt.error != "" && string(got) != "\x07"+tt.error {
+				t.Errorf("MS-CHAP-Error = %q, want ident 7 and %q", got, tt.error)
+			} else if tt.error == "" && got != nil {
+				t.Errorf("unexpected MS-CHAP-Error %q", got)
+			}
+			if tt.want != radius.CodeAccessAccept {
+				return
+			}
+			// The keys are hidden like User-Password with the request
+			// authenticator: 8 octets of LM key (none), then the NT key.
+			a, ok := vendorAttr(resp, 311, 12)
+			if !ok {
+				t.Fatal("no MS-CHAP-MPPE-Keys")
+			}
+			keys := unhide(a, []byte(testSecret), req.Authenticator[:])
+			hashHash := rfc2759.NTPasswordHash(unhex(t, rfc2433NTHash))
+			if len(keys) < 24 || !bytes.Equal(keys[:8], make([]byte, 8)) || !bytes.Equal(keys[8:24], hashHash) {
+				t.Errorf("MS-CHAP-MPPE-Keys = %x, want 8 zero octets and %x", keys, hashHash)
+			}
+			if microsoft.MSMPPEEncryptionTypes_Get(resp) == 0 {
+				t.Error("no MS-MPPE-Encryption-Types")
+			}
+			if got := rfc2865.FilterID_GetString(resp); got != "1000/1000" {
+				t.Errorf("Filter-Id = %q: speed attributes missing", got)
+			}
+		})
+	}
+}
+
+// vendorAttr returns the raw value of a vendor sub-attribute.
+func vendorAttr(p *radius.Packet, vendor uint32, typ byte) (radius.Attribute, bool) {
+	for _, avp := range p.Attributes {
+		if avp.Type != rfc2865.VendorSpecific_Type {
+			continue
+		}
+		id, v, err := radius.VendorSpecific(avp.Attribute)
+		if err == nil && id == vendor && len(v) >= 2 && v[0] == typ {
+			return radius.Attribute(v[2:v[1]]), true
+		}
+	}
+	return nil, false
+}
+
+// unhide reverses User-Password hiding (RFC 2865 §5.2) without cutting at
+// the first zero octet, as radius.UserPassword does.
+func unhide(a, secret, auth []byte) []byte {
+	out := make([]byte, 0, len(a))
+	prev := auth
+	for i := 0; i+16 <= len(a); i += 16 {
+		h := md5.Sum(append(append([]byte(nil), secret...), prev...))
+		for j := range 16 {
+			out = append(out, a[i+j]^h[j])
+		}
+		prev = a[i : i+16]
+	}
+	return out
 }

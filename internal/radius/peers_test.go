@@ -57,6 +57,10 @@ func TestRadclientPeer(t *testing.T) {
 		{"pap wrong", "auth", `User-Name = "alice", User-Password = "wander"`, "Received Access-Reject"},
 		{"chap", "auth", `User-Name = "alice", CHAP-Password = "wonder"`, "Received Access-Accept"},
 		{"chap wrong", "auth", `User-Name = "alice", CHAP-Password = "nope"`, "Received Access-Reject"},
+		// radclient turns MS-CHAP-Password into MS-CHAP-Challenge and an
+		// MS-CHAP (v1) Response with the NT-Response.
+		{"ms-chap", "auth", `User-Name = "alice", MS-CHAP-Password = "wonder"`, "MS-CHAP-MPPE-Keys = "},
+		{"ms-chap wrong", "auth", `User-Name = "alice", MS-CHAP-Password = "nope"`, `MS-CHAP-Error = "`},
 		{"rate limit", "auth", `User-Name = "alice", User-Password = "wonder"`, `Mikrotik-Rate-Limit = "50M/100M"`},
 		{"accounting start", "acct", `Acct-Status-Type = Start, Acct-Session-Id = "rc-1", User-Name = "alice", Framed-IP-Address = 10.1.1.1`, "Received Accounting-Response"},
 		{"accounting interim", "acct", `Acct-Status-Type = Interim-Update, Acct-Session-Id = "rc-1", User-Name = "alice", Acct-Input-Octets = 10, Acct-Input-Gigawords = 1, Acct-Output-Octets = 20`, "Received Accounting-Response"},
@@ -85,7 +89,7 @@ func TestRadtestPeer(t *testing.T) {
 	needProgram(t, "radtest", "freeradius-utils")
 	e := newEnv(t, KindMikrotik)
 	auth, _ := serveLoopback(t, e)
-	for _, proto := range []string{"pap", "chap"} {
+	for _, proto := range []string{"pap", "chap", "mschap"} {
 		out, _ := exec.Command("radtest", "-t", proto, "alice", "wonder", auth, "0", testSecret).CombinedOutput()
 		if !strings.Contains(string(out), "Received Access-Accept") {
 			t.Errorf("radtest -t %s:\n%s", proto, out)

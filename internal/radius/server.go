@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -413,10 +414,21 @@ func (s *Server) handleAuth(ctx context.Context, raw []byte, src netip.AddrPort)
 // authenticate decides Accept or Reject and logs every Reject's reason.
 func (s *Server) authenticate(ctx context.Context, p *radius.Packet, nas NAS, src netip.AddrPort) *radius.Packet {
 	login := userName(p)
+	var cred credentials
 	reject := func(reason rejectReason, args ...any) *radius.Packet {
 		s.rejects.Add(1)
 		s.log.Info("radius: access rejected", append([]any{"login", login, "nas", nas.Name, "from", src.String(), "reason", string(reason)}, args...)...)
-		return p.Response(radius.CodeAccessReject)
+		resp := p.Response(radius.CodeAccessReject)
+		if cred.mschap1 != nil {
+			code := mschapErrAuthFailure
+			if strings.HasPrefix(string(reason), "account ") {
+				code = mschapErrAccountDisabled
+			}
+			if err := addMSCHAP1Error(resp, cred.mschap1, code); err != nil {
+				s.log.Error("radius: reject without MS-CHAP-Error", "nas", nas.Name, "err", err)
+			}
+		}
+		return resp
 	}
 	if login == "" {
 		return reject(reasonNoUserName)
@@ -427,6 +439,9 @@ func (s *Server) authenticate(ctx context.Context, p *radius.Packet, nas NAS, sr
 	}
 	if cred.method == MethodNone {
 		return reject(reasonNoCredential)
+	}
+	if cred.mschap1 != nil && cred.mschap1.lmOnly {
+		return reject(reasonLMOnly)
 	}
 	sub, err := s.subs.Get(ctx, login)
 	if errors.Is(err, ErrNotFound) {
@@ -444,6 +459,11 @@ func (s *Server) authenticate(ctx context.Context, p *radius.Packet, nas NAS, sr
 	resp := p.Response(radius.CodeAccessAccept)
 	if cred.mschap != nil {
 		if err := addMSCHAPSuccess(resp, cred.mschap, sub.Password); err != nil {
+			return reject(reasonBadCredAttr, "err", err)
+		}
+	}
+	if cred.mschap1 != nil {
+		if err := addMSCHAP1Keys(resp, sub.Password); err != nil {
 			return reject(reasonBadCredAttr, "err", err)
 		}
 	}
