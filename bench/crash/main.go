@@ -657,8 +657,14 @@ func paymentsCrash(dsn, dir string) error {
 	conf := fmt.Sprintf(`db = %q
 data_dir = %q
 
+[provider]
+name = "Crash test"
+
 [radius]
 disabled = true
+
+[payment]
+allow_sandbox = true
 
 [[payment.processors]]
 kind = "sandbox"
@@ -987,6 +993,9 @@ func pairRun(dsn, dir string) error {
 		conf := fmt.Sprintf(`db = %q
 data_dir = %q
 secret_key = %q
+
+[provider]
+name = "Crash test"
 
 [radius]
 auth_addr = %q

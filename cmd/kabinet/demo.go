@@ -13,6 +13,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/password"
 	"github.com/kabinet-billing/kabinet/internal/payment"
@@ -45,6 +46,12 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if e.dsn == "" {
 		e.dsn = "sqlite:" + filepath.Join(*data, "kabinet.db")
 	}
+	// The demo's own settings, which a --config file may override.
+	base := config.Default()
+	base.Payment = config.Payment(payment.DemoConfig())
+	base.Radius = config.Radius{Auth: *radiusAuth, Acct: *radiusAcct, Disabled: *radiusAuth == ""}
+	base.NetFlow.Addr = *netflow
+	e.base = &base
 	if err := e.open(ctx); err != nil {
 		return err
 	}
@@ -67,12 +74,10 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if *seedOnly {
 		return nil
 	}
-	rc := radiusConfig{Auth: *radiusAuth, Acct: *radiusAcct, Disabled: *radiusAuth == ""}
-	a, err := buildApp(ctx, e, payment.DemoConfig(), rc)
+	a, err := buildApp(ctx, e)
 	if err != nil {
 		return err
 	}
-	a.netflowAddr = *netflow
 	return a.run(ctx, *addr, func(addr string) {
 		fmt.Fprintf(e.stdout, `
 Kabinet demo is running.

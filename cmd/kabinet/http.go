@@ -12,7 +12,6 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/web/admin"
 	"github.com/kabinet-billing/kabinet/internal/web/api"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
-	"github.com/kabinet-billing/kabinet/internal/web/public"
 	assets "github.com/kabinet-billing/kabinet/web"
 )
 
@@ -60,11 +59,7 @@ func (a *app) routeTable() (http.Handler, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var site public.Config
-	if err := a.e.cfg.Section("site", &site); err != nil {
-		return nil, nil, err
-	}
-	bo := web.BackOffice{Office: office, RedirectFrom: site.RedirectFrom}
+	bo := web.BackOffice{Office: office, RedirectFrom: a.e.cfg.Site.RedirectFrom, Sandbox: a.paySetup.Sandbox}
 	if a.radius != nil {
 		bo.Network = admin.RadiusNetwork{S: a.radius}
 	}

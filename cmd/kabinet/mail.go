@@ -38,10 +38,7 @@ func cmdMailTest(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	e.cfg = cfg
-	var mc notify.Config
-	if err := cfg.Section("mail", &mc); err != nil {
-		return err
-	}
+	mc := notify.Config(cfg.Mail)
 	if mc.Host == "" {
 		return errors.New("mail.host is not set: there is no server to test")
 	}

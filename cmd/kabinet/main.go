@@ -45,6 +45,8 @@ type env struct {
 	stdout  io.Writer
 	stderr  io.Writer
 	cfg     config.Config
+	// base is what the config file is read over; nil: config.Default().
+	base *config.Config
 	db      *store.DB
 	clock   clock.Clock
 }
@@ -154,7 +156,11 @@ func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // open loads the config and opens and migrates the database.
 func (e *env) open(ctx context.Context) error {
-	cfg, err := config.Load(e.cfgPath)
+	base := config.Default()
+	if e.base != nil {
+		base = *e.base
+	}
+	cfg, err := config.LoadOver(base, e.cfgPath)
 	if err != nil {
 		return err
 	}

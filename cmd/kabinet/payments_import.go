@@ -34,11 +34,7 @@ func cmdPaymentsImport(ctx context.Context, e *env, args []string) error {
 	if err := e.open(ctx); err != nil {
 		return err
 	}
-	var pc payment.Config
-	if err := e.cfg.Section("payment", &pc); err != nil {
-		return err
-	}
-	setup, err := pc.Build(e.cfg.Zone(), e.clock)
+	setup, err := payment.Config(e.cfg.Payment).Build(e.cfg.Zone(), e.clock)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/payment"
@@ -61,6 +62,10 @@ func newSecEnv(t *testing.T, cfgText string) *secEnv {
 	}
 	clk := clock.NewFake(time.Date(2027, 3, 10, 9, 0, 0, 0, time.UTC))
 	e := &env{dsn: "sqlite:" + filepath.Join(dir, "k.db"), cfgPath: cfgFile, stdout: io.Discard, stderr: io.Discard, clock: clk}
+	base := config.Default()
+	base.Payment = config.Payment(payment.DemoConfig())
+	base.Radius = config.Radius{Auth: "127.0.0.1:0", Acct: "127.0.0.1:0"}
+	e.base = &base
 	if err := e.open(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +80,7 @@ func newSecEnv(t *testing.T, cfgText string) *secEnv {
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
 	t.Cleanup(func() { slog.SetDefault(prev) })
-	a, err := buildApp(ctx, e, payment.DemoConfig(), radiusConfig{Auth: "127.0.0.1:0", Acct: "127.0.0.1:0"})
+	a, err := buildApp(ctx, e)
 	if err != nil {
 		os.Stderr = stderr
 		t.Fatal(err)

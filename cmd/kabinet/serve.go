@@ -38,27 +38,12 @@ type app struct {
 	traffic  *traffic.Store
 	radius   *radius.Service
 	mail     *notify.Notifier
-	// netflowAddr is the collector's UDP address when the config names none.
-	netflowAddr string
 	// radiusAuth, radiusAcct: UDP addresses; empty disables RADIUS.
 	radiusAuth, radiusAcct string
 }
 
-// radiusConfig is the [radius] section.
-type radiusConfig struct {
-	Auth     string `toml:"auth_addr"`
-	Acct     string `toml:"acct_addr"`
-	Disabled bool   `toml:"disabled"`
-	// The accounting journal: on by default on SQLite, off on PostgreSQL
-	// (see below); its directory by default beside the SQLite file, or in
-	// data_dir on PostgreSQL.
-	Journal      *bool  `toml:"journal"`
-	JournalDir   string `toml:"journal_dir"`
-	JournalFsync bool   `toml:"journal_fsync"`
-	JournalMaxMB int64  `toml:"journal_max_mb"`
-}
-
-func buildApp(ctx context.Context, e *env, payCfg payment.Config, rc radiusConfig) (*app, error) {
+// buildApp wires every capability to e's database, as e.cfg says.
+func buildApp(ctx context.Context, e *env) (*app, error) {
 	a := &app{e: e, log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
 	a.biller = e.biller()
 	subs, err := e.directory()
@@ -66,10 +51,7 @@ func buildApp(ctx context.Context, e *env, payCfg payment.Config, rc radiusConfi
 		return nil, err
 	}
 	a.subs = subs
-	if err := e.cfg.Section("payment", &payCfg); err != nil {
-		return nil, err
-	}
-	if a.paySetup, err = payCfg.Build(e.cfg.Zone(), e.clock); err != nil {
+	if a.paySetup, err = payment.Config(e.cfg.Payment).Build(e.cfg.Zone(), e.clock); err != nil {
 		return nil, err
 	}
 	a.pay = payment.NewService(e.db, e.clock, a.biller, a.paySetup.Processors, payment.Options{
@@ -79,10 +61,7 @@ func buildApp(ctx context.Context, e *env, payCfg payment.Config, rc radiusConfi
 		return nil, err
 	}
 	a.traffic = traffic.New(e.db, e.cfg.Zone())
-	if err := e.cfg.Section("radius", &rc); err != nil {
-		return nil, err
-	}
-	if !rc.Disabled {
+	if rc := e.cfg.Radius; !rc.Disabled {
 		a.radiusAuth, a.radiusAcct = rc.Auth, rc.Acct
 		// Each instance writes its journal to the database on its own, so
 		// a NAS failing over between instances sharing PostgreSQL could
@@ -153,14 +132,7 @@ func (a *app) run(ctx context.Context, addr string, ready func(addr string)) err
 			}
 		}()
 	}
-	var nf flow.Config // [netflow] addr = ":2055", flush_seconds = 10
-	if err := a.e.cfg.Section("netflow", &nf); err != nil {
-		return err
-	}
-	if nf.Addr == "" {
-		nf.Addr = a.netflowAddr
-	}
-	if nf.Addr != "" {
+	if nf := flow.Config(a.e.cfg.NetFlow); nf.Addr != "" {
 		go func() {
 			opts := nf.Options(a.e.cfg.Zone(), a.log)
 			opts.Observe = flowMetrics(metrics.Default)
@@ -191,7 +163,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := e.open(ctx); err != nil {
 		return err
 	}
-	a, err := buildApp(ctx, e, payment.Config{}, radiusConfig{})
+	// The built-in provider is a made-up company with a made-up INN: it
+	// must never reach a subscriber's statement or contract.
+	if !e.cfg.Given("provider") {
+		return errors.New("the config has no [provider] section: statements, contracts and letters need the provider's own name, INN and address (see deploy/kabinet.toml)")
+	}
+	a, err := buildApp(ctx, e)
 	if err != nil {
 		return err
 	}

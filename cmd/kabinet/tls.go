@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/config"
 )
 
 // tlsConfig is the [tls] section. With both files set, `kabinet serve`
@@ -17,19 +19,13 @@ import (
 //	[tls]
 //	cert_file = "/etc/kabinet/tls/fullchain.pem"
 //	key_file  = "/etc/kabinet/tls/privkey.pem"
-type tlsConfig struct {
-	CertFile string `toml:"cert_file"`
-	KeyFile  string `toml:"key_file"`
-}
+type tlsConfig config.TLS
 
 // listen opens addr for HTTP, wrapped in TLS when [tls] names a certificate.
 // It returns whether the listener speaks TLS, for the log line and the
 // URLs printed.
 func (e *env) listen(addr string) (net.Listener, bool, error) {
-	var tc tlsConfig
-	if err := e.cfg.Section("tls", &tc); err != nil {
-		return nil, false, err
-	}
+	tc := tlsConfig(e.cfg.TLS)
 	var cfg *tls.Config
 	if tc.CertFile != "" || tc.KeyFile != "" {
 		var err error

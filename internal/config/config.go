@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -58,27 +59,159 @@ type Billing struct {
 	BonusPercentBP int64  `toml:"bonus_percent_bp"` // bonus points per payment, basis points (100 = 1%)
 }
 
-// Config is everything Kabinet reads at start.
+// Web is the [web] section: the HTTP server.
+type Web struct {
+	// TrustedProxies are the reverse proxies (nginx terminating TLS) in
+	// front of Kabinet, networks or single addresses. Only from those is
+	// X-Forwarded-For believed; by default no proxy is trusted and the
+	// client is the connection's peer.
+	TrustedProxies []string `toml:"trusted_proxies"`
+	// ReadHeaderTimeout bounds reading a request's headers.
+	ReadHeaderTimeout time.Duration `toml:"read_header_timeout"`
+	// BodyTimeout bounds reading a request's body, counted from the
+	// moment its handler starts: a client trickling a byte every few
+	// seconds cannot hold a connection longer.
+	BodyTimeout time.Duration `toml:"body_timeout"`
+	// IdleTimeout closes a kept-alive connection waiting for its next
+	// request.
+	IdleTimeout time.Duration `toml:"idle_timeout"`
+}
+
+// Site is the [site] section: the public site.
+type Site struct {
+	// RedirectFrom are old portal paths (e.g. "/cabinet/") that now send
+	// visitors to the portal's login.
+	RedirectFrom []string `toml:"redirect_from"`
+}
+
+// TLS is the [tls] section. With both files set, `kabinet serve` speaks
+// HTTPS itself; without, plain HTTP for a reverse proxy.
+type TLS struct {
+	CertFile string `toml:"cert_file"`
+	KeyFile  string `toml:"key_file"`
+}
+
+// Radius is the [radius] section.
+type Radius struct {
+	Auth     string `toml:"auth_addr"`
+	Acct     string `toml:"acct_addr"`
+	Disabled bool   `toml:"disabled"`
+	// The accounting journal: nil means on for SQLite, off for
+	// PostgreSQL; its directory by default beside the SQLite file, or in
+	// data_dir on PostgreSQL.
+	Journal      *bool  `toml:"journal"`
+	JournalDir   string `toml:"journal_dir"`
+	JournalFsync bool   `toml:"journal_fsync"`
+	JournalMaxMB int64  `toml:"journal_max_mb"`
+}
+
+// NetFlow is the [netflow] section: the flow collector, off without addr.
+type NetFlow struct {
+	Addr         string `toml:"addr"`
+	FlushSeconds int    `toml:"flush_seconds"`
+}
+
+// Mail is the [mail] section: outgoing mail over SMTP.
+type Mail struct {
+	Host               string `toml:"host"`
+	Port               int    `toml:"port"`
+	Security           string `toml:"security"`
+	Username           string `toml:"username"`
+	Password           string `toml:"password"`
+	From               string `toml:"from"`
+	HeloName           string `toml:"helo_name"`
+	InsecureSkipVerify bool   `toml:"insecure_skip_verify"` // test relays with self-signed certificates only
+	MaxAttempts        int    `toml:"max_attempts"`         // before a letter is given up; default 8
+	LowBalanceDays     int    `toml:"low_balance_days"`     // remind this many days before the 1st; default 3
+	Disabled           bool   `toml:"disabled"`
+}
+
+// Payment is the [payment] section: card processors and OSMP channels.
+type Payment struct {
+	DefaultProcessor string `toml:"default_processor"`
+	// AllowSandbox must be set for the sandbox processor to run: it
+	// credits payments without taking money.
+	AllowSandbox bool          `toml:"allow_sandbox"`
+	Processors   []Processor   `toml:"processors"`
+	OSMP         []OSMPChannel `toml:"osmp"`
+	// TrustedProxies are reverse proxies in front of Kabinet (nginx
+	// terminating TLS for the banks) whose X-Forwarded-For is believed when
+	// checking a bank's address.
+	TrustedProxies []string `toml:"trusted_proxies"`
+}
+
+// Processor is one card processor.
+type Processor struct {
+	Kind          string            `toml:"kind"` // "chronopay", "sandbox", …
+	Name          string            `toml:"name"` // defaults to Kind
+	Secret        string            `toml:"secret"`
+	ProductID     string            `toml:"product_id"`     // ChronoPay's product_id
+	PageURL       string            `toml:"page_url"`       // the hosted page's address; defaults per kind
+	SecurityPhone string            `toml:"security_phone"` // the processor security service's phone
+	Currency      string            `toml:"currency"`       // defaults to RUB
+	Options       map[string]string `toml:"options"`
+}
+
+// OSMPChannel is one bank's or terminal network's settings.
+type OSMPChannel struct {
+	Name     string   `toml:"name"`
+	Login    string   `toml:"login"`
+	Password string   `toml:"password"`
+	Allow    []string `toml:"allow"`   // addresses and networks
+	MinSum   string   `toml:"min_sum"` // "10.00"; empty: no minimum
+	MaxSum   string   `toml:"max_sum"` // empty: no maximum
+	Zone     string   `toml:"zone"`    // zone of txn_date; empty: the provider's
+	// Registry is where this bank's registry keeps each field, when it
+	// differs from the default layout.
+	Registry RegistryColumns `toml:"registry"`
+}
+
+// RegistryColumns configures a bank's registry layout. Columns are counted
+// from 1, as banks' own descriptions count them; 0 keeps the default.
+type RegistryColumns struct {
+	Separator  string `toml:"separator"` // ";" or ","; empty: detected
+	TxnID      int    `toml:"txn_id"`
+	Date       int    `toml:"date"`
+	Account    int    `toml:"account"`
+	Sum        int    `toml:"sum"`
+	DateLayout string `toml:"date_layout"` // Go layout, e.g. "02-01-2006"
+	TotalCount int    `toml:"total_count"` // in the totals line, after its marker
+	TotalSum   int    `toml:"total_sum"`
+}
+
+// Config is everything Kabinet reads at start: the whole file, decoded once
+// into this one structure, every section typed.
 type Config struct {
-	DB        string   `toml:"db"`
-	DataDir   string   `toml:"data_dir"`
-	HTTPAddr  string   `toml:"http_addr"`
-	PublicURL string   `toml:"public_url"`
-	SecretKey string   `toml:"secret_key"` // hex, 32 bytes: encrypts RADIUS copies of passwords
-	Provider  Provider `toml:"provider"`
-	Billing   Billing  `toml:"billing"`
-	// Sections owned by other capabilities ([payment], [radius], [mail], …)
-	// are decoded by them through Section.
-	raw   map[string]toml.Primitive
-	rawMD toml.MetaData
+	DB        string `toml:"db"`
+	DataDir   string `toml:"data_dir"`
+	HTTPAddr  string `toml:"http_addr"`
+	PublicURL string `toml:"public_url"`
+	SecretKey string `toml:"secret_key"` // hex, 32 bytes: encrypts RADIUS copies of passwords
+	// ShutdownTimeout bounds how long `serve` waits, once told to stop,
+	// for each part to finish its work before the database is closed.
+	ShutdownTimeout time.Duration `toml:"shutdown_timeout"`
+
+	Provider Provider `toml:"provider"`
+	Billing  Billing  `toml:"billing"`
+	Web      Web      `toml:"web"`
+	Site     Site     `toml:"site"`
+	TLS      TLS      `toml:"tls"`
+	Radius   Radius   `toml:"radius"`
+	NetFlow  NetFlow  `toml:"netflow"`
+	Payment  Payment  `toml:"payment"`
+	Mail     Mail     `toml:"mail"`
+
+	// defined are the top-level keys and sections the file gave.
+	defined map[string]bool
 }
 
 // Default is what the demo and a bare `kabinet serve` run with.
 func Default() Config {
 	return Config{
-		DB:       "sqlite:./kabinet.db",
-		DataDir:  ".",
-		HTTPAddr: "127.0.0.1:8080",
+		DB:              "sqlite:./kabinet.db",
+		DataDir:         ".",
+		HTTPAddr:        "127.0.0.1:8080",
+		ShutdownTimeout: 30 * time.Second,
 		Provider: Provider{
 			Name:      "Сеть-Регион",
 			LegalName: "ООО «Сеть-Регион»",
@@ -93,21 +226,26 @@ func Default() Config {
 			},
 		},
 		Billing: Billing{Zone: "Europe/Moscow", GraceMonths: 1, LimitKbps: 128, BonusPercentBP: 100},
+		Web:     Web{ReadHeaderTimeout: 10 * time.Second, BodyTimeout: time.Minute, IdleTimeout: 2 * time.Minute},
 	}
 }
 
 // Load reads path (may be empty) over the defaults, then the environment.
-func Load(path string) (Config, error) {
-	c := Default()
+func Load(path string) (Config, error) { return LoadOver(Default(), path) }
+
+// LoadOver reads path (may be empty) over base, then the environment. The
+// file is decoded strictly: a key no section has (a misspelling) is an
+// error naming the key and its line.
+func LoadOver(base Config, path string) (Config, error) {
+	c := base
 	if path != "" {
-		if _, err := toml.DecodeFile(path, &c); err != nil {
-			return c, fmt.Errorf("config %s: %w", path, err)
-		}
-		md, err := toml.DecodeFile(path, &c.raw)
+		data, err := os.ReadFile(path)
 		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		if err := c.decode(string(data)); err != nil {
 			return c, fmt.Errorf("config %s: %w", path, err)
 		}
-		c.rawMD = md
 	}
 	env := map[string]*string{
 		"KABINET_DB":         &c.DB,
@@ -132,18 +270,77 @@ func Load(path string) (Config, error) {
 	return c, c.Check()
 }
 
-// Section decodes the TOML table name into v (a capability's own settings).
-// It leaves v as it is when the file has no such table.
-func (c Config) Section(name string, v any) error {
-	p, ok := c.raw[name]
-	if !ok {
-		return nil
+// decode reads a TOML document over c, refusing keys that no field takes.
+func (c *Config) decode(data string) error {
+	md, err := toml.Decode(data, c)
+	if err != nil {
+		return err
 	}
-	if err := c.rawMD.PrimitiveDecode(p, v); err != nil {
-		return fmt.Errorf("config [%s]: %w", name, err)
+	if u := md.Undecoded(); len(u) > 0 {
+		// A misspelt table shows as the table and each of its keys:
+		// name the first in the file.
+		k := u[0].String()
+		if line := keyLine(data, k); line > 0 {
+			return fmt.Errorf("line %d: unknown key %q", line, k)
+		}
+		return fmt.Errorf("unknown key %q", k)
+	}
+	c.defined = map[string]bool{}
+	for _, k := range md.Keys() {
+		if len(k) > 0 {
+			c.defined[k[0]] = true
+		}
 	}
 	return nil
 }
+
+// keyLine finds the line of a dotted key ("web.trusted_proxiez") in a TOML
+// document, following table headers; 0 when not found. BurntSushi/toml
+// keeps key positions but does not export them.
+func keyLine(data, key string) int {
+	table := ""
+	for i, line := range strings.Split(data, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if line[0] == '[' {
+			name := strings.Trim(strings.SplitN(line, "#", 2)[0], " \t")
+			name = strings.TrimSpace(strings.Trim(name, "[]"))
+			table = normKey(name)
+			if table == key {
+				return i + 1
+			}
+			continue
+		}
+		eq := strings.IndexByte(line, '=')
+		if eq < 0 {
+			continue
+		}
+		full := normKey(line[:eq])
+		if table != "" {
+			full = table + "." + full
+		}
+		if full == key {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// normKey writes a dotted TOML key as toml.Key.String does, without the
+// spaces and quotes bare keys do not need.
+func normKey(s string) string {
+	parts := strings.Split(s, ".")
+	for i, p := range parts {
+		parts[i] = strings.Trim(strings.TrimSpace(p), `"'`)
+	}
+	return strings.Join(parts, ".")
+}
+
+// Given reports whether the file set the top-level key or section name.
+// The demo and tests, which load no file, give nothing.
+func (c Config) Given(name string) bool { return c.defined[name] }
 
 // Check validates the values.
 func (c Config) Check() error {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
@@ -105,10 +106,7 @@ func Run(ctx context.Context, db *store.DB, leases Leases, clk clock.Clock, o Op
 //	[netflow]
 //	addr = ":2055"        # empty: no collector
 //	flush_seconds = 10
-type Config struct {
-	Addr         string `toml:"addr"`
-	FlushSeconds int    `toml:"flush_seconds"`
-}
+type Config config.NetFlow
 
 // Options turns the section into Run's options.
 func (c Config) Options(zone *time.Location, log *slog.Logger) Options {

@@ -68,10 +68,7 @@ func New(db *store.DB, clk clock.Clock, sender Sender, biller *billing.Biller, o
 // disabled the letters still queue (and show in the back office) but a
 // nil-sender Notifier never delivers them.
 func FromConfig(db *store.DB, clk clock.Clock, biller *billing.Biller, cfg config.Config) (*Notifier, error) {
-	var mc Config
-	if err := cfg.Section("mail", &mc); err != nil {
-		return nil, err
-	}
+	mc := Config(cfg.Mail)
 	if mc.Host == "" {
 		mc.Disabled = true
 	}

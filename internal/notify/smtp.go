@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/config"
 )
 
 // Config is the [mail] section of the config file.
@@ -32,19 +34,9 @@ import (
 //	username = "kabinet"
 //	password = "…"
 //	from = "noreply@set-region.example"
-type Config struct {
-	Host               string `toml:"host"`
-	Port               int    `toml:"port"`
-	Security           string `toml:"security"`
-	Username           string `toml:"username"`
-	Password           string `toml:"password"`
-	From               string `toml:"from"`
-	HeloName           string `toml:"helo_name"`
-	InsecureSkipVerify bool   `toml:"insecure_skip_verify"` // test relays with self-signed certificates only
-	MaxAttempts        int    `toml:"max_attempts"`         // before a letter is given up; default 8
-	LowBalanceDays     int    `toml:"low_balance_days"`     // remind this many days before the 1st; default 3
-	Disabled           bool   `toml:"disabled"`
-}
+//
+// Its fields are config.Mail's: the whole file is decoded once there.
+type Config config.Mail
 
 // Check fills defaults and validates.
 func (c *Config) Check() error {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/money"
 )
 
@@ -31,45 +32,19 @@ import (
 //	allow = ["194.54.14.0/24"]
 //	min_sum = "10.00"
 //	max_sum = "15000.00"
-type Config struct {
-	DefaultProcessor string              `toml:"default_processor"`
-	Processors       []ProcessorConfig   `toml:"processors"`
-	OSMP             []OSMPChannelConfig `toml:"osmp"`
-	// TrustedProxies are reverse proxies in front of Kabinet (nginx
-	// terminating TLS for the banks) whose X-Forwarded-For is believed when
-	// checking a bank's address.
-	TrustedProxies []string `toml:"trusted_proxies"`
-}
+//
+// Its types live in internal/config, which decodes the whole file once.
+type Config config.Payment
 
 // OSMPChannelConfig is one bank's or terminal network's settings.
-type OSMPChannelConfig struct {
-	Name     string   `toml:"name"`
-	Login    string   `toml:"login"`
-	Password string   `toml:"password"`
-	Allow    []string `toml:"allow"`   // addresses and networks
-	MinSum   string   `toml:"min_sum"` // "10.00"; empty: no minimum
-	MaxSum   string   `toml:"max_sum"` // empty: no maximum
-	Zone     string   `toml:"zone"`    // zone of txn_date; empty: the provider's
-	// Registry is where this bank's registry keeps each field, when it
-	// differs from DefaultRegistryLayout.
-	Registry RegistryColumns `toml:"registry"`
-}
+type OSMPChannelConfig = config.OSMPChannel
 
 // RegistryColumns configures a bank's registry layout. Columns are counted
 // from 1, as banks' own descriptions count them; 0 keeps the default.
-type RegistryColumns struct {
-	Separator  string `toml:"separator"` // ";" or ","; empty: detected
-	TxnID      int    `toml:"txn_id"`
-	Date       int    `toml:"date"`
-	Account    int    `toml:"account"`
-	Sum        int    `toml:"sum"`
-	DateLayout string `toml:"date_layout"` // Go layout, e.g. "02-01-2006"
-	TotalCount int    `toml:"total_count"` // in the totals line, after its marker
-	TotalSum   int    `toml:"total_sum"`
-}
+type RegistryColumns = config.RegistryColumns
 
-// Layout turns the columns into a RegistryLayout over the default.
-func (rc RegistryColumns) Layout() (RegistryLayout, error) {
+// registryLayout turns the columns into a RegistryLayout over the default.
+func registryLayout(rc RegistryColumns) (RegistryLayout, error) {
 	l := DefaultRegistryLayout
 	switch rc.Separator {
 	case "":
@@ -101,6 +76,7 @@ func DemoConfig() Config {
 	local := []string{"127.0.0.1", "::1"}
 	return Config{
 		DefaultProcessor: "sandbox",
+		AllowSandbox:     true,
 		Processors: []ProcessorConfig{{Kind: "sandbox", Secret: "demo-sandbox-secret", SecurityPhone: "+7 800 000-00-00",
 			Options: map[string]string{"late_after": "30s"}}},
 		OSMP: []OSMPChannelConfig{
@@ -116,6 +92,9 @@ type Setup struct {
 	Processors []Processor
 	OSMP       []OSMPChannel
 	Default    string // the processor the portal's Pay form uses
+	// Sandbox is set when the sandbox processor runs: the back office
+	// warns about it on every page.
+	Sandbox bool
 	// Registries are the registry layouts by OSMP channel name.
 	Registries map[string]RegistryLayout
 }
@@ -129,14 +108,19 @@ func (c Config) Build(zone *time.Location, clk clock.Clock) (Setup, error) {
 		var p Processor
 		var err error
 		if pc.Kind == "sandbox" {
+			// Anyone holding a payment link can pay it with a test card: in
+			// production that is free money, so it runs only when asked for
+			// by name, and says so at every start.
+			if !c.AllowSandbox {
+				return out, fmt.Errorf("payment: the sandbox processor credits payments without taking money; set [payment] allow_sandbox = true to run it (demos and tests only)")
+			}
 			// Built here rather than by NewProcessor so that it runs on
 			// Kabinet's clock.
 			if pc.Name == "" {
 				pc.Name = "sandbox"
 			}
 			p, err = NewSandbox(pc, clk, nil)
-			// Anyone holding a payment link can pay it with a test card: in
-			// production that is free money, so say so at every start.
+			out.Sandbox = true
 			slog.Warn("payment: the sandbox processor is configured; it credits payments without taking money: use it for demos and tests only")
 		} else {
 			p, err = NewProcessor(pc)
@@ -181,7 +165,7 @@ func (c Config) Build(zone *time.Location, clk clock.Clock) (Setup, error) {
 				return out, fmt.Errorf("payment: osmp %q: zone: %w", oc.Name, err)
 			}
 		}
-		layout, err := oc.Registry.Layout()
+		layout, err := registryLayout(oc.Registry)
 		if err != nil {
 			return out, fmt.Errorf("payment: osmp %q: %w", oc.Name, err)
 		}

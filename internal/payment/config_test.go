@@ -47,14 +47,32 @@ func TestConfigErrors(t *testing.T) {
 		"unknown kind":    {Processors: []ProcessorConfig{{Kind: "paypal", Secret: "x"}}},
 		"no secret":       {Processors: []ProcessorConfig{{Kind: "chronopay", ProductID: "1"}}},
 		"no product":      {Processors: []ProcessorConfig{{Kind: "chronopay", Secret: "x"}}},
-		"default missing": {DefaultProcessor: "chronopay", Processors: []ProcessorConfig{{Kind: "sandbox", Secret: "x"}}},
-		"twice":           {Processors: []ProcessorConfig{{Kind: "sandbox", Secret: "x"}, {Kind: "sandbox", Secret: "y"}}},
+		"default missing": {DefaultProcessor: "chronopay", AllowSandbox: true, Processors: []ProcessorConfig{{Kind: "sandbox", Secret: "x"}}},
+		"twice":           {AllowSandbox: true, Processors: []ProcessorConfig{{Kind: "sandbox", Secret: "x"}, {Kind: "sandbox", Secret: "y"}}},
 		"bad allow":       {OSMP: []OSMPChannelConfig{{Name: "a", Allow: []string{"bank.example"}}}},
 		"bad sum":         {OSMP: []OSMPChannelConfig{{Name: "a", MinSum: "ten"}}},
 	} {
 		if _, err := c.Build(time.UTC, nil); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// The sandbox credits payments without taking money: it runs only when the
+// config allows it by name, and the setup says it runs.
+func TestSandboxNeedsAllow(t *testing.T) {
+	c := Config{Processors: []ProcessorConfig{{Kind: "sandbox", Secret: "x"}}}
+	if _, err := c.Build(time.UTC, nil); err == nil || !strings.Contains(err.Error(), "allow_sandbox") {
+		t.Errorf("sandbox without allow_sandbox: %v", err)
+	}
+	c.AllowSandbox = true
+	s, err := c.Build(time.UTC, nil)
+	if err != nil || !s.Sandbox {
+		t.Errorf("sandbox allowed: %v, Sandbox=%v", err, s.Sandbox)
+	}
+	s, err = Config{Processors: []ProcessorConfig{{Kind: "chronopay", Secret: "x", ProductID: "1"}}}.Build(time.UTC, nil)
+	if err != nil || s.Sandbox {
+		t.Errorf("chronopay: %v, Sandbox=%v", err, s.Sandbox)
 	}
 }
 
@@ -96,7 +114,7 @@ func TestRegistryColumns(t *testing.T) {
 		t.Fatalf("%+v %v", r, err)
 	}
 	for _, bad := range []RegistryColumns{{Separator: "::"}, {TxnID: -1}} {
-		if _, err := bad.Layout(); err == nil {
+		if _, err := registryLayout(bad); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/money"
 )
 
@@ -79,16 +80,7 @@ type Processor interface {
 
 // ProcessorConfig configures one processor. Fields a processor does not use
 // are ignored; Options carries the rare processor-specific setting.
-type ProcessorConfig struct {
-	Kind          string            `toml:"kind"` // "chronopay", "sandbox", …
-	Name          string            `toml:"name"` // defaults to Kind
-	Secret        string            `toml:"secret"`
-	ProductID     string            `toml:"product_id"`     // ChronoPay's product_id
-	PageURL       string            `toml:"page_url"`       // the hosted page's address; defaults per kind
-	SecurityPhone string            `toml:"security_phone"` // the processor security service's phone
-	Currency      string            `toml:"currency"`       // defaults to RUB
-	Options       map[string]string `toml:"options"`
-}
+type ProcessorConfig = config.Processor
 
 var (
 	// ErrBadSignature means a callback's signature does not verify.

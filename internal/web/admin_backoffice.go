@@ -21,6 +21,8 @@ type BackOffice struct {
 	Network admin.Network    // nil: no network section; admin.RadiusNetwork{S: radiusService} when RADIUS runs
 	// RedirectFrom are old portal addresses that now redirect to /login.
 	RedirectFrom []string
+	// Sandbox: the sandbox card processor runs; the back office says so.
+	Sandbox bool
 	Files        fs.FS // nil: the embedded web/ tree
 }
 
@@ -33,7 +35,7 @@ func (s *Server) MountBackOffice(b BackOffice) error {
 	if b.Support == nil {
 		b.Support = support.New(b.Office.DB, b.Office.Clock)
 	}
-	if _, err := admin.Register(s.Platform, admin.Deps{Office: b.Office, Support: b.Support, Network: b.Network, Files: b.Files}); err != nil {
+	if _, err := admin.Register(s.Platform, admin.Deps{Office: b.Office, Support: b.Support, Network: b.Network, Sandbox: b.Sandbox, Files: b.Files}); err != nil {
 		return err
 	}
 	_, err := public.Register(s.Platform, public.Deps{DB: b.Office.DB, Support: b.Support, Files: b.Files, RedirectFrom: b.RedirectFrom})

@@ -38,6 +38,9 @@ type Deps struct {
 	Support *support.Service   // nil: the support pages are hidden
 	Reports *report.Reports    // nil: made over Office.DB
 	Network Network            // nil: the network pages are hidden (RADIUS off)
+	// Sandbox is set while the sandbox card processor runs: every page
+	// says so in red, since it credits payments without taking money.
+	Sandbox bool
 	// Files is the web/ tree: translations/admin.{ru,en}.toml are added to
 	// the platform's messages from it.
 	Files fs.FS
@@ -207,6 +210,7 @@ func (a *Admin) who(r *http.Request) backoffice.Who {
 type page struct {
 	Op         operator.Operator
 	HasNetwork bool // RADIUS runs: show the network section
+	Sandbox    bool // the sandbox card processor runs: warn on every page
 	Nav        string
 	Error      string // translated
 	X          any    // the page's own data
@@ -216,7 +220,7 @@ type page struct {
 func (p page) Can(perm string) bool { return p.Op.Can(operator.Permission(perm)) }
 
 func (a *Admin) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, x any) {
-	pg := page{Op: opOf(r), Nav: nav, X: x, HasNetwork: a.d.Network != nil}
+	pg := page{Op: opOf(r), Nav: nav, X: x, HasNetwork: a.d.Network != nil, Sandbox: a.d.Sandbox}
 	v := a.p.NewView(r, title, nil)
 	if id := a.p.Sessions.PopString(r.Context(), sessionError); id != "" {
 		pg.Error = a.p.I18n.T(v.Lang, id, nil)

@@ -30,7 +30,7 @@ func (a *Admin) login(w http.ResponseWriter, r *http.Request) {
 	key := "admin:" + platform.AddressKey(r.RemoteAddr)
 	fail := func(status int, id string, data map[string]any) {
 		v := a.p.NewView(r, "admin.login.title", nil)
-		v.D = page{X: loginData{Login: login}, Error: a.p.I18n.T(v.Lang, id, data)}
+		v.D = page{X: loginData{Login: login}, Error: a.p.I18n.T(v.Lang, id, data), Sandbox: a.d.Sandbox}
 		a.p.HTML(w, r, status, "admin/login", "admin_layout", v)
 	}
 	if blocked, wait := a.byAddress.Blocked(key, now); blocked {

@@ -10,24 +10,14 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/config"
 )
 
-// WebConfig is the [web] section of the config file:
+// TrustedProxies reads [web] trusted_proxies: networks or single addresses
+// of the reverse proxies in front of Kabinet, the only peers whose
+// X-Forwarded-For is believed.
 //
 //	[web]
 //	trusted_proxies = ["127.0.0.1/32", "10.0.0.0/8"]
-//
-// TrustedProxies are the reverse proxies (nginx terminating TLS) in front of
-// Kabinet. Only from those addresses is X-Forwarded-For believed; by default
-// no proxy is trusted and the client is the connection's peer.
-type WebConfig struct {
-	TrustedProxies []string `toml:"trusted_proxies"`
-}
-
-// TrustedProxies reads [web] trusted_proxies: networks or single addresses.
 func TrustedProxies(cfg config.Config) ([]netip.Prefix, error) {
-	var wc WebConfig
-	if err := cfg.Section("web", &wc); err != nil {
-		return nil, err
-	}
+	wc := cfg.Web
 	var out []netip.Prefix
 	for _, s := range wc.TrustedProxies {
 		s = strings.TrimSpace(s)

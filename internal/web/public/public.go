@@ -21,14 +21,6 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
 )
 
-// Config is the [site] section:
-//
-//	[site]
-//	redirect_from = ["/cabinet/", "/lk/"]   # old portal addresses → /login
-type Config struct {
-	RedirectFrom []string `toml:"redirect_from"`
-}
-
 // Deps are what the site reads and writes.
 type Deps struct {
 	DB      *store.DB
