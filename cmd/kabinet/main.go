@@ -46,9 +46,9 @@ type env struct {
 	stderr  io.Writer
 	cfg     config.Config
 	// base is what the config file is read over; nil: config.Default().
-	base *config.Config
-	db      *store.DB
-	clock   clock.Clock
+	base  *config.Config
+	db    *store.DB
+	clock clock.Clock
 }
 
 // errVerify is returned when the ledger does not verify: exit code 1. Every

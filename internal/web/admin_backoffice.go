@@ -23,7 +23,7 @@ type BackOffice struct {
 	RedirectFrom []string
 	// Sandbox: the sandbox card processor runs; the back office says so.
 	Sandbox bool
-	Files        fs.FS // nil: the embedded web/ tree
+	Files   fs.FS // nil: the embedded web/ tree
 }
 
 // MountBackOffice registers the back office at /admin and the public site
