@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
@@ -105,19 +106,23 @@ Stop with Ctrl+C. Data: %[6]s
 const demoOperatorPassword = "kabinet-demo-2026"
 
 var (
-	demoFirst = []string{"Иван", "Пётр", "Сергей", "Алексей", "Дмитрий", "Андрей", "Михаил", "Николай", "Ольга", "Елена", "Татьяна", "Наталья", "Анна", "Мария", "Ирина", "Светлана"}
-	demoLast  = []string{"Иванов", "Петров", "Смирнов", "Кузнецов", "Попов", "Васильев", "Соколов", "Михайлов", "Новиков", "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров"}
-	demoMid   = []string{"Иванович", "Петрович", "Сергеевич", "Алексеевич", "Дмитриевич", "Андреевич"}
-	streets   = []string{"ул. Советская", "ул. Ленина", "пр-т Победы", "ул. Горького", "ул. Мира", "ул. Садовая", "Комсомольский пр-т", "ул. Школьная"}
+	demoMale   = []string{"Иван", "Пётр", "Сергей", "Алексей", "Дмитрий", "Андрей", "Михаил", "Николай"}
+	demoFemale = []string{"Ольга", "Елена", "Татьяна", "Наталья", "Анна", "Мария", "Ирина", "Светлана"}
+	// Surnames and patronymics in their masculine form; every surname here
+	// ends in -ов/-ев/-ёв, whose feminine form adds -а.
+	demoLast = []string{"Иванов", "Петров", "Смирнов", "Кузнецов", "Попов", "Васильев", "Соколов", "Михайлов", "Новиков", "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров"}
+	demoMid  = []string{"Иванович", "Петрович", "Сергеевич", "Алексеевич", "Дмитриевич", "Андреевич"}
+	streets  = []string{"ул. Советская", "ул. Ленина", "пр-т Победы", "ул. Горького", "ул. Мира", "ул. Садовая", "Комсомольский пр-т", "ул. Школьная"}
 )
 
+// demoName is "Surname Name Patronymic", all three of one gender:
+// Кузнецов Иван Сергеевич, Кузнецова Мария Сергеевна.
 func demoName(r *rand.Rand) string {
-	last, first := demoLast[r.IntN(len(demoLast))], demoFirst[r.IntN(len(demoFirst))]
-	mid := demoMid[r.IntN(len(demoMid))]
-	if first[len(first)-2:] == "а" { // Cyrillic "а" is two bytes: a woman's name
-		return fmt.Sprintf("%sа %s %sна", last, first, mid[:len(mid)-len("ич")])
+	last, mid := demoLast[r.IntN(len(demoLast))], demoMid[r.IntN(len(demoMid))]
+	if r.IntN(2) == 0 {
+		return fmt.Sprintf("%s %s %s", last, demoMale[r.IntN(len(demoMale))], mid)
 	}
-	return fmt.Sprintf("%s %s %s", last, first, mid)
+	return fmt.Sprintf("%sа %s %sна", last, demoFemale[r.IntN(len(demoFemale))], strings.TrimSuffix(mid, "ич"))
 }
 
 // seedDemo builds a provider with months of history by running the real
