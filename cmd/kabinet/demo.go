@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,18 +93,32 @@ Kabinet demo is running.
   NetFlow:      %[7]s (UDP; v5, v9, IPFIX)
 
 Demo subscribers (password %[4]s):
-  demo     — active, positive balance, TV and antivirus
-  debtor   — limited to 128 kbit/s for debt
-  newbie   — connected this month
-Back office: admin / %[5]s
+%[8]sBack office: admin / %[5]s
 
 Stop with Ctrl+C. Data: %[6]s
-`, addr, a.radiusAuth, a.radiusAcct, demoPassword, demoOperatorPassword, *data, *netflow)
+`, addr, a.radiusAuth, a.radiusAcct, demoPassword, demoOperatorPassword, *data, *netflow, demoLoginLines())
 	})
 }
 
 // demoOperatorPassword is the back office's demo admin password.
 const demoOperatorPassword = "kabinet-demo-2026"
+
+// demoLogin is a subscriber the demo prints; seedDemo creates each.
+type demoLogin struct{ login, what string }
+
+var demoLogins = []demoLogin{
+	{"demo", "active, positive balance, TV and antivirus"},
+	{"debtor", "limited to 128 kbit/s for debt"},
+	{"newbie", "connected this month"},
+}
+
+func demoLoginLines() string {
+	var b strings.Builder
+	for _, l := range demoLogins {
+		fmt.Fprintf(&b, "  %-8s — %s\n", l.login, l.what)
+	}
+	return b.String()
+}
 
 var (
 	demoMale   = []string{"Иван", "Пётр", "Сергей", "Алексей", "Дмитрий", "Андрей", "Михаил", "Николай"}
@@ -136,7 +151,7 @@ func seedDemo(ctx context.Context, e *env, n int) error {
 	}
 	r := rand.New(rand.NewPCG(2026, 11))
 	zone := e.cfg.Zone()
-	now := time.Now()
+	now := e.clock.Now()
 	first := billing.PeriodOf(now, zone).Start.AddDate(0, -6, 0)
 	clk := clock.NewFake(first.Add(2 * time.Hour))
 	rules := e.rules()
@@ -187,8 +202,8 @@ func seedDemo(ctx context.Context, e *env, n int) error {
 			return err
 		}
 	}
-	nas := radius.NewNASStore(e.db, clk)
-	if _, err := nas.Save(ctx, radius.NAS{Name: "demo-mikrotik", Addr: netip.MustParseAddr("127.0.0.1"), Secret: "testing123", Kind: radius.KindMikrotik}); err != nil {
+	nas, err := radius.NewNASStore(e.db, clk).Save(ctx, radius.NAS{Name: "demo-mikrotik", Addr: netip.MustParseAddr("127.0.0.1"), Secret: "testing123", Kind: radius.KindMikrotik})
+	if err != nil {
 		return err
 	}
 
@@ -196,6 +211,7 @@ func seedDemo(ctx context.Context, e *env, n int) error {
 	type person struct {
 		id    int64
 		habit int // 0 pays on time, 1 late, 2 stopped paying
+		line  demoLine
 	}
 	var people []person
 	cityTariffs := map[int64][]string{
@@ -214,7 +230,7 @@ func seedDemo(ctx context.Context, e *env, n int) error {
 		if err != nil {
 			return err
 		}
-		people = append(people, person{id: a.ID, habit: habit})
+		people = append(people, person{id: a.ID, habit: habit, line: demoLine{id: a.ID, login: login, since: clk.Now()}})
 		// A first payment at signing, as offices take it.
 		if _, _, err := pay.Record(ctx, payment.ManualIn{Channel: payment.ChannelCash, ExternalID: fmt.Sprintf("demo-sign-%d", num), AccountID: a.ID,
 			Amount: money.Rub(int64(500 + 100*r.IntN(6))), Operator: "office"}); err != nil {
@@ -243,7 +259,8 @@ func seedDemo(ctx context.Context, e *env, n int) error {
 			return err
 		}
 	}
-	perMonth := []int{n * 55 / 100, n * 9 / 100, n * 9 / 100, n * 9 / 100, n * 9 / 100, n * 9 / 100}
+	// Sign-ups per month; what is left signs this month, newbie first.
+	perMonth := []int{n * 50 / 100, n * 8 / 100, n * 8 / 100, n * 8 / 100, n * 8 / 100, n * 8 / 100}
 	count := 2
 	for m := 0; m <= 6; m++ {
 		p := billing.PeriodOf(first.AddDate(0, m, 0), zone)
@@ -260,6 +277,13 @@ func seedDemo(ctx context.Context, e *env, n int) error {
 		days := p.Days()
 		if m == 6 {
 			days = max(1, min(days, now.In(zone).Day()-1))
+			// newbie signs at a random moment of this month so far.
+			clk.Set(p.Start.Add(time.Duration(r.Int64N(int64(max(time.Second, now.Sub(p.Start)))))))
+			if err := create("newbie", cities[0], "home100", 0); err != nil {
+				return err
+			}
+			count++
+			todo = max(0, todo-1)
 		}
 		for i := 0; i < todo; i++ {
 			clk.Set(p.Start.Add(time.Duration(r.IntN(days*24)) * time.Hour))
@@ -272,9 +296,6 @@ func seedDemo(ctx context.Context, e *env, n int) error {
 			}
 			ts := cityTariffs[city.ID]
 			login := fmt.Sprintf("user%04d", count)
-			if m == 6 && i == 0 {
-				login = "newbie"
-			}
 			habit := 0
 			if x := r.IntN(100); x >= 94 {
 				habit = 2
@@ -291,7 +312,11 @@ func seedDemo(ctx context.Context, e *env, n int) error {
 			if pp.habit == 2 || (pp.habit == 1 && m%2 == 1) {
 				continue
 			}
+			// Not before the contract: newcomers of this month pay after signing.
 			at := p.Start.Add(time.Duration(r.IntN(10*24)+1) * time.Hour)
+			if signed := pp.line.since.Add(time.Hour); at.Before(signed) {
+				at = signed
+			}
 			if at.After(now) {
 				continue
 			}
@@ -317,5 +342,16 @@ func seedDemo(ctx context.Context, e *env, n int) error {
 	if _, err := b.Run(ctx, now, nil); err != nil {
 		return err
 	}
-	return seedDemoExtras(ctx, e, clk, dir)
+	if err := seedDemoExtras(ctx, e, clk, dir); err != nil {
+		return err
+	}
+	// Traffic: the printed logins and an even spread of the others.
+	var lines []demoLine
+	step := max(1, len(people)/demoTrafficOthers)
+	for i, pp := range people {
+		if i%step == 0 || slices.ContainsFunc(demoLogins, func(l demoLogin) bool { return l.login == pp.line.login }) {
+			lines = append(lines, pp.line)
+		}
+	}
+	return seedDemoTraffic(ctx, e, b, nas, lines, first, now)
 }
