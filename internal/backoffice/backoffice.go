@@ -19,6 +19,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/contract"
+	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/payment"
@@ -288,10 +289,14 @@ func (o *Office) Correct(ctx context.Context, w Who, c payment.Correction) (int6
 		After:  map[string]any{"balance": after.Balance.Decimal(), "status": after.Status, "txn": id, "amount": c.Amount.Decimal()}, Note: c.Reason})
 }
 
-// Reverse undoes a payment or correction with a reason.
+// Reverse undoes a payment or correction of the account with a reason;
+// another account's transaction is ledger.ErrNotFound, as a missing one.
 func (o *Office) Reverse(ctx context.Context, w Who, accountID, txnID int64, reason string) (int64, error) {
 	if err := w.must(operator.CorrectBalance); err != nil {
 		return 0, err
+	}
+	if owner, err := ledger.TxnAccount(ctx, o.DB, txnID); err != nil || owner != accountID {
+		return 0, fmt.Errorf("ledger transaction %d of account %d: %w", txnID, accountID, ledger.ErrNotFound)
 	}
 	id, err := o.Payments.Reverse(ctx, txnID, reason, w.Op.Login)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/contract"
+	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/operator"
@@ -234,5 +235,40 @@ func testCorrectionNeedsReasonAndIsAudited(t *testing.T, db *store.DB) {
 	ent := e.audit(t, operator.AuditQuery{Action: "money.correct"})
 	if len(ent) != 1 || ent[0].Note != "двойное списание" || !strings.Contains(ent[0].BeforeJSON(), `"balance":"-500.00"`) || !strings.Contains(ent[0].AfterJSON(), `"balance":"0.00"`) {
 		t.Errorf("correction audit: %+v %s %s", ent, ent[0].BeforeJSON(), ent[0].AfterJSON())
+	}
+}
+
+// A reversal names the account whose card it is made from: another
+// account's transaction, or a missing one, is not found and stays as it is.
+func TestReverseOnlyTheAccountsOwn(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, storetest.SQLite(t))
+	admin := e.roles[operator.RoleAdmin]
+	var ids []int64
+	for range 2 {
+		s, err := e.o.SignContract(ctx, admin, backoffice.NewContract{Tariff: "home"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, s.Account.ID)
+	}
+	txn, err := e.o.Correct(ctx, admin, payment.Correction{AccountID: ids[0], Amount: money.Rub(100), Reason: "ошибка", Key: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		account int64
+		txn     int64
+	}{{"another account's", ids[1], txn}, {"a missing one", ids[0], txn + 1000}} {
+		if _, err := e.o.Reverse(ctx, admin, c.account, c.txn, "по ошибке"); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("reverse %s: %v, want not found", c.name, err)
+		}
+	}
+	if got := e.audit(t, operator.AuditQuery{Action: "money.reverse"}); len(got) != 0 {
+		t.Errorf("refused reversals audited: %+v", got)
+	}
+	if _, err := e.o.Reverse(ctx, admin, ids[0], txn, "по ошибке"); err != nil {
+		t.Errorf("reverse the account's own: %v", err)
 	}
 }

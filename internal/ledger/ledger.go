@@ -307,6 +307,22 @@ func Balance(ctx context.Context, q interface {
 	return money.Amount(b), nil
 }
 
+// TxnAccount tells whose transaction txnID is: the subscriber account's id,
+// 0 for one that moves no subscriber's money.
+func TxnAccount(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) *sql.Row
+}, txnID int64) (int64, error) {
+	var id int64
+	err := q.QueryRow(ctx, `SELECT COALESCE(account_id, 0) FROM ledger_txns WHERE id = ?`, txnID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("ledger transaction %d: %w", txnID, err)
+	}
+	return id, nil
+}
+
 // Reverse posts the mirror image of transaction txnID under key: a mistake is
 // fixed by a new transaction, never by editing the old one.
 func Reverse(ctx context.Context, tx *store.Tx, txnID int64, key, memo string, now time.Time) (Result, error) {

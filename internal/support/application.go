@@ -77,19 +77,24 @@ func (s *Service) Applications(ctx context.Context, status string, limit int) ([
 
 // SetApplicationStatus records what the operator did with an application.
 func (s *Service) SetApplicationStatus(ctx context.Context, id int64, status, operator string) error {
+	return s.DB.Write(ctx, func(tx *store.Tx) error { return SetApplicationStatus(ctx, tx, s.Clock.Now(), id, status, operator) })
+}
+
+// SetApplicationStatus is Service.SetApplicationStatus inside tx, for a
+// caller that writes more in the same transaction (the back office, its
+// audit entry).
+func SetApplicationStatus(ctx context.Context, tx *store.Tx, now time.Time, id int64, status, operator string) error {
 	switch status {
 	case "new", "called", "contracted", "rejected":
 	default:
 		return fmt.Errorf("application status %q: %w", status, ErrInvalid)
 	}
-	return s.DB.Write(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE connection_applications SET status = ?, operator = ?, updated_at = ? WHERE id = ?`, status, operator, s.Clock.Now().UTC(), id)
-		if err != nil {
-			return fmt.Errorf("application %d: %w", id, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("application %d: %w", id, ErrNotFound)
-		}
-		return nil
-	})
+	res, err := tx.Exec(ctx, `UPDATE connection_applications SET status = ?, operator = ?, updated_at = ? WHERE id = ?`, status, operator, now.UTC(), id)
+	if err != nil {
+		return fmt.Errorf("application %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("application %d: %w", id, ErrNotFound)
+	}
+	return nil
 }

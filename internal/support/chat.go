@@ -3,31 +3,43 @@ package support
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
 // Say adds the subscriber's chat message.
-func (s *Service) Say(ctx context.Context, accountID int64, body string) (Message, error) {
-	return s.chat(ctx, accountID, AuthorSubscriber, "", body)
+func (s *Service) Say(ctx context.Context, accountID int64, body string) (m Message, err error) {
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		m, err = chat(ctx, tx, s.Clock.Now(), accountID, AuthorSubscriber, "", body)
+		return err
+	})
+	return m, err
 }
 
 // Respond adds a consultant's chat message to the account's conversation.
-func (s *Service) Respond(ctx context.Context, accountID int64, operator, body string) (Message, error) {
-	return s.chat(ctx, accountID, AuthorOperator, operator, body)
+func (s *Service) Respond(ctx context.Context, accountID int64, operator, body string) (m Message, err error) {
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		m, err = Respond(ctx, tx, s.Clock.Now(), accountID, operator, body)
+		return err
+	})
+	return m, err
 }
 
-func (s *Service) chat(ctx context.Context, accountID int64, author, operator, body string) (Message, error) {
-	m := Message{Author: author, Operator: operator}
+// Respond is Service.Respond inside tx, for a caller that writes more in
+// the same transaction (the back office, its audit entry).
+func Respond(ctx context.Context, tx *store.Tx, now time.Time, accountID int64, operator, body string) (Message, error) {
+	return chat(ctx, tx, now, accountID, AuthorOperator, operator, body)
+}
+
+func chat(ctx context.Context, tx *store.Tx, now time.Time, accountID int64, author, operator, body string) (Message, error) {
+	m := Message{Author: author, Operator: operator, CreatedAt: now}
 	var err error
 	if m.Body, err = cleanText(body, 2000); err != nil {
 		return m, fmt.Errorf("chat message: %w", err)
 	}
-	m.CreatedAt = s.Clock.Now()
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		return tx.QueryRow(ctx, `INSERT INTO chat_messages (account_id, author, operator, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-			accountID, author, operator, m.Body, m.CreatedAt.UTC()).Scan(&m.ID)
-	})
+	err = tx.QueryRow(ctx, `INSERT INTO chat_messages (account_id, author, operator, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		accountID, author, operator, m.Body, now.UTC()).Scan(&m.ID)
 	if err != nil {
 		return m, fmt.Errorf("chat of %d: %w", accountID, err)
 	}

@@ -156,18 +156,21 @@ func (s *Service) Requests(ctx context.Context, accountID int64) ([]Request, err
 	return out, rows.Err()
 }
 
-// RequestOf returns request id with its thread if it belongs to accountID;
-// accountID 0 is the back office, which sees every request. Another
+// RequestOf returns the account's request id with its thread; another
 // account's request is ErrNotFound, the same as a missing one.
 func (s *Service) RequestOf(ctx context.Context, accountID, id int64) (Request, error) {
+	return s.request(ctx, `SELECT id, account_id, kind, subject, status, created_at, updated_at FROM support_requests WHERE id = ? AND account_id = ?`, id, accountID)
+}
+
+// Request returns request id with its thread, whoever filed it: the back
+// office's lookup.
+func (s *Service) Request(ctx context.Context, id int64) (Request, error) {
+	return s.request(ctx, `SELECT id, account_id, kind, subject, status, created_at, updated_at FROM support_requests WHERE id = ?`, id)
+}
+
+func (s *Service) request(ctx context.Context, q string, id int64, args ...any) (Request, error) {
 	var r Request
-	q := `SELECT id, account_id, kind, subject, status, created_at, updated_at FROM support_requests WHERE id = ?`
-	args := []any{id}
-	if accountID != 0 {
-		q += ` AND account_id = ?`
-		args = append(args, accountID)
-	}
-	err := s.DB.QueryRow(ctx, q, args...).Scan(&r.ID, &r.AccountID, &r.Kind, &r.Subject, &r.Status, &r.CreatedAt, &r.UpdatedAt)
+	err := s.DB.QueryRow(ctx, q, append([]any{id}, args...)...).Scan(&r.ID, &r.AccountID, &r.Kind, &r.Subject, &r.Status, &r.CreatedAt, &r.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("request %d: %w", id, ErrNotFound)
 	}
@@ -192,50 +195,71 @@ func (s *Service) RequestOf(ctx context.Context, accountID, id int64) (Request, 
 // Reply adds the subscriber's message to their own request; it reopens an
 // answered request so that an operator looks again.
 func (s *Service) Reply(ctx context.Context, accountID, id int64, body string) error {
-	return s.addMessage(ctx, accountID, id, AuthorSubscriber, "", body, StatusNew)
-}
-
-// Answer adds an operator's answer and sets the status (answered by
-// default). Any account's request may be answered.
-func (s *Service) Answer(ctx context.Context, id int64, operator, body, status string) error {
-	if status == "" {
-		status = StatusAnswered
-	}
-	switch status {
-	case StatusNew, StatusInProgress, StatusAnswered, StatusClosed:
-	default:
-		return fmt.Errorf("request status %q: %w", status, ErrInvalid)
-	}
-	return s.addMessage(ctx, 0, id, AuthorOperator, operator, body, status)
-}
-
-func (s *Service) addMessage(ctx context.Context, accountID, id int64, author, operator, body, status string) error {
 	body, err := cleanText(body, MaxBody)
 	if err != nil {
 		return fmt.Errorf("message: %w", err)
 	}
 	now := s.Clock.Now()
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		q := `UPDATE support_requests SET status = ?, updated_at = ? WHERE id = ?`
-		args := []any{status, now.UTC(), id}
-		if accountID != 0 {
-			q += ` AND account_id = ? AND status <> ?`
-			args = append(args, accountID, StatusClosed)
-		}
-		res, err := tx.Exec(ctx, q, args...)
+		res, err := tx.Exec(ctx, `UPDATE support_requests SET status = ?, updated_at = ? WHERE id = ? AND account_id = ? AND status <> ?`,
+			StatusNew, now.UTC(), id, accountID, StatusClosed)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO support_messages (request_id, author, operator, body, created_at) VALUES (?, ?, ?, ?, ?)`, id, author, operator, body, now.UTC())
-		return err
+		return addMessage(ctx, tx, now, id, AuthorSubscriber, "", body)
 	})
 	if err != nil {
 		return fmt.Errorf("message to request %d: %w", id, err)
 	}
 	return nil
+}
+
+// Answer adds an operator's answer and sets the status (answered by
+// default). Any account's request may be answered.
+func (s *Service) Answer(ctx context.Context, id int64, operator, body, status string) error {
+	return s.DB.Write(ctx, func(tx *store.Tx) error {
+		_, _, err := Answer(ctx, tx, s.Clock.Now(), id, operator, body, status)
+		return err
+	})
+}
+
+// Answer is Service.Answer inside tx, for a caller that writes more in the
+// same transaction (the back office, its audit entry); it returns the
+// request's status before the answer and the one set.
+func Answer(ctx context.Context, tx *store.Tx, now time.Time, id int64, operator, body, status string) (before, after string, err error) {
+	if status == "" {
+		status = StatusAnswered
+	}
+	switch status {
+	case StatusNew, StatusInProgress, StatusAnswered, StatusClosed:
+	default:
+		return "", "", fmt.Errorf("request status %q: %w", status, ErrInvalid)
+	}
+	if body, err = cleanText(body, MaxBody); err != nil {
+		return "", "", fmt.Errorf("message: %w", err)
+	}
+	err = tx.QueryRow(ctx, `SELECT status FROM support_requests WHERE id = ?`, id).Scan(&before)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err == nil {
+		_, err = tx.Exec(ctx, `UPDATE support_requests SET status = ?, updated_at = ? WHERE id = ?`, status, now.UTC(), id)
+	}
+	if err == nil {
+		err = addMessage(ctx, tx, now, id, AuthorOperator, operator, body)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("message to request %d: %w", id, err)
+	}
+	return before, status, nil
+}
+
+func addMessage(ctx context.Context, tx *store.Tx, now time.Time, id int64, author, operator, body string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO support_messages (request_id, author, operator, body, created_at) VALUES (?, ?, ?, ?, ?)`, id, author, operator, body, now.UTC())
+	return err
 }
 
 // OpenRequests lists requests waiting for an operator, oldest first: the

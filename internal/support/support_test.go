@@ -46,8 +46,21 @@ func TestRequestsChatApplications(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.RequestOf(ctx, ids[1], r.ID); !errors.Is(err, support.ErrNotFound) {
-			t.Errorf("bob reads alice's request: %v", err)
+		for _, c := range []struct {
+			name   string
+			lookup func() (support.Request, error)
+			found  bool
+		}{
+			{"alice her own", func() (support.Request, error) { return s.RequestOf(ctx, ids[0], r.ID) }, true},
+			{"bob alice's", func() (support.Request, error) { return s.RequestOf(ctx, ids[1], r.ID) }, false},
+			{"account 0 (no back door)", func() (support.Request, error) { return s.RequestOf(ctx, 0, r.ID) }, false},
+			{"the back office", func() (support.Request, error) { return s.Request(ctx, r.ID) }, true},
+			{"the back office, a missing one", func() (support.Request, error) { return s.Request(ctx, r.ID+100) }, false},
+		} {
+			got, err := c.lookup()
+			if c.found && (err != nil || got.ID != r.ID || len(got.Messages) != 1) || !c.found && !errors.Is(err, support.ErrNotFound) {
+				t.Errorf("%s: %+v, %v", c.name, got, err)
+			}
 		}
 		if err := s.Reply(ctx, ids[1], r.ID, "hi"); !errors.Is(err, support.ErrNotFound) {
 			t.Errorf("bob replies to alice's request: %v", err)

@@ -22,6 +22,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/content"
+	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/payment"
@@ -247,6 +248,10 @@ func (a *Admin) failed(w http.ResponseWriter, r *http.Request, to string, err er
 	if id == "" {
 		if errors.Is(err, operator.ErrForbidden) {
 			a.forbidden(w, r, opOf(r))
+			return
+		}
+		if errors.Is(err, support.ErrNotFound) || errors.Is(err, ledger.ErrNotFound) {
+			a.p.NotFound(w, r)
 			return
 		}
 		a.p.Fail(w, r, err)

@@ -435,6 +435,11 @@ func TestSupportRequestAssignAndAnswer(t *testing.T) {
 	if got.Status != support.StatusAnswered || len(got.Messages) != 2 || got.Messages[1].Operator != "support" {
 		t.Errorf("request after the answer: %+v", got)
 	}
+	for _, missing := range []string{"/admin/support/requests/999", "/admin/support/requests/999/assign"} {
+		if code, _ := c.post(missing, url.Values{"body": {"Ответ"}, "take": {"1"}}); code != http.StatusNotFound {
+			t.Errorf("POST %s: %d, want 404", missing, code)
+		}
+	}
 	entries, _ := e.office.Operators.Search(ctx, operator.AuditQuery{Operator: "support", Action: "support."})
 	if len(entries) != 2 || entries[0].Action != "support.answer" || entries[1].Action != "support.assign" {
 		t.Errorf("audit: %+v", entries)

@@ -294,11 +294,6 @@ func (a *Admin) reverse(w http.ResponseWriter, r *http.Request) {
 		a.failed(w, r, back(id), subscriber.ErrInvalid)
 		return
 	}
-	var owner int64
-	if err := a.d.Office.DB.QueryRow(r.Context(), `SELECT COALESCE(account_id, 0) FROM ledger_txns WHERE id = ?`, txn).Scan(&owner); err != nil || owner != id {
-		a.p.NotFound(w, r)
-		return
-	}
 	if _, err := a.d.Office.Reverse(r.Context(), a.who(r), id, txn, r.PostFormValue("reason")); err != nil {
 		a.failed(w, r, back(id), err)
 		return

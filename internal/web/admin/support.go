@@ -6,7 +6,6 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 
-	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/support"
 )
 
@@ -60,11 +59,7 @@ func (a *Admin) loadRequest(r *http.Request) (support.Request, bool) {
 	if !ok {
 		return support.Request{}, false
 	}
-	var acct int64
-	if err := a.d.Office.DB.QueryRow(r.Context(), `SELECT account_id FROM support_requests WHERE id = ?`, id).Scan(&acct); err != nil {
-		return support.Request{}, false
-	}
-	req, err := a.d.Support.RequestOf(r.Context(), acct, id)
+	req, err := a.d.Support.Request(r.Context(), id)
 	return req, err == nil
 }
 
@@ -84,21 +79,14 @@ func (a *Admin) request(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Admin) answer(w http.ResponseWriter, r *http.Request) {
-	req, ok := a.loadRequest(r)
+	id, ok := pathID(r, "id")
 	if !ok {
 		a.p.NotFound(w, r)
 		return
 	}
-	to := fmt.Sprintf("/admin/support/requests/%d", req.ID)
-	op := opOf(r)
-	status := r.PostFormValue("status")
-	if err := a.d.Support.Answer(r.Context(), req.ID, op.Login, r.PostFormValue("body"), status); err != nil {
+	to := fmt.Sprintf("/admin/support/requests/%d", id)
+	if err := a.d.Office.AnswerRequest(r.Context(), a.who(r), id, r.PostFormValue("body"), r.PostFormValue("status")); err != nil {
 		a.failed(w, r, to, err)
-		return
-	}
-	if err := a.d.Office.Record(r.Context(), a.who(r), operator.Entry{Action: "support.answer", Object: fmt.Sprintf("request:%d", req.ID),
-		Before: map[string]string{"status": req.Status}, After: map[string]string{"status": status}}); err != nil {
-		a.p.Fail(w, r, err)
 		return
 	}
 	a.done(w, r, to, "admin.flash.saved")
@@ -110,15 +98,8 @@ func (a *Admin) applicationStatus(w http.ResponseWriter, r *http.Request) {
 		a.p.NotFound(w, r)
 		return
 	}
-	op := opOf(r)
-	status := r.PostFormValue("status")
-	if err := a.d.Support.SetApplicationStatus(r.Context(), id, status, op.Login); err != nil {
+	if err := a.d.Office.SetApplicationStatus(r.Context(), a.who(r), id, r.PostFormValue("status"), r.PostFormValue("note")); err != nil {
 		a.failed(w, r, "/admin/support", err)
-		return
-	}
-	if err := a.d.Office.Record(r.Context(), a.who(r), operator.Entry{Action: "application.status", Object: fmt.Sprintf("application:%d", id),
-		After: map[string]string{"status": status}, Note: r.PostFormValue("note")}); err != nil {
-		a.p.Fail(w, r, err)
 		return
 	}
 	a.done(w, r, "/admin/support", "admin.flash.saved")
@@ -161,46 +142,24 @@ func (a *Admin) respond(w http.ResponseWriter, r *http.Request) {
 		a.p.NotFound(w, r)
 		return
 	}
-	op := opOf(r)
 	to := fmt.Sprintf("/admin/support/chat/%d", id)
-	m, err := a.d.Support.Respond(r.Context(), id, op.Login, r.PostFormValue("body"))
-	if err != nil {
+	if _, err := a.d.Office.RespondChat(r.Context(), a.who(r), id, r.PostFormValue("body")); err != nil {
 		a.failed(w, r, to, err)
-		return
-	}
-	if err := a.d.Office.Record(r.Context(), a.who(r), operator.Entry{Action: "support.chat", Object: fmt.Sprintf("account:%d", id),
-		After: map[string]int64{"message": m.ID}}); err != nil {
-		a.p.Fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-// assign takes the request ("me") or gives it up ("").
+// assign takes the request ("take" set) or gives it up.
 func (a *Admin) assign(w http.ResponseWriter, r *http.Request) {
-	req, ok := a.loadRequest(r)
+	id, ok := pathID(r, "id")
 	if !ok {
 		a.p.NotFound(w, r)
 		return
 	}
-	op := opOf(r)
-	to := fmt.Sprintf("/admin/support/requests/%d", req.ID)
-	who := ""
-	if r.PostFormValue("take") != "" {
-		who = op.Login
-	}
-	before, err := a.d.Support.Assignee(r.Context(), req.ID)
-	if err != nil {
-		a.p.Fail(w, r, err)
-		return
-	}
-	if err := a.d.Support.Assign(r.Context(), req.ID, who); err != nil {
+	to := fmt.Sprintf("/admin/support/requests/%d", id)
+	if err := a.d.Office.AssignRequest(r.Context(), a.who(r), id, r.PostFormValue("take") != ""); err != nil {
 		a.failed(w, r, to, err)
-		return
-	}
-	if err := a.d.Office.Record(r.Context(), a.who(r), operator.Entry{Action: "support.assign", Object: fmt.Sprintf("request:%d", req.ID),
-		Before: map[string]string{"assignee": before}, After: map[string]string{"assignee": who}}); err != nil {
-		a.p.Fail(w, r, err)
 		return
 	}
 	a.done(w, r, to, "admin.flash.saved")

@@ -1,7 +1,5 @@
 package support
 
-// Back-office addition (issue 6): the consultants' list of conversations.
-
 import (
 	"context"
 	"fmt"
