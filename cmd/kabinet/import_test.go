@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kabinet-billing/kabinet/internal/importer/importtest"
+)
+
+// TestImportUbillingCLI: bad sources exit 2 with one line; a dry run writes
+// nothing; the real run imports, and the books verify.
+func TestImportUbillingCLI(t *testing.T) {
+	dsn, src := importtest.SourceDB(t, "ubilling/stargazer.sql", "ubilling/ubilling.sql")
+	if err := importtest.FillUbilling(context.Background(), src, 5, 2); err != nil {
+		t.Fatal(err)
+	}
+	empty, _ := importtest.SourceDB(t)
+	t.Setenv("KABINET_DB", "sqlite:"+filepath.Join(t.TempDir(), "k.db"))
+	at := "2026-12-10T03:00:00+03:00"
+	for _, s := range []struct {
+		args        []string
+		code        int
+		out, errOut string
+	}{
+		{[]string{"import", "ubilling"}, 2, "", "give the source"},
+		{[]string{"import", "ubilling", "--from", "stg"}, 2, "", "--from must be mysql://USER:PASS@HOST:PORT/DB"},
+		{[]string{"import", "ubilling", "--from", "mysql://root@127.0.0.1:1/stg"}, 2, "", "cannot reach stg"},
+		{[]string{"import", "ubilling", "--from", empty}, 2, "", "is not a Ubilling database"},
+		{[]string{"import", "ubilling", "--from", dsn, "--at", "yesterday"}, 2, "", "RFC 3339"},
+		{[]string{"import", "ubilling", "--from", dsn, "--at", at, "--dry-run"}, 0, "subscribers  read 5, new 5", ""},
+		{[]string{"account", "show", "user000001"}, 2, "", "no such account"},
+		{[]string{"import", "ubilling", "--from", dsn, "--at", at}, 0, "ubilling: imported, cut-over 2026-12-10T03:00:00+03:00", ""},
+		{[]string{"account", "show", "user000001"}, 0, "Д-000001", ""},
+		{[]string{"ledger", "verify"}, 0, "verifies", ""},
+		{[]string{"import", "ubilling", "--from", dsn, "--at", at}, 0, "subscribers  read 5, new 0, already imported 5", ""},
+	} {
+		code, out, errOut := kabinet(t, s.args...)
+		if code != s.code || !strings.Contains(out, s.out) || !strings.Contains(errOut, s.errOut) {
+			t.Errorf("kabinet %s: exit %d, stdout %q, stderr %q; want exit %d with %q / %q", strings.Join(s.args, " "), code, out, errOut, s.code, s.out, s.errOut)
+		}
+		if code == 2 && strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
+			t.Errorf("kabinet %s: error is not one line: %q", strings.Join(s.args, " "), errOut)
+		}
+	}
+}

@@ -1,0 +1,95 @@
+package importer
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// mysqlSource is a MySQL or MariaDB database of another billing, read
+// through one connection pool with streaming queries.
+type mysqlSource struct {
+	db *sql.DB
+}
+
+// openMySQL connects to dsn, "mysql://USER:PASS@HOST:PORT/DB", and checks
+// that the database has the tables named: the schema of the system the
+// operator said it is. Times without a zone are read in zone.
+func openMySQL(ctx context.Context, dsn, system string, zone *time.Location, tables []string) (*mysqlSource, error) {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme != "mysql" || u.Host == "" || strings.Trim(u.Path, "/") == "" || strings.Contains(strings.Trim(u.Path, "/"), "/") {
+		return nil, fmt.Errorf("%w: --from must be mysql://USER:PASS@HOST:PORT/DB", ErrSource)
+	}
+	c := mysql.NewConfig()
+	c.Net = "tcp"
+	c.Addr = u.Host
+	if u.Port() == "" {
+		c.Addr = net.JoinHostPort(u.Hostname(), "3306")
+	}
+	c.User = u.User.Username()
+	c.Passwd, _ = u.User.Password()
+	c.DBName = strings.Trim(u.Path, "/")
+	c.ParseTime = true
+	c.Loc = zone
+	c.Timeout = 10 * time.Second
+	c.Apply(mysql.Charset("utf8mb4", ""))
+	conn, err := mysql.NewConnector(c)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSource, err)
+	}
+	db := sql.OpenDB(conn)
+	db.SetMaxOpenConns(2)
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%w: cannot reach %s at %s: %v", ErrSource, c.DBName, c.Addr, err)
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(tables)), ", ")
+	args := []any{}
+	for _, t := range tables {
+		args = append(args, t)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN (`+marks+`)`, args...).Scan(&n); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%w: %s: %v", ErrSource, c.DBName, err)
+	}
+	if n != len(tables) {
+		db.Close()
+		return nil, fmt.Errorf("%w: database %s is not a %s database (it lacks some of the tables %s)", ErrSource, c.DBName, system, strings.Join(tables, ", "))
+	}
+	return &mysqlSource{db: db}, nil
+}
+
+// Close closes the connections.
+func (m *mysqlSource) Close() error { return m.db.Close() }
+
+// stream runs q and hands each row to fn as it arrives from the server.
+func (m *mysqlSource) stream(ctx context.Context, q string, fn func(scan func(...any) error) error) error {
+	rows, err := m.db.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrSource, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows.Scan); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%w: %v", ErrSource, err)
+	}
+	return nil
+}
+
+// text is a nullable column read as text.
+type text struct{ sql.NullString }
+
+func (t text) s() string { return strings.TrimSpace(t.String) }
