@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/password"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
@@ -87,7 +88,7 @@ type Options struct {
 	SkipProblems bool
 	Sealer       *subscriber.Sealer
 	Biller       *billing.Biller
-	// Hash makes the portal hash of a password (subscriber.HashPassword).
+	// Hash makes the portal hash of a password (password.Hash).
 	Hash func(string) string
 	// Progress is told how many rows of a kind ("tariffs", "subscribers",
 	// "payments") have been read so far.
@@ -110,7 +111,7 @@ func Run(ctx context.Context, db *store.DB, src Source, o Options) (*Report, err
 		o.At = o.Biller.Clock.Now()
 	}
 	if o.Hash == nil {
-		o.Hash = subscriber.HashPassword
+		o.Hash = password.Hash
 	}
 	var rep *Report
 	err := db.Write(ctx, func(tx *store.Tx) error {
