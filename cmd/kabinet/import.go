@@ -16,6 +16,7 @@ import (
 
 func init() {
 	register("import ubilling", "--from mysql://USER:PASS@HOST:PORT/DB [--dry-run] [--at RFC3339] [--skip-problems]: move subscribers in from Ubilling", cmdImportUbilling)
+	register("import csv", "--subscribers FILE [--payments FILE] [--dry-run] [--at RFC3339] [--skip-problems]: move subscribers in from spreadsheets (docs/import-template.csv)", cmdImportCSV)
 }
 
 // importFlags are the flags every source takes.
@@ -48,6 +49,25 @@ func cmdImportUbilling(ctx context.Context, e *env, args []string) error {
 			return nil, nil, err
 		}
 		return src, src.Close, nil
+	})
+}
+
+func cmdImportCSV(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("import csv", flag.ContinueOnError)
+	var f importFlags
+	f.add(fs)
+	subs := fs.String("subscribers", "", "the subscribers: CSV, UTF-8 or CP1251, ';' or ',', with a header row")
+	pays := fs.String("payments", "", "their payment history: CSV with login, date, amount[, channel, memo, id]")
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 || *subs == "" {
+		return errors.New("give the file: kabinet import csv --subscribers FILE [--payments FILE]")
+	}
+	return e.runImport(ctx, f, func() (importer.Source, func() error, error) {
+		src, err := importer.OpenCSV(*subs, *pays, e.cfg.Zone())
+		return src, func() error { return nil }, err
 	})
 }
 

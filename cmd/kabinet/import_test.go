@@ -45,3 +45,28 @@ func TestImportUbillingCLI(t *testing.T) {
 		}
 	}
 }
+
+// TestImportCSVTemplate imports the template files of docs/ as they are.
+func TestImportCSVTemplate(t *testing.T) {
+	t.Setenv("KABINET_DB", "sqlite:"+filepath.Join(t.TempDir(), "k.db"))
+	subs, pays := filepath.Join("..", "..", "docs", "import-template.csv"), filepath.Join("..", "..", "docs", "import-payments-template.csv")
+	for _, s := range []struct {
+		args        []string
+		code        int
+		out, errOut string
+	}{
+		{[]string{"import", "csv"}, 2, "", "give the file"},
+		{[]string{"import", "csv", "--subscribers", "missing.csv"}, 2, "", "no such file"},
+		{[]string{"tariff", "add", "--code", "home100", "--name", "Домашний 100", "--fee", "600", "--down", "100M", "--up", "100M"}, 0, "home100", ""},
+		{[]string{"import", "csv", "--subscribers", subs, "--payments", pays, "--dry-run"}, 0, "subscribers  read 2, new 2", ""},
+		{[]string{"account", "show", "ivanov"}, 2, "", "no such account"},
+		{[]string{"import", "csv", "--subscribers", subs, "--payments", pays}, 0, "payments     read 2, new 2", ""},
+		{[]string{"account", "show", "petrova"}, 0, "frozen", ""},
+		{[]string{"ledger", "verify"}, 0, "verifies", ""},
+	} {
+		code, out, errOut := kabinet(t, s.args...)
+		if code != s.code || !strings.Contains(out, s.out) || !strings.Contains(errOut, s.errOut) {
+			t.Errorf("kabinet %s: exit %d, stdout %q, stderr %q; want exit %d with %q / %q", strings.Join(s.args, " "), code, out, errOut, s.code, s.out, s.errOut)
+		}
+	}
+}

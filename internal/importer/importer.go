@@ -38,6 +38,7 @@ const (
 
 // Subscriber is a source's subscriber with what Kabinet keeps of them.
 type Subscriber struct {
+	Row         string // how the report names the row; "subscriber KEY" when empty
 	Key         string // the source's own key: login in Ubilling, uid in ABillS
 	Login       string
 	Password    string
@@ -59,6 +60,7 @@ type Subscriber struct {
 
 // Payment is one payment in the source's history.
 type Payment struct {
+	Row        string // how the report names the row; "payment KEY" when empty
 	Key        string // the source's row id
 	Subscriber string // the Subscriber.Key it belongs to
 	At         time.Time

@@ -70,6 +70,7 @@ type run struct {
 	prior     map[string]prior
 	tariffs   map[string]tariffRef
 	badTariff map[string]bool
+	kabinet   map[string]tariffRef // Kabinet's tariffs by code and lower-case name
 	codes     map[string]bool // tariff and city codes taken
 	logins    map[string]bool
 	contracts map[string]bool
@@ -196,12 +197,22 @@ func (r *run) load() error {
 	}); err != nil {
 		return err
 	}
-	if err := r.each(`SELECT code FROM tariffs`, nil, func(sc func(...any) error) error {
-		var c string
-		if err := sc(&c); err != nil {
+	r.kabinet = map[string]tariffRef{}
+	if err := r.each(`SELECT id, code, name, archived FROM tariffs`, nil, func(sc func(...any) error) error {
+		var t tariffRef
+		var name string
+		var archived bool
+		if err := sc(&t.id, &t.code, &name, &archived); err != nil {
 			return err
 		}
-		r.codes["tariff:"+c] = true
+		r.codes["tariff:"+t.code] = true
+		if archived {
+			return nil
+		}
+		r.kabinet[strings.ToLower(t.code)] = t
+		if _, taken := r.kabinet[strings.ToLower(name)]; !taken {
+			r.kabinet[strings.ToLower(name)] = t
+		}
 		return nil
 	}); err != nil {
 		return err
@@ -383,7 +394,10 @@ func printable(s string) bool {
 
 func (r *run) subscriber(s Subscriber) error {
 	r.rep.Subscribers.Read++
-	row := "subscriber " + s.Key
+	row := s.Row
+	if row == "" {
+		row = "subscriber " + s.Key
+	}
 	login := strings.ToLower(strings.TrimSpace(s.Login))
 	status := s.Status
 	if status == "" {
@@ -397,6 +411,11 @@ func (r *run) subscriber(s Subscriber) error {
 	}
 	if f.IP == "*" || f.IP == "0.0.0.0" {
 		f.IP = ""
+	}
+	// Without a contract number the login is one.
+	defaulted := f.Contract == ""
+	if defaulted {
+		f.Contract = login
 	}
 	k := r.key("subscriber", s.Key)
 	if p, ok := r.prior[k]; ok {
@@ -424,6 +443,9 @@ func (r *run) subscriber(s Subscriber) error {
 		fail("password longer than 64 characters")
 	}
 	t, known := r.tariffs[s.Tariff]
+	if _, ok := r.src.(interface{ kabinetTariffs() }); ok && !known {
+		t, known = r.kabinet[strings.ToLower(s.Tariff)]
+	}
 	switch {
 	case r.badTariff[s.Tariff]:
 		fail("tariff %q was not imported", s.Tariff)
@@ -434,10 +456,7 @@ func (r *run) subscriber(s Subscriber) error {
 	if err != nil {
 		fail("balance %v", err)
 	}
-	if f.Contract == "" {
-		f.Contract = login
-	}
-	if r.contracts[f.Contract] {
+	if r.contracts[f.Contract] && !(defaulted && r.logins[login]) {
 		fail("duplicate contract number %q", f.Contract)
 	}
 	switch status {
@@ -727,7 +746,10 @@ func (r *run) staticIPPackage() (int64, error) {
 
 func (r *run) payment(p Payment) error {
 	r.rep.Payments.Read++
-	row := "payment " + p.Key
+	row := p.Row
+	if row == "" {
+		row = "payment " + p.Key
+	}
 	sub := r.subs[p.Subscriber]
 	if sub == nil {
 		r.rep.Payments.Skipped++
