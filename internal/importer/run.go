@@ -71,7 +71,7 @@ type run struct {
 	tariffs   map[string]tariffRef
 	badTariff map[string]bool
 	kabinet   map[string]tariffRef // Kabinet's tariffs by code and lower-case name
-	codes     map[string]bool // tariff and city codes taken
+	codes     map[string]bool      // tariff and city codes taken
 	logins    map[string]bool
 	contracts map[string]bool
 	ips       map[string]bool
