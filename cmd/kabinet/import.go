@@ -16,6 +16,7 @@ import (
 
 func init() {
 	register("import ubilling", "--from mysql://USER:PASS@HOST:PORT/DB [--dry-run] [--at RFC3339] [--skip-problems]: move subscribers in from Ubilling", cmdImportUbilling)
+	register("import abills", "--from mysql://USER:PASS@HOST:PORT/DB --secret-key KEY [--dry-run] [--at RFC3339] [--skip-problems]: move subscribers in from ABillS", cmdImportAbills)
 	register("import csv", "--subscribers FILE [--payments FILE] [--dry-run] [--at RFC3339] [--skip-problems]: move subscribers in from spreadsheets (docs/import-template.csv)", cmdImportCSV)
 }
 
@@ -45,6 +46,28 @@ func cmdImportUbilling(ctx context.Context, e *env, args []string) error {
 	}
 	return e.runImport(ctx, f, func() (importer.Source, func() error, error) {
 		src, err := importer.OpenUbilling(ctx, *from, e.cfg.Zone())
+		if err != nil {
+			return nil, nil, err
+		}
+		return src, src.Close, nil
+	})
+}
+
+func cmdImportAbills(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("import abills", flag.ContinueOnError)
+	var f importFlags
+	f.add(fs)
+	from := fs.String("from", "", "the ABillS database: mysql://USER:PASS@HOST:PORT/DB")
+	key := fs.String("secret-key", "", "ABillS's secret key ($conf{secretkey} in its config.pl) that its passwords are encoded with")
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 || *from == "" {
+		return errors.New("give the source: kabinet import abills --from mysql://USER:PASS@HOST:PORT/DB --secret-key KEY")
+	}
+	return e.runImport(ctx, f, func() (importer.Source, func() error, error) {
+		src, err := importer.OpenAbills(ctx, *from, *key, e.cfg.Zone())
 		if err != nil {
 			return nil, nil, err
 		}

@@ -27,7 +27,7 @@ func TestImportUbillingCLI(t *testing.T) {
 		{[]string{"import", "ubilling"}, 2, "", "give the source"},
 		{[]string{"import", "ubilling", "--from", "stg"}, 2, "", "--from must be mysql://USER:PASS@HOST:PORT/DB"},
 		{[]string{"import", "ubilling", "--from", "mysql://root@127.0.0.1:1/stg"}, 2, "", "cannot reach stg"},
-		{[]string{"import", "ubilling", "--from", empty}, 2, "", "is not a Ubilling database"},
+		{[]string{"import", "ubilling", "--from", empty}, 2, "", "is not Ubilling's"},
 		{[]string{"import", "ubilling", "--from", dsn, "--at", "yesterday"}, 2, "", "RFC 3339"},
 		{[]string{"import", "ubilling", "--from", dsn, "--at", at, "--dry-run"}, 0, "subscribers  read 5, new 5", ""},
 		{[]string{"account", "show", "user000001"}, 2, "", "no such account"},
@@ -67,6 +67,34 @@ func TestImportCSVTemplate(t *testing.T) {
 		code, out, errOut := kabinet(t, s.args...)
 		if code != s.code || !strings.Contains(out, s.out) || !strings.Contains(errOut, s.errOut) {
 			t.Errorf("kabinet %s: exit %d, stdout %q, stderr %q; want exit %d with %q / %q", strings.Join(s.args, " "), code, out, errOut, s.code, s.out, s.errOut)
+		}
+	}
+}
+
+// TestImportAbillsCLI: a wrong key is one line and exit 2; the right one imports.
+func TestImportAbillsCLI(t *testing.T) {
+	dsn, src := importtest.SourceDB(t, "abills/abills.sql", "abills/Abon.sql", "abills/Paysys.sql", "abills/Bonus.sql")
+	if err := importtest.FillAbills(context.Background(), src, 4, 1); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KABINET_DB", "sqlite:"+filepath.Join(t.TempDir(), "k.db"))
+	for _, s := range []struct {
+		args        []string
+		code        int
+		out, errOut string
+	}{
+		{[]string{"import", "abills", "--from", dsn}, 2, "", "--secret-key is needed"},
+		{[]string{"import", "abills", "--from", dsn, "--secret-key", "wrong"}, 2, "", "the secret key does not decode the ABillS passwords"},
+		{[]string{"import", "abills", "--from", dsn, "--secret-key", importtest.AbillsKey}, 0, "subscribers  read 5, new 5", ""},
+		{[]string{"account", "show", "abon00001"}, 0, "00001-И", ""},
+		{[]string{"ledger", "verify"}, 0, "verifies", ""},
+	} {
+		code, out, errOut := kabinet(t, s.args...)
+		if code != s.code || !strings.Contains(out, s.out) || !strings.Contains(errOut, s.errOut) {
+			t.Errorf("kabinet %s: exit %d, stdout %q, stderr %q; want exit %d with %q / %q", strings.Join(s.args, " "), code, out, errOut, s.code, s.out, s.errOut)
+		}
+		if code == 2 && strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
+			t.Errorf("kabinet %s: error is not one line: %q", strings.Join(s.args, " "), errOut)
 		}
 	}
 }

@@ -39,6 +39,16 @@ func openMySQL(ctx context.Context, dsn, system string, zone *time.Location, tab
 	c.Loc = zone
 	c.Timeout = 10 * time.Second
 	c.Apply(mysql.Charset("utf8mb4", ""))
+	// TIMESTAMP columns (ABillS's) come back in the session's zone: the
+	// provider's, by its offset now (Russia has kept its offsets since 2014;
+	// the server may have no zone tables to name it). DATETIME columns
+	// (Ubilling's) are wall-clock times and read in zone anyway.
+	_, off := time.Now().In(zone).Zone()
+	sign := "+"
+	if off < 0 {
+		sign, off = "-", -off
+	}
+	c.Params = map[string]string{"time_zone": fmt.Sprintf("'%s%02d:%02d'", sign, off/3600, off%3600/60)}
 	conn, err := mysql.NewConnector(c)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSource, err)
@@ -63,7 +73,7 @@ func openMySQL(ctx context.Context, dsn, system string, zone *time.Location, tab
 	}
 	if n != len(tables) {
 		db.Close()
-		return nil, fmt.Errorf("%w: database %s is not a %s database (it lacks some of the tables %s)", ErrSource, c.DBName, system, strings.Join(tables, ", "))
+		return nil, fmt.Errorf("%w: database %s is not %s's (it lacks some of the tables %s)", ErrSource, c.DBName, system, strings.Join(tables, ", "))
 	}
 	return &mysqlSource{db: db}, nil
 }
@@ -72,8 +82,8 @@ func openMySQL(ctx context.Context, dsn, system string, zone *time.Location, tab
 func (m *mysqlSource) Close() error { return m.db.Close() }
 
 // stream runs q and hands each row to fn as it arrives from the server.
-func (m *mysqlSource) stream(ctx context.Context, q string, fn func(scan func(...any) error) error) error {
-	rows, err := m.db.QueryContext(ctx, q)
+func (m *mysqlSource) stream(ctx context.Context, q string, fn func(scan func(...any) error) error, args ...any) error {
+	rows, err := m.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrSource, err)
 	}

@@ -47,6 +47,7 @@ type Report struct {
 	StaticIPs     int64        `json:"static_ips"`
 	ProblemCount  int64        `json:"problem_count"`
 	Problems      []Problem    `json:"problems"`
+	Notes         []Change     `json:"notes"` // imported, with a change Kabinet made
 	ChangeCount   int64        `json:"change_count"`
 	Changes       []Change     `json:"changes"`
 	NotListedMore int64        `json:"not_listed"` // problems and changes over the listing limit
@@ -70,6 +71,12 @@ func (r *Report) change(row, format string, args ...any) {
 	r.Changes = append(r.Changes, Change{Row: row, Message: fmt.Sprintf(format, args...)})
 }
 
+func (r *Report) note(row, format string, args ...any) {
+	if len(r.Notes) < maxListed {
+		r.Notes = append(r.Notes, Change{Row: row, Message: fmt.Sprintf(format, args...)})
+	}
+}
+
 // Print writes the report for a person.
 func (r *Report) Print(w io.Writer) {
 	verb := "imported"
@@ -87,6 +94,12 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "  opening balances %s, static IPs %d\n", r.OpeningSum.Decimal(), r.StaticIPs)
 	if r.Credited > 0 {
 		fmt.Fprintf(w, "  new payments credited: %d, %s\n", r.Credited, r.CreditedSum.Decimal())
+	}
+	if len(r.Notes) > 0 {
+		fmt.Fprintf(w, "notes:\n")
+		for _, n := range r.Notes {
+			fmt.Fprintf(w, "  %s: %s\n", n.Row, n.Message)
+		}
 	}
 	if r.ProblemCount > 0 {
 		fmt.Fprintf(w, "problems: %d\n", r.ProblemCount)

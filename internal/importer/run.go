@@ -21,6 +21,9 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
+// unlimitedKbps is the speed of a tariff the source does not shape.
+const unlimitedKbps = 1000000
+
 // batch is how many subscribers or payments are written together.
 const batch = 512
 
@@ -293,8 +296,16 @@ func (r *run) tariff(t Tariff) error {
 		bad = true
 	}
 	if t.DownKbps <= 0 || t.UpKbps <= 0 {
-		r.rep.problem(row, "no speed (down %d, up %d kbit/s)", t.DownKbps, t.UpKbps)
-		bad = true
+		// No shaper in the old billing: Kabinet's tariffs need a speed, and
+		// 1 Gbit/s limits nothing a subscriber's line carries.
+		t.DownKbps, t.UpKbps = max(t.DownKbps, 0), max(t.UpKbps, 0)
+		if t.DownKbps == 0 {
+			t.DownKbps = unlimitedKbps
+		}
+		if t.UpKbps == 0 {
+			t.UpKbps = unlimitedKbps
+		}
+		r.rep.note(row, "no speed in the source: imported as %s", billing.FormatSpeed(unlimitedKbps))
 	}
 	if strings.TrimSpace(t.Name) == "" {
 		t.Name = t.Key

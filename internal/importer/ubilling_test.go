@@ -429,8 +429,8 @@ func TestOpenUbillingRefuses(t *testing.T) {
 		{"no database", "mysql://root@127.0.0.1:3306/", "--from must be mysql://"},
 		{"unreachable", "mysql://root@127.0.0.1:1/stg", "cannot reach stg at 127.0.0.1:1"},
 		{"wrong password", "mysql://root:wrong@" + importtest.MariaAddr + "/mysql", "cannot reach mysql"},
-		{"empty database", emptyDSN, "is not a Ubilling database"},
-		{"ABillS database", abillsDSN, "is not a Ubilling database"},
+		{"empty database", emptyDSN, "is not Ubilling's"},
+		{"ABillS database", abillsDSN, "is not Ubilling's"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := OpenUbilling(context.Background(), tc.dsn, moscow)
