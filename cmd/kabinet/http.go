@@ -2,11 +2,9 @@ package main
 
 import (
 	"net/http"
-	"slices"
 
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
 	"github.com/kabinet-billing/kabinet/internal/metrics"
-	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/speedtest"
 	"github.com/kabinet-billing/kabinet/internal/web"
 	"github.com/kabinet-billing/kabinet/internal/web/admin"
@@ -32,12 +30,7 @@ func (a *app) routeTable() (http.Handler, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	channels := make([]payment.OSMPChannel, len(a.paySetup.OSMP))
-	for i, ch := range a.paySetup.OSMP {
-		ch.Proxies = append(slices.Clone(ch.Proxies), proxies...)
-		channels[i] = ch
-	}
-	routes, err := a.pay.Routes(channels)
+	routes, err := a.pay.Routes(a.paySetup.OSMP, proxies)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -77,7 +77,12 @@ func osmpMetrics(m *metrics.Metrics, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tw := &teeWriter{ResponseWriter: w, code: http.StatusOK}
 		h.ServeHTTP(tw, r)
-		command := r.URL.Query().Get("command")
+		// A POST's command is in its body, which the handler has parsed
+		// into r.Form when it got that far.
+		command := r.Form.Get("command")
+		if command == "" {
+			command = r.URL.Query().Get("command")
+		}
 		if command != "check" && command != "pay" {
 			command = "other"
 		}

@@ -282,6 +282,7 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		// Payments: OSMP checks credentials and addresses, callbacks their
 		// signature; the sandbox's hosted page stands in for a processor's.
 		"GET /pay/osmp":                   {class: clMachine, path: "/pay/osmp?command=check&txn_id=1&account=alice&sum=10.00"},
+		"POST /pay/osmp":                  {class: clMachine, path: "/pay/osmp?command=check&txn_id=1&account=alice&sum=10.00"},
 		"POST /pay/card/sandbox/callback": {class: clMachine},
 		"/pay/sandbox/":                   {class: clMachine},
 

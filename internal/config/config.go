@@ -134,9 +134,8 @@ type Payment struct {
 	AllowSandbox bool          `toml:"allow_sandbox"`
 	Processors   []Processor   `toml:"processors"`
 	OSMP         []OSMPChannel `toml:"osmp"`
-	// TrustedProxies are reverse proxies in front of Kabinet (nginx
-	// terminating TLS for the banks) whose X-Forwarded-For is believed when
-	// checking a bank's address.
+	// TrustedProxies is refused with a pointer to [web] trusted_proxies,
+	// the one list of proxies every surface (the OSMP allow lists too) uses.
 	TrustedProxies []string `toml:"trusted_proxies"`
 }
 

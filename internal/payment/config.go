@@ -5,19 +5,20 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/netaddr"
 )
 
 // Config is the [payment] section of kabinet's config file:
 //
 //	[payment]
 //	default_processor = "chronopay"
-//	trusted_proxies = ["127.0.0.1"]
 //
 //	[[payment.processors]]
 //	kind = "chronopay"
@@ -141,13 +142,13 @@ func (c Config) Build(zone *time.Location, clk clock.Clock) (Setup, error) {
 	if out.Default != "" && !names[out.Default] {
 		return out, fmt.Errorf("payment: default processor %q is not configured", out.Default)
 	}
-	proxies, err := ParseAllow(c.TrustedProxies)
-	if err != nil {
-		return out, fmt.Errorf("payment: trusted_proxies: %w", err)
+	if len(c.TrustedProxies) > 0 {
+		return out, fmt.Errorf("payment: trusted_proxies has moved to [web] trusted_proxies, which the OSMP allow lists use too")
 	}
 	for _, oc := range c.OSMP {
-		ch := OSMPChannel{Name: oc.Name, Login: oc.Login, Password: oc.Password, Location: zone, Proxies: proxies}
-		if ch.Allow, err = ParseAllow(oc.Allow); err != nil {
+		ch := OSMPChannel{Name: oc.Name, Login: oc.Login, Password: oc.Password, Location: zone}
+		var err error
+		if ch.Allow, err = netaddr.ParsePrefixes("allow", oc.Allow); err != nil {
 			return out, fmt.Errorf("payment: osmp %q: %w", oc.Name, err)
 		}
 		if oc.MinSum != "" {
@@ -182,15 +183,18 @@ func (c Config) Build(zone *time.Location, clk clock.Clock) (Setup, error) {
 // endpoint, each processor's callback and the sandbox's page. They are
 // server-to-server or the processor's own page: mount them outside the
 // portal's session and cross-origin middleware (callbacks are checked by
-// signature, OSMP by address and credentials).
-func (s *Service) Routes(channels []OSMPChannel) (map[string]http.Handler, error) {
+// signature, OSMP by address and credentials). proxies are [web]
+// trusted_proxies, for the OSMP allow lists.
+func (s *Service) Routes(channels []OSMPChannel, proxies []netip.Prefix) (map[string]http.Handler, error) {
 	routes := map[string]http.Handler{}
 	if len(channels) > 0 {
 		h, err := NewOSMPHandler(channels, s, s.log)
 		if err != nil {
 			return nil, err
 		}
+		h.Proxies, h.Clock = proxies, s.clock
 		routes["GET /pay/osmp"] = h
+		routes["POST /pay/osmp"] = h
 	}
 	for name, p := range s.processors {
 		routes["POST "+CallbackPath(name)] = CallbackHandler(p, s, s.log)

@@ -19,7 +19,7 @@ func TestDemoConfigRoutes(t *testing.T) {
 		t.Fatalf("%+v", setup)
 	}
 	svc = NewService(svc.db, clk, svc.biller, setup.Processors, Options{PublicURL: "http://127.0.0.1:8080"})
-	routes, err := svc.Routes(setup.OSMP)
+	routes, err := svc.Routes(setup.OSMP, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +27,7 @@ func TestDemoConfigRoutes(t *testing.T) {
 	for pattern, h := range routes {
 		mux.Handle(pattern, h)
 	}
-	for _, want := range []string{"GET /pay/osmp", "POST /pay/card/sandbox/callback", "/pay/sandbox/"} {
+	for _, want := range []string{"GET /pay/osmp", "POST /pay/osmp", "POST /pay/card/sandbox/callback", "/pay/sandbox/"} {
 		if routes[want] == nil {
 			t.Errorf("no route %s in %v", want, routes)
 		}

@@ -7,16 +7,20 @@ import (
 	"encoding/xml"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
+	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/metrics"
 	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/netaddr"
 )
 
 // OSMPResult is a result code of the OSMP (QIWI-style) check/pay protocol.
@@ -43,11 +47,11 @@ var OSMPResults = []OSMPResult{
 	OSMPAccountInactive, OSMPNotCompleted, OSMPSumTooSmall, OSMPSumTooLarge, OSMPCannotCheck, OSMPOther,
 }
 
-// Final reports whether the payment system must not retry. Only the codes
-// for which a retry can succeed (the database was away) are not final.
+// Final reports whether the payment system must not retry: every code but
+// 1 and 90 (QIWI's table marks 243 final too, so an outage is answered 1).
 func (c OSMPResult) Final() bool {
 	switch c {
-	case OSMPTemporary, OSMPNotCompleted, OSMPCannotCheck:
+	case OSMPTemporary, OSMPNotCompleted:
 		return false
 	}
 	return true
@@ -88,7 +92,9 @@ func (c OSMPResult) Comment() string {
 // OSMPRequest is a parsed and validated check or pay request.
 type OSMPRequest struct {
 	Command string // "check" or "pay"
-	TxnID   string // up to 20 digits, the payment system's unique id
+	// TxnID is the payment system's unique id, a number of up to 20 digits
+	// written without leading zeros: "0123" and "123" are one payment.
+	TxnID   string
 	TxnDate time.Time
 	Account string
 	Sum     money.Amount
@@ -106,16 +112,20 @@ type OSMPResponse struct {
 
 const osmpDateLayout = "20060102150405"
 
-// ParseOSMP validates a request's query. A failure returns the result code
-// the payment system is answered with, and an error saying why for the log.
+// ParseOSMP validates a request's parameters. A failure returns the result
+// code the payment system is answered with, and an error saying why for the
+// log. Commands other than check and pay (cancel, status) are answered 300:
+// a payment once made is not cancelled through the protocol.
 func ParseOSMP(q url.Values, loc *time.Location) (OSMPRequest, OSMPResult, error) {
 	req := OSMPRequest{Command: q.Get("command"), TxnID: q.Get("txn_id"), Account: q.Get("account")}
 	if req.Command != "check" && req.Command != "pay" {
 		return req, OSMPOther, fmt.Errorf("command %q: want check or pay", req.Command)
 	}
-	if !digits(req.TxnID, 1, 20) {
+	id, ok := txnNumber(req.TxnID)
+	if !ok {
 		return req, OSMPOther, fmt.Errorf("txn_id %q: want 1 to 20 digits", req.TxnID)
 	}
+	req.TxnID = id
 	if !validAccountID(req.Account) {
 		return req, OSMPBadAccount, fmt.Errorf("account %q: wrong format", req.Account)
 	}
@@ -139,6 +149,19 @@ func ParseOSMP(q url.Values, loc *time.Location) (OSMPRequest, OSMPResult, error
 		req.TxnDate = t
 	}
 	return req, OSMPOK, nil
+}
+
+// txnNumber is a bank's transaction id as the number it is: 1 to 20 digits,
+// leading zeros dropped ("0" stays), so that a bank writing "0123" once and
+// "123" on a retry is recognised as repeating one payment.
+func txnNumber(s string) (string, bool) {
+	if !digits(s, 1, 20) {
+		return "", false
+	}
+	if t := strings.TrimLeft(s, "0"); t != "" {
+		return t, true
+	}
+	return "0", true
 }
 
 func digits(s string, min, max int) bool {
@@ -196,78 +219,13 @@ func MarshalOSMP(resp OSMPResponse) []byte {
 // OSMPChannel is one bank or terminal network: its credentials, its
 // addresses and its own cash account in the ledger.
 type OSMPChannel struct {
-	Name     string // "sberbank", "vtb", "localbank": the idempotency scope of txn_id
-	Login    string // HTTP basic auth
-	Password string
+	Name     string         // "sberbank", "vtb", "localbank": the idempotency scope of txn_id
+	Login    string         // HTTP basic auth
+	Password string         //
 	Allow    []netip.Prefix // the payment system's addresses; empty allows none
-	// Proxies are the reverse proxies (TLS terminators) in front of Kabinet
-	// whose X-Forwarded-For is believed; from anyone else it is ignored.
-	Proxies  []netip.Prefix
 	MinSum   money.Amount   // 0: one kopeck
 	MaxSum   money.Amount   // 0: no limit
 	Location *time.Location // zone of txn_date; nil: UTC
-}
-
-// ParseAllow reads an allow list like "194.54.14.0/24, 10.0.0.5".
-func ParseAllow(list []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, s := range list {
-		if p, err := netip.ParsePrefix(s); err == nil {
-			out = append(out, p.Masked())
-			continue
-		}
-		a, err := netip.ParseAddr(s)
-		if err != nil {
-			return nil, fmt.Errorf("allowed address %q: %w", s, err)
-		}
-		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
-	}
-	return out, nil
-}
-
-// allows tells whether the request comes from the channel's addresses.
-func (ch *OSMPChannel) allows(r *http.Request) bool {
-	a, ok := clientAddr(r, ch.Proxies)
-	return ok && inAny(ch.Allow, a)
-}
-
-// clientAddr is the address the request came from: the connection's peer,
-// or, when that is a trusted proxy, the nearest address in X-Forwarded-For
-// that is not one (addresses further left are the client's word, not the
-// proxies', and anyone can write them).
-func clientAddr(r *http.Request, proxies []netip.Prefix) (netip.Addr, bool) {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	a, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.Addr{}, false
-	}
-	a = a.Unmap()
-	if !inAny(proxies, a) {
-		return a, true
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		h, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			return netip.Addr{}, false
-		}
-		if h = h.Unmap(); !inAny(proxies, h) {
-			return h, true
-		}
-	}
-	return netip.Addr{}, false // only proxies: the client is unknown
-}
-
-func inAny(ps []netip.Prefix, a netip.Addr) bool {
-	for _, p := range ps {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
 }
 
 // OSMPBackend answers validated requests: it finds accounts and records
@@ -277,20 +235,37 @@ type OSMPBackend interface {
 	OSMPPay(ctx context.Context, ch *OSMPChannel, req OSMPRequest) OSMPResponse
 }
 
-// OSMPHandler serves GET /pay/osmp for every configured channel; the basic
+// OSMPHandler serves /pay/osmp for every configured channel; the basic
 // auth login picks the channel.
 type OSMPHandler struct {
 	channels map[string]*OSMPChannel
+	allowed  []netip.Prefix // every channel's addresses
 	backend  OSMPBackend
 	log      *slog.Logger
+	// Proxies are [web] trusted_proxies: only their X-Forwarded-For names
+	// the client. Set before serving.
+	Proxies []netip.Prefix
+	// Clock times the failed-login limit; nil is the system clock.
+	Clock    clock.Clock
+	failures failureLimit
 }
+
+// Failed logins from one address: osmpFailBurst at once, then one more
+// every osmpFailEvery. A bank that mistyped its password recovers within
+// minutes of fixing it; guessing a password from a bank's network takes
+// years.
+const (
+	osmpFailBurst = 10
+	osmpFailEvery = time.Minute
+)
 
 // NewOSMPHandler checks the channels' settings and builds the handler.
 func NewOSMPHandler(channels []OSMPChannel, backend OSMPBackend, log *slog.Logger) (*OSMPHandler, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	h := &OSMPHandler{channels: map[string]*OSMPChannel{}, backend: backend, log: log}
+	h := &OSMPHandler{channels: map[string]*OSMPChannel{}, backend: backend, log: log,
+		failures: failureLimit{every: osmpFailEvery, burst: osmpFailBurst}}
 	names := map[string]bool{}
 	for i := range channels {
 		ch := &channels[i]
@@ -309,30 +284,67 @@ func NewOSMPHandler(channels []OSMPChannel, backend OSMPBackend, log *slog.Logge
 		}
 		names[ch.Name] = true
 		h.channels[ch.Login] = ch
+		h.allowed = append(h.allowed, ch.Allow...)
 	}
 	return h, nil
 }
 
+// maxOSMPBody bounds a POST's form: the parameters are a few dozen bytes.
+const maxOSMPBody = 4 << 10
+
+// ServeHTTP answers GET with the parameters in the query, and POST with
+// them in an application/x-www-form-urlencoded body, as QIWI's provider
+// protocol allows both.
+//
+// The address is checked before the credentials, so that nobody outside
+// the banks' networks learns anything about a password (no 401/403
+// oracle), and failed logins are limited per address.
 func (h *OSMPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", "GET")
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	ch := h.authenticate(r)
-	if ch == nil {
+	addr, known := netaddr.Client(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), h.Proxies)
+	if !known || !netaddr.In(h.allowed, addr) {
 		metrics.Payment("osmp", "auth", "rejected")
+		h.log.Warn("osmp request from an address not allowed", "remote", r.RemoteAddr, "forwarded_for", r.Header.Get("X-Forwarded-For"))
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	now := h.now()
+	key := netaddr.Key(addr)
+	if blocked, wait := h.failures.blocked(key, now); blocked {
+		metrics.Payment("osmp", "auth", "rejected")
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)+1))
+		http.Error(w, "too many failed logins", http.StatusTooManyRequests)
+		return
+	}
+	ch, foreign := h.authenticate(r, addr)
+	if ch == nil {
+		h.failures.spend(key, now)
+		metrics.Payment("osmp", "auth", "rejected")
+		if foreign {
+			h.log.Warn("osmp login from another channel's address", "channel", h.channels[loginOf(r)].Name, "addr", addr)
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		h.log.Warn("osmp login failed", "addr", addr)
 		w.Header().Set("WWW-Authenticate", `Basic realm="kabinet osmp"`)
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
-	if !ch.allows(r) {
-		metrics.Payment("osmp", "auth", "rejected")
-		h.log.Warn("osmp request from an address not allowed", "channel", ch.Name, "remote", r.RemoteAddr, "forwarded_for", r.Header.Get("X-Forwarded-For"))
-		http.Error(w, "forbidden", http.StatusForbidden)
-		return
+	params := r.URL.Query()
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxOSMPBody)
+		if err := r.ParseForm(); err != nil {
+			h.log.Info("osmp request refused", "channel", ch.Name, "err", err)
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		params = r.Form // the body's values first, then the query's
 	}
-	req, code, err := ParseOSMP(r.URL.Query(), ch.Location)
+	req, code, err := ParseOSMP(params, ch.Location)
 	var resp OSMPResponse
 	switch {
 	case err != nil:
@@ -352,20 +364,85 @@ func (h *OSMPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(MarshalOSMP(resp))
 }
 
-// authenticate returns the channel whose credentials the request carries.
-func (h *OSMPHandler) authenticate(r *http.Request) *OSMPChannel {
+func (h *OSMPHandler) now() time.Time {
+	if h.Clock == nil {
+		return time.Now()
+	}
+	return h.Clock.Now()
+}
+
+func loginOf(r *http.Request) string {
+	login, _, _ := r.BasicAuth()
+	return login
+}
+
+// authenticate returns the channel whose credentials the request carries,
+// when addr is one of that channel's. Otherwise it returns nil, and
+// foreign=true when the login is a channel's that addr may not use: the
+// password of a channel is not compared from another channel's address.
+func (h *OSMPHandler) authenticate(r *http.Request, addr netip.Addr) (ch *OSMPChannel, foreign bool) {
 	login, pass, ok := r.BasicAuth()
 	if !ok {
-		return nil
+		return nil, false
 	}
-	ch := h.channels[login]
+	ch = h.channels[login]
 	if ch == nil {
-		return nil
+		return nil, false
+	}
+	if !netaddr.In(ch.Allow, addr) {
+		return nil, true
 	}
 	// Hashing first makes the comparison constant-time in the length too.
 	a, b := sha256.Sum256([]byte(pass)), sha256.Sum256([]byte(ch.Password))
 	if subtle.ConstantTimeCompare(a[:], b[:]) != 1 {
-		return nil
+		return nil, false
 	}
-	return ch
+	return ch, false
+}
+
+// failureLimit is a token bucket per address key for failed logins.
+type failureLimit struct {
+	every time.Duration
+	burst int
+	mu    sync.Mutex
+	keys  map[string]*rate.Limiter
+	swept time.Time
+}
+
+func (l *failureLimit) get(key string, now time.Time) *rate.Limiter {
+	if l.keys == nil {
+		l.keys = map[string]*rate.Limiter{}
+	}
+	// Forget buckets that have filled up again, so that the map stays small.
+	if now.Sub(l.swept) > 10*time.Minute {
+		for k, b := range l.keys {
+			if b.TokensAt(now) >= float64(l.burst) {
+				delete(l.keys, k)
+			}
+		}
+		l.swept = now
+	}
+	b := l.keys[key]
+	if b == nil {
+		b = rate.NewLimiter(rate.Every(l.every), l.burst)
+		l.keys[key] = b
+	}
+	return b
+}
+
+// blocked tells whether key has no failures left, and when the next one is.
+func (l *failureLimit) blocked(key string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.get(key, now)
+	if t := b.TokensAt(now); t < 1 {
+		return true, time.Duration((1 - t) * float64(l.every))
+	}
+	return false, 0
+}
+
+func (l *failureLimit) spend(key string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.get(key, now).AllowN(now, 1)
 }

@@ -107,8 +107,9 @@ func (s *Service) OSMPCheck(ctx context.Context, ch *OSMPChannel, req OSMPReques
 	_, err := findPayable(ctx, s.db, req.Account)
 	code := osmpCode(err)
 	if code == OSMPTemporary {
-		s.log.Error("osmp check failed", "channel", ch.Name, "txn_id", req.TxnID, "err", err)
-		code = OSMPCannotCheck
+		// 1, not 243: banks treat 243 as final and refuse the payment, while
+		// the database may be back in a second.
+		s.log.Error("osmp check failed; the bank will repeat it", "channel", ch.Name, "txn_id", req.TxnID, "err", err)
 	}
 	return OSMPResponse{Result: code, TxnID: req.TxnID, Sum: req.Sum}
 }

@@ -3,6 +3,7 @@ package payment
 import (
 	"context"
 	"encoding/xml"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/clock"
 )
 
 func TestParseOSMP(t *testing.T) {
@@ -27,6 +30,10 @@ func TestParseOSMP(t *testing.T) {
 		{"command=pay&txn_id=1&account=100045&sum=10.45", OSMPOther}, // pay without a date
 		{"command=pay&txn_id=1&txn_date=20261301120133&account=100045&sum=10.45", OSMPOther},
 		{"command=refund&txn_id=1&account=100045&sum=10.45", OSMPOther},
+		{"command=cancel&txn_id=1&account=100045&sum=10.45", OSMPOther},
+		{"command=status&txn_id=1&account=100045&sum=10.45", OSMPOther},
+		{"command=check&txn_id=0001234567&account=100045&sum=10.45", OSMPOK},               // a number: 1234567
+		{"command=check&txn_id=000000000000000000001&account=100045&sum=10.45", OSMPOther}, // 21 digits
 		{"command=check&txn_id=1&account=&sum=10.45", OSMPBadAccount},
 		{"command=check&txn_id=1&account=10%200045&sum=10.45", OSMPBadAccount},
 		{"command=check&txn_id=1&account=%D0%B0%D0%B1&sum=10.45", OSMPBadAccount},
@@ -47,11 +54,15 @@ func TestParseOSMP(t *testing.T) {
 		if got == OSMPOK && req.Sum != 1045 {
 			t.Errorf("%s: sum %d", tt.query, req.Sum)
 		}
+		if got == OSMPOK && req.TxnID != strings.TrimLeft(q.Get("txn_id"), "0") {
+			t.Errorf("%s: txn_id %q, want it as a number", tt.query, req.TxnID)
+		}
 	}
 }
 
 func TestOSMPResultsFinal(t *testing.T) {
-	retry := map[OSMPResult]bool{OSMPTemporary: true, OSMPNotCompleted: true, OSMPCannotCheck: true}
+	// Only 1 and 90 are retried (QIWI's table marks 243 final).
+	retry := map[OSMPResult]bool{OSMPTemporary: true, OSMPNotCompleted: true}
 	if len(OSMPResults) != 12 {
 		t.Fatalf("%d codes, the protocol has 12", len(OSMPResults))
 	}
@@ -130,6 +141,14 @@ func TestOSMPHandlerAccess(t *testing.T) {
 		{"wrong password", "192.0.2.10:5555", "sber", "p2", 401},
 		{"unknown login", "192.0.2.10:5555", "x", "p1", 401},
 		{"no credentials", "192.0.2.10:5555", "", "", 401},
+		// From outside every bank's network the answer says nothing about
+		// the credentials: no password can be tried from there.
+		{"wrong password from outside", "203.0.113.9:1", "sber", "wrong", 403},
+		{"right password from outside", "203.0.113.9:1", "sber", "p1", 403},
+		{"no credentials from outside", "203.0.113.9:1", "", "", 403},
+		// A bank's network cannot try another bank's password either.
+		{"vtb's password from sber's net", "192.0.2.10:5555", "vtb", "p2", 403},
+		{"a guess at vtb's from sber's net", "192.0.2.10:5555", "vtb", "guess", 403},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest(http.MethodGet, q, nil)
@@ -145,6 +164,104 @@ func TestOSMPHandlerAccess(t *testing.T) {
 	}
 	if be.calls != 4 {
 		t.Errorf("backend called %d times, want 4 (only for admitted requests)", be.calls)
+	}
+}
+
+// TestOSMPFailedLoginLimit: failed logins from one address are limited; the
+// limit is per address (an IPv6 /64), and refills with time.
+func TestOSMPFailedLoginLimit(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	be := &scripted{}
+	h, _ := NewOSMPHandler(testOSMPChannels(), be, nil)
+	h.Clock = clk
+	try := func(remote, login, pass string) int {
+		r := httptest.NewRequest(http.MethodGet, "/pay/osmp?command=check&txn_id=1&account=100045&sum=10.00", nil)
+		r.RemoteAddr = remote
+		r.SetBasicAuth(login, pass)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	for i := range osmpFailBurst {
+		if c := try("192.0.2.10:1", "sber", fmt.Sprintf("guess%d", i)); c != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d, want 401", i, c)
+		}
+	}
+	for _, tc := range []struct {
+		name, remote, login, pass string
+		want                      int
+	}{
+		{"one guess too many", "192.0.2.10:2", "sber", "guess", http.StatusTooManyRequests},
+		{"the right password is not tried either", "192.0.2.10:3", "sber", "p1", http.StatusTooManyRequests},
+		{"another address of the bank's network", "192.0.2.11:1", "sber", "p1", http.StatusOK},
+	} {
+		if c := try(tc.remote, tc.login, tc.pass); c != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, c, tc.want)
+		}
+	}
+	// A /64 is one client.
+	for i := range osmpFailBurst {
+		try(fmt.Sprintf("[2001:db8::%x]:1", i+1), "local", "guess")
+	}
+	if c := try("[2001:db8::ffff]:1", "local", "p3"); c != http.StatusTooManyRequests {
+		t.Errorf("another address in the same /64: %d, want 429", c)
+	}
+	clk.Advance(osmpFailEvery)
+	if c := try("192.0.2.10:4", "sber", "p1"); c != http.StatusOK {
+		t.Errorf("after a minute: %d, want 200", c)
+	}
+	if c := try("192.0.2.10:4", "sber", "guess"); c != http.StatusUnauthorized {
+		t.Errorf("a guess after a minute: %d, want 401", c)
+	}
+	if c := try("192.0.2.10:4", "sber", "p1"); c != http.StatusTooManyRequests {
+		t.Errorf("the minute's allowance spent: %d, want 429", c)
+	}
+}
+
+// TestOSMPPost: QIWI's provider protocol calls the same URL with POST and the
+// parameters in a form body. cancel and status are not part of it here:
+// answered 300, they never reach the backend.
+func TestOSMPPost(t *testing.T) {
+	be := &scripted{}
+	h, _ := NewOSMPHandler(testOSMPChannels(), be, nil)
+	for _, tc := range []struct {
+		name, method, query, body string
+		code                      int
+		result                    OSMPResult
+	}{
+		{"pay in the body", http.MethodPost, "", "command=pay&txn_id=55&txn_date=20261201120133&account=100045&sum=10.00", 200, OSMPOK},
+		{"check in the body", http.MethodPost, "", "command=check&txn_id=56&account=100045&sum=10.00", 200, OSMPOK},
+		{"cancel is not supported", http.MethodPost, "", "command=cancel&txn_id=55&account=100045&sum=10.00", 200, OSMPOther},
+		{"status is not supported", http.MethodGet, "command=status&txn_id=55&account=100045&sum=10.00", "", 200, OSMPOther},
+		{"PUT", http.MethodPut, "", "command=check&txn_id=56&account=100045&sum=10.00", 405, 0},
+	} {
+		be.calls = 0
+		r := httptest.NewRequest(tc.method, "/pay/osmp?"+tc.query, strings.NewReader(tc.body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.RemoteAddr = "192.0.2.1:1"
+		r.SetBasicAuth("sber", "p1")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tc.code {
+			t.Errorf("%s: %d, want %d", tc.name, w.Code, tc.code)
+			continue
+		}
+		if tc.code != 200 {
+			continue
+		}
+		var x osmpXML
+		if err := xml.Unmarshal(w.Body.Bytes(), &x); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if OSMPResult(x.Result) != tc.result {
+			t.Errorf("%s: result %d, want %d", tc.name, x.Result, tc.result)
+		}
+		if tc.result == OSMPOK && (be.calls != 1 || be.last.Sum != 1000 || be.last.Account != "100045") {
+			t.Errorf("%s: backend saw %d calls, %+v", tc.name, be.calls, be.last)
+		}
+		if tc.result == OSMPOther && be.calls != 0 {
+			t.Errorf("%s: reached the backend", tc.name)
+		}
 	}
 }
 
@@ -201,20 +318,11 @@ func TestNewOSMPHandlerConfigErrors(t *testing.T) {
 	}
 }
 
-func TestParseAllow(t *testing.T) {
-	got, err := ParseAllow([]string{"192.0.2.0/24", "10.0.0.5", "2001:db8::1"})
-	if err != nil || len(got) != 3 || got[1].Bits() != 32 || got[2].Bits() != 128 {
-		t.Errorf("%v %v", got, err)
-	}
-	if _, err := ParseAllow([]string{"example.com"}); err == nil {
-		t.Error("a host name was accepted")
-	}
-}
-
+// TestOSMPBehindProxy: the bank's address comes from [web] trusted_proxies'
+// X-Forwarded-For by the same rules as everywhere else (netaddr.Client).
 func TestOSMPBehindProxy(t *testing.T) {
-	chs := testOSMPChannels()
-	chs[0].Proxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.0.0.0/8")}
-	h, _ := NewOSMPHandler(chs, &scripted{}, nil)
+	h, _ := NewOSMPHandler(testOSMPChannels(), &scripted{}, nil)
+	h.Proxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.0.0.0/8")}
 	tests := []struct {
 		name, remote string
 		xff          []string
@@ -223,6 +331,7 @@ func TestOSMPBehindProxy(t *testing.T) {
 		{"bank through the proxy", "127.0.0.1:1", []string{"192.0.2.7"}, 200},
 		{"through two proxies", "127.0.0.1:1", []string{"192.0.2.7, 10.1.1.1"}, 200},
 		{"header split over lines", "127.0.0.1:1", []string{"192.0.2.7", "10.1.1.1"}, 200},
+		{"an empty hop, skipped as the platform skips it", "127.0.0.1:1", []string{"192.0.2.7, "}, 200},
 		{"client forges a bank address on the left", "127.0.0.1:1", []string{"192.0.2.7, 203.0.113.9"}, 403},
 		{"proxy without the header", "127.0.0.1:1", nil, 403},
 		{"garbage in the header", "127.0.0.1:1", []string{"bank"}, 403},

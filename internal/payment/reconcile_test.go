@@ -24,8 +24,9 @@ func TestImportRegistry(t *testing.T) {
 		osmpGet(t, h, "command=pay&txn_id=1009&txn_date=20261201120000&account=100046&sum=7.00")   // not listed
 		osmpGet(t, h, "command=pay&txn_id=2000&txn_date=20261202120000&account=100046&sum=9.00")   // another day: not reported
 
+		// The bank writes 1001 with leading zeros here: the same number.
 		registry := `txn_id;date;account;sum
-	1001;01.12.2026 10:00:00;100045;500,00
+	001001;01.12.2026 10:00:00;100045;500,00
 	1002;01.12.2026 11:00:00;100046;150,00
 	1003;01.12.2026 12:00:00;100046;250,00
 	1004;01.12.2026 13:00:00;999999;10,00

@@ -191,9 +191,11 @@ func field(rec []string, i int) string {
 
 func parseRegistryLine(rec []string, layout RegistryLayout, loc *time.Location, line int) (RegistryLine, error) {
 	l := RegistryLine{Line: line, TxnID: strings.TrimSpace(field(rec, layout.TxnID)), Account: strings.TrimSpace(field(rec, layout.Account))}
-	if !digits(l.TxnID, 1, 20) {
+	id, ok := txnNumber(l.TxnID)
+	if !ok {
 		return l, fmt.Errorf("registry line %d: txn_id %q: want 1 to 20 digits", line, l.TxnID)
 	}
+	l.TxnID = id // as the OSMP pay stored it
 	if !validAccountID(l.Account) {
 		return l, fmt.Errorf("registry line %d: account %q: wrong format", line, l.Account)
 	}

@@ -65,6 +65,7 @@ func TestParseRegistryRefuses(t *testing.T) {
 		"bad date":         {"1001;2026-12-01;100045;5\n=1;5\n", false},
 		"bad txn":          {"1;01.12.2026;100045;5\n10x1;01.12.2026;100045;5\n=2;10\n", false},
 		"repeated txn":     {"1001;01.12.2026;100045;5\n1001;01.12.2026;100045;5\n=2;10\n", false},
+		"repeated number":  {"1001;01.12.2026;100045;5\n01001;01.12.2026;100045;5\n=2;10\n", false},
 	}
 	for name, tt := range tests {
 		_, err := ParseRegistry(strings.NewReader(tt.data), DefaultRegistryLayout, nil)

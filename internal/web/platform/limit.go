@@ -2,12 +2,12 @@ package platform
 
 import (
 	"net"
-	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/kabinet-billing/kabinet/internal/netaddr"
 )
 
 // Limiter limits attempts per key (a login, an address). Each key gets a
@@ -76,18 +76,13 @@ func (l *Limiter) Spend(key string, now time.Time) {
 // the /64 an IPv6 client gets from its provider (one subscriber owns the
 // whole /64 and can change addresses inside it at will).
 func AddressKey(remoteAddr string) string {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		host = remoteAddr
-	}
-	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
-	if err != nil {
+	a, ok := netaddr.Peer(remoteAddr)
+	if !ok {
+		host, _, err := net.SplitHostPort(remoteAddr)
+		if err != nil {
+			host = remoteAddr
+		}
 		return "addr:" + host
 	}
-	a = a.Unmap()
-	if a.Is4() {
-		return "addr:" + a.String()
-	}
-	p, _ := a.Prefix(64)
-	return "addr:" + p.String()
+	return netaddr.Key(a)
 }
