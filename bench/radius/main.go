@@ -114,7 +114,10 @@ func runKabinet(ports, wd string) error {
 		return err
 	}
 	nas := kradius.NewNASStore(db, clock.System)
-	if _, err := nas.Save(ctx, kradius.NAS{Name: "bench", Addr: netip.MustParseAddr("127.0.0.1"), Secret: secret, Kind: kradius.KindMikrotik}); err != nil {
+	// The load generator sends unsigned Access-Requests, as it does to
+	// FreeRADIUS's stock configuration.
+	if _, err := nas.Save(ctx, kradius.NAS{Name: "bench", Addr: netip.MustParseAddr("127.0.0.1"), Secret: secret, Kind: kradius.KindMikrotik,
+		AllowUnsigned: true}); err != nil {
 		return err
 	}
 	subs := make([]kradius.Subscriber, *users)

@@ -340,6 +340,8 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"GET /admin/network":                           op(operator.ViewNetwork),
 		"POST /admin/network/sessions/{id}/disconnect": {class: clOperator, perm: operator.ManageNetwork, path: "/admin/network/sessions/999/disconnect"},
 		"POST /admin/network/nas":                      op(operator.ManageNetwork),
+		"POST /admin/network/nas/{id}/secret":          {class: clOperator, perm: operator.ManageNetwork, path: "/admin/network/nas/999/secret"},
+		"POST /admin/network/nas/{id}/signing":         {class: clOperator, perm: operator.ManageNetwork, path: "/admin/network/nas/999/signing"},
 		"GET /admin/support":                           op(operator.Support),
 		"GET /admin/support/requests/{id}":             {class: clOperator, perm: operator.Support, path: "/admin/support/requests/" + id("bob.request")},
 		"POST /admin/support/requests/{id}":            {class: clOperator, perm: operator.Support, path: "/admin/support/requests/" + id("bob.request")},

@@ -149,7 +149,9 @@ func newEnv(t testing.TB, kind NASKind) *env {
 	if err := cache.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	nas := fakeNASList{nasAddr: {ID: 7, Name: "nas1", Addr: nasAddr, Secret: testSecret, Kind: kind}}
+	// Allowed to send unsigned requests, as most of these tests do; the
+	// default (signatures required) has tests of its own.
+	nas := fakeNASList{nasAddr: {ID: 7, Name: "nas1", Addr: nasAddr, Secret: testSecret, Kind: kind, AllowUnsigned: true}}
 	sink := &fakeSink{}
 	srv := NewServer(Config{Clock: clk, Logger: quietLog(), InterimInterval: 300 * time.Second}, cache, nas, sink)
 	return &env{srv: srv, dir: dir, nas: nas, sink: sink, clk: clk}

@@ -2,6 +2,7 @@ package radius
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -50,9 +51,11 @@ func (n *NASStore) List(ctx context.Context) ([]NAS, error) {
 	for rows.Next() {
 		var x NAS
 		var addr, kind string
-		if err := rows.Scan(&x.ID, &x.Name, &addr, &x.Secret, &kind, &x.CoAPort, &x.RequireMessageAuthenticator); err != nil {
+		var requireMA bool
+		if err := rows.Scan(&x.ID, &x.Name, &addr, &x.Secret, &kind, &x.CoAPort, &requireMA); err != nil {
 			return nil, fmt.Errorf("list NAS: %w", err)
 		}
+		x.AllowUnsigned = !requireMA
 		a, err := netip.ParseAddr(addr)
 		if err != nil {
 			return nil, fmt.Errorf("NAS %s: address %q: %w", x.Name, addr, err)
@@ -132,16 +135,16 @@ func (n *NASStore) save(ctx context.Context, x NAS, by *operator.Actor) (NAS, er
 		var err error
 		if x.ID == 0 {
 			err = tx.QueryRow(ctx, `INSERT INTO nas (name, address, secret, kind, coa_port, require_ma, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				x.Name, x.Addr.String(), x.Secret, string(x.Kind), x.CoAPort, x.RequireMessageAuthenticator, now.UTC()).Scan(&x.ID)
+				x.Name, x.Addr.String(), x.Secret, string(x.Kind), x.CoAPort, !x.AllowUnsigned, now.UTC()).Scan(&x.ID)
 		} else {
 			_, err = tx.Exec(ctx, `UPDATE nas SET name = ?, address = ?, secret = ?, kind = ?, coa_port = ?, require_ma = ? WHERE id = ?`,
-				x.Name, x.Addr.String(), x.Secret, string(x.Kind), x.CoAPort, x.RequireMessageAuthenticator, x.ID)
+				x.Name, x.Addr.String(), x.Secret, string(x.Kind), x.CoAPort, !x.AllowUnsigned, x.ID)
 		}
 		if err != nil || by == nil {
 			return err
 		}
 		return operator.Audit(ctx, tx, now, *by, operator.Entry{Action: "network.nas", Object: fmt.Sprintf("nas:%d", x.ID),
-			After: map[string]any{"name": x.Name, "addr": x.Addr.String(), "kind": x.Kind, "coa_port": x.CoAPort}})
+			After: map[string]any{"name": x.Name, "addr": x.Addr.String(), "kind": x.Kind, "coa_port": x.CoAPort, "allow_unsigned": x.AllowUnsigned}})
 	})
 	if err != nil {
 		if store.IsUniqueViolation(err) {
@@ -165,6 +168,51 @@ func (n *NASStore) RequireMessageAuthenticator(ctx context.Context, id int64) er
 		return fmt.Errorf("NAS %d: require Message-Authenticator: %w", id, err)
 	}
 	return n.Load(ctx)
+}
+
+// SetAllowUnsigned is an operator's decision whether the NAS may send
+// Access-Requests without a Message-Authenticator (see NAS.AllowUnsigned);
+// the audit entry commits with the change. A NAS allowed to go unsigned
+// that signs a request is required to sign again from then on.
+func (n *NASStore) SetAllowUnsigned(ctx context.Context, id int64, allow bool, by operator.Actor) error {
+	err := n.db.Write(ctx, func(tx *store.Tx) error {
+		var requireMA bool
+		if err := tx.QueryRow(ctx, `SELECT require_ma FROM nas WHERE id = ?`, id).Scan(&requireMA); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrNotFound
+			}
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE nas SET require_ma = ? WHERE id = ?`, !allow, id); err != nil {
+			return err
+		}
+		return operator.Audit(ctx, tx, n.clock.Now(), by, operator.Entry{Action: "network.nas.signing", Object: fmt.Sprintf("nas:%d", id),
+			Before: map[string]bool{"allow_unsigned": !requireMA}, After: map[string]bool{"allow_unsigned": allow}})
+	})
+	if err != nil {
+		return fmt.Errorf("NAS %d: allow unsigned requests %t: %w", id, allow, err)
+	}
+	return n.Load(ctx)
+}
+
+// Secret returns a NAS's shared secret to an operator who asked to see it;
+// the audit entry (which does not hold the secret) commits with the read,
+// so no one reads a secret without a trace.
+func (n *NASStore) Secret(ctx context.Context, id int64, by operator.Actor) (string, error) {
+	var secret string
+	err := n.db.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT secret FROM nas WHERE id = ?`, id).Scan(&secret); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrNotFound
+			}
+			return err
+		}
+		return operator.Audit(ctx, tx, n.clock.Now(), by, operator.Entry{Action: "network.nas.secret_shown", Object: fmt.Sprintf("nas:%d", id)})
+	})
+	if err != nil {
+		return "", fmt.Errorf("NAS %d: show secret: %w", id, err)
+	}
+	return secret, nil
 }
 
 // Delete removes a NAS that has no sessions on record, then reloads.

@@ -239,3 +239,21 @@ func TestFreeRADIUSReceivesCoA(t *testing.T) {
 		t.Log(out.String())
 	}
 }
+
+// TestRadclientSigningRequired: a NAS with the default settings must sign;
+// radclient's CHAP without Message-Authenticator gets no answer, with it an
+// Access-Accept.
+func TestRadclientSigningRequired(t *testing.T) {
+	needProgram(t, "radclient", "freeradius-utils")
+	e := newEnv(t, KindMikrotik)
+	n := e.nas[nasAddr]
+	n.AllowUnsigned = false
+	e.nas[nasAddr] = n
+	auth, _ := serveLoopback(t, e)
+	if out := radclient(t, auth, "auth", `User-Name = "alice", CHAP-Password = "wonder"`); strings.Contains(out, "Received Access-") {
+		t.Errorf("unsigned request answered:\n%s", out)
+	}
+	if out := radclient(t, auth, "auth", `User-Name = "alice", CHAP-Password = "wonder", Message-Authenticator = 0x00`); !strings.Contains(out, "Received Access-Accept") {
+		t.Errorf("signed request not accepted:\n%s", out)
+	}
+}

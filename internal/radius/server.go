@@ -124,7 +124,10 @@ type Server struct {
 	// from then on one is required, so a forged request without it is not
 	// accepted (the FreeRADIUS "auto" policy against BlastRADIUS).
 	maSeen sync.Map
-	acctQ  chan acctItem
+	// unsignedSeen holds NAS addresses whose first unsigned Access-Request
+	// has been logged, once per NAS and run.
+	unsignedSeen sync.Map
+	acctQ        chan acctItem
 
 	warnMu   sync.Mutex
 	lastWarn map[string]time.Time
@@ -355,6 +358,9 @@ func (s *Server) keepSigning(nas NAS) {
 			s.log.Warn("could not keep that the NAS signs its requests; required until restart", "nas", nas.Name, "err", err)
 			return
 		}
+		// The NAS list says so now; forgetting it here lets an operator
+		// allow unsigned requests again without a restart.
+		s.maSeen.Delete(nas.Addr)
 		s.log.Info("NAS signs its requests: Message-Authenticator now required from it", "nas", nas.Name)
 	}()
 }
@@ -375,17 +381,26 @@ func (s *Server) handleAuth(ctx context.Context, raw []byte, src netip.AddrPort)
 	}
 	if off < 0 {
 		_, seen := s.maSeen.Load(nas.Addr)
-		if nas.RequireMessageAuthenticator || seen || p.Code == radius.CodeStatusServer {
+		if !nas.AllowUnsigned || seen || p.Code == radius.CodeStatusServer {
 			s.drop(src, "Message-Authenticator required but missing", "nas", nas.Name)
 			return nil
+		}
+		if _, logged := s.unsignedSeen.LoadOrStore(nas.Addr, struct{}{}); !logged {
+			s.log.Warn("radius: NAS sends Access-Requests without Message-Authenticator; they are accepted because the NAS is allowed to, "+
+				"but anyone who can send from its address can forge them: configure it to send Message-Authenticator; once it does, it is required",
+				"nas", nas.Name, "from", src.String())
 		}
 	} else {
 		if !verifyMA(raw, off, nil, p.Secret) {
 			s.drop(src, "bad Message-Authenticator (wrong secret or forgery)", "nas", nas.Name)
 			return nil
 		}
-		if _, seen := s.maSeen.LoadOrStore(nas.Addr, struct{}{}); !seen && !nas.RequireMessageAuthenticator {
-			s.keepSigning(nas)
+		// Only a NAS allowed to go unsigned needs remembering: for the
+		// others the NAS list already requires it.
+		if nas.AllowUnsigned {
+			if _, seen := s.maSeen.LoadOrStore(nas.Addr, struct{}{}); !seen {
+				s.keepSigning(nas)
+			}
 		}
 	}
 

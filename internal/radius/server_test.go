@@ -2,15 +2,23 @@ package radius
 
 import (
 	"context"
+	"crypto/md5"
 	"encoding/binary"
 	"errors"
+	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"layeh.com/radius"
 	"layeh.com/radius/rfc2865"
+
+	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/operator"
+	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 )
 
 func TestMessageAuthenticator(t *testing.T) {
@@ -43,7 +51,7 @@ func TestMessageAuthenticator(t *testing.T) {
 	t.Run("required by configuration", func(t *testing.T) {
 		e := newEnv(t, KindMikrotik)
 		n := e.nas[nasAddr]
-		n.RequireMessageAuthenticator = true
+		n.AllowUnsigned = false
 		e.nas[nasAddr] = n
 		_, raw := papRequest(t, "alice", "wonder", false)
 		if r := e.auth(t, raw); r != nil {
@@ -337,4 +345,103 @@ type keepingNASList struct {
 func (l *keepingNASList) RequireMessageAuthenticator(_ context.Context, id int64) error {
 	l.kept <- id
 	return nil
+}
+
+// syncLog collects log output written from the server's goroutines.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestSigningByDefault: a NAS saved with the defaults gets no answer to an
+// unsigned Access-Request, so CHAP made with any shared secret (which CHAP
+// itself never proves) is not accepted from it; one the operator allows to
+// go unsigned is answered, its first unsigned request is logged once, and
+// after it signs, it is required to sign again with no restart needed for
+// the operator to allow it once more.
+func TestSigningByDefault(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	nas := NewNASStore(db, nil)
+	x, err := nas.Save(ctx, NAS{Name: "bras-1", Addr: nasAddr, Secret: testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := newFakeDir(alice)
+	cache := NewCache(dir, clock.NewFake(t0), quietLog())
+	if err := cache.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncLog{}
+	srv := NewServer(Config{Clock: clock.NewFake(t0), Logger: slog.New(slog.NewTextHandler(logs, nil))}, cache, nas, &fakeSink{})
+	e := &env{srv: srv, dir: dir}
+	chapWith := func(secret string, signed bool) []byte {
+		p := radius.New(radius.CodeAccessRequest, []byte(secret))
+		p.Add(attrUserName, radius.Attribute("alice"))
+		h := md5.New()
+		h.Write([]byte{42})
+		h.Write([]byte("wonder"))
+		h.Write(p.Authenticator[:])
+		p.Add(rfc2865.CHAPPassword_Type, radius.Attribute(append([]byte{42}, h.Sum(nil)...)))
+		return encodeAccess(t, p, signed)
+	}
+	for _, secret := range []string{"wrong-secret", testSecret} {
+		if b := srv.handleAuth(ctx, chapWith(secret, false), src); b != nil {
+			t.Fatalf("unsigned CHAP with secret %q answered from a NAS with the default settings", secret)
+		}
+	}
+	if r := e.auth(t, chapWith(testSecret, true)); r == nil || r.Code != radius.CodeAccessAccept {
+		t.Fatalf("signed CHAP: %v", r)
+	}
+
+	anna := operator.Actor{Login: "anna"}
+	if err := nas.SetAllowUnsigned(ctx, x.ID, true, anna); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if r := e.auth(t, chapWith(testSecret, false)); r == nil || r.Code != radius.CodeAccessAccept {
+			t.Fatalf("unsigned CHAP from a NAS allowed to send it: %v", r)
+		}
+	}
+	if n := strings.Count(logs.String(), "without Message-Authenticator"); n != 1 {
+		t.Errorf("the unsigned requests were logged %d times, want once:\n%s", n, logs.String())
+	}
+
+	// It signs: kept (in the background), and unsigned requests are dropped.
+	if r := e.auth(t, chapWith(testSecret, true)); r == nil {
+		t.Fatal("signed CHAP not answered")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for got, _ := nas.LookupNAS(nasAddr); got.AllowUnsigned; got, _ = nas.LookupNAS(nasAddr) {
+		if time.Now().After(deadline) {
+			t.Fatal("signing was not kept")
+		}
+		time.Sleep(5 * time.Millisecond) // waiting for the server's goroutine, not a clock
+	}
+	if b := srv.handleAuth(ctx, chapWith(testSecret, false), src); b != nil {
+		t.Fatal("unsigned request answered after the NAS signed")
+	}
+	// The operator allows it again: that holds at once.
+	if err := nas.SetAllowUnsigned(ctx, x.ID, true, anna); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for srv.handleAuth(ctx, chapWith(testSecret, false), src) == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("allowing unsigned requests again needed a restart")
+		}
+		time.Sleep(5 * time.Millisecond) // the keeper's goroutine forgets the address after its write
+	}
 }

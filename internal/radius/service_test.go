@@ -240,7 +240,7 @@ func TestNASStore(t *testing.T) {
 func testNASStore(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	n := NewNASStore(db, nil)
-	x, err := n.Save(ctx, NAS{Name: "core-1", Addr: mustAddr("::ffff:192.0.2.1"), Secret: "long-enough", Kind: KindCisco})
+	x, err := n.Save(ctx, NAS{Name: "core-1", Addr: mustAddr("::ffff:192.0.2.1"), Secret: "long-enough", Kind: KindCisco, AllowUnsigned: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,10 +259,10 @@ func testNASStore(t *testing.T, db *store.DB) {
 	if err := n.RequireMessageAuthenticator(ctx, x.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := n.LookupNAS(mustAddr("192.0.2.1")); !got.RequireMessageAuthenticator {
+	if got, _ := n.LookupNAS(mustAddr("192.0.2.1")); got.AllowUnsigned {
 		t.Error("Message-Authenticator not required after RequireMessageAuthenticator")
 	}
-	if list, err := NewNASStore(db, nil).List(ctx); err != nil || len(list) != 1 || !list[0].RequireMessageAuthenticator {
+	if list, err := NewNASStore(db, nil).List(ctx); err != nil || len(list) != 1 || list[0].AllowUnsigned {
 		t.Errorf("not kept in the database: %+v %v", list, err)
 	}
 	if err := n.Delete(ctx, x.ID); err != nil {

@@ -91,9 +91,14 @@ type NAS struct {
 	Kind   NASKind
 	// CoAPort is where the NAS listens for CoA/Disconnect; 0 means 3799.
 	CoAPort int
-	// RequireMessageAuthenticator rejects Access-Requests without one even
-	// before the NAS has sent its first (BlastRADIUS).
-	RequireMessageAuthenticator bool
+	// AllowUnsigned accepts Access-Requests without a Message-Authenticator
+	// until the NAS sends its first one. Off (the zero value, the default
+	// for a new NAS), an unsigned request is dropped: without the
+	// signature a forged request passes for the NAS's own, and CHAP or
+	// MS-CHAP would be answered whatever shared secret made it
+	// (BlastRADIUS). An operator allows it, audited, for a NAS that cannot
+	// sign.
+	AllowUnsigned bool
 }
 
 // NASList finds a NAS by the source address of a packet.

@@ -125,6 +125,8 @@ func Register(p *platform.Platform, d Deps) (*Admin, error) {
 		p.Page("GET /admin/network", a.auth(operator.ViewNetwork, a.network))
 		p.Page("POST /admin/network/sessions/{id}/disconnect", a.auth(operator.ManageNetwork, a.disconnect))
 		p.Page("POST /admin/network/nas", a.auth(operator.ManageNetwork, a.saveNAS))
+		p.Page("POST /admin/network/nas/{id}/secret", a.auth(operator.ManageNetwork, a.showSecret))
+		p.Page("POST /admin/network/nas/{id}/signing", a.auth(operator.ManageNetwork, a.setSigning))
 	}
 	if d.Support != nil {
 		p.Page("GET /admin/support", a.auth(operator.Support, a.supportQueue))

@@ -389,8 +389,12 @@ type fakeNetwork struct {
 	disconnected []int64
 }
 
-func (f *fakeNetwork) NASList(context.Context) ([]radius.NAS, error) {
-	return []radius.NAS{{ID: 1, Name: "bras-1", Addr: netip.MustParseAddr("192.0.2.1"), Secret: "s3cret", Kind: radius.KindMikrotik, CoAPort: 3799}}, nil
+func (f *fakeNetwork) NASList(ctx context.Context) ([]radius.NAS, error) { return f.nas.List(ctx) }
+func (f *fakeNetwork) SetAllowUnsigned(ctx context.Context, id int64, allow bool, by operator.Actor) error {
+	return f.nas.SetAllowUnsigned(ctx, id, allow, by)
+}
+func (f *fakeNetwork) NASSecret(ctx context.Context, id int64, by operator.Actor) (string, error) {
+	return f.nas.Secret(ctx, id, by)
 }
 func (f *fakeNetwork) SaveNAS(ctx context.Context, n radius.NAS, by operator.Actor) (radius.NAS, error) {
 	return f.nas.SaveBy(ctx, n, by)
@@ -535,5 +539,60 @@ func TestCatalogueAndNewsEdits(t *testing.T) {
 	if len(got) != 3 || got[0].Action != "package.restore" || got[1].Action != "package.archive" || got[2].Action != "package.update" ||
 		!strings.Contains(got[2].BeforeJSON(), `"Name":"ТВ"`) || !strings.Contains(got[2].AfterJSON(), `"Name":"ТВ Плюс"`) {
 		t.Errorf("package audit: %+v", got)
+	}
+}
+
+// TestNASSecretOnDemand: the network page never prints a NAS's shared
+// secret; an operator who may manage the network asks for it with a POST,
+// which shows it once and leaves an audit entry. Changing whether the NAS
+// must sign is audited the same way.
+func TestNASSecretOnDemand(t *testing.T) {
+	e := newEnv(t, nil)
+	const secret = "bras-shared-secret-42"
+	admin, manager := e.login(operator.RoleAdmin), e.login(operator.RoleManager)
+	if code, body := admin.post("/admin/network/nas", url.Values{"name": {"bras-9"}, "addr": {"192.0.2.9"}, "secret": {secret},
+		"kind": {"mikrotik"}, "coa_port": {"3799"}, "require_ma": {"1"}}); code != http.StatusSeeOther {
+		t.Fatalf("add NAS: %d %s", code, body)
+	}
+	list, err := radius.NewNASStore(e.office.DB, nil).List(context.Background())
+	if err != nil || len(list) != 1 || list[0].AllowUnsigned {
+		t.Fatalf("NAS list %+v, %v", list, err)
+	}
+	id := list[0].ID
+	for _, c := range []*client{admin, manager} {
+		if code, body := c.get("/admin/network"); code != http.StatusOK || strings.Contains(body, secret) || !strings.Contains(body, "bras-9") {
+			t.Errorf("network page: %d, secret shown: %t", code, strings.Contains(body, secret))
+		}
+	}
+	before := e.auditCount("admin")
+	code, body := admin.post(fmt.Sprintf("/admin/network/nas/%d/secret", id), url.Values{})
+	if code != http.StatusOK || !strings.Contains(body, "<code>"+secret+"</code>") {
+		t.Errorf("show secret: %d, shown: %t", code, strings.Contains(body, secret))
+	}
+	if n := e.auditCount("admin"); n != before+1 {
+		t.Errorf("showing the secret wrote %d audit entries, want 1", n-before)
+	}
+	if code, body := manager.post(fmt.Sprintf("/admin/network/nas/%d/secret", id), url.Values{}); code != http.StatusForbidden || strings.Contains(body, secret) {
+		t.Errorf("manager asks for the secret: %d", code)
+	}
+	if code, _ := admin.post("/admin/network/nas/999/secret", url.Values{}); code != http.StatusNotFound {
+		t.Errorf("unknown NAS: %d, want 404", code)
+	}
+
+	before = e.auditCount("admin")
+	if code, body := admin.post(fmt.Sprintf("/admin/network/nas/%d/signing", id), url.Values{"allow_unsigned": {"1"}}); code != http.StatusSeeOther {
+		t.Fatalf("allow unsigned: %d %s", code, body)
+	}
+	if list, _ := radius.NewNASStore(e.office.DB, nil).List(context.Background()); !list[0].AllowUnsigned {
+		t.Error("unsigned requests not allowed after the operator allowed them")
+	}
+	if n := e.auditCount("admin"); n != before+1 {
+		t.Errorf("allowing unsigned requests wrote %d audit entries, want 1", n-before)
+	}
+	if code, _ := manager.post(fmt.Sprintf("/admin/network/nas/%d/signing", id), url.Values{}); code != http.StatusForbidden {
+		t.Errorf("manager changes signing: %d", code)
+	}
+	if code, body := admin.get("/admin/network"); !strings.Contains(body, "/admin/network/nas/"+fmt.Sprint(id)+"/signing") || code != http.StatusOK {
+		t.Errorf("network page lacks the signing form: %d", code)
 	}
 }
