@@ -27,17 +27,25 @@ const (
 	chronoSuccessURL   = "success_url"
 	chronoDeclineURL   = "decline_url"
 	chronoLanguage     = "language"
+	// cb_type=P asks for the callback as a POST form, the only kind
+	// VerifyCallback takes.
+	chronoCallbackType = "cb_type"
+	chronoCallbackPost = "P"
 	chronoPaymentField = "cs1" // Kabinet's payment id
 	chronoAccountField = "cs2" // Kabinet's account id, for the processor's reports
 	chronoSign         = "sign"
 
 	// Callback fields.
-	chronoCustomerID  = "customer_id"
-	chronoTxnID       = "transaction_id"
-	chronoTxnType     = "transaction_type"
-	chronoTotal       = "total"
-	chronoCurrency    = "currency"
-	chronoDeclineCode = "decline_code" // assumed; not in the public notes
+	chronoCustomerID = "customer_id"
+	chronoTxnID      = "transaction_id"
+	chronoTxnType    = "transaction_type"
+	chronoTotal      = "total"
+	chronoCurrency   = "currency"
+	// Assumed: no integration we could read names the field that carries a
+	// decline's reason, so this name and the codes in chronoReasons are a
+	// guess to be checked against ChronoPay's own documentation. Without
+	// the field a decline shows the issuing bank's reason.
+	chronoDeclineCode = "decline_code"
 )
 
 // chronoPageSign = MD5(product_id-product_price-shared_secret), hyphen-joined.
@@ -57,18 +65,23 @@ func md5hex(s string) string {
 }
 
 // chronoOutcomes maps transaction_type (lower-cased) to what happened.
+// onetime, initial (a first payment that may be rebilled), rebill, refund
+// and chargeback are the types integrations handle; purchase and decline
+// are assumed.
 var chronoOutcomes = map[string]Outcome{
-	"purchase":   OutcomePaid,
 	"onetime":    OutcomePaid,
+	"initial":    OutcomePaid,
 	"rebill":     OutcomePaid,
+	"purchase":   OutcomePaid,
 	"decline":    OutcomeDeclined,
 	"refund":     OutcomeReversed,
 	"chargeback": OutcomeReversed,
 }
 
-// chronoReasons maps decline codes (ISO 8583 response codes, which acquirers
-// pass through) to the subscriber's reason. Unknown codes fall to the issuing
-// bank, whose phone is on the card.
+// chronoReasons maps decline codes to the subscriber's reason. Assumed to be
+// ISO 8583 response codes, which acquirers pass through (see
+// chronoDeclineCode). Unknown codes fall to the issuing bank, whose phone is
+// on the card.
 var chronoReasons = map[string]Reason{
 	"14": ReasonWrongCardData, // invalid card number
 	"54": ReasonWrongCardData, // expired card
@@ -118,6 +131,7 @@ func (c *chronoPay) Start(_ context.Context, p CardPayment) (string, error) {
 	q.Set(chronoCallbackURL, p.CallbackURL)
 	q.Set(chronoSuccessURL, p.SuccessURL)
 	q.Set(chronoDeclineURL, p.DeclineURL)
+	q.Set(chronoCallbackType, chronoCallbackPost)
 	q.Set(chronoPaymentField, strconv.FormatInt(p.ID, 10))
 	q.Set(chronoAccountField, strconv.FormatInt(p.AccountID, 10))
 	if p.Lang != "" {

@@ -31,6 +31,7 @@ func TestChronoPayStartSignsThePage(t *testing.T) {
 	for k, want := range map[string]string{
 		"product_id": "007", "product_price": "1234.56", "cs1": "42", "cs2": "7",
 		"cb_url": "https://isp.example/pay/card/chronopay/callback", "success_url": "https://isp.example/ok", "decline_url": "https://isp.example/no",
+		"cb_type": "P", // callbacks as POST forms, which VerifyCallback takes
 		// MD5("007-1234.56-s3cret")
 		"sign": md5hex("007-1234.56-s3cret"),
 	} {
@@ -96,6 +97,10 @@ func TestChronoPayVerifyCallback(t *testing.T) {
 		{"purchase", chronoForm("s3cret", good), Callback{PaymentID: 42, ExternalID: "T100", Outcome: OutcomePaid, Amount: 50000, Currency: "RUB"}, nil},
 		{"decline with reason", with2(chronoForm("s3cret", with("transaction_type", "Decline")), "decline_code", "51"),
 			Callback{PaymentID: 42, ExternalID: "T100", Outcome: OutcomeDeclined, Amount: 50000, Currency: "RUB", DeclineCode: "51", Reason: ReasonNoFunds}, nil},
+		{"onetime", chronoForm("s3cret", with("transaction_type", "onetime")), Callback{PaymentID: 42, ExternalID: "T100", Outcome: OutcomePaid, Amount: 50000, Currency: "RUB"}, nil},
+		{"initial: a first payment that may be rebilled", chronoForm("s3cret", with("transaction_type", "Initial")), Callback{PaymentID: 42, ExternalID: "T100", Outcome: OutcomePaid, Amount: 50000, Currency: "RUB"}, nil},
+		{"rebill", chronoForm("s3cret", with("transaction_type", "Rebill")), Callback{PaymentID: 42, ExternalID: "T100", Outcome: OutcomePaid, Amount: 50000, Currency: "RUB"}, nil},
+		{"chargeback", chronoForm("s3cret", with("transaction_type", "Chargeback")), Callback{PaymentID: 42, ExternalID: "T100", Outcome: OutcomeReversed, Amount: 50000, Currency: "RUB"}, nil},
 		{"refund", chronoForm("s3cret", with("transaction_type", "Refund")), Callback{PaymentID: 42, ExternalID: "T100", Outcome: OutcomeReversed, Amount: 50000, Currency: "RUB"}, nil},
 		{"wrong secret", chronoForm("guess", good), Callback{}, ErrBadSignature},
 		{"no sign", chronoForm("s3cret", with("sign", "")), Callback{}, ErrBadSignature},
