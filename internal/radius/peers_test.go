@@ -3,6 +3,7 @@ package radius
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"layeh.com/radius/rfc2759"
 )
 
 // Tests against the real Debian peers: radclient/radtest (freeradius-utils)
@@ -59,7 +62,7 @@ func TestRadclientPeer(t *testing.T) {
 		{"chap wrong", "auth", `User-Name = "alice", CHAP-Password = "nope"`, "Received Access-Reject"},
 		// radclient turns MS-CHAP-Password into MS-CHAP-Challenge and an
 		// MS-CHAP (v1) Response with the NT-Response.
-		{"ms-chap", "auth", `User-Name = "alice", MS-CHAP-Password = "wonder"`, "MS-CHAP-MPPE-Keys = "},
+		{"ms-chap", "auth", `User-Name = "alice", MS-CHAP-Password = "wonder"`, "MS-CHAP-MPPE-Keys = 0x" + strings.Repeat("00", 8) + ntHashHashHex("wonder")},
 		{"ms-chap wrong", "auth", `User-Name = "alice", MS-CHAP-Password = "nope"`, `MS-CHAP-Error = "`},
 		{"rate limit", "auth", `User-Name = "alice", User-Password = "wonder"`, `Mikrotik-Rate-Limit = "50M/100M"`},
 		{"accounting start", "acct", `Acct-Status-Type = Start, Acct-Session-Id = "rc-1", User-Name = "alice", Framed-IP-Address = 10.1.1.1`, "Received Accounting-Response"},
@@ -83,6 +86,11 @@ func TestRadclientPeer(t *testing.T) {
 	if len(recs) != 3 || recs[1].InputOctets != 1<<32+10 || recs[2].TerminateCause != 1 {
 		t.Errorf("accounting records = %+v", recs)
 	}
+}
+
+// ntHashHashHex is the NT key of MS-CHAP-MPPE-Keys for a password.
+func ntHashHashHex(password string) string {
+	return hex.EncodeToString(rfc2759.NTPasswordHash(rfc2759.NTPasswordHash(must(rfc2759.ToUTF16([]byte(password))))))
 }
 
 func TestRadtestPeer(t *testing.T) {
