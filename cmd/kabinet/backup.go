@@ -62,7 +62,8 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	start := time.Now()
-	if e.db.Dialect == store.Postgres {
+	err = e.db.Backup(ctx, file)
+	if errors.Is(err, store.ErrBackupUnsupported) {
 		if err := pgDump(ctx, e, file); err != nil {
 			return err
 		}
@@ -74,7 +75,7 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 			file, st.Size(), time.Since(start).Seconds(), file)
 		return nil
 	}
-	if err := e.db.Backup(ctx, file); err != nil {
+	if err != nil {
 		return err
 	}
 	st, err := os.Stat(file)

@@ -18,7 +18,6 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/radius"
-	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
 )
@@ -69,7 +68,7 @@ func buildApp(ctx context.Context, e *env) (*app, error) {
 		// after its Stop); there accounting is answered after the commit
 		// unless told that this is the only instance. SQLite has one
 		// instance per file.
-		journal := e.db.Dialect == store.SQLite
+		journal := !e.db.Shared()
 		if rc.Journal != nil {
 			journal = *rc.Journal
 		}

@@ -125,7 +125,7 @@ func (s *Service) SpendBonus(ctx context.Context, accountID int64, points money.
 		}
 		// Locked so that two spends cannot both see the same balance.
 		var have int64
-		if err := tx.QueryRow(ctx, `SELECT balance FROM ledger_accounts WHERE id = ?`+forUpdate(tx), acct).Scan(&have); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT balance FROM ledger_accounts WHERE id = ?`+tx.ForUpdate(), acct).Scan(&have); err != nil {
 			return fmt.Errorf("spend bonus of %d: %w", accountID, err)
 		}
 		if money.Amount(have) < points {

@@ -103,7 +103,7 @@ func (s *Service) ApplyCardCallback(ctx context.Context, processor string, cb Ca
 	return s.db.Write(ctx, func(tx *store.Tx) error {
 		// Locked on PostgreSQL: two instances taking two callbacks of one
 		// payment must see each other's result, not both its pending state.
-		p, err := scanPayment(tx.QueryRow(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = ? AND channel = ?`+forUpdate(tx), cb.PaymentID, channel))
+		p, err := scanPayment(tx.QueryRow(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = ? AND channel = ?`+tx.ForUpdate(), cb.PaymentID, channel))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("payment %d on %s: %w", cb.PaymentID, channel, ErrUnknownPayment)
 		}

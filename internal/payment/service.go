@@ -299,13 +299,3 @@ func insertArgs(p Payment, now time.Time) []any {
 func paymentByExternal(ctx context.Context, tx *store.Tx, channel, ext string) (Payment, error) {
 	return scanPayment(tx.QueryRow(ctx, `SELECT `+paymentCols+` FROM payments WHERE channel = ? AND external_id = ?`, channel, ext))
 }
-
-// forUpdate locks the rows a read returns until the transaction ends, on
-// PostgreSQL. SQLite has no row locks and needs none: its one writer runs
-// write transactions one at a time.
-func forUpdate(tx *store.Tx) string {
-	if tx.Dialect() == store.Postgres {
-		return " FOR UPDATE"
-	}
-	return ""
-}

@@ -391,9 +391,6 @@ func (db *DB) prepareSeen(ctx context.Context, queries []string) {
 // DB is the database the transaction runs on.
 func (t *Tx) DB() *DB { return t.db }
 
-// Dialect of the database the transaction runs on.
-func (t *Tx) Dialect() Dialect { return t.db.Dialect }
-
 // OnCommit runs fn after the transaction commits (never if it rolls back).
 func (t *Tx) OnCommit(fn func()) { t.onCommit = append(t.onCommit, fn) }
 

@@ -9,12 +9,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/bits"
 	"net/netip"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -264,38 +262,6 @@ func padded(n int) int {
 	return p
 }
 
-// sizedSQL is a statement whose text depends on its number of rows, a
-// power of two up to chunk, and on the dialect; each text is built once.
-type sizedSQL struct {
-	build func(d store.Dialect, rows int) string
-	texts [2][10 + 1]atomic.Pointer[string] // SQLite, PostgreSQL × 1 … 2¹⁰ rows
-}
-
-func (q *sizedSQL) text(d store.Dialect, rows int) string {
-	j := 0
-	if d == store.Postgres {
-		j = 1
-	}
-	i := bits.TrailingZeros(uint(rows))
-	if t := q.texts[j][i].Load(); t != nil {
-		return *t
-	}
-	t := q.build(d, rows)
-	q.texts[j][i].Store(&t)
-	return t
-}
-
-// orFail is "OR FAIL" on SQLite: a multi-row write that may fail halfway
-// otherwise copies every page it changes into a statement journal (a
-// temporary file past 64 KiB) to undo only itself; the whole transaction
-// is rolled back on any error anyway. PostgreSQL has no such clause.
-func orFail(d store.Dialect) string {
-	if d == store.SQLite {
-		return " OR FAIL"
-	}
-	return ""
-}
-
 func (w *writer) loadOpen(ctx context.Context, recs []Record, remembered bool) error {
 	// Grouped by NAS so that the lookup uses the (nas_id, session_key) index.
 	byNAS := map[int64][]any{}
@@ -319,9 +285,9 @@ func (w *writer) loadOpen(ctx context.Context, recs []Record, remembered bool) e
 	// Locked, on PostgreSQL, in one order (NAS, then row id) so that two
 	// instances writing overlapping batches wait for each other rather
 	// than deadlock; SQLite has one writer and no FOR UPDATE.
-	lock := ""
-	if w.tx.Dialect() == store.Postgres {
-		lock = " ORDER BY id FOR UPDATE"
+	lock := w.tx.ForUpdate()
+	if lock != "" {
+		lock = " ORDER BY id" + lock
 	}
 	nases := make([]int64, 0, len(byNAS))
 	for nas := range byNAS {
@@ -334,7 +300,7 @@ func (w *writer) loadOpen(ctx context.Context, recs []Record, remembered bool) e
 			n := min(len(keys), chunk)
 			args := keyArgs(nas, keys[:n])
 			keys = keys[n:]
-			rows, err := w.tx.Query(ctx, openSessionsSQL.text(w.tx.Dialect(), len(args)-1)+lock, args...)
+			rows, err := w.tx.Query(ctx, openSessionsSQL.Text(w.tx, len(args)-1)+lock, args...)
 			if err != nil {
 				return fmt.Errorf("open sessions: %w", err)
 			}
@@ -369,7 +335,7 @@ func (w *writer) loadOpen(ctx context.Context, recs []Record, remembered bool) e
 			n := min(len(keys), chunk)
 			args := keyArgs(nas, keys[:n])
 			keys = keys[n:]
-			rows, err := w.tx.Query(ctx, closedSessionsSQL.text(w.tx.Dialect(), len(args)-1), args...)
+			rows, err := w.tx.Query(ctx, closedSessionsSQL.Text(w.tx, len(args)-1), args...)
 			if err != nil {
 				return fmt.Errorf("closed sessions: %w", err)
 			}
@@ -392,11 +358,11 @@ func (w *writer) loadOpen(ctx context.Context, recs []Record, remembered bool) e
 }
 
 var (
-	openSessionsSQL = &sizedSQL{build: func(_ store.Dialect, n int) string {
+	openSessionsSQL = &store.Sized{Build: func(_ string, n int) string {
 		return `SELECT id, session_key, COALESCE(account_id, 0), input_octets, output_octets, started_at FROM sessions
 			WHERE nas_id = ? AND session_key IN (` + placeholders(n, 1) + `) AND stopped_at IS NULL`
 	}}
-	closedSessionsSQL = &sizedSQL{build: func(_ store.Dialect, n int) string {
+	closedSessionsSQL = &store.Sized{Build: func(_ string, n int) string {
 		return `SELECT session_key, MAX(stopped_at) FROM sessions
 			WHERE nas_id = ? AND session_key IN (` + placeholders(n, 1) + `) AND stopped_at IS NOT NULL GROUP BY session_key`
 	}}
@@ -602,10 +568,7 @@ func (w *writer) insert(ctx context.Context, r *Record, k sessionKey, at time.Ti
 // applyToConcurrent applies r to the open session another writer inserted
 // while this one tried to.
 func (w *writer) applyToConcurrent(ctx context.Context, r *Record, k sessionKey) error {
-	lock := ""
-	if w.tx.Dialect() == store.Postgres {
-		lock = " FOR UPDATE"
-	}
+	lock := w.tx.ForUpdate()
 	o := &openSession{}
 	var started store.Time
 	err := w.tx.QueryRow(ctx, `SELECT id, COALESCE(account_id, 0), input_octets, output_octets, started_at FROM sessions
@@ -673,7 +636,7 @@ func (w *writer) flushUpdates(ctx context.Context) error {
 			// Row id 0 does not exist.
 			args = append(args, 0, 0, 0, part[0].updatedAt, 0, 0, 0, "")
 		}
-		if err := w.execGuarded(ctx, part, updateInterimsSQL.text(w.tx.Dialect(), rows), args); err != nil {
+		if err := w.execGuarded(ctx, part, updateInterimsSQL.Text(w.tx, rows), args); err != nil {
 			return err
 		}
 	}
@@ -689,7 +652,7 @@ func (w *writer) flushUpdates(ctx context.Context) error {
 		for range rows - n {
 			args = append(args, 0, 0, 0, part[0].updatedAt, part[0].updatedAt, 0, 0, 0, "", "")
 		}
-		if err := w.execGuarded(ctx, part, updateStopsSQL.text(w.tx.Dialect(), rows), args); err != nil {
+		if err := w.execGuarded(ctx, part, updateStopsSQL.Text(w.tx, rows), args); err != nil {
 			return err
 		}
 	}
@@ -697,16 +660,16 @@ func (w *writer) flushUpdates(ctx context.Context) error {
 }
 
 var (
-	updateInterimsSQL = &sizedSQL{build: func(d store.Dialect, n int) string {
-		return `UPDATE` + orFail(d) + ` sessions SET updated_at = v.column4, input_octets = v.column5,
+	updateInterimsSQL = &store.Sized{Build: func(orFail string, n int) string {
+		return `UPDATE` + orFail + ` sessions SET updated_at = v.column4, input_octets = v.column5,
 			output_octets = v.column6, session_time = v.column7,
 			framed_ip = CASE WHEN v.column8 <> '' THEN v.column8 ELSE sessions.framed_ip END
 			FROM (VALUES ` + typedRows(n, "bigint", "bigint", "bigint", "timestamptz", "bigint", "bigint", "bigint", "text") + `) AS v
 			WHERE sessions.id = v.column1 AND sessions.stopped_at IS NULL
 			AND sessions.input_octets = v.column2 AND sessions.output_octets = v.column3`
 	}}
-	updateStopsSQL = &sizedSQL{build: func(d store.Dialect, n int) string {
-		return `UPDATE` + orFail(d) + ` sessions SET updated_at = v.column4, stopped_at = v.column5, input_octets = v.column6,
+	updateStopsSQL = &store.Sized{Build: func(orFail string, n int) string {
+		return `UPDATE` + orFail + ` sessions SET updated_at = v.column4, stopped_at = v.column5, input_octets = v.column6,
 			output_octets = v.column7, session_time = v.column8, stop_cause = v.column9,
 			framed_ip = CASE WHEN v.column10 <> '' THEN v.column10 ELSE sessions.framed_ip END
 			FROM (VALUES ` + typedRows(n, "bigint", "bigint", "bigint", "timestamptz", "timestamptz", "bigint", "bigint", "bigint", "text", "text") + `) AS v
@@ -714,8 +677,8 @@ var (
 			AND sessions.input_octets = v.column2 AND sessions.output_octets = v.column3`
 	}}
 	// Padding rows have account 0, which has no usage.
-	usageSQL = &sizedSQL{build: func(d store.Dialect, n int) string {
-		return `INSERT` + orFail(d) + ` INTO usage_daily (account_id, day, input_octets, output_octets)
+	usageSQL = &store.Sized{Build: func(orFail string, n int) string {
+		return `INSERT` + orFail + ` INTO usage_daily (account_id, day, input_octets, output_octets)
 			SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES ` + typedRows(n, "bigint", "text", "bigint", "bigint") + `) AS v
 			WHERE v.column1 <> 0
 			ON CONFLICT (account_id, day) DO UPDATE SET input_octets = usage_daily.input_octets + excluded.input_octets,
@@ -774,7 +737,7 @@ func (w *writer) flushUsage(ctx context.Context) error {
 		for range rows - n {
 			args = append(args, 0, "", 0, 0)
 		}
-		if _, err := w.tx.Exec(ctx, usageSQL.text(w.tx.Dialect(), rows), args...); err != nil {
+		if _, err := w.tx.Exec(ctx, usageSQL.Text(w.tx, rows), args...); err != nil {
 			return fmt.Errorf("usage: %w", err)
 		}
 	}

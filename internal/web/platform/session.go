@@ -34,7 +34,7 @@ type SessionStore struct {
 // NewSessionStore makes the store over an open, migrated database.
 func NewSessionStore(db *store.DB) *SessionStore {
 	s := &SessionStore{db: db}
-	if db != nil && db.Dialect == store.SQLite {
+	if db != nil && !db.Shared() {
 		s.cache = &sessionCache{m: map[string]cachedSession{}}
 	}
 	return s
