@@ -316,10 +316,19 @@ func testDemoTraffic(t *testing.T, d *demoRun, now time.Time) {
 			if len(used) < 2 {
 				t.Errorf("traffic went to %d classes only", len(used))
 			}
+			recent := 0
 			for _, s := range sessions.Items {
 				if s.StoppedAt == nil || s.IP == "" || s.StoppedAt.After(now) {
 					t.Errorf("session from %s: stopped %v, address %q", s.StartedAt, s.StoppedAt, s.IP)
 				}
+				if s.StartedAt.After(now.Add(-2 * time.Hour)) {
+					recent++
+				}
+			}
+			// Sessions last hours to days: no string of short ones just
+			// before now.
+			if recent > 1 {
+				t.Errorf("%d sessions started in the last two hours", recent)
 			}
 			if login == "demo" {
 				oldest := sessions.Items[len(sessions.Items)-1].StartedAt

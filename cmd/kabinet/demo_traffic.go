@@ -130,7 +130,8 @@ func seedDemoTraffic(ctx context.Context, e *env, b *billing.Biller, nas radius.
 			if !limited.IsZero() && t.Before(limited) && end.After(limited) {
 				end, cause = limited, 6 // admin-reset: cut off for debt
 			}
-			if !end.Before(now) {
+			last := !end.Before(now)
+			if last {
 				// The last session ended a little while ago: no NAS keeps
 				// it open, and a session left open would soon be closed as
 				// stale by the running demo's RADIUS service.
@@ -183,6 +184,9 @@ func seedDemoTraffic(ctx context.Context, e *env, b *billing.Biller, nas radius.
 				gap = time.Duration(24+r.IntN(72)) * time.Hour
 			}
 			t = end.Add(gap)
+			if last {
+				break
+			}
 		}
 	}
 	if err := write(); err != nil {
