@@ -10,12 +10,15 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/kabinet-billing/kabinet/internal/clock"
 )
 
@@ -180,6 +183,92 @@ func TestDemo(t *testing.T) {
 	d := startDemo(t, now)
 	t.Run("logins", func(t *testing.T) { testDemoLogins(t, d) })
 	t.Run("traffic", func(t *testing.T) { testDemoTraffic(t, d, now) })
+	t.Run("browser", func(t *testing.T) { testDemoBrowser(t, d) })
+}
+
+// testDemoBrowser looks at the demo's traffic pages in Chromium at a
+// phone's and a desktop's width, as a newcomer would: the chart by class
+// shows each class in its own colour, and addresses in the sessions table
+// are not broken over lines. Screenshots go to $KABINET_ARTIFACTS (or a
+// temporary directory).
+func testDemoBrowser(t *testing.T, d *demoRun) {
+	bin := "/usr/bin/chromium"
+	if _, err := os.Stat(bin); err != nil {
+		t.Skip("browser test skipped: " + bin + " is absent (apt-get install chromium)")
+	}
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	artifacts := os.Getenv("KABINET_ARTIFACTS")
+	if artifacts == "" {
+		artifacts = t.TempDir()
+	}
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	subs, password, _, _ := printedLogins(t, d.banner)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true), chromedp.NoFirstRun)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	eval := func(expr string, dst *int) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) (err error) {
+			*dst, err = chromedp.Evaluate[int](expr)(ctx, tg)
+			return err
+		})
+	}
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			b, err := chromedp.FullScreenshot(100)(ctx, tg)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(artifacts, name+".png"), b, 0o644)
+		})
+	}
+	login := subs[0]
+	var colours, broken, addresses int
+	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(1280, 900),
+		chromedp.Navigate(d.base+"/login"),
+		chromedp.SendKeys(`input[name=login]`, login),
+		chromedp.SendKeys(`input[name=password]`, password),
+		chromedp.Click(`form[action="/login"] button`),
+		chromedp.WaitVisible(`[data-testid=balance]`),
+		chromedp.Navigate(d.base+"/traffic/classes"),
+		chromedp.WaitVisible(`svg.chart`),
+		eval(`new Set([...document.querySelectorAll('svg.chart rect')].map(r => getComputedStyle(r).fill)).size`, &colours),
+		shot("demo-classes-1280"),
+		chromedp.Navigate(d.base+"/traffic"),
+		chromedp.WaitVisible(`svg.chart`),
+		shot("demo-traffic-1280"),
+		chromedp.EmulateViewport(360, 800),
+		chromedp.Navigate(d.base+"/traffic"),
+		chromedp.WaitVisible(`svg.chart`),
+		eval(`document.querySelectorAll('.list td code').length`, &addresses),
+		eval(`[...document.querySelectorAll('.list td code')].filter(c => c.getClientRects().length > 1).length`, &broken),
+		shot("demo-traffic-360"),
+		chromedp.Navigate(d.base+"/traffic/classes"),
+		chromedp.WaitVisible(`svg.chart`),
+		shot("demo-classes-360"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if colours < 2 {
+		t.Errorf("the chart by class draws its bars in %d colour(s)", colours)
+	}
+	if addresses == 0 || broken > 0 {
+		t.Errorf("%d of %d session addresses are broken over lines at 360 px", broken, addresses)
+	}
+	t.Logf("screenshots in %s", artifacts)
 }
 
 // testDemoLogins logs in with every login the demo prints, with the
