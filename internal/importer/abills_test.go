@@ -40,7 +40,6 @@ func TestAbills(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		tg := newTarget(t, db)
 		o := tg.options(false)
-		o.Hash = fastHash
 		rep, err := Run(ctx, db, openAbills(t, dsn, importtest.AbillsKey), o)
 		if err != nil {
 			t.Fatalf("%v: %v", err, rep.Problems)

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
-	"github.com/kabinet-billing/kabinet/internal/password"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
@@ -111,9 +110,6 @@ var (
 func Run(ctx context.Context, db *store.DB, src Source, o Options) (*Report, error) {
 	if o.At.IsZero() {
 		o.At = o.Biller.Clock.Now()
-	}
-	if o.Hash == nil {
-		o.Hash = password.Hash
 	}
 	var rep *Report
 	err := db.Write(ctx, func(tx *store.Tx) error {

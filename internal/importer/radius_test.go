@@ -35,7 +35,6 @@ func TestUbillingRadius(t *testing.T) {
 	db := storetest.SQLite(t)
 	tg := newTarget(t, db)
 	o := tg.options(false)
-	o.Hash = fastHash // RADIUS checks the sealed copy, not the portal hash
 	if _, err := Run(ctx, db, openUbilling(t, dsn), o); err != nil {
 		t.Fatal(err)
 	}

@@ -7,11 +7,9 @@ import (
 	"net/mail"
 	"net/netip"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -51,7 +49,6 @@ type pendingSub struct {
 	tariff   tariffRef
 	balance  money.Amount
 	note     string
-	hash     string
 	sealed   string
 }
 
@@ -605,27 +602,6 @@ func slug(name string) string {
 	return out
 }
 
-// hashAll computes the portal hashes of the pending passwords on every CPU.
-func (r *run) hashAll() {
-	if r.o.DryRun {
-		return
-	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range runtime.NumCPU() {
-		wg.Go(func() {
-			for i := range next {
-				r.pendingSubs[i].hash = r.o.Hash(r.pendingSubs[i].password)
-			}
-		})
-	}
-	for i := range r.pendingSubs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-}
-
 func marks(rows, cols int) string {
 	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
 	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
@@ -638,7 +614,6 @@ func (r *run) flushSubs() error {
 	if len(r.pendingSubs) == 0 {
 		return nil
 	}
-	r.hashAll()
 	at := r.o.At.UTC()
 	date := r.o.At.In(r.o.Biller.Rules.Zone).Format("2006-01-02")
 	var txns []ledger.Txn
@@ -655,10 +630,9 @@ func (r *run) flushSubs() error {
 		for i := range part {
 			p := &part[i]
 			p.sealed = r.o.Sealer.Seal(p.f.Login, p.password)
-			hash := p.hash
-			if hash == "" {
-				hash = "dry run"
-			}
+			// No portal hash: the first login makes it from the sealed
+			// copy (see subscriber.Directory.Authenticate).
+			const hash = ""
 			var city, debt any
 			if p.cityID != 0 {
 				city = p.cityID
