@@ -25,6 +25,12 @@ const unlimitedKbps = 1000000
 // batch is how many subscribers or payments are written together.
 const batch = 512
 
+// payChunk is how many history rows one INSERT writes (6 parameters each,
+// far under either engine's limit): the history is most of an import's
+// rows, and on SQLite each statement is parsed anew inside the one long
+// transaction.
+const payChunk = 256
+
 type tariffRef struct {
 	id   int64
 	code string
@@ -766,7 +772,7 @@ func (r *run) payment(p Payment) error {
 // credited when their key has not been seen, since the balance imported
 // then did not hold them.
 func (r *run) flushPays() error {
-	for part := range slices.Chunk(r.pendingPays, store.ChunkRows) {
+	for part := range slices.Chunk(r.pendingPays, payChunk) {
 		var hist []any
 		var later []pendingPay
 		for _, pp := range part {

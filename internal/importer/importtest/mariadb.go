@@ -76,22 +76,8 @@ func SourceDB(t testing.TB, files ...string) (string, *sql.DB) {
 	t.Cleanup(func() { root.Exec("DROP DATABASE " + name) })
 	db := MariaRoot(t, name)
 	db.SetMaxOpenConns(1) // session settings (sql_mode) hold for every statement
-	for _, f := range files {
-		b, err := os.ReadFile(filepath.Join(fixtures, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var kept []string
-		for _, line := range strings.Split(string(b), "\n") {
-			// stargazer.sql names its own database; the test's is already in use.
-			if u := strings.ToUpper(strings.TrimSpace(line)); strings.HasPrefix(u, "CREATE DATABASE") || strings.HasPrefix(u, "USE ") {
-				continue
-			}
-			kept = append(kept, line)
-		}
-		if _, err := db.Exec(strings.Join(kept, "\n")); err != nil {
-			t.Fatalf("load %s: %v", f, err)
-		}
+	if err := LoadSchema(db, files...); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := db.Exec("SET SESSION sql_mode = ''"); err != nil {
 		t.Fatal(err)
@@ -99,6 +85,33 @@ func SourceDB(t testing.TB, files ...string) (string, *sql.DB) {
 	return fmt.Sprintf("mysql://root@%s/%s", MariaAddr, name), db
 }
 
+// LoadSchema runs the named fixture files (paths under fixtures/migrate-from)
+// on db, a connection with multi-statements on.
+func LoadSchema(db *sql.DB, files ...string) error {
+	if fixtures == "" {
+		return fmt.Errorf("the source schemas (fixtures/migrate-from) are not here; set KABINET_IMPORT_FIXTURES")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(fixtures, f))
+		if err != nil {
+			return err
+		}
+		var kept []string
+		for _, line := range strings.Split(string(b), "\n") {
+			// stargazer.sql names its own database; the caller's is already in use.
+			if u := strings.ToUpper(strings.TrimSpace(line)); strings.HasPrefix(u, "CREATE DATABASE") || strings.HasPrefix(u, "USE ") {
+				continue
+			}
+			kept = append(kept, line)
+		}
+		if _, err := db.Exec(strings.Join(kept, "\n")); err != nil {
+			return fmt.Errorf("load %s: %w", f, err)
+		}
+	}
+	return nil
+}
+
+// MustExec runs q or fails the test.
 func MustExec(t testing.TB, db *sql.DB, q string, args ...any) {
 	t.Helper()
 	if _, err := db.Exec(q, args...); err != nil {

@@ -51,7 +51,7 @@ func UbillingUser(i int) User {
 		Tariff:   Tariffs[i%len(Tariffs)].Name,
 		Cash:     fmt.Sprintf("%d.%02d", (i*37)%2000, i%100),
 		Credit:   "0",
-		IP:       fmt.Sprintf("10.%d.%d.%d", 1+i/65025%250, 1+i/255%255, 1+i%254),
+		IP:       fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255),
 		Name:     fmt.Sprintf("%s %s %d", surnames[i%len(surnames)], given[(i/10)%len(given)], i),
 		Mobile:   fmt.Sprintf("+7 (9%02d) %03d-%02d-%02d", i%100, i%1000, i%97, i%89),
 		Email:    fmt.Sprintf("user%d@example.ru", i),
