@@ -203,6 +203,20 @@ func TestUbilling(t *testing.T) {
 		if !paid.Time.Equal(wantPaid) {
 			t.Errorf("payment 1 paid at %v, want %v", paid.Time, wantPaid)
 		}
+		a1, err := tg.dir.ByLogin(ctx, "user000001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		hist, err := History(ctx, db, a1.ID, time.Unix(0, 0), cutover, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hist) != perUser || !hist[len(hist)-1].PaidAt.Equal(wantPaid) || hist[0].PaidAt.Before(hist[len(hist)-1].PaidAt) || hist[0].Channel != "Cash money" {
+			t.Errorf("history of user000001, newest first: %+v", hist)
+		}
+		if h, _ := History(ctx, db, a1.ID, time.Unix(0, 0), cutover, 1); len(h) != 1 || h[0] != hist[0] {
+			t.Errorf("history limited to 1: %+v", h)
+		}
 
 		// The old password logs into the portal; the first login makes the
 		// portal's hash (the import leaves it to the login), checked
