@@ -19,6 +19,10 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
+// TxnOpening is the kind of the ledger transaction that brings an
+// account's balance from the old billing, at the cut-over.
+const TxnOpening = "opening"
+
 // unlimitedKbps is the speed of a tariff the source does not shape.
 const unlimitedKbps = 1000000
 
@@ -665,8 +669,8 @@ func (r *run) flushSubs() error {
 			if p.f.IP != "" {
 				ipArgs = append(ipArgs, id, p.f.IP, at)
 			}
-			txns = append(txns, ledger.Txn{Key: r.key("opening", p.key), Kind: ledger.TxnCorrection, AccountID: id, Amount: p.balance,
-				Service: "import:" + r.src.System(), Memo: "opening balance", EffectiveAt: r.o.At,
+			txns = append(txns, ledger.Txn{Key: r.key("opening", p.key), Kind: TxnOpening, AccountID: id, Amount: p.balance,
+				Memo: "opening balance from " + r.src.System(), EffectiveAt: r.o.At,
 				Postings: []ledger.Posting{{LedgerAccountID: lid, Amount: p.balance}, {LedgerAccountID: r.equity, Amount: -p.balance}}})
 			// The old billing charged the month of the cut-over: its key
 			// (billing's own for the tariff fee) is taken with nothing

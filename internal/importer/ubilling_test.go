@@ -166,7 +166,7 @@ func TestUbilling(t *testing.T) {
 			}
 			var openings int
 			for _, l := range st.Lines {
-				if l.Memo == "opening balance" {
+				if l.Kind == TxnOpening {
 					openings++
 					if !l.EffectiveAt.Equal(cutover) || l.Amount != want {
 						t.Errorf("%s: opening line %+v", u.Login, l)
