@@ -10,9 +10,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/flow"
 	"github.com/kabinet-billing/kabinet/internal/metrics"
 	"github.com/kabinet-billing/kabinet/internal/notify"
@@ -88,7 +90,10 @@ func buildApp(ctx context.Context, e *env) (*app, error) {
 			rc.JournalDir = filepath.Join(base, "radius-journal-"+port)
 		}
 		a.radius = radius.NewService(radius.ServiceConfig{
-			Server:  radius.Config{AuthAddr: rc.Auth, AcctAddr: rc.Acct, Clock: e.clock, Logger: a.log},
+			Server: radius.Config{AuthAddr: rc.Auth, AcctAddr: rc.Acct, Clock: e.clock, Logger: a.log,
+				// Accounting already answered is written from the journal
+				// before serve lets the database close.
+				JournalDrain: e.cfg.ShutdownTimeout},
 			CoA:     radius.CoAConfig{OnResult: coaMetrics(metrics.Default)},
 			Journal: radius.JournalConfig{Dir: rc.JournalDir, Fsync: rc.JournalFsync, MaxBytes: rc.JournalMaxMB << 20}},
 			e.db, subs, a.biller, a.traffic)
@@ -96,8 +101,11 @@ func buildApp(ctx context.Context, e *env) (*app, error) {
 	return a, nil
 }
 
-// run serves HTTP on addr and runs RADIUS, billing and the payment side until
-// ctx ends. ready, when set, is called once the HTTP listener is open.
+// run serves HTTP on addr and runs RADIUS, the NetFlow collector, billing,
+// mail and the payment side until ctx ends (SIGTERM). Then each stops
+// taking new work and finishes what it has, all within
+// [config] shutdown_timeout; run returns after, and the caller closes the
+// database last. ready, when set, is called once the HTTP listener is open.
 func (a *app) run(ctx context.Context, addr string, ready func(addr string)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -110,35 +118,30 @@ func (a *app) run(ctx context.Context, addr string, ready func(addr string)) err
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	go func() {
-		<-ctx.Done()
-		sctx, c := context.WithTimeout(context.Background(), 10*time.Second)
-		defer c()
-		srv.Shutdown(sctx)
-	}()
+	srv := httpServer(a.e.cfg.Web, handler)
+	var parts sync.WaitGroup
 	sched := &billing.Scheduler{Biller: a.biller, Log: a.log, Progress: metrics.BillingProgress}
-	go sched.Loop(ctx, time.Minute)
+	parts.Go(func() { sched.Loop(ctx, time.Minute) })
 	// Changes made by other instances or the CLI reach RADIUS (CoA) here.
-	go a.e.db.Follow(ctx, time.Second)
-	go a.pay.Run(ctx)
-	a.mail.Start(ctx, time.Minute)
+	parts.Go(func() { a.e.db.Follow(ctx, time.Second) })
+	parts.Go(func() { a.pay.Run(ctx) })
+	parts.Go(func() { a.mail.Run(ctx, time.Minute) })
 	if a.radius != nil {
-		go func() {
+		parts.Go(func() {
 			if err := a.radius.Run(ctx); err != nil && ctx.Err() == nil {
 				// RADIUS is one part of Kabinet: the portal stays up without it.
 				a.log.Error("radius stopped", "err", err)
 			}
-		}()
+		})
 	}
 	if nf := flow.Config(a.e.cfg.NetFlow); nf.Addr != "" {
-		go func() {
+		parts.Go(func() {
 			opts := nf.Options(a.e.cfg.Zone(), a.log)
 			opts.Observe = flowMetrics(metrics.Default)
 			if err := flow.Run(ctx, a.e.db, a.traffic, a.e.clock, opts); err != nil && ctx.Err() == nil {
 				a.log.Error("netflow collector stopped", "err", err)
 			}
-		}()
+		})
 	}
 	if ready != nil {
 		scheme := "http://"
@@ -147,10 +150,58 @@ func (a *app) run(ctx context.Context, addr string, ready func(addr string)) err
 		}
 		ready(scheme + ln.Addr().String())
 	}
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-served:
+		cancel()
+	}
+	// Stop: the listeners close, and what is under way (requests,
+	// accounting answered and journalled, the collector's last sums, a
+	// letter being sent, a billing run) gets until the deadline.
+	timeout := a.e.cfg.ShutdownTimeout
+	a.log.Info("kabinet stopping", "timeout", timeout)
+	sctx, stop := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer stop()
+	var finished sync.WaitGroup
+	finished.Go(func() {
+		if err := srv.Shutdown(sctx); err != nil {
+			a.log.Error("http: requests still running at the shutdown deadline", "err", err)
+		}
+	})
+	finished.Go(parts.Wait)
+	done := make(chan struct{})
+	go func() { finished.Wait(); close(done) }()
+	select {
+	case <-done:
+		a.log.Info("kabinet stopped")
+	case <-sctx.Done():
+		a.log.Error("shutdown_timeout reached with work still running; closing the database under it", "timeout", timeout)
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
 	}
 	return nil
+}
+
+// httpServer is the HTTP server with [web]'s timeouts. The server itself
+// has no ReadTimeout: it would also cut a download the handler is still
+// streaming. Instead each request's body must arrive within body_timeout
+// of the handler starting, so that a client trickling a byte every few
+// seconds cannot hold a connection open.
+func httpServer(wc config.Web, h http.Handler) *http.Server {
+	if wc.BodyTimeout > 0 {
+		next := h
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// Not every connection supports it (HTTP/2 does, HTTP/1 does);
+			// where it does not, the header timeout is what there is.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(wc.BodyTimeout))
+			next.ServeHTTP(w, r)
+		})
+	}
+	return &http.Server{Handler: h, ReadHeaderTimeout: wc.ReadHeaderTimeout, IdleTimeout: wc.IdleTimeout}
 }
 
 func cmdServe(ctx context.Context, e *env, args []string) error {

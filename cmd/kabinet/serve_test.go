@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -12,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
@@ -106,5 +109,66 @@ func TestSandboxBanner(t *testing.T) {
 		if inRU, inEN := shown(h); inRU != tc.want || inEN != tc.want {
 			t.Errorf("%s: banner in Russian %v, in English %v; want %v", tc.name, inRU, inEN, tc.want)
 		}
+	}
+}
+
+// A client trickling a request body a byte at a time (the speed test's
+// upload takes any body) is cut off once [web] body_timeout has passed,
+// and one that sends no headers once read_header_timeout has.
+func TestHTTPTimeouts(t *testing.T) {
+	wc := config.Web{ReadHeaderTimeout: 300 * time.Millisecond, BodyTimeout: 300 * time.Millisecond, IdleTimeout: time.Second}
+	bodyErr := make(chan error, 1)
+	srv := httpServer(wc, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := io.Copy(io.Discard, r.Body)
+		bodyErr <- err
+	}))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /backend/empty.php HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n")
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+				if _, err := c.Write([]byte{'x'}); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	select {
+	case err := <-bodyErr:
+		if err == nil {
+			t.Error("the trickled body was read to its end")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a body trickled a byte every 50 ms is still being read after 5 s")
+	}
+
+	// Headers that never end.
+	h, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	fmt.Fprintf(h, "GET / HTTP/1.1\r\nHost: x\r\n")
+	h.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	io.Copy(io.Discard, h) // returns when the server closes the connection
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("unfinished headers held the connection %v", took)
 	}
 }

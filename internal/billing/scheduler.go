@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/clock"
 )
 
 // Scheduler runs billing inside `kabinet serve`: the monthly run when a new
@@ -60,18 +62,16 @@ func (s *Scheduler) Tick(ctx context.Context) error {
 	return nil
 }
 
-// Loop ticks every interval until ctx ends.
+// Loop ticks at once and then every interval until ctx ends; a run under
+// way when ctx ends is finished (see clock.Every).
 func (s *Scheduler) Loop(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
+	tick := func(ctx context.Context) {
 		if err := s.Tick(ctx); err != nil && !errors.Is(err, context.Canceled) && s.Log != nil {
 			s.Log.Error("billing scheduler", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	if ctx.Err() == nil {
+		tick(context.WithoutCancel(ctx))
+	}
+	clock.Every(ctx, every, tick)
 }

@@ -352,6 +352,12 @@ func (c Config) Check() error {
 	if c.Billing.GraceMonths < 0 || c.Billing.GraceDays < 0 || c.Billing.GraceMonths+c.Billing.GraceDays == 0 {
 		return fmt.Errorf("billing grace period must be positive")
 	}
+	if c.ShutdownTimeout <= 0 {
+		return fmt.Errorf("shutdown_timeout must be positive")
+	}
+	if c.Web.ReadHeaderTimeout < 0 || c.Web.BodyTimeout < 0 || c.Web.IdleTimeout < 0 {
+		return fmt.Errorf("[web] timeouts cannot be negative")
+	}
 	if c.SecretKey != "" {
 		if b, err := hex.DecodeString(c.SecretKey); err != nil || len(b) != 32 {
 			return fmt.Errorf("secret_key must be 64 hex digits (32 bytes)")

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
@@ -223,25 +224,17 @@ func (a *Aggregator) Flush(ctx context.Context) (int, error) {
 
 // Run flushes every interval until ctx ends, then once more.
 func (a *Aggregator) Run(ctx context.Context, every time.Duration, onErr func(error)) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			// A last flush on a fresh context: shutdown must not lose the sums.
-			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			if _, err := a.Flush(fctx); err != nil && onErr != nil {
-				onErr(err)
-			}
-			cancel()
-			return
-		case <-t.C:
-			// Shutdown waits for a flush under way rather than losing it.
-			if _, err := a.Flush(context.WithoutCancel(ctx)); err != nil && onErr != nil {
-				onErr(err)
-			}
+	flush := func(ctx context.Context) {
+		if _, err := a.Flush(ctx); err != nil && onErr != nil {
+			onErr(err)
 		}
 	}
+	// Shutdown waits for a flush under way rather than losing it.
+	clock.Every(ctx, every, flush)
+	// A last flush on a fresh context: shutdown must not lose the sums.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	flush(fctx)
 }
 
 // Stats reports the counters.

@@ -55,18 +55,11 @@ func (r *SessionResolver) Refresh(ctx context.Context) error {
 
 // Run refreshes every interval until ctx ends; errors keep the old snapshot.
 func (r *SessionResolver) Run(ctx context.Context, every time.Duration, onErr func(error)) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := r.Refresh(ctx); err != nil && onErr != nil {
-				onErr(err)
-			}
+	clock.Every(ctx, every, func(ctx context.Context) {
+		if err := r.Refresh(ctx); err != nil && onErr != nil {
+			onErr(err)
 		}
-	}
+	})
 }
 
 // slack covers the clock difference between the router and us, and a

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
@@ -76,28 +77,23 @@ func Run(ctx context.Context, db *store.DB, leases Leases, clk clock.Clock, o Op
 	}
 	o.Log.Info("flow collector listening", "addr", conn.LocalAddr().String())
 	logErr := func(err error) { o.Log.Error("flow collector", "err", err) }
-	go res.Run(ctx, o.RefreshEvery, logErr)
-	go func() {
-		t := time.NewTicker(o.RefreshEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := agg.ReloadClasses(ctx); err != nil {
-					logErr(err)
-				}
+	var wg sync.WaitGroup
+	wg.Go(func() { res.Run(ctx, o.RefreshEvery, logErr) })
+	wg.Go(func() {
+		clock.Every(ctx, o.RefreshEvery, func(ctx context.Context) {
+			if err := agg.ReloadClasses(ctx); err != nil {
+				logErr(err)
 			}
-		}
-	}()
-	flushed := make(chan struct{})
-	go func() {
-		agg.Run(ctx, o.FlushEvery, logErr)
-		close(flushed)
-	}()
+		})
+	})
+	// The aggregator stops once the collector has: every flow read is
+	// summed before the last flush.
+	aggCtx, stopAgg := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopAgg()
+	wg.Go(func() { agg.Run(aggCtx, o.FlushEvery, logErr) })
 	err := col.Serve(ctx, conn)
-	<-flushed // the last sums are written before Run returns
+	stopAgg()
+	wg.Wait() // the last sums are written before Run returns
 	return err
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
@@ -55,32 +56,34 @@ func (n *Notifier) letterFor(ctx context.Context, c contact) (Letter, billing.Su
 	return l, s, nil
 }
 
-// Start subscribes to committed events and runs the delivery loop until ctx
-// ends: an event wakes it at once; the ticker catches up on events other
-// instances committed, retries, and the reminder before the 1st.
-func (n *Notifier) Start(ctx context.Context, tick time.Duration) {
+// Start runs Run in a goroutine of its own.
+func (n *Notifier) Start(ctx context.Context, tick time.Duration) { go n.Run(ctx, tick) }
+
+// Run subscribes to committed events and runs the delivery loop until ctx
+// ends: an event wakes it at once; every tick catches up on events other
+// instances committed, retries, and sends the reminder before the 1st. It
+// returns once the pass under way (a letter being sent) has finished.
+func (n *Notifier) Run(ctx context.Context, tick time.Duration) {
 	n.db.Subscribe(func(e store.Event) {
 		// Runs on the committing goroutine: only a non-blocking nudge here.
 		if _, ok := eventKinds[e.Kind]; ok {
 			n.Wake()
 		}
 	})
-	go func() {
-		t := time.NewTicker(tick)
-		defer t.Stop()
-		for {
-			n.Pump(ctx)
-			select {
-			case <-ctx.Done():
-				return
-			case <-n.wake:
-			case <-t.C:
-				if _, err := n.Reminders(ctx, n.clock.Now()); err != nil {
-					n.opts.Log.Error("low-balance reminders", "err", err)
-				}
+	if ctx.Err() == nil {
+		n.Pump(context.WithoutCancel(ctx))
+	}
+	// Reminders go with the ticks, not with every event's wake-up.
+	lastReminders := time.Now()
+	clock.EveryOr(ctx, tick, n.wake, func(ctx context.Context) {
+		if time.Since(lastReminders) >= tick {
+			lastReminders = time.Now()
+			if _, err := n.Reminders(ctx, n.clock.Now()); err != nil {
+				n.opts.Log.Error("low-balance reminders", "err", err)
 			}
 		}
-	}()
+		n.Pump(ctx)
+	})
 }
 
 // Pump turns new events into letters and delivers what is due. Errors are

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
@@ -213,23 +214,22 @@ func (s *Service) Routes(channels []OSMPChannel, proxies []netip.Prefix) (map[st
 // sandbox's callbacks, and card payments abandoned on the processor's page
 // marked failed.
 func (s *Service) Run(ctx context.Context) {
+	var wg sync.WaitGroup
 	for _, p := range s.processors {
 		if sb, ok := p.(*Sandbox); ok {
-			go sb.Run(ctx)
+			wg.Go(func() { sb.Run(ctx) })
 		}
 	}
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		if n, err := s.ExpirePending(ctx); err != nil && ctx.Err() == nil {
+	expire := func(ctx context.Context) {
+		if n, err := s.ExpirePending(ctx); err != nil {
 			s.log.Error("payment: expiring pending card payments", "err", err)
 		} else if n > 0 {
 			s.log.Info("payment: card payments without a callback marked failed", "count", n)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	if ctx.Err() == nil {
+		expire(context.WithoutCancel(ctx))
+	}
+	clock.Every(ctx, 10*time.Minute, expire)
+	wg.Wait()
 }

@@ -470,16 +470,7 @@ func (s *Sandbox) post(ctx context.Context, d sandboxDelivery) error {
 
 // Run delivers callbacks every second until ctx ends.
 func (s *Sandbox) Run(ctx context.Context) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.DeliverDue(ctx)
-		}
-	}
+	clock.Every(ctx, time.Second, func(ctx context.Context) { s.DeliverDue(ctx) })
 }
 
 // The sandbox page is a stand-in for a processor's own page, so it carries

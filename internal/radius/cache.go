@@ -104,18 +104,11 @@ func (c *Cache) Load(ctx context.Context) error {
 
 // Run reloads everything every interval until ctx ends.
 func (c *Cache) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := c.Load(ctx); err != nil && ctx.Err() == nil {
-				c.log.Error("radius: periodic subscriber reload failed", "err", err)
-			}
+	clock.Every(ctx, every, func(ctx context.Context) {
+		if err := c.Load(ctx); err != nil {
+			c.log.Error("radius: periodic subscriber reload failed", "err", err)
 		}
-	}
+	})
 }
 
 // Len is the number of cached logins.

@@ -245,16 +245,7 @@ func (s *Server) Serve(ctx context.Context, auth, acct *net.UDPConn) error {
 }
 
 func (s *Server) sweepLoop(ctx context.Context) {
-	t := time.NewTicker(s.cfg.DedupTTL / 2)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.dedup.sweep(s.cfg.Clock.Now())
-		}
-	}
+	clock.Every(ctx, s.cfg.DedupTTL/2, func(context.Context) { s.dedup.sweep(s.cfg.Clock.Now()) })
 }
 
 func (s *Server) readLoop(ctx context.Context, conn *net.UDPConn, auth bool) error {

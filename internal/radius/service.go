@@ -170,22 +170,15 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 func (s *Service) housekeeping(ctx context.Context) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := s.CloseStale(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("radius: closing stale sessions", "err", err)
-			}
-			// Another instance may have changed the NAS table.
-			if err := s.NAS.Load(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("radius: reloading NAS", "err", err)
-			}
+	clock.Every(ctx, time.Minute, func(ctx context.Context) {
+		if _, err := s.CloseStale(ctx); err != nil {
+			s.log.Error("radius: closing stale sessions", "err", err)
 		}
-	}
+		// Another instance may have changed the NAS table.
+		if err := s.NAS.Load(ctx); err != nil {
+			s.log.Error("radius: reloading NAS", "err", err)
+		}
+	})
 }
 
 // CloseStale closes sessions with no accounting for StaleAfter.

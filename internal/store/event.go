@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/clock"
 )
 
 // Event is a state change other parts react to (RADIUS CoA, notifications).
@@ -169,21 +171,11 @@ func (db *DB) Follow(ctx context.Context, every time.Duration) error {
 		return fmt.Errorf("follow events: %w", err)
 	}
 	seen := map[int64]bool{}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
+	clock.Every(ctx, every, func(context.Context) {
 		low := max(cursor-followWindow, 0)
 		rows, err := db.Query(ctx, `SELECT id, kind, COALESCE(account_id, 0), data, created_at, origin FROM events WHERE id > ? ORDER BY id LIMIT 5000`, low)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			continue // the database is away for a while; try again
+			return // the database is away for a while (or closing); try again
 		}
 		var fresh []Event
 		for rows.Next() {
@@ -214,5 +206,6 @@ func (db *DB) Follow(ctx context.Context, every time.Duration) error {
 		for _, e := range fresh {
 			db.hub.publish(e)
 		}
-	}
+	})
+	return nil
 }
