@@ -17,6 +17,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/store"
+	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
 
 func init() {
@@ -255,7 +256,7 @@ func checkRestored(ctx context.Context, db *store.DB) (ver int64, applied int, p
 	if problems, err = ledger.Verify(ctx, db); err != nil {
 		return
 	}
-	err = db.QueryRow(ctx, "SELECT COUNT(*) FROM accounts").Scan(&accounts)
+	accounts, err = subscriber.Count(ctx, db)
 	return
 }
 

@@ -61,8 +61,8 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if e.cfg.PublicURL == "" {
 		e.cfg.PublicURL = "http://" + *addr
 	}
-	var seeded int64
-	if err := e.db.QueryRow(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&seeded); err != nil {
+	seeded, err := subscriber.Count(ctx, e.db)
+	if err != nil {
 		return err
 	}
 	if seeded == 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
+	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
 
 // cursorName is this consumer's row in mail_event_cursor.
@@ -23,34 +24,15 @@ var eventKinds = map[string]string{
 	store.EventPaymentReceived:  KindPaymentReceived,
 }
 
-// contact is what a letter needs to know about the subscriber.
-type contact struct {
-	id                    int64
-	login, contract, name string
-	email, lang, status   string
-	notify                bool
-}
-
-func (n *Notifier) contact(ctx context.Context, accountID int64) (contact, error) {
-	var c contact
-	c.id = accountID
-	err := n.db.QueryRow(ctx, `SELECT login, contract_no, name, email, lang, status, notify_email FROM accounts WHERE id = ?`, accountID).
-		Scan(&c.login, &c.contract, &c.name, &c.email, &c.lang, &c.status, &c.notify)
-	if err != nil {
-		return c, fmt.Errorf("account %d: %w", accountID, err)
-	}
-	return c, nil
-}
-
 // letterFor fills the parts of a letter every kind shares.
-func (n *Notifier) letterFor(ctx context.Context, c contact) (Letter, billing.Summary, error) {
-	l := Letter{Provider: n.opts.Provider, PortalURL: n.opts.PortalURL, Name: c.name, Login: c.login, ContractNo: c.contract}
-	s, err := n.biller.Summary(ctx, c.id)
+func (n *Notifier) letterFor(ctx context.Context, c subscriber.Contact) (Letter, billing.Summary, error) {
+	l := Letter{Provider: n.opts.Provider, PortalURL: n.opts.PortalURL, Name: c.Name, Login: c.Login, ContractNo: c.ContractNo}
+	s, err := n.biller.Summary(ctx, c.ID)
 	if err != nil {
 		return l, s, err
 	}
-	l.Balance, l.Debt = s.Balance.Format(c.lang), s.Debt.Format(c.lang)
-	l.Fees, l.Recommended = s.NextFees.Format(c.lang), s.Recommended.Format(c.lang)
+	l.Balance, l.Debt = s.Balance.Format(c.Lang), s.Debt.Format(c.Lang)
+	l.Fees, l.Recommended = s.NextFees.Format(c.Lang), s.Recommended.Format(c.Lang)
 	l.LimitKbps = s.LimitKbps
 	l.Due = s.NextChargeAt.In(n.biller.Rules.Zone).Format("02.01.2006")
 	return l, s, nil
@@ -158,16 +140,16 @@ func (n *Notifier) mailFor(ctx context.Context, e store.Event) (Mail, bool, erro
 	if !ok || e.AccountID == 0 || n.clock.Now().Sub(e.At) > n.opts.MaxEventAge {
 		return Mail{}, false, nil
 	}
-	c, err := n.contact(ctx, e.AccountID)
+	c, err := subscriber.ContactOf(ctx, n.db, e.AccountID)
 	if err != nil {
 		return Mail{}, false, err
 	}
-	if !c.notify || c.email == "" {
+	if !c.NotifyEmail || c.Email == "" {
 		return Mail{}, false, nil
 	}
 	// A letter tells the state as it is when written: a limit already
 	// lifted (or applied again) by the time the event is read is not news.
-	if (kind == KindLimited) != (c.status == billing.StatusLimited) && kind != KindPaymentReceived {
+	if (kind == KindLimited) != (c.Status == billing.StatusLimited) && kind != KindPaymentReceived {
 		return Mail{}, false, nil
 	}
 	l, _, err := n.letterFor(ctx, c)
@@ -179,9 +161,9 @@ func (n *Notifier) mailFor(ctx context.Context, e store.Event) (Mail, bool, erro
 		if err != nil {
 			return Mail{}, false, fmt.Errorf("event %d: amount %q: %w", e.ID, e.Data["amount"], err)
 		}
-		l.Amount = a.Format(c.lang)
+		l.Amount = a.Format(c.Lang)
 	}
-	return Mail{Kind: kind, AccountID: c.id, To: c.email, Lang: c.lang, Letter: l, DedupKey: fmt.Sprintf("event:%d", e.ID)}, true, nil
+	return Mail{Kind: kind, AccountID: c.ID, To: c.Email, Lang: c.Lang, Letter: l, DedupKey: fmt.Sprintf("event:%d", e.ID)}, true, nil
 }
 
 // Reminders queues the low-balance letter for every subscriber whose
@@ -219,7 +201,7 @@ func (n *Notifier) Reminders(ctx context.Context, at time.Time) (int, error) {
 	rows.Close()
 	queued := 0
 	for _, id := range ids {
-		c, err := n.contact(ctx, id)
+		c, err := subscriber.ContactOf(ctx, n.db, id)
 		if err != nil {
 			return queued, err
 		}
@@ -230,7 +212,7 @@ func (n *Notifier) Reminders(ctx context.Context, at time.Time) (int, error) {
 		if s.Recommended <= 0 {
 			continue
 		}
-		ok, err := n.Enqueue(ctx, Mail{Kind: KindLowBalance, AccountID: id, To: c.email, Lang: c.lang, Letter: l,
+		ok, err := n.Enqueue(ctx, Mail{Kind: KindLowBalance, AccountID: id, To: c.Email, Lang: c.Lang, Letter: l,
 			DedupKey: fmt.Sprintf("low_balance:%s:%d", period, id)})
 		if err != nil {
 			return queued, err

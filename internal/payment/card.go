@@ -12,6 +12,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
+	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
 
 // CallbackPath is where a processor's callbacks arrive; the web layer mounts
@@ -47,9 +48,11 @@ func (s *Service) StartCard(ctx context.Context, in CardStart) (Payment, string,
 	p := Payment{Channel: CardChannel(proc.Name()), AccountID: in.AccountID, Amount: in.Amount, Status: StatusPending, Source: SourceOnline, CreatedAt: now}
 	var contract string
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.QueryRow(ctx, `SELECT contract_no FROM accounts WHERE id = ?`, in.AccountID).Scan(&contract); err != nil {
-			return fmt.Errorf("account %d: %w", in.AccountID, err)
+		c, err := subscriber.ContactOf(ctx, tx, in.AccountID)
+		if err != nil {
+			return err
 		}
+		contract = c.ContractNo
 		id, _, err := insertPayment(ctx, tx, p, now)
 		p.ID = id
 		return err

@@ -388,6 +388,13 @@ func (db *DB) prepareSeen(ctx context.Context, queries []string) {
 	}
 }
 
+// Querier reads on a DB (its reader pool) or inside a Tx: a capability's
+// read that callers make both ways takes one.
+type Querier interface {
+	Query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
+}
+
 // DB is the database the transaction runs on.
 func (t *Tx) DB() *DB { return t.db }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
 
 // Conversation is one subscriber's chat as the consultants' list shows it.
@@ -20,8 +22,7 @@ func (s *Service) Conversations(ctx context.Context, limit int) ([]Conversation,
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	rows, err := s.DB.Query(ctx, `SELECT m.account_id, a.login, m.created_at, m.body, m.author FROM chat_messages m
-		JOIN accounts a ON a.id = m.account_id
+	rows, err := s.DB.Query(ctx, `SELECT m.account_id, m.created_at, m.body, m.author FROM chat_messages m
 		WHERE m.id = (SELECT MAX(id) FROM chat_messages x WHERE x.account_id = m.account_id)
 		ORDER BY m.id DESC LIMIT ?`, limit)
 	if err != nil {
@@ -29,14 +30,25 @@ func (s *Service) Conversations(ctx context.Context, limit int) ([]Conversation,
 	}
 	defer rows.Close()
 	var out []Conversation
+	var ids []int64
 	for rows.Next() {
 		var c Conversation
 		var author string
-		if err := rows.Scan(&c.AccountID, &c.Login, &c.LastAt, &c.LastBody, &author); err != nil {
+		if err := rows.Scan(&c.AccountID, &c.LastAt, &c.LastBody, &author); err != nil {
 			return nil, fmt.Errorf("conversations: %w", err)
 		}
 		c.Waiting = author == AuthorSubscriber
-		out = append(out, c)
+		out, ids = append(out, c), append(ids, c.AccountID)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("conversations: %w", err)
+	}
+	logins, err := subscriber.Logins(ctx, s.DB, ids)
+	if err != nil {
+		return nil, fmt.Errorf("conversations: %w", err)
+	}
+	for i := range out {
+		out[i].Login = logins[out[i].AccountID]
+	}
+	return out, nil
 }
