@@ -20,6 +20,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/contract"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
+	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/payment"
@@ -43,7 +44,10 @@ type Office struct {
 	Fonts     contract.Fonts
 	Provider  config.Provider
 	PortalURL string
-	Log       *slog.Logger // nil: slog.Default(); where a lost audit entry is written out
+	// CashLimits is per role the largest cash payment taken without a
+	// manager ([payment] cash_limit); nil: the default's.
+	CashLimits map[operator.Role]money.Amount
+	Log        *slog.Logger // nil: slog.Default(); where a lost audit entry is written out
 }
 
 // Who is the operator acting and from where.
@@ -252,18 +256,106 @@ func (o *Office) SetStatus(ctx context.Context, w Who, accountID int64, status, 
 		Before: map[string]string{"status": before.Status}, After: map[string]string{"status": status}, Note: note})
 }
 
-// CashPayment takes cash at the office desk.
-func (o *Office) CashPayment(ctx context.Context, w Who, in payment.CashIn) (payment.Payment, error) {
-	if err := w.must(operator.TakeCash); err != nil {
-		return payment.Payment{}, err
+// ErrConfirmationRefused means the manager named to confirm a cash payment
+// above the cashier's limit could not: a wrong password, a locked or
+// disabled login, no right to confirm, or the cashier themself.
+var ErrConfirmationRefused = errors.New("the manager's confirmation was refused")
+
+// Cash is a payment at the office desk. Above the cashier's limit a manager
+// confirms it on the spot with their login and password.
+type Cash struct {
+	payment.CashIn
+	Manager, ManagerPassword string
+}
+
+// CashTaken is what happened to a Cash.
+type CashTaken struct {
+	Payment payment.Payment
+	// Repeated: the receipt was recorded before; Payment is the first one
+	// and nothing was credited now.
+	Repeated bool
+}
+
+// CashLimit is the largest cash payment an operator of role may take
+// without a manager's confirmation; 0 is no limit.
+func (o *Office) CashLimit(role operator.Role) money.Amount {
+	limits := o.CashLimits
+	if limits == nil {
+		limits = defaultCashLimits
 	}
-	in.Operator = w.Op.Login
-	p, err := o.Payments.CashPayment(ctx, in)
+	return limits[role]
+}
+
+var defaultCashLimits = func() map[operator.Role]money.Amount {
+	l, err := cashLimits(config.Default().Payment.CashLimit)
 	if err != nil {
-		return p, err
+		panic(err)
 	}
-	return p, o.Record(ctx, w, operator.Entry{Action: "money.cash", Object: accountObject(in.AccountID),
-		After: map[string]any{"payment": p.ID, "amount": p.Amount.Decimal(), "receipt": in.Receipt}, Note: in.Memo})
+	return l
+}()
+
+// cashLimits reads [payment] cash_limit, whose keys are roles.
+func cashLimits(cfg map[string]string) (map[operator.Role]money.Amount, error) {
+	amounts, err := payment.CashLimits(cfg)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[operator.Role]money.Amount, len(amounts))
+	for name, a := range amounts {
+		role, err := operator.ParseRole(name)
+		if err != nil {
+			return nil, fmt.Errorf("payment: cash_limit: %w", err)
+		}
+		out[role] = a
+	}
+	return out, nil
+}
+
+// CashPayment takes cash at the office desk. Above the operator's limit it
+// needs a manager's confirmation (payment.ErrNeedsConfirmation without one);
+// the payment and its audit entry, naming the manager, commit together.
+func (o *Office) CashPayment(ctx context.Context, w Who, c Cash) (CashTaken, error) {
+	if err := w.must(operator.TakeCash); err != nil {
+		return CashTaken{}, err
+	}
+	in := c.CashIn
+	in.Operator, in.Limit, in.ConfirmedBy = w.Op.Login, o.CashLimit(w.Op.Role), ""
+	if in.Limit > 0 && in.Amount > in.Limit && strings.TrimSpace(c.Manager) != "" {
+		m, err := o.Operators.Authenticate(ctx, c.Manager, c.ManagerPassword, w.Address)
+		switch {
+		case errors.Is(err, operator.ErrBadPassword), errors.Is(err, operator.ErrLocked):
+			return CashTaken{}, fmt.Errorf("confirmation by %s: %w: %v", c.Manager, ErrConfirmationRefused, err)
+		case err != nil:
+			return CashTaken{}, err
+		case !m.Can(operator.ConfirmCash):
+			return CashTaken{}, fmt.Errorf("confirmation by %s (%s): %w: may not confirm", m.Login, m.Role, ErrConfirmationRefused)
+		case m.ID == w.Op.ID:
+			return CashTaken{}, fmt.Errorf("confirmation by %s: %w: not by the cashier", m.Login, ErrConfirmationRefused)
+		}
+		in.ConfirmedBy = m.Login
+	}
+	var res CashTaken
+	err := o.audited(ctx, w, func(tx *store.Tx) (operator.Entry, error) {
+		var err error
+		res.Payment, res.Repeated, err = o.Payments.CashPaymentTx(ctx, tx, in)
+		if err != nil {
+			return operator.Entry{}, err
+		}
+		after := map[string]any{"payment": res.Payment.ID, "amount": res.Payment.Amount.Decimal(), "receipt": res.Payment.ExternalID}
+		action := "money.cash"
+		if res.Repeated {
+			// Nothing moved; the entry says the form came again.
+			action = "money.cash_repeated"
+		} else if in.ConfirmedBy != "" {
+			after["confirmed_by"] = in.ConfirmedBy
+			after["limit"] = in.Limit.Decimal()
+		}
+		return operator.Entry{Action: action, Object: accountObject(in.AccountID), After: after, Note: in.Memo}, nil
+	})
+	if err != nil {
+		return CashTaken{}, err
+	}
+	return res, nil
 }
 
 // Correct changes a balance with a mandatory reason.
@@ -317,6 +409,10 @@ func New(db *store.DB, clk clock.Clock, cfg config.Config, biller *billing.Bille
 	if portal == "" {
 		portal = cfg.Provider.Site
 	}
+	limits, err := cashLimits(cfg.Payment.CashLimit)
+	if err != nil {
+		return nil, err
+	}
 	return &Office{DB: db, Clock: clk, Operators: operator.New(db, clk), Dir: dir, Biller: biller, Payments: pay, Mail: mail,
-		Fonts: fonts, Provider: cfg.Provider, PortalURL: portal}, nil
+		Fonts: fonts, Provider: cfg.Provider, PortalURL: portal, CashLimits: limits}, nil
 }

@@ -95,7 +95,7 @@ func testRoleBoundaries(t *testing.T, db *store.DB) {
 		},
 		"block": func(w backoffice.Who) error { return e.o.SetStatus(ctx, w, id, billing.StatusActive, "") },
 		"cash": func(w backoffice.Who) error {
-			_, err := e.o.CashPayment(ctx, w, payment.CashIn{AccountID: id, Amount: money.Rub(1), Receipt: "r-" + w.Op.Login})
+			_, err := e.o.CashPayment(ctx, w, backoffice.Cash{CashIn: payment.CashIn{AccountID: id, Amount: money.Rub(1), Receipt: "r-" + w.Op.Login}})
 			return err
 		},
 		"correct": func(w backoffice.Who) error {

@@ -134,6 +134,9 @@ type Payment struct {
 	AllowSandbox bool          `toml:"allow_sandbox"`
 	Processors   []Processor   `toml:"processors"`
 	OSMP         []OSMPChannel `toml:"osmp"`
+	// CashLimit is, per operator role, the largest cash payment it may take
+	// without a manager's confirmation ("100000.00"; "0": no limit).
+	CashLimit map[string]string `toml:"cash_limit"`
 	// TrustedProxies is refused with a pointer to [web] trusted_proxies,
 	// the one list of proxies every surface (the OSMP allow lists too) uses.
 	TrustedProxies []string `toml:"trusted_proxies"`
@@ -226,6 +229,7 @@ func Default() Config {
 		},
 		Billing: Billing{Zone: "Europe/Moscow", GraceMonths: 1, LimitKbps: 128, BonusPercentBP: 100},
 		Web:     Web{ReadHeaderTimeout: 10 * time.Second, BodyTimeout: time.Minute, IdleTimeout: 2 * time.Minute},
+		Payment: Payment{CashLimit: map[string]string{"cashier": "100000.00"}},
 	}
 }
 

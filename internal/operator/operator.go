@@ -62,6 +62,7 @@ const (
 	ViewSubscribers Permission = "subscribers.view" // search, card, ledger, statement
 	EditSubscribers Permission = "subscribers.edit" // contracts, edits, block/freeze/close, password reset
 	TakeCash        Permission = "money.cash"       // cashier payment
+	ConfirmCash     Permission = "money.confirm"    // confirm a cash payment above the cashier's limit
 	CorrectBalance  Permission = "money.correct"    // corrections and reversals
 	ViewDebt        Permission = "money.debt"       // debtors and limited lists
 	EditCatalogue   Permission = "catalogue.edit"   // cities, tariffs, packages
@@ -75,14 +76,14 @@ const (
 )
 
 // AllPermissions lists every permission (admins have all of them).
-var AllPermissions = []Permission{ViewSubscribers, EditSubscribers, TakeCash, CorrectBalance, ViewDebt,
+var AllPermissions = []Permission{ViewSubscribers, EditSubscribers, TakeCash, ConfirmCash, CorrectBalance, ViewDebt,
 	EditCatalogue, EditContent, Support, ViewNetwork, ManageNetwork, ViewReports, ManageOperators, ViewAudit}
 
 // permissions is the table of who may do what. Corrections, operators and
 // the audit log stay with admins: they are how mistakes and abuse are found.
 var permissions = map[Role][]Permission{
 	RoleAdmin:   AllPermissions,
-	RoleManager: {ViewSubscribers, EditSubscribers, ViewDebt, EditCatalogue, EditContent, Support, ViewNetwork, ViewReports},
+	RoleManager: {ViewSubscribers, EditSubscribers, ConfirmCash, ViewDebt, EditCatalogue, EditContent, Support, ViewNetwork, ViewReports},
 	RoleCashier: {ViewSubscribers, TakeCash, ViewDebt},
 	RoleSupport: {ViewSubscribers, Support, ViewNetwork},
 }

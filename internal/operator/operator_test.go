@@ -35,6 +35,9 @@ func TestRolePermissions(t *testing.T) {
 		{operator.RoleManager, operator.ManageOperators, false},
 		{operator.RoleManager, operator.ViewAudit, false},
 		{operator.RoleAdmin, operator.CorrectBalance, true},
+		{operator.RoleManager, operator.ConfirmCash, true},
+		{operator.RoleManager, operator.TakeCash, false},
+		{operator.RoleCashier, operator.ConfirmCash, false},
 		{operator.RoleAdmin, operator.ManageOperators, true},
 		{operator.RoleAdmin, operator.ViewAudit, true},
 	}

@@ -21,6 +21,10 @@ var ErrReasonRequired = errors.New("a reason is required")
 // ErrOperatorRequired means an operator action did not say who did it.
 var ErrOperatorRequired = errors.New("the operator is required")
 
+// ErrNeedsConfirmation means a cash payment is above what the cashier may
+// take alone: a manager must confirm it.
+var ErrNeedsConfirmation = errors.New("above the cashier's limit: a manager must confirm")
+
 // CashIn is money a cashier took at the office.
 type CashIn struct {
 	AccountID int64
@@ -30,26 +34,84 @@ type CashIn struct {
 	// the payment's idempotency key, so a form sent twice credits once.
 	Receipt string
 	Memo    string
+	// Limit is the largest amount Operator may take alone; 0: no limit.
+	// Above it ConfirmedBy must name the manager who confirmed it.
+	Limit       money.Amount
+	ConfirmedBy string
 }
 
 // CashPayment credits money taken by a cashier. A repeated receipt number
 // returns the first payment and credits nothing.
 func (s *Service) CashPayment(ctx context.Context, in CashIn) (Payment, error) {
+	var p Payment
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		p, _, err = s.CashPaymentTx(ctx, tx, in)
+		return err
+	})
+	return p, err
+}
+
+// CashPaymentTx is CashPayment in the caller's transaction (so that the
+// back office's audit entry commits with it). repeated is true when the
+// receipt was recorded before: p is that first payment and nothing moved.
+// An amount above in.Limit without ConfirmedBy is ErrNeedsConfirmation,
+// unless it repeats a receipt already recorded.
+func (s *Service) CashPaymentTx(ctx context.Context, tx *store.Tx, in CashIn) (p Payment, repeated bool, err error) {
+	receipt := strings.TrimSpace(in.Receipt)
 	switch {
 	case in.Amount <= 0:
-		return Payment{}, fmt.Errorf("cash payment of %s: %w", in.Amount, ErrBadAmount)
+		return Payment{}, false, fmt.Errorf("cash payment of %s: %w", in.Amount, ErrBadAmount)
 	case strings.TrimSpace(in.Operator) == "":
-		return Payment{}, fmt.Errorf("cash payment: %w", ErrOperatorRequired)
-	case strings.TrimSpace(in.Receipt) == "":
-		return Payment{}, fmt.Errorf("cash payment: a receipt number is required")
+		return Payment{}, false, fmt.Errorf("cash payment: %w", ErrOperatorRequired)
+	case receipt == "":
+		return Payment{}, false, fmt.Errorf("cash payment: a receipt number is required")
 	}
-	// The receipt is the cash desk's id of the payment: Record applies it once.
-	p, _, err := s.Record(ctx, ManualIn{Channel: ChannelCash, ExternalID: strings.TrimSpace(in.Receipt), AccountID: in.AccountID,
-		Amount: in.Amount, Operator: in.Operator, Memo: in.Memo})
+	now := s.clock.Now()
+	if in.Limit > 0 && in.Amount > in.Limit && strings.TrimSpace(in.ConfirmedBy) == "" {
+		// The form of a confirmed payment sent again is a repeat, not a
+		// new payment needing another confirmation.
+		first, err := paymentByExternal(ctx, tx, ChannelCash, receipt)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Payment{}, false, fmt.Errorf("cash payment of %s, limit %s: %w", in.Amount, in.Limit, ErrNeedsConfirmation)
+		}
+		if err != nil {
+			return Payment{}, false, fmt.Errorf("cash payment %s: %w", receipt, err)
+		}
+		if first.AccountID != in.AccountID || first.Amount != in.Amount {
+			return Payment{}, false, fmt.Errorf("cash receipt %s was %s to account %d, now %s to %d: %w",
+				receipt, first.Amount, first.AccountID, in.Amount, in.AccountID, errTxnConflict)
+		}
+		return first, true, nil
+	}
+	// The receipt is the cash desk's id of the payment: applied once.
+	p = Payment{Channel: ChannelCash, ExternalID: receipt, AccountID: in.AccountID, Amount: in.Amount,
+		Status: StatusSucceeded, Source: SourceCashier, Operator: in.Operator, Memo: in.Memo, PaidAt: now, CreatedAt: now}
+	p, credited, err := s.recordOnce(ctx, tx, p, now)
 	if err != nil {
-		return Payment{}, fmt.Errorf("cash payment: %w", err)
+		return Payment{}, false, fmt.Errorf("cash payment: %w", err)
 	}
-	return p, nil
+	return p, !credited, nil
+}
+
+// CashLimits reads [payment] cash_limit: per role, the largest cash payment
+// an operator of that role may take without a manager ("100000.00"; empty
+// or "0": no limit).
+func CashLimits(cfg map[string]string) (map[string]money.Amount, error) {
+	out := make(map[string]money.Amount, len(cfg))
+	for role, v := range cfg {
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		a, err := money.Parse(v)
+		if err != nil || a < 0 {
+			return nil, fmt.Errorf("payment: cash_limit %s = %q: want an amount like \"100000.00\"", role, v)
+		}
+		if a > 0 {
+			out[role] = a
+		}
+	}
+	return out, nil
 }
 
 // Correction is an operator's change of a balance: a positive amount adds,

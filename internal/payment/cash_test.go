@@ -167,3 +167,56 @@ func TestPaidDebtorUnlimited(t *testing.T) {
 		verifyBooks(t, db)
 	})
 }
+
+// TestCashLimit: above the cashier's limit nothing is recorded without a
+// manager's confirmation; a confirmed receipt sent again is a repeat.
+func TestCashLimit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		svc, _ := testServiceOn(t, db)
+		acct := addAccount(t, db, "100045", "active")
+		take := func(in CashIn) (Payment, bool, error) {
+			var p Payment
+			var repeated bool
+			err := db.Write(ctx, func(tx *store.Tx) error {
+				var err error
+				p, repeated, err = svc.CashPaymentTx(ctx, tx, in)
+				return err
+			})
+			return p, repeated, err
+		}
+		limit := money.Rub(100000)
+		in := CashIn{AccountID: acct, Amount: limit + 1, Operator: "cashier1", Receipt: "R-1", Limit: limit}
+		if _, _, err := take(in); !errors.Is(err, ErrNeedsConfirmation) {
+			t.Fatalf("above the limit: %v", err)
+		}
+		var rows int
+		db.QueryRow(ctx, `SELECT COUNT(*) FROM payments`).Scan(&rows)
+		if b := balance(t, db, acct); b != 0 || rows != 0 {
+			t.Fatalf("refused payment left balance %s, %d rows", b, rows)
+		}
+		in.ConfirmedBy = "manager1"
+		first, repeated, err := take(in)
+		if err != nil || repeated {
+			t.Fatalf("confirmed: %v %v", repeated, err)
+		}
+		in.ConfirmedBy = ""
+		again, repeated, err := take(in)
+		if err != nil || !repeated || again.ID != first.ID {
+			t.Errorf("repeat without confirmation: %+v %v %v", again, repeated, err)
+		}
+		in.Amount++
+		if _, _, err := take(in); err == nil {
+			t.Error("the receipt reused for another sum was accepted")
+		}
+		if b := balance(t, db, acct); b != limit+1 {
+			t.Errorf("balance %s", b)
+		}
+		if _, err := CashLimits(map[string]string{"cashier": "ten"}); err == nil {
+			t.Error("a bad limit was accepted")
+		}
+		if l, err := CashLimits(map[string]string{"cashier": "100000.00", "admin": "0", "manager": ""}); err != nil || len(l) != 1 || l["cashier"] != limit {
+			t.Errorf("limits %v %v", l, err)
+		}
+	})
+}

@@ -79,6 +79,7 @@ func DemoConfig() Config {
 	return Config{
 		DefaultProcessor: "sandbox",
 		AllowSandbox:     true,
+		CashLimit:        config.Default().Payment.CashLimit,
 		Processors: []ProcessorConfig{{Kind: "sandbox", Secret: "demo-sandbox-secret", SecurityPhone: "+7 800 000-00-00",
 			Options: map[string]string{"late_after": "30s"}}},
 		OSMP: []OSMPChannelConfig{
@@ -142,6 +143,9 @@ func (c Config) Build(zone *time.Location, clk clock.Clock) (Setup, error) {
 	}
 	if out.Default != "" && !names[out.Default] {
 		return out, fmt.Errorf("payment: default processor %q is not configured", out.Default)
+	}
+	if _, err := CashLimits(c.CashLimit); err != nil {
+		return out, err
 	}
 	if len(c.TrustedProxies) > 0 {
 		return out, fmt.Errorf("payment: trusted_proxies has moved to [web] trusted_proxies, which the OSMP allow lists use too")

@@ -51,6 +51,9 @@ type Deps struct {
 const (
 	sessionOperator = "operator_id"
 	sessionError    = "admin_error"
+	// sessionCashRepeated holds the id of the first payment of a receipt
+	// the cash form sent again, for the card to show.
+	sessionCashRepeated = "admin_cash_repeated"
 )
 
 // Admin is the registered back office.
@@ -272,6 +275,10 @@ func errorID(err error) string {
 		return "admin.error.reason_required"
 	case errors.Is(err, payment.ErrBadAmount):
 		return "admin.error.amount"
+	case errors.Is(err, payment.ErrNeedsConfirmation):
+		return "admin.error.cash_confirm"
+	case errors.Is(err, backoffice.ErrConfirmationRefused):
+		return "admin.error.cash_confirm_refused"
 	case errors.Is(err, subscriber.ErrExists), errors.Is(err, billing.ErrExists), errors.Is(err, operator.ErrExists):
 		return "admin.error.exists"
 	case errors.Is(err, operator.ErrWeakPassword):

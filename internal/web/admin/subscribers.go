@@ -116,7 +116,10 @@ type cardData struct {
 	Audit     []operator.Entry
 	Cities    []billing.City
 	Statuses  []string
-	Key       string // one-time key of the correction form
+	Key       string       // one-time key of the correction form
+	CashLimit money.Amount // the operator's; 0: none
+	// Repeated is the first payment of a receipt the cash form sent again.
+	Repeated *payment.Payment
 }
 
 func (a *Admin) subscriber(w http.ResponseWriter, r *http.Request) {
@@ -163,6 +166,12 @@ func (a *Admin) subscriber(w http.ResponseWriter, r *http.Request) {
 	if d.Cities, err = billing.Cities(ctx, o.DB); err != nil {
 		a.p.Fail(w, r, err)
 		return
+	}
+	d.CashLimit = o.CashLimit(opOf(r).Role)
+	if pid, err := strconv.ParseInt(a.p.Sessions.PopString(ctx, sessionCashRepeated), 10, 64); err == nil && o.Payments != nil {
+		if p, err := o.Payments.Get(ctx, id, pid); err == nil {
+			d.Repeated = &p
+		}
 	}
 	var k [12]byte
 	rand.Read(k[:])
@@ -235,9 +244,18 @@ func (a *Admin) cash(w http.ResponseWriter, r *http.Request) {
 		a.failed(w, r, back(id), payment.ErrBadAmount)
 		return
 	}
-	_, err = a.d.Office.CashPayment(r.Context(), a.who(r), payment.CashIn{AccountID: id, Amount: amt, Receipt: r.PostFormValue("receipt"), Memo: r.PostFormValue("memo")})
+	res, err := a.d.Office.CashPayment(r.Context(), a.who(r), backoffice.Cash{
+		CashIn:  payment.CashIn{AccountID: id, Amount: amt, Receipt: r.PostFormValue("receipt"), Memo: r.PostFormValue("memo")},
+		Manager: r.PostFormValue("manager"), ManagerPassword: r.PostFormValue("manager_password")})
 	if err != nil {
 		a.failed(w, r, back(id), err)
+		return
+	}
+	if res.Repeated {
+		// Nothing was credited: the card shows the first payment instead
+		// of "accepted".
+		a.p.Sessions.Put(r.Context(), sessionCashRepeated, strconv.FormatInt(res.Payment.ID, 10))
+		http.Redirect(w, r, back(id), http.StatusSeeOther)
 		return
 	}
 	a.done(w, r, back(id), "admin.flash.cash")
