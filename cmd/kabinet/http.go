@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
+	"github.com/kabinet-billing/kabinet/internal/contract"
 	"github.com/kabinet-billing/kabinet/internal/metrics"
 	"github.com/kabinet-billing/kabinet/internal/speedtest"
 	"github.com/kabinet-billing/kabinet/internal/web"
@@ -35,9 +36,14 @@ func (a *app) routeTable() (http.Handler, []string, error) {
 		return nil, nil, err
 	}
 	routes = paymentMetrics(metrics.Default, routes)
+	// Contracts and statements print with the same fonts, read once.
+	fonts, err := contract.LoadFonts(assets.FS)
+	if err != nil {
+		return nil, nil, err
+	}
 	srv, err := web.New(web.Deps{DB: a.e.db, Clock: a.e.clock, Config: a.e.cfg, Log: a.log,
 		Biller: a.biller, Subscribers: a.subs, Payments: a.pay, Processor: a.paySetup.Default,
-		PaymentRoutes: routes, Traffic: a.traffic})
+		PaymentRoutes: routes, Traffic: a.traffic, Fonts: fonts})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -46,9 +52,9 @@ func (a *app) routeTable() (http.Handler, []string, error) {
 	// and traffic-by-class pages.
 	api.Register(srv.Platform, api.Deps{DB: a.e.db, Biller: a.biller, Subscribers: a.subs,
 		Payments: a.pay, Processor: a.paySetup.Default, Traffic: a.traffic,
-		SpeedTests: tests, Portal: srv.Portal})
+		SpeedTests: tests, Statements: srv.Statements})
 	srv.Portal.RegisterMeasure(tests)
-	office, err := backoffice.New(a.e.db, a.e.clock, a.e.cfg, a.biller, a.subs, a.pay, a.mail, assets.FS)
+	office, err := backoffice.New(a.e.db, a.e.clock, a.e.cfg, a.biller, a.subs, a.pay, a.mail, fonts)
 	if err != nil {
 		return nil, nil, err
 	}

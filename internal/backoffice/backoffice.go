@@ -10,7 +10,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"math/big"
 	"strings"
@@ -398,13 +397,9 @@ func (o *Office) Reverse(ctx context.Context, w Who, accountID, txnID int64, rea
 		After: map[string]int64{"reversed": txnID, "txn": id}, Note: reason})
 }
 
-// New wires an Office from the capabilities the server already has; files is
-// the web/ tree whose fonts/ print contracts.
-func New(db *store.DB, clk clock.Clock, cfg config.Config, biller *billing.Biller, dir *subscriber.Directory, pay *payment.Service, mail *notify.Notifier, files fs.FS) (*Office, error) {
-	fonts, err := contract.LoadFonts(files)
-	if err != nil {
-		return nil, err
-	}
+// New wires an Office from the capabilities the server already has; fonts
+// print contracts.
+func New(db *store.DB, clk clock.Clock, cfg config.Config, biller *billing.Biller, dir *subscriber.Directory, pay *payment.Service, mail *notify.Notifier, fonts contract.Fonts) (*Office, error) {
 	portal := cfg.PublicURL
 	if portal == "" {
 		portal = cfg.Provider.Site

@@ -182,7 +182,7 @@ func TestCatchUpAfterDowntime(t *testing.T) {
 		if res.Charges != 4 { // Dec, Jan, Feb, Mar
 			t.Errorf("charges = %d, want 4 (%v)", res.Charges, res.Periods)
 		}
-		st, err := ledger.StatementFor(ctx, db, id, time.Date(2026, 12, 1, 0, 0, 0, 0, msk), time.Date(2027, 4, 1, 0, 0, 0, 0, msk))
+		st, err := ledger.StatementFor(ctx, db, id, time.Date(2026, 12, 1, 0, 0, 0, 0, msk), time.Date(2027, 4, 1, 0, 0, 0, 0, msk), ledger.Page{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,23 +17,36 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/config"
 )
 
-// Fonts are the TrueType faces the PDF embeds; they must cover Cyrillic.
+// Fonts are the TrueType faces Kabinet's PDFs (contracts, statements)
+// embed; they must cover Cyrillic.
 type Fonts struct {
 	Regular, Bold []byte
 }
 
 // LoadFonts reads fonts/DejaVuSans.ttf and fonts/DejaVuSans-Bold.ttf from
-// fsys (the embedded web.FS in the binary, a directory in tests).
+// fsys (the embedded web.FS in the binary, a directory in tests). The binary
+// reads them once, for every PDF it makes.
 func LoadFonts(fsys fs.FS) (Fonts, error) {
 	r, err := fs.ReadFile(fsys, "fonts/DejaVuSans.ttf")
 	if err != nil {
-		return Fonts{}, fmt.Errorf("contract font: %w", err)
+		return Fonts{}, fmt.Errorf("pdf font: %w", err)
 	}
 	b, err := fs.ReadFile(fsys, "fonts/DejaVuSans-Bold.ttf")
 	if err != nil {
-		return Fonts{}, fmt.Errorf("contract font: %w", err)
+		return Fonts{}, fmt.Errorf("pdf font: %w", err)
 	}
 	return Fonts{Regular: r, Bold: b}, nil
+}
+
+// Add registers the faces with pdf as "dejavu" and "dejavu-bold".
+func (f Fonts) Add(pdf *gopdf.GoPdf) error {
+	if err := pdf.AddTTFFontData("dejavu", f.Regular); err != nil {
+		return fmt.Errorf("pdf font: %w", err)
+	}
+	if err := pdf.AddTTFFontData("dejavu-bold", f.Bold); err != nil {
+		return fmt.Errorf("pdf font: %w", err)
+	}
+	return nil
 }
 
 // Document is what the contract says.
@@ -121,10 +134,7 @@ func Render(w io.Writer, d Document, f Fonts) error {
 	pdf := &gopdf.GoPdf{}
 	pdf.Start(gopdf.Config{PageSize: *gopdf.PageSizeA4, Unit: gopdf.UnitPT})
 	pdf.SetInfo(gopdf.PdfInfo{Title: fmt.Sprintf(L["title"], d.ContractNo), Author: d.Provider.LegalName, Creator: "Kabinet", CreationDate: d.Date})
-	if err := pdf.AddTTFFontData("dejavu", f.Regular); err != nil {
-		return fmt.Errorf("contract pdf: %w", err)
-	}
-	if err := pdf.AddTTFFontData("dejavu-bold", f.Bold); err != nil {
+	if err := f.Add(pdf); err != nil {
 		return fmt.Errorf("contract pdf: %w", err)
 	}
 	pdf.AddPage()

@@ -160,7 +160,7 @@ func TestUbilling(t *testing.T) {
 			}
 			_ = debt
 			// The opening balance is one transaction dated at the cut-over.
-			st, err := ledger.StatementFor(ctx, db, a.ID, time.Unix(0, 0), cutover.Add(time.Hour))
+			st, err := ledger.StatementFor(ctx, db, a.ID, time.Unix(0, 0), cutover.Add(time.Hour), ledger.Page{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -187,7 +187,7 @@ func TestSandboxEndToEnd(t *testing.T) {
 	if b := balance(t, db, acct); b != 60000 {
 		t.Errorf("balance %s, want 600.00", b)
 	}
-	hist, _ := svc.History(context.Background(), acct, 0)
+	hist, _ := svc.History(context.Background(), acct, 0, 0)
 	if len(hist) != 3 {
 		t.Errorf("history has %d payments", len(hist))
 	}

@@ -144,11 +144,12 @@ func (s *Service) Get(ctx context.Context, accountID, id int64) (Payment, error)
 }
 
 // History lists the account's payments, newest first.
-func (s *Service) History(ctx context.Context, accountID int64, limit int) ([]Payment, error) {
+func (s *Service) History(ctx context.Context, accountID int64, offset, limit int) ([]Payment, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.db.Query(ctx, `SELECT `+paymentCols+` FROM payments WHERE account_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`, accountID, limit)
+	rows, err := s.db.Query(ctx, `SELECT `+paymentCols+` FROM payments WHERE account_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
+		accountID, limit, max(offset, 0))
 	if err != nil {
 		return nil, fmt.Errorf("payments of account %d: %w", accountID, err)
 	}

@@ -35,7 +35,7 @@ func (s *Server) MountBackOffice(b BackOffice) error {
 	if b.Support == nil {
 		b.Support = support.New(b.Office.DB, b.Office.Clock)
 	}
-	if _, err := admin.Register(s.Platform, admin.Deps{Office: b.Office, Support: b.Support, Network: b.Network, Sandbox: b.Sandbox, Files: b.Files}); err != nil {
+	if _, err := admin.Register(s.Platform, admin.Deps{Office: b.Office, Support: b.Support, Network: b.Network, Sandbox: b.Sandbox, Files: b.Files, Statements: s.Statements}); err != nil {
 		return err
 	}
 	_, err := public.Register(s.Platform, public.Deps{DB: b.Office.DB, Support: b.Support, Files: b.Files, RedirectFrom: b.RedirectFrom})

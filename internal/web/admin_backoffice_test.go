@@ -8,6 +8,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
 	"github.com/kabinet-billing/kabinet/internal/config"
+	"github.com/kabinet-billing/kabinet/internal/contract"
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/web"
@@ -25,7 +26,11 @@ func TestMountBackOffice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	office, err := backoffice.New(e.db, e.clk, cfg, e.biller, e.dir, e.pay, mail, assets.FS)
+	fonts, err := contract.LoadFonts(assets.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	office, err := backoffice.New(e.db, e.clk, cfg, e.biller, e.dir, e.pay, mail, fonts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -296,7 +296,7 @@ func TestStatement(t *testing.T) {
 	c := e.login("alice")
 	c.post("/packages/tv", nil)
 	from, to := time.Date(2026, 3, 1, 0, 0, 0, 0, e.srv.Platform.Zone), time.Date(2026, 4, 1, 0, 0, 0, 0, e.srv.Platform.Zone)
-	st, err := ledger.StatementFor(context.Background(), e.db, e.ids["alice"], from, to)
+	st, err := ledger.StatementFor(context.Background(), e.db, e.ids["alice"], from, to, ledger.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,13 +314,60 @@ func TestStatement(t *testing.T) {
 	if r.Status != http.StatusOK || !strings.HasPrefix(r.Body, "%PDF") || r.Header.Get("Content-Type") != "application/pdf" {
 		t.Fatalf("pdf: %d %q", r.Status, r.Body[:min(20, len(r.Body))])
 	}
-	must(t, c.get("/statement?from=2026-03-31&to=2026-03-01"), http.StatusUnprocessableEntity, "Неверный период")
+	must(t, c.get("/statement?from=2026-03-31&to=2026-03-01"), http.StatusUnprocessableEntity, "Дата «по» должна быть не раньше даты «с»")
 	if problems, err := ledger.Verify(context.Background(), e.db); err != nil || len(problems) > 0 {
 		t.Fatalf("ledger verify: %v %v", err, problems)
 	}
 	// The balance history ends at the ledger's balance.
 	s, _ := e.biller.Summary(context.Background(), e.ids["alice"])
 	must(t, c.get("/payments"), http.StatusOK, "История баланса", s.Balance.Format("ru"))
+}
+
+// Each wrong statement period gets its own message, next to the field it
+// concerns, in the subscriber's language.
+func TestStatementPeriodErrors(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("alice")
+	tests := []struct {
+		query, field, ru string
+	}{
+		{"from=abc&to=2026-03-01", "from", "Дата «с» не распознана"},
+		{"from=2026-03-01&to=abc", "to", "Дата «по» не распознана"},
+		{"from=1900-01-01&to=2100-01-01", "from", "В дате «с» год должен быть от 2000 до 2099."},
+		{"from=2026-01-01&to=2100-01-01", "to", "В дате «по» год должен быть от 2000 до 2099."},
+		{"from=2026-03-31&to=2026-03-01", "to", "Дата «по» должна быть не раньше даты «с»."},
+		{"from=2000-01-01&to=2026-03-01", "to", "Период слишком длинный: не больше 3660 дн."},
+	}
+	for _, tt := range tests {
+		r := must2(t, c.get("/statement?"+tt.query), http.StatusUnprocessableEntity, tt.ru)
+		if !regexp.MustCompile(`name="` + tt.field + `"[^>]*aria-invalid="true"`).MatchString(r) {
+			t.Errorf("%s: the %s field is not marked", tt.query, tt.field)
+		}
+	}
+	c.post("/lang", url.Values{"lang": {"en"}})
+	must(t, c.get("/statement?from=abc"), http.StatusUnprocessableEntity, "The “from” date is not a date")
+}
+
+// Payment and balance history come a page at a time, newest first.
+func TestHistoryPages(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for i := range 60 {
+		if _, err := e.pay.CashPayment(ctx, payment.CashIn{AccountID: e.ids["alice"], Amount: money.Rub(int64(100 + i)), Operator: "kassa", Receipt: fmt.Sprint("r", i)}); err != nil {
+			t.Fatal(err)
+		}
+		e.clk.Advance(time.Minute)
+	}
+	c := e.login("alice")
+	r := must2(t, c.get("/payments"), http.StatusOK, "159,00", `href="/payments?pp=2"`, `href="/payments?hp=2"`)
+	if strings.Contains(r, "109,00") {
+		t.Error("the first page shows the 51st payment")
+	}
+	must(t, c.get("/payments?pp=2"), http.StatusOK, "109,00", "100,00", `href="/payments"`)
+	r = must2(t, c.get("/payments?pp=2&hp=2"), http.StatusOK, `href="/payments?hp=2"`, `href="/payments?pp=2"`)
+	if strings.Contains(r, "pp=3") {
+		t.Error("a third page of payments is offered")
+	}
 }
 
 func TestRequestsAndChat(t *testing.T) {
@@ -383,7 +430,7 @@ func TestPayByCard(t *testing.T) {
 	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/pay/sandbox/") {
 		t.Fatalf("pay: %d %s", r.Status, r.Header.Get("Location"))
 	}
-	h, _ := e.pay.History(context.Background(), e.ids["alice"], 1)
+	h, _ := e.pay.History(context.Background(), e.ids["alice"], 0, 1)
 	if len(h) != 1 || h[0].Amount != money.Amount(25050) {
 		t.Fatalf("payment: %+v", h)
 	}
@@ -482,7 +529,7 @@ func must2(t *testing.T, r resp, status int, contains ...string) string {
 
 func balanceOf(t *testing.T, e *env, id int64) money.Amount {
 	t.Helper()
-	st, err := ledger.StatementFor(context.Background(), e.db, id, time.Unix(0, 0), e.clk.Now().Add(time.Second))
+	st, err := ledger.StatementFor(context.Background(), e.db, id, time.Unix(0, 0), e.clk.Now().Add(time.Second), ledger.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,9 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
+	"github.com/kabinet-billing/kabinet/internal/contract"
 	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/support"
@@ -42,13 +44,16 @@ type Deps struct {
 	Support       *support.Service // nil: made over DB
 	// Files overrides the embedded web/ tree (tests); nil uses the binary's.
 	Files fs.FS
+	// Fonts print PDF statements; empty: read from Files.
+	Fonts contract.Fonts
 }
 
 // Server is the assembled web layer. Platform is exposed so that later
 // areas (admin, public, api) register on the same mux.
 type Server struct {
-	Platform *platform.Platform
-	Portal   *portal.Portal
+	Platform   *platform.Platform
+	Portal     *portal.Portal
+	Statements *statement.Service
 }
 
 // New builds the whole web layer: the platform, the portal at /, /healthz,
@@ -74,13 +79,14 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	regular, err := fs.ReadFile(d.Files, "fonts/DejaVuSans.ttf")
-	if err != nil {
-		return nil, fmt.Errorf("web: statement font: %w", err)
+	if d.Fonts.Regular == nil {
+		if d.Fonts, err = contract.LoadFonts(d.Files); err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
 	}
-	bold, _ := fs.ReadFile(d.Files, "fonts/DejaVuSans-Bold.ttf")
+	st := statement.New(d.DB, d.Clock, p.Zone, d.Config.Provider, d.Fonts, p.I18n)
 	po := portal.Register(p, portal.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Payments: d.Payments,
-		Processor: d.Processor, Traffic: d.Traffic, Support: d.Support, Fonts: portal.Fonts{Regular: regular, Bold: bold}})
+		Processor: d.Processor, Traffic: d.Traffic, Support: d.Support, Statements: st})
 	p.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := d.DB.Reader().PingContext(r.Context()); err != nil {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
@@ -93,7 +99,7 @@ func New(d Deps) (*Server, error) {
 		p.Mux.Handle(pattern, h)
 	}
 	p.Mux.Handle("/", p.Sessions.LoadAndSave(http.HandlerFunc(p.NotFound)))
-	return &Server{Platform: p, Portal: po}, nil
+	return &Server{Platform: p, Portal: po, Statements: st}, nil
 }
 
 // Handler serves every route.

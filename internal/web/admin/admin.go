@@ -28,6 +28,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/radius"
 	"github.com/kabinet-billing/kabinet/internal/report"
+	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/support"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
@@ -42,6 +43,9 @@ type Deps struct {
 	// Sandbox is set while the sandbox card processor runs: every page
 	// says so in red, since it credits payments without taking money.
 	Sandbox bool
+	// Statements list the card's movements and print statements; nil: made
+	// over Office.
+	Statements *statement.Service
 	// Files is the web/ tree: translations/admin.{ru,en}.toml are added to
 	// the platform's messages from it.
 	Files fs.FS
@@ -72,6 +76,9 @@ func Register(p *platform.Platform, d Deps) (*Admin, error) {
 	if d.Reports == nil {
 		d.Reports = report.New(d.Office.DB, p.Zone)
 	}
+	if d.Statements == nil {
+		d.Statements = statement.New(d.Office.DB, d.Office.Clock, p.Zone, d.Office.Provider, d.Office.Fonts, p.I18n)
+	}
 	if d.Files != nil {
 		if err := LoadMessages(p.I18n, d.Files); err != nil {
 			return nil, err
@@ -96,6 +103,7 @@ func Register(p *platform.Platform, d Deps) (*Admin, error) {
 	p.Page("POST /admin/subscribers/{id}/correct", a.auth(operator.CorrectBalance, a.correct))
 	p.Page("POST /admin/subscribers/{id}/reverse", a.auth(operator.CorrectBalance, a.reverse))
 	p.Page("GET /admin/subscribers/{id}/contract.pdf", a.auth(operator.ViewSubscribers, a.contractPDF))
+	p.Page("GET /admin/subscribers/{id}/statement", a.auth(operator.ViewSubscribers, a.statementFile))
 
 	p.Page("GET /admin/catalogue", a.auth(operator.EditCatalogue, a.catalogue))
 	p.Page("POST /admin/cities", a.auth(operator.EditCatalogue, a.addCity))

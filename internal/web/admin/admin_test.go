@@ -596,3 +596,29 @@ func TestNASSecretOnDemand(t *testing.T) {
 		t.Errorf("network page lacks the signing form: %d", code)
 	}
 }
+
+// The card names tariffs and channels as the subscriber reads them, and an
+// operator hands out the statement as a document; a wrong period is named.
+func TestSubscriberStatement(t *testing.T) {
+	e := newEnv(t, nil)
+	c := e.login(operator.RoleCashier)
+	if code, body := c.get("/admin/subscribers/1"); code != http.StatusOK || !strings.Contains(body, `title="home `) || !strings.Contains(body, "Дом 100") {
+		t.Fatalf("card: %d\n%s", code, body)
+	}
+	for _, tt := range []struct {
+		query   string
+		code    int
+		prefix  string
+		subject string
+	}{
+		{"format=pdf", http.StatusOK, "%PDF", ""},
+		{"format=csv&from=2027-03-01&to=2027-03-10", http.StatusOK, "\ufeffДоговор;", "Дом 100"},
+		{"format=csv&from=2027-03-10&to=2027-03-01", http.StatusUnprocessableEntity, "Дата «по» должна быть не раньше даты «с».", ""},
+		{"format=xls", http.StatusNotFound, "", ""},
+	} {
+		code, body := c.get("/admin/subscribers/1/statement?" + tt.query)
+		if code != tt.code || !strings.HasPrefix(body, tt.prefix) || !strings.Contains(body, tt.subject) {
+			t.Errorf("%s: %d %q", tt.query, code, body[:min(len(body), 80)])
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
 
@@ -110,7 +111,7 @@ func (a *Admin) issuedPDF(w http.ResponseWriter, r *http.Request) {
 type cardData struct {
 	Account   subscriber.Account
 	Summary   billing.Summary
-	Statement ledger.Statement
+	Statement statement.Statement
 	Payments  []payment.Payment
 	Letters   []notify.Queued
 	Audit     []operator.Entry
@@ -140,13 +141,12 @@ func (a *Admin) subscriber(w http.ResponseWriter, r *http.Request) {
 		a.p.Fail(w, r, err)
 		return
 	}
-	now := a.p.Clock.Now()
-	if d.Statement, err = ledger.StatementFor(ctx, o.DB, id, now.AddDate(0, -3, 0), now.Add(time.Minute)); err != nil {
+	if d.Statement, err = a.d.Statements.For(ctx, a.p.LangOf(r), acct, cardPeriod(a.p.Clock.Now(), a.p.Zone), ledger.Page{}); err != nil {
 		a.p.Fail(w, r, err)
 		return
 	}
 	if o.Payments != nil {
-		if d.Payments, err = o.Payments.History(ctx, id, 20); err != nil {
+		if d.Payments, err = o.Payments.History(ctx, id, 0, 20); err != nil {
 			a.p.Fail(w, r, err)
 			return
 		}
@@ -177,6 +177,44 @@ func (a *Admin) subscriber(w http.ResponseWriter, r *http.Request) {
 	rand.Read(k[:])
 	d.Key = hex.EncodeToString(k[:])
 	a.render(w, r, http.StatusOK, "subscriber", "admin.subscriber.title", "subscribers", d)
+}
+
+// cardPeriod is the days whose movements the subscriber's card lists.
+func cardPeriod(now time.Time, zone *time.Location) statement.Period {
+	return statement.LastDays(now, zone, 92)
+}
+
+// statementFile hands the operator the subscriber's statement as CSV or PDF
+// (to print for a subscriber at the office), for from..to, by default the
+// card's period.
+func (a *Admin) statementFile(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	q := r.URL.Query()
+	if f := q.Get("format"); !ok || (f != "csv" && f != "pdf") {
+		a.p.NotFound(w, r)
+		return
+	}
+	ctx := r.Context()
+	acct, err := a.d.Office.Dir.ByID(ctx, id)
+	if err != nil {
+		a.p.NotFound(w, r)
+		return
+	}
+	lang := a.p.LangOf(r)
+	p, err := statement.ParsePeriod(q.Get("from"), q.Get("to"), cardPeriod(a.p.Clock.Now(), a.p.Zone), statement.MaxStatementDays)
+	if pe, ok := statement.AsPeriodError(err); ok {
+		http.Error(w, a.p.I18n.T(lang, pe.ID, pe.Data), http.StatusUnprocessableEntity)
+		return
+	}
+	f, err := a.d.Statements.File(ctx, lang, acct, p, q.Get("format"))
+	if err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", f.ContentType)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+f.Name+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(f.Body)
 }
 
 func back(id int64) string { return fmt.Sprintf("/admin/subscribers/%d", id) }

@@ -25,21 +25,21 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/speedtest"
+	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/support"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
-	"github.com/kabinet-billing/kabinet/internal/web/portal"
 	stweb "github.com/kabinet-billing/kabinet/internal/web/speedtest"
 )
 
 // Prefix is where the API lives.
 const Prefix = "/api/v1"
 
-// Deps are what the API calls. DB, Biller and Subscribers are required;
+// Deps are what the API calls. DB, Biller, Subscribers and Statements are required;
 // Tokens and Support are made over DB when nil; with Payments, Traffic,
-// SpeedTests or Portal nil their operations answer empty lists or 503.
+// SpeedTests nil their operations answer empty lists.
 type Deps struct {
 	DB          *store.DB
 	Biller      *billing.Biller
@@ -50,7 +50,7 @@ type Deps struct {
 	Traffic     *traffic.Store
 	Support     *support.Service
 	SpeedTests  *speedtest.Service
-	Portal      *portal.Portal // statement CSV/PDF and line descriptions
+	Statements  *statement.Service
 	// PerSecond and Burst limit requests per token (default 10/s, 60).
 	PerSecond float64
 	Burst     int
@@ -320,7 +320,6 @@ var messages = map[string][2]string{
 	"api.error.no_route":           {"Такой операции в API нет.", "There is no such API operation."},
 	"api.error.validation":         {"Запрос заполнен неверно.", "The request is not valid."},
 	"api.error.unavailable":        {"Эта функция сейчас недоступна.", "This function is not available now."},
-	"api.error.period":             {"Неверный период: укажите даты ГГГГ-ММ-ДД, начало не позже конца.", "Invalid period: give dates as YYYY-MM-DD, the start not after the end."},
 	"api.error.amount":             {"Сумма должна быть от 1 до 100 000 ₽.", "The amount must be from 1 to 100,000 RUB."},
 	"api.error.not_offered":        {"Этот тариф вам недоступен.", "This tariff is not available to you."},
 	"api.error.same_tariff":        {"Этот тариф уже подключён.", "This tariff is already connected."},

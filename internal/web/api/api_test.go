@@ -112,7 +112,7 @@ func newEnvOn(t *testing.T, db *store.DB, perSecond float64, burst int) *env {
 	}
 	tests := speedtest.New(db, clk, b)
 	api.Register(srv.Platform, api.Deps{DB: db, Biller: b, Subscribers: dir, Tokens: e.tokens, Payments: e.pay, Processor: "sandbox",
-		Traffic: tr, Support: e.sup, SpeedTests: tests, Portal: srv.Portal, PerSecond: perSecond, Burst: burst})
+		Traffic: tr, Support: e.sup, SpeedTests: tests, Statements: srv.Statements, PerSecond: perSecond, Burst: burst})
 	srv.Portal.RegisterMeasure(tests)
 	e.ts = httptest.NewServer(srv.Handler())
 	t.Cleanup(e.ts.Close)
@@ -495,8 +495,26 @@ func testMoneyAndTariffs(t *testing.T, e *env) {
 	if st.status != 200 || st.json(t)["opening"].(map[string]any)["kopecks"].(float64) != 0 {
 		t.Errorf("statement: %d %s", st.status, st.body)
 	}
-	if r := e.do("GET", "/api/v1/statement?from=2026-04-01&to=2026-03-01", tok, "en", nil); r.status != 422 {
-		t.Errorf("reversed period: %d", r.status)
+	// Each wrong period names its parameter and says what is wrong with it.
+	for _, tt := range []struct{ query, loc, detail string }{
+		{"from=2026-04-01&to=2026-03-01", "query.to", "The “to” date must not be before the “from” date."},
+		{"from=abc", "query.from", "The “from” date is not a date: give it as YYYY-MM-DD, e.g. 2026-01-31."},
+		{"from=1900-01-01&to=2100-01-01", "query.from", "The year of the “from” date must be from 2000 to 2099."},
+		{"from=2026-01-01&to=2100-01-01", "query.to", "The year of the “to” date must be from 2000 to 2099."},
+	} {
+		r := e.do("GET", "/api/v1/statement?"+tt.query, tok, "en", nil)
+		if r.status != 422 {
+			t.Errorf("%s: %d", tt.query, r.status)
+			continue
+		}
+		j := r.json(t)
+		errs, _ := j["errors"].([]any)
+		if j["detail"] != tt.detail || len(errs) != 1 || errs[0].(map[string]any)["location"] != tt.loc {
+			t.Errorf("%s: %s", tt.query, r.body)
+		}
+	}
+	if r := e.do("GET", "/api/v1/traffic?from=2025-01-01&to=2026-03-01", tok, "ru", nil); r.status != 422 || r.json(t)["detail"] != "Период слишком длинный: не больше 366 дн." {
+		t.Errorf("a long traffic period: %d %s", r.status, r.body)
 	}
 	csv := e.do("GET", "/api/v1/statement/csv?from=2026-03-01&to=2026-03-31", tok, "en", nil)
 	if csv.status != 200 || !strings.HasPrefix(csv.header.Get("Content-Type"), "text/csv") || !bytes.HasPrefix(csv.body, []byte("\ufeff")) {

@@ -18,6 +18,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/speedtest"
+	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/support"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
@@ -95,32 +96,33 @@ type Period struct {
 	To   string `query:"to" doc:"Last day, YYYY-MM-DD, inclusive (default: today)"`
 }
 
-// period reads the days in the provider's zone, as the portal does.
-func (a *API) period(ctx context.Context, p Period) (from, to time.Time, err error) {
-	zone := a.p.Zone
-	now := a.clock.Now().In(zone)
-	from = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, zone)
-	to = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, zone)
-	bad := a.problem(ctx, http.StatusUnprocessableEntity, "api.error.period")
-	if p.From != "" {
-		if from, err = time.ParseInLocation(time.DateOnly, p.From, zone); err != nil {
-			return from, to, bad
+// period reads the days in the provider's zone, as the portal does: by
+// default this month so far, maxDays days at most. A wrong date is a 422
+// whose detail says what is wrong and whose errors name the parameter.
+func (a *API) period(ctx context.Context, p Period, maxDays int) (statement.Period, error) {
+	per, err := statement.ParsePeriod(p.From, p.To, statement.ThisMonth(a.clock.Now(), a.p.Zone), maxDays)
+	if pe, ok := statement.AsPeriodError(err); ok {
+		l := lang(ctx)
+		msg := a.p.I18n.T(l, pe.ID, pe.Data)
+		value := p.From
+		if pe.Field == "to" {
+			value = p.To
 		}
+		return per, &huma.ErrorModel{Status: http.StatusUnprocessableEntity, Title: statusTitle(a.p, l, http.StatusUnprocessableEntity),
+			Detail: msg, Errors: []*huma.ErrorDetail{{Message: msg, Location: "query." + pe.Field, Value: value}}}
 	}
-	if p.To != "" {
-		if to, err = time.ParseInLocation(time.DateOnly, p.To, zone); err != nil {
-			return from, to, bad
-		}
-	}
-	if to.Before(from) || to.Sub(from) > 10*366*24*time.Hour {
-		return from, to, bad
-	}
-	return from, to, nil
+	return per, err
+}
+
+// PageIn is a page of a long list (1-based).
+type PageIn struct {
+	Page int `query:"page" minimum:"1" doc:"Page, from 1 (newest first); next_page in the answer names the next one"`
 }
 
 type ListOut[T any] struct {
 	Body struct {
 		Items []T `json:"items"`
+		Next  int `json:"next_page,omitempty" doc:"The page after this one, when the list goes on"`
 	}
 }
 
@@ -551,19 +553,29 @@ func (a *API) paymentOut(ctx context.Context, p payment.Payment) PaymentOut {
 	return o
 }
 
-func (a *API) payments(ctx context.Context, _ *Empty) (*ListOut[PaymentOut], error) {
+// paymentsPage and balancePage are how many items a page of payments and
+// of balance history holds.
+const paymentsPage, balancePage = 100, 200
+
+func (a *API) payments(ctx context.Context, in *PageIn) (*ListOut[PaymentOut], error) {
 	if a.d.Payments == nil {
 		return list([]PaymentOut{}), nil
 	}
-	ps, err := a.d.Payments.History(ctx, account(ctx).ID, 100)
+	page := max(in.Page, 1)
+	// One more than a page tells whether another follows.
+	ps, err := a.d.Payments.History(ctx, account(ctx).ID, (page-1)*paymentsPage, paymentsPage+1)
 	if err != nil {
 		return nil, a.fail(ctx, "payments", err)
 	}
-	out := make([]PaymentOut, len(ps))
-	for i, p := range ps {
-		out[i] = a.paymentOut(ctx, p)
+	out := make([]PaymentOut, min(len(ps), paymentsPage))
+	for i := range out {
+		out[i] = a.paymentOut(ctx, ps[i])
 	}
-	return list(out), nil
+	o := list(out)
+	if len(ps) > paymentsPage {
+		o.Body.Next = page + 1
+	}
+	return o, nil
 }
 
 type PaymentOne struct{ Body PaymentOut }
@@ -631,38 +643,25 @@ type LineOut struct {
 	Balance     Money     `json:"balance" doc:"After this movement"`
 }
 
-func (a *API) lines(ctx context.Context, ls []ledger.Line) ([]LineOut, error) {
-	desc := make([]string, len(ls))
-	if a.d.Portal != nil {
-		var err error
-		if desc, err = a.d.Portal.Describe(ctx, lang(ctx), ls); err != nil {
-			return nil, err
-		}
-	}
+func lines(ls []statement.Line) []LineOut {
 	out := make([]LineOut, len(ls))
 	for i, l := range ls {
-		d := desc[i]
-		if d == "" {
-			d = l.Kind
-		}
-		out[i] = LineOut{At: l.EffectiveAt, Kind: l.Kind, Service: l.Service, Period: l.Period, Description: d, Amount: m(l.Amount), Balance: m(l.Balance)}
+		out[i] = LineOut{At: l.EffectiveAt, Kind: l.Kind, Service: l.Service, Period: l.Period, Description: l.Description, Amount: m(l.Amount), Balance: m(l.Balance)}
 	}
-	return out, nil
+	return out
 }
 
-func (a *API) balance(ctx context.Context, _ *Empty) (*ListOut[LineOut], error) {
-	st, err := ledger.StatementFor(ctx, a.d.DB, account(ctx).ID, time.Unix(0, 0), a.clock.Now().Add(time.Second))
+func (a *API) balance(ctx context.Context, in *PageIn) (*ListOut[LineOut], error) {
+	page := max(in.Page, 1)
+	st, err := a.d.Statements.History(ctx, lang(ctx), account(ctx), ledger.Page{Offset: (page - 1) * balancePage, Limit: balancePage})
 	if err != nil {
 		return nil, a.fail(ctx, "balance", err)
 	}
-	ls := slices.Clone(st.Lines)
-	slices.Reverse(ls)
-	ls = ls[:min(len(ls), 200)]
-	out, err := a.lines(ctx, ls)
-	if err != nil {
-		return nil, a.fail(ctx, "balance", err)
+	o := list(lines(st.Lines))
+	if st.More() {
+		o.Body.Next = page + 1
 	}
-	return list(out), nil
+	return o, nil
 }
 
 type StatementOut struct {
@@ -678,21 +677,19 @@ type StatementOut struct {
 }
 
 func (a *API) statement(ctx context.Context, in *Period) (*StatementOut, error) {
-	from, to, err := a.period(ctx, *in)
+	p, err := a.period(ctx, *in, statement.MaxStatementDays)
 	if err != nil {
 		return nil, err
 	}
-	st, err := ledger.StatementFor(ctx, a.d.DB, account(ctx).ID, from, to.AddDate(0, 0, 1))
+	st, err := a.d.Statements.For(ctx, lang(ctx), account(ctx), p, ledger.Page{})
 	if err != nil {
 		return nil, a.fail(ctx, "statement", err)
 	}
 	o := &StatementOut{}
 	b := &o.Body
-	b.From, b.To = from.Format(time.DateOnly), to.Format(time.DateOnly)
+	b.From, b.To = p.FromISO(), p.ToISO()
 	b.Opening, b.Closing, b.Credits, b.Debits = m(st.Opening), m(st.Closing), m(st.Credits), m(st.Debits)
-	if b.Lines, err = a.lines(ctx, st.Lines); err != nil {
-		return nil, a.fail(ctx, "statement", err)
-	}
+	b.Lines = lines(st.Lines)
 	return o, nil
 }
 
@@ -708,24 +705,15 @@ type FileOut struct {
 }
 
 func (a *API) statementFile(ctx context.Context, in *FileIn) (*FileOut, error) {
-	if a.d.Portal == nil {
-		return nil, a.problem(ctx, http.StatusServiceUnavailable, "api.error.unavailable")
-	}
-	from, to, err := a.period(ctx, in.Period)
+	p, err := a.period(ctx, in.Period, statement.MaxStatementDays)
 	if err != nil {
 		return nil, err
 	}
-	acct := account(ctx)
-	b, err := a.d.Portal.StatementFile(ctx, lang(ctx), acct, from, to, in.Format)
+	f, err := a.d.Statements.File(ctx, lang(ctx), account(ctx), p, in.Format)
 	if err != nil {
 		return nil, a.fail(ctx, "statement file", err)
 	}
-	ct := "text/csv; charset=utf-8"
-	if in.Format == "pdf" {
-		ct = "application/pdf"
-	}
-	name := "statement-" + acct.ContractNo + "-" + from.Format(time.DateOnly) + "-" + to.Format(time.DateOnly) + "." + in.Format
-	return &FileOut{ContentType: ct, ContentDisposition: `attachment; filename="` + name + `"`, Body: b}, nil
+	return &FileOut{ContentType: f.ContentType, ContentDisposition: `attachment; filename="` + f.Name + `"`, Body: f.Body}, nil
 }
 
 // --- traffic ---
@@ -737,14 +725,14 @@ type DayOut struct {
 }
 
 func (a *API) traffic(ctx context.Context, in *Period) (*ListOut[DayOut], error) {
-	from, to, err := a.period(ctx, *in)
+	p, err := a.period(ctx, *in, statement.MaxTrafficDays)
 	if err != nil {
 		return nil, err
 	}
 	if a.d.Traffic == nil {
 		return list([]DayOut{}), nil
 	}
-	us, err := a.d.Traffic.Usage(ctx, account(ctx).ID, from.Format(time.DateOnly), to.Format(time.DateOnly))
+	us, err := a.d.Traffic.Usage(ctx, account(ctx).ID, p.FromISO(), p.ToISO())
 	if err != nil {
 		return nil, a.fail(ctx, "traffic", err)
 	}
@@ -775,7 +763,7 @@ type ClassesOut struct {
 }
 
 func (a *API) trafficClasses(ctx context.Context, in *Period) (*ClassesOut, error) {
-	from, to, err := a.period(ctx, *in)
+	p, err := a.period(ctx, *in, statement.MaxTrafficDays)
 	if err != nil {
 		return nil, err
 	}
@@ -783,7 +771,7 @@ func (a *API) trafficClasses(ctx context.Context, in *Period) (*ClassesOut, erro
 	if err != nil {
 		return nil, a.fail(ctx, "classes", err)
 	}
-	us, err := flow.Usage(ctx, a.d.DB, account(ctx).ID, from.Format(time.DateOnly), to.Format(time.DateOnly))
+	us, err := flow.Usage(ctx, a.d.DB, account(ctx).ID, p.FromISO(), p.ToISO())
 	if err != nil {
 		return nil, a.fail(ctx, "classes", err)
 	}
@@ -810,14 +798,14 @@ type SessionOut struct {
 }
 
 func (a *API) sessions(ctx context.Context, in *Period) (*ListOut[SessionOut], error) {
-	from, to, err := a.period(ctx, *in)
+	p, err := a.period(ctx, *in, statement.MaxTrafficDays)
 	if err != nil {
 		return nil, err
 	}
 	if a.d.Traffic == nil {
 		return list([]SessionOut{}), nil
 	}
-	ss, err := a.d.Traffic.Sessions(ctx, account(ctx).ID, from, to.AddDate(0, 0, 1), 200)
+	ss, err := a.d.Traffic.Sessions(ctx, account(ctx).ID, p.From, p.End(), 200)
 	if err != nil {
 		return nil, a.fail(ctx, "sessions", err)
 	}

@@ -3,55 +3,54 @@ package portal
 import (
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
-	"time"
 
-	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
 
+// historyPage is how many rows each history table on /payments shows.
+const historyPage = 50
+
 type paymentsData struct {
-	Payments    []payment.Payment
-	Lines       []ledger.Line
-	Names       map[string]string
-	Balance     money.Amount
-	Recommended money.Amount
-	CanPay      bool
-	Points      Points // bonus points
-	HasBonus    bool   // the payment service runs: points can be shown and spent
+	Payments     []payment.Payment
+	PaymentPager pager
+	Lines        []statement.Line
+	LinePager    pager
+	Balance      money.Amount
+	Recommended  money.Amount
+	CanPay       bool
+	Points       Points // bonus points
+	HasBonus     bool   // the payment service runs: points can be shown and spent
 }
 
 func (po *Portal) payments(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
 	d := paymentsData{CanPay: po.canPay()}
+	q := r.URL.Query()
 	var err error
 	if po.d.Payments != nil {
-		if d.Payments, err = po.d.Payments.History(r.Context(), a.ID, 50); err != nil {
+		// One row more than shown tells whether an older page exists.
+		page := pageOf(q, "pp")
+		if d.Payments, err = po.d.Payments.History(r.Context(), a.ID, (page-1)*historyPage, historyPage+1); err != nil {
 			po.p.Fail(w, r, err)
 			return
 		}
+		d.PaymentPager = newPager(r.URL, "pp", page, len(d.Payments) > historyPage)
+		d.Payments = d.Payments[:min(len(d.Payments), historyPage)]
 	}
 	// Balance history: every movement since the contract, newest first, each
-	// with the balance after it (computed oldest first by the ledger).
-	st, err := ledger.StatementFor(r.Context(), po.d.DB, a.ID, time.Unix(0, 0), po.p.Clock.Now().Add(time.Second))
+	// with the balance after it.
+	page := pageOf(q, "hp")
+	st, err := po.d.Statements.History(r.Context(), po.p.LangOf(r), a, ledger.Page{Offset: (page - 1) * historyPage, Limit: historyPage})
 	if err != nil {
 		po.p.Fail(w, r, err)
 		return
 	}
-	d.Lines = slices.Clone(st.Lines)
-	slices.Reverse(d.Lines)
-	if len(d.Lines) > 100 {
-		d.Lines = d.Lines[:100]
-	}
-	d.Balance = st.Closing
-	if d.Names, err = po.serviceNames(r, po.p.LangOf(r)); err != nil {
-		po.p.Fail(w, r, err)
-		return
-	}
-	po.channelNames(po.p.LangOf(r), d.Names, d.Lines)
+	d.Lines, d.Balance = st.Lines, st.Closing
+	d.LinePager = newPager(r.URL, "hp", page, st.More())
 	if s, err := po.d.Biller.Summary(r.Context(), a.ID); err == nil {
 		d.Recommended = s.Recommended
 	}
@@ -63,42 +62,6 @@ func (po *Portal) payments(w http.ResponseWriter, r *http.Request, a subscriber.
 		}
 	}
 	po.render(w, r, http.StatusOK, "payments", po.view(r, a, "payments.title", "payments", d))
-}
-
-// channelNames adds the payment channels of lines ("cash", "card:sandbox",
-// "osmp:sber") to names, as the subscriber reads them.
-func (po *Portal) channelNames(lang string, names map[string]string, lines []ledger.Line) {
-	for _, l := range lines {
-		if _, ok := names[l.Service]; ok || l.Service == "" {
-			continue
-		}
-		if l.Kind == ledger.TxnPayment || l.Kind == ledger.TxnReversal || l.Kind == ledger.TxnBonus {
-			kind, _, _ := strings.Cut(l.Service, ":")
-			if id := "channel." + kind; po.p.I18n.Has(id) {
-				names[l.Service] = po.p.I18n.T(lang, id, nil)
-			}
-		}
-	}
-}
-
-// serviceNames maps tariff and package codes to names for statement lines.
-func (po *Portal) serviceNames(r *http.Request, lang string) (map[string]string, error) {
-	names := map[string]string{}
-	ts, err := billing.Tariffs(r.Context(), po.d.DB, 0, false)
-	if err != nil {
-		return nil, err
-	}
-	for _, t := range ts {
-		names[t.Code] = pick(lang, t.Name, t.NameEn)
-	}
-	ps, err := billing.Packages(r.Context(), po.d.DB, 0, false)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range ps {
-		names[p.Code] = pick(lang, p.Name, p.NameEn)
-	}
-	return names, nil
 }
 
 func pick(lang, ru, en string) string {

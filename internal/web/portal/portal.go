@@ -14,6 +14,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/support"
@@ -31,11 +32,8 @@ type Deps struct {
 	Processor   string // the card processor the Pay button uses
 	Traffic     *traffic.Store
 	Support     *support.Service
-	Fonts       Fonts // for PDF statements
+	Statements  *statement.Service
 }
-
-// Fonts are the TrueType files PDF statements embed (Cyrillic needed).
-type Fonts struct{ Regular, Bold []byte }
 
 // Portal serves the subscriber's pages.
 type Portal struct {
