@@ -10,19 +10,16 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"github.com/kabinet-billing/kabinet/internal/browsertest"
 	"github.com/kabinet-billing/kabinet/internal/content"
 )
-
-const chromiumPath = "/usr/bin/chromium"
 
 // TestBrowser drives Debian's Chromium through the portal as a subscriber
 // would: log in, read the balance, change tariff, connect the antivirus,
 // download a PDF statement, file a request. Screenshots of home, tariffs and
 // the statement at phone width go to $KABINET_ARTIFACTS (or a temp dir).
 func TestBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skip("browser test skipped: " + chromiumPath + " is absent (apt-get install chromium)")
-	}
+	chromiumPath := browsertest.Chromium(t)
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}

@@ -11,7 +11,6 @@ import (
 	"net/mail"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/kabinet-billing/kabinet/internal/browsertest"
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/notify/notifytest"
 	"github.com/kabinet-billing/kabinet/internal/operator"
@@ -29,21 +29,6 @@ import (
 
 	assets "github.com/kabinet-billing/kabinet/web"
 )
-
-func chromium(t *testing.T) string {
-	for _, p := range []string{os.Getenv("KABINET_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p != "" {
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
-		}
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	t.Skip("browser test skipped: Chromium not found (/usr/bin/chromium; apt install chromium, or set KABINET_CHROMIUM)")
-	return ""
-}
 
 // follow clicks sel, which leads to another page, and waits until the page
 // the click loads (after any redirect) is up: status 200 at a path starting
@@ -73,7 +58,7 @@ func follow(sel, prefix string) chromedp.Action[chromedp.Void] {
 // passwords that work. Screenshots go to $KABINET_SCREENSHOTS (or a
 // temporary directory).
 func TestBrowserContractAndReset(t *testing.T) {
-	bin := chromium(t)
+	bin := browsertest.Chromium(t)
 	smtp, _ := notifytest.Start(t, false, "", "")
 	host, port, _ := net.SplitHostPort(smtp.Addr)
 	p, _ := strconv.Atoi(port)

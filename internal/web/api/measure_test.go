@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/kabinet-billing/kabinet/internal/browsertest"
 	"github.com/kabinet-billing/kabinet/internal/flow"
 	"github.com/kabinet-billing/kabinet/internal/speedtest"
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -137,16 +137,7 @@ func TestMeasurePages(t *testing.T) {
 // requests, the subscriber known by the session cookie) and finds the
 // result in the history.
 func TestPortalSpeedTestInBrowser(t *testing.T) {
-	bin := ""
-	for _, p := range []string{os.Getenv("KABINET_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if _, err := os.Stat(p); p != "" && err == nil {
-			bin = p
-			break
-		}
-	}
-	if bin == "" {
-		t.Skip("browser test skipped: no Chromium (apt-get install -y chromium, or set KABINET_CHROMIUM)")
-	}
+	bin := browsertest.Chromium(t)
 	e := newEnv(t, 1000, 1000)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.Flag("headless", true),
 		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),

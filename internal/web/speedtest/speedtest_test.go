@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/browsertest"
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/speedtest"
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -303,23 +303,10 @@ func testTelemetry(t *testing.T, db *store.DB) {
 	}
 }
 
-// chromium finds Debian's Chromium, or skips saying so.
-func chromium(t *testing.T) string {
-	for _, p := range []string{os.Getenv("KABINET_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p != "" {
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
-		}
-	}
-	t.Skip("browser test skipped: no Chromium (apt-get install -y chromium, or set KABINET_CHROMIUM)")
-	return ""
-}
-
 // TestBrowserRun runs the page's client, which makes LibreSpeed's requests,
 // in headless Chromium against the backend and checks the stored result.
 func TestBrowserRun(t *testing.T) {
-	bin := chromium(t)
+	bin := browsertest.Chromium(t)
 	db := testDB(t)
 	clk := clock.NewFake(now)
 	svc := speedtest.New(db, clk, billing.New(db, clk, billing.DefaultRules()))
