@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"slices"
 	"strings"
 	"time"
@@ -25,12 +26,12 @@ const (
 )
 
 var (
-	ErrNotOffered        = errors.New("tariff is not offered to this subscriber")
-	ErrSameTariff        = errors.New("this tariff is already connected")
-	ErrAccountInactive   = errors.New("account is not active")
-	ErrAlreadyConnected  = errors.New("package is already connected")
-	ErrInsufficientFunds = errors.New("not enough money on the balance")
-	ErrLimited           = errors.New("account is limited for debt")
+	ErrNotOffered        error = derrors.New(derrors.NotFound, "not_offered", "tariff is not offered to this subscriber")
+	ErrSameTariff        error = derrors.New(derrors.Conflict, "same_tariff", "this tariff is already connected")
+	ErrAccountInactive   error = derrors.New(derrors.Conflict, "inactive", "account is not active")
+	ErrAlreadyConnected  error = derrors.New(derrors.Conflict, "connected", "package is already connected")
+	ErrInsufficientFunds error = derrors.New(derrors.Conflict, "funds", "not enough money on the balance")
+	ErrLimited           error = derrors.New(derrors.Conflict, "limited", "account is limited for debt")
 )
 
 // state is what the money rules need to know of an account.
@@ -54,7 +55,7 @@ func loadState(ctx context.Context, q queryer, accountID int64) (state, error) {
 	var s state
 	err := s.scan(q.QueryRow(ctx, `SELECT `+stateCols+` FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id WHERE a.id = ?`, accountID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return s, fmt.Errorf("account %d: %w", accountID, ErrNotFound)
+		return s, fmt.Errorf("account %d: %w", accountID, derrors.NotFound)
 	}
 	if err != nil {
 		return s, fmt.Errorf("account %d: %w", accountID, err)
@@ -86,7 +87,7 @@ func loadStates(ctx context.Context, q queryer, ids []int64) (map[int64]*state, 
 		}
 		for _, id := range chunk {
 			if states[id] == nil {
-				return nil, fmt.Errorf("account %d: %w", id, ErrNotFound)
+				return nil, fmt.Errorf("account %d: %w", id, derrors.NotFound)
 			}
 		}
 	}
@@ -377,7 +378,7 @@ func (b *Biller) Connect(ctx context.Context, accountID int64, code string) (Sub
 			return err
 		}
 		if p.Archived || (p.CityID != 0 && p.CityID != s.CityID) {
-			return fmt.Errorf("package %s: %w", code, ErrNotFound)
+			return fmt.Errorf("package %s: %w", code, derrors.NotFound)
 		}
 		current, err := b.Subscriptions(ctx, tx, accountID, false)
 		if err != nil {
@@ -458,7 +459,7 @@ func (b *Biller) Disconnect(ctx context.Context, accountID, subscriptionID int64
 			}
 		}
 		if sub == nil {
-			return fmt.Errorf("subscription %d: %w", subscriptionID, ErrNotFound)
+			return fmt.Errorf("subscription %d: %w", subscriptionID, derrors.NotFound)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE subscriptions SET ended_at = ? WHERE id = ? AND account_id = ?`, now.UTC(), sub.ID, accountID); err != nil {
 			return err

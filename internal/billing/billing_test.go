@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"sync"
 	"testing"
 	"time"
@@ -217,7 +218,7 @@ func TestTariffChange(t *testing.T) {
 			{"old", billing.ErrNotOffered},
 			{"torzhok-only", billing.ErrNotOffered},
 			{"home100", billing.ErrSameTariff},
-			{"nope", billing.ErrNotFound},
+			{"nope", derrors.NotFound},
 		}
 		for _, tt := range tests {
 			if _, err := e.b.ChangeTariff(ctx, id, tt.code); !errors.Is(err, tt.err) {
@@ -295,7 +296,7 @@ func TestPackagesAndBoost(t *testing.T) {
 		if s.Balance != money.Amount(100000-50000-4950-5000) || !s.Speed.Boosted || s.Speed.DownKbps != 200000 {
 			t.Errorf("after packages: %v %+v", s.Balance, s.Speed)
 		}
-		if err := e.b.Disconnect(ctx, other, av.ID); !errors.Is(err, billing.ErrNotFound) {
+		if err := e.b.Disconnect(ctx, other, av.ID); !errors.Is(err, derrors.NotFound) {
 			t.Errorf("another subscriber's package: %v", err)
 		}
 		e.clk.Advance(25 * time.Hour)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"regexp"
 	"strings"
 	"time"
@@ -70,10 +71,7 @@ type Package struct {
 }
 
 var (
-	ErrNotFound = errors.New("not found")
-	ErrInvalid  = errors.New("invalid")
-	ErrExists   = errors.New("already exists")
-	codeRe      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$`)
+	codeRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$`)
 )
 
 // queryer is a reader pool or a write transaction.
@@ -96,7 +94,7 @@ func ParseSpeed(s string) (int64, error) {
 	}
 	var n int64
 	if _, err := fmt.Sscanf(s, "%d", &n); err != nil || n <= 0 || fmt.Sprint(n) != s {
-		return 0, fmt.Errorf("speed %q: want a positive number with k, M or G: %w", s, ErrInvalid)
+		return 0, fmt.Errorf("speed %q: want a positive number with k, M or G: %w", s, derrors.Invalid)
 	}
 	return n * mult, nil
 }
@@ -122,13 +120,13 @@ func nullID(id int64) any {
 // AddCity creates a city.
 func AddCity(ctx context.Context, db *store.DB, c City) (City, error) {
 	if !codeRe.MatchString(c.Code) || strings.TrimSpace(c.Name) == "" {
-		return c, fmt.Errorf("city %q: code and name are required: %w", c.Code, ErrInvalid)
+		return c, fmt.Errorf("city %q: code and name are required: %w", c.Code, derrors.Invalid)
 	}
 	err := db.Write(ctx, func(tx *store.Tx) error {
 		return tx.QueryRow(ctx, `INSERT INTO cities (code, name, name_en) VALUES (?, ?, ?) RETURNING id`, c.Code, c.Name, c.NameEn).Scan(&c.ID)
 	})
 	if store.IsUniqueViolation(err) {
-		return c, fmt.Errorf("city %s: %w", c.Code, ErrExists)
+		return c, fmt.Errorf("city %s: %w", c.Code, derrors.Exists)
 	}
 	return c, err
 }
@@ -156,7 +154,7 @@ func CityByCode(ctx context.Context, q queryer, code string) (City, error) {
 	var c City
 	err := q.QueryRow(ctx, `SELECT id, code, name, name_en FROM cities WHERE code = ? OR name = ?`, code, code).Scan(&c.ID, &c.Code, &c.Name, &c.NameEn)
 	if errors.Is(err, sql.ErrNoRows) {
-		return c, fmt.Errorf("city %q: %w", code, ErrNotFound)
+		return c, fmt.Errorf("city %q: %w", code, derrors.NotFound)
 	}
 	return c, err
 }
@@ -164,13 +162,13 @@ func CityByCode(ctx context.Context, q queryer, code string) (City, error) {
 func (t Tariff) check() error {
 	switch {
 	case !codeRe.MatchString(t.Code):
-		return fmt.Errorf("tariff code %q: letters, digits, '-', '_' or '.', up to 40: %w", t.Code, ErrInvalid)
+		return fmt.Errorf("tariff code %q: letters, digits, '-', '_' or '.', up to 40: %w", t.Code, derrors.Invalid)
 	case strings.TrimSpace(t.Name) == "":
-		return fmt.Errorf("tariff %s: name is required: %w", t.Code, ErrInvalid)
+		return fmt.Errorf("tariff %s: name is required: %w", t.Code, derrors.Invalid)
 	case t.Fee < 0:
-		return fmt.Errorf("tariff %s: fee must not be negative: %w", t.Code, ErrInvalid)
+		return fmt.Errorf("tariff %s: fee must not be negative: %w", t.Code, derrors.Invalid)
 	case t.DownKbps <= 0 || t.UpKbps <= 0:
-		return fmt.Errorf("tariff %s: speeds must be positive: %w", t.Code, ErrInvalid)
+		return fmt.Errorf("tariff %s: speeds must be positive: %w", t.Code, derrors.Invalid)
 	}
 	return nil
 }
@@ -186,7 +184,7 @@ func AddTariff(ctx context.Context, db *store.DB, t Tariff, now time.Time) (Tari
 			t.Code, t.Name, t.NameEn, t.Description, int64(t.Fee), t.DownKbps, t.UpKbps, nullID(t.CityID), t.Public, t.Archived, t.Prorate, now.UTC()).Scan(&t.ID)
 	})
 	if store.IsUniqueViolation(err) {
-		return t, fmt.Errorf("tariff %s: %w", t.Code, ErrExists)
+		return t, fmt.Errorf("tariff %s: %w", t.Code, derrors.Exists)
 	}
 	if err != nil {
 		return t, fmt.Errorf("tariff %s: %w", t.Code, err)
@@ -207,7 +205,7 @@ func UpdateTariff(ctx context.Context, db *store.DB, t Tariff) error {
 			return fmt.Errorf("tariff %s: %w", t.Code, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("tariff %d: %w", t.ID, ErrNotFound)
+			return fmt.Errorf("tariff %d: %w", t.ID, derrors.NotFound)
 		}
 		return nil
 	})
@@ -230,7 +228,7 @@ func scanTariff(row interface{ Scan(...any) error }) (Tariff, error) {
 func TariffByCode(ctx context.Context, q queryer, code string) (Tariff, error) {
 	t, err := scanTariff(q.QueryRow(ctx, `SELECT `+tariffCols+` FROM tariffs WHERE code = ?`, code))
 	if errors.Is(err, sql.ErrNoRows) {
-		return t, fmt.Errorf("tariff %q: %w", code, ErrNotFound)
+		return t, fmt.Errorf("tariff %q: %w", code, derrors.NotFound)
 	}
 	return t, err
 }
@@ -239,7 +237,7 @@ func TariffByCode(ctx context.Context, q queryer, code string) (Tariff, error) {
 func TariffByID(ctx context.Context, q queryer, id int64) (Tariff, error) {
 	t, err := scanTariff(q.QueryRow(ctx, `SELECT `+tariffCols+` FROM tariffs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return t, fmt.Errorf("tariff %d: %w", id, ErrNotFound)
+		return t, fmt.Errorf("tariff %d: %w", id, derrors.NotFound)
 	}
 	return t, err
 }
@@ -282,28 +280,28 @@ func (t Tariff) Offered(cityID int64) bool {
 func (p Package) check() error {
 	switch {
 	case !codeRe.MatchString(p.Code):
-		return fmt.Errorf("package code %q: %w", p.Code, ErrInvalid)
+		return fmt.Errorf("package code %q: %w", p.Code, derrors.Invalid)
 	case strings.TrimSpace(p.Name) == "":
-		return fmt.Errorf("package %s: name is required: %w", p.Code, ErrInvalid)
+		return fmt.Errorf("package %s: name is required: %w", p.Code, derrors.Invalid)
 	case p.Price < 0:
-		return fmt.Errorf("package %s: price must not be negative: %w", p.Code, ErrInvalid)
+		return fmt.Errorf("package %s: price must not be negative: %w", p.Code, derrors.Invalid)
 	}
 	switch p.Kind {
 	case PackageTV, PackageAntivirus, PackageStaticIP, PackageBoost, PackageOther:
 	default:
-		return fmt.Errorf("package %s: kind %q: %w", p.Code, p.Kind, ErrInvalid)
+		return fmt.Errorf("package %s: kind %q: %w", p.Code, p.Kind, derrors.Invalid)
 	}
 	switch p.Pricing {
 	case PriceMonthly, PriceOnce:
 	case PriceDuration:
 		if p.DurationHours <= 0 {
-			return fmt.Errorf("package %s: a per-duration price needs the duration: %w", p.Code, ErrInvalid)
+			return fmt.Errorf("package %s: a per-duration price needs the duration: %w", p.Code, derrors.Invalid)
 		}
 	default:
-		return fmt.Errorf("package %s: pricing %q: %w", p.Code, p.Pricing, ErrInvalid)
+		return fmt.Errorf("package %s: pricing %q: %w", p.Code, p.Pricing, derrors.Invalid)
 	}
 	if p.Kind == PackageBoost && p.SpeedPercent <= 100 {
-		return fmt.Errorf("package %s: a boost needs a speed above 100%%: %w", p.Code, ErrInvalid)
+		return fmt.Errorf("package %s: a boost needs a speed above 100%%: %w", p.Code, derrors.Invalid)
 	}
 	return nil
 }
@@ -319,7 +317,7 @@ func AddPackage(ctx context.Context, db *store.DB, p Package, now time.Time) (Pa
 			p.Code, p.Kind, p.Name, p.NameEn, p.Description, int64(p.Price), p.Pricing, p.DurationHours, p.SpeedPercent, nullID(p.CityID), p.Archived, now.UTC()).Scan(&p.ID)
 	})
 	if store.IsUniqueViolation(err) {
-		return p, fmt.Errorf("package %s: %w", p.Code, ErrExists)
+		return p, fmt.Errorf("package %s: %w", p.Code, derrors.Exists)
 	}
 	if err != nil {
 		return p, fmt.Errorf("package %s: %w", p.Code, err)
@@ -352,7 +350,7 @@ func scanPackage(row interface{ Scan(...any) error }) (Package, error) {
 func PackageByCode(ctx context.Context, q queryer, code string) (Package, error) {
 	p, err := scanPackage(q.QueryRow(ctx, `SELECT `+packageCols+` FROM packages WHERE code = ?`, code))
 	if errors.Is(err, sql.ErrNoRows) {
-		return p, fmt.Errorf("package %q: %w", code, ErrNotFound)
+		return p, fmt.Errorf("package %q: %w", code, derrors.NotFound)
 	}
 	return p, err
 }

@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"fmt"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 )
 
 // catalogue is every tariff and package as of a version of the catalogue
@@ -56,19 +57,19 @@ func (b *Biller) fromCatalogue(ctx context.Context, s *Summary, r *summaryRow) e
 	}
 	var ok bool
 	if s.Tariff, ok = c.tariffs[s.Tariff.ID]; !ok {
-		return fmt.Errorf("tariff %d: %w", s.Tariff.ID, ErrNotFound)
+		return fmt.Errorf("tariff %d: %w", s.Tariff.ID, derrors.NotFound)
 	}
 	if r.nID.Valid {
 		next, ok := c.tariffs[r.nID.Int64]
 		if !ok {
-			return fmt.Errorf("tariff %d: %w", r.nID.Int64, ErrNotFound)
+			return fmt.Errorf("tariff %d: %w", r.nID.Int64, derrors.NotFound)
 		}
 		s.NextTariff = &next
 	}
 	for i := range s.Packages {
 		id := s.Packages[i].Package.ID
 		if s.Packages[i].Package, ok = c.packages[id]; !ok {
-			return fmt.Errorf("package %d: %w", id, ErrNotFound)
+			return fmt.Errorf("package %d: %w", id, derrors.NotFound)
 		}
 	}
 	return nil

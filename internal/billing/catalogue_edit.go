@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"strings"
 
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -18,7 +19,7 @@ func CityByID(ctx context.Context, q queryer, id int64) (City, error) {
 	var c City
 	err := q.QueryRow(ctx, `SELECT id, code, name, name_en FROM cities WHERE id = ?`, id).Scan(&c.ID, &c.Code, &c.Name, &c.NameEn)
 	if errors.Is(err, sql.ErrNoRows) {
-		return c, fmt.Errorf("city %d: %w", id, ErrNotFound)
+		return c, fmt.Errorf("city %d: %w", id, derrors.NotFound)
 	}
 	return c, err
 }
@@ -27,14 +28,14 @@ func CityByID(ctx context.Context, q queryer, id int64) (City, error) {
 // since tariffs, contracts and the public site name the city by it.
 func UpdateCityTx(ctx context.Context, tx *store.Tx, c City) error {
 	if strings.TrimSpace(c.Name) == "" {
-		return fmt.Errorf("city %d: name is required: %w", c.ID, ErrInvalid)
+		return fmt.Errorf("city %d: name is required: %w", c.ID, derrors.Invalid)
 	}
 	res, err := tx.Exec(ctx, `UPDATE cities SET name = ?, name_en = ? WHERE id = ?`, strings.TrimSpace(c.Name), strings.TrimSpace(c.NameEn), c.ID)
 	if err != nil {
 		return fmt.Errorf("city %d: %w", c.ID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("city %d: %w", c.ID, ErrNotFound)
+		return fmt.Errorf("city %d: %w", c.ID, derrors.NotFound)
 	}
 	return nil
 }
@@ -43,7 +44,7 @@ func UpdateCityTx(ctx context.Context, tx *store.Tx, c City) error {
 func PackageByID(ctx context.Context, q queryer, id int64) (Package, error) {
 	p, err := scanPackage(q.QueryRow(ctx, `SELECT `+packageCols+` FROM packages WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return p, fmt.Errorf("package %d: %w", id, ErrNotFound)
+		return p, fmt.Errorf("package %d: %w", id, derrors.NotFound)
 	}
 	return p, err
 }
@@ -59,7 +60,7 @@ func UpdatePackageTx(ctx context.Context, tx *store.Tx, p Package) error {
 		return fmt.Errorf("package %s: %w", p.Code, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("package %d: %w", p.ID, ErrNotFound)
+		return fmt.Errorf("package %d: %w", p.ID, derrors.NotFound)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"fmt"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"slices"
 	"strconv"
 	"time"
@@ -46,10 +47,10 @@ func (b *Biller) CreditMany(ctx context.Context, tx *store.Tx, pays []Payment, n
 	var ids []int64
 	for _, p := range pays {
 		if p.Amount <= 0 {
-			return nil, fmt.Errorf("payment %s/%s: amount must be positive: %w", p.Channel, p.ExternalID, ErrInvalid)
+			return nil, fmt.Errorf("payment %s/%s: amount must be positive: %w", p.Channel, p.ExternalID, derrors.Invalid)
 		}
 		if p.Channel == "" || p.ExternalID == "" {
-			return nil, fmt.Errorf("payment: channel and external id are required: %w", ErrInvalid)
+			return nil, fmt.Errorf("payment: channel and external id are required: %w", derrors.Invalid)
 		}
 		if !slices.Contains(ids, p.AccountID) {
 			ids = append(ids, p.AccountID)

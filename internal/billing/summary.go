@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"slices"
 	"strings"
 	"time"
@@ -232,7 +233,7 @@ func (b *Biller) summary(ctx context.Context, accountID int64, full bool) (Summa
 		return s, fmt.Errorf("summary %d: %w", accountID, err)
 	}
 	if !found {
-		return s, fmt.Errorf("account %d: %w", accountID, ErrNotFound)
+		return s, fmt.Errorf("account %d: %w", accountID, derrors.NotFound)
 	}
 	rows.Close()
 	if !full {

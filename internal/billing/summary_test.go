@@ -3,6 +3,7 @@ package billing_test
 import (
 	"context"
 	"errors"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"reflect"
 	"testing"
 	"time"
@@ -92,10 +93,10 @@ func TestSummaryInOneQuery(t *testing.T) {
 			}
 		}
 		check("drweb")
-		if _, err := e.b.Summary(ctx, 1<<40); !errors.Is(err, billing.ErrNotFound) {
+		if _, err := e.b.Summary(ctx, 1<<40); !errors.Is(err, derrors.NotFound) {
 			t.Errorf("unknown account: %v", err)
 		}
-		if _, err := e.b.Brief(ctx, 1<<40); !errors.Is(err, billing.ErrNotFound) {
+		if _, err := e.b.Brief(ctx, 1<<40); !errors.Is(err, derrors.NotFound) {
 			t.Errorf("unknown account, brief: %v", err)
 		}
 	})

@@ -21,6 +21,9 @@ var (
 	Unavailable = errors.New("unavailable")
 )
 
+// Exists is the conflict of a second thing with a name or code taken.
+var Exists error = New(Conflict, "exists", "already exists")
+
 // Error is a refusal of one kind with a message the user can act on.
 type Error struct {
 	Kind  error  // one of the kinds above

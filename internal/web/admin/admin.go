@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"io/fs"
 	"net/http"
 	"strconv"
@@ -20,7 +21,6 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
-	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/content"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/notify"
@@ -257,21 +257,21 @@ func (a *Admin) done(w http.ResponseWriter, r *http.Request, to, msg string) {
 // failed redirects back with the message for err: the operator sees what
 // was wrong with the form; unexpected errors get the generic page.
 func (a *Admin) failed(w http.ResponseWriter, r *http.Request, to string, err error) {
-	id := errorID(err)
+	status, id := a.p.I18n.Refusal(err, "admin.error.")
 	if id == "" {
-		if errors.Is(err, operator.ErrForbidden) {
-			a.forbidden(w, r, opOf(r))
-			return
-		}
-		if errors.Is(err, support.ErrNotFound) || errors.Is(err, ledger.ErrNotFound) {
-			a.p.NotFound(w, r)
-			return
-		}
-		a.p.Fail(w, r, err)
-		return
+		id = errorID(err)
 	}
-	a.p.Sessions.Put(r.Context(), sessionError, id)
-	http.Redirect(w, r, to, http.StatusSeeOther)
+	switch {
+	case id != "":
+		a.p.Sessions.Put(r.Context(), sessionError, id)
+		http.Redirect(w, r, to, http.StatusSeeOther)
+	case status == http.StatusForbidden || errors.Is(err, operator.ErrForbidden):
+		a.forbidden(w, r, opOf(r))
+	case status == http.StatusNotFound || errors.Is(err, support.ErrNotFound) || errors.Is(err, ledger.ErrNotFound):
+		a.p.NotFound(w, r)
+	default:
+		a.p.Fail(w, r, err)
+	}
 }
 
 // errorID maps the capabilities' errors to messages the operator can act on.
@@ -287,21 +287,23 @@ func errorID(err error) string {
 		return "admin.error.cash_confirm"
 	case errors.Is(err, backoffice.ErrConfirmationRefused):
 		return "admin.error.cash_confirm_refused"
-	case errors.Is(err, subscriber.ErrExists), errors.Is(err, billing.ErrExists), errors.Is(err, operator.ErrExists):
+	case errors.Is(err, subscriber.ErrExists), errors.Is(err, operator.ErrExists):
 		return "admin.error.exists"
 	case errors.Is(err, operator.ErrWeakPassword):
 		return "admin.error.weak_password"
 	case errors.Is(err, operator.ErrLastAdmin):
 		return "admin.error.last_admin"
-	case errors.Is(err, billing.ErrNotOffered):
-		return "admin.error.not_offered"
-	case errors.Is(err, subscriber.ErrWeakPassword), errors.Is(err, subscriber.ErrInvalid), errors.Is(err, billing.ErrInvalid),
-		errors.Is(err, operator.ErrInvalid), errors.Is(err, support.ErrInvalid), errors.Is(err, billing.ErrNotFound):
+	case errors.Is(err, subscriber.ErrWeakPassword), errors.Is(err, subscriber.ErrInvalid),
+		errors.Is(err, operator.ErrInvalid), errors.Is(err, support.ErrInvalid):
 		return "admin.error.invalid"
 	case errors.Is(err, radius.ErrInvalidNAS):
 		return "admin.error.invalid"
 	case errors.Is(err, notify.ErrNoAddress):
 		return "admin.error.no_email"
+	case errors.Is(err, derrors.NotFound) && !errors.Is(err, support.ErrNotFound) && !errors.Is(err, ledger.ErrNotFound):
+		// A missing city or package named by a form is the form's error;
+		// a missing request or transaction is a missing page.
+		return "admin.error.invalid"
 	case errors.Is(err, content.ErrInvalid), errors.Is(err, content.ErrNotFound):
 		return "admin.error.invalid"
 	case errors.Is(err, backoffice.ErrNotAudited):

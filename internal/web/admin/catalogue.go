@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"net/http"
 	"strconv"
 	"time"
@@ -64,7 +65,7 @@ func (a *Admin) addTariff(w http.ResponseWriter, r *http.Request) {
 	up, err3 := billing.ParseSpeed(f("up"))
 	city := cityID(a, r, f("city"))
 	if err1 != nil || err2 != nil || err3 != nil || city < 0 {
-		a.failed(w, r, "/admin/catalogue", billing.ErrInvalid)
+		a.failed(w, r, "/admin/catalogue", derrors.Invalid)
 		return
 	}
 	_, err := a.d.Office.AddTariff(r.Context(), a.who(r), billing.Tariff{Code: f("code"), Name: f("name"), NameEn: f("name_en"), Description: f("description"),
@@ -94,7 +95,7 @@ func (a *Admin) updateTariff(w http.ResponseWriter, r *http.Request) {
 	down, err2 := billing.ParseSpeed(f("down"))
 	up, err3 := billing.ParseSpeed(f("up"))
 	if err1 != nil || err2 != nil || err3 != nil {
-		a.failed(w, r, "/admin/catalogue", billing.ErrInvalid)
+		a.failed(w, r, "/admin/catalogue", derrors.Invalid)
 		return
 	}
 	cur.Name, cur.NameEn, cur.Description = f("name"), f("name_en"), f("description")
@@ -129,7 +130,7 @@ func (a *Admin) addPackage(w http.ResponseWriter, r *http.Request) {
 	pct, _ := strconv.Atoi(f("speed_percent"))
 	city := cityID(a, r, f("city"))
 	if err != nil || city < 0 {
-		a.failed(w, r, "/admin/catalogue", billing.ErrInvalid)
+		a.failed(w, r, "/admin/catalogue", derrors.Invalid)
 		return
 	}
 	_, err = a.d.Office.AddPackage(r.Context(), a.who(r), billing.Package{Code: f("code"), Kind: f("kind"), Name: f("name"), NameEn: f("name_en"),
@@ -275,7 +276,7 @@ func (a *Admin) updatePackage(w http.ResponseWriter, r *http.Request) {
 	f := r.PostFormValue
 	price, err := money.Parse(f("price"))
 	if err != nil {
-		a.failed(w, r, "/admin/catalogue", billing.ErrInvalid)
+		a.failed(w, r, "/admin/catalogue", derrors.Invalid)
 		return
 	}
 	cur.Name, cur.NameEn, cur.Description, cur.Price = f("name"), f("name_en"), f("description"), price

@@ -228,6 +228,15 @@ func (a *API) problem(ctx context.Context, status int, id string) error {
 	return &huma.ErrorModel{Status: status, Title: statusTitle(a.p, l, status), Detail: a.t(l, id)}
 }
 
+// refused answers a capability's refusal with its status and message; any
+// other error fails.
+func (a *API) refused(ctx context.Context, op string, err error) error {
+	if status, id := a.p.I18n.Refusal(err, "api.error."); id != "" {
+		return a.problem(ctx, status, id)
+	}
+	return a.fail(ctx, op, err)
+}
+
 // fail logs an unexpected error and answers 500 without its text, or 503
 // when the database cannot be reached.
 func (a *API) fail(ctx context.Context, op string, err error) error {

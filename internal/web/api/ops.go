@@ -422,33 +422,10 @@ func (a *API) quoteOut(ctx context.Context, q billing.TariffChange) *QuoteOut {
 	return o
 }
 
-// billingErr maps a billing refusal to the client's problem.
-func (a *API) billingErr(ctx context.Context, op string, err error) error {
-	for _, c := range []struct {
-		target error
-		status int
-		id     string
-	}{
-		{billing.ErrNotFound, 404, "api.error.not_found"},
-		{billing.ErrNotOffered, 404, "api.error.not_offered"},
-		{billing.ErrSameTariff, 409, "api.error.same_tariff"},
-		{billing.ErrAccountInactive, 409, "api.error.inactive"},
-		{billing.ErrAlreadyConnected, 409, "api.error.connected"},
-		{billing.ErrInsufficientFunds, 409, "api.error.funds"},
-		{billing.ErrLimited, 409, "api.error.limited"},
-		{billing.ErrInvalid, 422, "api.error.invalid"},
-	} {
-		if errors.Is(err, c.target) {
-			return a.problem(ctx, c.status, c.id)
-		}
-	}
-	return a.fail(ctx, op, err)
-}
-
 func (a *API) quote(ctx context.Context, in *CodePath) (*QuoteOut, error) {
 	q, err := a.d.Biller.QuoteTariffChange(ctx, account(ctx).ID, in.Code)
 	if err != nil {
-		return nil, a.billingErr(ctx, "quote", err)
+		return nil, a.refused(ctx, "quote", err)
 	}
 	return a.quoteOut(ctx, q), nil
 }
@@ -456,7 +433,7 @@ func (a *API) quote(ctx context.Context, in *CodePath) (*QuoteOut, error) {
 func (a *API) changeTariff(ctx context.Context, in *CodePath) (*QuoteOut, error) {
 	q, err := a.d.Biller.ChangeTariff(ctx, account(ctx).ID, in.Code)
 	if err != nil {
-		return nil, a.billingErr(ctx, "change tariff", err)
+		return nil, a.refused(ctx, "change tariff", err)
 	}
 	return a.quoteOut(ctx, q), nil
 }
@@ -494,7 +471,7 @@ type SubOut struct{ Body SubscriptionOut }
 func (a *API) connect(ctx context.Context, in *CodePath) (*SubOut, error) {
 	s, err := a.d.Biller.Connect(ctx, account(ctx).ID, in.Code)
 	if err != nil {
-		return nil, a.billingErr(ctx, "connect", err)
+		return nil, a.refused(ctx, "connect", err)
 	}
 	return &SubOut{Body: subOut(lang(ctx), s)}, nil
 }
@@ -525,7 +502,7 @@ func (a *API) boost(ctx context.Context, in *BoostIn) (*SubOut, error) {
 
 func (a *API) disconnect(ctx context.Context, in *IDPath) (*Empty, error) {
 	if err := a.d.Biller.Disconnect(ctx, account(ctx).ID, in.ID); err != nil {
-		return nil, a.billingErr(ctx, "disconnect", err)
+		return nil, a.refused(ctx, "disconnect", err)
 	}
 	return nil, nil
 }

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"errors"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"html/template"
 	"net/http"
 	"sync"
@@ -153,12 +154,12 @@ func (po *Portal) tariffs(w http.ResponseWriter, r *http.Request, a subscriber.A
 // tariffRefused answers a refused quote or change: unknown code 404, a rule
 // (archived, another city, same tariff) the list with the reason.
 func (po *Portal) tariffRefused(w http.ResponseWriter, r *http.Request, a subscriber.Account, err error) {
-	if errors.Is(err, billing.ErrNotFound) {
-		po.p.NotFound(w, r)
-		return
-	}
 	if msg, ok := billingMessage(err); ok {
 		po.tariffsPage(w, r, a, http.StatusUnprocessableEntity, msg, nil)
+		return
+	}
+	if errors.Is(err, derrors.NotFound) {
+		po.p.NotFound(w, r)
 		return
 	}
 	po.p.Fail(w, r, err)
@@ -275,16 +276,14 @@ func (po *Portal) packageConfirm(w http.ResponseWriter, r *http.Request, a subsc
 func (po *Portal) packageConnect(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
 	code := r.PathValue("code")
 	_, err := po.d.Biller.Connect(r.Context(), a.ID, code)
+	msg, refused := billingMessage(err)
 	switch {
-	case errors.Is(err, billing.ErrNotFound):
+	case refused:
+		po.packagesPage(w, r, a, http.StatusUnprocessableEntity, "packages", msg, nil)
+	case errors.Is(err, derrors.NotFound):
 		po.p.NotFound(w, r)
 	case err != nil:
-		msg, ok := billingMessage(err)
-		if !ok {
-			po.p.Fail(w, r, err)
-			return
-		}
-		po.packagesPage(w, r, a, http.StatusUnprocessableEntity, "packages", msg, nil)
+		po.p.Fail(w, r, err)
 	default:
 		po.redirect(w, r, "/packages", "package.connected")
 	}
@@ -314,7 +313,7 @@ func (po *Portal) disconnect(w http.ResponseWriter, r *http.Request, a subscribe
 		return
 	}
 	err := po.d.Biller.Disconnect(r.Context(), a.ID, id)
-	if errors.Is(err, billing.ErrNotFound) {
+	if errors.Is(err, derrors.NotFound) {
 		po.p.NotFound(w, r)
 		return
 	}

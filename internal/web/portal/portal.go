@@ -8,6 +8,7 @@ package portal
 
 import (
 	"errors"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"net/http"
 	"strconv"
 	"time"
@@ -119,7 +120,7 @@ func (po *Portal) withSummary(h func(http.ResponseWriter, *http.Request, billing
 			return
 		}
 		s, err := po.d.Biller.Brief(r.Context(), id)
-		if errors.Is(err, billing.ErrNotFound) || (err == nil && s.Status == billing.StatusClosed) {
+		if errors.Is(err, derrors.NotFound) || (err == nil && s.Status == billing.StatusClosed) {
 			po.loggedOut(w, r)
 			return
 		}
