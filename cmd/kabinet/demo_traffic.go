@@ -9,7 +9,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
-	"github.com/kabinet-billing/kabinet/internal/flow"
+	"github.com/kabinet-billing/kabinet/internal/netflow"
 	"github.com/kabinet-billing/kabinet/internal/radius"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
 )
@@ -36,12 +36,12 @@ type demoLine struct {
 // 198.51.100.0/24, billing's default static-IP pool. The provider's own
 // network carries IPTV and the speed test; the city exchange, local sites.
 var demoClasses = []struct {
-	class  flow.Class
+	class  netflow.Class
 	remote netip.Addr
 }{
-	{flow.Class{Code: "local", Name: "Сеть провайдера", NameEn: "Provider's network", Prefixes: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}, Position: 10}, netip.MustParseAddr("192.0.2.10")},
-	{flow.Class{Code: "city", Name: "Городской обмен", NameEn: "City exchange", Prefixes: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/25")}, Position: 20}, netip.MustParseAddr("203.0.113.80")},
-	{flow.Class{Code: flow.DefaultClass}, netip.MustParseAddr("203.0.113.200")},
+	{netflow.Class{Code: "local", Name: "Сеть провайдера", NameEn: "Provider's network", Prefixes: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}, Position: 10}, netip.MustParseAddr("192.0.2.10")},
+	{netflow.Class{Code: "city", Name: "Городской обмен", NameEn: "City exchange", Prefixes: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/25")}, Position: 20}, netip.MustParseAddr("203.0.113.80")},
+	{netflow.Class{Code: netflow.DefaultClass}, netip.MustParseAddr("203.0.113.200")},
 }
 
 // demoHourly is the share of a day's traffic in each hour: quiet nights,
@@ -78,10 +78,10 @@ func seedDemoTraffic(ctx context.Context, e *env, b *billing.Biller, nas radius.
 	zone := e.cfg.Zone()
 	now = now.Truncate(time.Second) // NAS report whole seconds
 	for _, c := range demoClasses {
-		if c.class.Code == flow.DefaultClass {
+		if c.class.Code == netflow.DefaultClass {
 			continue
 		}
-		if err := flow.SaveClass(ctx, e.db, c.class); err != nil {
+		if err := netflow.SaveClass(ctx, e.db, c.class); err != nil {
 			return err
 		}
 	}
@@ -197,15 +197,15 @@ func seedDemoTraffic(ctx context.Context, e *env, b *billing.Biller, nas radius.
 	// them: by who held the address at the time, and by the class of the
 	// far end.
 	clk := clock.NewFake(from.Add(-time.Hour))
-	res := flow.NewSessionResolver(tr, clk)
+	res := netflow.NewSessionResolver(tr, clk)
 	if err := res.Refresh(ctx); err != nil {
 		return err
 	}
-	agg := flow.NewAggregator(e.db, res, nil, zone)
+	agg := netflow.NewAggregator(e.db, res, nil, zone)
 	if err := agg.ReloadClasses(ctx); err != nil {
 		return err
 	}
-	fs := make([]flow.Flow, 0, 2*len(demoClasses))
+	fs := make([]netflow.Flow, 0, 2*len(demoClasses))
 	for _, iv := range intervals {
 		fs = fs[:0]
 		var downLeft, upLeft = iv.down, iv.up
@@ -216,10 +216,10 @@ func seedDemoTraffic(ctx context.Context, e *env, b *billing.Biller, nas radius.
 			}
 			downLeft, upLeft = downLeft-d, upLeft-u
 			if d > 0 {
-				fs = append(fs, flow.Flow{Src: c.remote, Dst: iv.addr, Bytes: d, Packets: d/1400 + 1, At: iv.at})
+				fs = append(fs, netflow.Flow{Src: c.remote, Dst: iv.addr, Bytes: d, Packets: d/1400 + 1, At: iv.at})
 			}
 			if u > 0 {
-				fs = append(fs, flow.Flow{Src: iv.addr, Dst: c.remote, Bytes: u, Packets: u/600 + 1, At: iv.at})
+				fs = append(fs, netflow.Flow{Src: iv.addr, Dst: c.remote, Bytes: u, Packets: u/600 + 1, At: iv.at})
 			}
 		}
 		agg.Add(fs)

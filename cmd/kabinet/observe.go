@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kabinet-billing/kabinet/internal/flow"
 	"github.com/kabinet-billing/kabinet/internal/metrics"
+	"github.com/kabinet-billing/kabinet/internal/netflow"
 	"github.com/kabinet-billing/kabinet/internal/radius"
 )
 
@@ -31,10 +31,10 @@ func (a *app) instrument(m *metrics.Metrics) {
 	}
 }
 
-// flowMetrics is a flow.Options.Observe that exports the NetFlow
+// flowMetrics is a netflow.Options.Observe that exports the NetFlow
 // collector's counters.
-func flowMetrics(m *metrics.Metrics) func(func() flow.RunStats) {
-	return func(stats func() flow.RunStats) {
+func flowMetrics(m *metrics.Metrics) func(func() netflow.RunStats) {
+	return func(stats func() netflow.RunStats) {
 		m.RegisterFlowStats(func() metrics.FlowStats {
 			s := stats()
 			return metrics.FlowStats{Packets: s.Collector.Packets, BadPackets: s.Collector.Bad, NoTemplate: s.Collector.NoTemplate,

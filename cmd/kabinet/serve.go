@@ -15,8 +15,8 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/config"
-	"github.com/kabinet-billing/kabinet/internal/flow"
 	"github.com/kabinet-billing/kabinet/internal/metrics"
+	"github.com/kabinet-billing/kabinet/internal/netflow"
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/radius"
@@ -134,11 +134,11 @@ func (a *app) run(ctx context.Context, addr string, ready func(addr string)) err
 			}
 		})
 	}
-	if nf := flow.Config(a.e.cfg.NetFlow); nf.Addr != "" {
+	if nf := netflow.Config(a.e.cfg.NetFlow); nf.Addr != "" {
 		parts.Go(func() {
 			opts := nf.Options(a.e.cfg.Zone(), a.log)
 			opts.Observe = flowMetrics(metrics.Default)
-			if err := flow.Run(ctx, a.e.db, a.traffic, a.e.clock, opts); err != nil && ctx.Err() == nil {
+			if err := netflow.Run(ctx, a.e.db, a.traffic, a.e.clock, opts); err != nil && ctx.Err() == nil {
 				a.log.Error("netflow collector stopped", "err", err)
 			}
 		})

@@ -22,7 +22,7 @@ import (
 	"layeh.com/radius/rfc2865"
 	"layeh.com/radius/rfc2866"
 
-	"github.com/kabinet-billing/kabinet/internal/flow/flowtest"
+	"github.com/kabinet-billing/kabinet/internal/netflow/netflowtest"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
@@ -135,7 +135,7 @@ flush_seconds = 3600
 	for i := range packets {
 		b := uint64(1000 + i)
 		flowBytes += b
-		pkt := flowtest.V5([]flowtest.Rec{{Src: aliceIP, Dst: netip.MustParseAddr("8.8.8.8"), Bytes: b, Packets: 1}}, time.Now(), uint32(i), 0)
+		pkt := netflowtest.V5([]netflowtest.Rec{{Src: aliceIP, Dst: netip.MustParseAddr("8.8.8.8"), Bytes: b, Packets: 1}}, time.Now(), uint32(i), 0)
 		if _, err := fc.Write(pkt); err != nil {
 			t.Fatal(err)
 		}

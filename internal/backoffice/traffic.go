@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/kabinet-billing/kabinet/internal/flow"
+	"github.com/kabinet-billing/kabinet/internal/netflow"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 )
 
@@ -17,15 +17,15 @@ var ErrClassExists = errors.New("a traffic class with this code exists")
 var ErrNoClass = errors.New("no such traffic class")
 
 // TrafficClasses lists the traffic classes (catalogue permission).
-func (o *Office) TrafficClasses(ctx context.Context, w Who) ([]flow.Class, error) {
+func (o *Office) TrafficClasses(ctx context.Context, w Who) ([]netflow.Class, error) {
 	if err := w.must(operator.EditCatalogue); err != nil {
 		return nil, err
 	}
-	return flow.Classes(ctx, o.DB)
+	return netflow.Classes(ctx, o.DB)
 }
 
 // classView is what the audit log keeps of a class.
-func classView(c flow.Class) map[string]any {
+func classView(c netflow.Class) map[string]any {
 	ps := make([]string, len(c.Prefixes))
 	for i, p := range c.Prefixes {
 		ps[i] = p.String()
@@ -36,17 +36,17 @@ func classView(c flow.Class) map[string]any {
 // SaveTrafficClass adds a class (add true: refused when the code exists) or
 // changes one (add false: refused when it does not). The collectors pick
 // the change up at their next refresh of classes (30 s by default).
-func (o *Office) SaveTrafficClass(ctx context.Context, w Who, c flow.Class, add bool) error {
+func (o *Office) SaveTrafficClass(ctx context.Context, w Who, c netflow.Class, add bool) error {
 	if err := w.must(operator.EditCatalogue); err != nil {
 		return err
 	}
 	c.Code = strings.ToLower(strings.TrimSpace(c.Code))
 	c.Name, c.NameEn = strings.TrimSpace(c.Name), strings.TrimSpace(c.NameEn)
-	classes, err := flow.Classes(ctx, o.DB)
+	classes, err := netflow.Classes(ctx, o.DB)
 	if err != nil {
 		return err
 	}
-	var before *flow.Class
+	var before *netflow.Class
 	for i := range classes {
 		if classes[i].Code == c.Code {
 			before = &classes[i]
@@ -60,10 +60,10 @@ func (o *Office) SaveTrafficClass(ctx context.Context, w Who, c flow.Class, add 
 	}
 	for _, r := range c.Code {
 		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-			return fmt.Errorf("traffic class %q: the code is latin letters, digits, - and _: %w", c.Code, flow.ErrClass)
+			return fmt.Errorf("traffic class %q: the code is latin letters, digits, - and _: %w", c.Code, netflow.ErrClass)
 		}
 	}
-	if err := flow.SaveClass(ctx, o.DB, c); err != nil {
+	if err := netflow.SaveClass(ctx, o.DB, c); err != nil {
 		return err
 	}
 	e := operator.Entry{Action: "traffic_class.add", Object: "traffic_class:" + c.Code, After: classView(c)}

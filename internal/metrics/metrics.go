@@ -262,8 +262,8 @@ func (c radiusCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // FlowStats are the NetFlow collector's counters since start, as
-// flow.RunStats has them (copied by the caller: this package does not
-// import flow).
+// netflow.RunStats has them (copied by the caller: this package does not
+// import netflow).
 type FlowStats struct {
 	Packets, BadPackets, NoTemplate uint64 // received; of those, not NetFlow/IPFIX; v9/IPFIX data before its template
 	Flows, Attributed, Unattributed uint64 // flow records; with a subscriber on one side; with none

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
-	"github.com/kabinet-billing/kabinet/internal/flow"
+	"github.com/kabinet-billing/kabinet/internal/netflow"
 )
 
 // Traffic classes ("where" traffic goes: the provider's own network, the
@@ -21,7 +21,7 @@ type trafficClassesData struct {
 }
 
 type trafficClassRow struct {
-	flow.Class
+	netflow.Class
 	PrefixText string // one per line, for the textarea
 }
 
@@ -31,7 +31,7 @@ func (a *Admin) trafficClasses(w http.ResponseWriter, r *http.Request) {
 		a.failed(w, r, "/admin/", err)
 		return
 	}
-	d := trafficClassesData{Default: flow.DefaultClass}
+	d := trafficClassesData{Default: netflow.DefaultClass}
 	for _, c := range cs {
 		ps := make([]string, len(c.Prefixes))
 		for i, p := range c.Prefixes {
@@ -44,17 +44,17 @@ func (a *Admin) trafficClasses(w http.ResponseWriter, r *http.Request) {
 
 // classForm reads the form; a prefix that does not parse is the operator's
 // error, named in the message.
-func classForm(r *http.Request, code string) (flow.Class, error) {
+func classForm(r *http.Request, code string) (netflow.Class, error) {
 	f := r.PostFormValue
 	pos, err := strconv.Atoi(strings.TrimSpace(f("position")))
 	if err != nil && strings.TrimSpace(f("position")) != "" {
-		return flow.Class{}, flow.ErrClass
+		return netflow.Class{}, netflow.ErrClass
 	}
-	ps, err := flow.ParsePrefixes(f("prefixes"))
+	ps, err := netflow.ParsePrefixes(f("prefixes"))
 	if err != nil {
-		return flow.Class{}, errBadPrefix
+		return netflow.Class{}, errBadPrefix
 	}
-	return flow.Class{Code: code, Name: f("name"), NameEn: f("name_en"), Prefixes: ps, Position: pos}, nil
+	return netflow.Class{Code: code, Name: f("name"), NameEn: f("name_en"), Prefixes: ps, Position: pos}, nil
 }
 
 var errBadPrefix = errors.New("bad prefix")
@@ -66,7 +66,7 @@ func (a *Admin) classFailed(w http.ResponseWriter, r *http.Request, err error) {
 		id = "admin.traffic.error.prefix"
 	case errors.Is(err, backoffice.ErrClassExists):
 		id = "admin.error.exists"
-	case errors.Is(err, flow.ErrClass):
+	case errors.Is(err, netflow.ErrClass):
 		id = "admin.traffic.error.invalid"
 	}
 	if id == "" {

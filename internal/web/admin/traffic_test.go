@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kabinet-billing/kabinet/internal/flow"
+	"github.com/kabinet-billing/kabinet/internal/netflow"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
 )
@@ -82,11 +82,11 @@ func TestTrafficClasses(t *testing.T) {
 			t.Errorf("list lacks %q", want)
 		}
 	}
-	cs, err := flow.Classes(ctx, e.office.DB)
+	cs, err := netflow.Classes(ctx, e.office.DB)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got *flow.Class
+	var got *netflow.Class
 	for i := range cs {
 		if cs[i].Code == "city_ix" {
 			got = &cs[i]

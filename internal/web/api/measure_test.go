@@ -14,7 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/kabinet-billing/kabinet/internal/browsertest"
-	"github.com/kabinet-billing/kabinet/internal/flow"
+	"github.com/kabinet-billing/kabinet/internal/netflow"
 	"github.com/kabinet-billing/kabinet/internal/speedtest"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
@@ -72,7 +72,7 @@ func get(t *testing.T, c *http.Client, u string) (int, string) {
 func TestMeasurePages(t *testing.T) {
 	e := newEnv(t, 1000, 1000)
 	ctx := context.Background()
-	if err := flow.SaveClass(ctx, e.db, flow.Class{Code: "city", Name: "Городской обмен", NameEn: "City exchange", Position: 1}); err != nil {
+	if err := netflow.SaveClass(ctx, e.db, netflow.Class{Code: "city", Name: "Городской обмен", NameEn: "City exchange", Position: 1}); err != nil {
 		t.Fatal(err)
 	}
 	err := e.db.Write(ctx, func(tx *store.Tx) error {

@@ -13,9 +13,9 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/apitoken"
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/content"
-	"github.com/kabinet-billing/kabinet/internal/flow"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/netflow"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/speedtest"
 	"github.com/kabinet-billing/kabinet/internal/statement"
@@ -744,11 +744,11 @@ func (a *API) trafficClasses(ctx context.Context, in *Period) (*ClassesOut, erro
 	if err != nil {
 		return nil, err
 	}
-	cs, err := flow.Classes(ctx, a.d.DB)
+	cs, err := netflow.Classes(ctx, a.d.DB)
 	if err != nil {
 		return nil, a.fail(ctx, "classes", err)
 	}
-	us, err := flow.Usage(ctx, a.d.DB, account(ctx).ID, p.FromISO(), p.ToISO())
+	us, err := netflow.Usage(ctx, a.d.DB, account(ctx).ID, p.FromISO(), p.ToISO())
 	if err != nil {
 		return nil, a.fail(ctx, "classes", err)
 	}

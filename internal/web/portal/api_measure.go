@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
-	"github.com/kabinet-billing/kabinet/internal/flow"
+	"github.com/kabinet-billing/kabinet/internal/netflow"
 	"github.com/kabinet-billing/kabinet/internal/speedtest"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
@@ -83,12 +83,12 @@ func (po *Portal) trafficClasses(w http.ResponseWriter, r *http.Request, a subsc
 		from = to.AddDate(0, 0, -29)
 	}
 	d := classesData{From: from.Format("2006-01-02"), To: to.Format("2006-01-02")}
-	classes, err := flow.Classes(r.Context(), po.d.DB)
+	classes, err := netflow.Classes(r.Context(), po.d.DB)
 	if err != nil {
 		po.p.Fail(w, r, err)
 		return
 	}
-	us, err := flow.Usage(r.Context(), po.d.DB, a.ID, d.From, d.To)
+	us, err := netflow.Usage(r.Context(), po.d.DB, a.ID, d.From, d.To)
 	if err != nil {
 		po.p.Fail(w, r, err)
 		return

@@ -1,10 +1,10 @@
-// Package flow turns NetFlow v5, v9 and IPFIX from the provider's routers
+// Package netflow turns NetFlow v5, v9 and IPFIX from the provider's routers
 // into traffic per subscriber, per class ("where": the provider's own
 // network, the city exchange, the internet) and per day. Flows are
 // attributed to a subscriber by the session address they had at the time,
 // and to a class by the remote address's longest matching prefix; they are
 // summed in memory and written in batches, never a row per flow.
-package flow
+package netflow
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package flow
+package netflow
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
-	"github.com/kabinet-billing/kabinet/internal/flow/flowtest"
+	"github.com/kabinet-billing/kabinet/internal/netflow/netflowtest"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
@@ -123,7 +123,7 @@ func mustPrefixes(s string) []netip.Prefix {
 }
 
 // sample is the traffic every format carries.
-var sample = []flowtest.Rec{
+var sample = []netflowtest.Rec{
 	{Src: aliceIP, Dst: google, Bytes: 1000, Packets: 10},                                              // alice upload, internet
 	{Src: google, Dst: aliceIP, Bytes: 50000, Packets: 40},                                             // alice download, internet
 	{Src: exchange, Dst: aliceIP, Bytes: 7000, Packets: 7},                                             // alice download, city
@@ -132,7 +132,7 @@ var sample = []flowtest.Rec{
 	{Src: netip.MustParseAddr("1.1.1.1"), Dst: netip.MustParseAddr("9.9.9.9"), Bytes: 999, Packets: 1}, // nobody's
 }
 
-var sample6 = []flowtest.Rec{
+var sample6 = []netflowtest.Rec{
 	{Src: ix6, Dst: bobIP6, Bytes: 6000, Packets: 6},                                // bob download, city
 	{Src: bobIP6, Dst: netip.MustParseAddr("2a00:1450::1"), Bytes: 600, Packets: 6}, // bob upload, internet
 }
@@ -177,19 +177,19 @@ func want(e *env, scale int64, v6 bool) []row {
 }
 
 func TestFormats(t *testing.T) {
-	all := append(append([]flowtest.Rec{}, sample...), sample6...)
+	all := append(append([]netflowtest.Rec{}, sample...), sample6...)
 	for _, tc := range []struct {
 		name    string
 		packets [][]byte
 		scale   int64
 		v6      bool
 	}{
-		{"v5", [][]byte{flowtest.V5(sample, exportAt, 1, 0)}, 1, false},
-		{"v5 sampled 1:10", [][]byte{flowtest.V5(sample, exportAt, 1, 0x4000|10)}, 10, false},
-		{"v9", [][]byte{flowtest.V9(all, exportAt, 1, true)}, 1, true},
-		{"v9 data before template", [][]byte{flowtest.V9(all, exportAt, 1, false), flowtest.V9(nil, exportAt, 2, true), flowtest.V9(all, exportAt, 3, false)}, 1, true},
-		{"ipfix", [][]byte{flowtest.IPFIX(all, exportAt, 1, true)}, 1, true},
-		{"ipfix split", [][]byte{flowtest.IPFIX(sample, exportAt, 1, true), flowtest.IPFIX(sample6, exportAt, 2, false)}, 1, true},
+		{"v5", [][]byte{netflowtest.V5(sample, exportAt, 1, 0)}, 1, false},
+		{"v5 sampled 1:10", [][]byte{netflowtest.V5(sample, exportAt, 1, 0x4000|10)}, 10, false},
+		{"v9", [][]byte{netflowtest.V9(all, exportAt, 1, true)}, 1, true},
+		{"v9 data before template", [][]byte{netflowtest.V9(all, exportAt, 1, false), netflowtest.V9(nil, exportAt, 2, true), netflowtest.V9(all, exportAt, 3, false)}, 1, true},
+		{"ipfix", [][]byte{netflowtest.IPFIX(all, exportAt, 1, true)}, 1, true},
+		{"ipfix split", [][]byte{netflowtest.IPFIX(sample, exportAt, 1, true), netflowtest.IPFIX(sample6, exportAt, 2, false)}, 1, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -225,7 +225,7 @@ func testBatchedWrites(t *testing.T, db *store.DB) {
 	e := newEnvOn(t, db)
 	ctx := context.Background()
 	for i := range 100 {
-		if err := e.col.Handle(netip.MustParseAddr("127.0.0.1"), flowtest.V5(sample, exportAt, uint32(i), 0)); err != nil {
+		if err := e.col.Handle(netip.MustParseAddr("127.0.0.1"), netflowtest.V5(sample, exportAt, uint32(i), 0)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -233,7 +233,7 @@ func testBatchedWrites(t *testing.T, db *store.DB) {
 	if err != nil || n != 4 {
 		t.Fatalf("flush wrote %d rows (%v), want 4 for 500 attributed flows", n, err)
 	}
-	e.col.Handle(netip.MustParseAddr("127.0.0.1"), flowtest.V5(sample, exportAt, 200, 0))
+	e.col.Handle(netip.MustParseAddr("127.0.0.1"), netflowtest.V5(sample, exportAt, 200, 0))
 	if _, err := e.agg.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func testBatchedWrites(t *testing.T, db *store.DB) {
 
 func TestBadPackets(t *testing.T) {
 	e := newEnv(t)
-	for _, p := range [][]byte{nil, {0}, {0, 7, 1, 2}, flowtest.V5(sample, exportAt, 1, 0)[:30], {0, 9, 0, 1, 0, 0}} {
+	for _, p := range [][]byte{nil, {0}, {0, 7, 1, 2}, netflowtest.V5(sample, exportAt, 1, 0)[:30], {0, 9, 0, 1, 0, 0}} {
 		if err := e.col.Handle(netip.MustParseAddr("127.0.0.1"), p); err == nil && len(p) < 6 {
 			t.Errorf("%x accepted", p)
 		}
@@ -335,7 +335,7 @@ func TestUDP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Write(flowtest.IPFIX(append(append([]flowtest.Rec{}, sample...), sample6...), exportAt, 1, true))
+	c.Write(netflowtest.IPFIX(append(append([]netflowtest.Rec{}, sample...), sample6...), exportAt, 1, true))
 	waitFor(t, func() bool { return e.col.Stats().Packets == 1 })
 	cancel()
 	if err := <-done; err != nil {
@@ -376,16 +376,16 @@ func TestSoftflowd(t *testing.T) {
 	}
 	// Ten packets each way between alice and Google, five from the city
 	// exchange: softflowd makes three flows of them.
-	var pkts []flowtest.Rec
+	var pkts []netflowtest.Rec
 	for range 10 {
-		pkts = append(pkts, flowtest.Rec{Src: aliceIP, Dst: google, Bytes: 100}, flowtest.Rec{Src: google, Dst: aliceIP, Bytes: 1000})
+		pkts = append(pkts, netflowtest.Rec{Src: aliceIP, Dst: google, Bytes: 100}, netflowtest.Rec{Src: google, Dst: aliceIP, Bytes: 1000})
 	}
 	for range 5 {
-		pkts = append(pkts, flowtest.Rec{Src: exchange, Dst: aliceIP, Bytes: 500})
+		pkts = append(pkts, netflowtest.Rec{Src: exchange, Dst: aliceIP, Bytes: 500})
 	}
 	dir := t.TempDir()
 	pcap := filepath.Join(dir, "in.pcap")
-	if err := os.WriteFile(pcap, flowtest.Pcap(pkts, exportAt), 0o644); err != nil {
+	if err := os.WriteFile(pcap, netflowtest.Pcap(pkts, exportAt), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, v := range []string{"5", "9", "10"} {
@@ -436,8 +436,8 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := append(append([]flowtest.Rec{}, sample...), sample6...)
-	c.Write(flowtest.IPFIX(all, exportAt, 1, true)) // queued in the socket until Run reads it
+	all := append(append([]netflowtest.Rec{}, sample...), sample6...)
+	c.Write(netflowtest.IPFIX(all, exportAt, 1, true)) // queued in the socket until Run reads it
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)

@@ -1,7 +1,7 @@
-// Package flowtest builds NetFlow v5, v9 and IPFIX export packets and pcap
+// Package netflowtest builds NetFlow v5, v9 and IPFIX export packets and pcap
 // files, for the collector's tests and benchmarks: what a router sends,
 // byte for byte, without a router.
-package flowtest
+package netflowtest
 
 import (
 	"encoding/binary"

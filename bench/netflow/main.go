@@ -1,12 +1,12 @@
-// Command flow-bench measures how many NetFlow records per second Kabinet's
+// Command netflow-bench measures how many NetFlow records per second Kabinet's
 // collector decodes, attributes to subscribers and classes, and stores in
 // SQLite: pre-built export packets (NetFlow v5, v9 and IPFIX, a third each)
 // for 10,000 subscribers online, fed to the collector either directly or
 // over loopback UDP, with the aggregator flushing to the database every
 // second as in production.
 //
-//	go run ./bench/flow                    # 10 s, direct
-//	go run ./bench/flow -udp -d 5s         # through the socket (drops count as lost)
+//	go run ./bench/netflow                 # 10 s, direct
+//	go run ./bench/netflow -udp -d 5s      # through the socket (drops count as lost)
 package main
 
 import (
@@ -25,9 +25,9 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
-	"github.com/kabinet-billing/kabinet/internal/flow"
-	"github.com/kabinet-billing/kabinet/internal/flow/flowtest"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
+	"github.com/kabinet-billing/kabinet/internal/netflow"
+	"github.com/kabinet-billing/kabinet/internal/netflow/netflowtest"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
 )
@@ -60,15 +60,15 @@ func main() {
 	now := time.Now()
 	addrs := setup(ctx, db, *users, now)
 	tr := traffic.New(db, time.UTC)
-	res := flow.NewSessionResolver(tr, clock.System)
+	res := netflow.NewSessionResolver(tr, clock.System)
 	if err := res.Refresh(ctx); err != nil {
 		log.Fatal(err)
 	}
-	agg := flow.NewAggregator(db, res, nil, time.UTC)
+	agg := netflow.NewAggregator(db, res, nil, time.UTC)
 	if err := agg.ReloadClasses(ctx); err != nil {
 		log.Fatal(err)
 	}
-	col := flow.NewCollector(agg)
+	col := netflow.NewCollector(agg)
 	packets, perPacket := build(addrs, now)
 	fmt.Printf("%d subscribers online, %d packets built (%.1f records each), flush every %s, GOMAXPROCS=%d\n",
 		len(addrs), len(packets), perPacket, *every, runtime.GOMAXPROCS(0))
@@ -145,11 +145,11 @@ func setup(ctx context.Context, db *store.DB, n int, now time.Time) []netip.Addr
 	if err := traffic.New(db, time.UTC).Write(ctx, recs); err != nil {
 		log.Fatal(err)
 	}
-	for _, c := range []flow.Class{
+	for _, c := range []netflow.Class{
 		{Code: "local", Name: "Сеть провайдера", NameEn: "Provider network", Prefixes: prefixes("192.0.2.0/24 10.0.0.0/8"), Position: 1},
 		{Code: "city", Name: "Городской обмен", NameEn: "City exchange", Prefixes: prefixes("195.208.0.0/16 194.190.0.0/16 2001:7f8:20::/48"), Position: 2},
 	} {
-		if err := flow.SaveClass(ctx, db, c); err != nil {
+		if err := netflow.SaveClass(ctx, db, c); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -157,7 +157,7 @@ func setup(ctx context.Context, db *store.DB, n int, now time.Time) []netip.Addr
 }
 
 func prefixes(s string) []netip.Prefix {
-	p, err := flow.ParsePrefixes(s)
+	p, err := netflow.ParsePrefixes(s)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -178,14 +178,14 @@ func build(addrs []netip.Addr, at time.Time) ([][]byte, float64) {
 		}
 		return netip.AddrFrom4([4]byte{byte(20 + r.IntN(150)), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))})
 	}
-	recs := func(n int) []flowtest.Rec {
-		out := make([]flowtest.Rec, n)
+	recs := func(n int) []netflowtest.Rec {
+		out := make([]netflowtest.Rec, n)
 		for i := range out {
 			s, d := addrs[r.IntN(len(addrs))], remote()
 			if r.IntN(2) == 0 {
 				s, d = d, s
 			}
-			out[i] = flowtest.Rec{Src: s, Dst: d, Bytes: uint64(64 + r.IntN(1_000_000)), Packets: uint64(1 + r.IntN(1000))}
+			out[i] = netflowtest.Rec{Src: s, Dst: d, Bytes: uint64(64 + r.IntN(1_000_000)), Packets: uint64(1 + r.IntN(1000))}
 		}
 		return out
 	}
@@ -193,7 +193,7 @@ func build(addrs []netip.Addr, at time.Time) ([][]byte, float64) {
 	total := 0
 	for i := range 1000 {
 		a, b, c := recs(30), recs(28), recs(28) // what fits a 1500-byte MTU
-		out = append(out, flowtest.V5(a, at, uint32(i), 0), flowtest.V9(b, at, uint32(i), i%20 == 0), flowtest.IPFIX(c, at, uint32(i), i%20 == 0))
+		out = append(out, netflowtest.V5(a, at, uint32(i), 0), netflowtest.V9(b, at, uint32(i), i%20 == 0), netflowtest.IPFIX(c, at, uint32(i), i%20 == 0))
 		total += 86
 	}
 	return out, float64(total) / float64(len(out))
@@ -201,7 +201,7 @@ func build(addrs []netip.Addr, at time.Time) ([][]byte, float64) {
 
 // viaUDP sends the packets to the collector's socket as fast as it takes
 // them, pausing when the socket buffer is close to full.
-func viaUDP(ctx context.Context, col *flow.Collector, packets [][]byte, d time.Duration) int {
+func viaUDP(ctx context.Context, col *netflow.Collector, packets [][]byte, d time.Duration) int {
 	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)
