@@ -63,8 +63,6 @@ type API struct {
 	clock  clock.Clock
 	huma   huma.API
 	perTok *platform.Limiter
-	// login attempts, as in the portal: per login and per address.
-	byLogin, byAddress *platform.Limiter
 }
 
 type ctxKey int
@@ -93,9 +91,7 @@ func Register(p *platform.Platform, d Deps) *API {
 		d.Burst = int(d.PerSecond) * 6
 	}
 	a := &API{d: d, p: p, clock: p.Clock,
-		perTok:    platform.NewLimiter(time.Duration(float64(time.Second)/d.PerSecond), d.Burst),
-		byLogin:   platform.NewLimiter(time.Minute, 5),
-		byAddress: platform.NewLimiter(6*time.Second, 20),
+		perTok: platform.NewLimiter(time.Duration(float64(time.Second)/d.PerSecond), d.Burst),
 	}
 	for id, m := range messages {
 		p.I18n.Add(id, m[0], m[1])

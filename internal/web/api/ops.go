@@ -221,17 +221,13 @@ func (a *API) login(ctx context.Context, in *LoginIn) (*LoginOut, error) {
 	if r, ok := ctx.Value(keyRequest).(*http.Request); ok {
 		addr = r.RemoteAddr
 	}
-	lk, ak := "api:"+login, "api:"+addr
-	if b1, _ := a.byLogin.Blocked(lk, now); b1 {
-		return nil, a.problem(ctx, http.StatusTooManyRequests, "api.error.login_limited")
-	}
-	if b2, _ := a.byAddress.Blocked(ak, now); b2 {
+	// The portal's limits: one budget per login and per address for both.
+	if ok, _ := a.p.Logins.Allow(login, addr, now); !ok {
 		return nil, a.problem(ctx, http.StatusTooManyRequests, "api.error.login_limited")
 	}
 	acct, err := a.d.Subscribers.Authenticate(ctx, login, in.Body.Password)
 	if errors.Is(err, subscriber.ErrBadPassword) {
-		a.byLogin.Spend(lk, now)
-		a.byAddress.Spend(ak, now)
+		a.p.Logins.Failed(login, now)
 		return nil, a.problem(ctx, http.StatusUnauthorized, "api.error.bad_login")
 	}
 	if err != nil {

@@ -86,3 +86,37 @@ func AddressKey(remoteAddr string) string {
 	}
 	return netaddr.Key(a)
 }
+
+// Logins limits subscribers' login attempts, on the portal and the API
+// alike: a guess costs the same budget whichever door it comes through.
+type Logins struct {
+	// A person mistyping gets five tries, then one a minute; a script
+	// guessing many logins from one address meets the address limit.
+	byLogin, byAddress *Limiter
+}
+
+// NewLogins makes the limits.
+func NewLogins() *Logins {
+	return &Logins{byLogin: NewLimiter(time.Minute, 5), byAddress: NewLimiter(6*time.Second, 20)}
+}
+
+// Allow tells whether an attempt at login from remoteAddr (host:port; the
+// port is ignored, so new connections share one budget) may go ahead, and
+// spends one attempt of the address. When not, wait is how long until the
+// next attempt is allowed.
+func (l *Logins) Allow(login, remoteAddr string, now time.Time) (ok bool, wait time.Duration) {
+	addr := AddressKey(remoteAddr)
+	if blocked, wait := l.byAddress.Blocked(addr, now); blocked {
+		return false, wait
+	}
+	if blocked, wait := l.byLogin.Blocked("login:"+login, now); blocked {
+		return false, wait
+	}
+	l.byAddress.Spend(addr, now)
+	return true, 0
+}
+
+// Failed spends one attempt of the login: its password was wrong.
+func (l *Logins) Failed(login string, now time.Time) {
+	l.byLogin.Spend("login:"+login, now)
+}

@@ -38,6 +38,7 @@ type Platform struct {
 	Config   config.Config
 	Log      *slog.Logger
 	Zone     *time.Location
+	Logins   *Logins // subscribers' login attempts, shared by the portal and the API
 	cop      *http.CrossOriginProtection
 	proxies  []netip.Prefix // [web] trusted_proxies
 	hsts     bool           // public_url is https: tell browsers to stay on it
@@ -102,7 +103,7 @@ func New(o Options) (*Platform, error) {
 	// A session that cannot be loaded or saved (the database is down) gets
 	// the same translated page as any failure, not scs's plain 500.
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { p.Fail(w, r, err) }
-	p = &Platform{Mux: NewRouter(), Sessions: sm, I18n: t, Render: rend, Clock: o.Clock, Config: o.Config, Log: o.Log, Zone: zone,
+	p = &Platform{Mux: NewRouter(), Sessions: sm, I18n: t, Render: rend, Clock: o.Clock, Config: o.Config, Log: o.Log, Zone: zone, Logins: NewLogins(),
 		cop: http.NewCrossOriginProtection()}
 	if p.proxies, err = TrustedProxies(o.Config); err != nil {
 		return nil, err

@@ -27,20 +27,14 @@ func (po *Portal) login(w http.ResponseWriter, r *http.Request) {
 	login := strings.ToLower(strings.TrimSpace(r.PostFormValue("login")))
 	password := r.PostFormValue("password")
 	now := po.p.Clock.Now()
-	addrKey, loginKey := platform.AddressKey(r.RemoteAddr), "login:"+login
 	v := po.p.NewView(r, "login.title", loginData{Login: login})
-	if blocked, wait := po.byAddress.Blocked(addrKey, now); blocked {
+	if ok, wait := po.p.Logins.Allow(login, r.RemoteAddr, now); !ok {
 		po.limited(w, r, v, wait.Minutes())
 		return
 	}
-	if blocked, wait := po.byLogin.Blocked(loginKey, now); blocked {
-		po.limited(w, r, v, wait.Minutes())
-		return
-	}
-	po.byAddress.Spend(addrKey, now)
 	a, err := po.d.Subscribers.Authenticate(r.Context(), login, password)
 	if errors.Is(err, subscriber.ErrBadPassword) {
-		po.byLogin.Spend(loginKey, now)
+		po.p.Logins.Failed(login, now)
 		v.Error = po.p.I18n.T(v.Lang, "login.error.bad", nil)
 		po.p.HTML(w, r, http.StatusUnauthorized, "portal/login", "", v)
 		return

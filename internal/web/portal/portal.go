@@ -11,7 +11,6 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/payment"
@@ -40,19 +39,12 @@ type Deps struct {
 type Portal struct {
 	p         *platform.Platform
 	d         Deps
-	byLogin   *platform.Limiter
-	byAddress *platform.Limiter
 	newsCache newsCache
 }
 
 // Register mounts the portal at / on the platform's mux.
 func Register(p *platform.Platform, d Deps) *Portal {
-	po := &Portal{p: p, d: d,
-		// A person mistyping gets five tries, then one a minute; a script
-		// guessing many logins from one address meets the address limit.
-		byLogin:   platform.NewLimiter(time.Minute, 5),
-		byAddress: platform.NewLimiter(6*time.Second, 20),
-	}
+	po := &Portal{p: p, d: d}
 	p.Page("GET /login", po.loginForm)
 	p.Page("POST /login", po.login)
 	p.Page("POST /logout", po.logout)
