@@ -595,3 +595,24 @@ func TestAddressLimit(t *testing.T) {
 		t.Fatalf("another /64: %d", code)
 	}
 }
+
+// TestLangBack: the language switch returns only to a page of this site.
+func TestLangBack(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	c.get("/login")
+	for _, tc := range []struct{ back, want string }{
+		{"/tariffs?x=1", "/tariffs?x=1"},
+		{"/\t/evil.com", "/"},
+		{"/\n/evil.com", "/"},
+		{"/\\evil.com", "/"},
+		{"//evil.com", "/"},
+		{"/%2F%2Fevil.com", "/evil.com"},
+		{"https://evil.com/", "/"},
+	} {
+		r := c.post("/lang", url.Values{"lang": {"en"}, "back": {tc.back}})
+		if r.Status != http.StatusSeeOther || r.Header.Get("Location") != tc.want {
+			t.Errorf("back=%q: %d to %q, want %q", tc.back, r.Status, r.Header.Get("Location"), tc.want)
+		}
+	}
+}

@@ -71,9 +71,5 @@ func (po *Portal) logout(w http.ResponseWriter, r *http.Request) {
 // setLang switches the interface language and returns to the page.
 func (po *Portal) setLang(w http.ResponseWriter, r *http.Request) {
 	po.p.Sessions.Put(r.Context(), platform.SessionLang, platform.Lang(r.PostFormValue("lang")))
-	back := r.PostFormValue("back")
-	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") || strings.Contains(back, "\\") {
-		back = "/"
-	}
-	http.Redirect(w, r, back, http.StatusSeeOther)
+	http.Redirect(w, r, platform.LocalPath(r.PostFormValue("back"), "/", "/"), http.StatusSeeOther)
 }

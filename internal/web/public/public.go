@@ -239,9 +239,5 @@ func (s *Site) contacts(w http.ResponseWriter, r *http.Request) {
 // setLang switches the language and returns to a /site/ page only.
 func (s *Site) setLang(w http.ResponseWriter, r *http.Request) {
 	s.p.Sessions.Put(r.Context(), platform.SessionLang, platform.Lang(r.PostFormValue("lang")))
-	back := r.PostFormValue("back")
-	if !strings.HasPrefix(back, "/site/") || strings.HasPrefix(back, "//") {
-		back = "/site/"
-	}
-	http.Redirect(w, r, back, http.StatusSeeOther)
+	http.Redirect(w, r, platform.LocalPath(r.PostFormValue("back"), "/site/", "/site/"), http.StatusSeeOther)
 }

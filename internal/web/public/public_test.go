@@ -136,6 +136,19 @@ func TestPublicSite(t *testing.T) {
 			}
 		}
 	}
+	// The language switch returns only to a page of the public site.
+	for _, tc := range []struct{ back, want string }{
+		{"/site/tariffs?city=tver", "/site/tariffs?city=tver"},
+		{"/site/../\\evil.com", "/site/"},
+		{"/site/../evil.com", "/site/"},
+		{"/site/\t/evil.com", "/site/"},
+		{"/\t/evil.com", "/site/"},
+		{"//evil.com/site/", "/site/"},
+	} {
+		if code, loc := post("/site/lang", url.Values{"lang": {"ru"}, "back": {tc.back}}); code != http.StatusSeeOther || loc != tc.want {
+			t.Errorf("back=%q: %d to %q, want %q", tc.back, code, loc, tc.want)
+		}
+	}
 	if m := p.I18n.Missing(); len(m) > 0 {
 		t.Errorf("untranslated: %v", m)
 	}
