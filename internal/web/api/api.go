@@ -54,6 +54,17 @@ type Deps struct {
 	// PerSecond and Burst limit requests per token (default 10/s, 60).
 	PerSecond float64
 	Burst     int
+	// AppSchemes are the URL schemes the mobile app opens: a card payment's
+	// return_url may use them besides public_url.
+	AppSchemes []string
+}
+
+// Config is the [api] section of the config file:
+//
+//	[api]
+//	app_schemes = ["ru.example.kabinet"]
+type Config struct {
+	AppSchemes []string `toml:"app_schemes"`
 }
 
 // API is the registered API.
@@ -87,6 +98,7 @@ func Register(p *platform.Platform, d Deps) *API {
 	if d.PerSecond <= 0 {
 		d.PerSecond, d.Burst = 10, 60
 	}
+
 	if d.Burst <= 0 {
 		d.Burst = int(d.PerSecond) * 6
 	}
@@ -325,6 +337,7 @@ var messages = map[string][2]string{
 	"api.error.no_route":           {"Такой операции в API нет.", "There is no such API operation."},
 	"api.error.validation":         {"Запрос заполнен неверно.", "The request is not valid."},
 	"api.error.unavailable":        {"Эта функция сейчас недоступна.", "This function is not available now."},
+	"api.error.return_url":         {"Адрес возврата должен вести на сайт провайдера или в приложение.", "The return URL must lead to the provider's site or into the app."},
 	"api.error.amount":             {"Сумма должна быть от 1 до 100 000 ₽.", "The amount must be from 1 to 100,000 RUB."},
 	"api.error.not_offered":        {"Этот тариф вам недоступен.", "This tariff is not available to you."},
 	"api.error.same_tariff":        {"Этот тариф уже подключён.", "This tariff is already connected."},

@@ -112,7 +112,8 @@ func newEnvOn(t *testing.T, db *store.DB, perSecond float64, burst int) *env {
 	}
 	tests := speedtest.New(db, clk, b)
 	api.Register(srv.Platform, api.Deps{DB: db, Biller: b, Subscribers: dir, Tokens: e.tokens, Payments: e.pay, Processor: "sandbox",
-		Traffic: tr, Support: e.sup, SpeedTests: tests, Statements: srv.Statements, PerSecond: perSecond, Burst: burst})
+		Traffic: tr, Support: e.sup, SpeedTests: tests, Statements: srv.Statements, PerSecond: perSecond, Burst: burst,
+		AppSchemes: []string{"ru.example.kabinet"}})
 	srv.Portal.RegisterMeasure(tests)
 	e.ts = httptest.NewServer(srv.Handler())
 	t.Cleanup(e.ts.Close)

@@ -98,3 +98,37 @@ func TestLoginBudgetShared(t *testing.T) {
 		t.Errorf("portal after five wrong passwords in the API: %d, want 429", c)
 	}
 }
+
+// TestCardReturnURL: the processor's page sends the browser back only to
+// the provider's site (public_url) or into the app (its scheme).
+func TestCardReturnURL(t *testing.T) {
+	e := newEnv(t, 1000, 1000)
+	tok := e.token("alice")
+	for _, tc := range []struct {
+		ret    string
+		status int
+	}{
+		{"", 200},
+		{"https://my.example.net/payments/{id}", 200},
+		{"HTTPS://MY.example.net/payments/{id}", 200},
+		{"ru.example.kabinet://payments/{id}", 200},
+		{"https://evil.example.com/payments/{id}", 422},
+		{"https://my.example.net.evil.example.com/", 422},
+		{"https://my.example.net@evil.example.com/", 422},
+		{"https://user@my.example.net/", 422},
+		{"http://my.example.net/payments/{id}", 422},
+		{"//evil.example.com/", 422},
+		{"/payments/{id}", 422},
+		{"javascript:alert(1)", 422},
+		{"other.app://payments/{id}", 422},
+	} {
+		body := map[string]any{"amount": "100"}
+		if tc.ret != "" {
+			body["return_url"] = tc.ret
+		}
+		r := e.do("POST", "/api/v1/payments/card", tok, "en", body)
+		if r.status != tc.status {
+			t.Errorf("return_url %q: %d %s, want %d", tc.ret, r.status, r.body, tc.status)
+		}
+	}
+}

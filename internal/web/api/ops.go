@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -592,6 +593,8 @@ func (a *API) payCard(ctx context.Context, in *CardIn) (*CardOut, error) {
 	ret := in.Body.ReturnURL
 	if ret == "" {
 		ret = strings.TrimRight(a.p.Config.PublicURL, "/") + "/payments/{id}"
+	} else if !a.returnAllowed(ret) {
+		return nil, a.problem(ctx, http.StatusUnprocessableEntity, "api.error.return_url")
 	}
 	p, next, err := a.d.Payments.StartCard(ctx, payment.CardStart{AccountID: account(ctx).ID, Amount: amount, Processor: a.d.Processor,
 		Lang: lang(ctx), ReturnURL: ret})
@@ -604,6 +607,28 @@ func (a *API) payCard(ctx context.Context, in *CardIn) (*CardOut, error) {
 	o := &CardOut{}
 	o.Body.PaymentID, o.Body.URL = p.ID, next
 	return o, nil
+}
+
+// returnAllowed tells whether the processor's page may send the browser to
+// ret: a page under public_url, or a link into the app (one of its
+// configured schemes). Anything else would make Kabinet's payment an open
+// redirect to another site.
+func (a *API) returnAllowed(ret string) bool {
+	u, err := url.Parse(ret)
+	if err != nil || u.Scheme == "" || strings.ContainsFunc(ret, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
+		return false
+	}
+	for _, s := range a.d.AppSchemes {
+		if strings.EqualFold(u.Scheme, s) {
+			return true
+		}
+	}
+	pub, err := url.Parse(strings.TrimRight(a.p.Config.PublicURL, "/"))
+	if a.p.Config.PublicURL == "" || err != nil || u.User != nil {
+		return false
+	}
+	return strings.EqualFold(u.Scheme, pub.Scheme) && strings.EqualFold(u.Host, pub.Host) &&
+		(u.Path == pub.Path || strings.HasPrefix(u.Path, pub.Path+"/"))
 }
 
 type LineOut struct {
