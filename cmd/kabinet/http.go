@@ -50,13 +50,9 @@ func (a *app) routeTable() (http.Handler, []string, error) {
 	tests := speedtest.New(a.e.db, a.e.clock, a.biller)
 	// /api/v1, /api/docs and the speed-test backend; the portal's speed-test
 	// and traffic-by-class pages.
-	var apiCfg api.Config
-	if err := a.e.cfg.Section("api", &apiCfg); err != nil {
-		return nil, nil, err
-	}
 	api.Register(srv.Platform, api.Deps{DB: a.e.db, Biller: a.biller, Subscribers: a.subs,
 		Payments: a.pay, Processor: a.paySetup.Default, Traffic: a.traffic,
-		SpeedTests: tests, Statements: srv.Statements, AppSchemes: apiCfg.AppSchemes})
+		SpeedTests: tests, Statements: srv.Statements, AppSchemes: a.e.cfg.API.AppSchemes})
 	srv.Portal.RegisterMeasure(tests)
 	office, err := backoffice.New(a.e.db, a.e.clock, a.e.cfg, a.biller, a.subs, a.pay, a.mail, fonts)
 	if err != nil {

@@ -84,6 +84,13 @@ type Site struct {
 	RedirectFrom []string `toml:"redirect_from"`
 }
 
+// API is the [api] section: the JSON API for the mobile app.
+type API struct {
+	// AppSchemes are the URL schemes the app opens: a card payment's
+	// return_url may use them besides public_url.
+	AppSchemes []string `toml:"app_schemes"`
+}
+
 // TLS is the [tls] section. With both files set, `kabinet serve` speaks
 // HTTPS itself; without, plain HTTP for a reverse proxy.
 type TLS struct {
@@ -202,6 +209,7 @@ type Config struct {
 	NetFlow  NetFlow  `toml:"netflow"`
 	Payment  Payment  `toml:"payment"`
 	Mail     Mail     `toml:"mail"`
+	API      API      `toml:"api"`
 
 	// defined are the top-level keys and sections the file gave.
 	defined map[string]bool

@@ -59,13 +59,6 @@ type Deps struct {
 	AppSchemes []string
 }
 
-// Config is the [api] section of the config file:
-//
-//	[api]
-//	app_schemes = ["ru.example.kabinet"]
-type Config struct {
-	AppSchemes []string `toml:"app_schemes"`
-}
 
 // API is the registered API.
 type API struct {
@@ -116,6 +109,7 @@ func Register(p *platform.Platform, d Deps) *API {
 		"bearer": {Type: "http", Scheme: "bearer", Description: "A token from POST /login."},
 	}
 	cfg.Servers = []*huma.Server{{URL: Prefix}}
+	cfg.CreateHooks = []func(huma.Config) huma.Config{schemaLinks(p.Config.PublicURL)}
 	a.huma = humago.NewWithPrefix(p.Mux, Prefix, cfg)
 	a.huma.UseMiddleware(a.middleware)
 	installErrors(p)
@@ -132,6 +126,46 @@ func Register(p *platform.Platform, d Deps) *API {
 		writeProblem(w, langOf(r.Header.Get("Accept-Language")), http.StatusNotFound, "api.error.no_route", p)
 	})
 	return a
+}
+
+// schemaLinks replaces huma's own hook that puts a "$schema" link in every
+// response body and a Link header: huma builds their address from the
+// request's Host (or X-Forwarded-Host) header, which the client writes. Here
+// it is public_url; without one there are no links.
+func schemaLinks(publicURL string) func(huma.Config) huma.Config {
+	base := strings.TrimRight(publicURL, "/")
+	return func(c huma.Config) huma.Config {
+		if base == "" {
+			return c
+		}
+		lt := huma.NewSchemaLinkTransformer("#/components/schemas/", c.SchemasPath)
+		c.OnAddOperation = append(c.OnAddOperation, lt.OnAddOperation)
+		c.Transformers = append(c.Transformers, func(ctx huma.Context, status string, v any) (any, error) {
+			return lt.Transform(publicHost{ctx, base}, status, v)
+		})
+		return c
+	}
+}
+
+// publicHost is a request's context as huma's schema links see it: the host
+// is public_url (with its scheme, which huma then keeps) whatever the
+// request's headers say.
+type publicHost struct {
+	humaContext
+	base string
+}
+
+// humaContext names the embedded context otherwise than its Context method.
+type humaContext = huma.Context
+
+func (h publicHost) Host() string { return h.base }
+
+func (h publicHost) Header(name string) string {
+	switch strings.ToLower(name) {
+	case "x-forwarded-host", "forwarded":
+		return ""
+	}
+	return h.humaContext.Header(name)
 }
 
 // OpenAPI is the document, for tests and tools.

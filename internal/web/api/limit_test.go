@@ -132,3 +132,40 @@ func TestCardReturnURL(t *testing.T) {
 		}
 	}
 }
+
+// TestSchemaLinksFromPublicURL: the "$schema" links and Link headers name
+// public_url, whatever Host or X-Forwarded-Host the client sends.
+func TestSchemaLinksFromPublicURL(t *testing.T) {
+	e := newEnv(t, 1000, 1000)
+	tok := e.token("alice")
+	for _, hdr := range []map[string]string{
+		{},
+		{"Host": "evil.example.com"},
+		{"X-Forwarded-Host": "evil.example.com"},
+		{"Forwarded": "host=evil.example.com;proto=https"},
+	} {
+		req, _ := http.NewRequest("GET", e.ts.URL+"/api/v1/home", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		for k, v := range hdr {
+			if k == "Host" {
+				req.Host = v
+			} else {
+				req.Header.Set(k, v)
+			}
+		}
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		json.NewDecoder(r.Body).Decode(&body)
+		r.Body.Close()
+		want := "https://my.example.net/api/v1/schemas/"
+		if s, _ := body["$schema"].(string); r.StatusCode != 200 || !strings.HasPrefix(s, want) {
+			t.Errorf("%v: %d $schema %q, want under %s", hdr, r.StatusCode, s, want)
+		}
+		if l := r.Header.Get("Link"); l == "" || strings.Contains(l, "evil") {
+			t.Errorf("%v: Link %q", hdr, l)
+		}
+	}
+}
