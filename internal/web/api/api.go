@@ -59,7 +59,6 @@ type Deps struct {
 	AppSchemes []string
 }
 
-
 // API is the registered API.
 type API struct {
 	d      Deps
