@@ -273,11 +273,13 @@ func (s *Store) Authenticate(ctx context.Context, login, pw, address string) (Op
 	o, err := scan(s.DB.QueryRow(ctx, `SELECT `+cols+`, password_hash, failed_logins FROM operators WHERE login = ?`, login), &hash, &failed)
 	if errors.Is(err, sql.ErrNoRows) {
 		password.Waste(pw) // same time whether or not the login exists
-		s.auditLogin(ctx, now, Actor{Login: login, Address: address}, "operator.login_failed", "", "unknown login")
+		// What was typed is not recorded: it may be the password, typed
+		// into the login field.
+		s.auditLogin(ctx, now, Actor{Login: "(unknown)", Address: address}, "operator.login_failed", "", "unknown login")
 		return Operator{}, ErrBadPassword
 	}
 	if err != nil {
-		return Operator{}, fmt.Errorf("operator login %s: %w", login, err)
+		return Operator{}, fmt.Errorf("operator login: %w", err)
 	}
 	actor := o.Actor(address)
 	if !o.LockedUntil.IsZero() && now.Before(o.LockedUntil) {

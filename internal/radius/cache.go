@@ -139,7 +139,7 @@ func (c *Cache) Get(ctx context.Context, login string) (Subscriber, error) {
 		c.mu.Unlock()
 		return Subscriber{}, ErrNotFound
 	case err != nil:
-		return Subscriber{}, fmt.Errorf("look up %q: %w", login, err)
+		return Subscriber{}, fmt.Errorf("look up a login: %w", err) // not named: it may be a password
 	}
 	c.put(login, s)
 	return s, nil

@@ -421,9 +421,16 @@ func (s *Server) handleAuth(ctx context.Context, raw []byte, src netip.AddrPort)
 func (s *Server) authenticate(ctx context.Context, p *radius.Packet, nas NAS, src netip.AddrPort) *radius.Packet {
 	login := userName(p)
 	var cred credentials
+	// The login is logged only once it is known to exist: a User-Name that
+	// matches no one may be a password typed into the wrong field.
+	known := false
 	reject := func(reason rejectReason, args ...any) *radius.Packet {
 		s.rejects.Add(1)
-		s.log.Info("radius: access rejected", append([]any{"login", login, "nas", nas.Name, "from", src.String(), "reason", string(reason)}, args...)...)
+		attrs := []any{"nas", nas.Name, "from", src.String(), "reason", string(reason)}
+		if known {
+			attrs = append([]any{"login", login}, attrs...)
+		}
+		s.log.Info("radius: access rejected", append(attrs, args...)...)
 		resp := p.Response(radius.CodeAccessReject)
 		if cred.mschap1 != nil {
 			code := mschapErrAuthFailure
@@ -456,6 +463,7 @@ func (s *Server) authenticate(ctx context.Context, p *radius.Packet, nas NAS, sr
 	if err != nil {
 		return reject(reasonDirectory, "err", err)
 	}
+	known = true
 	if !cred.check(sub.Password) {
 		return reject(reasonWrongPass, "method", cred.method, "account", sub.AccountID)
 	}

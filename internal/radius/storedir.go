@@ -59,7 +59,7 @@ func (d *StoreDirectory) Lookup(ctx context.Context, login string) (Subscriber, 
 		return Subscriber{}, ErrNotFound
 	}
 	if err != nil {
-		return Subscriber{}, fmt.Errorf("subscriber %q: %w", login, err)
+		return Subscriber{}, fmt.Errorf("subscriber by login: %w", err) // not named: it may be a password
 	}
 	if a.Login != login {
 		// ByLogin folds case; a NAS sending "Alice" must match the cache key

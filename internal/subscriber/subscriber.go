@@ -202,9 +202,19 @@ func (d *Directory) ByID(ctx context.Context, id int64) (Account, error) {
 	return d.one(ctx, "a.id = ?", id)
 }
 
-// ByLogin finds an account by login (case-insensitive: logins are stored lower-case).
+// ByLogin finds an account by login (case-insensitive: logins are stored
+// lower-case). Its errors do not name the login: what someone typed into
+// the login field may be their password, and errors end up in logs.
 func (d *Directory) ByLogin(ctx context.Context, login string) (Account, error) {
-	return d.one(ctx, "a.login = ?", strings.ToLower(strings.TrimSpace(login)))
+	a, err := scanAccount(d.DB.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts a LEFT JOIN cities c ON c.id = a.city_id WHERE a.login = ?`,
+		strings.ToLower(strings.TrimSpace(login))))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fmt.Errorf("account by login: %w", ErrNotFound)
+	}
+	if err != nil {
+		return a, fmt.Errorf("account by login: %w", err)
+	}
+	return a, nil
 }
 
 // ByLoginOrContract finds an account by login or contract number, as
