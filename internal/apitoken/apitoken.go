@@ -149,3 +149,13 @@ func (s *Service) Revoke(ctx context.Context, accountID, id int64) error {
 	}
 	return nil
 }
+
+// RevokeAll ends every live token of the account but keep (0: none), inside
+// the caller's transaction: a password change ends them with the password.
+func RevokeAll(ctx context.Context, tx *store.Tx, accountID, keep int64, at time.Time) error {
+	if _, err := tx.Exec(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE account_id = ? AND id <> ? AND revoked_at IS NULL`,
+		at.UTC(), accountID, keep); err != nil {
+		return fmt.Errorf("revoke tokens of %d: %w", accountID, err)
+	}
+	return nil
+}

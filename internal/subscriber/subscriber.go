@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kabinet-billing/kabinet/internal/apitoken"
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
@@ -275,8 +276,14 @@ func (d *Directory) RadiusPassword(a Account) (string, error) {
 	return d.Sealer.Open(a.Login, a.passwordEnc)
 }
 
-// SetPassword replaces the password (operator reset or the subscriber's change).
+// SetPassword replaces the password (an operator's reset). Every API token
+// of the account ends with the old password; the web sessions are the web
+// layer's to end (platform.EndSessions).
 func (d *Directory) SetPassword(ctx context.Context, id int64, pw string) error {
+	return d.setPassword(ctx, id, pw, 0)
+}
+
+func (d *Directory) setPassword(ctx context.Context, id int64, pw string, keepToken int64) error {
 	if err := CheckPasswordPolicy(pw); err != nil {
 		return err
 	}
@@ -290,12 +297,17 @@ func (d *Directory) SetPassword(ctx context.Context, id int64, pw string) error 
 		if _, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = ?, password_enc = ?, updated_at = ? WHERE id = ?`, hash, sealed, now.UTC(), id); err != nil {
 			return fmt.Errorf("password of %s: %w", a.Login, err)
 		}
+		if err := apitoken.RevokeAll(ctx, tx, id, keepToken, now); err != nil {
+			return fmt.Errorf("password of %s: %w", a.Login, err)
+		}
 		return tx.Emit(ctx, store.Event{Kind: store.EventPasswordChanged, AccountID: id, At: now})
 	})
 }
 
-// ChangePassword lets the subscriber change the password knowing the current one.
-func (d *Directory) ChangePassword(ctx context.Context, id int64, current, next string) error {
+// ChangePassword lets the subscriber change the password knowing the
+// current one. Every API token of the account ends but keepToken, the one
+// the change came with (0 from the portal).
+func (d *Directory) ChangePassword(ctx context.Context, id int64, current, next string, keepToken int64) error {
 	a, err := d.ByID(ctx, id)
 	if err != nil {
 		return err
@@ -303,7 +315,7 @@ func (d *Directory) ChangePassword(ctx context.Context, id int64, current, next 
 	if !d.matches(a, current) {
 		return ErrBadPassword
 	}
-	return d.SetPassword(ctx, id, next)
+	return d.setPassword(ctx, id, next, keepToken)
 }
 
 // Profile is what the subscriber may edit.

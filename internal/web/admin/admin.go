@@ -53,7 +53,8 @@ type Deps struct {
 
 // Session keys of the back office (the portal uses account_id).
 const (
-	sessionOperator = "operator_id"
+	sessionOperator = platform.SessionOperator
+	sessionAccount  = platform.SessionAccount
 	sessionError    = "admin_error"
 	// sessionCashRepeated holds the id of the first payment of a receipt
 	// the cash form sent again, for the card to show.

@@ -99,6 +99,18 @@ func (a *Admin) updateOperator(w http.ResponseWriter, r *http.Request) {
 		a.failed(w, r, "/admin/operators", err)
 		return
 	}
+	if c.Password != nil {
+		// Every session of the operator ends with the old password; an
+		// admin who changed their own goes on under a new token.
+		err := a.p.EndSessions(r.Context(), sessionOperator, id)
+		if err == nil && id == w2.Op.ID {
+			err = a.p.Sessions.RenewToken(r.Context())
+		}
+		if err != nil {
+			a.p.Fail(w, r, err)
+			return
+		}
+	}
 	a.done(w, r, "/admin/operators", "admin.flash.saved")
 }
 

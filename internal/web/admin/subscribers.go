@@ -254,6 +254,9 @@ func (a *Admin) resetPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := a.d.Office.ResetPassword(r.Context(), a.who(r), id, r.PostFormValue("confirmed_by"))
+	if err == nil {
+		err = a.p.EndSessions(r.Context(), sessionAccount, id) // the API tokens ended with the reset
+	}
 	if err != nil {
 		a.failed(w, r, back(id), err)
 		return

@@ -23,6 +23,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/support"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
+	"github.com/kabinet-billing/kabinet/internal/web/platform"
 )
 
 // Money is an amount in kopecks and as a decimal string in roubles.
@@ -1097,7 +1098,12 @@ type PasswordIn struct {
 }
 
 func (a *API) changePassword(ctx context.Context, in *PasswordIn) (*Empty, error) {
-	err := a.d.Subscribers.ChangePassword(ctx, account(ctx).ID, in.Body.Current, in.Body.New)
+	// Every other token of the account ends with the old password (in the
+	// same transaction), and so does every web session.
+	err := a.d.Subscribers.ChangePassword(ctx, account(ctx).ID, in.Body.Current, in.Body.New, tokenOf(ctx).ID)
+	if err == nil {
+		err = a.p.EndSessions(ctx, platform.SessionAccount, account(ctx).ID)
+	}
 	switch {
 	case errors.Is(err, subscriber.ErrBadPassword):
 		return nil, a.problem(ctx, http.StatusUnprocessableEntity, "api.error.password")

@@ -6,6 +6,7 @@ package platform
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -38,7 +39,8 @@ type Platform struct {
 	Config   config.Config
 	Log      *slog.Logger
 	Zone     *time.Location
-	Logins   *Logins // subscribers' login attempts, shared by the portal and the API
+	Logins   *Logins       // subscribers' login attempts, shared by the portal and the API
+	sessions *SessionStore // Sessions.Store
 	cop      *http.CrossOriginProtection
 	proxies  []netip.Prefix // [web] trusted_proxies
 	hsts     bool           // public_url is https: tell browsers to stay on it
@@ -60,12 +62,22 @@ const (
 	SessionLang      = "lang"
 	SessionCSRF      = "csrf"
 	SessionAccount   = "account_id"
+	SessionOperator  = "operator_id"
 	SessionFlash     = "flash"
 	sessionLifetime  = 12 * time.Hour
 	csrfField        = "csrf"
 	csrfHeader       = "X-CSRF-Token"
 	maxFormBodyBytes = 1 << 20
 )
+
+// EndSessions ends every web session of a subscriber (key SessionAccount)
+// or an operator (SessionOperator), as a change of their password must: a
+// stolen session dies with the old password. A handler whose own session is
+// theirs then keeps it under a new token with Sessions.RenewToken (scs
+// writes it again at the end of the request).
+func (p *Platform) EndSessions(ctx context.Context, key string, id int64) error {
+	return p.sessions.EndAll(ctx, key, id)
+}
 
 // New builds the platform: parses templates and translations once.
 func New(o Options) (*Platform, error) {
@@ -90,7 +102,8 @@ func New(o Options) (*Platform, error) {
 		return nil, err
 	}
 	sm := scs.New()
-	sm.Store = NewSessionStore(o.DB)
+	ss := NewSessionStore(o.DB)
+	sm.Store = ss
 	sm.Codec = sessionCodec{}
 	// An absolute lifetime only: scs's idle timeout rewrites the session
 	// row on every request, a database write per page view.
@@ -103,7 +116,7 @@ func New(o Options) (*Platform, error) {
 	// A session that cannot be loaded or saved (the database is down) gets
 	// the same translated page as any failure, not scs's plain 500.
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { p.Fail(w, r, err) }
-	p = &Platform{Mux: NewRouter(), Sessions: sm, I18n: t, Render: rend, Clock: o.Clock, Config: o.Config, Log: o.Log, Zone: zone, Logins: NewLogins(),
+	p = &Platform{Mux: NewRouter(), Sessions: sm, I18n: t, Render: rend, Clock: o.Clock, Config: o.Config, Log: o.Log, Zone: zone, Logins: NewLogins(), sessions: ss,
 		cop: http.NewCrossOriginProtection()}
 	if p.proxies, err = TrustedProxies(o.Config); err != nil {
 		return nil, err

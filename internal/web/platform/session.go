@@ -88,6 +88,14 @@ func (c *sessionCache) change(token string, e *cachedSession) {
 	}
 }
 
+// clear forgets every session, as a change of all of them.
+func (c *sessionCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch++
+	clear(c.m)
+}
+
 // purge drops the expired sessions.
 func (c *sessionCache) purge(now time.Time) {
 	c.mu.Lock()
@@ -147,9 +155,11 @@ func (s *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, ex
 	if s.cache != nil {
 		s.cache.change(token, nil)
 	}
+	account, operator := sessionOwner(b)
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO web_sessions (token, data, expiry) VALUES (?, ?, ?)
-			ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`, token, b, expiry.UTC())
+		_, err := tx.Exec(ctx, `INSERT INTO web_sessions (token, data, expiry, account_id, operator_id) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry,
+				account_id = excluded.account_id, operator_id = excluded.operator_id`, token, b, expiry.UTC(), account, operator)
 		return err
 	})
 	if s.cache != nil {
@@ -177,6 +187,46 @@ func (s *SessionStore) DeleteCtx(ctx context.Context, token string) error {
 		_, err := tx.Exec(ctx, `DELETE FROM web_sessions WHERE token = ?`, token)
 		return err
 	})
+}
+
+// sessionOwner reads whose session b is (nil: no one logged in), for the
+// columns a password change finds its sessions by.
+func sessionOwner(b []byte) (account, operator any) {
+	_, values, err := sessionCodec{}.Decode(b)
+	if err != nil {
+		return nil, nil
+	}
+	if id, ok := values[SessionAccount].(int64); ok && id > 0 {
+		account = id
+	}
+	if id, ok := values[SessionOperator].(int64); ok && id > 0 {
+		operator = id
+	}
+	return account, operator
+}
+
+// EndAll deletes every session of a subscriber (SessionAccount) or an
+// operator (SessionOperator), as a password change does.
+func (s *SessionStore) EndAll(ctx context.Context, key string, id int64) error {
+	col := map[string]string{SessionAccount: "account_id", SessionOperator: "operator_id"}[key]
+	if col == "" {
+		return fmt.Errorf("end sessions: no owner column for %q", key)
+	}
+	if s.cache != nil {
+		// Rare enough to forget every cached session rather than track
+		// their owners; a change begun keeps readers from refilling it
+		// with what they read before the delete.
+		s.cache.clear()
+		defer s.cache.clear()
+	}
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM web_sessions WHERE `+col+` = ?`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("end sessions of %s %d: %w", key, id, err)
+	}
+	return nil
 }
 
 // sweep purges expired sessions at most every ten minutes, piggybacking on

@@ -52,7 +52,15 @@ func (po *Portal) changePassword(w http.ResponseWriter, r *http.Request, a subsc
 		po.profilePage(w, r, a, http.StatusUnprocessableEntity, "password.error.mismatch")
 		return
 	}
-	err := po.d.Subscribers.ChangePassword(r.Context(), a.ID, r.PostFormValue("current"), next)
+	err := po.d.Subscribers.ChangePassword(r.Context(), a.ID, r.PostFormValue("current"), next, 0)
+	if err == nil {
+		// Every session and API token of the account ends with the old
+		// password; this one goes on under a new token.
+		err = po.p.EndSessions(r.Context(), platform.SessionAccount, a.ID)
+	}
+	if err == nil {
+		err = po.p.Sessions.RenewToken(r.Context())
+	}
 	switch {
 	case errors.Is(err, subscriber.ErrBadPassword):
 		po.profilePage(w, r, a, http.StatusUnprocessableEntity, "password.error.current")
