@@ -308,7 +308,14 @@ func (h *OSMPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	addr, known := netaddr.Client(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), h.Proxies)
 	if !known || !netaddr.In(h.allowed, addr) {
 		metrics.Payment("osmp", "auth", "rejected")
-		h.log.Warn("osmp request from an address not allowed", "remote", r.RemoteAddr, "forwarded_for", r.Header.Get("X-Forwarded-For"))
+		// A bank's login from an unknown address is a bank to connect (or
+		// a leaked login): worth a warning. Anything else is the internet's
+		// scanners, kept out of the log's warnings.
+		level, channel := slog.LevelDebug, ""
+		if ch := h.channels[loginOf(r)]; ch != nil {
+			level, channel = slog.LevelWarn, ch.Name
+		}
+		h.log.Log(r.Context(), level, "osmp request from an address not allowed", "channel", channel, "remote", r.RemoteAddr, "forwarded_for", r.Header.Get("X-Forwarded-For"))
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}

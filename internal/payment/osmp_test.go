@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -350,5 +351,26 @@ func TestOSMPBehindProxy(t *testing.T) {
 		if w.Code != tt.want {
 			t.Errorf("%s: %d, want %d", tt.name, w.Code, tt.want)
 		}
+	}
+}
+
+// TestOSMPRefusedAddressLog: a bank's login from an unknown address is a
+// warning naming the bank; the internet's scanners are not.
+func TestOSMPRefusedAddressLog(t *testing.T) {
+	var buf strings.Builder
+	h, _ := NewOSMPHandler(testOSMPChannels(), &scripted{}, slog.New(slog.NewTextHandler(&buf, nil)))
+	for _, login := range []string{"", "admin", "sber"} {
+		r := httptest.NewRequest(http.MethodGet, "/pay/osmp?command=check&txn_id=1&account=100045&sum=10.00", nil)
+		r.RemoteAddr = "203.0.113.9:1"
+		if login != "" {
+			r.SetBasicAuth(login, "secret-guess")
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	if n := strings.Count(buf.String(), "level=WARN"); n != 1 || !strings.Contains(buf.String(), "channel=sberbank") {
+		t.Errorf("want one warning naming sberbank:\n%s", buf.String())
+	}
+	if strings.Contains(buf.String(), "secret-guess") || strings.Contains(buf.String(), "admin") {
+		t.Errorf("credentials in the log:\n%s", buf.String())
 	}
 }
