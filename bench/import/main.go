@@ -45,6 +45,7 @@ func main() {
 	name := flag.String("source", "kbench_ubilling", "name of the generated MariaDB database")
 	child := flag.String("child", "", "internal: import from this DSN into -target")
 	target := flag.String("target", "", "internal: the Kabinet database DSN")
+	only := flag.Bool("generate-only", false, "make the source database and stop (then import it with -keep)")
 	flag.Parse()
 	ctx := context.Background()
 	if *child != "" {
@@ -58,6 +59,9 @@ func main() {
 		fmt.Printf("source: generated %d subscribers with %d payments in %.1fs\n", *n, *n**per, time.Since(t0).Seconds())
 	} else {
 		fmt.Printf("source: reusing %s\n", *name)
+	}
+	if *only {
+		return
 	}
 
 	tdsn := *pg
