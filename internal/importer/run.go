@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/mail"
 	"net/netip"
 	"regexp"
@@ -372,13 +373,7 @@ func (r *run) compare(c *Count, row, before string, now any) {
 	b, _ := json.Marshal(now)
 	json.Unmarshal(b, &is)
 	var diffs []string
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range is {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, k := range slices.Sorted(maps.Keys(is)) {
 		if fmt.Sprint(was[k]) != fmt.Sprint(is[k]) {
 			diffs = append(diffs, fmt.Sprintf("%s %v → %v", k, was[k], is[k]))
 		}
