@@ -6,5 +6,7 @@ package web
 
 import "embed"
 
-//go:embed templates static translations fonts
+// "all:" keeps the templates' partials, whose names begin with '_'.
+//
+//go:embed all:templates static translations fonts
 var FS embed.FS

@@ -30,6 +30,10 @@ const unlimitedKbps = 1000000
 // batch is how many subscribers or payments are written together.
 const batch = 512
 
+// subChunk is how many accounts (16 parameters each) one INSERT writes:
+// on PostgreSQL every statement is a round trip.
+const subChunk = 128
+
 // payChunk is how many history rows one INSERT writes (6 parameters each,
 // far under either engine's limit): the history is most of an import's
 // rows, and on SQLite each statement is parsed anew inside the one long
@@ -622,7 +626,7 @@ func (r *run) flushSubs() error {
 	at := r.o.At.UTC()
 	date := r.o.At.In(r.o.Biller.Rules.Zone).Format("2006-01-02")
 	var txns []ledger.Txn
-	for part := range slices.Chunk(r.pendingSubs, store.ChunkRows) {
+	for part := range slices.Chunk(r.pendingSubs, subChunk) {
 		args := make([]any, 0, 2*len(part))
 		for _, p := range part {
 			args = append(args, "subscriber:"+p.f.Login, ledger.KindSubscriber)

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/importer"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/payment"
@@ -25,6 +27,7 @@ type paymentsData struct {
 	CanPay       bool
 	Points       Points // bonus points
 	HasBonus     bool   // the payment service runs: points can be shown and spent
+	Earlier      []importer.HistoryRow
 }
 
 func (po *Portal) payments(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
@@ -51,6 +54,10 @@ func (po *Portal) payments(w http.ResponseWriter, r *http.Request, a subscriber.
 	}
 	d.Lines, d.Balance = st.Lines, st.Closing
 	d.LinePager = newPager(r.URL, "hp", page, st.More())
+	if d.Earlier, err = po.earlier(r, a, time.Unix(0, 0), po.p.Clock.Now().Add(time.Second), 100); err != nil {
+		po.p.Fail(w, r, err)
+		return
+	}
 	if s, err := po.d.Biller.Summary(r.Context(), a.ID); err == nil {
 		d.Recommended = s.Recommended
 	}

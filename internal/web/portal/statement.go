@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/kabinet-billing/kabinet/internal/importer"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
@@ -20,6 +21,7 @@ type statementData struct {
 	Shown    bool   // the period is valid and read
 	Field    string // "from" or "to": the input Error concerns
 	Error    string
+	Earlier  []importer.HistoryRow // the old billing's payments in the period
 }
 
 func (po *Portal) statement(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
@@ -49,6 +51,10 @@ func (po *Portal) statement(w http.ResponseWriter, r *http.Request, a subscriber
 		return
 	}
 	d.Pager = newPager(r.URL, "page", page, d.S.More())
+	if d.Earlier, err = po.earlier(r, a, p.From, p.End(), 0); err != nil {
+		po.p.Fail(w, r, err)
+		return
+	}
 	po.render(w, r, http.StatusOK, "statement", po.view(r, a, "statement.title", "payments", d))
 }
 
