@@ -113,6 +113,7 @@ func runImport(ctx context.Context, src, target string) {
 	db, err := store.Open(ctx, target)
 	check(err)
 	defer db.Close()
+	check(db.SetWriterCache(ctx, 8192)) // as kabinet import does
 	rules := billing.DefaultRules()
 	at := time.Date(2026, 12, 10, 3, 0, 0, 0, rules.Zone)
 	sealer, err := subscriber.NewSealer(make([]byte, 32))

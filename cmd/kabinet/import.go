@@ -20,6 +20,10 @@ func init() {
 	register("import csv", "--subscribers FILE [--payments FILE] [--dry-run] [--at RFC3339] [--skip-problems]: move subscribers in from spreadsheets (docs/import-template.csv)", cmdImportCSV)
 }
 
+// importCacheKB is the SQLite writer's page cache while importing (see
+// store.DB.SetWriterCache).
+const importCacheKB = 8192
+
 // importFlags are the flags every source takes.
 type importFlags struct {
 	dryRun, skip bool
@@ -104,6 +108,9 @@ func (e *env) runImport(ctx context.Context, f importFlags, open func() (importe
 		at = t
 	}
 	if err := e.open(ctx); err != nil {
+		return err
+	}
+	if err := e.db.SetWriterCache(ctx, importCacheKB); err != nil {
 		return err
 	}
 	dir, err := e.directory()

@@ -174,6 +174,22 @@ func (db *DB) Close() error {
 // Writer is the raw writer pool, for migrations and bulk tools.
 func (db *DB) Writer() *sql.DB { return db.w }
 
+// SetWriterCache sets the SQLite writer's page cache to kb kilobytes for
+// the rest of the process (PostgreSQL: nothing). A bulk load in one long
+// transaction gains little from a big cache, and the cache's pages cost
+// the process more than their size: kabinet import of 10,000 subscribers
+// with 200,000 payments peaked at 143 MB with the server's 64 MB cache and
+// at 59 MB with 8 MB, no slower (bench/import).
+func (db *DB) SetWriterCache(ctx context.Context, kb int) error {
+	if db.Dialect != SQLite {
+		return nil
+	}
+	if _, err := db.w.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", kb)); err != nil {
+		return fmt.Errorf("writer cache: %w", err)
+	}
+	return nil
+}
+
 // Reader is the raw reader pool.
 func (db *DB) Reader() *sql.DB { return db.r }
 
