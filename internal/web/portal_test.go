@@ -344,6 +344,11 @@ func TestStatementPeriodErrors(t *testing.T) {
 			t.Errorf("%s: the %s field is not marked", tt.query, tt.field)
 		}
 	}
+	// The traffic page reads its period the same way, a year at most, and
+	// shows the last 30 days meanwhile.
+	must(t, c.get("/traffic?from=abc"), http.StatusUnprocessableEntity, "Дата «с» не распознана", `aria-invalid="true"`, "Трафик и сессии")
+	must(t, c.get("/traffic?from=2025-01-01&to=2026-03-01"), http.StatusUnprocessableEntity, "Период слишком длинный: не больше 366 дн.")
+	must(t, c.get("/traffic?from=2026-03-01&to=2026-03-10"), http.StatusOK, `value="2026-03-01"`)
 	c.post("/lang", url.Values{"lang": {"en"}})
 	must(t, c.get("/statement?from=abc"), http.StatusUnprocessableEntity, "The “from” date is not a date")
 }

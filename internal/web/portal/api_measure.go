@@ -2,11 +2,11 @@ package portal
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/netflow"
 	"github.com/kabinet-billing/kabinet/internal/speedtest"
+	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
 
@@ -58,9 +58,10 @@ type classDay struct {
 }
 
 type classesData struct {
-	From, To string
-	Classes  []classBar // legend: class, name, colour, total bytes
-	Days     []classDay
+	PeriodForm
+	Until   string     // the last day shown, YYYY-MM-DD
+	Classes []classBar // legend: class, name, colour, total bytes
+	Days    []classDay
 }
 
 // classColors are fixed per position so a class keeps its colour in every
@@ -68,27 +69,18 @@ type classesData struct {
 var classColors = []string{"#1e88e5", "#43a047", "#fb8c00", "#8e24aa", "#e53935", "#00897b", "#6d4c41"}
 
 func (po *Portal) trafficClasses(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
-	zone := po.p.Zone
-	now := po.p.Clock.Now().In(zone)
-	to := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, zone)
-	from := to.AddDate(0, 0, -29)
-	q := r.URL.Query()
-	if t, err := time.ParseInLocation("2006-01-02", q.Get("from"), zone); err == nil {
-		from = t
+	p, form, ok := po.period(r, statement.LastDays(po.p.Clock.Now(), po.p.Zone, 30), statement.MaxTrafficDays)
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusUnprocessableEntity
 	}
-	if t, err := time.ParseInLocation("2006-01-02", q.Get("to"), zone); err == nil {
-		to = t
-	}
-	if to.Before(from) || to.Sub(from) > 366*24*time.Hour {
-		from = to.AddDate(0, 0, -29)
-	}
-	d := classesData{From: from.Format("2006-01-02"), To: to.Format("2006-01-02")}
+	d := classesData{PeriodForm: form, Until: p.ToISO()}
 	classes, err := netflow.Classes(r.Context(), po.d.DB)
 	if err != nil {
 		po.p.Fail(w, r, err)
 		return
 	}
-	us, err := netflow.Usage(r.Context(), po.d.DB, a.ID, d.From, d.To)
+	us, err := netflow.Usage(r.Context(), po.d.DB, a.ID, p.FromISO(), p.ToISO())
 	if err != nil {
 		po.p.Fail(w, r, err)
 		return
@@ -128,7 +120,7 @@ func (po *Portal) trafficClasses(w http.ResponseWriter, r *http.Request, a subsc
 			b.Y = y
 		}
 	}
-	po.p.HTML(w, r, http.StatusOK, "measure/classes", "", po.view(r, a, "classes.title", "classes", d))
+	po.p.HTML(w, r, status, "measure/classes", "", po.view(r, a, "classes.title", "classes", d))
 }
 
 var measureMessages = map[string][2]string{

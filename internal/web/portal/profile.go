@@ -3,8 +3,8 @@ package portal
 import (
 	"errors"
 	"net/http"
-	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
@@ -74,7 +74,8 @@ func (po *Portal) changePassword(w http.ResponseWriter, r *http.Request, a subsc
 }
 
 type trafficData struct {
-	From, To string
+	PeriodForm
+	Until    string // the last day shown, YYYY-MM-DD
 	Days     []traffic.DayUsage
 	Max      int64
 	In, Out  int64
@@ -83,28 +84,20 @@ type trafficData struct {
 }
 
 func (po *Portal) traffic(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
-	zone := po.p.Zone
-	now := po.p.Clock.Now().In(zone)
-	to := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, zone)
-	from := to.AddDate(0, 0, -29)
-	q := r.URL.Query()
-	if t, err := time.ParseInLocation("2006-01-02", q.Get("from"), zone); err == nil {
-		from = t
+	// A wrong period is named beside its field over the last 30 days' chart.
+	p, form, ok := po.period(r, statement.LastDays(po.p.Clock.Now(), po.p.Zone, 30), statement.MaxTrafficDays)
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusUnprocessableEntity
 	}
-	if t, err := time.ParseInLocation("2006-01-02", q.Get("to"), zone); err == nil {
-		to = t
-	}
-	if to.Before(from) || to.Sub(from) > 366*24*time.Hour {
-		from = to.AddDate(0, 0, -29)
-	}
-	d := trafficData{From: from.Format("2006-01-02"), To: to.Format("2006-01-02"), Enabled: po.d.Traffic != nil}
+	d := trafficData{PeriodForm: form, Until: p.ToISO(), Enabled: po.d.Traffic != nil}
 	if po.d.Traffic != nil {
 		var err error
-		if d.Days, err = po.d.Traffic.Usage(r.Context(), a.ID, d.From, d.To); err != nil {
+		if d.Days, err = po.d.Traffic.Usage(r.Context(), a.ID, p.FromISO(), p.ToISO()); err != nil {
 			po.p.Fail(w, r, err)
 			return
 		}
-		if d.Sessions, err = po.d.Traffic.Sessions(r.Context(), a.ID, from, to.AddDate(0, 0, 1), 50); err != nil {
+		if d.Sessions, err = po.d.Traffic.Sessions(r.Context(), a.ID, p.From, p.End(), 50); err != nil {
 			po.p.Fail(w, r, err)
 			return
 		}
@@ -114,5 +107,5 @@ func (po *Portal) traffic(w http.ResponseWriter, r *http.Request, a subscriber.A
 		d.Out += x.OutputOctets
 		d.Max = max(d.Max, x.InputOctets+x.OutputOctets)
 	}
-	po.render(w, r, http.StatusOK, "traffic", po.view(r, a, "traffic.title", "traffic", d))
+	po.render(w, r, status, "traffic", po.view(r, a, "traffic.title", "traffic", d))
 }

@@ -14,23 +14,39 @@ import (
 // statementPage is how many lines the statement's table shows at once.
 const statementPage = 100
 
-type statementData struct {
-	From, To string // YYYY-MM-DD, both inclusive, as typed
-	S        statement.Statement
-	Pager    pager
-	Shown    bool   // the period is valid and read
+// PeriodForm is a page's from/to inputs: the days shown, or what was typed
+// with the message beside the field it concerns.
+type PeriodForm struct {
+	From, To string // YYYY-MM-DD, both inclusive
 	Field    string // "from" or "to": the input Error concerns
 	Error    string
 	Earlier  []importer.HistoryRow // the old billing's payments in the period
 }
 
+// period reads the page's ?from= and ?to= (def when absent), maxDays at
+// most. A mistake comes back in the form, with def to show meanwhile.
+func (po *Portal) period(r *http.Request, def statement.Period, maxDays int) (statement.Period, PeriodForm, bool) {
+	q := r.URL.Query()
+	p, err := statement.ParsePeriod(q.Get("from"), q.Get("to"), def, maxDays)
+	if pe, ok := statement.AsPeriodError(err); ok {
+		return p, PeriodForm{From: q.Get("from"), To: q.Get("to"), Field: pe.Field, Error: po.p.I18n.T(po.p.LangOf(r), pe.ID, pe.Data)}, false
+	}
+	return p, PeriodForm{From: p.FromISO(), To: p.ToISO()}, true
+}
+
+type statementData struct {
+	PeriodForm
+	S     statement.Statement
+	Pager pager
+	Shown bool // the period is valid and read
+}
+
 func (po *Portal) statement(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
 	q := r.URL.Query()
 	lang := po.p.LangOf(r)
-	p, err := statement.ParsePeriod(q.Get("from"), q.Get("to"), statement.ThisMonth(po.p.Clock.Now(), po.p.Zone), statement.MaxStatementDays)
-	if pe, ok := statement.AsPeriodError(err); ok {
-		d := statementData{From: q.Get("from"), To: q.Get("to"), Field: pe.Field, Error: po.p.I18n.T(lang, pe.ID, pe.Data)}
-		po.render(w, r, http.StatusUnprocessableEntity, "statement", po.view(r, a, "statement.title", "payments", d))
+	p, form, ok := po.period(r, statement.ThisMonth(po.p.Clock.Now(), po.p.Zone), statement.MaxStatementDays)
+	if !ok {
+		po.render(w, r, http.StatusUnprocessableEntity, "statement", po.view(r, a, "statement.title", "payments", statementData{PeriodForm: form}))
 		return
 	}
 	if f := q.Get("format"); f == "csv" || f == "pdf" {
@@ -45,7 +61,8 @@ func (po *Portal) statement(w http.ResponseWriter, r *http.Request, a subscriber
 		return
 	}
 	page := pageOf(q, "page")
-	d := statementData{From: p.FromISO(), To: p.ToISO(), Shown: true}
+	d := statementData{PeriodForm: form, Shown: true}
+	var err error
 	if d.S, err = po.d.Statements.For(r.Context(), lang, a, p, ledger.Page{Offset: (page - 1) * statementPage, Limit: statementPage}); err != nil {
 		po.p.Fail(w, r, err)
 		return
