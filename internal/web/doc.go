@@ -1,16 +1,21 @@
-// Package web assembles Kabinet's HTTP layer: one net/http ServeMux with the
-// subscriber portal at /, /healthz, and the payment handlers (OSMP, card
-// callbacks, the sandbox's hosted page) under /pay/.
+// Package web assembles Kabinet's whole HTTP surface in one place: New
+// mounts, on one net/http ServeMux,
 //
-// The lead wires it in cmd/kabinet (serve, demo):
+//   - the subscriber portal at / (internal/web/portal), with the speed-test
+//     and traffic-by-class pages;
+//   - the JSON API at /api/v1, its OpenAPI document and /api/docs, and the
+//     LibreSpeed backend under /speedtest/ (internal/web/api);
+//   - the payment routes under /pay/ (OSMP, card callbacks, the sandbox's
+//     page), as payment.Service.Routes gives them, outside the session and
+//     cross-origin middleware: they check signatures and addresses;
+//   - the back office at /admin/ (internal/web/admin) and the public site
+//     at /site/ (internal/web/public), when Deps.Office is set;
+//   - /healthz (the database answers), /readyz and /metrics.
 //
-//	srv, err := web.New(web.Deps{DB: db, Clock: clk, Config: cfg, Log: log,
-//		Biller: biller, Subscribers: dir, Payments: pay, Processor: "sandbox",
-//		PaymentRoutes: routes, // from pay.Routes(osmpChannels)
-//		Traffic: traffic.New(db, cfg.Zone())})
-//	http.ListenAndServe(cfg.HTTPAddr, srv.Handler())
+// cmd/kabinet builds the capabilities, passes them in Deps, and serves
+// Server.Handler; Server.Patterns lists every route for the security test.
 //
-// # Adding an area (admin, public site, API)
+// # Adding an area
 //
 // The shared pieces live in internal/web/platform so that areas can import
 // them without importing this package (which imports the areas):

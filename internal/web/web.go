@@ -8,18 +8,25 @@ import (
 
 	assets "github.com/kabinet-billing/kabinet/web"
 
+	"github.com/kabinet-billing/kabinet/internal/apitoken"
+	"github.com/kabinet-billing/kabinet/internal/backoffice"
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/contract"
+	"github.com/kabinet-billing/kabinet/internal/metrics"
 	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/speedtest"
 	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/support"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
+	"github.com/kabinet-billing/kabinet/internal/web/admin"
+	"github.com/kabinet-billing/kabinet/internal/web/api"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
 	"github.com/kabinet-billing/kabinet/internal/web/portal"
+	"github.com/kabinet-billing/kabinet/internal/web/public"
 )
 
 // Deps are the capabilities the web areas call. DB, Config, Biller and
@@ -31,8 +38,8 @@ type Deps struct {
 	Log         *slog.Logger
 	Biller      *billing.Biller
 	Subscribers *subscriber.Directory
-	// Payments starts card payments from the portal; Processor names the
-	// processor the Pay button uses (e.g. "sandbox").
+	// Payments starts card payments from the portal and the API; Processor
+	// names the processor the Pay button uses (e.g. "sandbox").
 	Payments  *payment.Service
 	Processor string
 	// PaymentRoutes are payment.Service.Routes(...): the OSMP endpoint,
@@ -41,23 +48,43 @@ type Deps struct {
 	// addresses themselves).
 	PaymentRoutes map[string]http.Handler
 	Traffic       *traffic.Store
-	Support       *support.Service // nil: made over DB
+	Support       *support.Service   // nil: made over DB
+	SpeedTests    *speedtest.Service // nil: made over DB
+	Tokens        *apitoken.Service  // the API's bearer tokens; nil: made over DB
+	// APIPerSecond and APIBurst limit API requests per token (zero: the
+	// API's defaults).
+	APIPerSecond float64
+	APIBurst     int
+	// Office is the back office's capabilities; nil mounts neither the
+	// back office nor the public site.
+	Office *backoffice.Office
+	// Network is the back office's network section (RADIUS's NAS and
+	// sessions); nil hides it.
+	Network admin.Network
+	// Sandbox: the sandbox card processor runs; the back office says so.
+	Sandbox bool
+	// Metrics, when set, is served at /metrics and counts every request.
+	Metrics *metrics.Metrics
 	// Files overrides the embedded web/ tree (tests); nil uses the binary's.
 	Files fs.FS
 	// Fonts print PDF statements; empty: read from Files.
 	Fonts contract.Fonts
 }
 
-// Server is the assembled web layer. Platform is exposed so that later
-// areas (admin, public, api) register on the same mux.
+// Server is the assembled HTTP surface.
 type Server struct {
 	Platform   *platform.Platform
 	Portal     *portal.Portal
 	Statements *statement.Service
+	handler    http.Handler
+	patterns   []string
 }
 
-// New builds the whole web layer: the platform, the portal at /, /healthz,
-// and the payment routes.
+// New assembles Kabinet's whole HTTP surface on one mux: the portal at /
+// (with the speed-test and traffic-by-class pages), the JSON API at
+// /api/v1 with its docs and the LibreSpeed backend, the payment routes
+// under /pay/, the back office at /admin/ and the public site at /site/
+// (when Office is set), /healthz, /readyz and /metrics.
 func New(d Deps) (*Server, error) {
 	if d.DB == nil || d.Biller == nil || d.Subscribers == nil {
 		return nil, fmt.Errorf("web: DB, Biller and Subscribers are required")
@@ -70,6 +97,9 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.Support == nil {
 		d.Support = support.New(d.DB, d.Clock)
+	}
+	if d.SpeedTests == nil {
+		d.SpeedTests = speedtest.New(d.DB, d.Clock, d.Biller)
 	}
 	msgs := map[string][2]string{}
 	for _, m := range payment.Messages {
@@ -87,6 +117,20 @@ func New(d Deps) (*Server, error) {
 	st := statement.New(d.DB, d.Clock, p.Zone, d.Config.Provider, d.Fonts, p.I18n)
 	po := portal.Register(p, portal.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Payments: d.Payments,
 		Processor: d.Processor, Traffic: d.Traffic, Support: d.Support, Statements: st})
+	po.RegisterMeasure(d.SpeedTests)
+	api.Register(p, api.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Tokens: d.Tokens,
+		Payments: d.Payments, Processor: d.Processor, Traffic: d.Traffic, Support: d.Support,
+		SpeedTests: d.SpeedTests, Statements: st, PerSecond: d.APIPerSecond, Burst: d.APIBurst,
+		AppSchemes: d.Config.API.AppSchemes})
+	if d.Office != nil {
+		if _, err := admin.Register(p, admin.Deps{Office: d.Office, Support: d.Support, Network: d.Network, Sandbox: d.Sandbox,
+			Files: d.Files, Statements: st}); err != nil {
+			return nil, fmt.Errorf("web: back office: %w", err)
+		}
+		if _, err := public.Register(p, public.Deps{DB: d.DB, Support: d.Support, Files: d.Files, RedirectFrom: d.Config.Site.RedirectFrom}); err != nil {
+			return nil, fmt.Errorf("web: public site: %w", err)
+		}
+	}
 	p.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := d.DB.Reader().PingContext(r.Context()); err != nil {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
@@ -99,8 +143,26 @@ func New(d Deps) (*Server, error) {
 		p.Mux.Handle(pattern, h)
 	}
 	p.Mux.Handle("/", p.Sessions.LoadAndSave(http.HandlerFunc(p.NotFound)))
-	return &Server{Platform: p, Portal: po, Statements: st}, nil
+
+	// Readiness and metrics answer machines, outside the platform's
+	// sessions and page headers.
+	outer := platform.NewRouter()
+	outer.Handle("GET /readyz", metrics.Ready(d.DB))
+	if d.Metrics != nil {
+		outer.Handle("GET /metrics", d.Metrics.Handler())
+	}
+	outer.ServeMux.Handle("/", p.Handler()) // the platform's routes, listed below
+	var h http.Handler = outer
+	if d.Metrics != nil {
+		h = d.Metrics.Middleware(outer)
+	}
+	return &Server{Platform: p, Portal: po, Statements: st, handler: h,
+		patterns: append(outer.Patterns(), p.Mux.Patterns()...)}, nil
 }
 
 // Handler serves every route.
-func (s *Server) Handler() http.Handler { return s.Platform.Handler() }
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Patterns lists every route pattern the server registers (the security
+// test classifies each).
+func (s *Server) Patterns() []string { return s.patterns }

@@ -27,7 +27,6 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/support"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
 	"github.com/kabinet-billing/kabinet/internal/web"
-	"github.com/kabinet-billing/kabinet/internal/web/api"
 )
 
 const password = "secret-pass"
@@ -104,17 +103,14 @@ func newEnvOn(t *testing.T, db *store.DB, perSecond float64, burst int) *env {
 	e.pay = payment.NewService(db, clk, b, []payment.Processor{sb}, payment.Options{})
 	cfg := config.Default()
 	cfg.PublicURL = "https://my.example.net"
+	cfg.API.AppSchemes = []string{"ru.example.kabinet"}
 	tr := traffic.New(db, cfg.Zone())
 	srv, err := web.New(web.Deps{DB: db, Clock: clk, Config: cfg, Biller: b, Subscribers: dir, Payments: e.pay, Processor: "sandbox",
-		PaymentRoutes: map[string]http.Handler{"/pay/sandbox/": sb}, Traffic: tr, Support: e.sup})
+		PaymentRoutes: map[string]http.Handler{"/pay/sandbox/": sb}, Traffic: tr, Support: e.sup,
+		SpeedTests: speedtest.New(db, clk, b), Tokens: e.tokens, APIPerSecond: perSecond, APIBurst: burst})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := speedtest.New(db, clk, b)
-	api.Register(srv.Platform, api.Deps{DB: db, Biller: b, Subscribers: dir, Tokens: e.tokens, Payments: e.pay, Processor: "sandbox",
-		Traffic: tr, Support: e.sup, SpeedTests: tests, Statements: srv.Statements, PerSecond: perSecond, Burst: burst,
-		AppSchemes: []string{"ru.example.kabinet"}})
-	srv.Portal.RegisterMeasure(tests)
 	e.ts = httptest.NewServer(srv.Handler())
 	t.Cleanup(e.ts.Close)
 	return e
