@@ -130,6 +130,25 @@ flush_seconds = 3600
 		t.Fatal(err)
 	}
 	defer fc.Close()
+	// The collector starts beside the HTTP listener: it is up once it
+	// counts a malformed packet.
+	counter := func(re *regexp.Regexp) int {
+		body, _ := get("/metrics")
+		m := re.FindStringSubmatch(body)
+		if m == nil {
+			return -1
+		}
+		var n int
+		fmt.Sscan(m[1], &n)
+		return n
+	}
+	malformed := regexp.MustCompile(`(?m)^kabinet_netflow_packets_rejected_total\{reason="malformed"\} (\d+)`)
+	read := regexp.MustCompile(`(?m)^kabinet_netflow_packets_total (\d+)`)
+	waitFor("the collector listening", func() bool {
+		fc.Write([]byte{0}) // refused until it listens
+		return counter(malformed) > 0
+	})
+	base := counter(read)
 	const packets = 40
 	var flowBytes uint64
 	for i := range packets {
@@ -140,12 +159,7 @@ flush_seconds = 3600
 			t.Fatal(err)
 		}
 	}
-	read := regexp.MustCompile(`(?m)^kabinet_netflow_packets_total (\d+)`)
-	waitFor("the collector reads every flow packet", func() bool {
-		body, _ := get("/metrics")
-		m := read.FindStringSubmatch(body)
-		return m != nil && m[1] == fmt.Sprint(packets)
-	})
+	waitFor("the collector reads every flow packet", func() bool { return counter(read) == base+packets })
 
 	// Accounting from four NAS threads; SIGTERM once a few hundred are
 	// answered, while they keep coming.
