@@ -14,10 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/store"
-	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
 
 func init() {
@@ -256,7 +256,7 @@ func checkRestored(ctx context.Context, db *store.DB) (ver int64, applied int, p
 	if problems, err = ledger.Verify(ctx, db); err != nil {
 		return
 	}
-	accounts, err = subscriber.Count(ctx, db)
+	accounts, err = billing.CountAccounts(ctx, db)
 	return
 }
 

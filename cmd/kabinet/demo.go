@@ -61,7 +61,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if e.cfg.PublicURL == "" {
 		e.cfg.PublicURL = "http://" + *addr
 	}
-	seeded, err := subscriber.Count(ctx, e.db)
+	seeded, err := billing.CountAccounts(ctx, e.db)
 	if err != nil {
 		return err
 	}

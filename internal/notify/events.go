@@ -11,7 +11,6 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
-	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
 
 // cursorName is this consumer's row in mail_event_cursor.
@@ -25,7 +24,7 @@ var eventKinds = map[string]string{
 }
 
 // letterFor fills the parts of a letter every kind shares.
-func (n *Notifier) letterFor(ctx context.Context, c subscriber.Contact) (Letter, billing.Summary, error) {
+func (n *Notifier) letterFor(ctx context.Context, c billing.Contact) (Letter, billing.Summary, error) {
 	l := Letter{Provider: n.opts.Provider, PortalURL: n.opts.PortalURL, Name: c.Name, Login: c.Login, ContractNo: c.ContractNo}
 	s, err := n.biller.Summary(ctx, c.ID)
 	if err != nil {
@@ -140,7 +139,7 @@ func (n *Notifier) mailFor(ctx context.Context, e store.Event) (Mail, bool, erro
 	if !ok || e.AccountID == 0 || n.clock.Now().Sub(e.At) > n.opts.MaxEventAge {
 		return Mail{}, false, nil
 	}
-	c, err := subscriber.ContactOf(ctx, n.db, e.AccountID)
+	c, err := billing.ContactOf(ctx, n.db, e.AccountID)
 	if err != nil {
 		return Mail{}, false, err
 	}
@@ -201,7 +200,7 @@ func (n *Notifier) Reminders(ctx context.Context, at time.Time) (int, error) {
 	rows.Close()
 	queued := 0
 	for _, id := range ids {
-		c, err := subscriber.ContactOf(ctx, n.db, id)
+		c, err := billing.ContactOf(ctx, n.db, id)
 		if err != nil {
 			return queued, err
 		}

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
-	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
 
 // CallbackPath is where a processor's callbacks arrive; the web layer mounts
@@ -48,7 +48,7 @@ func (s *Service) StartCard(ctx context.Context, in CardStart) (Payment, string,
 	p := Payment{Channel: CardChannel(proc.Name()), AccountID: in.AccountID, Amount: in.Amount, Status: StatusPending, Source: SourceOnline, CreatedAt: now}
 	var contract string
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		c, err := subscriber.ContactOf(ctx, tx, in.AccountID)
+		c, err := billing.ContactOf(ctx, tx, in.AccountID)
 		if err != nil {
 			return err
 		}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kabinet-billing/kabinet/internal/subscriber"
+	"github.com/kabinet-billing/kabinet/internal/billing"
 )
 
 // Conversation is one subscriber's chat as the consultants' list shows it.
@@ -43,7 +43,7 @@ func (s *Service) Conversations(ctx context.Context, limit int) ([]Conversation,
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("conversations: %w", err)
 	}
-	logins, err := subscriber.Logins(ctx, s.DB, ids)
+	logins, err := billing.Logins(ctx, s.DB, ids)
 	if err != nil {
 		return nil, fmt.Errorf("conversations: %w", err)
 	}

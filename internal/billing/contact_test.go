@@ -1,4 +1,4 @@
-package subscriber_test
+package billing_test
 
 import (
 	"context"
@@ -28,7 +28,7 @@ func TestContactLoginsCount(t *testing.T) {
 		}
 		sealer, _ := subscriber.NewSealer(make([]byte, 32))
 		dir := subscriber.New(db, clk, sealer, b)
-		if n, err := subscriber.Count(ctx, db); err != nil || n != 0 {
+		if n, err := billing.CountAccounts(ctx, db); err != nil || n != 0 {
 			t.Fatalf("count of none: %d, %v", n, err)
 		}
 		alice, err := dir.Create(ctx, subscriber.NewAccount{Login: "alice", Password: "secret-pass", Name: "Алиса", Email: "a@example.org", Tariff: "t"})
@@ -39,21 +39,21 @@ func TestContactLoginsCount(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n, err := subscriber.Count(ctx, db); err != nil || n != 2 {
+		if n, err := billing.CountAccounts(ctx, db); err != nil || n != 2 {
 			t.Errorf("count: %d, %v", n, err)
 		}
 		for _, c := range []struct {
 			id   int64
-			want subscriber.Contact
+			want billing.Contact
 			err  error
 		}{
-			{alice.ID, subscriber.Contact{ID: alice.ID, Login: "alice", ContractNo: alice.ContractNo, Name: "Алиса", Email: "a@example.org",
+			{alice.ID, billing.Contact{ID: alice.ID, Login: "alice", ContractNo: alice.ContractNo, Name: "Алиса", Email: "a@example.org",
 				Lang: alice.Lang, Status: alice.Status, NotifyEmail: alice.NotifyEmail}, nil},
-			{bob.ID + 100, subscriber.Contact{}, subscriber.ErrNotFound},
+			{bob.ID + 100, billing.Contact{}, billing.ErrNotFound},
 		} {
 			// Inside a write too, as a payment reads it.
 			err := db.Write(ctx, func(tx *store.Tx) error {
-				got, err := subscriber.ContactOf(ctx, tx, c.id)
+				got, err := billing.ContactOf(ctx, tx, c.id)
 				if c.err == nil && got != c.want {
 					t.Errorf("contact %d = %+v, want %+v", c.id, got, c.want)
 				}
@@ -63,20 +63,20 @@ func TestContactLoginsCount(t *testing.T) {
 				t.Errorf("contact %d: %v, want %v", c.id, err, c.err)
 			}
 		}
-		logins, err := subscriber.Logins(ctx, db, []int64{bob.ID, alice.ID, bob.ID + 100})
+		logins, err := billing.Logins(ctx, db, []int64{bob.ID, alice.ID, bob.ID + 100})
 		if err != nil || len(logins) != 2 || logins[alice.ID] != "alice" || logins[bob.ID] != "bob" {
 			t.Errorf("logins: %v, %v", logins, err)
 		}
-		if logins, err := subscriber.Logins(ctx, db, nil); err != nil || len(logins) != 0 {
+		if logins, err := billing.Logins(ctx, db, nil); err != nil || len(logins) != 0 {
 			t.Errorf("logins of none: %v, %v", logins, err)
 		}
 	})
 }
 
-// The accounts table is written and read by subscriber and billing; the
-// packages below read it directly for the reason given (and the importer
-// writes it), as docs/architecture.md says. Any other reaches it through
-// their functions (ContactOf, Logins, Count, Directory…).
+// The accounts table is billing's and subscriber's; the packages below
+// read it directly for the reason given (and the importer writes it), as
+// docs/architecture.md says. Any other reaches it through their functions
+// (ContactOf, Logins, CountAccounts, subscriber.Directory…).
 var accountsReaders = map[string]string{
 	"internal/subscriber":      "owner: contracts, credentials, contact, operators' status changes",
 	"internal/billing":         "owner: tariff, debt and limit; its monthly run updates them set-based",
@@ -105,7 +105,7 @@ func TestAccountsReadThroughOwners(t *testing.T) {
 			}
 			pkg := filepath.ToSlash(filepath.Dir(strings.TrimPrefix(filepath.ToSlash(path), "../../")))
 			if _, ok := accountsReaders[pkg]; !ok {
-				t.Errorf("%s reads the accounts table: call subscriber's or billing's functions, or say why in docs/architecture.md and here", path)
+				t.Errorf("%s reads the accounts table: call billing's or subscriber's functions, or say why in docs/architecture.md and here", path)
 			}
 			return nil
 		})

@@ -1,4 +1,4 @@
-package subscriber
+package billing
 
 import (
 	"context"
@@ -9,8 +9,10 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
-// The reads below are what other packages need of the accounts table, which
-// subscriber owns with billing (docs/architecture.md says who reads it how).
+// The reads below are what other packages need of the accounts table:
+// billing keeps the account's row and its money state, subscriber writes
+// the contract and credentials on it, and the rest read it through these
+// (docs/architecture.md says who else reads it directly, and why).
 
 // Contact is what a letter or a payment needs to know of a subscriber.
 type Contact struct {
@@ -62,8 +64,8 @@ func Logins(ctx context.Context, q store.Querier, ids []int64) (map[int64]string
 	return out, rows.Err()
 }
 
-// Count is how many accounts there are, closed ones included.
-func Count(ctx context.Context, q store.Querier) (int64, error) {
+// CountAccounts is how many accounts there are, closed ones included.
+func CountAccounts(ctx context.Context, q store.Querier) (int64, error) {
 	var n int64
 	if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count accounts: %w", err)
