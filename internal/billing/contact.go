@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
@@ -32,7 +33,7 @@ func ContactOf(ctx context.Context, q store.Querier, id int64) (Contact, error) 
 	err := q.QueryRow(ctx, `SELECT login, contract_no, name, email, lang, status, notify_email FROM accounts WHERE id = ?`, id).
 		Scan(&c.Login, &c.ContractNo, &c.Name, &c.Email, &c.Lang, &c.Status, &c.NotifyEmail)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
+		err = derrors.NotFound
 	}
 	if err != nil {
 		return c, fmt.Errorf("account %d: %w", id, err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
@@ -49,7 +50,7 @@ func TestContactLoginsCount(t *testing.T) {
 		}{
 			{alice.ID, billing.Contact{ID: alice.ID, Login: "alice", ContractNo: alice.ContractNo, Name: "Алиса", Email: "a@example.org",
 				Lang: alice.Lang, Status: alice.Status, NotifyEmail: alice.NotifyEmail}, nil},
-			{bob.ID + 100, billing.Contact{}, billing.ErrNotFound},
+			{bob.ID + 100, billing.Contact{}, derrors.NotFound},
 		} {
 			// Inside a write too, as a payment reads it.
 			err := db.Write(ctx, func(tx *store.Tx) error {
