@@ -233,3 +233,75 @@ func TestBrowserContractAndReset(t *testing.T) {
 	}
 	t.Logf("screenshots in %s", shots)
 }
+
+// TestBrowserConfirmDialog: deleting a news item in Chromium, under the
+// page's real Content-Security-Policy, asks first; "Отмена" keeps the item,
+// "Подтвердить" deletes it. At 360 px the dialog fits the screen.
+func TestBrowserConfirmDialog(t *testing.T) {
+	bin := browsertest.Chromium(t)
+	e := newEnv(t, nil)
+	shots := os.Getenv("KABINET_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	os.MkdirAll(shots, 0o755)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.Flag("headless", true),
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.WindowSize(360, 740))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	items := func() int {
+		var n int
+		if err := e.office.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM content_items`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := items()
+	base := e.srv.URL
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/admin/login"),
+		chromedp.SendKeys(`input[name="login"]`, "admin"),
+		chromedp.SendKeys(`input[name="password"]`, password),
+		follow(`form[action="/admin/login"] button`, "/admin/"),
+		chromedp.Navigate(base+"/admin/news"),
+		chromedp.Click(`form[action$="/delete"] button`),
+		chromedp.WaitVisible(`#confirm-dialog[open]`),
+		func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			b, err := chromedp.FullScreenshot(100)(ctx, tg)
+			if err != nil {
+				return chromedp.Void{}, err
+			}
+			return chromedp.Void{}, os.WriteFile(filepath.Join(shots, "admin-confirm-360.png"), b, 0o644)
+		},
+		chromedp.Click(`#confirm-dialog button[value="cancel"]`),
+		chromedp.WaitNotPresent(`#confirm-dialog[open]`),
+	)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	if n := items(); n != before {
+		t.Fatalf("cancelled, yet %d items of %d are left", n, before)
+	}
+	text, _ := chromedp.Run(ctx, chromedp.TextContent(`#confirm-dialog-text`))
+	if !strings.Contains(text, "Удалить новость «Новость»") {
+		t.Errorf("the dialog asked %q", text)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(`form[action$="/delete"] button`),
+		chromedp.WaitVisible(`#confirm-dialog[open]`),
+		follow(`#confirm-dialog button[value="ok"]`, "/admin/news"),
+	)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	if n := items(); n != before-1 {
+		t.Errorf("confirmed, and %d items of %d are left", n, before)
+	}
+}
