@@ -59,7 +59,7 @@ func testCashLimitAndConfirmation(t *testing.T, db *store.DB) {
 		manager, pass string
 		want          error
 	}{
-		{"the issue's amount", huge, "", "", payment.ErrNeedsConfirmation},
+		{"an amount far over the limit", huge, "", "", payment.ErrNeedsConfirmation},
 		{"a kopeck above the limit", money.Rub(100000) + 1, "", "", payment.ErrNeedsConfirmation},
 		{"wrong manager password", money.Rub(150000), "manager1", "wrong-password", backoffice.ErrConfirmationRefused},
 		{"another cashier cannot confirm", money.Rub(150000), "cashier2", "long-enough-pw", backoffice.ErrConfirmationRefused},

@@ -1,5 +1,5 @@
 -- +goose Up
--- Who in the back office handles a subscriber's request (issue 6). Kept
+-- Who in the back office handles a subscriber's request. Kept
 -- beside support_requests so that the portal's table stays as it is.
 CREATE TABLE support_assignments (
   request_id BIGINT PRIMARY KEY REFERENCES support_requests(id),
