@@ -305,3 +305,78 @@ func TestBrowserConfirmDialog(t *testing.T) {
 		t.Errorf("confirmed, and %d items of %d are left", n, before)
 	}
 }
+
+// TestBrowserBackOfficeFits: a field engineer opens the back office on a
+// phone. At 360 px no page scrolls sideways (tables scroll inside
+// themselves), and at 1280 px every menu item is shown whole. Screenshots
+// of every page at both widths go to $KABINET_SCREENSHOTS.
+func TestBrowserBackOfficeFits(t *testing.T) {
+	bin := browsertest.Chromium(t)
+	e := newEnv(t, nil)
+	c := e.login(operator.RoleAdmin)
+	c.post("/admin/subscribers/1/correct", url.Values{"amount": {"10"}, "reason": {"ошибка"}, "key": {"k1"}})
+	shots := os.Getenv("KABINET_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	os.MkdirAll(shots, 0o755)
+	pages := []string{"/admin/", "/admin/subscribers", "/admin/subscribers/new", "/admin/subscribers/1", "/admin/catalogue",
+		"/admin/traffic-classes", "/admin/news", "/admin/debtors", "/admin/reports", "/admin/audit", "/admin/operators",
+		"/admin/mail", "/admin/support", "/admin/support/chat/1", "/admin/network"}
+	for _, width := range []int{360, 1280} {
+		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.Flag("headless", true),
+			chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.WindowSize(1280, 800))
+		actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel2 := chromedp.NewContext(actx)
+		if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+			t.Fatalf("browser: %v", err)
+		}
+		tctx, cancel3 := context.WithTimeout(ctx, 120*time.Second)
+		err := chromedp.Do(tctx,
+			chromedp.Navigate(e.srv.URL+"/admin/login"),
+			chromedp.SendKeys(`input[name="login"]`, "admin"),
+			chromedp.SendKeys(`input[name="password"]`, password),
+			follow(`form[action="/admin/login"] button`, "/admin/"),
+			chromedp.EmulateViewport(int64(width), 800),
+		)
+		if err != nil {
+			t.Fatalf("browser: %v", err)
+		}
+		for _, p := range pages {
+			if err := chromedp.Do(tctx, chromedp.Navigate(e.srv.URL+p), chromedp.WaitVisible(`main`)); err != nil {
+				t.Fatalf("%s at %d: %v", p, width, err)
+			}
+			wide, err := chromedp.Run(tctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wide > width {
+				t.Errorf("%s at %d px: the page is %d px wide", p, width, wide)
+			}
+			if width == 1280 {
+				cut, err := chromedp.Run(tctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('nav.tabs a')].filter(a => {
+					const r = a.getBoundingClientRect(), n = a.closest('nav').getBoundingClientRect();
+					return r.right > n.right + 0.5 || r.left < n.left - 0.5 || a.scrollWidth > a.clientWidth;
+				}).map(a => a.textContent)`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(cut) > 0 {
+					t.Errorf("%s at 1280 px: menu items cut off: %v", p, cut)
+				}
+			}
+			b, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := strings.Trim(strings.ReplaceAll(strings.TrimPrefix(p, "/admin"), "/", "-"), "-")
+			if name == "" {
+				name = "home"
+			}
+			os.WriteFile(filepath.Join(shots, fmt.Sprintf("admin-%s-%d.png", name, width)), b, 0o644)
+		}
+		cancel3()
+		cancel2()
+		cancel()
+	}
+}
