@@ -297,6 +297,10 @@ func truncate(s string) string {
 	return s
 }
 
+// Sends reports whether letters leave at all: without a [mail] host they
+// stay in the queue, and the back office says so instead of "sent".
+func (n *Notifier) Sends() bool { return n != nil && n.sender != nil }
+
 // List reads the queue, newest first, for the back office; accountID 0
 // lists every account's letters, status "" every status.
 func (n *Notifier) List(ctx context.Context, accountID int64, status string, limit int) ([]Queued, error) {

@@ -139,7 +139,7 @@ func TestBrowserContractAndReset(t *testing.T) {
 		t.Fatalf("browser: %v", err)
 	}
 	flash, _ := chromedp.Run(ctx, chromedp.Text(`.notice.ok`))
-	if !strings.Contains(flash, "отправлен") {
+	if !strings.Contains(flash, "поставлено в очередь") {
 		t.Errorf("after reset the page says %q", flash)
 	}
 	body, _ := chromedp.Run(ctx, chromedp.Text(`main`))

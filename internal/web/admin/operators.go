@@ -117,12 +117,21 @@ func (a *Admin) updateOperator(w http.ResponseWriter, r *http.Request) {
 type mailData struct {
 	Status  string
 	Letters []notify.Queued
+	// Unsent: no mail server is configured, so nothing leaves the queue.
+	Unsent bool
+	// Readable: the letters' text is shown. Only while nothing is sent
+	// (the demo, a provider before its mail server): then this page is the
+	// only place to read them. Credentials letters hold a password, so only
+	// operators who may reset it anyway read them.
+	Readable bool
 }
 
 // mail shows the outgoing queue: what was sent, what waits for a retry.
 func (a *Admin) mail(w http.ResponseWriter, r *http.Request) {
 	var d mailData
 	d.Status = r.URL.Query().Get("status")
+	d.Unsent = !a.d.Office.Mail.Sends()
+	d.Readable = d.Unsent && opOf(r).Can(operator.EditSubscribers)
 	if a.d.Office.Mail != nil {
 		var err error
 		if d.Letters, err = a.d.Office.Mail.List(r.Context(), 0, d.Status, 200); err != nil {

@@ -83,6 +83,7 @@ type issuedData struct {
 	ContractNo string
 	Password   string
 	MailedTo   string
+	Unsent     bool // no mail server: the letter waits in the queue for good
 	HasPDF     bool
 }
 
@@ -96,7 +97,7 @@ func (a *Admin) issuedPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.render(w, r, http.StatusOK, "issued", "admin.issued.title", "subscribers", issuedData{Token: tok, AccountID: it.accountID, Login: it.login,
-		ContractNo: it.contractNo, Password: it.password, MailedTo: it.mailedTo, HasPDF: it.pdf != nil})
+		ContractNo: it.contractNo, Password: it.password, MailedTo: it.mailedTo, Unsent: !a.d.Office.Mail.Sends(), HasPDF: it.pdf != nil})
 }
 
 func (a *Admin) issuedPDF(w http.ResponseWriter, r *http.Request) {
@@ -262,7 +263,11 @@ func (a *Admin) resetPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.Password == "" {
-		a.done(w, r, back(id), "admin.flash.password_mailed")
+		msg := "admin.flash.password_queued"
+		if !a.d.Office.Mail.Sends() {
+			msg = "admin.flash.password_unsent"
+		}
+		a.done(w, r, back(id), msg)
 		return
 	}
 	acct, err := a.d.Office.Dir.ByID(r.Context(), id)
