@@ -29,6 +29,9 @@ type CardStart struct {
 	// it becomes the payment id. The page there shows the payment's status
 	// (Get), because only the callback decides it.
 	ReturnURL string
+	// SaveMethod: the subscriber asked to remember the card for autopay.
+	// Its paid callback stores the method the processor returns.
+	SaveMethod bool
 }
 
 // ErrBadAmount means an amount a payment cannot have.
@@ -55,6 +58,9 @@ func (s *Service) StartCard(ctx context.Context, in CardStart) (Payment, string,
 		contract = c.ContractNo
 		id, _, err := insertPayment(ctx, tx, p, now)
 		p.ID = id
+		if err == nil && in.SaveMethod {
+			err = requestSave(ctx, tx, id)
+		}
 		return err
 	})
 	if err != nil {
@@ -67,7 +73,7 @@ func (s *Service) StartCard(ctx context.Context, in CardStart) (Payment, string,
 	}
 	redirect, err := proc.Start(ctx, CardPayment{
 		ID: p.ID, AccountID: in.AccountID, Account: contract, Amount: in.Amount, Lang: in.Lang,
-		CallbackURL: base + CallbackPath(proc.Name()), SuccessURL: ret, DeclineURL: ret,
+		CallbackURL: base + CallbackPath(proc.Name()), SuccessURL: ret, DeclineURL: ret, SaveMethod: in.SaveMethod,
 	})
 	if err != nil {
 		return Payment{}, "", fmt.Errorf("start card payment %d: %w", p.ID, err)
@@ -146,6 +152,9 @@ func (s *Service) ApplyCardCallback(ctx context.Context, processor string, cb Ca
 				return fmt.Errorf("payment %d: %w", p.ID, err)
 			}
 			s.log.Info("card payment credited", "payment", p.ID, "account", p.AccountID, "amount", p.Amount, "transaction", cb.ExternalID)
+			if err := s.afterCallback(ctx, tx, p, processor, cb, now); err != nil {
+				return err
+			}
 		case OutcomeDeclined:
 			if p.Status != StatusPending {
 				return nil
@@ -154,6 +163,9 @@ func (s *Service) ApplyCardCallback(ctx context.Context, processor string, cb Ca
 				string(StatusFailed), string(cb.Reason), cb.DeclineCode, now.UTC(), p.ID)
 			if err != nil {
 				return fmt.Errorf("payment %d: %w", p.ID, err)
+			}
+			if err := s.afterCallback(ctx, tx, p, processor, cb, now); err != nil {
+				return err
 			}
 		case OutcomeReversed:
 			s.log.Warn("card payment refunded or charged back at the processor: an operator must reverse it",

@@ -36,6 +36,10 @@ type CardPayment struct {
 	CallbackURL string // server-to-server callback
 	SuccessURL  string // the browser's return after success (a hint only)
 	DeclineURL  string // the browser's return after a decline (a hint only)
+	// SaveMethod asks the processor to keep the method for later charges
+	// (the subscriber ticked "remember the card"); a processor that cannot
+	// ignores it.
+	SaveMethod bool
 }
 
 // Outcome is what a verified callback says happened.
@@ -60,6 +64,10 @@ type Callback struct {
 	Currency    string
 	DeclineCode string // the processor's own code, kept for operators
 	Reason      Reason // the subscriber-facing reason, for declines
+	// Method is the method the processor saved for later charges, on a paid
+	// callback of a payment started with SaveMethod; nil otherwise. Only
+	// Token, Masked, Expiry and Title are read.
+	Method *SavedMethod
 }
 
 // Processor is one card processor. Adding a processor is one file that

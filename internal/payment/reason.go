@@ -11,10 +11,18 @@ const (
 	ReasonNoFunds       Reason = "insufficient_funds"
 	ReasonSecurity      Reason = "processor_security"
 	ReasonIssuerDecline Reason = "issuer_declined"
+	// A saved card charged without the subscriber can also be refused for
+	// good: it expired or its bank blocked it. Autopay stops on these.
+	ReasonCardExpired Reason = "card_expired"
+	ReasonCardBlocked Reason = "card_blocked"
 )
 
+// RevokesMethod says whether a decline means the saved card can never be
+// charged again.
+func (r Reason) RevokesMethod() bool { return r == ReasonCardExpired || r == ReasonCardBlocked }
+
 // Reasons lists every decline reason, for pages and tests that show them all.
-var Reasons = []Reason{ReasonWrongCardData, ReasonNoFunds, ReasonSecurity, ReasonIssuerDecline}
+var Reasons = []Reason{ReasonWrongCardData, ReasonNoFunds, ReasonSecurity, ReasonIssuerDecline, ReasonCardExpired, ReasonCardBlocked}
 
 // ParseReason accepts a stored reason; anything unknown becomes the issuing
 // bank's decline, the one reason that always tells the subscriber whom to call.
@@ -62,6 +70,12 @@ var Messages = []Message{
 	{"payment.decline.issuer_declined",
 		"Платёж отклонён банком, выпустившим карту. Позвоните в банк по номеру, указанному на обороте карты.",
 		"The payment was declined by the bank that issued the card. Call the bank on the number printed on the back of the card."},
+	{"payment.decline.card_expired",
+		"Срок действия сохранённой карты истёк. Оплатите картой с новым сроком и снова включите автоплатёж.",
+		"The saved card has expired. Pay with a card that has a new expiry date and turn autopay on again."},
+	{"payment.decline.card_blocked",
+		"Банк заблокировал сохранённую карту. Оплатите другой картой и снова включите автоплатёж.",
+		"The bank has blocked the saved card. Pay with another card and turn autopay on again."},
 	{"payment.status.pending", "Ожидает подтверждения", "Awaiting confirmation"},
 	{"payment.status.succeeded", "Зачислен", "Credited"},
 	{"payment.status.failed", "Не прошёл", "Failed"},

@@ -50,6 +50,9 @@ type Sandbox struct {
 
 	mu    sync.Mutex
 	queue []sandboxDelivery // due callbacks, sent by DeliverDue
+	// charged remembers recurring charges by key, as a processor does,
+	// so that a charge asked again gets its first answer.
+	charged map[string]ChargeResult
 }
 
 type sandboxDelivery struct {
@@ -75,6 +78,13 @@ const (
 	sbType        = "type"
 	sbDeclineCode = "decline_code"
 	sbSign        = "sign"
+	// Remembering the card: the page link asks with save=1; the paid
+	// callback then names the saved method.
+	sbSave         = "save"
+	sbMethodToken  = "method_token"
+	sbMethodMasked = "method_masked"
+	sbMethodExpiry = "method_expiry"
+	sbMethodTitle  = "method_title"
 
 	sandboxDefaultPage   = "/pay/sandbox/"
 	sandboxRetryInterval = time.Minute
@@ -83,9 +93,9 @@ const (
 )
 
 var (
-	sandboxPageSigned     = []string{sbPayment, sbAccountID, sbAccount, sbAmount, sbCurrency, sbCallback, sbSuccess, sbDecline, sbLang}
+	sandboxPageSigned     = []string{sbPayment, sbAccountID, sbAccount, sbAmount, sbCurrency, sbCallback, sbSuccess, sbDecline, sbLang, sbSave}
 	sandboxPageFields     = append(slices.Clip(sandboxPageSigned), sbSign)
-	sandboxCallbackSigned = []string{sbPayment, sbTxn, sbType, sbAmount, sbCurrency, sbDeclineCode}
+	sandboxCallbackSigned = []string{sbPayment, sbTxn, sbType, sbAmount, sbCurrency, sbDeclineCode, sbMethodToken, sbMethodMasked, sbMethodExpiry, sbMethodTitle}
 	sandboxOutcomes       = map[string]Outcome{"paid": OutcomePaid, "declined": OutcomeDeclined, "refund": OutcomeReversed}
 )
 
@@ -113,18 +123,26 @@ type SandboxCard struct {
 	Late    bool // the callback arrives late, after the browser is back
 	Repeat  bool // the callback is sent several times
 	RU, EN  string
+	// Later is what a later charge of the card, saved by a paid payment,
+	// meets: ReasonNone is paid. A saved card past its expiry always
+	// meets ReasonCardExpired.
+	Later Reason
 }
 
 // SandboxCards are the sandbox's test cards: one for each outcome a
 // subscriber can meet. Any other number fails as wrong card data.
 var SandboxCards = []SandboxCard{
-	{"4111 1111 1111 1111", OutcomePaid, ReasonNone, false, false, "успешная оплата", "payment succeeds"},
-	{"5555 5555 5555 4444", OutcomePaid, ReasonNone, false, true, "успешная оплата, уведомление приходит трижды", "payment succeeds, callback sent three times"},
-	{"4000 0000 0000 0077", OutcomePaid, ReasonNone, true, false, "успешная оплата, уведомление приходит с опозданием", "payment succeeds, callback arrives late"},
-	{"4000 0000 0000 0069", OutcomeDeclined, ReasonWrongCardData, false, false, "неверные данные карты", "wrong card data"},
-	{"4000 0000 0000 9995", OutcomeDeclined, ReasonNoFunds, false, false, "недостаточно средств", "insufficient funds"},
-	{"4000 0000 0000 0119", OutcomeDeclined, ReasonSecurity, false, false, "отказ службы безопасности", "rejected by the security service"},
-	{"4000 0000 0000 0002", OutcomeDeclined, ReasonIssuerDecline, false, false, "отказ банка-эмитента", "declined by the issuing bank"},
+	{"4111 1111 1111 1111", OutcomePaid, ReasonNone, false, false, "успешная оплата", "payment succeeds", ReasonNone},
+	{"5555 5555 5555 4444", OutcomePaid, ReasonNone, false, true, "успешная оплата, уведомление приходит трижды", "payment succeeds, callback sent three times", ReasonNone},
+	{"4000 0000 0000 0077", OutcomePaid, ReasonNone, true, false, "успешная оплата, уведомление приходит с опозданием", "payment succeeds, callback arrives late", ReasonNone},
+	{"4000 0000 0000 0069", OutcomeDeclined, ReasonWrongCardData, false, false, "неверные данные карты", "wrong card data", ReasonNone},
+	{"4000 0000 0000 9995", OutcomeDeclined, ReasonNoFunds, false, false, "недостаточно средств", "insufficient funds", ReasonNone},
+	{"4000 0000 0000 0119", OutcomeDeclined, ReasonSecurity, false, false, "отказ службы безопасности", "rejected by the security service", ReasonNone},
+	{"4000 0000 0000 0002", OutcomeDeclined, ReasonIssuerDecline, false, false, "отказ банка-эмитента", "declined by the issuing bank", ReasonNone},
+	{"4242 4242 4242 4242", OutcomePaid, ReasonNone, false, false, "успешная оплата, автоплатежи проходят", "payment succeeds, autopay charges succeed", ReasonNone},
+	{"4000 0000 0000 0341", OutcomePaid, ReasonNone, false, false, "успешная оплата, автоплатежам не хватает средств", "payment succeeds, autopay charges meet insufficient funds", ReasonNoFunds},
+	{"4000 0000 0000 3055", OutcomePaid, ReasonNone, false, false, "успешная оплата, к автоплатежу срок карты истёк", "payment succeeds, the card has expired by the autopay charge", ReasonCardExpired},
+	{"4000 0000 0000 9987", OutcomePaid, ReasonNone, false, false, "успешная оплата, к автоплатежу банк заблокировал карту", "payment succeeds, the bank has blocked the card by the autopay charge", ReasonCardBlocked},
 }
 
 //go:embed sandbox.html
@@ -199,6 +217,9 @@ func (s *Sandbox) Start(_ context.Context, p CardPayment) (string, error) {
 	q.Set(sbSuccess, p.SuccessURL)
 	q.Set(sbDecline, p.DeclineURL)
 	q.Set(sbLang, p.Lang)
+	if p.SaveMethod {
+		q.Set(sbSave, "1")
+	}
 	q.Set(sbSign, sandboxSign(s.cfg.Secret, q, sandboxPageSigned))
 	u.RawQuery = q.Encode()
 	return u.String(), nil
@@ -215,10 +236,14 @@ func (s *Sandbox) VerifyCallback(r *http.Request) (Callback, error) {
 	if !sandboxSignOK(s.cfg.Secret, f, sandboxCallbackSigned) {
 		return Callback{}, fmt.Errorf("sandbox: transaction %q: %w", f.Get(sbTxn), ErrBadSignature)
 	}
-	return decodeCallback(s, callbackFields{
+	cb, err := decodeCallback(s, callbackFields{
 		paymentID: f.Get(sbPayment), externalID: f.Get(sbTxn), kind: f.Get(sbType), total: f.Get(sbAmount),
 		currency: f.Get(sbCurrency), declineCode: f.Get(sbDeclineCode), wantCurrency: s.cfg.Currency,
 	}, sandboxOutcomes)
+	if err == nil && cb.Outcome == OutcomePaid && f.Get(sbMethodToken) != "" {
+		cb.Method = &SavedMethod{Token: f.Get(sbMethodToken), Masked: f.Get(sbMethodMasked), Expiry: f.Get(sbMethodExpiry), Title: f.Get(sbMethodTitle)}
+	}
+	return cb, err
 }
 
 type sandboxPage struct {
@@ -263,7 +288,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.render(w, lang, f, amount, "")
 	case http.MethodPost:
 		card := sandboxJudge(r.PostForm.Get("card"), r.PostForm.Get("expiry"), r.PostForm.Get("cvc"), s.clock.Now())
-		s.enqueue(f, card)
+		s.enqueue(f, card, r.PostForm.Get("expiry"))
 		next := f.Get(sbSuccess)
 		if card.Outcome != OutcomePaid {
 			next = f.Get(sbDecline)
@@ -373,7 +398,7 @@ func validExpiry(s string, now time.Time) bool {
 	return y > ny || (y == ny && m >= nm)
 }
 
-func (s *Sandbox) enqueue(f url.Values, card SandboxCard) {
+func (s *Sandbox) enqueue(f url.Values, card SandboxCard, expiry string) {
 	cb := url.Values{}
 	cb.Set(sbPayment, f.Get(sbPayment))
 	cb.Set(sbTxn, "sb-"+randomHex(8))
@@ -382,6 +407,13 @@ func (s *Sandbox) enqueue(f url.Values, card SandboxCard) {
 	cb.Set(sbCurrency, f.Get(sbCurrency))
 	if card.Outcome == OutcomeDeclined {
 		cb.Set(sbDeclineCode, string(card.Reason))
+	}
+	if card.Outcome == OutcomePaid && f.Get(sbSave) == "1" {
+		m := sandboxSave(card, expiry)
+		cb.Set(sbMethodToken, m.Token)
+		cb.Set(sbMethodMasked, m.Masked)
+		cb.Set(sbMethodExpiry, m.Expiry)
+		cb.Set(sbMethodTitle, m.Title)
 	}
 	cb.Set(sbSign, sandboxSign(s.cfg.Secret, cb, sandboxCallbackSigned))
 	now := s.clock.Now()
