@@ -39,6 +39,16 @@
 //
 // An area is a package with func Register(p *platform.Platform, deps ...)
 // called from New here. Templates of an area go in web/templates/<area>/,
-// files starting with "_" being partials shared by that area's pages; the
-// test in this package executes every page in both languages.
+// files starting with "_" being partials shared by that area's pages; each
+// area's tests open every one of its pages in both languages.
+//
+// # Tests
+//
+// An area's tests live in its package. Those that go through the assembled
+// surface (the portal's: a browser logs in, pays at the sandbox, meets the
+// platform's limits) are external test packages that build it with
+// internal/web/webtest, which calls New over a fresh database; they can
+// import this package without a cycle because no area imports webtest.
+// The tests here are of the assembly itself: what New mounts and that the
+// areas share one browser session.
 package web

@@ -1,4 +1,4 @@
-package web_test
+package portal_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/kabinet-billing/kabinet/internal/browsertest"
 	"github.com/kabinet-billing/kabinet/internal/content"
+	"github.com/kabinet-billing/kabinet/internal/web/webtest"
 )
 
 // TestBrowser drives Debian's Chromium through the portal as a subscriber
@@ -23,11 +24,11 @@ func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
-	e := newEnv(t)
+	e := webtest.New(t)
 	// A news item for every city: its card carries the class "news", which
 	// once also named the list's grid and split the card into three columns.
-	if _, err := content.Add(context.Background(), e.db, content.Item{Kind: content.KindNews, Title: "Плановые работы",
-		Body: "В ночь на 20 марта возможны перерывы связи до 15 минут.", PublishedAt: e.clk.Now().Add(-time.Minute)}, e.clk.Now()); err != nil {
+	if _, err := content.Add(context.Background(), e.DB, content.Item{Kind: content.KindNews, Title: "Плановые работы",
+		Body: "В ночь на 20 марта возможны перерывы связи до 15 минут.", PublishedAt: e.Clock.Now().Add(-time.Minute)}, e.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	artifacts := os.Getenv("KABINET_ARTIFACTS")
@@ -74,11 +75,11 @@ func TestBrowser(t *testing.T) {
 	var balance, flash, license, reqTitle, answer, newsLayout string
 	err := chromedp.Do(ctx,
 		chromedp.EmulateViewport(360, 780), // the narrowest phone the layout is made for
-		chromedp.Navigate(e.ts.URL+"/"),
+		chromedp.Navigate(e.TS.URL+"/"),
 		chromedp.WaitVisible(`input[name=login]`),
 		shot("login"),
 		chromedp.SendKeys(`input[name=login]`, "alice"),
-		chromedp.SendKeys(`input[name=password]`, password),
+		chromedp.SendKeys(`input[name=password]`, webtest.Password),
 		chromedp.Click(`form[action="/login"] button`),
 		chromedp.WaitVisible(`[data-testid=balance]`),
 		text(`[data-testid=balance]`, &balance),
@@ -91,7 +92,7 @@ func TestBrowser(t *testing.T) {
 		}),
 		shot("home-1280"),
 		chromedp.EmulateViewport(360, 780),
-		chromedp.Navigate(e.ts.URL+"/tariffs"),
+		chromedp.Navigate(e.TS.URL+"/tariffs"),
 		chromedp.WaitVisible(`a[href="/tariffs/home300"]`),
 		shot("tariffs"),
 		chromedp.Click(`a[href="/tariffs/home300"]`),
@@ -99,13 +100,13 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(`[data-testid=confirm-tariff]`),
 		chromedp.WaitVisible(`.notice.ok`),
 		text(`.notice.ok`, &flash),
-		chromedp.Navigate(e.ts.URL+"/packages/drweb"),
+		chromedp.Navigate(e.TS.URL+"/packages/drweb"),
 		chromedp.WaitVisible(`[data-testid=confirm-package]`),
 		chromedp.Click(`[data-testid=confirm-package]`),
 		chromedp.WaitVisible(`[data-testid=license]`),
 		text(`[data-testid=license]`, &license),
 		shot("packages"),
-		chromedp.Navigate(e.ts.URL+"/statement?from=2026-03-01&to=2026-03-31"),
+		chromedp.Navigate(e.TS.URL+"/statement?from=2026-03-01&to=2026-03-31"),
 		chromedp.WaitVisible(`[data-testid=pdf]`),
 		shot("statement"),
 		chromedp.Click(`[data-testid=pdf]`),
@@ -124,7 +125,7 @@ func TestBrowser(t *testing.T) {
 			}
 			return nil
 		}),
-		chromedp.Navigate(e.ts.URL+"/requests"),
+		chromedp.Navigate(e.TS.URL+"/requests"),
 		chromedp.WaitVisible(`form[action="/requests"]`),
 		chromedp.SetValue(`select[name=kind]`, "question"),
 		chromedp.SendKeys(`input[name=subject]`, "Как настроить роутер?"),
@@ -134,13 +135,13 @@ func TestBrowser(t *testing.T) {
 		text(`h1`, &reqTitle),
 		// The chat updates without a reload: the subscriber's own message
 		// through htmx, the consultant's answer through the poller.
-		chromedp.Navigate(e.ts.URL+"/chat"),
+		chromedp.Navigate(e.TS.URL+"/chat"),
 		chromedp.WaitVisible(`input[name=body]`),
 		chromedp.SendKeys(`input[name=body]`, "Здравствуйте!"),
 		chromedp.Click(`[data-testid=chat-send]`),
 		chromedp.WaitVisible(`#chat-log .msg.me`),
 		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			_, err := e.support.Respond(ctx, e.ids["alice"], "oper", "Чем можем помочь?")
+			_, err := e.Support.Respond(ctx, e.IDs["alice"], "oper", "Чем можем помочь?")
 			return err
 		}),
 		chromedp.WaitVisible(`#chat-log .msg.them`),
@@ -150,7 +151,7 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _ := e.biller.Summary(context.Background(), e.ids["alice"])
+	s, _ := e.Biller.Summary(context.Background(), e.IDs["alice"])
 	if newsLayout == "" || strings.Contains(newsLayout, "grid") {
 		t.Errorf("news cards at 1280 px are laid out as %q, want block cards", newsLayout)
 	}
@@ -178,7 +179,7 @@ func TestBrowser(t *testing.T) {
 	if answer != "Чем можем помочь?" {
 		t.Errorf("chat answer shown as %q", answer)
 	}
-	reqs, _ := e.support.Requests(context.Background(), e.ids["alice"])
+	reqs, _ := e.Support.Requests(context.Background(), e.IDs["alice"])
 	if len(reqs) != 1 {
 		t.Errorf("requests filed: %d", len(reqs))
 	}

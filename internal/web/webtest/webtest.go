@@ -1,4 +1,7 @@
-package web_test
+// Package webtest builds the assembled HTTP surface (web.New) over a fresh
+// database with a catalogue and two subscribers, and a browser-like client
+// for it: the fixture of the portal's tests and of the assembly's own.
+package webtest
 
 import (
 	"context"
@@ -27,47 +30,52 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/web"
 )
 
-const password = "secret-pass"
+// Password is every test subscriber's password.
+const Password = "secret-pass"
 
-var fastHash = pwhash.Hash(password)
+// FastHash is Password's hash, computed once for every account made.
+var FastHash = pwhash.Hash(Password)
 
-type env struct {
-	t       testing.TB
-	db      *store.DB
-	clk     *clock.Fake
-	biller  *billing.Biller
-	dir     *subscriber.Directory
-	support *support.Service
-	pay     *payment.Service
-	srv     *web.Server
-	ts      *httptest.Server
-	ids     map[string]int64
-	tverID  int64
-	otherID int64
+// Env is a server over a fresh database with what the tests need to reach
+// behind it.
+type Env struct {
+	T       testing.TB
+	DB      *store.DB
+	Clock   *clock.Fake
+	Biller  *billing.Biller
+	Dir     *subscriber.Directory
+	Support *support.Service
+	Pay     *payment.Service
+	Srv     *web.Server
+	TS      *httptest.Server
+	IDs     map[string]int64 // account ids by login
+	TverID  int64
+	OtherID int64 // Torzhok, a city neither subscriber lives in
 }
 
-// newEnv builds a server over a fresh SQLite database with a catalogue and
+// New builds a server over a fresh SQLite database with a catalogue and
 // two subscribers in Tver, alice (with money) and bob; the clock stands on
 // 15 March 2026, noon in Moscow.
-func newEnv(t testing.TB) *env {
+func New(t testing.TB) *Env {
 	t.Helper()
-	return newEnvOn(t, storetest.SQLite(t))
+	return NewOn(t, storetest.SQLite(t))
 }
 
-func newEnvOn(t testing.TB, db *store.DB) *env {
+// NewOn is New over db.
+func NewOn(t testing.TB, db *store.DB) *Env {
 	t.Helper()
 	ctx := context.Background()
 	start := time.Date(2026, 3, 15, 9, 0, 0, 0, time.UTC)
 	clk := clock.NewFake(start)
 	b := billing.New(db, clk, billing.DefaultRules())
 	sealer, _ := subscriber.NewSealer(make([]byte, 32))
-	e := &env{t: t, db: db, clk: clk, biller: b, dir: subscriber.New(db, clk, sealer, b), support: support.New(db, clk), ids: map[string]int64{}}
+	e := &Env{T: t, DB: db, Clock: clk, Biller: b, Dir: subscriber.New(db, clk, sealer, b), Support: support.New(db, clk), IDs: map[string]int64{}}
 	city, err := billing.AddCity(ctx, db, billing.City{Code: "tver", Name: "Тверь", NameEn: "Tver"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	other, _ := billing.AddCity(ctx, db, billing.City{Code: "torzhok", Name: "Торжок"})
-	e.tverID, e.otherID = city.ID, other.ID
+	e.TverID, e.OtherID = city.ID, other.ID
 	for _, tr := range []billing.Tariff{
 		{Code: "home100", Name: "Домашний 100", NameEn: "Home 100", Fee: money.Rub(500), DownKbps: 100000, UpKbps: 100000, Public: true, Prorate: true},
 		{Code: "home300", Name: "Домашний 300", NameEn: "Home 300", Fee: money.Rub(800), DownKbps: 300000, UpKbps: 300000, Public: true, Prorate: true},
@@ -90,14 +98,14 @@ func newEnvOn(t testing.TB, db *store.DB) *env {
 		}
 	}
 	for _, login := range []string{"alice", "bob"} {
-		a, err := e.dir.Create(ctx, subscriber.NewAccount{Login: login, Password: password, PasswordHash: fastHash, Name: "Абонент " + login,
+		a, err := e.Dir.Create(ctx, subscriber.NewAccount{Login: login, Password: Password, PasswordHash: FastHash, Name: "Абонент " + login,
 			Address: "ул. Советская, 1", Tariff: "home100", City: "tver", Email: login + "@example.com"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.ids[login] = a.ID
+		e.IDs[login] = a.ID
 	}
-	e.credit("alice", 1500, "a1")
+	e.Credit("alice", 1500, "a1")
 	if _, err := content.Add(ctx, db, content.Item{Kind: content.KindPromo, Title: "Турбо за полцены", TitleEn: "Turbo at half price", Body: "Весь март ускорение дешевле.", BodyEn: "Boosts are cheaper all March.", PublishedAt: start.Add(-time.Hour)}, start); err != nil {
 		t.Fatal(err)
 	}
@@ -108,114 +116,123 @@ func newEnvOn(t testing.TB, db *store.DB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.pay = payment.NewService(db, clk, b, []payment.Processor{sb}, payment.Options{})
+	e.Pay = payment.NewService(db, clk, b, []payment.Processor{sb}, payment.Options{})
 	routes := map[string]http.Handler{"/pay/sandbox/": sb}
 	cfg := config.Default()
-	e.srv, err = web.New(web.Deps{DB: db, Clock: clk, Config: cfg, Biller: b, Subscribers: e.dir, Payments: e.pay, Processor: "sandbox",
-		PaymentRoutes: routes, Traffic: traffic.New(db, cfg.Zone()), Support: e.support})
+	e.Srv, err = web.New(web.Deps{DB: db, Clock: clk, Config: cfg, Biller: b, Subscribers: e.Dir, Payments: e.Pay, Processor: "sandbox",
+		PaymentRoutes: routes, Traffic: traffic.New(db, cfg.Zone()), Support: e.Support})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.ts = httptest.NewServer(e.srv.Handler())
-	t.Cleanup(e.ts.Close)
+	e.TS = httptest.NewServer(e.Srv.Handler())
+	t.Cleanup(e.TS.Close)
 	return e
 }
 
-func (e *env) credit(login string, rub int64, ext string) {
-	e.t.Helper()
-	err := e.db.Write(context.Background(), func(tx *store.Tx) error {
-		_, err := e.biller.Credit(context.Background(), tx, e.ids[login], "cash", ext, money.Rub(rub), "", e.clk.Now())
+// Credit pays rub roubles in cash to login's account under the key ext.
+func (e *Env) Credit(login string, rub int64, ext string) {
+	e.T.Helper()
+	err := e.DB.Write(context.Background(), func(tx *store.Tx) error {
+		_, err := e.Biller.Credit(context.Background(), tx, e.IDs[login], "cash", ext, money.Rub(rub), "", e.Clock.Now())
 		return err
 	})
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 }
 
-// client is a browser-like client: a cookie jar, no redirects followed, the
+// Client is a browser-like client: a cookie jar, no redirects followed, the
 // last page's form token remembered.
-type client struct {
-	e    *env
-	c    *http.Client
-	csrf string
+type Client struct {
+	E    *Env
+	HTTP *http.Client
+	CSRF string
 }
 
-func (e *env) client() *client {
+// Client is a new browser with no session.
+func (e *Env) Client() *Client {
 	jar, _ := cookiejar.New(nil)
-	return &client{e: e, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &Client{E: e, HTTP: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+// CSRFRe finds a page's form token.
+var CSRFRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-type resp struct {
+// Resp is a response read whole.
+type Resp struct {
 	Status int
 	Body   string
 	Header http.Header
 }
 
-func (c *client) do(req *http.Request) resp {
-	c.e.t.Helper()
-	res, err := c.c.Do(req)
+// Do sends req and remembers the form token of the page it gets.
+func (c *Client) Do(req *http.Request) Resp {
+	c.E.T.Helper()
+	res, err := c.HTTP.Do(req)
 	if err != nil {
-		c.e.t.Fatal(err)
+		c.E.T.Fatal(err)
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	if m := csrfRe.FindSubmatch(b); m != nil {
-		c.csrf = string(m[1])
+	if m := CSRFRe.FindSubmatch(b); m != nil {
+		c.CSRF = string(m[1])
 	}
-	return resp{res.StatusCode, string(b), res.Header}
+	return Resp{res.StatusCode, string(b), res.Header}
 }
 
-func (c *client) get(path string) resp {
-	req, _ := http.NewRequest("GET", c.e.ts.URL+path, nil)
-	return c.do(req)
+// Get opens path.
+func (c *Client) Get(path string) Resp {
+	req, _ := http.NewRequest("GET", c.E.TS.URL+path, nil)
+	return c.Do(req)
 }
 
-// post sends a same-origin form with the current token (unless the form
+// Post sends a same-origin form with the current token (unless the form
 // sets its own "csrf").
-func (c *client) post(path string, form url.Values, hdr ...string) resp {
+func (c *Client) Post(path string, form url.Values, hdr ...string) Resp {
 	if form == nil {
 		form = url.Values{}
 	}
 	if _, ok := form["csrf"]; !ok {
-		form.Set("csrf", c.csrf)
+		form.Set("csrf", c.CSRF)
 	}
-	req, _ := http.NewRequest("POST", c.e.ts.URL+path, strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest("POST", c.E.TS.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", c.e.ts.URL)
+	req.Header.Set("Origin", c.E.TS.URL)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	return c.do(req)
+	return c.Do(req)
 }
 
-func (e *env) login(login string) *client {
-	e.t.Helper()
-	c := e.client()
-	c.get("/login")
-	r := c.post("/login", url.Values{"login": {login}, "password": {password}})
+// Login is a browser logged in as login, on the home page.
+func (e *Env) Login(login string) *Client {
+	e.T.Helper()
+	c := e.Client()
+	c.Get("/login")
+	r := c.Post("/login", url.Values{"login": {login}, "password": {Password}})
 	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/" {
-		e.t.Fatalf("login %s: %d %s", login, r.Status, r.Body)
+		e.T.Fatalf("login %s: %d %s", login, r.Status, r.Body)
 	}
-	c.get("/")
+	c.Get("/")
 	return c
 }
 
-func must(t *testing.T, r resp, status int, contains ...string) {
+// Must fails t unless r has status and every one of contains.
+func Must(t *testing.T, r Resp, status int, contains ...string) {
 	t.Helper()
 	if r.Status != status {
-		t.Fatalf("status %d, want %d; body:\n%s", r.Status, status, snippet(r.Body))
+		t.Fatalf("status %d, want %d; body:\n%s", r.Status, status, Snippet(r.Body))
 	}
 	for _, s := range contains {
 		if !strings.Contains(r.Body, s) {
-			t.Fatalf("body lacks %q:\n%s", s, snippet(r.Body))
+			t.Fatalf("body lacks %q:\n%s", s, Snippet(r.Body))
 		}
 	}
 }
 
-func snippet(s string) string {
+// Snippet is the main part of a page, cut short, for a failure message.
+func Snippet(s string) string {
 	if i := strings.Index(s, "<main"); i >= 0 {
 		s = s[i:]
 	}
