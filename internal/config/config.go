@@ -159,6 +159,17 @@ type Processor struct {
 	SecurityPhone string            `toml:"security_phone"` // the processor security service's phone
 	Currency      string            `toml:"currency"`       // defaults to RUB
 	Options       map[string]string `toml:"options"`
+	// YooKassa: the shop's id and secret key (HTTP basic auth), the API's
+	// address (default https://api.yookassa.ru/v3; tests point it at a fake)
+	// and the networks its notifications may come from (default: the ones
+	// YooKassa publishes).
+	ShopID     string   `toml:"shop_id"`
+	SecretKey  string   `toml:"secret_key"`
+	APIURL     string   `toml:"api_url"`
+	NotifyFrom []string `toml:"notify_from"`
+	// SBP offers the Faster Payments System's QR code beside the card where
+	// the processor supports it (YooKassa, the sandbox); default on.
+	SBP *bool `toml:"sbp"`
 }
 
 // OSMPChannel is one bank's or terminal network's settings.

@@ -30,8 +30,16 @@ func CallbackHandler(p Processor, book CardBook, log *slog.Logger) http.Handler 
 		cb, err := p.VerifyCallback(r)
 		if err != nil {
 			status := http.StatusBadRequest
-			if errors.Is(err, ErrBadSignature) {
+			switch {
+			case errors.Is(err, ErrBadSignature):
 				status = http.StatusForbidden
+			case errors.Is(err, ErrProcessorUnavailable):
+				// The processor's API, asked to confirm, did not answer:
+				// its repeat of the notification may find it back.
+				metrics.Payment("card", "callback", "error")
+				log.Error("card callback not confirmed: the processor's API is unavailable; it will repeat", "processor", p.Name(), "err", err)
+				http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
+				return
 			}
 			metrics.Payment("card", "callback", "rejected")
 			log.Warn("card callback refused", "processor", p.Name(), "remote", r.RemoteAddr, "err", err)

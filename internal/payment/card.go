@@ -6,11 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
@@ -31,6 +28,9 @@ type CardStart struct {
 	ReturnURL string
 	// SaveMethod: the subscriber asked to remember the card for autopay.
 	// Its paid callback stores the method the processor returns.
+	// Method is MethodCard (the default) or MethodSBP, where the processor
+	// offers it (MethodsOf).
+	Method     string
 	SaveMethod bool
 }
 
@@ -40,45 +40,9 @@ var ErrBadAmount = errors.New("the amount must be positive")
 // StartCard records a pending card payment and returns it with the
 // processor's page address to redirect the subscriber to.
 func (s *Service) StartCard(ctx context.Context, in CardStart) (Payment, string, error) {
-	proc, ok := s.processors[in.Processor]
-	if !ok {
-		return Payment{}, "", fmt.Errorf("start card payment: processor %q is not configured", in.Processor)
-	}
-	if in.Amount <= 0 {
-		return Payment{}, "", fmt.Errorf("start card payment of %s: %w", in.Amount, ErrBadAmount)
-	}
-	now := s.clock.Now()
-	p := Payment{Channel: CardChannel(proc.Name()), AccountID: in.AccountID, Amount: in.Amount, Status: StatusPending, Source: SourceOnline, CreatedAt: now}
-	var contract string
-	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		c, err := billing.ContactOf(ctx, tx, in.AccountID)
-		if err != nil {
-			return err
-		}
-		contract = c.ContractNo
-		id, _, err := insertPayment(ctx, tx, p, now)
-		p.ID = id
-		if err == nil && in.SaveMethod {
-			err = requestSave(ctx, tx, id)
-		}
-		return err
-	})
-	if err != nil {
-		return Payment{}, "", fmt.Errorf("start card payment: %w", err)
-	}
-	ret := strings.ReplaceAll(in.ReturnURL, "{id}", strconv.FormatInt(p.ID, 10))
-	base, err := s.callbackBase(in.ReturnURL)
-	if err != nil {
-		return Payment{}, "", fmt.Errorf("start card payment %d: %w", p.ID, err)
-	}
-	redirect, err := proc.Start(ctx, CardPayment{
-		ID: p.ID, AccountID: in.AccountID, Account: contract, Amount: in.Amount, Lang: in.Lang,
-		CallbackURL: base + CallbackPath(proc.Name()), SuccessURL: ret, DeclineURL: ret, SaveMethod: in.SaveMethod,
-	})
-	if err != nil {
-		return Payment{}, "", fmt.Errorf("start card payment %d: %w", p.ID, err)
-	}
-	return p, redirect, nil
+	in.Method = MethodCard
+	p, c, err := s.Start(ctx, in)
+	return p, c.URL, err
 }
 
 // callbackBase is the address processors call back: the configured public
@@ -168,6 +132,12 @@ func (s *Service) ApplyCardCallback(ctx context.Context, processor string, cb Ca
 				return err
 			}
 		case OutcomeReversed:
+			if cb.RefundRef != "" {
+				done, err := s.refundConfirmed(ctx, tx, p, cb.RefundRef, now)
+				if err != nil || done {
+					return err
+				}
+			}
 			s.log.Warn("card payment refunded or charged back at the processor: an operator must reverse it",
 				"payment", p.ID, "account", p.AccountID, "amount", p.Amount, "transaction", cb.ExternalID)
 		}

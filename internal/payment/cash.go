@@ -173,41 +173,48 @@ func (s *Service) Reverse(ctx context.Context, txnID int64, reason, operator str
 	now := s.clock.Now()
 	var id int64
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		var accountID int64
-		var key string
-		if err := tx.QueryRow(ctx, `SELECT COALESCE(account_id, 0), key FROM ledger_txns WHERE id = ?`, txnID).Scan(&accountID, &key); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("ledger transaction %d: %w", txnID, ledger.ErrNotFound)
-			}
-			return err
-		}
-		r, err := ledger.Reverse(ctx, tx, txnID, "reversal:"+strconv.FormatInt(txnID, 10), operatorMemo(operator, reason), now)
-		if err != nil {
-			return err
-		}
-		id = r.TxnID
-		if r.Duplicate {
-			return nil
-		}
-		if accountID != 0 {
-			if err := s.biller.Settle(ctx, tx, accountID, now); err != nil {
-				return err
-			}
-		}
-		res, err := tx.Exec(ctx, `UPDATE payments SET status = ?, updated_at = ?, memo = ? WHERE ledger_txn_id = ?`,
-			string(StatusReversed), now.UTC(), operatorMemo(operator, reason), txnID)
-		if err != nil {
-			return fmt.Errorf("reverse %d: %w", txnID, err)
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			return s.takeBackBonus(ctx, tx, accountID, key, now)
-		}
-		return nil
+		var err error
+		id, err = s.reverseIn(ctx, tx, txnID, operatorMemo(operator, reason), now)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("reverse %d: %w", txnID, err)
 	}
 	return id, nil
+}
+
+// reverseIn is Reverse inside the caller's transaction (a refund confirmed
+// by the processor reverses its payment in the same transaction).
+func (s *Service) reverseIn(ctx context.Context, tx *store.Tx, txnID int64, memo string, now time.Time) (int64, error) {
+	var accountID int64
+	var key string
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(account_id, 0), key FROM ledger_txns WHERE id = ?`, txnID).Scan(&accountID, &key); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("ledger transaction %d: %w", txnID, ledger.ErrNotFound)
+		}
+		return 0, err
+	}
+	r, err := ledger.Reverse(ctx, tx, txnID, "reversal:"+strconv.FormatInt(txnID, 10), memo, now)
+	if err != nil {
+		return 0, err
+	}
+	if r.Duplicate {
+		return r.TxnID, nil
+	}
+	if accountID != 0 {
+		if err := s.biller.Settle(ctx, tx, accountID, now); err != nil {
+			return 0, err
+		}
+	}
+	res, err := tx.Exec(ctx, `UPDATE payments SET status = ?, updated_at = ?, memo = ? WHERE ledger_txn_id = ?`,
+		string(StatusReversed), now.UTC(), memo, txnID)
+	if err != nil {
+		return 0, fmt.Errorf("reverse %d: %w", txnID, err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return r.TxnID, s.takeBackBonus(ctx, tx, accountID, key, now)
+	}
+	return r.TxnID, nil
 }
 
 // takeBackBonus reverses a reversed payment's points, or what is left of them.

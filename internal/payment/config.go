@@ -202,6 +202,9 @@ func (s *Service) Routes(channels []OSMPChannel, proxies []netip.Prefix) (map[st
 		routes["POST /pay/osmp"] = h
 	}
 	for name, p := range s.processors {
+		if pa, ok := p.(proxyAware); ok {
+			pa.setTrustedProxies(proxies)
+		}
 		routes["POST "+CallbackPath(name)] = CallbackHandler(p, s, s.log)
 		if sb, ok := p.(*Sandbox); ok {
 			u, err := url.Parse(sb.cfg.PageURL)

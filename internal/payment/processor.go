@@ -68,6 +68,9 @@ type Callback struct {
 	// callback of a payment started with SaveMethod; nil otherwise. Only
 	// Token, Masked, Expiry and Title are read.
 	Method *SavedMethod
+	// RefundRef is the processor's refund id of a confirmed refund
+	// (OutcomeReversed), when the processor names one.
+	RefundRef string
 }
 
 // Processor is one card processor. Adding a processor is one file that
@@ -101,6 +104,10 @@ var (
 	// ErrUnknownPayment means a callback names a payment Kabinet never started.
 	ErrUnknownPayment = errors.New("unknown payment")
 )
+
+// ownCredentials are the kinds that authenticate otherwise than by a shared
+// secret and check their own settings (YooKassa: shop_id and secret_key).
+var ownCredentials = map[string]bool{"yookassa": true}
 
 var (
 	kindsMu sync.RWMutex
@@ -143,7 +150,7 @@ func NewProcessor(cfg ProcessorConfig) (Processor, error) {
 	if cfg.Currency == "" {
 		cfg.Currency = "RUB"
 	}
-	if cfg.Secret == "" {
+	if cfg.Secret == "" && !ownCredentials[cfg.Kind] {
 		return nil, fmt.Errorf("payment processor %q: a shared secret is required", cfg.Name)
 	}
 	p, err := build(cfg)

@@ -42,6 +42,7 @@ type Service struct {
 	opts       Options
 	processors map[string]Processor
 	pays       payBatcher
+	checks     checkTimes
 }
 
 // Options configure a Service.
@@ -69,8 +70,11 @@ func NewService(db *store.DB, clk clock.Clock, biller *billing.Biller, processor
 	s := &Service{db: db, biller: biller, clock: clk, log: opts.Log, opts: opts, processors: map[string]Processor{}}
 	for _, p := range processors {
 		s.processors[p.Name()] = p
-		if sb, ok := p.(*Sandbox); ok {
-			sb.log = opts.Log
+		switch p := p.(type) {
+		case *Sandbox:
+			p.log = opts.Log
+		case *yooKassa:
+			p.log = opts.Log
 		}
 	}
 	return s

@@ -1,0 +1,229 @@
+package payment
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// fakeYooKassa speaks YooKassa API v3's documented JSON on loopback: payments
+// created under an Idempotence-Key (a repeat returns the first), fetched by
+// id, and refunds; with the failures a real network shows.
+type fakeYooKassa struct {
+	t   testing.TB
+	srv *httptest.Server
+
+	mu       sync.Mutex
+	payments map[string]map[string]any // by id
+	refunds  map[string]map[string]any
+	byKey    map[string]string // Idempotence-Key → object id
+	requests []fakeRequest
+	// Failure modes, consumed one per request of any kind.
+	fail5xx     int  // answer 500 this many times
+	hang        int  // never answer this many times (the client times out)
+	accepted    int  // answer 202 (processing, repeat) this many times
+	down        bool // every request answers 503
+	refundState string
+	n           int
+}
+
+type fakeRequest struct {
+	Method, Path, Key, Auth string
+	Body                    map[string]any
+}
+
+func newFakeYooKassa(t testing.TB) *fakeYooKassa {
+	f := &fakeYooKassa{t: t, payments: map[string]map[string]any{}, refunds: map[string]map[string]any{}, byKey: map[string]string{}, refundState: "succeeded"}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeYooKassa) serve(w http.ResponseWriter, r *http.Request) {
+	var body map[string]any
+	if r.Body != nil && r.Method == http.MethodPost {
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			f.errorAnswer(w, 400, "invalid_request", "body is not JSON")
+			return
+		}
+	}
+	user, pass, _ := r.BasicAuth()
+	f.mu.Lock()
+	f.requests = append(f.requests, fakeRequest{r.Method, r.URL.Path, r.Header.Get("Idempotence-Key"), user + ":" + pass, body})
+	hang := f.hang > 0
+	switch {
+	case f.down:
+		f.mu.Unlock()
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	case hang:
+		f.hang--
+	case f.fail5xx > 0:
+		f.fail5xx--
+		f.mu.Unlock()
+		f.errorAnswer(w, 500, "internal_server_error", "try again")
+		return
+	case f.accepted > 0:
+		f.accepted--
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusAccepted)
+		w.Write([]byte(`{"type":"processing","description":"Request accepted","retry_after":1800}`))
+		return
+	}
+	f.mu.Unlock()
+	if hang {
+		<-r.Context().Done() // the client gives up; nothing is created
+		return
+	}
+	if user != "123456" || pass != "test_secret" {
+		f.errorAnswer(w, 401, "invalid_credentials", "Login or password is wrong")
+		return
+	}
+	path := strings.TrimPrefix(r.URL.Path, "/v3")
+	switch {
+	case r.Method == http.MethodPost && path == "/payments":
+		f.createPayment(w, r, body)
+	case r.Method == http.MethodGet && strings.HasPrefix(path, "/payments/"):
+		f.get(w, f.payments, strings.TrimPrefix(path, "/payments/"))
+	case r.Method == http.MethodPost && path == "/refunds":
+		f.createRefund(w, r, body)
+	case r.Method == http.MethodGet && strings.HasPrefix(path, "/refunds/"):
+		f.get(w, f.refunds, strings.TrimPrefix(path, "/refunds/"))
+	default:
+		f.errorAnswer(w, 404, "not_found", "no such method")
+	}
+}
+
+func (f *fakeYooKassa) errorAnswer(w http.ResponseWriter, status int, code, desc string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"type": "error", "id": "err-1", "code": code, "description": desc})
+}
+
+func (f *fakeYooKassa) answer(w http.ResponseWriter, obj map[string]any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(obj)
+}
+
+func (f *fakeYooKassa) createPayment(w http.ResponseWriter, r *http.Request, body map[string]any) {
+	key := r.Header.Get("Idempotence-Key")
+	if key == "" {
+		f.errorAnswer(w, 400, "invalid_request", "Idempotence-Key header is missing")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if id, ok := f.byKey[key]; ok {
+		f.answer(w, f.payments[id])
+		return
+	}
+	f.n++
+	id := fmt.Sprintf("2f%06d-000f-5000-9000-1b68e7b15f3f", f.n)
+	conf := body["confirmation"].(map[string]any)
+	out := map[string]any{"type": conf["type"]}
+	switch conf["type"] {
+	case "redirect":
+		out["confirmation_url"] = "https://yoomoney.ru/checkout/payments/v2/contract?orderId=" + id
+		out["return_url"] = conf["return_url"]
+	case "qr":
+		out["confirmation_data"] = "https://qr.nspk.ru/AS1A000" + fmt.Sprint(f.n) + "?type=02&bank=100000000111&sum=" + strings.ReplaceAll(body["amount"].(map[string]any)["value"].(string), ".", "") + "&cur=RUB&crc=C08B"
+	}
+	p := map[string]any{
+		"id": id, "status": "pending", "paid": false, "amount": body["amount"], "confirmation": out,
+		"created_at": "2026-12-01T09:00:00.000Z", "description": body["description"], "metadata": body["metadata"],
+		"recipient": map[string]any{"account_id": "123456", "gateway_id": "1"}, "refundable": false, "test": true,
+	}
+	f.payments[id] = p
+	f.byKey[key] = id
+	f.answer(w, p)
+}
+
+func (f *fakeYooKassa) createRefund(w http.ResponseWriter, r *http.Request, body map[string]any) {
+	key := r.Header.Get("Idempotence-Key")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if id, ok := f.byKey[key]; ok && key != "" {
+		f.answer(w, f.refunds[id])
+		return
+	}
+	pid, _ := body["payment_id"].(string)
+	if p, ok := f.payments[pid]; !ok || p["status"] != "succeeded" {
+		f.errorAnswer(w, 400, "invalid_request", "payment is not succeeded")
+		return
+	}
+	f.n++
+	id := fmt.Sprintf("2f%06d-0015-5000-8000-1d9a6b5c2e7a", f.n)
+	rf := map[string]any{"id": id, "payment_id": pid, "status": f.refundState, "amount": body["amount"], "created_at": "2026-12-01T10:00:00.000Z"}
+	f.refunds[id] = rf
+	f.byKey[key] = id
+	f.answer(w, rf)
+}
+
+func (f *fakeYooKassa) get(w http.ResponseWriter, m map[string]map[string]any, id string) {
+	f.mu.Lock()
+	obj, ok := m[id]
+	f.mu.Unlock()
+	if !ok {
+		f.errorAnswer(w, 404, "not_found", "Incorrect payment_id. Payment doesn't exist or access denied.")
+		return
+	}
+	f.answer(w, obj)
+}
+
+// settle changes a payment's state the way the payer's action at YooKassa
+// would; reason is cancellation_details.reason for "canceled".
+func (f *fakeYooKassa) settle(id, status, reason string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.payments[id]
+	if p == nil {
+		f.t.Fatalf("fake yookassa: no payment %s", id)
+	}
+	p["status"] = status
+	switch status {
+	case "succeeded":
+		p["paid"], p["refundable"] = true, true
+		p["payment_method"] = map[string]any{"type": "bank_card", "id": id, "saved": false, "title": "Bank card *4444"}
+	case "canceled":
+		p["cancellation_details"] = map[string]any{"party": "payment_network", "reason": reason}
+	}
+}
+
+func (f *fakeYooKassa) setRefund(id, status string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refunds[id]["status"] = status
+}
+
+// notification is the body YooKassa posts for an event on an object.
+func (f *fakeYooKassa) notification(event string, id string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	obj := f.payments[id]
+	if strings.HasPrefix(event, "refund.") {
+		obj = f.refunds[id]
+	}
+	if obj == nil {
+		obj = map[string]any{"id": id, "status": strings.TrimPrefix(event, "payment."), "amount": map[string]string{"value": "500.00", "currency": "RUB"},
+			"metadata": map[string]string{"kabinet_payment_id": "1"}}
+	}
+	b, _ := json.Marshal(map[string]any{"type": "notification", "event": event, "object": obj})
+	return string(b)
+}
+
+func (f *fakeYooKassa) calls(method, path string) []fakeRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []fakeRequest
+	for _, r := range f.requests {
+		if r.Method == method && strings.TrimPrefix(r.Path, "/v3") == path {
+			out = append(out, r)
+		}
+	}
+	return out
+}
