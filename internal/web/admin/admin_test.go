@@ -472,6 +472,9 @@ func TestApplicationToContract(t *testing.T) {
 	}
 	c := e.login(operator.RoleManager)
 	_, body := c.get("/admin/support")
+	if !strings.Contains(body, `<span title="home">Дом 100</span>`) {
+		t.Errorf("the application names its tariff by code, not by name")
+	}
 	m := regexp.MustCompile(`href="(/admin/subscribers/new\?[^"]+)"`).FindStringSubmatch(body)
 	if m == nil {
 		t.Fatalf("no link to a contract from the application:\n%s", body)

@@ -13,7 +13,7 @@ type auditData struct {
 	Q       operator.AuditQuery
 	From    string
 	To      string
-	Entries []operator.Entry
+	Entries []auditRow
 }
 
 func (a *Admin) audit(w http.ResponseWriter, r *http.Request) {
@@ -26,11 +26,12 @@ func (a *Admin) audit(w http.ResponseWriter, r *http.Request) {
 	if t, err := time.ParseInLocation("2006-01-02", d.To, a.p.Zone); err == nil {
 		d.Q.To = t.AddDate(0, 0, 1)
 	}
-	var err error
-	if d.Entries, err = a.d.Office.Operators.Search(r.Context(), d.Q); err != nil {
+	entries, err := a.d.Office.Operators.Search(r.Context(), d.Q)
+	if err != nil {
 		a.p.Fail(w, r, err)
 		return
 	}
+	d.Entries = a.auditRows(r, entries)
 	a.render(w, r, http.StatusOK, "audit", "admin.audit.title", "audit", d)
 }
 

@@ -115,7 +115,7 @@ type cardData struct {
 	Statement statement.Statement
 	Payments  []payment.Payment
 	Letters   []notify.Queued
-	Audit     []operator.Entry
+	Audit     []auditRow
 	Cities    []billing.City
 	Statuses  []string
 	Key       string       // one-time key of the correction form
@@ -159,10 +159,12 @@ func (a *Admin) subscriber(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if opOf(r).Can(operator.ViewAudit) {
-		if d.Audit, err = o.Operators.Search(ctx, operator.AuditQuery{Object: fmt.Sprintf("account:%d", id), Limit: 20}); err != nil {
+		entries, err := o.Operators.Search(ctx, operator.AuditQuery{Object: fmt.Sprintf("account:%d", id), Limit: 20})
+		if err != nil {
 			a.p.Fail(w, r, err)
 			return
 		}
+		d.Audit = a.auditRows(r, entries)
 	}
 	if d.Cities, err = billing.Cities(ctx, o.DB); err != nil {
 		a.p.Fail(w, r, err)

@@ -11,6 +11,7 @@ import (
 
 type supportData struct {
 	CityCodes     map[int64]string
+	TariffNames   map[string]*billing.Tariff // by code: an application names its tariff by code
 	Requests      []support.Request
 	Assignees     map[int64]string
 	Applications  []support.Application
@@ -32,6 +33,15 @@ func (a *Admin) supportQueue(w http.ResponseWriter, r *http.Request) {
 			d.CityCodes = map[int64]string{}
 			for _, c := range cities {
 				d.CityCodes[c.ID] = c.Code
+			}
+		}
+	}
+	if err == nil {
+		var tariffs []billing.Tariff
+		if tariffs, err = billing.Tariffs(ctx, a.d.Office.DB, 0, false); err == nil {
+			d.TariffNames = map[string]*billing.Tariff{}
+			for _, t := range tariffs {
+				d.TariffNames[t.Code] = &t
 			}
 		}
 	}
