@@ -221,6 +221,7 @@ type Config struct {
 	Payment  Payment  `toml:"payment"`
 	Mail     Mail     `toml:"mail"`
 	API      API      `toml:"api"`
+	Autopay  Autopay  `toml:"autopay"`
 
 	// defined are the top-level keys and sections the file gave.
 	defined map[string]bool
@@ -249,7 +250,40 @@ func Default() Config {
 		Billing: Billing{Zone: "Europe/Moscow", GraceMonths: 1, LimitKbps: 128, BonusPercentBP: 100},
 		Web:     Web{ReadHeaderTimeout: 10 * time.Second, BodyTimeout: time.Minute, IdleTimeout: 2 * time.Minute},
 		Payment: Payment{CashLimit: map[string]string{"cashier": "100000.00"}},
+		Autopay: Autopay{Enabled: true, DaysBefore: 3, Retries: 2, RetryInterval: 24 * time.Hour, Tick: 10 * time.Minute},
 	}
+}
+
+// Autopay is the [autopay] section: charging subscribers' saved cards
+// before the 1st.
+type Autopay struct {
+	// Enabled offers autopay in the portal and the API and runs the
+	// charges; it needs a processor that can charge saved cards.
+	Enabled bool `toml:"enabled"`
+	// DaysBefore is how many days before the 1st the charge is made, so
+	// that a failed one has time for its retries and for the subscriber.
+	DaysBefore int `toml:"days_before"`
+	// Retries are the further attempts after a failed charge, RetryInterval
+	// apart; a card refused as expired or blocked is not retried.
+	Retries       int           `toml:"retries"`
+	RetryInterval time.Duration `toml:"retry_interval"`
+	// Tick is how often the scheduler looks for charges that are due.
+	Tick time.Duration `toml:"tick"`
+}
+
+// Check validates the section.
+func (a Autopay) Check() error {
+	switch {
+	case a.DaysBefore < 1 || a.DaysBefore > 27:
+		return fmt.Errorf("autopay.days_before must be from 1 to 27, not %d", a.DaysBefore)
+	case a.Retries < 0 || a.Retries > 10:
+		return fmt.Errorf("autopay.retries must be from 0 to 10, not %d", a.Retries)
+	case a.Retries > 0 && a.RetryInterval < time.Minute:
+		return fmt.Errorf("autopay.retry_interval must be at least a minute")
+	case a.Tick < time.Second:
+		return fmt.Errorf("autopay.tick must be at least a second")
+	}
+	return nil
 }
 
 // Load reads path (may be empty) over the defaults, then the environment.
@@ -380,6 +414,9 @@ func (c Config) Check() error {
 	}
 	if c.Web.ReadHeaderTimeout < 0 || c.Web.BodyTimeout < 0 || c.Web.IdleTimeout < 0 {
 		return fmt.Errorf("[web] timeouts cannot be negative")
+	}
+	if err := c.Autopay.Check(); err != nil {
+		return err
 	}
 	if c.SecretKey != "" {
 		if b, err := hex.DecodeString(c.SecretKey); err != nil || len(b) != 32 {

@@ -222,3 +222,11 @@ func (n *Notifier) Reminders(ctx context.Context, at time.Time) (int, error) {
 	}
 	return queued, nil
 }
+
+// Letter is a letter to c filled with what every kind shares (the balance,
+// the recommended payment, the next charge's date), for a capability that
+// enqueues its own kind of letter with EnqueueTx.
+func (n *Notifier) Letter(ctx context.Context, c billing.Contact) (Letter, error) {
+	l, _, err := n.letterFor(ctx, c)
+	return l, err
+}

@@ -18,10 +18,14 @@ const (
 	KindLimited         = "limited"          // speed limited for debt
 	KindUnlimited       = "unlimited"        // limit lifted
 	KindPaymentReceived = "payment_received" // money credited
+	KindAutopayCharged  = "autopay_charged"  // the saved card was charged before the 1st
+	KindAutopayFailed   = "autopay_failed"   // the charge failed after its retries
+	KindAutopayDisabled = "autopay_disabled" // the card was refused for good; autopay is off
 )
 
 // Kinds lists every kind of letter; each has a template per language.
-var Kinds = []string{KindCredentials, KindPasswordReset, KindLowBalance, KindLimited, KindUnlimited, KindPaymentReceived}
+var Kinds = []string{KindCredentials, KindPasswordReset, KindLowBalance, KindLimited, KindUnlimited, KindPaymentReceived,
+	KindAutopayCharged, KindAutopayFailed, KindAutopayDisabled}
 
 // Langs are the languages letters are written in; the first is the fallback.
 var Langs = []string{"ru", "en"}
@@ -45,6 +49,8 @@ type Letter struct {
 	Recommended string
 	Due         string // the date of the next charge
 	LimitKbps   int64
+	Method      string // autopay: the saved card, "Visa •••• 4242"
+	Reason      string // autopay: why the charge failed, in the letter's language
 }
 
 var templates = func() map[string]*template.Template {

@@ -227,11 +227,20 @@ func (s *Service) afterCallback(ctx context.Context, tx *store.Tx, p Payment, pr
 			return err
 		}
 		m := *cb.Method
-		_, err = tx.Exec(ctx, `INSERT INTO saved_methods (account_id, processor, token, masked, expiry, title, payment_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (processor, token) DO NOTHING`,
-			p.AccountID, processor, m.Token, m.Masked, m.Expiry, m.Title, p.ID, now.UTC())
+		m.AccountID, m.Processor, m.PaymentID, m.CreatedAt = p.AccountID, processor, p.ID, now
+		err = tx.QueryRow(ctx, `INSERT INTO saved_methods (account_id, processor, token, masked, expiry, title, payment_id, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (processor, token) DO NOTHING RETURNING id`,
+			p.AccountID, processor, m.Token, m.Masked, m.Expiry, m.Title, p.ID, now.UTC()).Scan(&m.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // the processor returned a method saved before
+		}
 		if err != nil {
 			return fmt.Errorf("payment %d: save the method: %w", p.ID, err)
+		}
+		for _, h := range s.onSaved {
+			if err := h(ctx, tx, m); err != nil {
+				return fmt.Errorf("payment %d: saved method %d: %w", p.ID, m.ID, err)
+			}
 		}
 		return tx.Emit(ctx, store.Event{Kind: EventMethodSaved, AccountID: p.AccountID, At: now,
 			Data: map[string]string{"payment": strconv.FormatInt(p.ID, 10), "method": m.Masked}})
@@ -250,6 +259,14 @@ func (s *Service) afterCallback(ctx context.Context, tx *store.Tx, p Payment, pr
 		return RevokeMethod(ctx, tx, p.AccountID, methodID, cb.Reason, now)
 	}
 	return nil
+}
+
+// OnMethodSaved registers f to run in the transaction that saves a method,
+// after it is stored: autopay turns itself on there when the payment was
+// started from its page. An error from f rolls the callback back (the
+// processor repeats it). Register before the service takes callbacks.
+func (s *Service) OnMethodSaved(f func(ctx context.Context, tx *store.Tx, m SavedMethod) error) {
+	s.onSaved = append(s.onSaved, f)
 }
 
 // EventMethodSaved is emitted when a paid payment saved its method.

@@ -43,6 +43,7 @@ type Service struct {
 	processors map[string]Processor
 	pays       payBatcher
 	checks     checkTimes
+	onSaved    []func(context.Context, *store.Tx, SavedMethod) error
 }
 
 // Options configure a Service.
