@@ -308,10 +308,12 @@ func TestBrowserConfirmDialog(t *testing.T) {
 
 // TestBrowserBackOfficeFits: a field engineer opens the back office on a
 // phone. At 360 px no page scrolls sideways (tables scroll inside
-// themselves), and at 1280 px every menu item is shown whole. Screenshots
-// of every page at both widths go to $KABINET_SCREENSHOTS.
+// themselves), and at 1280 px every menu item is shown whole. Every page
+// passes axe-core's WCAG 2.1 A and AA rules at both widths. Screenshots of
+// every page at both widths go to $KABINET_SCREENSHOTS.
 func TestBrowserBackOfficeFits(t *testing.T) {
 	bin := browsertest.Chromium(t)
+	axe := axeOrNothing(t)
 	e := newEnv(t, nil)
 	c := e.login(operator.RoleAdmin)
 	c.post("/admin/subscribers/1/correct", url.Values{"amount": {"10"}, "reason": {"ошибка"}, "key": {"k1"}})
@@ -338,6 +340,7 @@ func TestBrowserBackOfficeFits(t *testing.T) {
 			chromedp.SendKeys(`input[name="password"]`, password),
 			follow(`form[action="/admin/login"] button`, "/admin/"),
 			chromedp.EmulateViewport(int64(width), 800),
+			browsertest.BypassCSP(),
 		)
 		if err != nil {
 			t.Fatalf("browser: %v", err)
@@ -352,6 +355,15 @@ func TestBrowserBackOfficeFits(t *testing.T) {
 			}
 			if wide > width {
 				t.Errorf("%s at %d px: the page is %d px wide", p, width, wide)
+			}
+			if axe != "" {
+				v, err := chromedp.Run(tctx, browsertest.Violations(axe))
+				if err != nil {
+					t.Fatalf("%s: %v", p, err)
+				}
+				for _, line := range v {
+					t.Errorf("%s at %d px: WCAG 2.1 AA: %s", p, width, line)
+				}
 			}
 			if width == 1280 {
 				cut, err := chromedp.Run(tctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('nav.tabs a')].filter(a => {
@@ -379,4 +391,11 @@ func TestBrowserBackOfficeFits(t *testing.T) {
 		cancel2()
 		cancel()
 	}
+}
+
+// axeOrNothing is axe-core's source, or "" (said in the log) without it: the
+// layout checks still run.
+func axeOrNothing(t *testing.T) (src string) {
+	t.Run("axe", func(t *testing.T) { src = browsertest.Axe(t) })
+	return src
 }
