@@ -142,6 +142,11 @@ func (s *secEnv) seed(ctx context.Context) {
 			t.Fatal(err)
 		}
 		s.ids[login+".payment"] = p.ID
+		p, _, err = s.app.pay.Start(ctx, payment.CardStart{AccountID: a.ID, Amount: money.Rub(100), Processor: "sandbox", ReturnURL: "/payments/{id}", Method: payment.MethodSBP})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.ids[login+".sbp"] = p.ID
 	}
 	ops := operator.New(db, s.clk)
 	for _, r := range operator.Roles {
@@ -244,40 +249,42 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"/":            {class: clPublic, path: "/no-such-page"},
 
 		// Portal.
-		"GET /login":               {class: clPublic},
-		"POST /login":              {class: clPublic},
-		"POST /logout":             {class: clPublic},
-		"POST /lang":               {class: clPublic},
-		"GET /{$}":                 {class: clSubscriber},
-		"GET /tariffs":             {class: clSubscriber},
-		"GET /tariffs/{code}":      {class: clSubscriber, path: "/tariffs/fast"},
-		"POST /tariffs/{code}":     {class: clSubscriber, path: "/tariffs/fast"},
-		"POST /tariffs/cancel":     {class: clSubscriber},
-		"GET /packages":            {class: clSubscriber},
-		"GET /packages/{code}":     {class: clSubscriber, path: "/packages/tv"},
-		"POST /packages/{code}":    {class: clSubscriber, path: "/packages/tv"},
-		"GET /subscriptions/{id}":  {class: clSubscriber, path: "/subscriptions/" + id("alice.sub"), foreign: "/subscriptions/" + id("bob.sub")},
-		"POST /subscriptions/{id}": {class: clSubscriber, path: "/subscriptions/" + id("alice.sub"), foreign: "/subscriptions/" + id("bob.sub")},
-		"GET /payments":            {class: clSubscriber},
-		"GET /bonus":               {class: clSubscriber},
-		"GET /bonus/balance":       {class: clSubscriber},
-		"POST /bonus":              {class: clSubscriber},
-		"POST /payments/card":      {class: clSubscriber},
-		"GET /payments/{id}":       {class: clSubscriber, path: "/payments/" + id("alice.payment"), foreign: "/payments/" + id("bob.payment")},
-		"GET /statement":           {class: clSubscriber},
-		"GET /traffic":             {class: clSubscriber},
-		"GET /traffic/classes":     {class: clSubscriber},
-		"GET /speedtest":           {class: clSubscriber},
-		"GET /requests":            {class: clSubscriber},
-		"POST /requests":           {class: clSubscriber},
-		"GET /requests/{id}":       {class: clSubscriber, path: "/requests/" + id("alice.request"), foreign: "/requests/" + id("bob.request")},
-		"POST /requests/{id}":      {class: clSubscriber, path: "/requests/" + id("alice.request"), foreign: "/requests/" + id("bob.request")},
-		"GET /chat":                {class: clSubscriber},
-		"GET /chat/messages":       {class: clSubscriber},
-		"POST /chat":               {class: clSubscriber},
-		"GET /profile":             {class: clSubscriber},
-		"POST /profile":            {class: clSubscriber},
-		"POST /profile/password":   {class: clSubscriber},
+		"GET /login":                {class: clPublic},
+		"POST /login":               {class: clPublic},
+		"POST /logout":              {class: clPublic},
+		"POST /lang":                {class: clPublic},
+		"GET /{$}":                  {class: clSubscriber},
+		"GET /tariffs":              {class: clSubscriber},
+		"GET /tariffs/{code}":       {class: clSubscriber, path: "/tariffs/fast"},
+		"POST /tariffs/{code}":      {class: clSubscriber, path: "/tariffs/fast"},
+		"POST /tariffs/cancel":      {class: clSubscriber},
+		"GET /packages":             {class: clSubscriber},
+		"GET /packages/{code}":      {class: clSubscriber, path: "/packages/tv"},
+		"POST /packages/{code}":     {class: clSubscriber, path: "/packages/tv"},
+		"GET /subscriptions/{id}":   {class: clSubscriber, path: "/subscriptions/" + id("alice.sub"), foreign: "/subscriptions/" + id("bob.sub")},
+		"POST /subscriptions/{id}":  {class: clSubscriber, path: "/subscriptions/" + id("alice.sub"), foreign: "/subscriptions/" + id("bob.sub")},
+		"GET /payments":             {class: clSubscriber},
+		"GET /bonus":                {class: clSubscriber},
+		"GET /bonus/balance":        {class: clSubscriber},
+		"POST /bonus":               {class: clSubscriber},
+		"POST /payments/card":       {class: clSubscriber},
+		"GET /payments/{id}":        {class: clSubscriber, path: "/payments/" + id("alice.payment"), foreign: "/payments/" + id("bob.payment")},
+		"GET /payments/{id}/state":  {class: clSubscriber, path: "/payments/" + id("alice.payment") + "/state", foreign: "/payments/" + id("bob.payment") + "/state"},
+		"GET /payments/{id}/qr.svg": {class: clSubscriber, path: "/payments/" + id("alice.sbp") + "/qr.svg", foreign: "/payments/" + id("bob.sbp") + "/qr.svg"},
+		"GET /statement":            {class: clSubscriber},
+		"GET /traffic":              {class: clSubscriber},
+		"GET /traffic/classes":      {class: clSubscriber},
+		"GET /speedtest":            {class: clSubscriber},
+		"GET /requests":             {class: clSubscriber},
+		"POST /requests":            {class: clSubscriber},
+		"GET /requests/{id}":        {class: clSubscriber, path: "/requests/" + id("alice.request"), foreign: "/requests/" + id("bob.request")},
+		"POST /requests/{id}":       {class: clSubscriber, path: "/requests/" + id("alice.request"), foreign: "/requests/" + id("bob.request")},
+		"GET /chat":                 {class: clSubscriber},
+		"GET /chat/messages":        {class: clSubscriber},
+		"POST /chat":                {class: clSubscriber},
+		"GET /profile":              {class: clSubscriber},
+		"POST /profile":             {class: clSubscriber},
+		"POST /profile/password":    {class: clSubscriber},
 
 		// Payments: OSMP checks credentials and addresses, callbacks their
 		// signature; the sandbox's hosted page stands in for a processor's.

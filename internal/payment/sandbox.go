@@ -53,6 +53,10 @@ type Sandbox struct {
 	// charged remembers recurring charges by key, as a processor does,
 	// so that a charge asked again gets its first answer.
 	charged map[string]ChargeResult
+	// results are the payments decided on the page, by Ref, for Check;
+	// refunds are the refunds made, by idempotency key.
+	results map[string]Callback
+	refunds map[string]RefundResult
 }
 
 type sandboxDelivery struct {
@@ -87,6 +91,7 @@ const (
 	sbMethodTitle  = "method_title"
 
 	sandboxDefaultPage   = "/pay/sandbox/"
+	sandboxSBPPath       = "sbp" // under the page: the "bank's app" an SBP QR code opens
 	sandboxRetryInterval = time.Minute
 	sandboxMaxAttempts   = 10
 	sandboxRepeats       = 3
@@ -256,6 +261,7 @@ type sandboxPage struct {
 	Cards    []sandboxCardView
 	Error    string
 	Security string
+	SBP      bool // the bank's app confirming an SBP payment, not the card page
 }
 
 type sandboxCardView struct{ Number, Text string }
@@ -283,10 +289,26 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if lang != "en" {
 		lang = "ru"
 	}
+	sbpPage := strings.HasSuffix(r.URL.Path, "/"+sandboxSBPPath)
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		s.render(w, lang, f, amount, "")
+		s.render(w, lang, f, amount, "", sbpPage)
 	case http.MethodPost:
+		if sbpPage {
+			// The bank's app: the subscriber confirms or the bank refuses; the
+			// result reaches Kabinet only as the callback (and Check).
+			outcome := SandboxCard{Outcome: OutcomePaid}
+			switch r.PostForm.Get("sbp") {
+			case "paid":
+			case string(ReasonNoFunds):
+				outcome = SandboxCard{Outcome: OutcomeDeclined, Reason: ReasonNoFunds}
+			default:
+				outcome = SandboxCard{Outcome: OutcomeDeclined, Reason: ReasonExpired}
+			}
+			s.enqueue(f, outcome, "")
+			s.render(w, lang, f, amount, sandboxText(lang, "sbp_done"), true)
+			return
+		}
 		card := sandboxJudge(r.PostForm.Get("card"), r.PostForm.Get("expiry"), r.PostForm.Get("cvc"), s.clock.Now())
 		s.enqueue(f, card, r.PostForm.Get("expiry"))
 		next := f.Get(sbSuccess)
@@ -294,7 +316,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			next = f.Get(sbDecline)
 		}
 		if next == "" {
-			s.render(w, lang, f, amount, sandboxText(lang, "done"))
+			s.render(w, lang, f, amount, sandboxText(lang, "done"), false)
 			return
 		}
 		http.Redirect(w, r, next, http.StatusSeeOther)
@@ -304,10 +326,10 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Sandbox) render(w http.ResponseWriter, lang string, f url.Values, amount money.Amount, msg string) {
+func (s *Sandbox) render(w http.ResponseWriter, lang string, f url.Values, amount money.Amount, msg string, sbp bool) {
 	page := sandboxPage{
 		Lang: lang, T: sandboxTexts[lang], Fields: f, Keys: sandboxPageFields,
-		Amount: amount.Format(lang), Account: f.Get(sbAccount), Error: msg, Security: s.cfg.SecurityPhone,
+		Amount: amount.Format(lang), Account: f.Get(sbAccount), Error: msg, Security: s.cfg.SecurityPhone, SBP: sbp,
 	}
 	for _, c := range SandboxCards {
 		t := c.RU
@@ -416,6 +438,15 @@ func (s *Sandbox) enqueue(f url.Values, card SandboxCard, expiry string) {
 		cb.Set(sbMethodTitle, m.Title)
 	}
 	cb.Set(sbSign, sandboxSign(s.cfg.Secret, cb, sandboxCallbackSigned))
+	// What Check answers is exactly what the callback will say.
+	if decided, err := s.VerifyCallback(&http.Request{Method: http.MethodPost, PostForm: cb, Form: cb}); err == nil {
+		s.mu.Lock()
+		if s.results == nil {
+			s.results = map[string]Callback{}
+		}
+		s.results[sandboxRef(decided.PaymentID)] = decided
+		s.mu.Unlock()
+	}
 	now := s.clock.Now()
 	due := now
 	if card.Late {
@@ -513,13 +544,89 @@ var sandboxTexts = map[string]map[string]string{
 		"amount": "Сумма", "account": "Лицевой счёт", "card": "Номер карты", "expiry": "Срок действия (ММ/ГГ)",
 		"cvc": "CVC", "pay": "Оплатить", "cards": "Тестовые карты (любой будущий срок, любой CVC из 3 цифр)",
 		"support": "Служба безопасности", "done": "Платёж обработан. Можно закрыть страницу.",
+		"sbp_title": "Тестовое приложение банка (СБП)", "sbp_notice": "Так выглядит подтверждение платежа по QR-коду в приложении банка. Деньги не списываются.",
+		"sbp_pay": "Подтвердить оплату", "sbp_no_funds": "Банк: недостаточно средств", "sbp_expire": "Не подтверждать (QR-код истёк)",
+		"sbp_done": "Готово. Вернитесь на страницу оплаты: она покажет результат.",
 	},
 	"en": {
 		"title": "Test payment page", "notice": "This is a sandbox: no money moves. Use the test cards.",
 		"amount": "Amount", "account": "Account", "card": "Card number", "expiry": "Expiry (MM/YY)",
 		"cvc": "CVC", "pay": "Pay", "cards": "Test cards (any future expiry, any 3-digit CVC)",
 		"support": "Security service", "done": "The payment was processed. You may close this page.",
+		"sbp_title": "Test bank app (SBP)", "sbp_notice": "This is how a bank's app confirms a payment by QR code. No money moves.",
+		"sbp_pay": "Confirm the payment", "sbp_no_funds": "Bank: insufficient funds", "sbp_expire": "Do not confirm (the QR code expires)",
+		"sbp_done": "Done. Go back to the payment page: it shows the result.",
 	},
 }
 
 func sandboxText(lang, key string) string { return sandboxTexts[lang][key] }
+
+func sandboxRef(paymentID int64) string { return "sandbox-" + strconv.FormatInt(paymentID, 10) }
+
+// Methods: the sandbox offers the card and SBP (unless sbp = false), so that
+// the demo shows both.
+func (s *Sandbox) Methods() []string {
+	if s.cfg.SBP != nil && !*s.cfg.SBP {
+		return []string{MethodCard}
+	}
+	return []string{MethodCard, MethodSBP}
+}
+
+// StartMethod starts a card payment on the sandbox page, or an SBP payment
+// whose QR code opens the sandbox's "bank app" page on this same server.
+func (s *Sandbox) StartMethod(ctx context.Context, p CardPayment, method string) (Confirmation, error) {
+	page, err := s.Start(ctx, p)
+	if err != nil {
+		return Confirmation{}, err
+	}
+	c := Confirmation{Method: method, Ref: sandboxRef(p.ID)}
+	switch method {
+	case MethodCard:
+		c.URL = page
+	case MethodSBP:
+		if !slices.Contains(s.Methods(), MethodSBP) {
+			return Confirmation{}, fmt.Errorf("sandbox: sbp: %w", ErrMethodUnsupported)
+		}
+		// A phone scanning the code must reach this server, so the link is
+		// absolute, on the origin the processor's callbacks go to.
+		u, err := url.Parse(page)
+		if err != nil {
+			return Confirmation{}, err
+		}
+		cb, err := url.Parse(p.CallbackURL)
+		if err != nil || cb.Host == "" {
+			return Confirmation{}, fmt.Errorf("sandbox: payment %d: the callback URL %q is not absolute", p.ID, p.CallbackURL)
+		}
+		u.Scheme, u.Host = cb.Scheme, cb.Host
+		u.Path = strings.TrimSuffix(u.Path, "/") + "/" + sandboxSBPPath
+		c.QR = u.String()
+	default:
+		return Confirmation{}, fmt.Errorf("sandbox: method %q: %w", method, ErrMethodUnsupported)
+	}
+	return c, nil
+}
+
+// Check answers what the page decided for the payment, before its callback.
+func (s *Sandbox) Check(_ context.Context, ref string) (Callback, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.results[ref], nil
+}
+
+// Refund succeeds at once; a repeated key returns the first refund.
+func (s *Sandbox) Refund(_ context.Context, r RefundRequest) (RefundResult, error) {
+	if r.Amount <= 0 || r.Ref == "" {
+		return RefundResult{}, fmt.Errorf("sandbox: refund of payment %d: nothing to refund", r.PaymentID)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refunds == nil {
+		s.refunds = map[string]RefundResult{}
+	}
+	if res, ok := s.refunds[r.Key]; ok && r.Key != "" {
+		return res, nil
+	}
+	res := RefundResult{Ref: "sb-refund-" + randomHex(8), Status: RefundSucceeded}
+	s.refunds[r.Key] = res
+	return res, nil
+}

@@ -28,7 +28,10 @@ type fakeYooKassa struct {
 	accepted    int  // answer 202 (processing, repeat) this many times
 	down        bool // every request answers 503
 	refundState string
-	n           int
+	// chargeReason, when set, cancels recurring charges (payment_method_id)
+	// with this cancellation reason; otherwise they succeed at once.
+	chargeReason string
+	n            int
 }
 
 type fakeRequest struct {
@@ -124,6 +127,19 @@ func (f *fakeYooKassa) createPayment(w http.ResponseWriter, r *http.Request, bod
 	}
 	f.n++
 	id := fmt.Sprintf("2f%06d-000f-5000-9000-1b68e7b15f3f", f.n)
+	if pm, ok := body["payment_method_id"].(string); ok {
+		// A charge of a saved method: no confirmation, settled at once.
+		p := map[string]any{"id": id, "status": "succeeded", "paid": true, "amount": body["amount"], "metadata": body["metadata"],
+			"payment_method": map[string]any{"type": "bank_card", "id": pm, "saved": true, "title": "Bank card *4444"}}
+		if f.chargeReason != "" {
+			p["status"], p["paid"] = "canceled", false
+			p["cancellation_details"] = map[string]any{"party": "payment_network", "reason": f.chargeReason}
+		}
+		f.payments[id] = p
+		f.byKey[key] = id
+		f.answer(w, p)
+		return
+	}
 	conf := body["confirmation"].(map[string]any)
 	out := map[string]any{"type": conf["type"]}
 	switch conf["type"] {
@@ -137,6 +153,7 @@ func (f *fakeYooKassa) createPayment(w http.ResponseWriter, r *http.Request, bod
 		"id": id, "status": "pending", "paid": false, "amount": body["amount"], "confirmation": out,
 		"created_at": "2026-12-01T09:00:00.000Z", "description": body["description"], "metadata": body["metadata"],
 		"recipient": map[string]any{"account_id": "123456", "gateway_id": "1"}, "refundable": false, "test": true,
+		"save": body["save_payment_method"] == true,
 	}
 	f.payments[id] = p
 	f.byKey[key] = id
@@ -188,7 +205,8 @@ func (f *fakeYooKassa) settle(id, status, reason string) {
 	switch status {
 	case "succeeded":
 		p["paid"], p["refundable"] = true, true
-		p["payment_method"] = map[string]any{"type": "bank_card", "id": id, "saved": false, "title": "Bank card *4444"}
+		p["payment_method"] = map[string]any{"type": "bank_card", "id": "pm-" + id, "saved": p["save"] == true, "title": "Bank card *4444",
+			"card": map[string]any{"first6": "555555", "last4": "4444", "expiry_month": "07", "expiry_year": "2029", "card_type": "MasterCard"}}
 	case "canceled":
 		p["cancellation_details"] = map[string]any{"party": "payment_network", "reason": reason}
 	}

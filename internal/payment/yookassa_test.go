@@ -399,3 +399,55 @@ func TestYooKassaConfig(t *testing.T) {
 		t.Errorf("default API %s", p.(*yooKassa).api)
 	}
 }
+
+// TestYooKassaAutopay: "remember the card" sends save_payment_method, the
+// paid payment's method is saved from the API's answer, and a later charge
+// sends its payment_method_id under the charge's key, once.
+func TestYooKassaAutopay(t *testing.T) {
+	f := newFakeYooKassa(t)
+	y := testYooKassa(t, f)
+	svc, db, _ := testService(t, y)
+	acct := addAccount(t, db, "100048", "active")
+	ctx := context.Background()
+	_, c, err := svc.Start(ctx, CardStart{AccountID: acct, Amount: 50000, Processor: "yookassa", SaveMethod: true, ReturnURL: "https://isp.example/payments/{id}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.calls("POST", "/payments")[0].Body["save_payment_method"] != true {
+		t.Error("save_payment_method not sent")
+	}
+	f.settle(c.Ref, "succeeded", "")
+	if code := yooNotify(t, svc, y, yooAddr, f.notification("payment.succeeded", c.Ref)); code != 200 {
+		t.Fatalf("notification %d", code)
+	}
+	ms, err := svc.SavedMethods(ctx, acct)
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("saved methods %+v, %v", ms, err)
+	}
+	m := ms[0]
+	if m.Token != "pm-"+c.Ref || m.Masked != MaskLast4("4444") || m.Expiry != "07/29" || m.Title != "MasterCard" {
+		t.Errorf("saved %+v", m)
+	}
+	for range 2 { // the same key twice: one charge
+		p, err := svc.ChargeSaved(ctx, SavedCharge{AccountID: acct, MethodID: m.ID, Amount: 70000, Key: "autopay:100048:2027-01"})
+		if err != nil || p.Status != StatusSucceeded {
+			t.Fatalf("charge %+v, %v", p, err)
+		}
+	}
+	charges := f.calls("POST", "/payments")[1:]
+	if len(charges) != 1 || charges[0].Body["payment_method_id"] != m.Token || charges[0].Body["confirmation"] != nil || charges[0].Key != "autopay:100048:2027-01" {
+		t.Errorf("charges %+v", charges)
+	}
+	if b := balance(t, db, acct); b != 120000 {
+		t.Errorf("balance %d", b)
+	}
+	// A card the bank reports expired stops autopay.
+	f.chargeReason = "card_expired"
+	p, err := svc.ChargeSaved(ctx, SavedCharge{AccountID: acct, MethodID: m.ID, Amount: 70000, Key: "autopay:100048:2027-02"})
+	if err != nil || p.Status != StatusFailed || p.Reason != ReasonCardExpired {
+		t.Errorf("declined charge %+v, %v", p, err)
+	}
+	if ms, _ := svc.SavedMethods(ctx, acct); len(ms) != 1 || ms[0].Active() {
+		t.Errorf("expired card still active: %+v", ms)
+	}
+}

@@ -372,6 +372,8 @@ var messages = map[string][2]string{
 	"api.error.unavailable":        {"Эта функция сейчас недоступна.", "This function is not available now."},
 	"api.error.return_url":         {"Адрес возврата должен вести на сайт провайдера или в приложение.", "The return URL must lead to the provider's site or into the app."},
 	"api.error.amount":             {"Сумма должна быть от 1 до 100 000 ₽.", "The amount must be from 1 to 100,000 RUB."},
+	"api.error.method":             {"Этот способ оплаты недоступен.", "This way of paying is not available."},
+	"api.error.processor":          {"Платёжная система не отвечает. Деньги не списаны; попробуйте позже.", "The payment system is not answering. No money was taken; try again later."},
 	"api.error.not_offered":        {"Этот тариф вам недоступен.", "This tariff is not available to you."},
 	"api.error.same_tariff":        {"Этот тариф уже подключён.", "This tariff is already connected."},
 	"api.error.inactive":           {"Договор не активен.", "The contract is not active."},

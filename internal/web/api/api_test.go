@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -532,5 +533,39 @@ func testMoneyAndTariffs(t *testing.T, e *env) {
 	cls := e.do("GET", "/api/v1/traffic/classes", tok, "en", nil).json(t)
 	if cs := cls["classes"].([]any); len(cs) != 1 || cs[0].(map[string]any)["name"] != "Internet" {
 		t.Errorf("classes: %v", cls)
+	}
+}
+
+// TestPayBySBP: the app starts an SBP payment, gets the link and its QR code,
+// and polling the payment sees the result as soon as the processor has it.
+func TestPayBySBP(t *testing.T) {
+	e := newEnv(t, 1000, 1000)
+	tok := e.token("alice")
+	r := e.do("POST", "/api/v1/payments/card", tok, "en", map[string]any{"amount": "300", "method": "sbp"})
+	if r.status != 200 {
+		t.Fatalf("sbp: %d %s", r.status, r.body)
+	}
+	out := r.json(t)
+	qr, _ := out["qr"].(string)
+	svg, _ := out["qr_svg"].(string)
+	if out["method"] != "sbp" || !strings.HasPrefix(qr, "https://my.example.net/pay/sandbox/sbp?") || !strings.HasPrefix(svg, "<svg") || out["url"] != nil {
+		t.Fatalf("sbp answer: %s", r.body)
+	}
+	id := int64(out["payment_id"].(float64))
+	if r := e.do("GET", fmt.Sprintf("/api/v1/payments/%d", id), tok, "en", nil); r.json(t)["status"] != "pending" {
+		t.Fatalf("before paying: %s", r.body)
+	}
+	u, _ := url.Parse(qr)
+	f := u.Query()
+	f.Set("sbp", "paid")
+	if res, err := http.PostForm(e.ts.URL+u.Path, f); err != nil || res.StatusCode != 200 {
+		t.Fatalf("bank app: %v %v", res, err)
+	}
+	e.clk.Advance(5 * time.Second)
+	if r := e.do("GET", fmt.Sprintf("/api/v1/payments/%d", id), tok, "en", nil); r.json(t)["status"] != "succeeded" {
+		t.Errorf("after paying: %s", r.body)
+	}
+	if r := e.do("POST", "/api/v1/payments/card", tok, "en", map[string]any{"amount": "300", "method": "cash"}); r.status != 422 {
+		t.Errorf("method cash: %d %s", r.status, r.body)
 	}
 }

@@ -169,7 +169,7 @@ func (a *API) operations() {
 	reg(a, true, huma.Operation{OperationID: "get-payment", Method: http.MethodGet, Path: "/payments/{id}", Tags: []string{"Money"},
 		Summary: "One payment's status", Errors: []int{404}}, a.payment)
 	reg(a, true, huma.Operation{OperationID: "start-card-payment", Method: http.MethodPost, Path: "/payments/card", Tags: []string{"Money"},
-		Summary: "Start a card payment; open the returned URL", Errors: []int{422, 503}}, a.payCard)
+		Summary: "Start a card payment (open the returned URL) or an SBP payment (show the QR code)", Errors: []int{422, 503}}, a.payCard)
 	reg(a, true, huma.Operation{OperationID: "bonus", Method: http.MethodGet, Path: "/bonus", Tags: []string{"Money"},
 		Summary: "Bonus points: how many, and what they are worth"}, a.bonus)
 	reg(a, true, huma.Operation{OperationID: "spend-bonus", Method: http.MethodPost, Path: "/bonus/spend", Tags: []string{"Money"},
@@ -559,7 +559,9 @@ func (a *API) payment(ctx context.Context, in *IDPath) (*PaymentOne, error) {
 	if a.d.Payments == nil {
 		return nil, a.problem(ctx, http.StatusNotFound, "api.error.not_found")
 	}
-	p, err := a.d.Payments.Get(ctx, account(ctx).ID, in.ID)
+	// Refresh asks the processor about a pending payment, so that an app
+	// polling here sees the result as soon as the processor knows it.
+	p, err := a.d.Payments.Refresh(ctx, account(ctx).ID, in.ID)
 	if errors.Is(err, payment.ErrNotFound) {
 		return nil, a.problem(ctx, http.StatusNotFound, "api.error.not_found")
 	}
@@ -573,13 +575,17 @@ type CardIn struct {
 	Body struct {
 		Amount    string `json:"amount" example:"500.00" doc:"Roubles"`
 		ReturnURL string `json:"return_url,omitempty" format:"uri" doc:"Where the processor's page sends the browser back; {id} becomes the payment id"`
+		Method    string `json:"method,omitempty" enum:"card,sbp" doc:"card (the default): the processor's page; sbp: a QR code for any bank's app, where the processor offers it"`
 	}
 }
 
 type CardOut struct {
 	Body struct {
 		PaymentID int64  `json:"payment_id"`
-		URL       string `json:"url" doc:"The processor's page: open it in a browser"`
+		Method    string `json:"method" enum:"card,sbp"`
+		URL       string `json:"url,omitempty" doc:"card: the processor's page; open it in a browser"`
+		QR        string `json:"qr,omitempty" doc:"sbp: the payment link; show it as a QR code, or open it on the phone to choose the bank's app. Then poll GET /payments/{id}"`
+		QRSVG     string `json:"qr_svg,omitempty" doc:"sbp: the same link drawn as a QR code (SVG)"`
 	}
 }
 
@@ -597,16 +603,27 @@ func (a *API) payCard(ctx context.Context, in *CardIn) (*CardOut, error) {
 	} else if !a.returnAllowed(ret) {
 		return nil, a.problem(ctx, http.StatusUnprocessableEntity, "api.error.return_url")
 	}
-	p, next, err := a.d.Payments.StartCard(ctx, payment.CardStart{AccountID: account(ctx).ID, Amount: amount, Processor: a.d.Processor,
-		Lang: lang(ctx), ReturnURL: ret})
-	if errors.Is(err, payment.ErrBadAmount) {
+	p, c, err := a.d.Payments.Start(ctx, payment.CardStart{AccountID: account(ctx).ID, Amount: amount, Processor: a.d.Processor,
+		Lang: lang(ctx), ReturnURL: ret, Method: in.Body.Method})
+	switch {
+	case errors.Is(err, payment.ErrBadAmount):
 		return nil, a.problem(ctx, http.StatusUnprocessableEntity, "api.error.amount")
-	}
-	if err != nil {
+	case errors.Is(err, payment.ErrMethodUnsupported):
+		return nil, a.problem(ctx, http.StatusUnprocessableEntity, "api.error.method")
+	case errors.Is(err, payment.ErrProcessorUnavailable):
+		return nil, a.problem(ctx, http.StatusServiceUnavailable, "api.error.processor")
+	case err != nil:
 		return nil, a.fail(ctx, "card payment", err)
 	}
 	o := &CardOut{}
-	o.Body.PaymentID, o.Body.URL = p.ID, next
+	o.Body.PaymentID, o.Body.Method, o.Body.URL, o.Body.QR = p.ID, c.Method, c.URL, c.QR
+	if c.QR != "" {
+		svg, err := platform.QRCodeSVG(c.QR)
+		if err != nil {
+			return nil, a.fail(ctx, "sbp qr code", err)
+		}
+		o.Body.QRSVG = string(svg)
+	}
 	return o, nil
 }
 

@@ -3,6 +3,8 @@ package portal
 import (
 	"errors"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
+	"github.com/kabinet-billing/kabinet/internal/web/platform"
 )
 
 // historyPage is how many rows each history table on /payments shows.
@@ -28,10 +31,27 @@ type paymentsData struct {
 	Points       Points // bonus points
 	HasBonus     bool   // the payment service runs: points can be shown and spent
 	Earlier      []importer.HistoryRow
+	// The pay form: the ways the processor offers (card, SBP), the amount
+	// typed and what is wrong with it, shown beside the field.
+	Methods     []string
+	Amount      string
+	AmountError string
+	HasSBP      bool
 }
 
 func (po *Portal) payments(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
-	d := paymentsData{CanPay: po.canPay()}
+	po.paymentsPage(w, r, a, http.StatusOK, paymentsData{Amount: r.URL.Query().Get("amount")})
+}
+
+// paymentsPage renders /payments; a refused pay form comes back here with
+// its error beside the amount instead of as a message on another page.
+func (po *Portal) paymentsPage(w http.ResponseWriter, r *http.Request, a subscriber.Account, status int, d paymentsData) {
+	d.CanPay = po.canPay()
+	if d.CanPay {
+		proc, _ := po.d.Payments.Processor(po.d.Processor)
+		d.Methods = payment.MethodsOf(proc)
+		d.HasSBP = slices.Contains(d.Methods, payment.MethodSBP)
+	}
 	q := r.URL.Query()
 	var err error
 	if po.d.Payments != nil {
@@ -68,7 +88,7 @@ func (po *Portal) payments(w http.ResponseWriter, r *http.Request, a subscriber.
 			return
 		}
 	}
-	po.render(w, r, http.StatusOK, "payments", po.view(r, a, "payments.title", "payments", d))
+	po.render(w, r, status, "payments", po.view(r, a, "payments.title", "payments", d))
 }
 
 func pick(lang, ru, en string) string {
@@ -83,9 +103,17 @@ func (po *Portal) payCard(w http.ResponseWriter, r *http.Request, a subscriber.A
 		po.redirect(w, r, "/payments", "pay.unavailable")
 		return
 	}
-	amount, err := money.Parse(strings.ReplaceAll(strings.TrimSpace(r.PostFormValue("amount")), " ", ""))
+	typed := strings.TrimSpace(r.PostFormValue("amount"))
+	method := r.PostFormValue("method")
+	if method == "" {
+		method = payment.MethodCard
+	}
+	refuse := func(msg string) {
+		po.paymentsPage(w, r, a, http.StatusUnprocessableEntity, paymentsData{Amount: typed, AmountError: po.p.I18n.T(po.p.LangOf(r), msg, nil)})
+	}
+	amount, err := money.Parse(strings.ReplaceAll(strings.ReplaceAll(typed, " ", ""), ",", "."))
 	if err != nil || amount <= 0 || amount > money.Rub(100000) {
-		po.redirect(w, r, "/payments", "pay.error.amount")
+		refuse("pay.error.amount")
 		return
 	}
 	base := strings.TrimRight(po.p.Config.PublicURL, "/")
@@ -96,32 +124,100 @@ func (po *Portal) payCard(w http.ResponseWriter, r *http.Request, a subscriber.A
 		}
 		base = scheme + "://" + r.Host
 	}
-	_, next, err := po.d.Payments.StartCard(r.Context(), payment.CardStart{AccountID: a.ID, Amount: amount, Processor: po.d.Processor,
-		Lang: po.p.LangOf(r), ReturnURL: base + "/payments/{id}"})
-	if errors.Is(err, payment.ErrBadAmount) {
-		po.redirect(w, r, "/payments", "pay.error.amount")
+	p, c, err := po.d.Payments.Start(r.Context(), payment.CardStart{AccountID: a.ID, Amount: amount, Processor: po.d.Processor,
+		Lang: po.p.LangOf(r), ReturnURL: base + "/payments/{id}", Method: method})
+	switch {
+	case errors.Is(err, payment.ErrBadAmount):
+		refuse("pay.error.amount")
 		return
-	}
-	if err != nil {
+	case errors.Is(err, payment.ErrMethodUnsupported):
+		refuse("pay.error.method")
+		return
+	case errors.Is(err, payment.ErrProcessorUnavailable):
+		refuse("pay.error.unavailable")
+		return
+	case err != nil:
 		po.p.Fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	if c.Method == payment.MethodSBP {
+		// The QR code is shown on our own page, which waits for the result.
+		http.Redirect(w, r, "/payments/"+strconv.FormatInt(p.ID, 10), http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, c.URL, http.StatusSeeOther)
 }
 
 type paymentData struct {
 	Payment payment.Payment
 	Reason  string
+	// SBP is the QR code's link while an SBP payment waits; the page draws
+	// it from /payments/{id}/qr.svg and offers it as a link on phones.
+	SBP     string
+	Method  string
+	Polling bool // the page asks again every few seconds
+}
+
+// paymentData reads the payment, asking the processor about a pending one,
+// so that the page shows the result as soon as it is known.
+func (po *Portal) paymentState(w http.ResponseWriter, r *http.Request, a subscriber.Account) (paymentData, bool) {
+	id, ok := pathID(r, "id")
+	if !ok || po.d.Payments == nil {
+		po.p.NotFound(w, r)
+		return paymentData{}, false
+	}
+	p, err := po.d.Payments.Refresh(r.Context(), a.ID, id)
+	if errors.Is(err, payment.ErrNotFound) {
+		po.p.NotFound(w, r)
+		return paymentData{}, false
+	}
+	if err != nil {
+		po.p.Fail(w, r, err)
+		return paymentData{}, false
+	}
+	d := paymentData{Payment: p, Method: payment.MethodCard, Polling: p.Status == payment.StatusPending}
+	if c, err := po.d.Payments.Confirmation(r.Context(), a.ID, id); err == nil {
+		d.Method = c.Method
+		if c.Method == payment.MethodSBP && p.Status == payment.StatusPending {
+			d.SBP = c.QR
+		}
+	}
+	lang := po.p.LangOf(r)
+	if msg, phone := po.d.Payments.ReasonText(p); msg != "" {
+		d.Reason = po.p.I18n.T(lang, msg, map[string]any{"Phone": phone})
+	}
+	return d, true
 }
 
 func (po *Portal) paymentStatus(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
+	d, ok := po.paymentState(w, r, a)
+	if !ok {
+		return
+	}
+	po.render(w, r, http.StatusOK, "payment", po.view(r, a, "payment.title", "payments", d))
+}
+
+// paymentPoll is the part of the payment page htmx asks for every few
+// seconds while the payment is pending; once it is settled the answer has
+// no trigger and the asking stops.
+func (po *Portal) paymentPoll(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
+	d, ok := po.paymentState(w, r, a)
+	if !ok {
+		return
+	}
+	po.p.HTML(w, r, http.StatusOK, "portal/payment", "payment-state", po.view(r, a, "payment.title", "payments", d))
+}
+
+// paymentQR draws the SBP payment's QR code, here rather than by an outside
+// service, so that the payment link never leaves Kabinet.
+func (po *Portal) paymentQR(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
 	id, ok := pathID(r, "id")
 	if !ok || po.d.Payments == nil {
 		po.p.NotFound(w, r)
 		return
 	}
-	p, err := po.d.Payments.Get(r.Context(), a.ID, id)
-	if errors.Is(err, payment.ErrNotFound) {
+	c, err := po.d.Payments.Confirmation(r.Context(), a.ID, id)
+	if errors.Is(err, payment.ErrNotFound) || (err == nil && c.QR == "") {
 		po.p.NotFound(w, r)
 		return
 	}
@@ -129,10 +225,12 @@ func (po *Portal) paymentStatus(w http.ResponseWriter, r *http.Request, a subscr
 		po.p.Fail(w, r, err)
 		return
 	}
-	d := paymentData{Payment: p}
-	lang := po.p.LangOf(r)
-	if msg, phone := po.d.Payments.ReasonText(p); msg != "" {
-		d.Reason = po.p.I18n.T(lang, msg, map[string]any{"Phone": phone})
+	svg, err := platform.QRCodeSVG(c.QR)
+	if err != nil {
+		po.p.Fail(w, r, err)
+		return
 	}
-	po.render(w, r, http.StatusOK, "payment", po.view(r, a, "payment.title", "payments", d))
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	w.Write(svg)
 }

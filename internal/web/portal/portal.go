@@ -62,6 +62,8 @@ func Register(p *platform.Platform, d Deps) *Portal {
 	p.Page("GET /payments", po.auth(po.payments))
 	p.Page("POST /payments/card", po.auth(po.payCard))
 	p.Page("GET /payments/{id}", po.auth(po.paymentStatus))
+	p.Page("GET /payments/{id}/state", po.auth(po.paymentPoll))
+	p.Page("GET /payments/{id}/qr.svg", po.auth(po.paymentQR))
 	p.Page("GET /bonus", po.auth(po.bonus))
 	p.Page("GET /bonus/balance", po.auth(po.bonusBalance))
 	p.Page("POST /bonus", po.auth(po.spendBonus))

@@ -412,8 +412,11 @@ func TestProfile(t *testing.T) {
 func TestPayByCard(t *testing.T) {
 	e := webtest.New(t)
 	c := e.Login("alice")
-	webtest.Must(t, c.Post("/payments/card", url.Values{"amount": {"-5"}}), http.StatusSeeOther)
-	webtest.Must(t, c.Get("/payments"), http.StatusOK, "Укажите сумму")
+	// A wrong amount is an error beside its field, announced, not a message
+	// styled as success on another page.
+	webtest.Must(t, c.Post("/payments/card", url.Values{"amount": {"abc"}}), http.StatusUnprocessableEntity,
+		`aria-invalid="true" aria-describedby="pay-amount-error"`, `class="field-error" id="pay-amount-error" role="alert">Укажите сумму`, `value="abc"`)
+	webtest.Must(t, c.Post("/payments/card", url.Values{"amount": {"-5"}}), http.StatusUnprocessableEntity, "Укажите сумму")
 	r := c.Post("/payments/card", url.Values{"amount": {"250,50"}})
 	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/pay/sandbox/") {
 		t.Fatalf("pay: %d %s", r.Status, r.Header.Get("Location"))
@@ -422,8 +425,55 @@ func TestPayByCard(t *testing.T) {
 	if len(h) != 1 || h[0].Amount != money.Amount(25050) {
 		t.Fatalf("payment: %+v", h)
 	}
-	webtest.Must(t, c.Get(fmt.Sprintf("/payments/%d", h[0].ID)), http.StatusOK, "Ожидает подтверждения")
+	webtest.Must(t, c.Get(fmt.Sprintf("/payments/%d", h[0].ID)), http.StatusOK, "Ожидает подтверждения", fmt.Sprintf(`hx-get="/payments/%d/state" hx-trigger="every 2s"`, h[0].ID))
 	webtest.Must(t, c.Get("/payments"), http.StatusOK, "Банковская карта")
+}
+
+// TestPayBySBP: the portal offers SBP beside the card; the QR code is drawn
+// by Kabinet on its own page, which waits for the result and shows it as
+// soon as the processor knows, without the callback; a failure says why and
+// offers to try again.
+func TestPayBySBP(t *testing.T) {
+	e := webtest.New(t)
+	c := e.Login("alice")
+	webtest.Must(t, c.Get("/payments"), http.StatusOK, `name="method" value="sbp"`, "Оплатить через СБП")
+	for _, tc := range []struct {
+		answer, want string
+		status       payment.Status
+	}{
+		{"paid", "Платёж зачислен", payment.StatusSucceeded},
+		{"insufficient_funds", "недостаточно средств", payment.StatusFailed},
+	} {
+		r := c.Post("/payments/card", url.Values{"amount": {"300"}, "method": {"sbp"}})
+		loc := r.Header.Get("Location")
+		if r.Status != http.StatusSeeOther || !strings.HasPrefix(loc, "/payments/") {
+			t.Fatalf("sbp: %d %s", r.Status, loc)
+		}
+		page := must2(t, c.Get(loc), http.StatusOK, `src="`+loc+`/qr.svg"`, "Оплатить в приложении банка", `hx-trigger="every 2s"`)
+		link := regexp.MustCompile(`href="(http[^"]+/pay/sandbox/sbp\?[^"]+)"`).FindStringSubmatch(page)
+		if link == nil {
+			t.Fatalf("no bank-app link:\n%s", webtest.Snippet(page))
+		}
+		svg := c.Get(loc + "/qr.svg")
+		if svg.Status != http.StatusOK || !strings.HasPrefix(svg.Body, "<svg") || svg.Header.Get("Content-Type") != "image/svg+xml" {
+			t.Fatalf("qr: %d %s %.40s", svg.Status, svg.Header.Get("Content-Type"), svg.Body)
+		}
+		// The "bank's app" confirms (or refuses); the callback is not sent yet.
+		u, _ := url.Parse(strings.ReplaceAll(link[1], "&amp;", "&"))
+		f := u.Query()
+		f.Set("sbp", tc.answer)
+		if res, err := http.PostForm(e.TS.URL+u.Path, f); err != nil || res.StatusCode != 200 {
+			t.Fatalf("bank app: %v %v", res, err)
+		}
+		e.Clock.Advance(5 * time.Second) // the page asks the processor again
+		state := must2(t, c.Get(loc+"/state"), http.StatusOK, tc.want)
+		if strings.Contains(state, "hx-trigger") {
+			t.Errorf("%s: still polling after the result", tc.answer)
+		}
+		if tc.status == payment.StatusFailed && !strings.Contains(state, `role="alert"`) || tc.status == payment.StatusFailed && !strings.Contains(state, "Попробовать ещё раз") {
+			t.Errorf("failure without an alert or a retry:\n%s", webtest.Snippet(state))
+		}
+	}
 }
 
 // TestBonusPoints: the points are shown on home (loaded by htmx) and on the
