@@ -238,24 +238,9 @@ func TestBrowserContractAndReset(t *testing.T) {
 // page's real Content-Security-Policy, asks first; "Отмена" keeps the item,
 // "Подтвердить" deletes it. At 360 px the dialog fits the screen.
 func TestBrowserConfirmDialog(t *testing.T) {
-	bin := browsertest.Chromium(t)
+	ctx := browsertest.Context(t, 60*time.Second)
 	e := newEnv(t, nil)
-	shots := os.Getenv("KABINET_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	os.MkdirAll(shots, 0o755)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.Flag("headless", true),
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.WindowSize(360, 740))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("browser: %v", err)
-	}
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	shots := browsertest.Shots(t)
 	items := func() int {
 		var n int
 		if err := e.office.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM content_items`).Scan(&n); err != nil {
@@ -266,6 +251,7 @@ func TestBrowserConfirmDialog(t *testing.T) {
 	before := items()
 	base := e.srv.URL
 	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(360, 740),
 		chromedp.Navigate(base+"/admin/login"),
 		chromedp.SendKeys(`input[name="login"]`, "admin"),
 		chromedp.SendKeys(`input[name="password"]`, password),
@@ -273,13 +259,7 @@ func TestBrowserConfirmDialog(t *testing.T) {
 		chromedp.Navigate(base+"/admin/news"),
 		chromedp.Click(`form[action$="/delete"] button`),
 		chromedp.WaitVisible(`#confirm-dialog[open]`),
-		func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			b, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return chromedp.Void{}, err
-			}
-			return chromedp.Void{}, os.WriteFile(filepath.Join(shots, "admin-confirm-360.png"), b, 0o644)
-		},
+		browsertest.Screenshot(shots, "admin-confirm-360"),
 		chromedp.Click(`#confirm-dialog button[value="cancel"]`),
 		chromedp.WaitNotPresent(`#confirm-dialog[open]`),
 	)
@@ -312,44 +292,34 @@ func TestBrowserConfirmDialog(t *testing.T) {
 // passes axe-core's WCAG 2.1 A and AA rules at both widths. Screenshots of
 // every page at both widths go to $KABINET_SCREENSHOTS.
 func TestBrowserBackOfficeFits(t *testing.T) {
-	bin := browsertest.Chromium(t)
+	ctx := browsertest.Context(t, 240*time.Second)
 	axe := axeOrNothing(t)
 	e := newEnv(t, nil)
 	c := e.login(operator.RoleAdmin)
 	c.post("/admin/subscribers/1/correct", url.Values{"amount": {"10"}, "reason": {"ошибка"}, "key": {"k1"}})
-	shots := os.Getenv("KABINET_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
+	shots := browsertest.Shots(t)
+	err := chromedp.Do(ctx,
+		browsertest.BypassCSP(),
+		chromedp.Navigate(e.srv.URL+"/admin/login"),
+		chromedp.SendKeys(`input[name="login"]`, "admin"),
+		chromedp.SendKeys(`input[name="password"]`, password),
+		follow(`form[action="/admin/login"] button`, "/admin/"),
+	)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
 	}
-	os.MkdirAll(shots, 0o755)
 	pages := []string{"/admin/", "/admin/subscribers", "/admin/subscribers/new", "/admin/subscribers/1", "/admin/catalogue",
 		"/admin/traffic-classes", "/admin/news", "/admin/debtors", "/admin/reports", "/admin/audit", "/admin/operators",
 		"/admin/mail", "/admin/support", "/admin/support/chat/1", "/admin/network"}
 	for _, width := range []int{360, 1280} {
-		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.Flag("headless", true),
-			chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.WindowSize(1280, 800))
-		actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-		ctx, cancel2 := chromedp.NewContext(actx)
-		if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-			t.Fatalf("browser: %v", err)
-		}
-		tctx, cancel3 := context.WithTimeout(ctx, 120*time.Second)
-		err := chromedp.Do(tctx,
-			chromedp.Navigate(e.srv.URL+"/admin/login"),
-			chromedp.SendKeys(`input[name="login"]`, "admin"),
-			chromedp.SendKeys(`input[name="password"]`, password),
-			follow(`form[action="/admin/login"] button`, "/admin/"),
-			chromedp.EmulateViewport(int64(width), 800),
-			browsertest.BypassCSP(),
-		)
-		if err != nil {
-			t.Fatalf("browser: %v", err)
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), 800)); err != nil {
+			t.Fatal(err)
 		}
 		for _, p := range pages {
-			if err := chromedp.Do(tctx, chromedp.Navigate(e.srv.URL+p), chromedp.WaitVisible(`main`)); err != nil {
+			if err := chromedp.Do(ctx, chromedp.Navigate(e.srv.URL+p), chromedp.WaitVisible(`main`)); err != nil {
 				t.Fatalf("%s at %d: %v", p, width, err)
 			}
-			wide, err := chromedp.Run(tctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+			wide, err := chromedp.Run(ctx, browsertest.PageWidth())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -357,7 +327,7 @@ func TestBrowserBackOfficeFits(t *testing.T) {
 				t.Errorf("%s at %d px: the page is %d px wide", p, width, wide)
 			}
 			if axe != "" {
-				v, err := chromedp.Run(tctx, browsertest.Violations(axe))
+				v, err := chromedp.Run(ctx, browsertest.Violations(axe))
 				if err != nil {
 					t.Fatalf("%s: %v", p, err)
 				}
@@ -366,7 +336,7 @@ func TestBrowserBackOfficeFits(t *testing.T) {
 				}
 			}
 			if width == 1280 {
-				cut, err := chromedp.Run(tctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('nav.tabs a')].filter(a => {
+				cut, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('nav.tabs a')].filter(a => {
 					const r = a.getBoundingClientRect(), n = a.closest('nav').getBoundingClientRect();
 					return r.right > n.right + 0.5 || r.left < n.left - 0.5 || a.scrollWidth > a.clientWidth;
 				}).map(a => a.textContent)`))
@@ -377,19 +347,14 @@ func TestBrowserBackOfficeFits(t *testing.T) {
 					t.Errorf("%s at 1280 px: menu items cut off: %v", p, cut)
 				}
 			}
-			b, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
-			if err != nil {
-				t.Fatal(err)
-			}
 			name := strings.Trim(strings.ReplaceAll(strings.TrimPrefix(p, "/admin"), "/", "-"), "-")
 			if name == "" {
 				name = "home"
 			}
-			os.WriteFile(filepath.Join(shots, fmt.Sprintf("admin-%s-%d.png", name, width)), b, 0o644)
+			if err := chromedp.Do(ctx, browsertest.Screenshot(shots, fmt.Sprintf("admin-%s-%d", name, width))); err != nil {
+				t.Fatal(err)
+			}
 		}
-		cancel3()
-		cancel2()
-		cancel()
 	}
 }
 
