@@ -397,6 +397,29 @@ func (o *Office) Reverse(ctx context.Context, w Who, accountID, txnID int64, rea
 		After: map[string]int64{"reversed": txnID, "txn": id}, Note: reason})
 }
 
+// Refund sends a card or SBP payment of the account back through its
+// processor, with a reason, and audits it whether the processor confirmed
+// it at once or is still processing (its notification finishes it).
+func (o *Office) Refund(ctx context.Context, w Who, accountID, paymentID int64, reason string) (payment.Refund, error) {
+	if err := w.must(operator.CorrectBalance); err != nil {
+		return payment.Refund{}, err
+	}
+	rf, err := o.Payments.RefundPayment(ctx, accountID, paymentID, reason, w.Op.Login)
+	if err != nil && rf.ID == 0 {
+		return rf, err
+	}
+	// A request the processor did not answer is audited too: it stands,
+	// pending under its key, and pressing again repeats it.
+	after := map[string]any{"payment": paymentID, "amount": rf.Amount.Decimal(), "status": string(rf.Status), "refund": rf.Ref}
+	if err != nil {
+		after["error"] = "processor unavailable"
+	}
+	if aerr := o.Record(ctx, w, operator.Entry{Action: "money.refund", Object: accountObject(accountID), After: after, Note: reason}); aerr != nil {
+		return rf, aerr
+	}
+	return rf, err
+}
+
 // New wires an Office from the capabilities the server already has; fonts
 // print contracts.
 func New(db *store.DB, clk clock.Clock, cfg config.Config, biller *billing.Biller, dir *subscriber.Directory, pay *payment.Service, mail *notify.Notifier, fonts contract.Fonts) (*Office, error) {

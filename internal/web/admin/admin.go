@@ -103,6 +103,7 @@ func Register(p *platform.Platform, d Deps) (*Admin, error) {
 	p.Page("POST /admin/subscribers/{id}/cash", a.auth(operator.TakeCash, a.cash))
 	p.Page("POST /admin/subscribers/{id}/correct", a.auth(operator.CorrectBalance, a.correct))
 	p.Page("POST /admin/subscribers/{id}/reverse", a.auth(operator.CorrectBalance, a.reverse))
+	p.Page("POST /admin/subscribers/{id}/refund", a.auth(operator.CorrectBalance, a.refund))
 	p.Page("GET /admin/subscribers/{id}/contract.pdf", a.auth(operator.ViewSubscribers, a.contractPDF))
 	p.Page("GET /admin/subscribers/{id}/statement", a.auth(operator.ViewSubscribers, a.statementFile))
 
@@ -284,6 +285,10 @@ func errorID(err error) string {
 		return "admin.error.reason_required"
 	case errors.Is(err, payment.ErrBadAmount):
 		return "admin.error.amount"
+	case errors.Is(err, payment.ErrNotRefundable):
+		return "admin.error.not_refundable"
+	case errors.Is(err, payment.ErrProcessorUnavailable):
+		return "admin.error.processor_unavailable"
 	case errors.Is(err, payment.ErrNeedsConfirmation):
 		return "admin.error.cash_confirm"
 	case errors.Is(err, backoffice.ErrConfirmationRefused):

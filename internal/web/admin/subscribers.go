@@ -3,6 +3,7 @@ package admin
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -122,6 +123,10 @@ type cardData struct {
 	CashLimit money.Amount // the operator's; 0: none
 	// Repeated is the first payment of a receipt the cash form sent again.
 	Repeated *payment.Payment
+	// Refundable are the payments that can go back through their processor;
+	// Refunds the refunds asked for, by payment.
+	Refundable map[int64]bool
+	Refunds    map[int64]payment.Refund
 }
 
 func (a *Admin) subscriber(w http.ResponseWriter, r *http.Request) {
@@ -150,6 +155,16 @@ func (a *Admin) subscriber(w http.ResponseWriter, r *http.Request) {
 		if d.Payments, err = o.Payments.History(ctx, id, 0, 20); err != nil {
 			a.p.Fail(w, r, err)
 			return
+		}
+		d.Refundable, d.Refunds = map[int64]bool{}, map[int64]payment.Refund{}
+		for _, p := range d.Payments {
+			if !strings.HasPrefix(p.Channel, "card:") || p.Status == payment.StatusPending || p.Status == payment.StatusFailed {
+				continue
+			}
+			if rf, err := o.Payments.RefundOf(ctx, p.ID); err == nil {
+				d.Refunds[p.ID] = rf
+			}
+			d.Refundable[p.ID] = o.Payments.CanRefund(p) && d.Refunds[p.ID].Status != payment.RefundSucceeded
 		}
 	}
 	if o.Mail != nil {
@@ -346,6 +361,30 @@ func (a *Admin) contractPDF(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	servePDF(w, "contract-"+acct.ContractNo+".pdf", b)
+}
+
+// refund sends a card or SBP payment back through its processor.
+func (a *Admin) refund(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	pid, err := strconv.ParseInt(r.PostFormValue("payment"), 10, 64)
+	if !ok || err != nil || pid <= 0 {
+		a.p.NotFound(w, r)
+		return
+	}
+	rf, err := a.d.Office.Refund(r.Context(), a.who(r), id, pid, r.PostFormValue("reason"))
+	if errors.Is(err, payment.ErrNotFound) {
+		a.p.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		a.failed(w, r, back(id), err)
+		return
+	}
+	if rf.Status == payment.RefundSucceeded {
+		a.done(w, r, back(id), "admin.flash.refunded")
+		return
+	}
+	a.done(w, r, back(id), "admin.flash.refund_pending")
 }
 
 // reverse undoes a payment or correction by its mirror image, with a reason.

@@ -1,0 +1,70 @@
+package admin_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/operator"
+	"github.com/kabinet-billing/kabinet/internal/payment"
+)
+
+// TestRefundToCard: an administrator sends a card payment back through its
+// processor from the subscriber's card, with a reason, audited; the payment
+// is reversed on the account once, however often the button is pressed; a
+// cashier may not.
+func TestRefundToCard(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	sb, err := payment.NewSandbox(payment.ProcessorConfig{Kind: "sandbox", Secret: "s"}, e.clk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := billing.New(e.office.DB, e.clk, billing.DefaultRules())
+	e.office.Payments = payment.NewService(e.office.DB, e.clk, b, []payment.Processor{sb}, payment.Options{})
+	p, _, err := e.office.Payments.StartCard(ctx, payment.CardStart{AccountID: 1, Amount: money.Rub(300), Processor: "sandbox", ReturnURL: "https://isp.example/payments/{id}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.office.Payments.ApplyCardCallback(ctx, "sandbox", payment.Callback{PaymentID: p.ID, ExternalID: "sb-1", Outcome: payment.OutcomePaid, Amount: money.Rub(300)}); err != nil {
+		t.Fatal(err)
+	}
+	bal := func() money.Amount { s, _ := b.Summary(ctx, 1); return s.Balance }
+	paid := bal()
+
+	cashier := e.login(operator.RoleCashier)
+	if code, _ := cashier.post("/admin/subscribers/1/refund", url.Values{"payment": {fmt.Sprint(p.ID)}, "reason": {"x"}}); code != http.StatusForbidden {
+		t.Errorf("cashier refunds: %d", code)
+	}
+	admin := e.login(operator.RoleAdmin)
+	code, body := admin.get("/admin/subscribers/1")
+	if code != 200 || !strings.Contains(body, "Вернуть на карту") || !strings.Contains(body, `action="/admin/subscribers/1/refund"`) {
+		t.Fatalf("card: %d, no refund form", code)
+	}
+	if code, _ := admin.post("/admin/subscribers/1/refund", url.Values{"payment": {fmt.Sprint(p.ID)}}); code != http.StatusSeeOther || bal() != paid {
+		t.Errorf("refund without a reason: %d, balance %s", code, bal())
+	}
+	before := e.auditCount(string(operator.RoleAdmin))
+	for range 2 {
+		if code, body := admin.post("/admin/subscribers/1/refund", url.Values{"payment": {fmt.Sprint(p.ID)}, "reason": {"двойная оплата"}}); code != http.StatusSeeOther {
+			t.Fatalf("refund: %d %s", code, body)
+		}
+	}
+	if got := bal(); got != paid-money.Rub(300) {
+		t.Errorf("balance %s after the refund, want %s", got, paid-money.Rub(300))
+	}
+	if n := e.auditCount(string(operator.RoleAdmin)) - before; n != 2 {
+		t.Errorf("%d audit entries, want one per request", n)
+	}
+	if got, _ := e.office.Payments.Get(ctx, 1, p.ID); got.Status != payment.StatusReversed {
+		t.Errorf("payment %s", got.Status)
+	}
+	if _, body := admin.get("/admin/subscribers/1"); !strings.Contains(body, "Возвращён") {
+		t.Error("the card does not show the refund")
+	}
+}
