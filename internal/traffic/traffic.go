@@ -300,7 +300,7 @@ func (w *writer) loadOpen(ctx context.Context, recs []Record, remembered bool) e
 			n := min(len(keys), chunk)
 			args := keyArgs(nas, keys[:n])
 			keys = keys[n:]
-			rows, err := w.tx.Query(ctx, openSessionsSQL.Text(w.tx, len(args)-1)+lock, args...)
+			rows, err := w.tx.Query(ctx, openSessionsSQL(len(args)-1)+lock, args...)
 			if err != nil {
 				return fmt.Errorf("open sessions: %w", err)
 			}
@@ -335,7 +335,7 @@ func (w *writer) loadOpen(ctx context.Context, recs []Record, remembered bool) e
 			n := min(len(keys), chunk)
 			args := keyArgs(nas, keys[:n])
 			keys = keys[n:]
-			rows, err := w.tx.Query(ctx, closedSessionsSQL.Text(w.tx, len(args)-1), args...)
+			rows, err := w.tx.Query(ctx, closedSessionsSQL(len(args)-1), args...)
 			if err != nil {
 				return fmt.Errorf("closed sessions: %w", err)
 			}
@@ -357,16 +357,15 @@ func (w *writer) loadOpen(ctx context.Context, recs []Record, remembered bool) e
 	return nil
 }
 
-var (
-	openSessionsSQL = &store.Sized{Build: func(_ string, n int) string {
-		return `SELECT id, session_key, COALESCE(account_id, 0), input_octets, output_octets, started_at FROM sessions
-			WHERE nas_id = ? AND session_key IN (` + placeholders(n, 1) + `) AND stopped_at IS NULL`
-	}}
-	closedSessionsSQL = &store.Sized{Build: func(_ string, n int) string {
-		return `SELECT session_key, MAX(stopped_at) FROM sessions
-			WHERE nas_id = ? AND session_key IN (` + placeholders(n, 1) + `) AND stopped_at IS NOT NULL GROUP BY session_key`
-	}}
-)
+func openSessionsSQL(n int) string {
+	return `SELECT id, session_key, COALESCE(account_id, 0), input_octets, output_octets, started_at FROM sessions
+		WHERE nas_id = ? AND session_key IN (` + placeholders(n, 1) + `) AND stopped_at IS NULL`
+}
+
+func closedSessionsSQL(n int) string {
+	return `SELECT session_key, MAX(stopped_at) FROM sessions
+		WHERE nas_id = ? AND session_key IN (` + placeholders(n, 1) + `) AND stopped_at IS NOT NULL GROUP BY session_key`
+}
 
 // keyArgs returns the arguments of a session key lookup: the NAS, then the
 // keys padded to a power of two by repeating the first.
@@ -636,7 +635,7 @@ func (w *writer) flushUpdates(ctx context.Context) error {
 			// Row id 0 does not exist.
 			args = append(args, 0, 0, 0, part[0].updatedAt, 0, 0, 0, "")
 		}
-		if err := w.execGuarded(ctx, part, updateInterimsSQL.Text(w.tx, rows), args); err != nil {
+		if err := w.execGuarded(ctx, part, updateInterimsSQL(w.tx.OrFail(), rows), args); err != nil {
 			return err
 		}
 	}
@@ -652,39 +651,39 @@ func (w *writer) flushUpdates(ctx context.Context) error {
 		for range rows - n {
 			args = append(args, 0, 0, 0, part[0].updatedAt, part[0].updatedAt, 0, 0, 0, "", "")
 		}
-		if err := w.execGuarded(ctx, part, updateStopsSQL.Text(w.tx, rows), args); err != nil {
+		if err := w.execGuarded(ctx, part, updateStopsSQL(w.tx.OrFail(), rows), args); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-var (
-	updateInterimsSQL = &store.Sized{Build: func(orFail string, n int) string {
-		return `UPDATE` + orFail + ` sessions SET updated_at = v.column4, input_octets = v.column5,
-			output_octets = v.column6, session_time = v.column7,
-			framed_ip = CASE WHEN v.column8 <> '' THEN v.column8 ELSE sessions.framed_ip END
-			FROM (VALUES ` + typedRows(n, "bigint", "bigint", "bigint", "timestamptz", "bigint", "bigint", "bigint", "text") + `) AS v
-			WHERE sessions.id = v.column1 AND sessions.stopped_at IS NULL
-			AND sessions.input_octets = v.column2 AND sessions.output_octets = v.column3`
-	}}
-	updateStopsSQL = &store.Sized{Build: func(orFail string, n int) string {
-		return `UPDATE` + orFail + ` sessions SET updated_at = v.column4, stopped_at = v.column5, input_octets = v.column6,
-			output_octets = v.column7, session_time = v.column8, stop_cause = v.column9,
-			framed_ip = CASE WHEN v.column10 <> '' THEN v.column10 ELSE sessions.framed_ip END
-			FROM (VALUES ` + typedRows(n, "bigint", "bigint", "bigint", "timestamptz", "timestamptz", "bigint", "bigint", "bigint", "text", "text") + `) AS v
-			WHERE sessions.id = v.column1 AND sessions.stopped_at IS NULL
-			AND sessions.input_octets = v.column2 AND sessions.output_octets = v.column3`
-	}}
-	// Padding rows have account 0, which has no usage.
-	usageSQL = &store.Sized{Build: func(orFail string, n int) string {
-		return `INSERT` + orFail + ` INTO usage_daily (account_id, day, input_octets, output_octets)
-			SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES ` + typedRows(n, "bigint", "text", "bigint", "bigint") + `) AS v
-			WHERE v.column1 <> 0
-			ON CONFLICT (account_id, day) DO UPDATE SET input_octets = usage_daily.input_octets + excluded.input_octets,
-			output_octets = usage_daily.output_octets + excluded.output_octets`
-	}}
-)
+func updateInterimsSQL(orFail string, n int) string {
+	return `UPDATE` + orFail + ` sessions SET updated_at = v.column4, input_octets = v.column5,
+		output_octets = v.column6, session_time = v.column7,
+		framed_ip = CASE WHEN v.column8 <> '' THEN v.column8 ELSE sessions.framed_ip END
+		FROM (VALUES ` + typedRows(n, "bigint", "bigint", "bigint", "timestamptz", "bigint", "bigint", "bigint", "text") + `) AS v
+		WHERE sessions.id = v.column1 AND sessions.stopped_at IS NULL
+		AND sessions.input_octets = v.column2 AND sessions.output_octets = v.column3`
+}
+
+func updateStopsSQL(orFail string, n int) string {
+	return `UPDATE` + orFail + ` sessions SET updated_at = v.column4, stopped_at = v.column5, input_octets = v.column6,
+		output_octets = v.column7, session_time = v.column8, stop_cause = v.column9,
+		framed_ip = CASE WHEN v.column10 <> '' THEN v.column10 ELSE sessions.framed_ip END
+		FROM (VALUES ` + typedRows(n, "bigint", "bigint", "bigint", "timestamptz", "timestamptz", "bigint", "bigint", "bigint", "text", "text") + `) AS v
+		WHERE sessions.id = v.column1 AND sessions.stopped_at IS NULL
+		AND sessions.input_octets = v.column2 AND sessions.output_octets = v.column3`
+}
+
+// Padding rows have account 0, which has no usage.
+func usageSQL(orFail string, n int) string {
+	return `INSERT` + orFail + ` INTO usage_daily (account_id, day, input_octets, output_octets)
+		SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES ` + typedRows(n, "bigint", "text", "bigint", "bigint") + `) AS v
+		WHERE v.column1 <> 0
+		ON CONFLICT (account_id, day) DO UPDATE SET input_octets = usage_daily.input_octets + excluded.input_octets,
+		output_octets = usage_daily.output_octets + excluded.output_octets`
+}
 
 // execGuarded runs a guarded update of the sessions part and checks that
 // every row was updated.
@@ -737,7 +736,7 @@ func (w *writer) flushUsage(ctx context.Context) error {
 		for range rows - n {
 			args = append(args, 0, "", 0, 0)
 		}
-		if _, err := w.tx.Exec(ctx, usageSQL.Text(w.tx, rows), args...); err != nil {
+		if _, err := w.tx.Exec(ctx, usageSQL(w.tx.OrFail(), rows), args...); err != nil {
 			return fmt.Errorf("usage: %w", err)
 		}
 	}
