@@ -19,11 +19,6 @@ import (
 type SessionStore struct {
 	db        *store.DB
 	lastSweep atomic.Int64 // unix seconds of the last purge of expired rows
-	// find is prepared once: every page view looks its session up, and
-	// SQLite spends more time parsing this query than running it.
-	find     *sql.Stmt
-	findOnce sync.Once
-	findErr  error
 	// cache keeps sessions in memory on SQLite, where this process is the
 	// only one serving the database's sessions (one `kabinet serve` per
 	// file: docs/operations.md) and every change goes through Commit and
@@ -125,13 +120,7 @@ func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool,
 	}
 	var b []byte
 	var expiry time.Time
-	s.findOnce.Do(func() {
-		s.find, s.findErr = s.db.Reader().PrepareContext(context.Background(), s.db.Rebind(`SELECT data, expiry FROM web_sessions WHERE token = ?`))
-	})
-	if s.findErr != nil {
-		return nil, false, fmt.Errorf("session: %w", s.findErr)
-	}
-	err := s.find.QueryRowContext(ctx, token).Scan(&b, &expiry)
+	err := s.db.QueryRow(ctx, `SELECT data, expiry FROM web_sessions WHERE token = ?`, token).Scan(&b, &expiry)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
