@@ -11,6 +11,11 @@ import (
 // is a tenth of a page: net/http writes a response in one system call only
 // when its headers and body fit its 4 KiB buffer, and a second write costs
 // the server and the subscriber's network more than the bytes suggest.
+// The logged-in home page is 3,633 bytes so, 3,897 without (4,267 with its
+// headers), and took 1.18 times the server's CPU without it (bench/portal
+// with 100,000 accounts, built with and without it, 80 rounds alternated
+// in one process over 8 connections on two shared cores: median of the
+// rounds' ratios, quartiles 1.00-1.40).
 type compactFS struct{ fs.FS }
 
 func (c compactFS) ReadFile(name string) ([]byte, error) {
