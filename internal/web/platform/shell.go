@@ -41,6 +41,11 @@ import (
 //   - views with a message (Flash, Error) are executed whole.
 //
 // Otherwise the layout is executed whole on every view, as before.
+//
+// The logged-in home page took 1.28 times the server's CPU without shells
+// (bench/portal with 100,000 accounts, built with and without them, 80
+// rounds alternated in one process over 8 connections on two shared
+// cores: median of the rounds' ratios, quartiles 1.09-1.43).
 
 // The request's values a shell leaves holes for.
 const (
