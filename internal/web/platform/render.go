@@ -202,7 +202,11 @@ func (set *pageSet) executeFolded(buf *bytes.Buffer, name string, data any) (don
 }
 
 // foldText replaces {{t "id"}} of a translated id with the translation as a
-// constant: a page has dozens, and each is a reflective call per view. The
+// constant: a page has dozens, and each is a reflective call per view.
+// With foldEscaped it saves a tenth of the logged-in home page's CPU: 1.13
+// times without both (bench/portal with 100,000 accounts, 80 rounds
+// alternated in one process over 8 connections on two shared cores: median
+// of the rounds' ratios, quartiles 0.99-1.28). The
 // escaper html/template adds still runs on the constant, so the output is
 // the same in any context. It runs at a page's first view, after every area
 // has added its messages; an id without a translation in the set's language
