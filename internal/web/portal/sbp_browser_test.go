@@ -1,0 +1,114 @@
+package portal_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/kabinet-billing/kabinet/internal/browsertest"
+	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/web/webtest"
+)
+
+// TestBrowserPayBySBP: in Chromium at phone width the subscriber chooses
+// SBP, sees the QR code Kabinet drew and the bank-app button, confirms in
+// the sandbox's bank app (a second tab, as the phone would), and the payment
+// page, polling by itself, shows the success without a reload and before
+// the processor's callback.
+func TestBrowserPayBySBP(t *testing.T) {
+	chromiumPath := browsertest.Chromium(t)
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	e := webtest.New(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
+		chromedp.WindowSize(390, 844),
+	}
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 120*time.Second)
+	defer cancel()
+
+	var appLink, qrWidth, result string
+	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(360, 780),
+		chromedp.Navigate(e.TS.URL+"/login"),
+		chromedp.WaitVisible(`input[name=login]`),
+		chromedp.SendKeys(`input[name=login]`, "alice"),
+		chromedp.SendKeys(`input[name=password]`, webtest.Password),
+		chromedp.Click(`form[action="/login"] button`),
+		chromedp.WaitVisible(`[data-testid=balance]`),
+		chromedp.Navigate(e.TS.URL+"/payments"),
+		chromedp.WaitVisible(`[data-testid=pay-sbp]`),
+		chromedp.SetValue(`#pay-amount`, "300"),
+		chromedp.Click(`[data-testid=pay-sbp]`),
+		chromedp.WaitVisible(`[data-testid=sbp-qr]`),
+		chromedp.WaitVisible(`[data-testid=sbp-app]`), // a phone-width page offers the bank's app
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) (err error) {
+			// The QR code is an image Kabinet drew; it has loaded.
+			for range 50 {
+				if qrWidth, err = chromedp.Evaluate[string](`String(document.querySelector('[data-testid=sbp-qr]').naturalWidth)`)(ctx, t); err != nil || qrWidth != "0" {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if err != nil {
+				return err
+			}
+			appLink, err = chromedp.Evaluate[string](`document.querySelector('[data-testid=sbp-app]').href`)(ctx, t)
+			return err
+		}),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if qrWidth == "0" || !strings.Contains(appLink, "/pay/sandbox/sbp?") {
+		t.Fatalf("qr width %s, bank-app link %q", qrWidth, appLink)
+	}
+
+	// The phone: the bank's app confirms the payment.
+	bank, cancelBank := chromedp.NewContext(ctx)
+	defer cancelBank()
+	var done string
+	if err := chromedp.Do(bank,
+		chromedp.Navigate(appLink),
+		chromedp.WaitVisible(`button[value=paid]`),
+		chromedp.Click(`button[value=paid]`),
+		chromedp.WaitVisible(`p[role=status]`),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) (err error) {
+			done, err = chromedp.Text(`p[role=status]`)(ctx, t)
+			return err
+		}),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(done, "Вернитесь на страницу оплаты") {
+		t.Errorf("bank app says %q", done)
+	}
+	e.Clock.Advance(5 * time.Second) // past the interval between questions to the processor
+
+	if err := chromedp.Do(ctx,
+		chromedp.WaitVisible(`[data-testid=payment-result]`),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) (err error) {
+			result, err = chromedp.Text(`[data-testid=payment-result]`)(ctx, t)
+			return err
+		}),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(result, "Платёж зачислен") {
+		t.Errorf("result %q", result)
+	}
+	h, _ := e.Pay.History(context.Background(), e.IDs["alice"], 0, 1)
+	if len(h) != 1 || h[0].Status != payment.StatusSucceeded {
+		t.Errorf("payment %+v", h)
+	}
+}
