@@ -145,7 +145,7 @@ func CheckPasswordPolicy(login, pw string) error {
 	if n := utf8.RuneCountInString(pw); n < 10 || n > 128 {
 		return ErrWeakPassword
 	}
-	if l := strings.ToLower(strings.TrimSpace(login)); l != "" && strings.Contains(strings.ToLower(pw), l) {
+	if l := password.NormalLogin(login); l != "" && strings.Contains(strings.ToLower(pw), l) {
 		return ErrWeakPassword
 	}
 	return nil
@@ -163,7 +163,7 @@ type NewOperator struct {
 // Add creates an operator. actor is who adds (zero Actor for the command
 // line, which is recorded as "cli").
 func (s *Store) Add(ctx context.Context, actor Actor, n NewOperator) (Operator, error) {
-	n.Login = strings.ToLower(strings.TrimSpace(n.Login))
+	n.Login = password.NormalLogin(n.Login)
 	if !loginRe.MatchString(n.Login) {
 		return Operator{}, fmt.Errorf("operator login %q: 2 to 32 of a-z, 0-9, '.', '_', '-': %w", n.Login, ErrInvalid)
 	}
@@ -232,7 +232,7 @@ func (s *Store) ByID(ctx context.Context, id int64) (Operator, error) {
 
 // ByLogin finds an operator by login.
 func (s *Store) ByLogin(ctx context.Context, login string) (Operator, error) {
-	return s.one(ctx, "login = ?", strings.ToLower(strings.TrimSpace(login)))
+	return s.one(ctx, "login = ?", password.NormalLogin(login))
 }
 
 // List returns every operator, by login.
@@ -266,20 +266,21 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 // guessing cannot go on in the background. Every outcome is audited. address
 // is the client's, for the audit log.
 func (s *Store) Authenticate(ctx context.Context, login, pw, address string) (Operator, error) {
-	login = strings.ToLower(strings.TrimSpace(login))
+	login = password.NormalLogin(login)
 	now := s.Clock.Now()
 	var hash string
 	var failed int
-	o, err := scan(s.DB.QueryRow(ctx, `SELECT `+cols+`, password_hash, failed_logins FROM operators WHERE login = ?`, login), &hash, &failed)
-	if errors.Is(err, sql.ErrNoRows) {
-		password.Waste(pw) // same time whether or not the login exists
+	o, found, err := password.Lookup(ctx, login, pw, func(ctx context.Context, login string) (Operator, error) {
+		return scan(s.DB.QueryRow(ctx, `SELECT `+cols+`, password_hash, failed_logins FROM operators WHERE login = ?`, login), &hash, &failed)
+	}, sql.ErrNoRows)
+	if err != nil {
+		return Operator{}, fmt.Errorf("operator login: %w", err)
+	}
+	if !found {
 		// What was typed is not recorded: it may be the password, typed
 		// into the login field.
 		s.auditLogin(ctx, now, Actor{Login: "(unknown)", Address: address}, "operator.login_failed", "", "unknown login")
 		return Operator{}, ErrBadPassword
-	}
-	if err != nil {
-		return Operator{}, fmt.Errorf("operator login: %w", err)
 	}
 	actor := o.Actor(address)
 	if !o.LockedUntil.IsZero() && now.Before(o.LockedUntil) {

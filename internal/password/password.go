@@ -4,9 +4,11 @@
 package password
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -76,3 +78,24 @@ var dummy = sync.OnceValue(func() string { return Hash("timing-equaliser") })
 // answer then takes as long as for a wrong password, so its timing does not
 // tell which logins exist.
 func Waste(pw string) { Check(dummy(), pw) }
+
+// NormalLogin is a login as logins are stored and looked up: trimmed and
+// lower case, so that "Alice " typed on a phone is alice.
+func NormalLogin(login string) string { return strings.ToLower(strings.TrimSpace(login)) }
+
+// Lookup is the first step of every password login, the same for
+// subscribers and operators: find reads the holder of the login as stored
+// (NormalLogin), reporting none with an error that is missing (errors.Is).
+// For a login nobody holds it spends the time of one Check and answers
+// found false with no error: the refusal then takes as long as for a wrong
+// password, so its timing does not tell which logins exist. The caller
+// checks the password of a holder found, and refuses both alike.
+func Lookup[T any](ctx context.Context, login, pw string, find func(context.Context, string) (T, error), missing error) (holder T, found bool, err error) {
+	holder, err = find(ctx, NormalLogin(login))
+	if errors.Is(err, missing) {
+		Waste(pw)
+		var none T
+		return none, false, nil
+	}
+	return holder, err == nil, err
+}

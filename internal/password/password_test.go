@@ -1,6 +1,9 @@
 package password
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -59,5 +62,43 @@ func TestWasteHashes(t *testing.T) {
 	// second only checks.
 	if got := computed.Load() - before; got != 3 {
 		t.Errorf("two Waste calls computed %d hashes, want 3", got)
+	}
+}
+
+// TestLookup: a holder is found by the stored form of the login; a login
+// nobody holds costs one Check, like a wrong password, and is no error;
+// any other error is passed on.
+func TestLookup(t *testing.T) {
+	errGone, errDown := errors.New("no such row"), errors.New("database down")
+	holders := map[string]int{"alice": 1}
+	find := func(_ context.Context, login string) (int, error) {
+		if login == "down" {
+			return 0, errDown
+		}
+		if id, ok := holders[login]; ok {
+			return id, nil
+		}
+		return 0, fmt.Errorf("login %s: %w", login, errGone)
+	}
+	Waste("") // make the dummy hash, so that each case counts only its own work
+	for _, tc := range []struct {
+		login  string
+		holder int
+		found  bool
+		err    error
+		hashes int64
+	}{
+		{" Alice ", 1, true, nil, 0},
+		{"bob", 0, false, nil, 1},
+		{"down", 0, false, errDown, 0},
+	} {
+		before := computed.Load()
+		holder, found, err := Lookup(context.Background(), tc.login, "pw", find, errGone)
+		if holder != tc.holder || found != tc.found || !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) {
+			t.Errorf("%q: %d %v %v, want %d %v %v", tc.login, holder, found, err, tc.holder, tc.found, tc.err)
+		}
+		if got := computed.Load() - before; got != tc.hashes {
+			t.Errorf("%q: %d hashes, want %d", tc.login, got, tc.hashes)
+		}
 	}
 }

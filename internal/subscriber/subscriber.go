@@ -91,7 +91,7 @@ func CheckPasswordPolicy(pw string) error {
 }
 
 func (n *NewAccount) check() error {
-	n.Login = strings.ToLower(strings.TrimSpace(n.Login))
+	n.Login = password.NormalLogin(n.Login)
 	if !loginRe.MatchString(n.Login) {
 		return fmt.Errorf("login %q: 3 to 32 of a-z, 0-9, '.', '_', '-': %w", n.Login, ErrInvalid)
 	}
@@ -208,7 +208,7 @@ func (d *Directory) ByID(ctx context.Context, id int64) (Account, error) {
 // the login field may be their password, and errors end up in logs.
 func (d *Directory) ByLogin(ctx context.Context, login string) (Account, error) {
 	a, err := scanAccount(d.DB.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts a LEFT JOIN cities c ON c.id = a.city_id WHERE a.login = ?`,
-		strings.ToLower(strings.TrimSpace(login))))
+		password.NormalLogin(login)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("account by login: %w", ErrNotFound)
 	}
@@ -232,15 +232,11 @@ func (d *Directory) ByLoginOrContract(ctx context.Context, s string) (Account, e
 // Authenticate checks a login and password; closed accounts cannot log in.
 // The error does not say which of the two was wrong.
 func (d *Directory) Authenticate(ctx context.Context, login, pw string) (Account, error) {
-	a, err := d.ByLogin(ctx, login)
-	if errors.Is(err, ErrNotFound) {
-		password.Waste(pw) // same time whether or not the login exists
-		return Account{}, ErrBadPassword
-	}
+	a, found, err := password.Lookup(ctx, login, pw, d.ByLogin, ErrNotFound)
 	if err != nil {
 		return Account{}, err
 	}
-	if !d.matches(a, pw) || a.Status == billing.StatusClosed {
+	if !found || !d.matches(a, pw) || a.Status == billing.StatusClosed {
 		return Account{}, ErrBadPassword
 	}
 	if a.passwordHash == "" {

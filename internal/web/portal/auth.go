@@ -4,8 +4,8 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"strings"
 
+	"github.com/kabinet-billing/kabinet/internal/password"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
 )
@@ -24,15 +24,15 @@ func (po *Portal) loginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (po *Portal) login(w http.ResponseWriter, r *http.Request) {
-	login := strings.ToLower(strings.TrimSpace(r.PostFormValue("login")))
-	password := r.PostFormValue("password")
+	login := password.NormalLogin(r.PostFormValue("login"))
+	pw := r.PostFormValue("password")
 	now := po.p.Clock.Now()
 	v := po.p.NewView(r, "login.title", loginData{Login: login})
 	if ok, wait := po.p.Logins.Allow(login, r.RemoteAddr, now); !ok {
 		po.limited(w, r, v, wait.Minutes())
 		return
 	}
-	a, err := po.d.Subscribers.Authenticate(r.Context(), login, password)
+	a, err := po.d.Subscribers.Authenticate(r.Context(), login, pw)
 	if errors.Is(err, subscriber.ErrBadPassword) {
 		po.p.Logins.Failed(login, now)
 		v.Error = po.p.I18n.T(v.Lang, "login.error.bad", nil)
