@@ -33,6 +33,7 @@ func TestImportUbillingCLI(t *testing.T) {
 		{[]string{"account", "show", "user000001"}, 2, "", "no such account"},
 		{[]string{"import", "ubilling", "--from", dsn, "--at", at}, 0, "ubilling: imported, cut-over 2026-12-10T03:00:00+03:00", ""},
 		{[]string{"account", "show", "user000001"}, 0, "Д-000001", ""},
+		{[]string{"account", "show", "user000003"}, 0, "moved in from: ubilling user000003, imported 2026-12-10 03:00, second phone 8 (4822) 13-13-13", ""},
 		{[]string{"ledger", "verify"}, 0, "verifies", ""},
 		{[]string{"import", "ubilling", "--from", dsn, "--at", at}, 0, "subscribers  read 5, new 0, already imported 5", ""},
 	} {
@@ -77,6 +78,7 @@ func TestImportAbillsCLI(t *testing.T) {
 	if err := importtest.FillAbills(context.Background(), src, 4, 1); err != nil {
 		t.Fatal(err)
 	}
+	ubilling, _ := importtest.SourceDB(t, "ubilling/stargazer.sql", "ubilling/ubilling.sql")
 	t.Setenv("KABINET_DB", "sqlite:"+filepath.Join(t.TempDir(), "k.db"))
 	for _, s := range []struct {
 		args        []string
@@ -84,6 +86,9 @@ func TestImportAbillsCLI(t *testing.T) {
 		out, errOut string
 	}{
 		{[]string{"import", "abills", "--from", dsn}, 2, "", "--secret-key is needed"},
+		{[]string{"import", "abills", "--from", "abills", "--secret-key", "k"}, 2, "", "--from must be mysql://USER:PASS@HOST:PORT/DB"},
+		{[]string{"import", "abills", "--from", "mysql://root@127.0.0.1:1/abills", "--secret-key", "k"}, 2, "", "cannot reach abills"},
+		{[]string{"import", "abills", "--from", ubilling, "--secret-key", "k"}, 2, "", "is not ABillS's"},
 		{[]string{"import", "abills", "--from", dsn, "--secret-key", "wrong"}, 2, "", "the secret key does not decode the ABillS passwords"},
 		{[]string{"import", "abills", "--from", dsn, "--secret-key", importtest.AbillsKey}, 0, "subscribers  read 5, new 5", ""},
 		{[]string{"account", "show", "abon00001"}, 0, "00001-И", ""},
@@ -96,5 +101,17 @@ func TestImportAbillsCLI(t *testing.T) {
 		if code == 2 && strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
 			t.Errorf("kabinet %s: error is not one line: %q", strings.Join(s.args, " "), errOut)
 		}
+	}
+}
+
+// TestImportProgress: on a terminal the progress is one line rewritten, at
+// most ten times a second.
+func TestImportProgress(t *testing.T) {
+	var b strings.Builder
+	p := importProgress(&b)
+	p("subscribers", 1000)
+	p("subscribers", 2000) // at once after: not shown
+	if got := b.String(); got != "\r\033[Kreading subscribers: 1000" {
+		t.Errorf("progress %q", got)
 	}
 }

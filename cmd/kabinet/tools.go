@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/importer"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/payment"
@@ -227,6 +228,8 @@ type accountOut struct {
 	RecommendedPayment string   `json:"recommended_payment"`
 	NextChargeAt       string   `json:"next_charge_at"`
 	Packages           []string `json:"packages"`
+	// Origin: the billing the account was imported from.
+	Origin *importer.Origin `json:"origin,omitempty"`
 }
 
 func cmdAccountShow(ctx context.Context, e *env, args []string) error {
@@ -273,12 +276,20 @@ func showAccount(ctx context.Context, e *env, login string) error {
 	for _, p := range s.Packages {
 		out.Packages = append(out.Packages, p.Package.Code)
 	}
+	if o, ok, err := importer.OriginOf(ctx, e.db, a.ID); err != nil {
+		return err
+	} else if ok {
+		out.Origin = &o
+	}
 	if e.json {
 		return e.printJSON(out)
 	}
 	fmt.Fprintf(e.stdout, "login:        %s (contract %s)\nname:         %s\nstatus:       %s\nbalance:      %s\ntariff:       %s (%s/%s)\npackages:     %s\nrecommended:  %s\nnext charge:  %s on %s\n",
 		out.Login, out.Contract, out.Name, out.Status, s.Balance.Format("ru"), s.Tariff.Code, billing.FormatSpeed(s.Speed.DownKbps), billing.FormatSpeed(s.Speed.UpKbps),
 		strings.Join(out.Packages, ", "), s.Recommended.Format("ru"), s.NextChargeAmount.Format("ru"), s.NextChargeAt.In(e.cfg.Zone()).Format("2006-01-02"))
+	if out.Origin != nil {
+		fmt.Fprintf(e.stdout, "moved in from: %s\n", out.Origin.Describe(e.cfg.Zone()))
+	}
 	return nil
 }
 

@@ -45,6 +45,7 @@ type Report struct {
 	CreditedSum   money.Amount `json:"credited_sum"`
 	OpeningSum    money.Amount `json:"opening_sum"` // the opening balances imported
 	StaticIPs     int64        `json:"static_ips"`
+	Credits       int64        `json:"credits"` // subscribers with a credit in the old billing, kept as a note
 	ProblemCount  int64        `json:"problem_count"`
 	Problems      []Problem    `json:"problems"`
 	Notes         []Change     `json:"notes"` // imported, with a change Kabinet made
@@ -92,6 +93,9 @@ func (r *Report) Print(w io.Writer) {
 			k.name, k.c.Read, k.c.New, k.c.Unchanged, k.c.Changed, k.c.Skipped)
 	}
 	fmt.Fprintf(w, "  opening balances %s, static IPs %d\n", r.OpeningSum.Decimal(), r.StaticIPs)
+	if r.Credits > 0 {
+		fmt.Fprintf(w, "  credits kept as notes for the operators (the account's card, account show): %d\n", r.Credits)
+	}
 	if r.Credited > 0 {
 		fmt.Fprintf(w, "  new payments credited: %d, %s\n", r.Credited, r.CreditedSum.Decimal())
 	}

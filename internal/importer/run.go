@@ -116,6 +116,9 @@ type subFields struct {
 	Credit   string `json:"credit"`
 	IP       string `json:"ip"`
 	Status   string `json:"status"`
+	// Kept for the operators only (see Origin).
+	CreditUntil string `json:"credit_until,omitempty"`
+	Phone2      string `json:"phone2,omitempty"`
 }
 
 type tariffFields struct {
@@ -377,9 +380,15 @@ func (r *run) compare(c *Count, row, before string, now any) {
 	b, _ := json.Marshal(now)
 	json.Unmarshal(b, &is)
 	var diffs []string
+	shown := func(v any) string {
+		if v == nil { // a field the row did not have then
+			return ""
+		}
+		return fmt.Sprint(v)
+	}
 	for _, k := range slices.Sorted(maps.Keys(is)) {
-		if fmt.Sprint(was[k]) != fmt.Sprint(is[k]) {
-			diffs = append(diffs, fmt.Sprintf("%s %v → %v", k, was[k], is[k]))
+		if shown(was[k]) != shown(is[k]) {
+			diffs = append(diffs, fmt.Sprintf("%s %s → %s", k, shown(was[k]), shown(is[k])))
 		}
 	}
 	if len(diffs) == 0 {
@@ -425,6 +434,12 @@ func (r *run) subscriber(s Subscriber) error {
 		Balance: strings.TrimSpace(s.Balance), Credit: strings.TrimSpace(s.Credit), IP: strings.TrimSpace(s.IP), Status: status}
 	if f.Phone == "" {
 		f.Phone, s.Phone2 = strings.TrimSpace(s.Phone2), ""
+	}
+	if p2 := strings.TrimSpace(s.Phone2); p2 != f.Phone {
+		f.Phone2 = p2
+	}
+	if credit, err := amount(f.Credit); err == nil && credit != 0 {
+		f.CreditUntil = s.CreditUntil
 	}
 	if f.IP == "*" || f.IP == "0.0.0.0" {
 		f.IP = ""
@@ -493,7 +508,7 @@ func (r *run) subscriber(s Subscriber) error {
 		r.rep.problem(row, "bad phone %q", f.Phone)
 		f.Phone = ""
 		if p2 := strings.TrimSpace(s.Phone2); phoneRe.MatchString(p2) {
-			f.Phone, s.Phone2 = p2, ""
+			f.Phone, s.Phone2, f.Phone2 = p2, "", ""
 		}
 	}
 	if f.IP != "" {
@@ -520,13 +535,14 @@ func (r *run) subscriber(s Subscriber) error {
 	var notes []string
 	if credit, err := amount(f.Credit); err == nil && credit != 0 {
 		n := "credit " + credit.Decimal()
-		if s.CreditUntil != "" {
-			n += " until " + s.CreditUntil
+		if f.CreditUntil != "" {
+			n += " until " + f.CreditUntil
 		}
 		notes = append(notes, n)
+		r.rep.Credits++
 	}
-	if p2 := strings.TrimSpace(s.Phone2); p2 != "" && p2 != f.Phone {
-		notes = append(notes, "second phone "+p2)
+	if f.Phone2 != "" {
+		notes = append(notes, "second phone "+f.Phone2)
 	}
 	cityID, err := r.city(f.City)
 	if err != nil {

@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +117,7 @@ func TestUbilling(t *testing.T) {
 		}
 
 		var sumOpening money.Amount
+		var credits int64
 		for i := 1; i <= n; i++ {
 			u := importtest.UbillingUser(i)
 			a, err := tg.dir.ByLogin(ctx, u.Login)
@@ -139,6 +141,21 @@ func TestUbilling(t *testing.T) {
 				t.Errorf("%s: balance %s, want %s", u.Login, got.Decimal(), want.Decimal())
 			}
 			sumOpening += want
+			// The credit Ubilling allowed and a second phone are kept for
+			// the operators.
+			var wantCredit money.Amount
+			var wantUntil string
+			if u.Credit != "0" {
+				wantCredit, wantUntil = money.Rub(300), "2027-01-15"
+			}
+			o, ok, err := OriginOf(ctx, db, a.ID)
+			if err != nil || !ok || o.System != "ubilling" || o.Key != u.Login || !o.ImportedAt.Equal(cutover) ||
+				o.Credit != wantCredit || o.CreditUntil != wantUntil || o.Phone2 != u.Phone {
+				t.Errorf("%s: origin %+v, %v, %v; want credit %s until %q, second phone %q", u.Login, o, ok, err, wantCredit.Decimal(), wantUntil, u.Phone)
+			}
+			if wantCredit != 0 {
+				credits++
+			}
 			pw, err := tg.dir.RadiusPassword(a)
 			if err != nil || pw != u.Password {
 				t.Errorf("%s: RADIUS password %q, %v; want %q", u.Login, pw, err, u.Password)
@@ -190,6 +207,9 @@ func TestUbilling(t *testing.T) {
 			if hist != perUser || money.Amount(histSum) != wantSum {
 				t.Errorf("%s: history %d rows, %d; want %d, %s", u.Login, hist, histSum, perUser, wantSum.Decimal())
 			}
+		}
+		if rep.Credits != credits || credits == 0 {
+			t.Errorf("report: %d credits kept as notes, want %d", rep.Credits, credits)
 		}
 		if rep.OpeningSum != sumOpening {
 			t.Errorf("report's opening sum %s, want %s", rep.OpeningSum.Decimal(), sumOpening.Decimal())
@@ -285,80 +305,143 @@ func (tg *target) counts(t testing.TB) counts {
 // for a while; the final run credits the payments made since, once, and
 // reports what else changed without applying it.
 func TestUbillingChangesSince(t *testing.T) {
-	dsn, src := importtest.SourceDB(t, "ubilling/stargazer.sql", "ubilling/ubilling.sql")
 	ctx := context.Background()
-	if err := importtest.FillUbilling(ctx, src, 10, 2); err != nil {
-		t.Fatal(err)
-	}
-	tg := newTarget(t, storetest.SQLite(t))
-	o := tg.options(false)
-	if _, err := Run(ctx, tg.db, openUbilling(t, dsn), o); err != nil {
-		t.Fatal(err)
-	}
-	// user000005 is in debt; a payment of 1000.00 arrives in Ubilling, and
-	// user000001's tariff and e-mail change.
-	importtest.MustExec(t, src, `INSERT INTO payments (id, login, date, admin, balance, summ, cashtypeid, note) VALUES (1000, 'user000005', '2026-12-11 12:00:00', 'admin', '0', '1000', 1, 'касса')`)
-	importtest.MustExec(t, src, `UPDATE users SET Tariff = 'Посуточный' WHERE login = 'user000001'`)
-	importtest.MustExec(t, src, `UPDATE emails SET email = 'new@example.ru' WHERE login = 'user000001'`)
-	a5, err := tg.dir.ByLogin(ctx, "user000005")
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := tg.balance(t, a5)
-	for run := 1; run <= 2; run++ {
-		rep, err := Run(ctx, tg.db, openUbilling(t, dsn), o)
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		dsn, src := importtest.SourceDB(t, "ubilling/stargazer.sql", "ubilling/ubilling.sql")
+		if err := importtest.FillUbilling(ctx, src, 10, 2); err != nil {
+			t.Fatal(err)
+		}
+		tg := newTarget(t, db)
+		o := tg.options(false)
+		if _, err := Run(ctx, tg.db, openUbilling(t, dsn), o); err != nil {
+			t.Fatal(err)
+		}
+		// user000005 is in debt; a payment of 1000.00 arrives in Ubilling,
+		// and user000001's tariff and e-mail change.
+		importtest.MustExec(t, src, `INSERT INTO payments (id, login, date, admin, balance, summ, cashtypeid, note) VALUES (1000, 'user000005', '2026-12-11 12:00:00', 'admin', '0', '1000', 1, 'касса')`)
+		importtest.MustExec(t, src, `UPDATE users SET Tariff = 'Посуточный' WHERE login = 'user000001'`)
+		importtest.MustExec(t, src, `UPDATE emails SET email = 'new@example.ru' WHERE login = 'user000001'`)
+		a5, err := tg.dir.ByLogin(ctx, "user000005")
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantCredited := int64(1)
-		if run == 2 {
-			wantCredited = 0
+		before := tg.balance(t, a5)
+		for run := 1; run <= 2; run++ {
+			rep, err := Run(ctx, tg.db, openUbilling(t, dsn), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantCredited := int64(1)
+			if run == 2 {
+				wantCredited = 0
+			}
+			if rep.Credited != wantCredited || rep.Subscribers.Changed != 1 || rep.Subscribers.New != 0 {
+				t.Errorf("run %d: credited %d, subscribers %+v", run, rep.Credited, rep.Subscribers)
+			}
+			var msgs []string
+			for _, c := range rep.Changes {
+				msgs = append(msgs, c.Row+": "+c.Message)
+			}
+			all := strings.Join(msgs, "\n")
+			if !strings.Contains(all, "subscriber user000001: email user1@example.ru → new@example.ru, tariff Эконом → Посуточный") {
+				t.Errorf("run %d: changes:\n%s", run, all)
+			}
 		}
-		if rep.Credited != wantCredited || rep.Subscribers.Changed != 1 || rep.Subscribers.New != 0 {
-			t.Errorf("run %d: credited %d, subscribers %+v", run, rep.Credited, rep.Subscribers)
+		if got := tg.balance(t, a5); got != before+money.Rub(1000) {
+			t.Errorf("balance after the new payment %s, want %s", got.Decimal(), (before + money.Rub(1000)).Decimal())
 		}
-		var msgs []string
-		for _, c := range rep.Changes {
-			msgs = append(msgs, c.Row+": "+c.Message)
-		}
-		all := strings.Join(msgs, "\n")
-		if !strings.Contains(all, "subscriber user000001: email user1@example.ru → new@example.ru, tariff Эконом → Посуточный") {
-			t.Errorf("run %d: changes:\n%s", run, all)
-		}
-	}
-	if got := tg.balance(t, a5); got != before+money.Rub(1000) {
-		t.Errorf("balance after the new payment %s, want %s", got.Decimal(), (before + money.Rub(1000)).Decimal())
-	}
-	tg.verify(t)
+		tg.verify(t)
+	})
 }
 
-// TestUbillingDryRun writes nothing and reports what the real run does.
+// TestUbillingDryRun writes nothing and reports what the real run does,
+// telling its progress on the way.
 func TestUbillingDryRun(t *testing.T) {
 	dsn, src := importtest.SourceDB(t, "ubilling/stargazer.sql", "ubilling/ubilling.sql")
 	ctx := context.Background()
 	if err := importtest.FillUbilling(ctx, src, 12, 2); err != nil {
 		t.Fatal(err)
 	}
-	tg := newTarget(t, storetest.SQLite(t))
-	before := tg.counts(t)
-	dry, err := Run(ctx, tg.db, openUbilling(t, dsn), tg.options(true))
-	if err != nil {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		tg := newTarget(t, db)
+		before := tg.counts(t)
+		accounts := tg.count(t, "ledger_accounts")
+		o := tg.options(true)
+		progress := map[string]int64{}
+		o.Progress = func(kind string, n int64) { progress[kind] = n }
+		dry, err := Run(ctx, tg.db, openUbilling(t, dsn), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after := tg.counts(t); after != before {
+			t.Errorf("dry run wrote: %v → %v", before, after)
+		}
+		if n := tg.count(t, "ledger_accounts"); n != accounts {
+			t.Errorf("dry run left %d ledger accounts, there were %d", n, accounts)
+		}
+		if want := map[string]int64{"tariffs": 3, "subscribers": 12, "payments": 24}; !maps.Equal(progress, want) {
+			t.Errorf("progress %v, want %v", progress, want)
+		}
+		real, err := Run(ctx, tg.db, openUbilling(t, dsn), tg.options(false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !dry.DryRun || dry.Tariffs != real.Tariffs || dry.Subscribers != real.Subscribers || dry.Payments != real.Payments ||
+			dry.OpeningSum != real.OpeningSum || dry.StaticIPs != real.StaticIPs || dry.Credits != real.Credits {
+			t.Errorf("dry run reported %+v, the real run %+v", dry, real)
+		}
+		if real.Subscribers.New != 12 {
+			t.Errorf("the real run after the dry one: %+v", real.Subscribers)
+		}
+	})
+}
+
+// failingSource loses the connection after some payments.
+type failingSource struct {
+	Source
+	after int
+}
+
+func (f failingSource) Payments(ctx context.Context, fn func(Payment) error) error {
+	n := 0
+	return f.Source.Payments(ctx, func(p Payment) error {
+		if n++; n > f.after {
+			return errors.New("connection lost")
+		}
+		return fn(p)
+	})
+}
+
+// TestRunAllOrNothing: a run that fails half-way, after writing subscribers
+// and a batch of payments, leaves Kabinet as it was; the next run imports
+// all of it.
+func TestRunAllOrNothing(t *testing.T) {
+	dsn, src := importtest.SourceDB(t, "ubilling/stargazer.sql", "ubilling/ubilling.sql")
+	ctx := context.Background()
+	const n, perUser = 300, 2
+	if err := importtest.FillUbilling(ctx, src, n, perUser); err != nil {
 		t.Fatal(err)
 	}
-	if after := tg.counts(t); after != before {
-		t.Errorf("dry run wrote: %v → %v", before, after)
-	}
-	if n := tg.count(t, "ledger_accounts"); n != 0 {
-		t.Errorf("dry run left %d ledger accounts", n)
-	}
-	o := tg.options(false)
-	real, err := Run(ctx, tg.db, openUbilling(t, dsn), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !dry.DryRun || dry.Tariffs != real.Tariffs || dry.Subscribers != real.Subscribers || dry.Payments != real.Payments || dry.OpeningSum != real.OpeningSum {
-		t.Errorf("dry run reported %+v, the real run %+v", dry, real)
-	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		tg := newTarget(t, db)
+		before := tg.counts(t)
+		accounts := tg.count(t, "ledger_accounts")
+		_, err := Run(ctx, tg.db, failingSource{openUbilling(t, dsn), batch + 40}, tg.options(false))
+		if err == nil || !strings.Contains(err.Error(), "connection lost") {
+			t.Fatalf("a run losing its source: %v", err)
+		}
+		if after := tg.counts(t); after != before {
+			t.Errorf("the failed run left: %v → %v", before, after)
+		}
+		if got := tg.count(t, "ledger_accounts"); got != accounts {
+			t.Errorf("the failed run left %d ledger accounts, there were %d", got, accounts)
+		}
+		rep, err := Run(ctx, tg.db, openUbilling(t, dsn), tg.options(false))
+		if err != nil || rep.Subscribers.New != n || rep.Payments.New != n*perUser {
+			t.Fatalf("the run after: %v, %+v", err, rep)
+		}
+		tg.verify(t)
+	})
 }
 
 // TestUbillingProblems: every problem is named per source row; a real run
@@ -380,6 +463,11 @@ func TestUbillingProblems(t *testing.T) {
 	tg := newTarget(t, storetest.SQLite(t))
 	// The login user000002 is taken in Kabinet already.
 	storetest.AddSubscriber(t, tg.db, storetest.Subscriber{Login: "user000002", At: cutover})
+	if a2, err := tg.dir.ByLogin(ctx, "user000002"); err != nil {
+		t.Fatal(err)
+	} else if o, ok, err := OriginOf(ctx, tg.db, a2.ID); ok || err != nil {
+		t.Errorf("Kabinet's own user000002 has an origin: %+v, %v", o, err)
+	}
 	before := tg.counts(t)
 	o := tg.options(false)
 	rep, err := Run(ctx, tg.db, openUbilling(t, dsn), o)

@@ -21,6 +21,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/content"
 	"github.com/kabinet-billing/kabinet/internal/contract"
+	"github.com/kabinet-billing/kabinet/internal/importer"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/operator"
@@ -636,5 +637,62 @@ func TestSubscriberStatement(t *testing.T) {
 		if code != tt.code || !strings.HasPrefix(body, tt.prefix) || !strings.Contains(body, tt.subject) {
 			t.Errorf("%s: %d %q", tt.query, code, body[:min(len(body), 80)])
 		}
+	}
+}
+
+// memorySource is an old billing of one tariff and one subscriber with a
+// credit and two phones.
+type memorySource struct{}
+
+func (memorySource) System() string { return "ubilling" }
+func (memorySource) Tariffs(_ context.Context, fn func(importer.Tariff) error) error {
+	return fn(importer.Tariff{Key: "Дом", Name: "Дом 50", Fee: "400", DownKbps: 51200, UpKbps: 51200})
+}
+func (memorySource) Subscribers(_ context.Context, fn func(importer.Subscriber) error) error {
+	return fn(importer.Subscriber{Key: "petrov", Login: "petrov", Password: "Старый-пароль", Name: "Петров Пётр", Phone: "+7 915 000-11-22",
+		Phone2: "+7 4822 11-22-33", Tariff: "Дом", Balance: "-120.50", Credit: "300", CreditUntil: "2027-01-15"})
+}
+func (memorySource) Payments(context.Context, func(importer.Payment) error) error { return nil }
+
+// TestImportedSubscriberCard: the card of a subscriber moved in from another
+// billing names it, with the credit allowed there and the second phone,
+// which Kabinet keeps only for the operators.
+func TestImportedSubscriberCard(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	rep, err := importer.Run(ctx, e.office.DB, memorySource{}, importer.Options{At: e.clk.Now().Add(-time.Hour), Sealer: e.office.Dir.Sealer, Biller: e.office.Biller})
+	if err != nil || rep.Subscribers.New != 1 || rep.Credits != 1 {
+		t.Fatalf("import: %v, %+v", err, rep)
+	}
+	a, err := e.office.Dir.ByLogin(ctx, "petrov")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.p.Page("POST /test-lang", func(w http.ResponseWriter, r *http.Request) {
+		e.p.Sessions.Put(r.Context(), platform.SessionLang, r.PostFormValue("lang"))
+	})
+	c := e.login(operator.RoleCashier)
+	for _, tt := range []struct {
+		lang string
+		want []string
+	}{
+		{"ru", []string{"Из прежнего биллинга", "ubilling, «petrov», перенесён", "кредит там: 300,00", "до 2027-01-15", "второй телефон: &#43;7 4822 11-22-33"}},
+		{"en", []string{"From the previous billing", "ubilling, “petrov”, moved in", "credit there: ", "until 2027-01-15", "second phone: &#43;7 4822 11-22-33"}},
+	} {
+		c.post("/test-lang", url.Values{"lang": {tt.lang}})
+		code, body := c.get(fmt.Sprintf("/admin/subscribers/%d", a.ID))
+		for _, w := range tt.want {
+			if code != http.StatusOK || !strings.Contains(body, w) {
+				t.Errorf("%s: card %d lacks %q:\n%s", tt.lang, code, w, body)
+			}
+		}
+	}
+	// Kabinet's own subscriber has no such line.
+	c.post("/test-lang", url.Values{"lang": {"ru"}})
+	if _, body := c.get("/admin/subscribers/1"); strings.Contains(body, `id="origin"`) {
+		t.Errorf("ivanov's card names a previous billing")
+	}
+	if missing := e.p.I18n.Missing(); len(missing) > 0 {
+		t.Errorf("untranslated: %v", missing)
 	}
 }

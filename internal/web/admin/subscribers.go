@@ -12,6 +12,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/importer"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/notify"
@@ -127,6 +128,8 @@ type cardData struct {
 	// Refunds the refunds asked for, by payment.
 	Refundable map[int64]bool
 	Refunds    map[int64]payment.Refund
+	// Origin is the billing the account was imported from; nil if none.
+	Origin *importer.Origin
 }
 
 func (a *Admin) subscriber(w http.ResponseWriter, r *http.Request) {
@@ -180,6 +183,12 @@ func (a *Admin) subscriber(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d.Audit = a.auditRows(r, entries)
+	}
+	if origin, ok, err := importer.OriginOf(ctx, o.DB, id); err != nil {
+		a.p.Fail(w, r, err)
+		return
+	} else if ok {
+		d.Origin = &origin
 	}
 	if d.Cities, err = billing.Cities(ctx, o.DB); err != nil {
 		a.p.Fail(w, r, err)
