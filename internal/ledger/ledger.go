@@ -91,8 +91,14 @@ func Post(ctx context.Context, tx *store.Tx, t Txn, now time.Time) (Result, erro
 // on SQLite the cost of a payment is mostly per statement, so a batch of
 // payments posts together. It returns a result per transaction, in order
 // (a key seen before, or earlier in txns, is Duplicate and changes nothing),
-// and the balance after it of every ledger account it moved, read in the
-// statement that moved it.
+// and the balance after them of every ledger account they moved, read in
+// the statement that moved it.
+//
+// Each account's balance moves once for the whole of txns, by the sum of
+// its postings: on PostgreSQL every update of a row leaves a version that
+// later statements of the same transaction step over, and an account that
+// every transaction of a large batch touches (the import's equity, a
+// payment channel's cash) would otherwise be updated once per chunk.
 func PostMany(ctx context.Context, tx *store.Tx, txns []Txn, now time.Time) ([]Result, map[int64]money.Amount, error) {
 	for i := range txns {
 		if err := check(&txns[i], now); err != nil {
@@ -100,13 +106,20 @@ func PostMany(ctx context.Context, tx *store.Tx, txns []Txn, now time.Time) ([]R
 		}
 	}
 	results := make([]Result, 0, len(txns))
-	balances := map[int64]money.Amount{}
+	delta := map[int64]money.Amount{}
+	var order []int64
 	for part := range slices.Chunk(txns, store.ChunkRows) {
-		rs, err := postChunk(ctx, tx, part, now, balances)
+		rs, err := postChunk(ctx, tx, part, now, delta, &order)
 		if err != nil {
 			return nil, nil, err
 		}
 		results = append(results, rs...)
+	}
+	balances := map[int64]money.Amount{}
+	for ids := range slices.Chunk(order, store.ChunkRows) {
+		if err := moveBalances(ctx, tx, ids, delta, balances); err != nil {
+			return nil, nil, fmt.Errorf("txn %s: %w", txns[0].Key, err)
+		}
 	}
 	return results, balances, nil
 }
@@ -131,7 +144,9 @@ func check(t *Txn, now time.Time) error {
 	return nil
 }
 
-func postChunk(ctx context.Context, tx *store.Tx, txns []Txn, now time.Time, balances map[int64]money.Amount) ([]Result, error) {
+// postChunk writes txns and their postings and adds what they move to
+// delta, the accounts first moved to order.
+func postChunk(ctx context.Context, tx *store.Tx, txns []Txn, now time.Time, delta map[int64]money.Amount, order *[]int64) ([]Result, error) {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO ledger_txns (key, kind, account_id, amount, service, period, memo, effective_at, created_at, reverses) VALUES `)
 	args := make([]any, 0, 10*len(txns))
@@ -178,12 +193,10 @@ func postChunk(ctx context.Context, tx *store.Tx, txns []Txn, now time.Time, bal
 	if len(fresh) == 0 {
 		return results, nil
 	}
-	// One statement for the postings and one for the balances.
+	// One statement for the postings.
 	q.Reset()
 	q.WriteString(`INSERT INTO postings (txn_id, ledger_account_id, amount) VALUES `)
 	args = args[:0]
-	delta := map[int64]money.Amount{}
-	var order []int64
 	for _, i := range fresh {
 		for _, p := range txns[i].Postings {
 			if len(args) > 0 {
@@ -192,16 +205,13 @@ func postChunk(ctx context.Context, tx *store.Tx, txns []Txn, now time.Time, bal
 			q.WriteString("(?, ?, ?)")
 			args = append(args, results[i].TxnID, p.LedgerAccountID, int64(p.Amount))
 			if _, ok := delta[p.LedgerAccountID]; !ok {
-				order = append(order, p.LedgerAccountID)
+				*order = append(*order, p.LedgerAccountID)
 			}
 			delta[p.LedgerAccountID] += p.Amount
 		}
 	}
 	if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
 		return nil, fmt.Errorf("txn %s: postings: %w", txns[fresh[0]].Key, err)
-	}
-	if err := moveBalances(ctx, tx, order, delta, balances); err != nil {
-		return nil, fmt.Errorf("txn %s: %w", txns[fresh[0]].Key, err)
 	}
 	return results, nil
 }
