@@ -13,6 +13,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
+	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
 
 var abillsFiles = []string{"abills/abills.sql", "abills/Abon.sql", "abills/Paysys.sql", "abills/Bonus.sql"}
@@ -129,6 +130,20 @@ func TestAbills(t *testing.T) {
 			t.Errorf("payment %d: %v %d %s; want %v %s банк", p.ID, paid.Time, amount, channel, wantAt, wantAmount.Decimal())
 		}
 		tg.verify(t)
+		// The portal takes the password ABillS kept encoded, Cyrillic and all;
+		// the credit ABillS allowed is kept for the operators.
+		u := importtest.AbillsUserN(9)
+		if _, err := tg.dir.Authenticate(ctx, u.Login, u.Password); err != nil {
+			t.Errorf("portal login of %s with the ABillS password: %v", u.Login, err)
+		}
+		if _, err := tg.dir.Authenticate(ctx, u.Login, "s00000-пароль"); !errors.Is(err, subscriber.ErrBadPassword) {
+			t.Errorf("portal login of %s with a wrong password: %v", u.Login, err)
+		}
+		if a9, err := tg.dir.ByLogin(ctx, u.Login); err != nil {
+			t.Fatal(err)
+		} else if o, ok, err := OriginOf(ctx, db, a9.ID); !ok || err != nil || o.System != "abills" || o.Key != "10" || o.Credit != money.Rub(150) {
+			t.Errorf("%s: origin %+v, %v, %v; want abills uid 10 with a credit of 150.00", u.Login, o, ok, err)
+		}
 		before := tg.counts(t)
 		rep, err = Run(ctx, db, openAbills(t, dsn, importtest.AbillsKey), o)
 		if err != nil || rep.Subscribers.Unchanged != n+1 || rep.Payments.Unchanged != n*perUser || rep.Subscribers.New+rep.Payments.New+rep.Credited != 0 {

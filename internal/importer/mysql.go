@@ -48,7 +48,11 @@ func openMySQL(ctx context.Context, dsn, system string, zone *time.Location, tab
 	if off < 0 {
 		sign, off = "-", -off
 	}
-	c.Params = map[string]string{"time_zone": fmt.Sprintf("'%s%02d:%02d'", sign, off/3600, off%3600/60)}
+	c.Params = map[string]string{"time_zone": fmt.Sprintf("'%s%02d:%02d'", sign, off/3600, off%3600/60),
+		// A streamed result waits in the server while Kabinet writes what it
+		// has read; the server drops a client that has not read for
+		// net_write_timeout (60 s by default), which a busy target can take.
+		"net_write_timeout": "3600"}
 	conn, err := mysql.NewConnector(c)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSource, err)

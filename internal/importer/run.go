@@ -27,8 +27,14 @@ const TxnOpening = "opening"
 // unlimitedKbps is the speed of a tariff the source does not shape.
 const unlimitedKbps = 1000000
 
-// batch is how many subscribers or payments are written together.
+// batch is how many payments are written together.
 const batch = 512
+
+// subBatch is how many subscribers are written together: their opening
+// balances post as one ledger batch, which moves the import's equity
+// account once (on PostgreSQL each move leaves a row version the rest of
+// the import's transaction steps over).
+const subBatch = 2048
 
 // subChunk is how many accounts (16 parameters each) one INSERT writes:
 // on PostgreSQL every statement is a round trip.
@@ -554,7 +560,7 @@ func (r *run) subscriber(s Subscriber) error {
 	}
 	r.pendingSubs = append(r.pendingSubs, pendingSub{key: s.Key, row: row, f: f, password: s.Password, cityID: cityID,
 		tariff: t, balance: bal, note: strings.Join(notes, "; ")})
-	if len(r.pendingSubs) >= batch {
+	if len(r.pendingSubs) >= subBatch {
 		return r.flushSubs()
 	}
 	return nil
