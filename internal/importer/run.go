@@ -151,7 +151,7 @@ func (r *run) run() error {
 		return err
 	}
 	n = 0
-	if err := r.src.Subscribers(r.ctx, func(s Subscriber) error {
+	if err := prefetch(r.ctx, r.src.Subscribers, func(s Subscriber) error {
 		n++
 		if n%1000 == 0 {
 			r.progress("subscribers", n)
@@ -165,7 +165,7 @@ func (r *run) run() error {
 	}
 	r.progress("subscribers", n)
 	n = 0
-	if err := r.src.Payments(r.ctx, func(p Payment) error {
+	if err := prefetch(r.ctx, r.src.Payments, func(p Payment) error {
 		n++
 		if n%10000 == 0 {
 			r.progress("payments", n)
