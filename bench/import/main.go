@@ -8,6 +8,9 @@
 //	go run ./bench/import -n 100000 -payments 20 -keep -pg postgres://postgres@127.0.0.1:5432/test
 //
 // -keep reuses the generated source database when it has the same size.
+// -cpuprofile writes the import's CPU profile. The machine's load and the
+// CPU time the import and the MariaDB server spent are printed beside the
+// wall time: on a shared machine the wall time says more about the others.
 package main
 
 import (
@@ -19,6 +22,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -46,9 +51,17 @@ func main() {
 	child := flag.String("child", "", "internal: import from this DSN into -target")
 	target := flag.String("target", "", "internal: the Kabinet database DSN")
 	only := flag.Bool("generate-only", false, "make the source database and stop (then import it with -keep)")
+	cpuprofile := flag.String("cpuprofile", "", "write the import's CPU profile to this file")
 	flag.Parse()
 	ctx := context.Background()
 	if *child != "" {
+		if *cpuprofile != "" {
+			f, err := os.Create(*cpuprofile)
+			check(err)
+			check(pprof.StartCPUProfile(f))
+			stopProfile = pprof.StopCPUProfile
+			defer pprof.StopCPUProfile()
+		}
 		runImport(ctx, *child, *target)
 		return
 	}
@@ -86,18 +99,27 @@ func main() {
 
 	self, err := os.Executable()
 	check(err)
-	cmd := exec.Command(self, "-child", dsn, "-target", tdsn)
+	cmd := exec.Command(self, "-child", dsn, "-target", tdsn, "-cpuprofile", *cpuprofile)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	load0, maria0 := loadavg(), cpuOf("mariadbd", "mysqld")
+	pgCPU := func() time.Duration { return 0 }
+	if *pg != "" {
+		pgCPU = sampleCPU("postgres") // its backends end with their connections: sampled while they live
+	}
 	t0 = time.Now()
 	check(cmd.Run())
 	wall := time.Since(t0)
+	load1, maria1, pgUsed := loadavg(), cpuOf("mariadbd", "mysqld"), pgCPU()
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	engine := "sqlite"
 	if *pg != "" {
 		engine = "postgres"
 	}
-	fmt.Printf("%s: imported %d subscribers and %d payments in %.1fs (user %.1fs, system %.1fs), peak memory %d MB\n",
-		engine, *n, *n**per, wall.Seconds(), time.Duration(ru.Utime.Nano()).Seconds(), time.Duration(ru.Stime.Nano()).Seconds(), ru.Maxrss/1024)
+	rows := *n + *n**per
+	fmt.Printf("%s: imported %d subscribers and %d payments in %.1fs (%.0f rows/s; user %.1fs, system %.1fs), peak memory %d MB\n",
+		engine, *n, *n**per, wall.Seconds(), float64(rows)/wall.Seconds(), time.Duration(ru.Utime.Nano()).Seconds(), time.Duration(ru.Stime.Nano()).Seconds(), ru.Maxrss/1024)
+	fmt.Printf("%s: load average %s before, %s after; CPU of the MariaDB server %.1fs, of PostgreSQL's processes %.1fs (with all their other clients')\n",
+		engine, load0, load1, (maria1 - maria0).Seconds(), pgUsed.Seconds())
 
 	db, err = store.Open(ctx, tdsn)
 	check(err)
@@ -172,8 +194,97 @@ func mariaDB(name string) *sql.DB {
 	return sql.OpenDB(conn)
 }
 
+// loadavg is the machine's 1, 5 and 15 minute load averages.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
+}
+
+// sampleCPU samples, every two seconds until stopped, the CPU time of the
+// processes of the given name, each from when it was first seen (or
+// started), and returns the stop, which tells their sum.
+func sampleCPU(name string) func() time.Duration {
+	first, last := map[int]int64{}, map[int]int64{}
+	for pid, t := range cpuTicks(name) {
+		first[pid] = t
+	}
+	stop := make(chan struct{})
+	done := make(chan time.Duration)
+	go func() {
+		tick := time.NewTicker(2 * time.Second)
+		defer tick.Stop()
+		for {
+			for pid, t := range cpuTicks(name) {
+				last[pid] = t
+			}
+			select {
+			case <-stop:
+				var sum int64
+				for pid, t := range last {
+					sum += t - first[pid]
+				}
+				done <- time.Duration(sum) * time.Second / 100
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() time.Duration { close(stop); return <-done }
+}
+
+// cpuOf is the CPU time (user and system) spent so far by the processes of
+// the given names.
+func cpuOf(names ...string) time.Duration {
+	var ticks int64
+	for _, n := range names {
+		for _, t := range cpuTicks(n) {
+			ticks += t
+		}
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
+// cpuTicks is the CPU time (user and system, in clock ticks) of each
+// process of the given name.
+func cpuTicks(name string) map[int]int64 {
+	out := map[int]int64{}
+	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || end < open {
+			continue
+		}
+		if s[open+1:end] != name {
+			continue
+		}
+		// After the name: state is field 3; utime and stime are 14 and 15.
+		f := strings.Fields(s[end+1:])
+		if len(f) < 13 {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		out[pid] = u + st
+	}
+	return out
+}
+
+// stopProfile ends the CPU profile before a failure exits.
+var stopProfile = func() {}
+
 func check(err error) {
 	if err != nil {
+		stopProfile()
 		log.Fatal(strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 }
