@@ -44,7 +44,7 @@ func (a *app) routeTable() (http.Handler, []string, error) {
 	d := web.Deps{DB: a.e.db, Clock: a.e.clock, Config: a.e.cfg, Log: a.log,
 		Biller: a.biller, Subscribers: a.subs, Payments: a.pay, Processor: a.paySetup.Default,
 		PaymentRoutes: paymentMetrics(metrics.Default, routes), Traffic: a.traffic,
-		Fonts: fonts, Office: office, Sandbox: a.paySetup.Sandbox, Metrics: metrics.Default}
+		Fonts: fonts, Office: office, Sandbox: a.paySetup.Sandbox, Metrics: metrics.Default, Autopay: a.autopay}
 	if a.radius != nil {
 		d.Network = admin.RadiusNetwork{S: a.radius}
 	}

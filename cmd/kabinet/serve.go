@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/kabinet-billing/kabinet/internal/autopay"
 	"log/slog"
 	"net"
 	"net/http"
@@ -39,6 +40,7 @@ type app struct {
 	traffic  *traffic.Store
 	radius   *radius.Service
 	mail     *notify.Notifier
+	autopay  *autopay.Service
 	// radiusAuth, radiusAcct: UDP addresses; empty disables RADIUS.
 	radiusAuth, radiusAcct string
 }
@@ -61,6 +63,7 @@ func buildApp(ctx context.Context, e *env) (*app, error) {
 	if a.mail, err = notify.FromConfig(e.db, e.clock, a.biller, e.cfg); err != nil {
 		return nil, err
 	}
+	a.autopay = autopay.New(e.db, e.clock, a.pay, a.biller, a.mail, e.cfg.Autopay, a.log)
 	a.traffic = traffic.New(e.db, e.cfg.Zone())
 	if rc := e.cfg.Radius; !rc.Disabled {
 		a.radiusAuth, a.radiusAcct = rc.Auth, rc.Acct
@@ -126,6 +129,7 @@ func (a *app) run(ctx context.Context, addr string, ready func(addr string)) err
 	parts.Go(func() { a.e.db.Follow(ctx, time.Second) })
 	parts.Go(func() { a.pay.Run(ctx) })
 	parts.Go(func() { a.mail.Run(ctx, time.Minute) })
+	parts.Go(func() { a.autopay.Run(ctx) })
 	if a.radius != nil {
 		parts.Go(func() {
 			if err := a.radius.Run(ctx); err != nil && ctx.Err() == nil {

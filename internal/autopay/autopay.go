@@ -111,6 +111,9 @@ func New(db *store.DB, clk clock.Clock, pay *payment.Service, bill *billing.Bill
 	return s
 }
 
+// DaysBefore is how many days before the 1st the card is charged.
+func (s *Service) DaysBefore() int { return s.cfg.DaysBefore }
+
 // Enabled says whether autopay is offered at all.
 func (s *Service) Enabled() bool { return s.cfg.Enabled }
 

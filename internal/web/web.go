@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"github.com/kabinet-billing/kabinet/internal/autopay"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -47,10 +48,12 @@ type Deps struct {
 	// session and cross-origin middleware (they check signatures and
 	// addresses themselves).
 	PaymentRoutes map[string]http.Handler
-	Traffic       *traffic.Store
-	Support       *support.Service   // nil: made over DB
-	SpeedTests    *speedtest.Service // nil: made over DB
-	Tokens        *apitoken.Service  // the API's bearer tokens; nil: made over DB
+	// Autopay charges saved cards before the 1st; nil: no autopay pages.
+	Autopay    *autopay.Service
+	Traffic    *traffic.Store
+	Support    *support.Service   // nil: made over DB
+	SpeedTests *speedtest.Service // nil: made over DB
+	Tokens     *apitoken.Service  // the API's bearer tokens; nil: made over DB
 	// APIPerSecond and APIBurst limit API requests per token (zero: the
 	// API's defaults).
 	APIPerSecond float64
@@ -116,7 +119,7 @@ func New(d Deps) (*Server, error) {
 	}
 	st := statement.New(d.DB, d.Clock, p.Zone, d.Config.Provider, d.Fonts, p.I18n)
 	po := portal.Register(p, portal.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Payments: d.Payments,
-		Processor: d.Processor, Traffic: d.Traffic, Support: d.Support, Statements: st})
+		Processor: d.Processor, Traffic: d.Traffic, Support: d.Support, Statements: st, Autopay: d.Autopay})
 	po.RegisterMeasure(d.SpeedTests)
 	api.Register(p, api.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Tokens: d.Tokens,
 		Payments: d.Payments, Processor: d.Processor, Traffic: d.Traffic, Support: d.Support,

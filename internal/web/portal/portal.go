@@ -8,6 +8,7 @@ package portal
 
 import (
 	"errors"
+	"github.com/kabinet-billing/kabinet/internal/autopay"
 	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"net/http"
 	"strconv"
@@ -33,6 +34,7 @@ type Deps struct {
 	Traffic     *traffic.Store
 	Support     *support.Service
 	Statements  *statement.Service
+	Autopay     *autopay.Service // nil: no autopay pages
 }
 
 // Portal serves the subscriber's pages.
@@ -64,6 +66,10 @@ func Register(p *platform.Platform, d Deps) *Portal {
 	p.Page("GET /payments/{id}", po.auth(po.paymentStatus))
 	p.Page("GET /payments/{id}/state", po.auth(po.paymentPoll))
 	p.Page("GET /payments/{id}/qr.svg", po.auth(po.paymentQR))
+	p.Page("GET /autopay", po.auth(po.autopayPage))
+	p.Page("POST /autopay", po.auth(po.autopayEnable))
+	p.Page("POST /autopay/start", po.auth(po.autopayStart))
+	p.Page("POST /autopay/off", po.auth(po.autopayDisable))
 	p.Page("GET /bonus", po.auth(po.bonus))
 	p.Page("GET /bonus/balance", po.auth(po.bonusBalance))
 	p.Page("POST /bonus", po.auth(po.spendBonus))

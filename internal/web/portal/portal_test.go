@@ -57,6 +57,7 @@ func TestEveryPage(t *testing.T) {
 		"portal/request":            fmt.Sprintf("/requests/%d", req.ID),
 		"portal/chat":               "/chat",
 		"portal/profile":            "/profile",
+		"portal/autopay":            "/autopay",
 		"shared/error":              "/no-such-page",
 	}
 	for _, name := range e.Srv.Platform.Render.Pages() {

@@ -5,6 +5,7 @@ package webtest
 
 import (
 	"context"
+	"github.com/kabinet-billing/kabinet/internal/autopay"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -46,6 +47,7 @@ type Env struct {
 	Dir     *subscriber.Directory
 	Support *support.Service
 	Pay     *payment.Service
+	Autopay *autopay.Service
 	Srv     *web.Server
 	TS      *httptest.Server
 	IDs     map[string]int64 // account ids by login
@@ -119,8 +121,9 @@ func NewOn(t testing.TB, db *store.DB) *Env {
 	e.Pay = payment.NewService(db, clk, b, []payment.Processor{sb}, payment.Options{})
 	routes := map[string]http.Handler{"/pay/sandbox/": sb}
 	cfg := config.Default()
+	e.Autopay = autopay.New(db, clk, e.Pay, b, nil, cfg.Autopay, nil)
 	e.Srv, err = web.New(web.Deps{DB: db, Clock: clk, Config: cfg, Biller: b, Subscribers: e.Dir, Payments: e.Pay, Processor: "sandbox",
-		PaymentRoutes: routes, Traffic: traffic.New(db, cfg.Zone()), Support: e.Support})
+		PaymentRoutes: routes, Traffic: traffic.New(db, cfg.Zone()), Support: e.Support, Autopay: e.Autopay})
 	if err != nil {
 		t.Fatal(err)
 	}
