@@ -175,7 +175,10 @@ func (po *Portal) paymentState(w http.ResponseWriter, r *http.Request, a subscri
 		po.p.Fail(w, r, err)
 		return paymentData{}, false
 	}
-	d := paymentData{Payment: p, Method: payment.MethodCard, Polling: p.Status == payment.StatusPending}
+	d := paymentData{Payment: p, Polling: p.Status == payment.StatusPending}
+	if strings.HasPrefix(p.Channel, "card:") {
+		d.Method = payment.MethodCard
+	}
 	if c, err := po.d.Payments.Confirmation(r.Context(), a.ID, id); err == nil {
 		d.Method = c.Method
 		if c.Method == payment.MethodSBP && p.Status == payment.StatusPending {
