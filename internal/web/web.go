@@ -124,7 +124,7 @@ func New(d Deps) (*Server, error) {
 	api.Register(p, api.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Tokens: d.Tokens,
 		Payments: d.Payments, Processor: d.Processor, Traffic: d.Traffic, Support: d.Support,
 		SpeedTests: d.SpeedTests, Statements: st, PerSecond: d.APIPerSecond, Burst: d.APIBurst,
-		AppSchemes: d.Config.API.AppSchemes})
+		AppSchemes: d.Config.API.AppSchemes, Autopay: d.Autopay})
 	if d.Office != nil {
 		if _, err := admin.Register(p, admin.Deps{Office: d.Office, Support: d.Support, Network: d.Network, Sandbox: d.Sandbox,
 			Files: d.Files, Statements: st}); err != nil {

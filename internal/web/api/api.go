@@ -12,6 +12,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"github.com/kabinet-billing/kabinet/internal/autopay"
 	"net/http"
 	"strconv"
 	"strings"
@@ -51,6 +52,7 @@ type Deps struct {
 	Support     *support.Service
 	SpeedTests  *speedtest.Service
 	Statements  *statement.Service
+	Autopay     *autopay.Service // nil: autopay answers 503
 	// PerSecond and Burst limit requests per token (default 10/s, 60).
 	PerSecond float64
 	Burst     int
@@ -360,39 +362,45 @@ var crossOrigin = http.NewCrossOriginProtection()
 
 // messages are the API's own texts (id: ru, en).
 var messages = map[string][2]string{
-	"api.error.unauthorized":       {"Нужен действующий токен: войдите заново.", "A valid token is required: log in again."},
-	"api.error.bad_login":          {"Неверный логин или пароль.", "Wrong login or password."},
-	"api.error.login_limited":      {"Слишком много попыток входа. Попробуйте позже.", "Too many login attempts. Try again later."},
-	"api.error.rate":               {"Слишком много запросов. Повторите чуть позже.", "Too many requests. Try again shortly."},
-	"api.error.internal":           {"Внутренняя ошибка. Мы уже разбираемся.", "Internal error. We are looking into it."},
-	"api.error.db_unavailable":     {"Сервис временно недоступен: нет связи с базой данных. Повторите через минуту.", "The service is temporarily unavailable: the database cannot be reached. Try again in a minute."},
-	"api.error.not_found":          {"Не найдено.", "Not found."},
-	"api.error.no_route":           {"Такой операции в API нет.", "There is no such API operation."},
-	"api.error.validation":         {"Запрос заполнен неверно.", "The request is not valid."},
-	"api.error.unavailable":        {"Эта функция сейчас недоступна.", "This function is not available now."},
-	"api.error.return_url":         {"Адрес возврата должен вести на сайт провайдера или в приложение.", "The return URL must lead to the provider's site or into the app."},
-	"api.error.amount":             {"Сумма должна быть от 1 до 100 000 ₽.", "The amount must be from 1 to 100,000 RUB."},
-	"api.error.method":             {"Этот способ оплаты недоступен.", "This way of paying is not available."},
-	"api.error.processor":          {"Платёжная система не отвечает. Деньги не списаны; попробуйте позже.", "The payment system is not answering. No money was taken; try again later."},
-	"api.error.not_offered":        {"Этот тариф вам недоступен.", "This tariff is not available to you."},
-	"api.error.same_tariff":        {"Этот тариф уже подключён.", "This tariff is already connected."},
-	"api.error.inactive":           {"Договор не активен.", "The contract is not active."},
-	"api.error.connected":          {"Услуга уже подключена.", "The service is already connected."},
-	"api.error.funds":              {"Недостаточно средств на балансе.", "Not enough money on the balance."},
-	"api.error.limited":            {"Доступ ограничен за долг: пополните баланс.", "Access is limited for debt: top up the balance."},
-	"api.error.invalid":            {"Проверьте введённые данные.", "Check what you entered."},
-	"api.error.password":           {"Неверный текущий пароль.", "The current password is wrong."},
-	"api.error.weak_password":      {"Пароль должен быть от 8 до 64 символов.", "The password must be 8 to 64 characters."},
-	"api.error.no_boost":           {"Ускорение вам недоступно.", "No speed boost is available to you."},
-	"api.error.bonus_amount":       {"Укажите целое число баллов больше нуля.", "Give a whole number of points greater than zero."},
-	"api.error.bonus_insufficient": {"Столько баллов на бонусном счёте нет.", "The bonus account does not hold that many points."},
-	"api.error.speedtest":          {"Результат измерения неверен.", "The measurement is not valid."},
-	"api.status.400":               {"Неверный запрос", "Bad request"},
-	"api.status.401":               {"Требуется вход", "Unauthorized"},
-	"api.status.404":               {"Не найдено", "Not found"},
-	"api.status.409":               {"Конфликт", "Conflict"},
-	"api.status.422":               {"Неверные данные", "Unprocessable entity"},
-	"api.status.429":               {"Слишком много запросов", "Too many requests"},
-	"api.status.500":               {"Внутренняя ошибка", "Internal server error"},
-	"api.status.503":               {"Недоступно", "Service unavailable"},
+	"api.error.unauthorized":            {"Нужен действующий токен: войдите заново.", "A valid token is required: log in again."},
+	"api.error.bad_login":               {"Неверный логин или пароль.", "Wrong login or password."},
+	"api.error.login_limited":           {"Слишком много попыток входа. Попробуйте позже.", "Too many login attempts. Try again later."},
+	"api.error.rate":                    {"Слишком много запросов. Повторите чуть позже.", "Too many requests. Try again shortly."},
+	"api.error.internal":                {"Внутренняя ошибка. Мы уже разбираемся.", "Internal error. We are looking into it."},
+	"api.error.db_unavailable":          {"Сервис временно недоступен: нет связи с базой данных. Повторите через минуту.", "The service is temporarily unavailable: the database cannot be reached. Try again in a minute."},
+	"api.error.not_found":               {"Не найдено.", "Not found."},
+	"api.error.no_route":                {"Такой операции в API нет.", "There is no such API operation."},
+	"api.error.validation":              {"Запрос заполнен неверно.", "The request is not valid."},
+	"api.error.unavailable":             {"Эта функция сейчас недоступна.", "This function is not available now."},
+	"api.error.autopay_unavailable":     {"Автоплатёж сейчас недоступен.", "Autopay is not available now."},
+	"api.error.autopay_fixed_required":  {"Укажите фиксированную сумму больше нуля.", "Enter a fixed sum above zero."},
+	"api.error.autopay_fixed_too_large": {"Сумма слишком велика: не больше 100 000 ₽.", "The sum is too large: 100,000 RUB at most."},
+	"api.error.autopay_rule":            {"Правило суммы: recommended или fixed.", "The amount rule is recommended or fixed."},
+	"api.error.autopay_no_card":         {"Нет такой сохранённой карты.", "No such saved card."},
+	"api.error.autopay_card_revoked":    {"С этой карты больше нельзя списывать: подключите новую.", "This card can no longer be charged: add a new one."},
+	"api.error.return_url":              {"Адрес возврата должен вести на сайт провайдера или в приложение.", "The return URL must lead to the provider's site or into the app."},
+	"api.error.amount":                  {"Сумма должна быть от 1 до 100 000 ₽.", "The amount must be from 1 to 100,000 RUB."},
+	"api.error.method":                  {"Этот способ оплаты недоступен.", "This way of paying is not available."},
+	"api.error.processor":               {"Платёжная система не отвечает. Деньги не списаны; попробуйте позже.", "The payment system is not answering. No money was taken; try again later."},
+	"api.error.not_offered":             {"Этот тариф вам недоступен.", "This tariff is not available to you."},
+	"api.error.same_tariff":             {"Этот тариф уже подключён.", "This tariff is already connected."},
+	"api.error.inactive":                {"Договор не активен.", "The contract is not active."},
+	"api.error.connected":               {"Услуга уже подключена.", "The service is already connected."},
+	"api.error.funds":                   {"Недостаточно средств на балансе.", "Not enough money on the balance."},
+	"api.error.limited":                 {"Доступ ограничен за долг: пополните баланс.", "Access is limited for debt: top up the balance."},
+	"api.error.invalid":                 {"Проверьте введённые данные.", "Check what you entered."},
+	"api.error.password":                {"Неверный текущий пароль.", "The current password is wrong."},
+	"api.error.weak_password":           {"Пароль должен быть от 8 до 64 символов.", "The password must be 8 to 64 characters."},
+	"api.error.no_boost":                {"Ускорение вам недоступно.", "No speed boost is available to you."},
+	"api.error.bonus_amount":            {"Укажите целое число баллов больше нуля.", "Give a whole number of points greater than zero."},
+	"api.error.bonus_insufficient":      {"Столько баллов на бонусном счёте нет.", "The bonus account does not hold that many points."},
+	"api.error.speedtest":               {"Результат измерения неверен.", "The measurement is not valid."},
+	"api.status.400":                    {"Неверный запрос", "Bad request"},
+	"api.status.401":                    {"Требуется вход", "Unauthorized"},
+	"api.status.404":                    {"Не найдено", "Not found"},
+	"api.status.409":                    {"Конфликт", "Conflict"},
+	"api.status.422":                    {"Неверные данные", "Unprocessable entity"},
+	"api.status.429":                    {"Слишком много запросов", "Too many requests"},
+	"api.status.500":                    {"Внутренняя ошибка", "Internal server error"},
+	"api.status.503":                    {"Недоступно", "Service unavailable"},
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/kabinet-billing/kabinet/internal/autopay"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -35,15 +36,16 @@ const password = "secret-pass"
 var fastHash = pwhash.Hash(password)
 
 type env struct {
-	t      *testing.T
-	db     *store.DB
-	clk    *clock.Fake
-	biller *billing.Biller
-	sup    *support.Service
-	pay    *payment.Service
-	tokens *apitoken.Service
-	ts     *httptest.Server
-	ids    map[string]int64
+	t       *testing.T
+	db      *store.DB
+	clk     *clock.Fake
+	biller  *billing.Biller
+	sup     *support.Service
+	pay     *payment.Service
+	autopay *autopay.Service
+	tokens  *apitoken.Service
+	ts      *httptest.Server
+	ids     map[string]int64
 }
 
 // newEnv: alice (1500 ₽) and bob in Tver, the portal's platform with the
@@ -106,7 +108,8 @@ func newEnvOn(t *testing.T, db *store.DB, perSecond float64, burst int) *env {
 	cfg.PublicURL = "https://my.example.net"
 	cfg.API.AppSchemes = []string{"ru.example.kabinet"}
 	tr := traffic.New(db, cfg.Zone())
-	srv, err := web.New(web.Deps{DB: db, Clock: clk, Config: cfg, Biller: b, Subscribers: dir, Payments: e.pay, Processor: "sandbox",
+	e.autopay = autopay.New(db, clk, e.pay, b, nil, cfg.Autopay, nil)
+	srv, err := web.New(web.Deps{DB: db, Clock: clk, Config: cfg, Biller: b, Subscribers: dir, Payments: e.pay, Processor: "sandbox", Autopay: e.autopay,
 		PaymentRoutes: map[string]http.Handler{"/pay/sandbox/": sb}, Traffic: tr, Support: e.sup,
 		SpeedTests: speedtest.New(db, clk, b), Tokens: e.tokens, APIPerSecond: perSecond, APIBurst: burst})
 	if err != nil {
@@ -188,7 +191,7 @@ func TestDocumentMatchesHandlers(t *testing.T) {
 	need := []string{
 		"POST /login", "POST /logout", "GET /tokens", "DELETE /tokens/{id}", "GET /home", "GET /tariffs",
 		"GET /tariffs/{code}/quote", "POST /tariffs/{code}", "GET /packages", "POST /packages/{code}", "POST /boost",
-		"DELETE /subscriptions/{id}", "GET /payments", "GET /payments/{id}", "POST /payments/card", "GET /balance", "GET /bonus", "POST /bonus/spend",
+		"DELETE /subscriptions/{id}", "GET /payments", "GET /payments/{id}", "POST /payments/card", "GET /autopay", "PUT /autopay", "POST /autopay/start", "DELETE /autopay", "GET /balance", "GET /bonus", "POST /bonus/spend",
 		"GET /statement", "GET /statement/{format}", "GET /traffic", "GET /traffic/classes", "GET /sessions",
 		"GET /speedtests", "POST /speedtests", "GET /requests", "POST /requests", "GET /requests/{id}",
 		"POST /requests/{id}/messages", "GET /chat", "POST /chat", "GET /news", "GET /profile", "PUT /profile", "POST /profile/password",
@@ -567,5 +570,44 @@ func TestPayBySBP(t *testing.T) {
 	}
 	if r := e.do("POST", "/api/v1/payments/card", tok, "en", map[string]any{"amount": "300", "method": "cash"}); r.status != 422 {
 		t.Errorf("method cash: %d %s", r.status, r.body)
+	}
+}
+
+// TestAutopayAPI: the app sees autopay off, starts it by paying with
+// "remember the card", turns it on with a saved card, and off; a fixed rule
+// without a sum is refused naming the field.
+func TestAutopayAPI(t *testing.T) {
+	e := newEnv(t, 0, 0)
+	tok := e.token("alice")
+	ctx := context.Background()
+	r := e.do("GET", "/api/v1/autopay", tok, "en", nil)
+	if r.status != 200 || r.json(t)["enabled"] != false || r.json(t)["available"] != true {
+		t.Fatalf("get: %d %s", r.status, r.body)
+	}
+	r = e.do("POST", "/api/v1/autopay/start", tok, "ru", map[string]any{"amount": "300", "rule": "fixed", "fixed_amount": ""})
+	if r.status != 422 || !strings.Contains(string(r.body), "body.fixed_amount") || !strings.Contains(string(r.body), "Укажите фиксированную сумму") {
+		t.Errorf("fixed without a sum: %d %s", r.status, r.body)
+	}
+	r = e.do("POST", "/api/v1/autopay/start", tok, "en", map[string]any{"amount": "300", "rule": "recommended"})
+	if r.status != 200 || !strings.Contains(r.json(t)["url"].(string), "save=1") {
+		t.Fatalf("start: %d %s", r.status, r.body)
+	}
+	var card int64
+	e.db.Write(ctx, func(tx *store.Tx) error {
+		return tx.QueryRow(ctx, `INSERT INTO saved_methods (account_id, processor, token, masked, expiry, title, created_at) VALUES (?, 'sandbox', 'sbm-4242-1228-x', '•••• 4242', '12/28', 'Visa', ?) RETURNING id`,
+			e.ids["alice"], e.clk.Now().UTC()).Scan(&card)
+	})
+	r = e.do("PUT", "/api/v1/autopay", tok, "en", map[string]any{"method_id": card, "rule": "fixed", "fixed_amount": "700"})
+	if r.status != 200 || r.json(t)["enabled"] != true || r.json(t)["fixed_amount"] != "700.00" || !strings.Contains(string(r.body), "Visa •••• 4242") {
+		t.Fatalf("enable: %d %s", r.status, r.body)
+	}
+	if r = e.do("PUT", "/api/v1/autopay", e.token("bob"), "en", map[string]any{"method_id": card, "rule": "recommended"}); r.status != 422 {
+		t.Errorf("bob used alice's card: %d %s", r.status, r.body)
+	}
+	if r = e.do("DELETE", "/api/v1/autopay", tok, "en", nil); r.status != 204 {
+		t.Fatalf("delete: %d %s", r.status, r.body)
+	}
+	if r = e.do("GET", "/api/v1/autopay", tok, "en", nil); r.json(t)["enabled"] != false {
+		t.Errorf("after off: %s", r.body)
 	}
 }

@@ -123,6 +123,7 @@ func (a *API) operations() {
 		Summary: "One payment's status", Errors: []int{404}}, a.payment)
 	reg(a, true, huma.Operation{OperationID: "start-card-payment", Method: http.MethodPost, Path: "/payments/card", Tags: []string{"Money"},
 		Summary: "Start a card payment (open the returned URL) or an SBP payment (show the QR code)", Errors: []int{422, 503}}, a.payCard)
+	registerAutopay(a)
 	reg(a, true, huma.Operation{OperationID: "bonus", Method: http.MethodGet, Path: "/bonus", Tags: []string{"Money"},
 		Summary: "Bonus points: how many, and what they are worth"}, a.bonus)
 	reg(a, true, huma.Operation{OperationID: "spend-bonus", Method: http.MethodPost, Path: "/bonus/spend", Tags: []string{"Money"},
