@@ -43,12 +43,14 @@ type state struct {
 	Status    string
 	Balance   money.Amount
 	DebtSince sql.NullTime
+	// PromisedUntil is the hold a promised payment puts on the limit.
+	PromisedUntil sql.NullTime
 }
 
-const stateCols = `a.id, a.ledger_id, a.tariff_id, COALESCE(a.city_id, 0), a.status, l.balance, a.debt_since`
+const stateCols = `a.id, a.ledger_id, a.tariff_id, COALESCE(a.city_id, 0), a.status, l.balance, a.debt_since, a.promised_until`
 
 func (s *state) scan(row interface{ Scan(...any) error }) error {
-	return row.Scan(&s.ID, &s.LedgerID, &s.TariffID, &s.CityID, &s.Status, &s.Balance, &s.DebtSince)
+	return row.Scan(&s.ID, &s.LedgerID, &s.TariffID, &s.CityID, &s.Status, &s.Balance, &s.DebtSince, &s.PromisedUntil)
 }
 
 func loadState(ctx context.Context, q queryer, accountID int64) (state, error) {
@@ -103,12 +105,14 @@ func (b *Biller) Settle(ctx context.Context, tx *store.Tx, accountID int64, now 
 	if err != nil {
 		return err
 	}
-	return settle(ctx, tx, s, now)
+	return b.settle(ctx, tx, s, now)
 }
 
 // settle is Settle for a state whose Balance is the one after the move (as
 // the ledger's balance update returned it, so current on PostgreSQL too).
-func settle(ctx context.Context, tx *store.Tx, s state, now time.Time) error {
+// A balance back at zero or above also ends a promised payment's hold: the
+// promise is kept (see HoldCleared).
+func (b *Biller) settle(ctx context.Context, tx *store.Tx, s state, now time.Time) error {
 	var err error
 	switch {
 	case s.Balance < 0 && !s.DebtSince.Valid:
@@ -118,6 +122,16 @@ func settle(ctx context.Context, tx *store.Tx, s state, now time.Time) error {
 	}
 	if err != nil {
 		return fmt.Errorf("settle %d: %w", s.ID, err)
+	}
+	if s.Balance >= 0 && s.PromisedUntil.Valid {
+		if _, err := tx.Exec(ctx, `UPDATE accounts SET promised_until = NULL WHERE id = ?`, s.ID); err != nil {
+			return fmt.Errorf("settle %d: %w", s.ID, err)
+		}
+		if f := b.holdCleared.Load(); f != nil {
+			if err := (*f)(ctx, tx, s.ID, now); err != nil {
+				return fmt.Errorf("settle %d: %w", s.ID, err)
+			}
+		}
 	}
 	if s.Balance >= 0 && s.Status == StatusLimited {
 		if _, err := tx.Exec(ctx, `UPDATE accounts SET status = 'active', limited_since = NULL, updated_at = ? WHERE id = ?`, now.UTC(), s.ID); err != nil {
@@ -144,7 +158,7 @@ func (b *Biller) post(ctx context.Context, tx *store.Tx, s state, t ledger.Txn, 
 		return rs[0], nil
 	}
 	s.Balance = balances[s.LedgerID]
-	return rs[0], settle(ctx, tx, s, now)
+	return rs[0], b.settle(ctx, tx, s, now)
 }
 
 // Charge takes amount from the subscriber as revenue of serviceKind under

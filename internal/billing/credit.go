@@ -89,7 +89,7 @@ func (b *Biller) CreditMany(ctx context.Context, tx *store.Tx, pays []Payment, n
 		s.Balance = balances[s.LedgerID]
 	}
 	for _, id := range moved {
-		if err := settle(ctx, tx, *states[id], now); err != nil {
+		if err := b.settle(ctx, tx, *states[id], now); err != nil {
 			return nil, err
 		}
 	}

@@ -42,6 +42,9 @@ type Biller struct {
 	ChunkSize int64
 
 	cat atomic.Pointer[catalogue] // see Biller.catalogue
+	// holdCleared is told, in the payment's transaction, that a payment
+	// ended a promised payment's hold (see OnHoldCleared).
+	holdCleared atomic.Pointer[HoldClearedFunc]
 }
 
 // New makes a Biller.
@@ -301,8 +304,9 @@ func (b *Biller) limitRange(ctx context.Context, tx *store.Tx, t time.Time, lo, 
 	}
 	rows, err := tx.Query(ctx, `UPDATE accounts SET status = 'limited', limited_since = ?, updated_at = ?
 		WHERE `+where+`status = 'active' AND debt_since IS NOT NULL AND debt_since <= ?
+		AND (promised_until IS NULL OR promised_until <= ?)
 		AND (SELECT balance FROM ledger_accounts l WHERE l.id = accounts.ledger_id) < 0 RETURNING id`,
-		append(args, b.Rules.graceStart(t).UTC())...)
+		append(args, b.Rules.graceStart(t).UTC(), t.UTC())...)
 	if err != nil {
 		return 0, fmt.Errorf("limits: %w", err)
 	}

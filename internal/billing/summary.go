@@ -35,6 +35,9 @@ type Summary struct {
 	LimitKbps    int64
 	DebtSince    time.Time
 	LimitedSince time.Time
+	// PromisedUntil is when a promised payment's hold on the limit ends;
+	// zero without one (internal/promise tells the promise itself).
+	PromisedUntil time.Time
 	// The recommended payment: next period's fees + debt − positive balance,
 	// never below zero.
 	NextFees           money.Amount
@@ -62,6 +65,7 @@ type FeeLine struct {
 type summaryRow struct {
 	s                     *Summary
 	debtSince, limited    sql.NullTime
+	promised              sql.NullTime
 	nID, nFee, nDown, nUp sql.NullInt64
 	nCity                 sql.NullInt64
 	nCode, nName, nNameEn sql.NullString
@@ -98,6 +102,7 @@ var summaryColumns = []summaryColumn{
 	{"l.balance", inBoth, func(r *summaryRow) any { return &r.s.Balance }},
 	{"a.debt_since", inBoth, func(r *summaryRow) any { return &r.debtSince }},
 	{"a.limited_since", inBoth, func(r *summaryRow) any { return &r.limited }},
+	{"a.promised_until", inBoth, func(r *summaryRow) any { return &r.promised }},
 	{"a.tariff_id", inBrief, func(r *summaryRow) any { return &r.s.Tariff.ID }},
 	{"a.next_tariff_id", inBrief, func(r *summaryRow) any { return &r.nID }},
 	{"(SELECT version FROM catalogue_version)", inBrief, func(r *summaryRow) any { return &r.catalogue }},
@@ -251,7 +256,7 @@ func (b *Biller) summary(ctx context.Context, accountID int64, full bool) (Summa
 		}
 		return cmp.Compare(y.ID, x.ID)
 	})
-	s.DebtSince, s.LimitedSince = r.debtSince.Time, r.limited.Time
+	s.DebtSince, s.LimitedSince, s.PromisedUntil = r.debtSince.Time, r.limited.Time, r.promised.Time
 	if full && r.nID.Valid {
 		s.NextTariff = &Tariff{ID: r.nID.Int64, Code: r.nCode.String, Name: r.nName.String, NameEn: r.nNameEn.String, Description: r.nDesc.String,
 			Fee: money.Amount(r.nFee.Int64), DownKbps: r.nDown.Int64, UpKbps: r.nUp.Int64, CityID: r.nCity.Int64,

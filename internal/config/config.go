@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/kabinet-billing/kabinet/internal/money"
 )
 
 // GCPercent is the garbage collector's target Kabinet runs with unless the
@@ -199,6 +201,25 @@ type RegistryColumns struct {
 	TotalSum   int    `toml:"total_sum"`
 }
 
+// Promise is the [promise] section: the rules of the promised payment
+// (internal/promise reads them).
+type Promise struct {
+	Disabled bool `toml:"disabled"`
+	// Days the line runs unlimited; default 3.
+	Days int `toml:"days"`
+	// EveryDays: at most one promise in this many days, counted from the
+	// last one taken; default 30.
+	EveryDays int `toml:"every_days"`
+	// MaxAmount is the largest amount promised ("1500.00"); empty: the
+	// recommended payment.
+	MaxAmount string `toml:"max_amount"`
+	// Fee is charged when a promise is taken ("0" or empty: none).
+	Fee string `toml:"fee"`
+	// MaxDebtDays refuses a promise to debt older than this; default 90, 0:
+	// any age.
+	MaxDebtDays int `toml:"max_debt_days"`
+}
+
 // Config is everything Kabinet reads at start: the whole file, decoded once
 // into this one structure, every section typed.
 type Config struct {
@@ -222,6 +243,7 @@ type Config struct {
 	Mail     Mail     `toml:"mail"`
 	API      API      `toml:"api"`
 	Autopay  Autopay  `toml:"autopay"`
+	Promise  Promise  `toml:"promise"`
 
 	// defined are the top-level keys and sections the file gave.
 	defined map[string]bool
@@ -251,6 +273,7 @@ func Default() Config {
 		Web:     Web{ReadHeaderTimeout: 10 * time.Second, BodyTimeout: time.Minute, IdleTimeout: 2 * time.Minute},
 		Payment: Payment{CashLimit: map[string]string{"cashier": "100000.00"}},
 		Autopay: Autopay{Enabled: true, DaysBefore: 3, Retries: 2, RetryInterval: 24 * time.Hour, Tick: 10 * time.Minute},
+		Promise: Promise{Days: 3, EveryDays: 30, MaxDebtDays: 90},
 	}
 }
 
@@ -417,6 +440,17 @@ func (c Config) Check() error {
 	}
 	if err := c.Autopay.Check(); err != nil {
 		return err
+	}
+	if p := c.Promise; p.Days <= 0 || p.EveryDays < p.Days || p.MaxDebtDays < 0 {
+		return fmt.Errorf("[promise]: days must be positive, every_days at least days, max_debt_days not negative")
+	}
+	for k, v := range map[string]string{"max_amount": c.Promise.MaxAmount, "fee": c.Promise.Fee} {
+		if v == "" {
+			continue
+		}
+		if a, err := money.Parse(v); err != nil || a < 0 {
+			return fmt.Errorf("[promise] %s %q: not an amount", k, v)
+		}
 	}
 	if c.SecretKey != "" {
 		if b, err := hex.DecodeString(c.SecretKey); err != nil || len(b) != 32 {

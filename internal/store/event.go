@@ -36,6 +36,8 @@ const (
 	EventBoostEnded       = "boost.ended"
 	EventPaymentReceived  = "payment.received"
 	EventPasswordChanged  = "password.changed"
+	EventPromiseTaken     = "promise.taken" // a promised payment: the line is unlimited until it ends
+	EventPromiseEnded     = "promise.ended" // paid, or expired (then the line may be limited again)
 )
 
 type hub struct {
