@@ -108,7 +108,7 @@ type demoLogin struct{ login, what string }
 
 var demoLogins = []demoLogin{
 	{"demo", "active, positive balance, TV and antivirus"},
-	{"debtor", "limited to 128 kbit/s for debt"},
+	{"debtor", "limited to 128 kbit/s for debt; may take a promised payment"},
 	{"newbie", "connected this month"},
 }
 
@@ -210,7 +210,7 @@ func seedDemo(ctx context.Context, e *env, n int) error {
 	hash := password.Hash(demoPassword)
 	type person struct {
 		id    int64
-		habit int // 0 pays on time, 1 late, 2 stopped paying
+		habit int // 0 pays on time, 1 late, 2 stopped paying, 3 stopped two months ago
 		line  demoLine
 	}
 	var people []person
@@ -251,7 +251,9 @@ func seedDemo(ctx context.Context, e *env, n int) error {
 	if err := create("demo", cities[0], "home100", 0); err != nil {
 		return err
 	}
-	if err := create("debtor", cities[0], "home300", 2); err != nil {
+	// debtor stopped paying two months ago: limited since this 1st, with
+	// debt young enough for a promised payment.
+	if err := create("debtor", cities[0], "home300", 3); err != nil {
 		return err
 	}
 	for _, code := range []string{"tv-basic", "drweb"} {
@@ -309,7 +311,7 @@ func seedDemo(ctx context.Context, e *env, n int) error {
 		}
 		// This month's payments, by habit.
 		for k, pp := range people {
-			if pp.habit == 2 || (pp.habit == 1 && m%2 == 1) {
+			if pp.habit == 2 || (pp.habit == 1 && m%2 == 1) || (pp.habit == 3 && m >= 4) {
 				continue
 			}
 			// Not before the contract: newcomers of this month pay after signing.

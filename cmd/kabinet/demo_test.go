@@ -295,6 +295,16 @@ func testDemoLogins(t *testing.T, d *demoRun) {
 			if code := apiCall(t, "GET", d.base+"/api/v1/home", tok.Token, "", &me); code != http.StatusOK {
 				t.Errorf("API with the token: %d", code)
 			}
+			if login == "debtor" {
+				// The demo shows a promised payment to the limited debtor.
+				var offer struct {
+					Available bool   `json:"available"`
+					Reason    string `json:"reason"`
+				}
+				if code := apiCall(t, "GET", d.base+"/api/v1/promise", tok.Token, "", &offer); code != http.StatusOK || !offer.Available || me["status"] != "limited" {
+					t.Errorf("debtor (%v): promise offer %d, available %v (%s)", me["status"], code, offer.Available, offer.Reason)
+				}
+			}
 		})
 	}
 	rows, err := d.e.db.Query(context.Background(), `SELECT name FROM accounts`)

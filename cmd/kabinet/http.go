@@ -41,7 +41,8 @@ func (a *app) routeTable() (http.Handler, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	d := web.Deps{DB: a.e.db, Clock: a.e.clock, Config: a.e.cfg, Log: a.log,
+	office.Promises = a.promises
+	d := web.Deps{Promises: a.promises, DB: a.e.db, Clock: a.e.clock, Config: a.e.cfg, Log: a.log,
 		Biller: a.biller, Subscribers: a.subs, Payments: a.pay, Processor: a.paySetup.Default,
 		PaymentRoutes: paymentMetrics(metrics.Default, routes), Traffic: a.traffic,
 		Fonts: fonts, Office: office, Sandbox: a.paySetup.Sandbox, Metrics: metrics.Default, Autopay: a.autopay}

@@ -20,6 +20,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/netflow"
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/promise"
 	"github.com/kabinet-billing/kabinet/internal/radius"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
@@ -41,6 +42,7 @@ type app struct {
 	radius   *radius.Service
 	mail     *notify.Notifier
 	autopay  *autopay.Service
+	promises *promise.Service
 	// radiusAuth, radiusAcct: UDP addresses; empty disables RADIUS.
 	radiusAuth, radiusAcct string
 }
@@ -64,6 +66,12 @@ func buildApp(ctx context.Context, e *env) (*app, error) {
 		return nil, err
 	}
 	a.autopay = autopay.New(e.db, e.clock, a.pay, a.biller, a.mail, e.cfg.Autopay, a.log)
+	rules, err := promise.RulesOf(e.cfg.Promise)
+	if err != nil {
+		return nil, err
+	}
+	a.promises = promise.New(e.db, e.clock, a.biller, rules)
+	a.promises.Log = a.log
 	a.traffic = traffic.New(e.db, e.cfg.Zone())
 	if rc := e.cfg.Radius; !rc.Disabled {
 		a.radiusAuth, a.radiusAcct = rc.Auth, rc.Acct
@@ -125,6 +133,8 @@ func (a *app) run(ctx context.Context, addr string, ready func(addr string)) err
 	var parts sync.WaitGroup
 	sched := &billing.Scheduler{Biller: a.biller, Log: a.log, Progress: metrics.BillingProgress}
 	parts.Go(func() { sched.Loop(ctx, time.Minute) })
+	// Promised payments that end unpaid limit the line again at once.
+	parts.Go(func() { a.promises.Loop(ctx, time.Minute) })
 	// Changes made by other instances or the CLI reach RADIUS (CoA) here.
 	parts.Go(func() { a.e.db.Follow(ctx, time.Second) })
 	parts.Go(func() { a.pay.Run(ctx) })

@@ -16,6 +16,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/promise"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
 
@@ -230,6 +231,13 @@ type accountOut struct {
 	Packages           []string `json:"packages"`
 	// Origin: the billing the account was imported from.
 	Origin *importer.Origin `json:"origin,omitempty"`
+	// Promise is the promised payment in force, if any.
+	Promise *promiseOut `json:"promise,omitempty"`
+}
+
+type promiseOut struct {
+	Amount string `json:"amount"`
+	Until  string `json:"until"`
 }
 
 func cmdAccountShow(ctx context.Context, e *env, args []string) error {
@@ -281,6 +289,15 @@ func showAccount(ctx context.Context, e *env, login string) error {
 	} else if ok {
 		out.Origin = &o
 	}
+	if !s.PromisedUntil.IsZero() {
+		p, err := promise.New(e.db, e.clock, dir.Biller, promise.DefaultRules()).Current(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		if p != nil {
+			out.Promise = &promiseOut{Amount: p.Amount.Decimal(), Until: p.EndsAt.In(e.cfg.Zone()).Format(time.RFC3339)}
+		}
+	}
 	if e.json {
 		return e.printJSON(out)
 	}
@@ -289,6 +306,9 @@ func showAccount(ctx context.Context, e *env, login string) error {
 		strings.Join(out.Packages, ", "), s.Recommended.Format("ru"), s.NextChargeAmount.Format("ru"), s.NextChargeAt.In(e.cfg.Zone()).Format("2006-01-02"))
 	if out.Origin != nil {
 		fmt.Fprintf(e.stdout, "moved in from: %s\n", out.Origin.Describe(e.cfg.Zone()))
+	}
+	if out.Promise != nil {
+		fmt.Fprintf(e.stdout, "promise:      %s until %s\n", out.Promise.Amount, out.Promise.Until)
 	}
 	return nil
 }

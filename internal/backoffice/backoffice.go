@@ -23,6 +23,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/promise"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
@@ -47,6 +48,8 @@ type Office struct {
 	// manager ([payment] cash_limit); nil: the default's.
 	CashLimits map[operator.Role]money.Amount
 	Log        *slog.Logger // nil: slog.Default(); where a lost audit entry is written out
+	// Promises grants promised payments (GrantPromise).
+	Promises *promise.Service
 }
 
 // Who is the operator acting and from where.
@@ -431,6 +434,10 @@ func New(db *store.DB, clk clock.Clock, cfg config.Config, biller *billing.Bille
 	if err != nil {
 		return nil, err
 	}
+	rules, err := promise.RulesOf(cfg.Promise)
+	if err != nil {
+		return nil, err
+	}
 	return &Office{DB: db, Clock: clk, Operators: operator.New(db, clk), Dir: dir, Biller: biller, Payments: pay, Mail: mail,
-		Fonts: fonts, Provider: cfg.Provider, PortalURL: portal, CashLimits: limits}, nil
+		Fonts: fonts, Provider: cfg.Provider, PortalURL: portal, CashLimits: limits, Promises: promise.New(db, clk, biller, rules)}, nil
 }

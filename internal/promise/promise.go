@@ -155,6 +155,24 @@ type Offer struct {
 	DebtDays  int // the oldest debt a promise is given to; 0: any
 }
 
+// Figures are the numbers the texts of an offer and its refusals name, for
+// a language: Days (once in so many), DebtDays, Max (the largest amount),
+// Fee, N (the days a promise lasts), Date (when the next may be taken, or
+// the open one ends; "—" if neither) and Until (when one taken now would
+// end).
+func (o Offer) Figures(lang string, zone *time.Location) map[string]any {
+	date := func(t time.Time) string { return t.In(zone).Format("02.01.2006") }
+	f := map[string]any{"Days": o.EveryDays, "DebtDays": o.DebtDays, "Max": o.MaxAmount.Format(lang), "Fee": o.Fee.Format(lang),
+		"Date": "—", "Until": date(o.EndsAt), "N": o.Days}
+	if !o.NextAt.IsZero() {
+		f["Date"] = date(o.NextAt)
+	}
+	if o.Open != nil {
+		f["Date"] = date(o.Open.EndsAt)
+	}
+	return f
+}
+
 // Offer tells whether the account may take a promise now, for how much and
 // until when, or why not.
 func (s *Service) Offer(ctx context.Context, accountID int64) (Offer, error) {
@@ -270,9 +288,6 @@ func (s *Service) TakeTx(ctx context.Context, tx *store.Tx, r Request) (Promise,
 	if err != nil {
 		return Promise{}, err
 	}
-	if r.Amount <= 0 || r.Amount > s.maxAmount(sum) {
-		return Promise{}, fmt.Errorf("promise of %s to account %d (at most %s): %w", r.Amount.Decimal(), r.AccountID, s.maxAmount(sum).Decimal(), ErrAmount)
-	}
 	st, err := s.Biller.StandingTx(ctx, tx, r.AccountID)
 	if err != nil {
 		return Promise{}, err
@@ -283,6 +298,9 @@ func (s *Service) TakeTx(ctx context.Context, tx *store.Tx, r Request) (Promise,
 	}
 	if err := s.check(st, open != nil, last, now); err != nil {
 		return Promise{}, err
+	}
+	if r.Amount <= 0 || r.Amount > s.maxAmount(sum) {
+		return Promise{}, fmt.Errorf("promise of %s to account %d (at most %s): %w", r.Amount.Decimal(), r.AccountID, s.maxAmount(sum).Decimal(), ErrAmount)
 	}
 	p := Promise{AccountID: r.AccountID, Amount: r.Amount, Fee: s.Rules.Fee, TakenAt: now, EndsAt: s.endsAt(now),
 		Channel: r.Channel, Operator: r.Operator}

@@ -17,6 +17,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/contract"
 	"github.com/kabinet-billing/kabinet/internal/metrics"
 	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/promise"
 	"github.com/kabinet-billing/kabinet/internal/speedtest"
 	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -72,6 +73,9 @@ type Deps struct {
 	Files fs.FS
 	// Fonts print PDF statements; empty: read from Files.
 	Fonts contract.Fonts
+	// Promises takes promised payments; nil: made over DB with
+	// Config's [promise] rules.
+	Promises *promise.Service
 }
 
 // Server is the assembled HTTP surface.
@@ -104,6 +108,13 @@ func New(d Deps) (*Server, error) {
 	if d.SpeedTests == nil {
 		d.SpeedTests = speedtest.New(d.DB, d.Clock, d.Biller)
 	}
+	if d.Promises == nil {
+		rules, err := promise.RulesOf(d.Config.Promise)
+		if err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+		d.Promises = promise.New(d.DB, d.Clock, d.Biller, rules)
+	}
 	msgs := map[string][2]string{}
 	for _, m := range payment.Messages {
 		msgs[m.ID] = [2]string{m.RU, m.EN}
@@ -119,11 +130,11 @@ func New(d Deps) (*Server, error) {
 	}
 	st := statement.New(d.DB, d.Clock, p.Zone, d.Config.Provider, d.Fonts, p.I18n)
 	po := portal.Register(p, portal.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Payments: d.Payments,
-		Processor: d.Processor, Traffic: d.Traffic, Support: d.Support, Statements: st, Autopay: d.Autopay})
+		Processor: d.Processor, Traffic: d.Traffic, Support: d.Support, Statements: st, Autopay: d.Autopay, Promises: d.Promises})
 	po.RegisterMeasure(d.SpeedTests)
 	api.Register(p, api.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Tokens: d.Tokens,
 		Payments: d.Payments, Processor: d.Processor, Traffic: d.Traffic, Support: d.Support,
-		SpeedTests: d.SpeedTests, Statements: st, PerSecond: d.APIPerSecond, Burst: d.APIBurst,
+		SpeedTests: d.SpeedTests, Statements: st, Promises: d.Promises, PerSecond: d.APIPerSecond, Burst: d.APIBurst,
 		AppSchemes: d.Config.API.AppSchemes, Autopay: d.Autopay})
 	if d.Office != nil {
 		if _, err := admin.Register(p, admin.Deps{Office: d.Office, Support: d.Support, Network: d.Network, Sandbox: d.Sandbox,

@@ -18,6 +18,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/promise"
 	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
@@ -130,6 +131,11 @@ type cardData struct {
 	Refunds    map[int64]payment.Refund
 	// Origin is the billing the account was imported from; nil if none.
 	Origin *importer.Origin
+	// Promise is what a promised payment granted now would give, and
+	// Promises the account's latest ones.
+	Promise        *promise.Offer
+	Promises       []promise.Promise
+	PromiseRefusal string // message id of why none may be granted
 }
 
 func (a *Admin) subscriber(w http.ResponseWriter, r *http.Request) {
@@ -193,6 +199,21 @@ func (a *Admin) subscriber(w http.ResponseWriter, r *http.Request) {
 	if d.Cities, err = billing.Cities(ctx, o.DB); err != nil {
 		a.p.Fail(w, r, err)
 		return
+	}
+	if o.Promises != nil {
+		offer, err := o.Promises.Offer(ctx, id)
+		if err != nil {
+			a.p.Fail(w, r, err)
+			return
+		}
+		d.Promise = &offer
+		if offer.Refusal != nil {
+			_, d.PromiseRefusal = a.p.I18n.Refusal(offer.Refusal, "admin.error.promise_")
+		}
+		if d.Promises, err = o.Promises.History(ctx, id, 5); err != nil {
+			a.p.Fail(w, r, err)
+			return
+		}
 	}
 	d.CashLimit = o.CashLimit(opOf(r).Role)
 	if pid, err := strconv.ParseInt(a.p.Sessions.PopString(ctx, sessionCashRepeated), 10, 64); err == nil && o.Payments != nil {
@@ -413,4 +434,28 @@ func (a *Admin) reverse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.done(w, r, back(id), "admin.flash.reversed")
+}
+
+// grantPromise gives the subscriber a promised payment; a refusal by the
+// rules comes back to the card with its reason.
+func (a *Admin) grantPromise(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok || a.d.Office.Promises == nil {
+		a.p.NotFound(w, r)
+		return
+	}
+	amt, err := money.Parse(r.PostFormValue("amount"))
+	if err != nil {
+		amt = 0 // refused by the rules as the amount's
+	}
+	if _, err := a.d.Office.GrantPromise(r.Context(), a.who(r), id, amt, r.PostFormValue("note")); err != nil {
+		if _, msg := a.p.I18n.Refusal(err, "admin.error.promise_"); msg != "" {
+			a.p.Sessions.Put(r.Context(), sessionError, msg)
+			http.Redirect(w, r, back(id), http.StatusSeeOther)
+			return
+		}
+		a.failed(w, r, back(id), err)
+		return
+	}
+	a.done(w, r, back(id), "admin.flash.promise")
 }

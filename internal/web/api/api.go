@@ -25,6 +25,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/promise"
 	"github.com/kabinet-billing/kabinet/internal/speedtest"
 	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -53,6 +54,7 @@ type Deps struct {
 	SpeedTests  *speedtest.Service
 	Statements  *statement.Service
 	Autopay     *autopay.Service // nil: autopay answers 503
+	Promises    *promise.Service // nil: the promise operations answer 503
 	// PerSecond and Burst limit requests per token (default 10/s, 60).
 	PerSecond float64
 	Burst     int

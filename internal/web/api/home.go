@@ -29,6 +29,7 @@ type HomeOut struct {
 		Speed        SpeedOut          `json:"speed"`
 		LimitKbps    int64             `json:"limit_kbps"`
 		Packages     []SubscriptionOut `json:"packages"`
+		Promise      *PromiseOut       `json:"promise,omitempty" doc:"The promised payment in force, if any"`
 	}
 }
 
@@ -55,6 +56,15 @@ func (a *API) home(ctx context.Context, _ *Empty) (*HomeOut, error) {
 	b.Packages = []SubscriptionOut{}
 	for _, p := range s.Packages {
 		b.Packages = append(b.Packages, subOut(l, p))
+	}
+	if !s.PromisedUntil.IsZero() && a.d.Promises != nil {
+		p, err := a.d.Promises.Current(ctx, acct.ID)
+		if err != nil {
+			return nil, a.fail(ctx, "home", err)
+		}
+		if p != nil {
+			b.Promise = promiseOut(*p)
+		}
 	}
 	return o, nil
 }

@@ -102,6 +102,11 @@ func (a *API) operations() {
 
 	reg(a, true, huma.Operation{OperationID: "home", Method: http.MethodGet, Path: "/home", Tags: []string{"Account"},
 		Summary: "Balance, payment due, tariff, speed and packages"}, a.home)
+	reg(a, true, huma.Operation{OperationID: "promise-offer", Method: http.MethodGet, Path: "/promise", Tags: []string{"Money"},
+		Summary: "Whether a promised payment may be taken now, for how much and until when, or why not"}, a.promiseOffer)
+	reg(a, true, huma.Operation{OperationID: "take-promise", Method: http.MethodPost, Path: "/promise", Tags: []string{"Money"},
+		Summary: "Take a promised payment: the debt limit is lifted at once until it ends; the balance does not change",
+		Errors:  []int{http.StatusConflict, http.StatusUnprocessableEntity, http.StatusServiceUnavailable}}, a.takePromise)
 	reg(a, true, huma.Operation{OperationID: "list-tariffs", Method: http.MethodGet, Path: "/tariffs", Tags: []string{"Tariffs"},
 		Summary: "Tariffs the subscriber can change to"}, a.tariffs)
 	reg(a, true, huma.Operation{OperationID: "quote-tariff", Method: http.MethodGet, Path: "/tariffs/{code}/quote", Tags: []string{"Tariffs"},

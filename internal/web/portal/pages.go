@@ -27,11 +27,14 @@ type homeData struct {
 	PayAmount   string // the pay form's starting amount
 	Limited     bool
 	CanPay      bool
-	Status      template.HTML
-	Fees        template.HTML // the next period's fee lines
-	Tariff      template.HTML // the tariff card
-	Packages    template.HTML // the connected packages' lines
-	News        template.HTML
+	// Promised: a promised payment holds the limit (until S.PromisedUntil);
+	// CanPromise: in debt, the link to take one is shown.
+	Promised, CanPromise bool
+	Status               template.HTML
+	Fees                 template.HTML // the next period's fee lines
+	Tariff               template.HTML // the tariff card
+	Packages             template.HTML // the connected packages' lines
+	News                 template.HTML
 }
 
 // homeTariff is the tariff card's data: everything it shows.
@@ -80,6 +83,9 @@ func (po *Portal) homeData(r *http.Request, lang string, s billing.Summary) (hom
 	if s.Recommended != 0 {
 		d.PayAmount = s.Recommended.String()
 	}
+	d.Promised = !s.PromisedUntil.IsZero()
+	d.CanPromise = !d.Promised && s.Debt > 0 && (s.Status == billing.StatusActive || s.Status == billing.StatusLimited) &&
+		po.d.Promises != nil && !po.d.Promises.Rules.Disabled
 	var err error
 	if d.Status, err = frag(lang, page, "status", s.Status); err != nil {
 		return d, err

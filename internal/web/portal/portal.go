@@ -15,6 +15,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/promise"
 	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
@@ -35,6 +36,7 @@ type Deps struct {
 	Support     *support.Service
 	Statements  *statement.Service
 	Autopay     *autopay.Service // nil: no autopay pages
+	Promises    *promise.Service
 }
 
 // Portal serves the subscriber's pages.
@@ -70,6 +72,8 @@ func Register(p *platform.Platform, d Deps) *Portal {
 	p.Page("POST /autopay", po.auth(po.autopayEnable))
 	p.Page("POST /autopay/start", po.auth(po.autopayStart))
 	p.Page("POST /autopay/off", po.auth(po.autopayDisable))
+	p.Page("GET /promise", po.auth(po.promise))
+	p.Page("POST /promise", po.auth(po.takePromise))
 	p.Page("GET /bonus", po.auth(po.bonus))
 	p.Page("GET /bonus/balance", po.auth(po.bonusBalance))
 	p.Page("POST /bonus", po.auth(po.spendBonus))

@@ -1,0 +1,624 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/ledger"
+	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/subscriber"
+	"github.com/kabinet-billing/kabinet/internal/web/platform"
+)
+
+// TestEveryPage opens every page in both languages. Together with the
+// list below it executes every template, and it proves that no string shown
+// lacks a translation.
+func TestEveryPage(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice := e.ids["alice"]
+	req, err := e.support.File(ctx, alice, "fault", "Нет связи", "Не работает с утра")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.support.Answer(ctx, req.ID, "oper", "Проверяем линию", "in_progress")
+	e.support.Respond(ctx, alice, "oper", "Здравствуйте!")
+	sub, err := e.biller.Connect(ctx, alice, "drweb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := e.pay.StartCard(ctx, payment.CardStart{AccountID: alice, Amount: money.Rub(100), Processor: "sandbox", ReturnURL: "http://x/{id}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := map[string]string{
+		"portal/login":              "/login",
+		"portal/home":               "/",
+		"portal/tariffs":            "/tariffs",
+		"portal/tariff_confirm":     "/tariffs/home300",
+		"portal/packages":           "/packages",
+		"portal/package_confirm":    "/packages/tv",
+		"portal/package_disconnect": fmt.Sprintf("/subscriptions/%d", sub.ID),
+		"portal/payments":           "/payments",
+		"portal/payment":            fmt.Sprintf("/payments/%d", p.ID),
+		"portal/bonus":              "/bonus",
+		"portal/promise":            "/promise",
+		"portal/statement":          "/statement?from=2026-03-01&to=2026-03-31",
+		"portal/traffic":            "/traffic",
+		"portal/requests":           "/requests",
+		"portal/request":            fmt.Sprintf("/requests/%d", req.ID),
+		"portal/chat":               "/chat",
+		"portal/profile":            "/profile",
+		"shared/error":              "/no-such-page",
+	}
+	for _, name := range e.srv.Platform.Render.Pages() {
+		// Other areas (admin, public) test their own pages.
+		if !strings.HasPrefix(name, "portal/") && !strings.HasPrefix(name, "shared/") {
+			continue
+		}
+		if _, ok := pages[name]; !ok {
+			t.Errorf("page %s is not opened by this test: add its URL", name)
+		}
+	}
+	for _, lang := range platform.Langs {
+		c := e.login("alice")
+		c.post("/lang", url.Values{"lang": {lang}, "back": {"/"}})
+		for name, path := range pages {
+			want := http.StatusOK
+			if name == "shared/error" {
+				want = http.StatusNotFound
+			}
+			if name == "portal/login" {
+				want = http.StatusSeeOther // logged in: back home
+				anon := e.client()
+				anon.post("/lang", url.Values{"lang": {lang}, "back": {"/login"}, "csrf": {""}})
+				must(t, anon.get("/login"), http.StatusOK, "<form")
+			}
+			r := c.get(path)
+			if r.Status != want {
+				t.Errorf("%s %s (%s): status %d, want %d\n%s", name, path, lang, r.Status, want, snippet(r.Body))
+			}
+			if strings.Contains(r.Body, "goroutine") || strings.Contains(r.Body, ".go:") {
+				t.Errorf("%s leaks internals", path)
+			}
+		}
+		c.get("/chat/messages?after=0")
+	}
+	if m := e.srv.Platform.I18n.Missing(); len(m) > 0 {
+		t.Errorf("untranslated: %v", m)
+	}
+}
+
+func TestLogin(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	r := c.get("/")
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/login" {
+		t.Fatalf("anonymous home: %d %s", r.Status, r.Header.Get("Location"))
+	}
+	must(t, c.get("/login"), http.StatusOK, "Логин и пароль указаны в вашем договоре", "(4822) 55-00-00", "Торжок, ул. Ленина, 5")
+	must(t, c.post("/login", url.Values{"login": {"alice"}, "password": {"wrong"}}), http.StatusUnauthorized, "Неверный логин или пароль.")
+	r = c.post("/login", url.Values{"login": {"ALICE "}, "password": {password}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("login: %d %s", r.Status, snippet(r.Body))
+	}
+	s, _ := e.biller.Summary(context.Background(), e.ids["alice"])
+	must(t, c.get("/"), http.StatusOK, s.Balance.Format("ru"), "Домашний 100", "Турбо за полцены")
+	if r := c.get("/"); strings.Contains(r.Body, "Только для Торжка") {
+		t.Error("news of another city shown")
+	}
+	must(t, c.post("/logout", nil), http.StatusSeeOther)
+	if r := c.get("/"); r.Status != http.StatusSeeOther {
+		t.Fatalf("after logout home is %d", r.Status)
+	}
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	c.get("/login")
+	for i := 0; i < 5; i++ {
+		must(t, c.post("/login", url.Values{"login": {"bob"}, "password": {"guess"}}), http.StatusUnauthorized)
+	}
+	// Even the right password is refused while the login is locked.
+	must(t, c.post("/login", url.Values{"login": {"bob"}, "password": {password}}), http.StatusTooManyRequests, "Слишком много попыток входа. Попробуйте снова через 1 минуту.")
+	// Another login from the same address still works (the address limit is wider).
+	must(t, c.post("/login", url.Values{"login": {"alice"}, "password": {password}}), http.StatusSeeOther)
+	e.clk.Advance(time.Minute)
+	c2 := e.client()
+	c2.get("/login")
+	must(t, c2.post("/login", url.Values{"login": {"bob"}, "password": {password}}), http.StatusSeeOther)
+}
+
+func TestAddressKey(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{"192.0.2.1:5000", "192.0.2.1:6000", true},
+		{"192.0.2.1:5000", "192.0.2.2:5000", false},
+		{"[2001:db8:1:2::1]:443", "[2001:db8:1:2:ffff::9]:80", true},
+		{"[2001:db8:1:2::1]:443", "[2001:db8:1:3::1]:443", false},
+		{"[::ffff:192.0.2.1]:1", "192.0.2.1:2", true},
+	} {
+		if got := platform.AddressKey(tc.a) == platform.AddressKey(tc.b); got != tc.same {
+			t.Errorf("%s vs %s: same=%v", tc.a, tc.b, got)
+		}
+	}
+}
+
+// TestForeignIDs: another subscriber's ids in paths get 404, and nothing
+// changes.
+func TestForeignIDs(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	bob := e.ids["bob"]
+	e.credit("bob", 500, "b1")
+	req, _ := e.support.File(ctx, bob, "question", "Вопрос Боба", "Текст")
+	sub, err := e.biller.Connect(ctx, bob, "tv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := e.pay.StartCard(ctx, payment.CardStart{AccountID: bob, Amount: money.Rub(100), Processor: "sandbox", ReturnURL: "http://x/{id}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.login("alice")
+	for _, tc := range []struct{ method, path string }{
+		{"GET", fmt.Sprintf("/requests/%d", req.ID)},
+		{"POST", fmt.Sprintf("/requests/%d", req.ID)},
+		{"GET", fmt.Sprintf("/subscriptions/%d", sub.ID)},
+		{"POST", fmt.Sprintf("/subscriptions/%d", sub.ID)},
+		{"GET", fmt.Sprintf("/payments/%d", p.ID)},
+		{"GET", "/requests/abc"},
+		{"GET", "/tariffs/no-such"},
+		{"GET", "/packages/no-such"},
+	} {
+		var r resp
+		if tc.method == "GET" {
+			r = c.get(tc.path)
+		} else {
+			r = c.post(tc.path, url.Values{"body": {"hi"}})
+		}
+		must(t, r, http.StatusNotFound, "Страница не найдена")
+	}
+	subs, _ := e.biller.Subscriptions(ctx, e.db, bob, false)
+	if len(subs) != 1 {
+		t.Error("bob's package was disconnected by alice")
+	}
+	full, _ := e.support.RequestOf(ctx, bob, req.ID)
+	if len(full.Messages) != 1 {
+		t.Error("alice wrote into bob's request")
+	}
+}
+
+// TestCrossSite: a state change needs the session's token and a same-origin
+// request.
+func TestCrossSite(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("alice")
+	good := c.csrf
+	for _, tc := range []struct {
+		name string
+		form url.Values
+		hdr  []string
+	}{
+		{"missing token", url.Values{"csrf": {""}}, nil},
+		{"wrong token", url.Values{"csrf": {"forged"}}, nil},
+		{"cross-site fetch", nil, []string{"Sec-Fetch-Site", "cross-site"}},
+		{"foreign origin", nil, []string{"Sec-Fetch-Site", "", "Origin", "https://evil.example"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.post("/packages/tv", tc.form, tc.hdr...)
+			if r.Status != http.StatusForbidden {
+				t.Fatalf("status %d", r.Status)
+			}
+			c.csrf = good
+		})
+	}
+	// A token from a previous session is stale after logging out and in.
+	c.post("/logout", nil)
+	c2 := e.login("alice")
+	must(t, c2.post("/packages/tv", url.Values{"csrf": {good}}), http.StatusForbidden, "Форма устарела")
+	subs, _ := e.biller.Subscriptions(context.Background(), e.db, e.ids["alice"], false)
+	if len(subs) != 0 {
+		t.Fatalf("a refused request connected %d packages", len(subs))
+	}
+	must(t, c2.post("/packages/tv", nil), http.StatusSeeOther)
+}
+
+func TestTariffChange(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("alice")
+	must(t, c.get("/tariffs"), http.StatusOK, "Домашний 300", "Ваш тариф")
+	if r := c.get("/tariffs"); strings.Contains(r.Body, "Торжок 200") || strings.Contains(r.Body, "Архивный") {
+		t.Fatal("catalogue shows a tariff not offered in the subscriber's city")
+	}
+	// 15 March, Moscow: 17 days left of 31 (15th..31st).
+	q, _ := e.biller.QuoteTariffChange(context.Background(), e.ids["alice"], "home300")
+	must(t, c.get("/tariffs/home300"), http.StatusOK, "Сразу после подтверждения", q.Refund.Format("ru"), q.Charge.Format("ru"),
+		fmt.Sprintf("оставшиеся %d", q.DaysLeft))
+	for _, code := range []string{"old", "torzhok-only"} {
+		must(t, c.get("/tariffs/"+code), http.StatusUnprocessableEntity, "Этот тариф недоступен для вашего договора")
+		must(t, c.post("/tariffs/"+code, nil), http.StatusUnprocessableEntity, "Этот тариф недоступен для вашего договора")
+	}
+	must(t, c.post("/tariffs/home100", nil), http.StatusUnprocessableEntity, "Этот тариф уже подключён.")
+	r := c.post("/tariffs/home300", nil)
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("change: %d %s", r.Status, snippet(r.Body))
+	}
+	must(t, c.get("/"), http.StatusOK, "Тариф изменён.", "Домашний 300", "300 Мбит/с")
+
+	// A tariff without proration changes from the next 1st, and the change
+	// can be cancelled until then.
+	if _, err := e.dir.Create(context.Background(), subscriber.NewAccount{Login: "carol", Password: password, PasswordHash: fastHash, Tariff: "fixed", City: "tver"}); err != nil {
+		t.Fatal(err)
+	}
+	k := e.login("carol")
+	must(t, k.get("/tariffs/home100"), http.StatusOK, "С 01.04.2026 (со следующего расчётного периода)")
+	must(t, k.post("/tariffs/home100", nil), http.StatusSeeOther)
+	must(t, k.get("/"), http.StatusOK, "Смена тарифа запланирована", "С 01.04.2026 — тариф «Домашний 100»", "Фиксированный")
+	must(t, k.post("/tariffs/cancel", nil), http.StatusSeeOther)
+	if r := k.get("/tariffs"); !strings.Contains(r.Body, "Запланированная смена тарифа отменена.") || strings.Contains(r.Body, "тариф «Домашний 100»") {
+		t.Fatalf("cancel: %s", snippet(r.Body))
+	}
+}
+
+func TestPackages(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("alice")
+	must(t, c.get("/packages/drweb"), http.StatusOK, "Антивирус Dr.Web", "за оставшиеся дни месяца")
+	must(t, c.post("/packages/drweb", nil), http.StatusSeeOther)
+	r := c.get("/packages")
+	must(t, r, http.StatusOK, "Услуга подключена.", "Лицензионный ключ:")
+	subs, _ := e.biller.Subscriptions(context.Background(), e.db, e.ids["alice"], false)
+	if len(subs) != 1 || !strings.Contains(r.Body, subs[0].LicenseKey) {
+		t.Fatalf("licence key not shown: %+v", subs)
+	}
+	must(t, c.post("/packages/drweb", nil), http.StatusUnprocessableEntity, "Эта услуга уже подключена.")
+	must(t, c.post(fmt.Sprintf("/subscriptions/%d", subs[0].ID), nil), http.StatusSeeOther)
+	must(t, c.get("/packages"), http.StatusOK, "Услуга отключена.")
+	// Bob has a debt of this month's fee: a paid boost needs money first.
+	b := e.login("bob")
+	must(t, b.post("/packages/turbo", nil), http.StatusUnprocessableEntity, "Недостаточно средств")
+}
+
+func TestStatement(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("alice")
+	c.post("/packages/tv", nil)
+	from, to := time.Date(2026, 3, 1, 0, 0, 0, 0, e.srv.Platform.Zone), time.Date(2026, 4, 1, 0, 0, 0, 0, e.srv.Platform.Zone)
+	st, err := ledger.StatementFor(context.Background(), e.db, e.ids["alice"], from, to, ledger.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := "/statement?from=2026-03-01&to=2026-03-31"
+	must(t, c.get(q), http.StatusOK, "Входящий остаток", st.Closing.Format("ru"), st.Debits.Format("ru"), st.Credits.Format("ru"), "ТВ Базовый",
+		"Платёж: Наличные в офисе", `href="/statement?from=2026-03-01&amp;to=2026-03-31&amp;format=pdf"`)
+	r := c.get(q + "&format=csv")
+	// Russian Excel reads ';' and a decimal comma.
+	ru := func(a money.Amount) string { return strings.Replace(a.Decimal(), ".", ",", 1) }
+	must(t, r, http.StatusOK, "Исходящий остаток;;"+ru(st.Closing), "Поступило;"+ru(st.Credits), "Списано;"+ru(st.Debits))
+	if r.Header.Get("Content-Disposition") == "" {
+		t.Error("CSV is not an attachment")
+	}
+	r = c.get(q + "&format=pdf")
+	if r.Status != http.StatusOK || !strings.HasPrefix(r.Body, "%PDF") || r.Header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("pdf: %d %q", r.Status, r.Body[:min(20, len(r.Body))])
+	}
+	must(t, c.get("/statement?from=2026-03-31&to=2026-03-01"), http.StatusUnprocessableEntity, "Дата «по» должна быть не раньше даты «с»")
+	if problems, err := ledger.Verify(context.Background(), e.db); err != nil || len(problems) > 0 {
+		t.Fatalf("ledger verify: %v %v", err, problems)
+	}
+	// The balance history ends at the ledger's balance.
+	s, _ := e.biller.Summary(context.Background(), e.ids["alice"])
+	must(t, c.get("/payments"), http.StatusOK, "История баланса", s.Balance.Format("ru"))
+}
+
+// Each wrong statement period gets its own message, next to the field it
+// concerns, in the subscriber's language.
+func TestStatementPeriodErrors(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("alice")
+	tests := []struct {
+		query, field, ru string
+	}{
+		{"from=abc&to=2026-03-01", "from", "Дата «с» не распознана"},
+		{"from=2026-03-01&to=abc", "to", "Дата «по» не распознана"},
+		{"from=1900-01-01&to=2100-01-01", "from", "В дате «с» год должен быть от 2000 до 2099."},
+		{"from=2026-01-01&to=2100-01-01", "to", "В дате «по» год должен быть от 2000 до 2099."},
+		{"from=2026-03-31&to=2026-03-01", "to", "Дата «по» должна быть не раньше даты «с»."},
+		{"from=2000-01-01&to=2026-03-01", "to", "Период слишком длинный: не больше 3660 дн."},
+	}
+	for _, tt := range tests {
+		r := must2(t, c.get("/statement?"+tt.query), http.StatusUnprocessableEntity, tt.ru)
+		if !regexp.MustCompile(`name="` + tt.field + `"[^>]*aria-invalid="true"`).MatchString(r) {
+			t.Errorf("%s: the %s field is not marked", tt.query, tt.field)
+		}
+	}
+	// The traffic page reads its period the same way, a year at most, and
+	// shows the last 30 days meanwhile.
+	must(t, c.get("/traffic?from=abc"), http.StatusUnprocessableEntity, "Дата «с» не распознана", `aria-invalid="true"`, "Трафик и сессии")
+	must(t, c.get("/traffic?from=2025-01-01&to=2026-03-01"), http.StatusUnprocessableEntity, "Период слишком длинный: не больше 366 дн.")
+	must(t, c.get("/traffic?from=2026-03-01&to=2026-03-10"), http.StatusOK, `value="2026-03-01"`)
+	c.post("/lang", url.Values{"lang": {"en"}})
+	must(t, c.get("/statement?from=abc"), http.StatusUnprocessableEntity, "The “from” date is not a date")
+}
+
+// Payment and balance history come a page at a time, newest first.
+func TestHistoryPages(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for i := range 60 {
+		if _, err := e.pay.CashPayment(ctx, payment.CashIn{AccountID: e.ids["alice"], Amount: money.Rub(int64(100 + i)), Operator: "kassa", Receipt: fmt.Sprint("r", i)}); err != nil {
+			t.Fatal(err)
+		}
+		e.clk.Advance(time.Minute)
+	}
+	c := e.login("alice")
+	r := must2(t, c.get("/payments"), http.StatusOK, "159,00", `href="/payments?pp=2"`, `href="/payments?hp=2"`)
+	if strings.Contains(r, "109,00") {
+		t.Error("the first page shows the 51st payment")
+	}
+	must(t, c.get("/payments?pp=2"), http.StatusOK, "109,00", "100,00", `href="/payments"`)
+	r = must2(t, c.get("/payments?pp=2&hp=2"), http.StatusOK, `href="/payments?hp=2"`, `href="/payments?pp=2"`)
+	if strings.Contains(r, "pp=3") {
+		t.Error("a third page of payments is offered")
+	}
+}
+
+func TestRequestsAndChat(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("alice")
+	must(t, c.post("/requests", url.Values{"kind": {"fault"}, "subject": {""}, "body": {"x"}}), http.StatusUnprocessableEntity, "Заполните тему")
+	r := c.post("/requests", url.Values{"kind": {"fault"}, "subject": {"Нет интернета"}, "body": {"С утра не работает"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("file: %d", r.Status)
+	}
+	loc := r.Header.Get("Location")
+	var id int64
+	fmt.Sscanf(loc, "/requests/%d", &id)
+	must(t, c.get(loc), http.StatusOK, "Заявка принята", "С утра не работает", "Новая")
+	if err := e.support.Answer(context.Background(), id, "oper", "Мастер приедет завтра", ""); err != nil {
+		t.Fatal(err)
+	}
+	must(t, c.get(loc), http.StatusOK, "Мастер приедет завтра", "Есть ответ")
+	must(t, c.post(loc, url.Values{"body": {"Спасибо"}}), http.StatusSeeOther)
+	must(t, c.get("/requests"), http.StatusOK, "Нет интернета")
+
+	r = c.post("/chat", url.Values{"body": {"Здравствуйте"}}, "HX-Request", "true")
+	must(t, r, http.StatusOK, `name="body"`)
+	if r.Header.Get("HX-Trigger") != "chat-new" {
+		t.Error("no HX-Trigger after a chat message")
+	}
+	m, _ := e.support.Respond(context.Background(), e.ids["alice"], "oper", "Чем помочь?")
+	must(t, c.get("/chat/messages?after=0"), http.StatusOK, "Здравствуйте", "Чем помочь?", fmt.Sprintf("after=%d", m.ID))
+	if r := c.get(fmt.Sprintf("/chat/messages?after=%d", m.ID)); strings.Contains(r.Body, "Чем помочь?") {
+		t.Error("poll repeats old messages")
+	}
+	// Bob sees none of it.
+	b := e.login("bob")
+	if r := b.get("/chat/messages?after=0"); strings.Contains(r.Body, "Здравствуйте") {
+		t.Error("bob reads alice's chat")
+	}
+}
+
+func TestProfile(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("alice")
+	must(t, c.post("/profile", url.Values{"email": {"not an address"}, "phone": {"+7 900 000-00-00"}}), http.StatusUnprocessableEntity, "Проверьте адрес почты")
+	must(t, c.post("/profile", url.Values{"email": {"new@example.com"}, "phone": {"+7 900 000-00-00"}, "notify_sms": {"on"}, "lang": {"en"}}), http.StatusSeeOther)
+	must(t, c.get("/profile"), http.StatusOK, "Saved.", "new@example.com", "900 000-00-00")
+	must(t, c.post("/profile/password", url.Values{"current": {"nope"}, "new": {"another-pass"}, "confirm": {"another-pass"}}), http.StatusUnprocessableEntity, "The current password is wrong.")
+	must(t, c.post("/profile/password", url.Values{"current": {password}, "new": {"another-pass"}, "confirm": {"other"}}), http.StatusUnprocessableEntity, "do not match")
+	must(t, c.post("/profile/password", url.Values{"current": {password}, "new": {"short"}, "confirm": {"short"}}), http.StatusUnprocessableEntity, "8 to 64")
+	must(t, c.post("/profile/password", url.Values{"current": {password}, "new": {"another-pass"}, "confirm": {"another-pass"}}), http.StatusSeeOther)
+	if _, err := e.dir.Authenticate(context.Background(), "alice", "another-pass"); err != nil {
+		t.Fatal("new password does not work")
+	}
+}
+
+func TestPayByCard(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("alice")
+	must(t, c.post("/payments/card", url.Values{"amount": {"-5"}}), http.StatusSeeOther)
+	must(t, c.get("/payments"), http.StatusOK, "Укажите сумму")
+	r := c.post("/payments/card", url.Values{"amount": {"250,50"}})
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/pay/sandbox/") {
+		t.Fatalf("pay: %d %s", r.Status, r.Header.Get("Location"))
+	}
+	h, _ := e.pay.History(context.Background(), e.ids["alice"], 0, 1)
+	if len(h) != 1 || h[0].Amount != money.Amount(25050) {
+		t.Fatalf("payment: %+v", h)
+	}
+	must(t, c.get(fmt.Sprintf("/payments/%d", h[0].ID)), http.StatusOK, "Ожидает подтверждения")
+	must(t, c.get("/payments"), http.StatusOK, "Банковская карта")
+}
+
+// TestBonusPoints: the points are shown on home (loaded by htmx) and on the
+// payments page; spending asks how many, confirms, and spends once per form
+// even when the confirmation is sent twice; refusals say why.
+func TestBonusPoints(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice := e.ids["alice"]
+	// 10% of a 1,000 ₽ cash payment: 100 ₽ = 10,000 points.
+	pay := payment.NewService(e.db, e.clk, e.biller, nil, payment.Options{BonusPercentBP: 1000})
+	if _, err := pay.CashPayment(ctx, payment.CashIn{AccountID: alice, Amount: money.Rub(1000), Operator: "kassa", Receipt: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.login("alice")
+	must(t, c.get("/"), http.StatusOK, `hx-get="/bonus/balance"`)
+	must(t, c.get("/bonus/balance"), http.StatusOK, "Бонусные баллы: 10\u00a0000", `href="/bonus"`)
+	must(t, c.get("/payments"), http.StatusOK, "10\u00a0000", "Оплатить баллами")
+
+	keyRe := regexp.MustCompile(`name="key" value="([0-9a-f]{32})"`)
+	form := must2(t, c.get("/bonus"), http.StatusOK, "10\u00a0000", "100,00\u00a0₽")
+	key := keyRe.FindStringSubmatch(form)[1]
+
+	for _, tc := range []struct {
+		name, points, key string
+		status            int
+		msg               string
+	}{
+		{"not a number", "много", key, http.StatusUnprocessableEntity, "Укажите целое число баллов"},
+		{"zero", "0", key, http.StatusUnprocessableEntity, "Укажите целое число баллов"},
+		{"negative", "-5", key, http.StatusUnprocessableEntity, "Укажите целое число баллов"},
+		{"fraction", "1,5", key, http.StatusUnprocessableEntity, "Укажите целое число баллов"},
+		{"more than there is", "10001", key, http.StatusUnprocessableEntity, "Столько баллов нет: на бонусном счёте 10\u00a0000"},
+		{"no key", "100", "", http.StatusBadRequest, "Форма устарела"},
+		{"forged key", "100", "x", http.StatusBadRequest, "Форма устарела"},
+	} {
+		r := c.post("/bonus", url.Values{"points": {tc.points}, "key": {tc.key}, "confirm": {"1"}})
+		if r.Status != tc.status || !strings.Contains(r.Body, tc.msg) {
+			t.Errorf("%s: %d, want %d with %q\n%s", tc.name, r.Status, tc.status, tc.msg, snippet(r.Body))
+		}
+	}
+	if pts, _ := e.pay.BonusBalance(ctx, alice); pts != 10000 {
+		t.Fatalf("refusals spent points: %d left", pts)
+	}
+	// Step one: the confirmation, nothing spent yet.
+	must(t, c.post("/bonus", url.Values{"points": {"2 500"}, "key": {key}}), http.StatusOK,
+		"Списать баллы (2\u00a0500)", "25,00\u00a0₽", `name="confirm" value="1"`, key)
+	if pts, _ := e.pay.BonusBalance(ctx, alice); pts != 10000 {
+		t.Fatalf("the confirmation page spent points: %d left", pts)
+	}
+	before := balanceOf(t, e, alice)
+	for range 2 { // a double click
+		r := c.post("/bonus", url.Values{"points": {"2500"}, "key": {key}, "confirm": {"1"}})
+		if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/payments" {
+			t.Fatalf("spend: %d %s", r.Status, r.Header.Get("Location"))
+		}
+	}
+	if pts, _ := e.pay.BonusBalance(ctx, alice); pts != 7500 {
+		t.Errorf("after spending 2,500 twice with one key: %d points, want 7,500", pts)
+	}
+	if got := balanceOf(t, e, alice); got != before+money.Rub(25) {
+		t.Errorf("balance %s, want %s", got, before+money.Rub(25))
+	}
+	must(t, c.get("/payments"), http.StatusOK, "Баллы списаны", "7\u00a0500", "Бонусы")
+	// A new form has a new key: all that is left can be spent, then nothing.
+	key2 := keyRe.FindStringSubmatch(must2(t, c.get("/bonus"), http.StatusOK, "7\u00a0500"))[1]
+	if key2 == key {
+		t.Fatal("the form's key was reused")
+	}
+	must(t, c.post("/bonus", url.Values{"points": {"7500"}, "key": {key2}, "confirm": {"1"}}), http.StatusSeeOther)
+	if pts, _ := e.pay.BonusBalance(ctx, alice); pts != 0 {
+		t.Errorf("after spending all: %d", pts)
+	}
+	must(t, c.get("/bonus"), http.StatusOK, "Баллов пока нет")
+	must(t, c.post("/bonus", url.Values{"points": {"1"}, "key": {key2}, "confirm": {"1"}}), http.StatusUnprocessableEntity, "Столько баллов нет")
+
+	// Bob has none; his own page, in English.
+	b := e.login("bob")
+	b.post("/lang", url.Values{"lang": {"en"}, "back": {"/bonus"}})
+	must(t, b.get("/bonus"), http.StatusOK, "No points yet")
+	must(t, b.post("/bonus", url.Values{"points": {"1"}, "key": {key}, "confirm": {"1"}}), http.StatusUnprocessableEntity, "You do not have that many points")
+	// and a form without the session's token is refused
+	must(t, b.post("/bonus", url.Values{"points": {"1"}, "key": {key}, "confirm": {"1"}, "csrf": {""}}), http.StatusForbidden)
+}
+
+func must2(t *testing.T, r resp, status int, contains ...string) string {
+	t.Helper()
+	must(t, r, status, contains...)
+	return r.Body
+}
+
+func balanceOf(t *testing.T, e *env, id int64) money.Amount {
+	t.Helper()
+	st, err := ledger.StatementFor(context.Background(), e.db, id, time.Unix(0, 0), e.clk.Now().Add(time.Second), ledger.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Closing
+}
+
+// TestNavigation: the menu links every section, the speed test and traffic
+// by class included.
+func TestNavigation(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("alice")
+	r := must2(t, c.get("/"), http.StatusOK)
+	for _, href := range []string{"/", "/tariffs", "/packages", "/payments", "/traffic", "/traffic/classes", "/speedtest", "/requests", "/profile"} {
+		if !strings.Contains(r, `<a href="`+href+`" `) {
+			t.Errorf("the menu does not link %s", href)
+		}
+	}
+}
+
+func TestHealthAndHeaders(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	must(t, c.get("/healthz"), http.StatusOK, "ok")
+	r := c.get("/login")
+	for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options"} {
+		if r.Header.Get(h) == "" {
+			t.Errorf("no %s", h)
+		}
+	}
+	must(t, c.get("/static/htmx.min.js"), http.StatusOK)
+	_ = billing.StatusActive
+}
+
+// TestAddressLimit: guessing many logins from one IPv6 /64 meets the
+// per-address limit; a neighbouring /64 does not.
+func TestAddressLimit(t *testing.T) {
+	e := newEnv(t)
+	h := e.srv.Handler()
+	get := httptest.NewRequest("GET", "/login", nil)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, get)
+	cookie := w.Result().Cookies()[0]
+	token := csrfRe.FindStringSubmatch(w.Body.String())[1]
+	try := func(addr string, i int) int {
+		form := url.Values{"login": {fmt.Sprintf("guess%d", i)}, "password": {"x"}, "csrf": {token}}
+		req := httptest.NewRequest("POST", "/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(cookie)
+		req.RemoteAddr = addr
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w.Code
+	}
+	for i := 0; i < 20; i++ {
+		if code := try(fmt.Sprintf("[2001:db8:1:2::%x]:5000", i+1), i); code != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i, code)
+		}
+	}
+	if code := try("[2001:db8:1:2:aaaa::1]:5000", 99); code != http.StatusTooManyRequests {
+		t.Fatalf("21st attempt from the same /64: %d", code)
+	}
+	if code := try("[2001:db8:1:3::1]:5000", 100); code != http.StatusUnauthorized {
+		t.Fatalf("another /64: %d", code)
+	}
+}
+
+// TestLangBack: the language switch returns only to a page of this site.
+func TestLangBack(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	c.get("/login")
+	for _, tc := range []struct{ back, want string }{
+		{"/tariffs?x=1", "/tariffs?x=1"},
+		{"/\t/evil.com", "/"},
+		{"/\n/evil.com", "/"},
+		{"/\\evil.com", "/"},
+		{"//evil.com", "/"},
+		{"/%2F%2Fevil.com", "/evil.com"},
+		{"https://evil.com/", "/"},
+	} {
+		r := c.post("/lang", url.Values{"lang": {"en"}, "back": {tc.back}})
+		if r.Status != http.StatusSeeOther || r.Header.Get("Location") != tc.want {
+			t.Errorf("back=%q: %d to %q, want %q", tc.back, r.Status, r.Header.Get("Location"), tc.want)
+		}
+	}
+}
