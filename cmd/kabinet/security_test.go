@@ -325,6 +325,7 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"POST /admin/subscribers/{id}/correct":         {class: clOperator, perm: operator.CorrectBalance, path: "/admin/subscribers/" + id("bob") + "/correct"},
 		"POST /admin/subscribers/{id}/promise":         {class: clOperator, perm: operator.EditSubscribers, path: "/admin/subscribers/" + id("bob") + "/promise"},
 		"POST /admin/subscribers/{id}/reverse":         {class: clOperator, perm: operator.CorrectBalance, path: "/admin/subscribers/" + id("bob") + "/reverse"},
+		"POST /admin/subscribers/{id}/refund":          {class: clOperator, perm: operator.CorrectBalance, path: "/admin/subscribers/" + id("bob") + "/refund"},
 		"GET /admin/subscribers/{id}/contract.pdf":     {class: clOperator, perm: operator.ViewSubscribers, path: "/admin/subscribers/" + id("bob") + "/contract.pdf"},
 		"GET /admin/subscribers/{id}/statement":        {class: clOperator, perm: operator.ViewSubscribers, path: "/admin/subscribers/" + id("bob") + "/statement?format=pdf"},
 		"GET /admin/catalogue":                         op(operator.EditCatalogue),
