@@ -53,6 +53,8 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	base.Payment = config.Payment(payment.DemoConfig())
 	base.Radius = config.Radius{Auth: *radiusAuth, Acct: *radiusAcct, Disabled: *radiusAuth == ""}
 	base.NetFlow.Addr = *netflow
+	// Payments get receipts from the built-in ATOL look-alike.
+	base.Fiscal.Operator = "sandbox"
 	e.base = &base
 	if err := e.open(ctx); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
+	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
@@ -49,6 +51,9 @@ type env struct {
 	base  *config.Config
 	db    *store.DB
 	clock clock.Clock
+	// receipts is the fiscal receipts' queue ([fiscal]); nil when off.
+	// Every biller the commands make queues receipts through it.
+	receipts *fiscal.Queue
 }
 
 // errVerify is returned when the ledger does not verify: exit code 1. Every
@@ -177,6 +182,11 @@ func (e *env) open(ctx context.Context) error {
 		return err
 	}
 	e.db = db
+	if e.receipts, err = fiscal.FromConfig(db, e.clock, cfg, e.logger()); err != nil {
+		db.Close()
+		e.db = nil
+		return err
+	}
 	return nil
 }
 
@@ -188,7 +198,14 @@ func (e *env) rules() billing.Rules {
 	return r
 }
 
-func (e *env) biller() *billing.Biller { return billing.New(e.db, e.clock, e.rules()) }
+func (e *env) biller() *billing.Biller {
+	b := billing.New(e.db, e.clock, e.rules())
+	if e.receipts != nil {
+		// A payment and its receipt's row commit together.
+		b.Hook = e.receipts
+	}
+	return b
+}
 
 // keyPath is where the secret key lives when the config does not give one:
 // beside the SQLite file, or in the data dir.
@@ -218,4 +235,13 @@ func (e *env) printJSON(v any) error {
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// logger writes the commands' log lines to stderr.
+func (e *env) logger() *slog.Logger {
+	w := e.stderr
+	if w == nil {
+		w = os.Stderr
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
 }

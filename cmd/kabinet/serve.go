@@ -140,6 +140,12 @@ func (a *app) run(ctx context.Context, addr string, ready func(addr string)) err
 	parts.Go(func() { a.pay.Run(ctx) })
 	parts.Go(func() { a.mail.Run(ctx, time.Minute) })
 	parts.Go(func() { a.autopay.Run(ctx) })
+	if q := a.e.receipts; q != nil {
+		// Receipts go out as payments queue them; the tick retries.
+		parts.Go(func() { q.Run(ctx, 10*time.Second) })
+	} else {
+		a.log.Warn("fiscal receipts are off: [fiscal] names no operator (54-FZ needs a receipt for every payment from a person)")
+	}
 	if a.radius != nil {
 		parts.Go(func() {
 			if err := a.radius.Run(ctx); err != nil && ctx.Err() == nil {

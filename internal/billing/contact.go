@@ -22,6 +22,7 @@ type Contact struct {
 	ContractNo  string
 	Name        string
 	Email       string
+	Phone       string
 	Lang        string
 	Status      string
 	NotifyEmail bool // the subscriber wants letters
@@ -30,8 +31,8 @@ type Contact struct {
 // ContactOf reads account id's contact on q (a DB or, inside a write, its Tx).
 func ContactOf(ctx context.Context, q store.Querier, id int64) (Contact, error) {
 	c := Contact{ID: id}
-	err := q.QueryRow(ctx, `SELECT login, contract_no, name, email, lang, status, notify_email FROM accounts WHERE id = ?`, id).
-		Scan(&c.Login, &c.ContractNo, &c.Name, &c.Email, &c.Lang, &c.Status, &c.NotifyEmail)
+	err := q.QueryRow(ctx, `SELECT login, contract_no, name, email, phone, lang, status, notify_email FROM accounts WHERE id = ?`, id).
+		Scan(&c.Login, &c.ContractNo, &c.Name, &c.Email, &c.Phone, &c.Lang, &c.Status, &c.NotifyEmail)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = derrors.NotFound
 	}

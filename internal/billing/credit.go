@@ -103,6 +103,19 @@ func (b *Biller) CreditMany(ctx context.Context, tx *store.Tx, pays []Payment, n
 	if err := tx.EmitMany(ctx, events); err != nil {
 		return nil, err
 	}
+	if b.Hook != nil {
+		var fresh []CreditedPayment
+		for i, p := range pays {
+			if !rs[i].Duplicate {
+				fresh = append(fresh, CreditedPayment{Payment: p, TxnID: rs[i].TxnID})
+			}
+		}
+		if len(fresh) > 0 {
+			if err := b.Hook.PaymentsCredited(ctx, tx, fresh); err != nil {
+				return nil, fmt.Errorf("payment %s/%s: %w", fresh[0].Channel, fresh[0].ExternalID, err)
+			}
+		}
+	}
 	return rs, nil
 }
 

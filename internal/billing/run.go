@@ -40,6 +40,9 @@ type Biller struct {
 	Rules Rules
 	// ChunkSize is how many accounts one billing transaction covers.
 	ChunkSize int64
+	// Hook, when set, is told of every payment credited or reversed, in
+	// the same transaction (the fiscal receipts' queue).
+	Hook PaymentHook
 
 	cat atomic.Pointer[catalogue] // see Biller.catalogue
 	// holdCleared is told, in the payment's transaction, that a payment

@@ -220,6 +220,42 @@ type Promise struct {
 	MaxDebtDays int `toml:"max_debt_days"`
 }
 
+// Fiscal is the [fiscal] section: 54-FZ receipts for payments from people,
+// sent to a fiscal data operator (ATOL Online). Off without an operator.
+type Fiscal struct {
+	// Operator is "atol" (ATOL Online API v5) or "sandbox" (a built-in
+	// ATOL-compatible fake, for the demo and trials); empty: no receipts.
+	Operator  string `toml:"operator"`
+	APIURL    string `toml:"api_url"` // default https://online.atol.ru/possystem/v5
+	Login     string `toml:"login"`
+	Password  string `toml:"password"`
+	GroupCode string `toml:"group_code"`
+	// Channels whose payments need the provider's own receipt: a name
+	// covers the channel itself and every "name:…" under it ("card" covers
+	// "card:yookassa"). Default card, sbp, autopay and cash; banks and
+	// terminals (osmp) issue their own as payment agents.
+	Channels []string `toml:"channels"`
+	// SNO is the tax system: osn, usn_income, usn_income_outcome, esn, patent.
+	SNO string `toml:"sno"`
+	// VAT is the rate in percent ("22", "10", "5", "7", "0") or "none"
+	// (the simplified tax system without VAT).
+	VAT string `toml:"vat"`
+	// PaymentMethod and PaymentObject are the item's 54-FZ signs (tags 1214
+	// and 1212): a top-up of the balance is an advance for services not
+	// yet rendered, so by default "advance" and 10 (a payment).
+	PaymentMethod string `toml:"payment_method"`
+	PaymentObject int    `toml:"payment_object"`
+	// Item is the receipt's line; %s becomes the contract number.
+	Item string `toml:"item"`
+	// CompanyEmail and PaymentAddress default to [provider] email and site.
+	CompanyEmail   string `toml:"company_email"`
+	PaymentAddress string `toml:"payment_address"`
+	// CheckURL builds the receipt's check link when the operator gives
+	// none: {fn}, {fd} and {fp} become the receipt's ФН, ФД and ФП.
+	CheckURL string        `toml:"check_url"`
+	Timeout  time.Duration `toml:"timeout"` // one request to the operator; default 30s
+}
+
 // Config is everything Kabinet reads at start: the whole file, decoded once
 // into this one structure, every section typed.
 type Config struct {
@@ -244,6 +280,7 @@ type Config struct {
 	API      API      `toml:"api"`
 	Autopay  Autopay  `toml:"autopay"`
 	Promise  Promise  `toml:"promise"`
+	Fiscal   Fiscal   `toml:"fiscal"`
 
 	// defined are the top-level keys and sections the file gave.
 	defined map[string]bool
@@ -274,6 +311,8 @@ func Default() Config {
 		Payment: Payment{CashLimit: map[string]string{"cashier": "100000.00"}},
 		Autopay: Autopay{Enabled: true, DaysBefore: 3, Retries: 2, RetryInterval: 24 * time.Hour, Tick: 10 * time.Minute},
 		Promise: Promise{Days: 3, EveryDays: 30, MaxDebtDays: 90},
+		Fiscal: Fiscal{Channels: []string{"card", "sbp", "autopay", "cash"}, SNO: "osn", VAT: "22",
+			PaymentMethod: "advance", PaymentObject: 10, Item: "Оплата услуг связи по договору №%s", Timeout: 30 * time.Second},
 	}
 }
 

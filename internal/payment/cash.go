@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -212,6 +213,15 @@ func (s *Service) reverseIn(ctx context.Context, tx *store.Tx, txnID int64, memo
 		return 0, fmt.Errorf("reverse %d: %w", txnID, err)
 	}
 	if n, _ := res.RowsAffected(); n > 0 {
+		p, err := scanPayment(tx.QueryRow(ctx, `SELECT `+paymentCols+` FROM payments WHERE ledger_txn_id = ?`, txnID))
+		if err != nil {
+			return 0, fmt.Errorf("reverse %d: %w", txnID, err)
+		}
+		// The refund receipt's row commits with the reversal.
+		if err := s.biller.PaymentReversed(ctx, tx, billing.ReversedPayment{AccountID: p.AccountID, Channel: p.Channel,
+			ExternalID: p.ExternalID, Amount: p.Amount, TxnID: txnID, ReversalTxnID: r.TxnID, At: now}); err != nil {
+			return 0, fmt.Errorf("reverse %d: %w", txnID, err)
+		}
 		return r.TxnID, s.takeBackBonus(ctx, tx, accountID, key, now)
 	}
 	return r.TxnID, nil
