@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kabinet-billing/kabinet/internal/config"
+	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 )
@@ -31,6 +32,9 @@ func TestDeployConfigExample(t *testing.T) {
 	}
 	if _, err := payment.Config(cfg.Payment).Build(cfg.Zone(), nil); err != nil {
 		t.Errorf("[payment]: %v", err)
+	}
+	if _, err := fiscal.SettingsFrom(cfg); err != nil {
+		t.Errorf("[fiscal]: %v", err)
 	}
 	mc := notify.Config(cfg.Mail)
 	if err := mc.Check(); err != nil {

@@ -42,10 +42,11 @@ func (a *app) routeTable() (http.Handler, []string, error) {
 		return nil, nil, err
 	}
 	office.Promises = a.promises
+	office.Fiscal = a.e.receipts
 	d := web.Deps{Promises: a.promises, DB: a.e.db, Clock: a.e.clock, Config: a.e.cfg, Log: a.log,
 		Biller: a.biller, Subscribers: a.subs, Payments: a.pay, Processor: a.paySetup.Default,
 		PaymentRoutes: paymentMetrics(metrics.Default, routes), Traffic: a.traffic,
-		Fonts: fonts, Office: office, Sandbox: a.paySetup.Sandbox, Metrics: metrics.Default, Autopay: a.autopay}
+		Fonts: fonts, Office: office, Sandbox: a.paySetup.Sandbox, Metrics: metrics.Default, Autopay: a.autopay, Receipts: a.e.receipts}
 	if a.radius != nil {
 		d.Network = admin.RadiusNetwork{S: a.radius}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/contract"
+	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/notify"
@@ -50,6 +51,8 @@ type Office struct {
 	Log        *slog.Logger // nil: slog.Default(); where a lost audit entry is written out
 	// Promises grants promised payments (GrantPromise).
 	Promises *promise.Service
+	// Fiscal is the fiscal receipts' queue; nil while [fiscal] is off.
+	Fiscal *fiscal.Queue
 }
 
 // Who is the operator acting and from where.

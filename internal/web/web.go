@@ -15,6 +15,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/contract"
+	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/metrics"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/promise"
@@ -76,6 +77,9 @@ type Deps struct {
 	// Promises takes promised payments; nil: made over DB with
 	// Config's [promise] rules.
 	Promises *promise.Service
+	// Receipts are the fiscal receipts: the portal's payment history shows
+	// each payment's; nil while [fiscal] is off.
+	Receipts *fiscal.Queue
 }
 
 // Server is the assembled HTTP surface.
@@ -130,7 +134,7 @@ func New(d Deps) (*Server, error) {
 	}
 	st := statement.New(d.DB, d.Clock, p.Zone, d.Config.Provider, d.Fonts, p.I18n)
 	po := portal.Register(p, portal.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Payments: d.Payments,
-		Processor: d.Processor, Traffic: d.Traffic, Support: d.Support, Statements: st, Autopay: d.Autopay, Promises: d.Promises})
+		Processor: d.Processor, Traffic: d.Traffic, Support: d.Support, Statements: st, Autopay: d.Autopay, Promises: d.Promises, Receipts: d.Receipts})
 	po.RegisterMeasure(d.SpeedTests)
 	api.Register(p, api.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Tokens: d.Tokens,
 		Payments: d.Payments, Processor: d.Processor, Traffic: d.Traffic, Support: d.Support,

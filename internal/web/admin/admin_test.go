@@ -21,6 +21,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/content"
 	"github.com/kabinet-billing/kabinet/internal/contract"
+	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/importer"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/notify"
@@ -70,6 +71,12 @@ func newEnv(t *testing.T, sender notify.Sender) *env {
 		Payments: payment.NewService(db, clk, b, nil, payment.Options{}),
 		Mail:     notify.New(db, clk, sender, b, notify.Options{From: "noreply@set-region.example", Provider: config.Default().Provider, Log: quiet}),
 		Fonts:    fonts, Provider: config.Default().Provider}
+	set, err := fiscal.SettingsFrom(config.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	office.Fiscal = fiscal.New(db, clk, set, nil, quiet)
+	b.Hook = office.Fiscal
 	if _, err := admin.Register(p, admin.Deps{Office: office, Support: support.New(db, clk), Files: files, Network: &fakeNetwork{nas: radius.NewNASStore(db, clk)}}); err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +388,8 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 	})
 	c := e.login(operator.RoleAdmin)
 	pages := []string{"/admin/", "/admin/subscribers", "/admin/subscribers?q=900", "/admin/subscribers/new", "/admin/subscribers/1", "/admin/catalogue", "/admin/news",
-		"/admin/debtors", "/admin/reports", "/admin/audit", "/admin/operators", "/admin/mail", "/admin/support", "/admin/support/chat/1", "/admin/network"}
+		"/admin/debtors", "/admin/reports", "/admin/audit", "/admin/operators", "/admin/mail", "/admin/support", "/admin/support/chat/1", "/admin/network",
+		"/admin/receipts", "/admin/receipts?status=all"}
 	for _, lang := range []string{"ru", "en"} {
 		c.post("/test-lang", url.Values{"lang": {lang}})
 		for _, p := range pages {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/importer"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
@@ -37,6 +38,9 @@ type paymentsData struct {
 	Amount      string
 	AmountError string
 	HasSBP      bool
+	// Receipts are the fiscal receipts by the payment's ledger transaction
+	// (a sale and, after a reversal, its refund).
+	Receipts map[int64][]fiscal.Receipt
 }
 
 func (po *Portal) payments(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
@@ -63,6 +67,12 @@ func (po *Portal) paymentsPage(w http.ResponseWriter, r *http.Request, a subscri
 		}
 		d.PaymentPager = newPager(r.URL, "pp", page, len(d.Payments) > historyPage)
 		d.Payments = d.Payments[:min(len(d.Payments), historyPage)]
+	}
+	if po.d.Receipts != nil {
+		if d.Receipts, err = po.d.Receipts.ByTxn(r.Context(), a.ID); err != nil {
+			po.p.Fail(w, r, err)
+			return
+		}
 	}
 	// Balance history: every movement since the contract, newest first, each
 	// with the balance after it.

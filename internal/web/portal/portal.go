@@ -14,6 +14,7 @@ import (
 	"strconv"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/promise"
 	"github.com/kabinet-billing/kabinet/internal/statement"
@@ -37,6 +38,7 @@ type Deps struct {
 	Statements  *statement.Service
 	Autopay     *autopay.Service // nil: no autopay pages
 	Promises    *promise.Service
+	Receipts    *fiscal.Queue // nil: no fiscal receipts to show
 }
 
 // Portal serves the subscriber's pages.

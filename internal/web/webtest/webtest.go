@@ -7,6 +7,7 @@ import (
 	"context"
 	"github.com/kabinet-billing/kabinet/internal/autopay"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -20,6 +21,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/content"
+	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	pwhash "github.com/kabinet-billing/kabinet/internal/password"
 	"github.com/kabinet-billing/kabinet/internal/payment"
@@ -51,6 +53,7 @@ type Env struct {
 	Srv     *web.Server
 	TS      *httptest.Server
 	IDs     map[string]int64 // account ids by login
+	Fiscal  *fiscal.Queue    // receipts are queued (no operator sends them)
 	TverID  int64
 	OtherID int64 // Torzhok, a city neither subscriber lives in
 }
@@ -72,6 +75,12 @@ func NewOn(t testing.TB, db *store.DB) *Env {
 	b := billing.New(db, clk, billing.DefaultRules())
 	sealer, _ := subscriber.NewSealer(make([]byte, 32))
 	e := &Env{T: t, DB: db, Clock: clk, Biller: b, Dir: subscriber.New(db, clk, sealer, b), Support: support.New(db, clk), IDs: map[string]int64{}}
+	set, err := fiscal.SettingsFrom(config.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Fiscal = fiscal.New(db, clk, set, nil, slog.New(slog.DiscardHandler))
+	b.Hook = e.Fiscal
 	city, err := billing.AddCity(ctx, db, billing.City{Code: "tver", Name: "Тверь", NameEn: "Tver"})
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +132,7 @@ func NewOn(t testing.TB, db *store.DB) *Env {
 	cfg := config.Default()
 	e.Autopay = autopay.New(db, clk, e.Pay, b, nil, cfg.Autopay, nil)
 	e.Srv, err = web.New(web.Deps{DB: db, Clock: clk, Config: cfg, Biller: b, Subscribers: e.Dir, Payments: e.Pay, Processor: "sandbox",
-		PaymentRoutes: routes, Traffic: traffic.New(db, cfg.Zone()), Support: e.Support, Autopay: e.Autopay})
+		PaymentRoutes: routes, Traffic: traffic.New(db, cfg.Zone()), Support: e.Support, Autopay: e.Autopay, Receipts: e.Fiscal})
 	if err != nil {
 		t.Fatal(err)
 	}
