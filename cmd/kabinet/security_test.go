@@ -353,6 +353,8 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"POST /admin/operators":                        op(operator.ManageOperators),
 		"POST /admin/operators/{id}":                   {class: clOperator, perm: operator.ManageOperators, path: "/admin/operators/999"},
 		"GET /admin/mail":                              op(operator.ViewSubscribers),
+		"GET /admin/receipts":                          op(operator.ViewSubscribers),
+		"POST /admin/receipts/{id}/resend":             {class: clOperator, perm: operator.TakeCash, path: "/admin/receipts/1/resend"},
 		"GET /admin/network":                           op(operator.ViewNetwork),
 		"POST /admin/network/sessions/{id}/disconnect": {class: clOperator, perm: operator.ManageNetwork, path: "/admin/network/sessions/999/disconnect"},
 		"POST /admin/network/nas":                      op(operator.ManageNetwork),

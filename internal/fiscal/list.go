@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -137,31 +136,4 @@ func (q *Queue) ResendTx(ctx context.Context, tx *store.Tx, id int64) (Receipt, 
 	}
 	tx.OnCommit(q.Wake)
 	return r, nil
-}
-
-// Counts gives how many receipts are in each status, for metrics and the
-// back office.
-func (q *Queue) Counts(ctx context.Context) (map[string]int64, error) {
-	rows, err := q.db.Query(ctx, `SELECT status, COUNT(*) FROM fiscal_receipts GROUP BY status`)
-	if err != nil {
-		return nil, fmt.Errorf("receipts: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var s string
-		var n int64
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, err
-		}
-		out[s] = n
-	}
-	return out, rows.Err()
-}
-
-// Oldest is when the oldest unfinished receipt was queued (zero: none).
-func (q *Queue) Oldest(ctx context.Context) (time.Time, error) {
-	var t store.Time
-	err := q.db.QueryRow(ctx, `SELECT MIN(created_at) FROM fiscal_receipts WHERE status IN (?, ?)`, StatusQueued, StatusWait).Scan(&t)
-	return t.Time, err
 }
