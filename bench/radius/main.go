@@ -45,6 +45,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	kradius "github.com/kabinet-billing/kabinet/internal/radius"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
@@ -88,7 +89,7 @@ func password(i int) string { return fmt.Sprintf("pw-%05d-x", i) }
 type benchDir struct{ subs []kradius.Subscriber }
 
 func (d benchDir) Lookup(_ context.Context, l string) (kradius.Subscriber, error) {
-	return kradius.Subscriber{}, kradius.ErrNotFound
+	return kradius.Subscriber{}, derrors.NotFound
 }
 func (d benchDir) LookupAccount(context.Context, int64) ([]kradius.Subscriber, error) {
 	return nil, nil

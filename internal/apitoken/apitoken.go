@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
@@ -29,11 +30,8 @@ type Token struct {
 	LastUsedAt time.Time
 }
 
-// Errors.
-var (
-	ErrInvalid  = errors.New("invalid or revoked token")
-	ErrNotFound = errors.New("token not found")
-)
+// ErrBadToken is a secret that is no live token: unknown, malformed or revoked.
+var ErrBadToken error = derrors.New(derrors.Forbidden, "unauthorized", "invalid or revoked token")
 
 // Prefix marks Kabinet tokens, so that secret scanners and people can tell
 // what a leaked string is.
@@ -81,14 +79,14 @@ const touchEvery = time.Minute
 // Check returns the live token with this secret.
 func (s *Service) Check(ctx context.Context, secret string) (Token, error) {
 	if !strings.HasPrefix(secret, Prefix) || len(secret) > 100 {
-		return Token{}, ErrInvalid
+		return Token{}, ErrBadToken
 	}
 	var t Token
 	var created, used store.Time
 	err := s.DB.QueryRow(ctx, `SELECT id, account_id, name, created_at, last_used_at FROM api_tokens WHERE hash = ? AND revoked_at IS NULL`,
 		hash(secret)).Scan(&t.ID, &t.AccountID, &t.Name, &created, &used)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Token{}, ErrInvalid
+		return Token{}, ErrBadToken
 	}
 	if err != nil {
 		return Token{}, fmt.Errorf("check token: %w", err)
@@ -129,7 +127,7 @@ func (s *Service) List(ctx context.Context, accountID int64) ([]Token, error) {
 }
 
 // Revoke ends one of the account's tokens; another account's token is
-// ErrNotFound, as if it did not exist.
+// derrors.NotFound, as if it did not exist.
 func (s *Service) Revoke(ctx context.Context, accountID, id int64) error {
 	var n int64
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
@@ -145,7 +143,7 @@ func (s *Service) Revoke(ctx context.Context, accountID, id int64) error {
 		return fmt.Errorf("revoke token %d: %w", id, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("revoke token %d: %w", id, ErrNotFound)
+		return fmt.Errorf("revoke token %d: %w", id, derrors.NotFound)
 	}
 	return nil
 }

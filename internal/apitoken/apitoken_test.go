@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 )
@@ -33,7 +34,7 @@ func TestTokens(t *testing.T) {
 			t.Fatalf("check: %+v %v", got, err)
 		}
 		for _, bad := range []string{"", "kbt_", secret + "x", secret[4:], "Bearer " + secret} {
-			if _, err := s.Check(ctx, bad); !errors.Is(err, ErrInvalid) {
+			if _, err := s.Check(ctx, bad); !errors.Is(err, ErrBadToken) {
 				t.Errorf("%q: %v", bad, err)
 			}
 		}
@@ -42,7 +43,7 @@ func TestTokens(t *testing.T) {
 		if !got.LastUsedAt.Equal(t0.Add(2 * time.Minute)) {
 			t.Errorf("last use %s", got.LastUsedAt)
 		}
-		if err := s.Revoke(ctx, alice, bobTok.ID); !errors.Is(err, ErrNotFound) {
+		if err := s.Revoke(ctx, alice, bobTok.ID); !errors.Is(err, derrors.NotFound) {
 			t.Errorf("alice revokes bob's token: %v", err)
 		}
 		if ls, _ := s.List(ctx, alice); len(ls) != 1 || ls[0].ID != tok.ID {
@@ -51,10 +52,10 @@ func TestTokens(t *testing.T) {
 		if err := s.Revoke(ctx, alice, tok.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Check(ctx, secret); !errors.Is(err, ErrInvalid) {
+		if _, err := s.Check(ctx, secret); !errors.Is(err, ErrBadToken) {
 			t.Errorf("revoked token checks: %v", err)
 		}
-		if err := s.Revoke(ctx, alice, tok.ID); !errors.Is(err, ErrNotFound) {
+		if err := s.Revoke(ctx, alice, tok.ID); !errors.Is(err, derrors.NotFound) {
 			t.Errorf("second revoke: %v", err)
 		}
 		if ls, _ := s.List(ctx, alice); len(ls) != 0 {

@@ -2,11 +2,11 @@ package backoffice
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
@@ -14,7 +14,7 @@ import (
 // ErrNotAudited means the action took effect but its audit entry could not
 // be written even after retries. The entry is in the error log in full; the
 // operator is told, so it is never lost silently.
-var ErrNotAudited = errors.New("done, but the audit entry was not written")
+var ErrNotAudited error = derrors.New(derrors.Unavailable, "not_audited", "done, but the audit entry was not written")
 
 // audited runs fn and writes the entry it returns in the same transaction:
 // the change and its audit entry commit together or not at all. Use it

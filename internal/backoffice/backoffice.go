@@ -18,6 +18,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/contract"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
@@ -31,7 +32,7 @@ import (
 
 // ErrNoteRequired means an action that must say why came without a note:
 // a password reset must say how the subscriber's identity was confirmed.
-var ErrNoteRequired = errors.New("a note is required")
+var ErrNoteRequired error = derrors.New(derrors.Invalid, "note_required", "a note is required")
 
 // Office wires the capabilities an operator works with.
 type Office struct {
@@ -66,7 +67,7 @@ func (w Who) Actor() operator.Actor { return w.Op.Actor(w.Address) }
 
 func (w Who) must(p operator.Permission) error {
 	if !w.Op.Can(p) {
-		return fmt.Errorf("%s (%s) may not %s: %w", w.Op.Login, w.Op.Role, p, operator.ErrForbidden)
+		return fmt.Errorf("%s (%s) may not %s: %w", w.Op.Login, w.Op.Role, p, derrors.Forbidden)
 	}
 	return nil
 }
@@ -116,7 +117,7 @@ func (o *Office) SignContract(ctx context.Context, w Who, n NewContract) (Signed
 		}
 		a, err = o.Dir.Create(ctx, subscriber.NewAccount{Login: login, Password: pw, Name: n.Name, Address: n.Address, City: n.City,
 			Phone: n.Phone, Email: n.Email, Tariff: n.Tariff})
-		if !errors.Is(err, subscriber.ErrExists) || n.Login != "" {
+		if !errors.Is(err, derrors.Exists) || n.Login != "" {
 			break
 		}
 	}
@@ -264,7 +265,7 @@ func (o *Office) SetStatus(ctx context.Context, w Who, accountID int64, status, 
 // ErrConfirmationRefused means the manager named to confirm a cash payment
 // above the cashier's limit could not: a wrong password, a locked or
 // disabled login, no right to confirm, or the cashier themself.
-var ErrConfirmationRefused = errors.New("the manager's confirmation was refused")
+var ErrConfirmationRefused error = derrors.New(derrors.Forbidden, "cash_confirm_refused", "the manager's confirmation was refused")
 
 // Cash is a payment at the office desk. Above the cashier's limit a manager
 // confirms it on the spot with their login and password.
@@ -387,13 +388,13 @@ func (o *Office) Correct(ctx context.Context, w Who, c payment.Correction) (int6
 }
 
 // Reverse undoes a payment or correction of the account with a reason;
-// another account's transaction is ledger.ErrNotFound, as a missing one.
+// another account's transaction is derrors.NotFound, as a missing one.
 func (o *Office) Reverse(ctx context.Context, w Who, accountID, txnID int64, reason string) (int64, error) {
 	if err := w.must(operator.CorrectBalance); err != nil {
 		return 0, err
 	}
 	if owner, err := ledger.TxnAccount(ctx, o.DB, txnID); err != nil || owner != accountID {
-		return 0, fmt.Errorf("ledger transaction %d of account %d: %w", txnID, accountID, ledger.ErrNotFound)
+		return 0, fmt.Errorf("ledger transaction %d of account %d: %w", txnID, accountID, derrors.NotFound)
 	}
 	id, err := o.Payments.Reverse(ctx, txnID, reason, w.Op.Login)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/contract"
-	"github.com/kabinet-billing/kabinet/internal/ledger"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/operator"
@@ -121,7 +121,7 @@ func testRoleBoundaries(t *testing.T, db *store.DB) {
 			switch {
 			case want && err != nil:
 				t.Errorf("%s: %s: %v", role, name, err)
-			case !want && !errors.Is(err, operator.ErrForbidden):
+			case !want && !errors.Is(err, derrors.Forbidden):
 				t.Errorf("%s: %s: %v, want ErrForbidden", role, name, err)
 			}
 			after := len(e.audit(t, operator.AuditQuery{Operator: string(role) + "1"}))
@@ -261,7 +261,7 @@ func TestReverseOnlyTheAccountsOwn(t *testing.T) {
 		account int64
 		txn     int64
 	}{{"another account's", ids[1], txn}, {"a missing one", ids[0], txn + 1000}} {
-		if _, err := e.o.Reverse(ctx, admin, c.account, c.txn, "по ошибке"); !errors.Is(err, ledger.ErrNotFound) {
+		if _, err := e.o.Reverse(ctx, admin, c.account, c.txn, "по ошибке"); !errors.Is(err, derrors.NotFound) {
 			t.Errorf("reverse %s: %v, want not found", c.name, err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/content"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -32,13 +33,13 @@ func testCatalogueAndContentEdits(t *testing.T, db *store.DB) {
 	city, _ := billing.CityByCode(ctx, db, "tver")
 
 	// The role boundary: nothing changes, nothing is audited.
-	if err := e.o.UpdateCity(ctx, cashier, billing.City{ID: city.ID, Name: "X"}); !errors.Is(err, operator.ErrForbidden) {
+	if err := e.o.UpdateCity(ctx, cashier, billing.City{ID: city.ID, Name: "X"}); !errors.Is(err, derrors.Forbidden) {
 		t.Errorf("cashier renames a city: %v", err)
 	}
-	if err := e.o.ArchivePackage(ctx, cashier, pkg.ID, true); !errors.Is(err, operator.ErrForbidden) {
+	if err := e.o.ArchivePackage(ctx, cashier, pkg.ID, true); !errors.Is(err, derrors.Forbidden) {
 		t.Errorf("cashier archives a package: %v", err)
 	}
-	if _, err := e.o.AddContent(ctx, e.roles[operator.RoleSupport], content.Item{Kind: content.KindNews, Title: "x", Body: "y", PublishedAt: e.clk.Now()}); !errors.Is(err, operator.ErrForbidden) {
+	if _, err := e.o.AddContent(ctx, e.roles[operator.RoleSupport], content.Item{Kind: content.KindNews, Title: "x", Body: "y", PublishedAt: e.clk.Now()}); !errors.Is(err, derrors.Forbidden) {
 		t.Errorf("support publishes news: %v", err)
 	}
 	if n := len(e.audit(t, operator.AuditQuery{Operator: "cashier1"})) + len(e.audit(t, operator.AuditQuery{Operator: "support1"})); n != 0 {
@@ -79,7 +80,7 @@ func testCatalogueAndContentEdits(t *testing.T, db *store.DB) {
 	if err := e.o.DeleteContent(ctx, mgr, item.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.o.DeleteContent(ctx, mgr, item.ID); !errors.Is(err, content.ErrNotFound) {
+	if err := e.o.DeleteContent(ctx, mgr, item.ID); !errors.Is(err, derrors.NotFound) {
 		t.Errorf("deleting twice: %v", err)
 	}
 	got := e.audit(t, operator.AuditQuery{Operator: "manager1"})

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/promise"
@@ -35,7 +36,7 @@ func TestGrantPromise(t *testing.T) {
 			amount money.Amount
 			want   error
 		}{
-			{"cashier may not", e.roles[operator.RoleCashier], money.Rub(100), operator.ErrForbidden},
+			{"cashier may not", e.roles[operator.RoleCashier], money.Rub(100), derrors.Forbidden},
 			{"too much", mgr, money.Rub(100000), promise.ErrAmount},
 			{"granted", mgr, money.Rub(300), nil},
 			{"again", mgr, money.Rub(300), promise.ErrOpen},

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
@@ -70,7 +71,7 @@ func TestSupportActionsAudited(t *testing.T) {
 			state{status: support.StatusAnswered, assignee: "support1", app: "called", messages: 2, chat: 1}},
 	}
 	for _, c := range actions {
-		if err := c.do(e.roles[operator.RoleCashier]); !errors.Is(err, operator.ErrForbidden) {
+		if err := c.do(e.roles[operator.RoleCashier]); !errors.Is(err, derrors.Forbidden) {
 			t.Errorf("cashier %s: %v, want forbidden", c.name, err)
 		}
 		if err := c.do(e.roles[operator.RoleSupport]); err != nil {

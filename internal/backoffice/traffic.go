@@ -2,19 +2,13 @@ package backoffice
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/netflow"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 )
-
-// ErrClassExists means an added traffic class has the code of another.
-var ErrClassExists = errors.New("a traffic class with this code exists")
-
-// ErrNoClass means an edited traffic class does not exist.
-var ErrNoClass = errors.New("no such traffic class")
 
 // TrafficClasses lists the traffic classes (catalogue permission).
 func (o *Office) TrafficClasses(ctx context.Context, w Who) ([]netflow.Class, error) {
@@ -54,9 +48,9 @@ func (o *Office) SaveTrafficClass(ctx context.Context, w Who, c netflow.Class, a
 	}
 	switch {
 	case add && before != nil:
-		return fmt.Errorf("traffic class %s: %w", c.Code, ErrClassExists)
+		return fmt.Errorf("traffic class %s: %w", c.Code, derrors.Exists)
 	case !add && before == nil:
-		return fmt.Errorf("traffic class %s: %w", c.Code, ErrNoClass)
+		return fmt.Errorf("traffic class %s: %w", c.Code, derrors.NotFound)
 	}
 	for _, r := range c.Code {
 		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {

@@ -5,11 +5,11 @@ package content
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
@@ -17,11 +17,6 @@ import (
 const (
 	KindNews  = "news"
 	KindPromo = "promo"
-)
-
-var (
-	ErrNotFound = errors.New("not found")
-	ErrInvalid  = errors.New("invalid")
 )
 
 // Item is a piece of news or a promotion.
@@ -69,13 +64,13 @@ func nullTime(t time.Time) any {
 
 func (i Item) check() error {
 	if i.Kind != KindNews && i.Kind != KindPromo {
-		return fmt.Errorf("content kind %q: %w", i.Kind, ErrInvalid)
+		return fmt.Errorf("content kind %q: %w", i.Kind, derrors.Invalid)
 	}
 	if strings.TrimSpace(i.Title) == "" || strings.TrimSpace(i.Body) == "" || i.PublishedAt.IsZero() {
-		return fmt.Errorf("content needs a title, a text and a publish date: %w", ErrInvalid)
+		return fmt.Errorf("content needs a title, a text and a publish date: %w", derrors.Invalid)
 	}
 	if !i.ExpiresAt.IsZero() && !i.ExpiresAt.After(i.PublishedAt) {
-		return fmt.Errorf("content expires before it is published: %w", ErrInvalid)
+		return fmt.Errorf("content expires before it is published: %w", derrors.Invalid)
 	}
 	return nil
 }
@@ -121,7 +116,7 @@ func UpdateTx(ctx context.Context, tx *store.Tx, i Item) error {
 		return fmt.Errorf("update content %d: %w", i.ID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("content %d: %w", i.ID, ErrNotFound)
+		return fmt.Errorf("content %d: %w", i.ID, derrors.NotFound)
 	}
 	return nil
 }
@@ -132,14 +127,14 @@ func Delete(ctx context.Context, db *store.DB, id int64) error {
 }
 
 // DeleteTx is Delete inside tx; deleting an item that is not there is
-// ErrNotFound, so an audit entry never records a deletion that did nothing.
+// derrors.NotFound, so an audit entry never records a deletion that did nothing.
 func DeleteTx(ctx context.Context, tx *store.Tx, id int64) error {
 	res, err := tx.Exec(ctx, `DELETE FROM content_items WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("delete content %d: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("content %d: %w", id, ErrNotFound)
+		return fmt.Errorf("content %d: %w", id, derrors.NotFound)
 	}
 	return nil
 }
@@ -168,7 +163,7 @@ func one(rows *sql.Rows, id int64) (Item, error) {
 		return Item{}, fmt.Errorf("content %d: %w", id, err)
 	}
 	if len(items) == 0 {
-		return Item{}, fmt.Errorf("content %d: %w", id, ErrNotFound)
+		return Item{}, fmt.Errorf("content %d: %w", id, derrors.NotFound)
 	}
 	return items[0], nil
 }

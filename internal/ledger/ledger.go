@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
@@ -74,7 +75,6 @@ type Result struct {
 var (
 	ErrUnbalanced = errors.New("postings do not sum to zero")
 	ErrNoKey      = errors.New("transaction has no idempotency key")
-	ErrNotFound   = errors.New("not found")
 )
 
 // Post writes t inside tx. A key seen before changes nothing and returns the
@@ -266,7 +266,7 @@ func moveBalances(ctx context.Context, tx *store.Tx, order []int64, delta, balan
 		return fmt.Errorf("balances: %w", err)
 	}
 	if moved != len(order) {
-		return fmt.Errorf("%d of %d ledger accounts: %w", moved, len(order), ErrNotFound)
+		return fmt.Errorf("%d of %d ledger accounts: %w", moved, len(order), derrors.NotFound)
 	}
 	return nil
 }
@@ -325,7 +325,7 @@ func TxnAccount(ctx context.Context, q interface {
 	var id int64
 	err := q.QueryRow(ctx, `SELECT COALESCE(account_id, 0) FROM ledger_txns WHERE id = ?`, txnID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
+		err = derrors.NotFound
 	}
 	if err != nil {
 		return 0, fmt.Errorf("ledger transaction %d: %w", txnID, err)
@@ -341,7 +341,7 @@ func Reverse(ctx context.Context, tx *store.Tx, txnID int64, key, memo string, n
 	if err := tx.QueryRow(ctx, `SELECT kind, COALESCE(account_id, 0), amount, service, reverses FROM ledger_txns WHERE id = ?`, txnID).
 		Scan(&t.Kind, &t.AccountID, &t.Amount, &t.Service, &reverses); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return Result{}, fmt.Errorf("reverse %d: %w", txnID, ErrNotFound)
+			return Result{}, fmt.Errorf("reverse %d: %w", txnID, derrors.NotFound)
 		}
 		return Result{}, fmt.Errorf("reverse %d: %w", txnID, err)
 	}

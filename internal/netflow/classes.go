@@ -8,12 +8,12 @@ package netflow
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
 
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
@@ -30,7 +30,7 @@ type Class struct {
 }
 
 // ErrClass is returned for a class that cannot be saved.
-var ErrClass = errors.New("invalid traffic class")
+var ErrClass error = derrors.New(derrors.Invalid, "traffic_class", "invalid traffic class")
 
 // ParsePrefixes reads prefixes separated by spaces, commas or new lines;
 // a bare address is its own /32 or /128.

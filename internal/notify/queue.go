@@ -14,11 +14,12 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
 // ErrNoAddress means the subscriber has no e-mail to write to.
-var ErrNoAddress = errors.New("no e-mail address")
+var ErrNoAddress error = derrors.New(derrors.Invalid, "no_email", "no e-mail address")
 
 // Options are the Notifier's settings beyond the SMTP connection.
 type Options struct {

@@ -16,19 +16,17 @@ import (
 	"unicode/utf8"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/password"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
 var (
-	ErrNotFound     = errors.New("no such operator")
-	ErrExists       = errors.New("operator login is taken")
-	ErrInvalid      = errors.New("invalid")
-	ErrBadPassword  = errors.New("wrong login or password")
-	ErrLocked       = errors.New("too many failed logins: the operator is locked for a while")
-	ErrWeakPassword = errors.New("operator password must be 10 to 128 characters and must not contain the login")
-	ErrForbidden    = errors.New("the operator's role does not allow this")
-	ErrLastAdmin    = errors.New("the last active admin cannot be removed, disabled or demoted")
+	errNoOperator   error = derrors.New(derrors.NotFound, "", "no such operator")
+	ErrBadPassword        = errors.New("wrong login or password")
+	ErrLocked             = errors.New("too many failed logins: the operator is locked for a while")
+	ErrWeakPassword error = derrors.New(derrors.Invalid, "operator_password", "operator password must be 10 to 128 characters and must not contain the login")
+	ErrLastAdmin    error = derrors.New(derrors.Conflict, "last_admin", "the last active admin cannot be removed, disabled or demoted")
 )
 
 // Role is an operator's job; it decides the permissions.
@@ -48,7 +46,7 @@ var Roles = []Role{RoleAdmin, RoleManager, RoleCashier, RoleSupport}
 func ParseRole(s string) (Role, error) {
 	r := Role(strings.ToLower(strings.TrimSpace(s)))
 	if !slices.Contains(Roles, r) {
-		return "", fmt.Errorf("role %q: one of admin, manager, cashier, support: %w", s, ErrInvalid)
+		return "", fmt.Errorf("role %q: one of admin, manager, cashier, support: %w", s, derrors.Invalid)
 	}
 	return r, nil
 }
@@ -165,14 +163,14 @@ type NewOperator struct {
 func (s *Store) Add(ctx context.Context, actor Actor, n NewOperator) (Operator, error) {
 	n.Login = password.NormalLogin(n.Login)
 	if !loginRe.MatchString(n.Login) {
-		return Operator{}, fmt.Errorf("operator login %q: 2 to 32 of a-z, 0-9, '.', '_', '-': %w", n.Login, ErrInvalid)
+		return Operator{}, fmt.Errorf("operator login %q: 2 to 32 of a-z, 0-9, '.', '_', '-': %w", n.Login, derrors.Invalid)
 	}
 	if _, err := ParseRole(string(n.Role)); err != nil {
 		return Operator{}, err
 	}
 	if n.Email != "" {
 		if _, err := mail.ParseAddress(n.Email); err != nil {
-			return Operator{}, fmt.Errorf("operator e-mail %q: %w", n.Email, ErrInvalid)
+			return Operator{}, fmt.Errorf("operator e-mail %q: %w", n.Email, derrors.Invalid)
 		}
 	}
 	if err := CheckPasswordPolicy(n.Login, n.Password); err != nil {
@@ -185,7 +183,7 @@ func (s *Store) Add(ctx context.Context, actor Actor, n NewOperator) (Operator, 
 		err := tx.QueryRow(ctx, `INSERT INTO operators (login, name, email, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			n.Login, strings.TrimSpace(n.Name), strings.TrimSpace(n.Email), string(n.Role), hash, now.UTC(), now.UTC()).Scan(&id)
 		if store.IsUniqueViolation(err) {
-			return fmt.Errorf("operator %s: %w", n.Login, ErrExists)
+			return fmt.Errorf("operator %s: %w", n.Login, derrors.Exists)
 		}
 		if err != nil {
 			return fmt.Errorf("operator %s: %w", n.Login, err)
@@ -217,7 +215,7 @@ func scan(r row, extra ...any) (Operator, error) {
 func (s *Store) one(ctx context.Context, where string, arg any) (Operator, error) {
 	o, err := scan(s.DB.QueryRow(ctx, `SELECT `+cols+` FROM operators WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
-		return o, fmt.Errorf("operator %v: %w", arg, ErrNotFound)
+		return o, fmt.Errorf("operator %v: %w", arg, errNoOperator)
 	}
 	if err != nil {
 		return o, fmt.Errorf("operator %v: %w", arg, err)
@@ -351,7 +349,7 @@ func (s *Store) Update(ctx context.Context, actor Actor, id int64, c Change) (Op
 		after.Email = strings.TrimSpace(*c.Email)
 		if after.Email != "" {
 			if _, err := mail.ParseAddress(after.Email); err != nil {
-				return Operator{}, fmt.Errorf("operator e-mail %q: %w", after.Email, ErrInvalid)
+				return Operator{}, fmt.Errorf("operator e-mail %q: %w", after.Email, derrors.Invalid)
 			}
 		}
 	}

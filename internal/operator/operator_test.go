@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
@@ -93,7 +94,7 @@ func testLockoutAndAudit(t *testing.T, db *store.DB) {
 	if _, err := s.Add(ctx, operator.Actor{}, operator.NewOperator{Login: "kassa", Role: operator.RoleCashier, Password: "kassa-12345"}); !errors.Is(err, operator.ErrWeakPassword) {
 		t.Errorf("password containing the login: %v, want ErrWeakPassword", err)
 	}
-	if _, err := s.Add(ctx, operator.Actor{}, operator.NewOperator{Login: "root", Role: operator.RoleCashier, Password: "another-secret"}); !errors.Is(err, operator.ErrExists) {
+	if _, err := s.Add(ctx, operator.Actor{}, operator.NewOperator{Login: "root", Role: operator.RoleCashier, Password: "another-secret"}); !errors.Is(err, derrors.Exists) {
 		t.Errorf("second root: %v, want ErrExists", err)
 	}
 

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -21,7 +22,7 @@ const bonusLiabilityCode = "bonus_liability"
 func bonusCode(accountID int64) string { return "bonus:" + strconv.FormatInt(accountID, 10) }
 
 // ErrInsufficientBonus means the subscriber has fewer points than asked to spend.
-var ErrInsufficientBonus = errors.New("not enough bonus points")
+var ErrInsufficientBonus error = derrors.New(derrors.Conflict, "bonus_insufficient", "not enough bonus points")
 
 // accrual is the points a payment earns: the configured percent of it.
 type accrual struct {

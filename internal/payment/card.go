@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
@@ -35,7 +36,7 @@ type CardStart struct {
 }
 
 // ErrBadAmount means an amount a payment cannot have.
-var ErrBadAmount = errors.New("the amount must be positive")
+var ErrBadAmount error = derrors.New(derrors.Invalid, "amount", "the amount must be positive")
 
 // StartCard records a pending card payment and returns it with the
 // processor's page address to redirect the subscriber to.

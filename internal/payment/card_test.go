@@ -3,10 +3,6 @@ package payment
 import (
 	"context"
 	"errors"
-	"github.com/kabinet-billing/kabinet/internal/billing"
-	"github.com/kabinet-billing/kabinet/internal/clock"
-	"github.com/kabinet-billing/kabinet/internal/store"
-	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +12,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
+	"github.com/kabinet-billing/kabinet/internal/store"
+	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 )
 
 // TestCardCallbacks plays sequences of callbacks (forged, replayed, reordered,
@@ -121,7 +123,7 @@ func TestCardCallbackReplayedOnAnotherPayment(t *testing.T) {
 			t.Errorf("balances %s and %s", balance(t, db, mine), balance(t, db, theirs))
 		}
 		// Not the subscriber's own payment: not found.
-		if _, err := svc.Get(context.Background(), mine, p2.ID); !errors.Is(err, ErrNotFound) {
+		if _, err := svc.Get(context.Background(), mine, p2.ID); !errors.Is(err, derrors.NotFound) {
 			t.Errorf("read another subscriber's payment: %v", err)
 		}
 	})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -17,14 +18,14 @@ import (
 
 // ErrReasonRequired means an operator's correction or reversal came without
 // the reason the books must keep.
-var ErrReasonRequired = errors.New("a reason is required")
+var ErrReasonRequired error = derrors.New(derrors.Invalid, "reason_required", "a reason is required")
 
 // ErrOperatorRequired means an operator action did not say who did it.
-var ErrOperatorRequired = errors.New("the operator is required")
+var ErrOperatorRequired error = derrors.New(derrors.Invalid, "", "the operator is required")
 
 // ErrNeedsConfirmation means a cash payment is above what the cashier may
 // take alone: a manager must confirm it.
-var ErrNeedsConfirmation = errors.New("above the cashier's limit: a manager must confirm")
+var ErrNeedsConfirmation error = derrors.New(derrors.Forbidden, "cash_confirm", "above the cashier's limit: a manager must confirm")
 
 // CashIn is money a cashier took at the office.
 type CashIn struct {
@@ -191,7 +192,7 @@ func (s *Service) reverseIn(ctx context.Context, tx *store.Tx, txnID int64, memo
 	var key string
 	if err := tx.QueryRow(ctx, `SELECT COALESCE(account_id, 0), key FROM ledger_txns WHERE id = ?`, txnID).Scan(&accountID, &key); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return 0, fmt.Errorf("ledger transaction %d: %w", txnID, ledger.ErrNotFound)
+			return 0, fmt.Errorf("ledger transaction %d: %w", txnID, derrors.NotFound)
 		}
 		return 0, err
 	}

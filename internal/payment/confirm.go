@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
@@ -100,13 +101,13 @@ func (s *Service) abandon(ctx context.Context, id int64) {
 
 // Confirmation returns how the account's payment id is confirmed: the SBP
 // QR code's data for the page that draws it. A payment without one (a card
-// at a redirect-only processor) is ErrNotFound.
+// at a redirect-only processor) is derrors.NotFound.
 func (s *Service) Confirmation(ctx context.Context, accountID, id int64) (Confirmation, error) {
 	var c Confirmation
 	err := s.db.QueryRow(ctx, `SELECT c.method, c.processor_ref, c.confirmation_url, c.qr_data FROM payment_confirmations c
 		JOIN payments p ON p.id = c.payment_id WHERE c.payment_id = ? AND p.account_id = ?`, id, accountID).Scan(&c.Method, &c.Ref, &c.URL, &c.QR)
 	if errors.Is(err, sql.ErrNoRows) {
-		return c, fmt.Errorf("confirmation of payment %d: %w", id, ErrNotFound)
+		return c, fmt.Errorf("confirmation of payment %d: %w", id, derrors.NotFound)
 	}
 	if err != nil {
 		return c, fmt.Errorf("confirmation of payment %d: %w", id, err)

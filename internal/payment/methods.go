@@ -2,9 +2,9 @@ package payment
 
 import (
 	"context"
-	"errors"
 	"net/netip"
 
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/money"
 )
 
@@ -91,11 +91,11 @@ type proxyAware interface {
 }
 
 // ErrMethodUnsupported means the processor does not offer the method.
-var ErrMethodUnsupported = errors.New("the processor does not offer this way of paying")
+var ErrMethodUnsupported error = derrors.New(derrors.Invalid, "method", "the processor does not offer this way of paying")
 
 // ProcessorUnavailable means the processor's API could not be reached or
 // failed; the subscriber may try again later.
-var ErrProcessorUnavailable = errors.New("the payment processor is unavailable")
+var ErrProcessorUnavailable error = derrors.New(derrors.Unavailable, "processor", "the payment processor is unavailable")
 
 // MethodsOf lists the methods a processor offers.
 func MethodsOf(p Processor) []string {

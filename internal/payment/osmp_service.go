@@ -10,16 +10,17 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
-// errAccountNotFound and errAccountInactive carry the OSMP codes out of a
-// transaction.
+// errAccountNotFound, errAccountInactive and errTxnConflict refuse one
+// payment of a transaction; osmpCode gives their OSMP codes by kind.
 var (
-	errAccountNotFound = errors.New("account not found")
-	errAccountInactive = errors.New("account not active")
-	errTxnConflict     = errors.New("txn_id repeated with a different sum or account")
+	errAccountNotFound error = derrors.New(derrors.NotFound, "", "account not found")
+	errAccountInactive error = derrors.New(derrors.Conflict, "inactive", "account not active")
+	errTxnConflict     error = derrors.New(derrors.Conflict, "", "txn_id repeated with a different sum or account")
 )
 
 type querier interface {
@@ -87,18 +88,27 @@ type payable struct {
 	err error
 }
 
+// osmpCode is the OSMP result for err, by its kind: the one place the
+// protocol's codes meet the error kinds.
 func osmpCode(err error) OSMPResult {
-	switch {
-	case err == nil:
+	if err == nil {
 		return OSMPOK
-	case errors.Is(err, errAccountNotFound):
-		return OSMPAccountNotFound
-	case errors.Is(err, errAccountInactive):
-		return OSMPAccountInactive
-	case errors.Is(err, errTxnConflict):
-		return OSMPOther
 	}
-	// The database was away or busy: a retry can succeed, so say so.
+	if derrors.Code(err) == "inactive" {
+		return OSMPAccountInactive
+	}
+	switch derrors.Kind(err) {
+	case derrors.NotFound:
+		return OSMPAccountNotFound
+	case derrors.Invalid:
+		return OSMPBadAccount
+	case derrors.Conflict:
+		return OSMPOther
+	case derrors.Forbidden:
+		return OSMPForbidden
+	}
+	// The database was away or busy (Unavailable, or an unexpected error):
+	// a retry can succeed, so say so.
 	return OSMPTemporary
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
@@ -28,7 +29,7 @@ type Refund struct {
 // ErrNotRefundable means the payment cannot be refunded through its
 // processor: not a succeeded card or SBP payment, or a processor that does
 // not refund.
-var ErrNotRefundable = errors.New("the payment cannot be refunded through its processor")
+var ErrNotRefundable error = derrors.New(derrors.Conflict, "not_refundable", "the payment cannot be refunded through its processor")
 
 // CanRefund tells whether a payment's processor refunds and the payment is
 // one it could refund (for the back office's button).
@@ -154,11 +155,11 @@ func (s *Service) refundConfirmed(ctx context.Context, tx *store.Tx, p Payment, 
 	return true, nil
 }
 
-// RefundOf returns the payment's refund, ErrNotFound if it has none.
+// RefundOf returns the payment's refund, derrors.NotFound if it has none.
 func (s *Service) RefundOf(ctx context.Context, paymentID int64) (Refund, error) {
 	rf, err := refundOf(ctx, s.db, paymentID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return rf, fmt.Errorf("refund of payment %d: %w", paymentID, ErrNotFound)
+		return rf, fmt.Errorf("refund of payment %d: %w", paymentID, derrors.NotFound)
 	}
 	return rf, err
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
@@ -131,16 +132,13 @@ func scanPayment(row interface{ Scan(...any) error }) (Payment, error) {
 	return p, err
 }
 
-// ErrNotFound means no such payment (for this account).
-var ErrNotFound = errors.New("payment not found")
-
 // Get returns the account's payment id: the portal's status page after the
 // subscriber returns from the processor. Scoped by account, so that one
 // subscriber cannot read another's payments.
 func (s *Service) Get(ctx context.Context, accountID, id int64) (Payment, error) {
 	p, err := scanPayment(s.db.QueryRow(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = ? AND account_id = ?`, id, accountID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return p, fmt.Errorf("payment %d of account %d: %w", id, accountID, ErrNotFound)
+		return p, fmt.Errorf("payment %d of account %d: %w", id, accountID, derrors.NotFound)
 	}
 	if err != nil {
 		return p, fmt.Errorf("payment %d: %w", id, err)

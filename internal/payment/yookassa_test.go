@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 )
@@ -89,7 +90,7 @@ func TestYooKassaStartRequests(t *testing.T) {
 		t.Errorf("stored confirmation %+v, %v", stored, err)
 	}
 	other := addAccount(t, db, "100078", "active")
-	if _, err := svc.Confirmation(ctx, other, sp.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := svc.Confirmation(ctx, other, sp.ID); !errors.Is(err, derrors.NotFound) {
 		t.Errorf("another account reads the QR code: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"layeh.com/radius"
 	"layeh.com/radius/rfc2759"
 	"layeh.com/radius/rfc2865"
@@ -41,6 +42,18 @@ const (
 	reasonBadCredAttr rejectReason = "malformed credentials attribute"
 	reasonDirectory   rejectReason = "directory unavailable"
 )
+
+// lookupRefused is the reason a failed subscriber lookup rejects with, by
+// the error's kind: the one place RADIUS meets the error kinds. Nil is "".
+func lookupRefused(err error) rejectReason {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, derrors.NotFound):
+		return reasonNoLogin
+	}
+	return reasonDirectory
+}
 
 // credentials found in an Access-Request.
 type credentials struct {

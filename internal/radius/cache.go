@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 )
 
 // Cache keeps every subscriber in memory so that an Access-Request is
@@ -129,15 +130,15 @@ func (c *Cache) Get(ctx context.Context, login string) (Subscriber, error) {
 		return s, nil
 	}
 	if missing && c.clock.Now().Sub(missAt) < negativeTTL {
-		return Subscriber{}, ErrNotFound
+		return Subscriber{}, derrors.NotFound
 	}
 	s, err := c.dir.Lookup(ctx, login)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, derrors.NotFound):
 		c.mu.Lock()
 		c.missing[login] = c.clock.Now()
 		c.mu.Unlock()
-		return Subscriber{}, ErrNotFound
+		return Subscriber{}, derrors.NotFound
 	case err != nil:
 		return Subscriber{}, fmt.Errorf("look up a login: %w", err) // not named: it may be a password
 	}
@@ -164,7 +165,7 @@ func (c *Cache) Invalidate(ctx context.Context, login string) error {
 	c.markDirty(login, 0)
 	s, err := c.dir.Lookup(ctx, login)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, derrors.NotFound):
 		c.mu.Lock()
 		old, ok := c.byLogin[login]
 		delete(c.byLogin, login)
@@ -195,7 +196,7 @@ func (c *Cache) Invalidate(ctx context.Context, login string) error {
 func (c *Cache) InvalidateAccount(ctx context.Context, accountID int64) error {
 	c.markDirty("", accountID)
 	subs, err := c.dir.LookupAccount(ctx, accountID)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, derrors.NotFound) {
 		c.mu.Lock()
 		for _, l := range c.byAccount[accountID] {
 			delete(c.byLogin, l)

@@ -13,6 +13,7 @@ import (
 	"layeh.com/radius"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 )
 
 const testSecret = "s3cret-shared"
@@ -53,7 +54,7 @@ func (d *fakeDir) Lookup(_ context.Context, login string) (Subscriber, error) {
 	}
 	s, ok := d.subs[login]
 	if !ok {
-		return Subscriber{}, ErrNotFound
+		return Subscriber{}, derrors.NotFound
 	}
 	return s, nil
 }
@@ -86,7 +87,7 @@ type fakeNASList map[netip.Addr]NAS
 func (l fakeNASList) LookupNAS(a netip.Addr) (NAS, error) {
 	n, ok := l[a]
 	if !ok {
-		return NAS{}, ErrNotFound
+		return NAS{}, derrors.NotFound
 	}
 	return n, nil
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
@@ -36,9 +37,6 @@ func NewNASStore(db *store.DB, clk clock.Clock) *NASStore {
 	n.snap.Store(&nasSnapshot{byAddr: map[netip.Addr]NAS{}, byID: map[int64]NAS{}})
 	return n
 }
-
-// ErrInvalidNAS is returned for a NAS that cannot be saved.
-var ErrInvalidNAS = errors.New("invalid NAS")
 
 // List reads every NAS from the database, by name.
 func (n *NASStore) List(ctx context.Context) ([]NAS, error) {
@@ -85,7 +83,7 @@ func (n *NASStore) Load(ctx context.Context) error {
 func (n *NASStore) LookupNAS(addr netip.Addr) (NAS, error) {
 	x, ok := n.snap.Load().byAddr[addr.Unmap()]
 	if !ok {
-		return NAS{}, ErrNotFound
+		return NAS{}, derrors.NotFound
 	}
 	return x, nil
 }
@@ -94,7 +92,7 @@ func (n *NASStore) LookupNAS(addr netip.Addr) (NAS, error) {
 func (n *NASStore) ByID(id int64) (NAS, error) {
 	x, ok := n.snap.Load().byID[id]
 	if !ok {
-		return NAS{}, ErrNotFound
+		return NAS{}, derrors.NotFound
 	}
 	return x, nil
 }
@@ -118,16 +116,16 @@ func (n *NASStore) save(ctx context.Context, x NAS, by *operator.Actor) (NAS, er
 	}
 	switch {
 	case x.Name == "":
-		return x, fmt.Errorf("NAS name is empty: %w", ErrInvalidNAS)
+		return x, fmt.Errorf("NAS name is empty: %w", derrors.Invalid)
 	case !x.Addr.IsValid():
-		return x, fmt.Errorf("NAS %s: no address: %w", x.Name, ErrInvalidNAS)
+		return x, fmt.Errorf("NAS %s: no address: %w", x.Name, derrors.Invalid)
 	case len(x.Secret) < 8:
 		// A short shared secret is brute-forced from one captured packet.
-		return x, fmt.Errorf("NAS %s: secret must be at least 8 characters: %w", x.Name, ErrInvalidNAS)
+		return x, fmt.Errorf("NAS %s: secret must be at least 8 characters: %w", x.Name, derrors.Invalid)
 	case !x.Kind.Valid():
-		return x, fmt.Errorf("NAS %s: kind %q: %w", x.Name, x.Kind, ErrInvalidNAS)
+		return x, fmt.Errorf("NAS %s: kind %q: %w", x.Name, x.Kind, derrors.Invalid)
 	case x.CoAPort < 1 || x.CoAPort > 65535:
-		return x, fmt.Errorf("NAS %s: CoA port %d: %w", x.Name, x.CoAPort, ErrInvalidNAS)
+		return x, fmt.Errorf("NAS %s: CoA port %d: %w", x.Name, x.CoAPort, derrors.Invalid)
 	}
 	x.Addr = x.Addr.Unmap()
 	now := n.clock.Now()
@@ -148,7 +146,7 @@ func (n *NASStore) save(ctx context.Context, x NAS, by *operator.Actor) (NAS, er
 	})
 	if err != nil {
 		if store.IsUniqueViolation(err) {
-			return x, fmt.Errorf("NAS %s: name or address already used: %w", x.Name, ErrInvalidNAS)
+			return x, fmt.Errorf("NAS %s: name or address already used: %w", x.Name, derrors.Invalid)
 		}
 		return x, fmt.Errorf("save NAS %s: %w", x.Name, err)
 	}
@@ -179,7 +177,7 @@ func (n *NASStore) SetAllowUnsigned(ctx context.Context, id int64, allow bool, b
 		var requireMA bool
 		if err := tx.QueryRow(ctx, `SELECT require_ma FROM nas WHERE id = ?`, id).Scan(&requireMA); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
-				return ErrNotFound
+				return derrors.NotFound
 			}
 			return err
 		}
@@ -203,7 +201,7 @@ func (n *NASStore) Secret(ctx context.Context, id int64, by operator.Actor) (str
 	err := n.db.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.QueryRow(ctx, `SELECT secret FROM nas WHERE id = ?`, id).Scan(&secret); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
-				return ErrNotFound
+				return derrors.NotFound
 			}
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
@@ -78,10 +79,10 @@ func TestNASSigningAndSecretAudited(t *testing.T) {
 		if err != nil || secret != "long-enough-secret" {
 			t.Fatalf("secret = %q, %v", secret, err)
 		}
-		if err := n.SetAllowUnsigned(ctx, 999, true, anna); !errors.Is(err, ErrNotFound) {
+		if err := n.SetAllowUnsigned(ctx, 999, true, anna); !errors.Is(err, derrors.NotFound) {
 			t.Errorf("unknown NAS: %v", err)
 		}
-		if _, err := n.Secret(ctx, 999, anna); !errors.Is(err, ErrNotFound) {
+		if _, err := n.Secret(ctx, 999, anna); !errors.Is(err, derrors.NotFound) {
 			t.Errorf("unknown NAS: %v", err)
 		}
 		entries, err := operator.New(db, nil).Search(ctx, operator.AuditQuery{Action: "network."})

@@ -16,6 +16,7 @@ import (
 	"layeh.com/radius"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 )
 
 // Config tunes the server; the zero value of every field has a usable
@@ -313,7 +314,7 @@ func (s *Server) parse(raw []byte, src netip.AddrPort) (*radius.Packet, []byte, 
 	}
 	nas, err := s.nas.LookupNAS(src.Addr())
 	if err != nil {
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, derrors.NotFound) {
 			s.drop(src, "unknown NAS")
 		} else {
 			s.drop(src, "NAS lookup failed", "err", err)
@@ -457,11 +458,10 @@ func (s *Server) authenticate(ctx context.Context, p *radius.Packet, nas NAS, sr
 		return reject(reasonLMOnly)
 	}
 	sub, err := s.subs.Get(ctx, login)
-	if errors.Is(err, ErrNotFound) {
-		return reject(reasonNoLogin, "method", cred.method)
-	}
-	if err != nil {
-		return reject(reasonDirectory, "err", err)
+	if reason := lookupRefused(err); reason == reasonNoLogin {
+		return reject(reason, "method", cred.method)
+	} else if reason != "" {
+		return reject(reason, "err", err)
 	}
 	known = true
 	if !cred.check(sub.Password) {

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
 
@@ -55,8 +56,8 @@ func (d *StoreDirectory) combine(creds []subscriber.RadiusCredential, lines map[
 // Lookup implements Directory.
 func (d *StoreDirectory) Lookup(ctx context.Context, login string) (Subscriber, error) {
 	a, err := d.Subs.ByLogin(ctx, login)
-	if errors.Is(err, subscriber.ErrNotFound) {
-		return Subscriber{}, ErrNotFound
+	if errors.Is(err, derrors.NotFound) {
+		return Subscriber{}, derrors.NotFound
 	}
 	if err != nil {
 		return Subscriber{}, fmt.Errorf("subscriber by login: %w", err) // not named: it may be a password
@@ -64,7 +65,7 @@ func (d *StoreDirectory) Lookup(ctx context.Context, login string) (Subscriber, 
 	if a.Login != login {
 		// ByLogin folds case; a NAS sending "Alice" must match the cache key
 		// it will be looked up under, and logins are stored lower-case.
-		return Subscriber{}, ErrNotFound
+		return Subscriber{}, derrors.NotFound
 	}
 	subs, err := d.LookupAccount(ctx, a.ID)
 	if err != nil {
@@ -75,7 +76,7 @@ func (d *StoreDirectory) Lookup(ctx context.Context, login string) (Subscriber, 
 			return s, nil
 		}
 	}
-	return Subscriber{}, ErrNotFound
+	return Subscriber{}, derrors.NotFound
 }
 
 // LookupAccount implements Directory.

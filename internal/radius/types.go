@@ -10,7 +10,6 @@ package radius
 
 import (
 	"context"
-	"errors"
 	"net/netip"
 	"time"
 )
@@ -47,13 +46,10 @@ type Subscriber struct {
 	SessionTimeout time.Duration
 }
 
-// ErrNotFound is returned by a Directory for an unknown login or account.
-var ErrNotFound = errors.New("radius: not found")
-
 // Directory finds subscribers. Implementations may be slow (a database);
 // the server only reaches them through a Cache.
 type Directory interface {
-	// Lookup returns the subscriber with this login or ErrNotFound.
+	// Lookup returns the subscriber with this login or derrors.NotFound.
 	Lookup(ctx context.Context, login string) (Subscriber, error)
 	// LookupAccount returns the logins of one account (usually one).
 	LookupAccount(ctx context.Context, accountID int64) ([]Subscriber, error)
@@ -103,7 +99,7 @@ type NAS struct {
 
 // NASList finds a NAS by the source address of a packet.
 type NASList interface {
-	// LookupNAS returns the NAS or ErrNotFound.
+	// LookupNAS returns the NAS or derrors.NotFound.
 	LookupNAS(addr netip.Addr) (NAS, error)
 }
 

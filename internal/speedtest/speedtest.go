@@ -5,7 +5,6 @@ package speedtest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
@@ -101,8 +101,8 @@ type Measured struct {
 	IP, UserAgent    string
 }
 
-// ErrInvalid is returned for values no real test produces.
-var ErrInvalid = errors.New("invalid speed-test result")
+// errResult is returned for values no real test produces.
+var errResult = derrors.New(derrors.Invalid, "speedtest", "invalid speed-test result")
 
 // ParseMeasured reads LibreSpeed's telemetry fields (dl, ul, ping, jitter:
 // decimal strings, possibly empty when a part of the test was skipped).
@@ -119,7 +119,7 @@ func ParseMeasured(dl, ul, ping, jitter string) (Measured, error) {
 		}
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-			return m, fmt.Errorf("%s=%q: %w", f.name, f.s, ErrInvalid)
+			return m, fmt.Errorf("%s=%q: %w", f.name, f.s, errResult)
 		}
 		*f.v = v
 		measured = true
@@ -127,7 +127,7 @@ func ParseMeasured(dl, ul, ping, jitter string) (Measured, error) {
 	if !measured {
 		// Nothing ran (or a form that is not a LibreSpeed report): there is
 		// no result to keep.
-		return m, fmt.Errorf("no measurement: %w", ErrInvalid)
+		return m, fmt.Errorf("no measurement: %w", errResult)
 	}
 	return m, m.check()
 }
@@ -135,7 +135,7 @@ func ParseMeasured(dl, ul, ping, jitter string) (Measured, error) {
 func (m Measured) check() error {
 	// 100 Gbit/s and a minute of ping: anything above is a forged report.
 	if m.DownMbps > 100000 || m.UpMbps > 100000 || m.PingMs > 60000 || m.JitterMs > 60000 {
-		return fmt.Errorf("%+v: %w", m, ErrInvalid)
+		return fmt.Errorf("%+v: %w", m, errResult)
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package speedtest
 import (
 	"errors"
 	"testing"
+
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 )
 
 func TestParseMeasured(t *testing.T) {
@@ -21,7 +23,7 @@ func TestParseMeasured(t *testing.T) {
 	} {
 		got, err := ParseMeasured(tc.dl, tc.ul, tc.ping, tc.jitter)
 		if tc.bad {
-			if !errors.Is(err, ErrInvalid) {
+			if !errors.Is(err, derrors.Invalid) {
 				t.Errorf("%q: accepted %+v", tc.dl, got)
 			}
 			continue

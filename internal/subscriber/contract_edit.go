@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
@@ -24,11 +25,11 @@ func (d *Directory) EditContract(ctx context.Context, id int64, e ContractEdit) 
 	e.Name, e.Address, e.Phone, e.Email = strings.TrimSpace(e.Name), strings.TrimSpace(e.Address), strings.TrimSpace(e.Phone), strings.TrimSpace(e.Email)
 	if e.Email != "" {
 		if addr, err := mail.ParseAddress(e.Email); err != nil || addr.Address != e.Email {
-			return fmt.Errorf("e-mail %q: %w", e.Email, ErrInvalid)
+			return fmt.Errorf("e-mail %q: %w", e.Email, derrors.Invalid)
 		}
 	}
 	if len(e.Name) > 200 || len(e.Address) > 300 || len(e.Phone) > 40 || (e.Phone != "" && !phoneRe.MatchString(e.Phone)) {
-		return fmt.Errorf("name, address or phone: %w", ErrInvalid)
+		return fmt.Errorf("name, address or phone: %w", derrors.Invalid)
 	}
 	return d.DB.Write(ctx, func(tx *store.Tx) error {
 		var city any
@@ -45,7 +46,7 @@ func (d *Directory) EditContract(ctx context.Context, id int64, e ContractEdit) 
 			return fmt.Errorf("edit account %d: %w", id, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("account %d: %w", id, ErrNotFound)
+			return fmt.Errorf("account %d: %w", id, errNoAccount)
 		}
 		return nil
 	})

@@ -16,17 +16,16 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/apitoken"
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/password"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
 var (
-	ErrNotFound     = errors.New("no such account")
-	ErrExists       = errors.New("login or contract number is taken")
-	ErrInvalid      = errors.New("invalid")
-	ErrBadPassword  = errors.New("wrong login or password")
-	ErrWeakPassword = errors.New("password must be 8 to 64 characters")
+	errNoAccount    error = derrors.New(derrors.NotFound, "", "no such account")
+	ErrBadPassword  error = derrors.New(derrors.Invalid, "password", "wrong login or password")
+	ErrWeakPassword error = derrors.New(derrors.Invalid, "weak_password", "password must be 8 to 64 characters")
 )
 
 // Account is a subscriber's contract and credentials.
@@ -93,18 +92,18 @@ func CheckPasswordPolicy(pw string) error {
 func (n *NewAccount) check() error {
 	n.Login = password.NormalLogin(n.Login)
 	if !loginRe.MatchString(n.Login) {
-		return fmt.Errorf("login %q: 3 to 32 of a-z, 0-9, '.', '_', '-': %w", n.Login, ErrInvalid)
+		return fmt.Errorf("login %q: 3 to 32 of a-z, 0-9, '.', '_', '-': %w", n.Login, derrors.Invalid)
 	}
 	if err := CheckPasswordPolicy(n.Password); err != nil && n.PasswordHash == "" {
 		return fmt.Errorf("login %s: %w", n.Login, err)
 	}
 	if n.Email != "" {
 		if _, err := mail.ParseAddress(n.Email); err != nil {
-			return fmt.Errorf("e-mail %q: %w", n.Email, ErrInvalid)
+			return fmt.Errorf("e-mail %q: %w", n.Email, derrors.Invalid)
 		}
 	}
 	if len(n.Name) > 200 || len(n.Address) > 300 || len(n.Phone) > 40 {
-		return fmt.Errorf("name, address or phone too long: %w", ErrInvalid)
+		return fmt.Errorf("name, address or phone too long: %w", derrors.Invalid)
 	}
 	return nil
 }
@@ -157,7 +156,7 @@ func (d *Directory) Create(ctx context.Context, n NewAccount) (Account, error) {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?) RETURNING id`,
 			n.Login, contract, now.In(d.Biller.Rules.Zone).Format("2006-01-02"), n.Name, n.Address, city, n.Phone, n.Email, hash, sealed, t.ID, lid, now.UTC(), now.UTC()).Scan(&id); err != nil {
 			if store.IsUniqueViolation(err) {
-				return fmt.Errorf("login %s: %w", n.Login, ErrExists)
+				return fmt.Errorf("login %s: %w", n.Login, derrors.Exists)
 			}
 			return err
 		}
@@ -190,7 +189,7 @@ func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
 func (d *Directory) one(ctx context.Context, where string, arg any) (Account, error) {
 	a, err := scanAccount(d.DB.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts a LEFT JOIN cities c ON c.id = a.city_id WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
-		return a, fmt.Errorf("account %v: %w", arg, ErrNotFound)
+		return a, fmt.Errorf("account %v: %w", arg, errNoAccount)
 	}
 	if err != nil {
 		return a, fmt.Errorf("account %v: %w", arg, err)
@@ -210,7 +209,7 @@ func (d *Directory) ByLogin(ctx context.Context, login string) (Account, error) 
 	a, err := scanAccount(d.DB.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts a LEFT JOIN cities c ON c.id = a.city_id WHERE a.login = ?`,
 		password.NormalLogin(login)))
 	if errors.Is(err, sql.ErrNoRows) {
-		return a, fmt.Errorf("account by login: %w", ErrNotFound)
+		return a, fmt.Errorf("account by login: %w", errNoAccount)
 	}
 	if err != nil {
 		return a, fmt.Errorf("account by login: %w", err)
@@ -223,7 +222,7 @@ func (d *Directory) ByLogin(ctx context.Context, login string) (Account, error) 
 func (d *Directory) ByLoginOrContract(ctx context.Context, s string) (Account, error) {
 	s = strings.TrimSpace(s)
 	a, err := d.ByLogin(ctx, s)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, derrors.NotFound) {
 		return d.one(ctx, "a.contract_no = ?", s)
 	}
 	return a, err
@@ -232,7 +231,7 @@ func (d *Directory) ByLoginOrContract(ctx context.Context, s string) (Account, e
 // Authenticate checks a login and password; closed accounts cannot log in.
 // The error does not say which of the two was wrong.
 func (d *Directory) Authenticate(ctx context.Context, login, pw string) (Account, error) {
-	a, found, err := password.Lookup(ctx, login, pw, d.ByLogin, ErrNotFound)
+	a, found, err := password.Lookup(ctx, login, pw, d.ByLogin, derrors.NotFound)
 	if err != nil {
 		return Account{}, err
 	}
@@ -328,11 +327,11 @@ func (d *Directory) UpdateProfile(ctx context.Context, id int64, p Profile) erro
 	p.Email, p.Phone = strings.TrimSpace(p.Email), strings.TrimSpace(p.Phone)
 	if p.Email != "" {
 		if addr, err := mail.ParseAddress(p.Email); err != nil || addr.Address != p.Email {
-			return fmt.Errorf("e-mail %q: %w", p.Email, ErrInvalid)
+			return fmt.Errorf("e-mail %q: %w", p.Email, derrors.Invalid)
 		}
 	}
 	if len(p.Phone) > 40 || (p.Phone != "" && !phoneRe.MatchString(p.Phone)) {
-		return fmt.Errorf("phone %q: %w", p.Phone, ErrInvalid)
+		return fmt.Errorf("phone %q: %w", p.Phone, derrors.Invalid)
 	}
 	if p.Lang != "en" {
 		p.Lang = "ru"
@@ -353,19 +352,19 @@ func (d *Directory) SetStatus(ctx context.Context, id int64, status string) erro
 	switch status {
 	case billing.StatusActive, billing.StatusBlocked, billing.StatusFrozen, billing.StatusClosed:
 	default:
-		return fmt.Errorf("status %q: %w", status, ErrInvalid)
+		return fmt.Errorf("status %q: %w", status, derrors.Invalid)
 	}
 	now := d.Clock.Now()
 	return d.DB.Write(ctx, func(tx *store.Tx) error {
 		var cur string
 		if err := tx.QueryRow(ctx, `SELECT status FROM accounts WHERE id = ?`, id).Scan(&cur); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("account %d: %w", id, ErrNotFound)
+				return fmt.Errorf("account %d: %w", id, errNoAccount)
 			}
 			return err
 		}
 		if cur == billing.StatusClosed {
-			return fmt.Errorf("account %d is closed: %w", id, ErrInvalid)
+			return fmt.Errorf("account %d is closed: %w", id, derrors.Invalid)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE accounts SET status = ?, limited_since = NULL, updated_at = ? WHERE id = ?`, status, now.UTC(), id); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
@@ -27,7 +28,7 @@ func TestLoginErrorsNameNoLogin(t *testing.T) {
 		t.Fatalf("unknown login: %v", err)
 	}
 	_, err := dir.ByLogin(ctx, typed)
-	if !errors.Is(err, subscriber.ErrNotFound) || strings.Contains(strings.ToLower(err.Error()), strings.ToLower(typed)) {
+	if !errors.Is(err, derrors.NotFound) || strings.Contains(strings.ToLower(err.Error()), strings.ToLower(typed)) {
 		t.Errorf("not found: %v", err)
 	}
 	db.Close()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
@@ -33,7 +34,7 @@ func (s *Service) Apply(ctx context.Context, a Application) (Application, error)
 		return a, fmt.Errorf("application phone: %w", err)
 	}
 	if len(a.Address) > 500 || len(a.Comment) > MaxBody || len(a.TariffCode) > 40 {
-		return a, fmt.Errorf("application: %w", ErrInvalid)
+		return a, fmt.Errorf("application: %w", derrors.Invalid)
 	}
 	a.Status, a.CreatedAt = "new", s.Clock.Now()
 	var city any
@@ -87,14 +88,14 @@ func SetApplicationStatus(ctx context.Context, tx *store.Tx, now time.Time, id i
 	switch status {
 	case "new", "called", "contracted", "rejected":
 	default:
-		return fmt.Errorf("application status %q: %w", status, ErrInvalid)
+		return fmt.Errorf("application status %q: %w", status, derrors.Invalid)
 	}
 	res, err := tx.Exec(ctx, `UPDATE connection_applications SET status = ?, operator = ?, updated_at = ? WHERE id = ?`, status, operator, now.UTC(), id)
 	if err != nil {
 		return fmt.Errorf("application %d: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("application %d: %w", id, ErrNotFound)
+		return fmt.Errorf("application %d: %w", id, derrors.NotFound)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
@@ -18,7 +19,7 @@ func Assign(ctx context.Context, tx *store.Tx, now time.Time, id int64, operator
 		return "", fmt.Errorf("assign request %d: %w", id, err)
 	}
 	if n == 0 {
-		return "", fmt.Errorf("request %d: %w", id, ErrNotFound)
+		return "", fmt.Errorf("request %d: %w", id, derrors.NotFound)
 	}
 	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(operator), '') FROM support_assignments WHERE request_id = ?`, id).Scan(&before); err != nil {
 		return "", fmt.Errorf("assign request %d: %w", id, err)

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
@@ -41,11 +42,6 @@ const (
 const (
 	AuthorSubscriber = "subscriber"
 	AuthorOperator   = "operator"
-)
-
-var (
-	ErrNotFound = errors.New("not found")
-	ErrInvalid  = errors.New("invalid")
 )
 
 // MaxBody bounds a message: long enough for a fault description, short
@@ -93,7 +89,7 @@ type Request struct {
 func cleanText(s string, max int) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" || utf8.RuneCountInString(s) > max || !utf8.ValidString(s) {
-		return "", ErrInvalid
+		return "", derrors.Invalid
 	}
 	return s, nil
 }
@@ -111,7 +107,7 @@ func validKind(k string) bool {
 func (s *Service) File(ctx context.Context, accountID int64, kind, subject, body string) (Request, error) {
 	r := Request{AccountID: accountID, Kind: kind, Status: StatusNew}
 	if !validKind(kind) {
-		return r, fmt.Errorf("request kind %q: %w", kind, ErrInvalid)
+		return r, fmt.Errorf("request kind %q: %w", kind, derrors.Invalid)
 	}
 	var err error
 	if r.Subject, err = cleanText(subject, 200); err != nil {
@@ -157,7 +153,7 @@ func (s *Service) Requests(ctx context.Context, accountID int64) ([]Request, err
 }
 
 // RequestOf returns the account's request id with its thread; another
-// account's request is ErrNotFound, the same as a missing one.
+// account's request is derrors.NotFound, the same as a missing one.
 func (s *Service) RequestOf(ctx context.Context, accountID, id int64) (Request, error) {
 	return s.request(ctx, `SELECT id, account_id, kind, subject, status, created_at, updated_at FROM support_requests WHERE id = ? AND account_id = ?`, id, accountID)
 }
@@ -172,7 +168,7 @@ func (s *Service) request(ctx context.Context, q string, id int64, args ...any) 
 	var r Request
 	err := s.DB.QueryRow(ctx, q, append([]any{id}, args...)...).Scan(&r.ID, &r.AccountID, &r.Kind, &r.Subject, &r.Status, &r.CreatedAt, &r.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return r, fmt.Errorf("request %d: %w", id, ErrNotFound)
+		return r, fmt.Errorf("request %d: %w", id, derrors.NotFound)
 	}
 	if err != nil {
 		return r, fmt.Errorf("request %d: %w", id, err)
@@ -207,7 +203,7 @@ func (s *Service) Reply(ctx context.Context, accountID, id int64, body string) e
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+			return derrors.NotFound
 		}
 		return addMessage(ctx, tx, now, id, AuthorSubscriber, "", body)
 	})
@@ -236,14 +232,14 @@ func Answer(ctx context.Context, tx *store.Tx, now time.Time, id int64, operator
 	switch status {
 	case StatusNew, StatusInProgress, StatusAnswered, StatusClosed:
 	default:
-		return "", "", fmt.Errorf("request status %q: %w", status, ErrInvalid)
+		return "", "", fmt.Errorf("request status %q: %w", status, derrors.Invalid)
 	}
 	if body, err = cleanText(body, MaxBody); err != nil {
 		return "", "", fmt.Errorf("message: %w", err)
 	}
 	err = tx.QueryRow(ctx, `SELECT status FROM support_requests WHERE id = ?`, id).Scan(&before)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
+		err = derrors.NotFound
 	}
 	if err == nil {
 		_, err = tx.Exec(ctx, `UPDATE support_requests SET status = ?, updated_at = ? WHERE id = ?`, status, now.UTC(), id)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/password"
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -38,7 +39,7 @@ func TestRequestsChatApplications(t *testing.T) {
 		}
 		s := support.New(db, clk)
 		for _, bad := range []struct{ kind, subject, body string }{{"nope", "s", "b"}, {"fault", "", "b"}, {"fault", "s", " "}, {"fault", "s", strings.Repeat("я", support.MaxBody+1)}} {
-			if _, err := s.File(ctx, ids[0], bad.kind, bad.subject, bad.body); !errors.Is(err, support.ErrInvalid) {
+			if _, err := s.File(ctx, ids[0], bad.kind, bad.subject, bad.body); !errors.Is(err, derrors.Invalid) {
 				t.Errorf("%+v: %v", bad, err)
 			}
 		}
@@ -58,11 +59,11 @@ func TestRequestsChatApplications(t *testing.T) {
 			{"the back office, a missing one", func() (support.Request, error) { return s.Request(ctx, r.ID+100) }, false},
 		} {
 			got, err := c.lookup()
-			if c.found && (err != nil || got.ID != r.ID || len(got.Messages) != 1) || !c.found && !errors.Is(err, support.ErrNotFound) {
+			if c.found && (err != nil || got.ID != r.ID || len(got.Messages) != 1) || !c.found && !errors.Is(err, derrors.NotFound) {
 				t.Errorf("%s: %+v, %v", c.name, got, err)
 			}
 		}
-		if err := s.Reply(ctx, ids[1], r.ID, "hi"); !errors.Is(err, support.ErrNotFound) {
+		if err := s.Reply(ctx, ids[1], r.ID, "hi"); !errors.Is(err, derrors.NotFound) {
 			t.Errorf("bob replies to alice's request: %v", err)
 		}
 		clk.Advance(time.Hour)
@@ -74,7 +75,7 @@ func TestRequestsChatApplications(t *testing.T) {
 			t.Fatalf("after answer: %+v", got)
 		}
 		s.Answer(ctx, r.ID, "oper", "Закрыто", support.StatusClosed)
-		if err := s.Reply(ctx, ids[0], r.ID, "ещё"); !errors.Is(err, support.ErrNotFound) {
+		if err := s.Reply(ctx, ids[0], r.ID, "ещё"); !errors.Is(err, derrors.NotFound) {
 			t.Errorf("reply to a closed request: %v", err)
 		}
 		m1, _ := s.Say(ctx, ids[0], "Привет")
@@ -96,7 +97,7 @@ func TestRequestsChatApplications(t *testing.T) {
 		if len(list) != 1 || list[0].Name != "Иван" {
 			t.Fatalf("applications: %+v", list)
 		}
-		if _, err := s.Apply(ctx, support.Application{Name: "x"}); !errors.Is(err, support.ErrInvalid) {
+		if _, err := s.Apply(ctx, support.Application{Name: "x"}); !errors.Is(err, derrors.Invalid) {
 			t.Error("an application without a phone was accepted")
 		}
 	})

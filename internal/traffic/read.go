@@ -3,10 +3,11 @@ package traffic
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 )
 
 // Session is one connection as the portal and the back office show it.
@@ -32,9 +33,6 @@ type Session struct {
 
 // Open tells whether the session is still running.
 func (s Session) Open() bool { return s.StoppedAt.IsZero() }
-
-// ErrNotFound is returned for an unknown session.
-var ErrNotFound = errors.New("session not found")
 
 const sessionCols = `s.id, s.nas_id, COALESCE(n.name, ''), s.session_key, COALESCE(s.account_id, 0), s.login, s.nas_port, s.nas_port_id,
 	s.framed_ip, s.calling_station_id, s.started_at, s.updated_at, s.stopped_at, s.input_octets, s.output_octets,
@@ -109,7 +107,7 @@ func (s *Store) SessionByID(ctx context.Context, id int64) (Session, error) {
 		return Session{}, fmt.Errorf("session %d: %w", id, err)
 	}
 	if len(out) == 0 {
-		return Session{}, fmt.Errorf("session %d: %w", id, ErrNotFound)
+		return Session{}, fmt.Errorf("session %d: %w", id, derrors.NotFound)
 	}
 	return out[0], nil
 }

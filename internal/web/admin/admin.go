@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"io/fs"
 	"net/http"
 	"strconv"
@@ -21,15 +20,10 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
-	"github.com/kabinet-billing/kabinet/internal/content"
-	"github.com/kabinet-billing/kabinet/internal/ledger"
-	"github.com/kabinet-billing/kabinet/internal/notify"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/operator"
-	"github.com/kabinet-billing/kabinet/internal/payment"
-	"github.com/kabinet-billing/kabinet/internal/radius"
 	"github.com/kabinet-billing/kabinet/internal/report"
 	"github.com/kabinet-billing/kabinet/internal/statement"
-	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/support"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
 )
@@ -199,7 +193,7 @@ func (a *Admin) auth(perm operator.Permission, h http.HandlerFunc) http.HandlerF
 			return
 		}
 		op, err := a.d.Office.Operators.ByID(r.Context(), id)
-		if errors.Is(err, operator.ErrNotFound) || (err == nil && op.Disabled) {
+		if errors.Is(err, derrors.NotFound) || (err == nil && op.Disabled) {
 			a.p.Sessions.Remove(r.Context(), sessionOperator)
 			http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
 			return
@@ -260,65 +254,32 @@ func (a *Admin) done(w http.ResponseWriter, r *http.Request, to, msg string) {
 }
 
 // failed redirects back with the message for err: the operator sees what
-// was wrong with the form; unexpected errors get the generic page.
+// was wrong with the form; unexpected errors get the generic page. A
+// the list was shown) is the form's error.
 func (a *Admin) failed(w http.ResponseWriter, r *http.Request, to string, err error) {
 	status, id := a.p.I18n.Refusal(err, "admin.error.")
-	if id == "" {
-		id = errorID(err)
+	if status == http.StatusNotFound && id == "" {
+		id = "admin.error.invalid"
 	}
 	switch {
 	case id != "":
 		a.p.Sessions.Put(r.Context(), sessionError, id)
 		http.Redirect(w, r, to, http.StatusSeeOther)
-	case status == http.StatusForbidden || errors.Is(err, operator.ErrForbidden):
+	case status == http.StatusForbidden:
 		a.forbidden(w, r, opOf(r))
-	case status == http.StatusNotFound || errors.Is(err, support.ErrNotFound) || errors.Is(err, ledger.ErrNotFound):
-		a.p.NotFound(w, r)
 	default:
 		a.p.Fail(w, r, err)
 	}
 }
 
-// errorID maps the capabilities' errors to messages the operator can act on.
-func errorID(err error) string {
-	switch {
-	case errors.Is(err, backoffice.ErrNoteRequired):
-		return "admin.error.note_required"
-	case errors.Is(err, payment.ErrReasonRequired):
-		return "admin.error.reason_required"
-	case errors.Is(err, payment.ErrBadAmount):
-		return "admin.error.amount"
-	case errors.Is(err, payment.ErrNotRefundable):
-		return "admin.error.not_refundable"
-	case errors.Is(err, payment.ErrProcessorUnavailable):
-		return "admin.error.processor_unavailable"
-	case errors.Is(err, payment.ErrNeedsConfirmation):
-		return "admin.error.cash_confirm"
-	case errors.Is(err, backoffice.ErrConfirmationRefused):
-		return "admin.error.cash_confirm_refused"
-	case errors.Is(err, subscriber.ErrExists), errors.Is(err, operator.ErrExists):
-		return "admin.error.exists"
-	case errors.Is(err, operator.ErrWeakPassword):
-		return "admin.error.weak_password"
-	case errors.Is(err, operator.ErrLastAdmin):
-		return "admin.error.last_admin"
-	case errors.Is(err, subscriber.ErrWeakPassword), errors.Is(err, subscriber.ErrInvalid),
-		errors.Is(err, operator.ErrInvalid), errors.Is(err, support.ErrInvalid):
-		return "admin.error.invalid"
-	case errors.Is(err, radius.ErrInvalidNAS):
-		return "admin.error.invalid"
-	case errors.Is(err, notify.ErrNoAddress):
-		return "admin.error.no_email"
-	case errors.Is(err, derrors.NotFound) && !errors.Is(err, support.ErrNotFound) && !errors.Is(err, ledger.ErrNotFound):
-		// A missing city or package named by a form is the form's error;
-		// a missing request or transaction is a missing page.
-		return "admin.error.invalid"
-	case errors.Is(err, content.ErrInvalid), errors.Is(err, content.ErrNotFound):
-		return "admin.error.invalid"
-	case errors.Is(err, backoffice.ErrNotAudited):
-		return "admin.error.not_audited"
+// failedOn is failed for an action on the thing the page is about: when
+// that thing is missing, so is the page.
+func (a *Admin) failedOn(w http.ResponseWriter, r *http.Request, to string, err error) {
+	if errors.Is(err, derrors.NotFound) {
+		a.p.NotFound(w, r)
+		return
 	}
-	return ""
+	a.failed(w, r, to, err)
 }
 
 func pathID(r *http.Request, name string) (int64, bool) {

@@ -1,13 +1,13 @@
 package admin
 
 import (
-	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/content"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/money"
 )
 
@@ -169,19 +169,19 @@ func (a *Admin) newsForm(r *http.Request) (content.Item, error) {
 	if s := f("published"); s != "" {
 		t, err := time.ParseInLocation("2006-01-02", s, a.p.Zone)
 		if err != nil {
-			return i, content.ErrInvalid
+			return i, derrors.Invalid
 		}
 		i.PublishedAt = t
 	}
 	if s := f("expires"); s != "" {
 		t, err := time.ParseInLocation("2006-01-02", s, a.p.Zone)
 		if err != nil {
-			return i, content.ErrInvalid
+			return i, derrors.Invalid
 		}
 		i.ExpiresAt = t
 	}
 	if i.CityID = cityID(a, r, f("city")); i.CityID < 0 {
-		return i, content.ErrInvalid
+		return i, derrors.Invalid
 	}
 	return i, nil
 }

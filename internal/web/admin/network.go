@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/radius"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
@@ -105,7 +106,7 @@ func (a *Admin) showSecret(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	secret, err := a.d.Network.NASSecret(r.Context(), id, a.who(r).Actor())
-	if errors.Is(err, radius.ErrNotFound) {
+	if errors.Is(err, derrors.NotFound) {
 		a.p.NotFound(w, r)
 		return
 	}
@@ -126,12 +127,8 @@ func (a *Admin) setSigning(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := a.d.Network.SetAllowUnsigned(r.Context(), id, r.PostFormValue("allow_unsigned") != "", a.who(r).Actor())
-	if errors.Is(err, radius.ErrNotFound) {
-		a.p.NotFound(w, r)
-		return
-	}
 	if err != nil {
-		a.failed(w, r, "/admin/network", err)
+		a.failedOn(w, r, "/admin/network", err)
 		return
 	}
 	a.done(w, r, "/admin/network", "admin.flash.saved")
@@ -163,7 +160,7 @@ func (a *Admin) saveNAS(w http.ResponseWriter, r *http.Request) {
 	port, _ := strconv.Atoi(f("coa_port"))
 	kind := radius.NASKind(f("kind"))
 	if err != nil || !kind.Valid() || f("secret") == "" {
-		a.failed(w, r, "/admin/network", radius.ErrInvalidNAS)
+		a.failed(w, r, "/admin/network", derrors.Invalid)
 		return
 	}
 	_, err = a.d.Network.SaveNAS(r.Context(), radius.NAS{Name: f("name"), Addr: addr, Secret: f("secret"), Kind: kind, CoAPort: port,

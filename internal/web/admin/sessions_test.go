@@ -107,7 +107,7 @@ func TestResetEndsSubscriberSessions(t *testing.T) {
 	if id := e.p.Sessions.GetInt64(sctx, platform.SessionAccount); id != 0 {
 		t.Error("the subscriber's web session outlived the reset")
 	}
-	if _, err := tokens.Check(ctx, secret); !errors.Is(err, apitoken.ErrInvalid) {
+	if _, err := tokens.Check(ctx, secret); !errors.Is(err, apitoken.ErrBadToken) {
 		t.Errorf("the subscriber's API token after the reset: %v", err)
 	}
 	if code, _ := c.get("/admin/"); code != http.StatusOK {

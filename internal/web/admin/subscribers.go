@@ -12,6 +12,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/importer"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
@@ -402,7 +403,7 @@ func (a *Admin) refund(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rf, err := a.d.Office.Refund(r.Context(), a.who(r), id, pid, r.PostFormValue("reason"))
-	if errors.Is(err, payment.ErrNotFound) {
+	if errors.Is(err, derrors.NotFound) {
 		a.p.NotFound(w, r)
 		return
 	}
@@ -426,11 +427,11 @@ func (a *Admin) reverse(w http.ResponseWriter, r *http.Request) {
 	}
 	txn, err := strconv.ParseInt(r.PostFormValue("txn"), 10, 64)
 	if err != nil || txn <= 0 {
-		a.failed(w, r, back(id), subscriber.ErrInvalid)
+		a.failed(w, r, back(id), derrors.Invalid)
 		return
 	}
 	if _, err := a.d.Office.Reverse(r.Context(), a.who(r), id, txn, r.PostFormValue("reason")); err != nil {
-		a.failed(w, r, back(id), err)
+		a.failedOn(w, r, back(id), err)
 		return
 	}
 	a.done(w, r, back(id), "admin.flash.reversed")

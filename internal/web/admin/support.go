@@ -96,7 +96,7 @@ func (a *Admin) answer(w http.ResponseWriter, r *http.Request) {
 	}
 	to := fmt.Sprintf("/admin/support/requests/%d", id)
 	if err := a.d.Office.AnswerRequest(r.Context(), a.who(r), id, r.PostFormValue("body"), r.PostFormValue("status")); err != nil {
-		a.failed(w, r, to, err)
+		a.failedOn(w, r, to, err)
 		return
 	}
 	a.done(w, r, to, "admin.flash.saved")
@@ -109,7 +109,7 @@ func (a *Admin) applicationStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := a.d.Office.SetApplicationStatus(r.Context(), a.who(r), id, r.PostFormValue("status"), r.PostFormValue("note")); err != nil {
-		a.failed(w, r, "/admin/support", err)
+		a.failedOn(w, r, "/admin/support", err)
 		return
 	}
 	a.done(w, r, "/admin/support", "admin.flash.saved")
@@ -154,7 +154,7 @@ func (a *Admin) respond(w http.ResponseWriter, r *http.Request) {
 	}
 	to := fmt.Sprintf("/admin/support/chat/%d", id)
 	if _, err := a.d.Office.RespondChat(r.Context(), a.who(r), id, r.PostFormValue("body")); err != nil {
-		a.failed(w, r, to, err)
+		a.failedOn(w, r, to, err)
 		return
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
@@ -169,7 +169,7 @@ func (a *Admin) assign(w http.ResponseWriter, r *http.Request) {
 	}
 	to := fmt.Sprintf("/admin/support/requests/%d", id)
 	if err := a.d.Office.AssignRequest(r.Context(), a.who(r), id, r.PostFormValue("take") != ""); err != nil {
-		a.failed(w, r, to, err)
+		a.failedOn(w, r, to, err)
 		return
 	}
 	a.done(w, r, to, "admin.flash.saved")

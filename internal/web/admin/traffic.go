@@ -1,13 +1,12 @@
 package admin
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
-	"github.com/kabinet-billing/kabinet/internal/backoffice"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/netflow"
 )
 
@@ -57,25 +56,7 @@ func classForm(r *http.Request, code string) (netflow.Class, error) {
 	return netflow.Class{Code: code, Name: f("name"), NameEn: f("name_en"), Prefixes: ps, Position: pos}, nil
 }
 
-var errBadPrefix = errors.New("bad prefix")
-
-func (a *Admin) classFailed(w http.ResponseWriter, r *http.Request, err error) {
-	id := ""
-	switch {
-	case errors.Is(err, errBadPrefix):
-		id = "admin.traffic.error.prefix"
-	case errors.Is(err, backoffice.ErrClassExists):
-		id = "admin.error.exists"
-	case errors.Is(err, netflow.ErrClass):
-		id = "admin.traffic.error.invalid"
-	}
-	if id == "" {
-		a.failed(w, r, "/admin/traffic-classes", err)
-		return
-	}
-	a.p.Sessions.Put(r.Context(), sessionError, id)
-	http.Redirect(w, r, "/admin/traffic-classes", http.StatusSeeOther)
-}
+var errBadPrefix = derrors.Invalidf("prefixes", "traffic_prefix", "bad prefix")
 
 func (a *Admin) addTrafficClass(w http.ResponseWriter, r *http.Request) {
 	c, err := classForm(r, r.PostFormValue("code"))
@@ -83,7 +64,7 @@ func (a *Admin) addTrafficClass(w http.ResponseWriter, r *http.Request) {
 		err = a.d.Office.SaveTrafficClass(r.Context(), a.who(r), c, true)
 	}
 	if err != nil {
-		a.classFailed(w, r, err)
+		a.failed(w, r, "/admin/traffic-classes", err)
 		return
 	}
 	a.done(w, r, "/admin/traffic-classes", "admin.flash.saved")
@@ -99,12 +80,8 @@ func (a *Admin) updateTrafficClass(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = a.d.Office.SaveTrafficClass(r.Context(), a.who(r), c, false)
 	}
-	if errors.Is(err, backoffice.ErrNoClass) {
-		a.p.NotFound(w, r)
-		return
-	}
 	if err != nil {
-		a.classFailed(w, r, err)
+		a.failedOn(w, r, "/admin/traffic-classes", err)
 		return
 	}
 	a.done(w, r, "/admin/traffic-classes", "admin.flash.saved")

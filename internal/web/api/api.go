@@ -12,11 +12,13 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"github.com/kabinet-billing/kabinet/internal/autopay"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/autopay"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -230,7 +232,7 @@ func (a *API) middleware(ctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	tok, err := a.d.Tokens.Check(ctx.Context(), strings.TrimSpace(secret))
-	if errors.Is(err, apitoken.ErrInvalid) {
+	if errors.Is(err, apitoken.ErrBadToken) {
 		ctx.SetHeader("WWW-Authenticate", `Bearer realm="kabinet", error="invalid_token"`)
 		huma.WriteErr(a.huma, ctx, http.StatusUnauthorized, a.t(l, "api.error.unauthorized"))
 		return
@@ -249,7 +251,7 @@ func (a *API) middleware(ctx huma.Context, next func(huma.Context)) {
 	}
 	a.perTok.Spend(key, now)
 	acct, err := a.d.Subscribers.ByID(ctx.Context(), tok.AccountID)
-	if err != nil && !errors.Is(err, subscriber.ErrNotFound) {
+	if err != nil && !errors.Is(err, derrors.NotFound) {
 		// Not "log in again": the app would throw a good token away
 		// because the database was down for a minute.
 		a.p.Log.Error("api: account of token", "err", err)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kabinet-billing/kabinet/internal/apitoken"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
 
@@ -99,12 +98,8 @@ func (a *API) tokens(ctx context.Context, _ *Empty) (*ListOut[TokenOut], error) 
 }
 
 func (a *API) revoke(ctx context.Context, in *IDPath) (*Empty, error) {
-	err := a.d.Tokens.Revoke(ctx, account(ctx).ID, in.ID)
-	if errors.Is(err, apitoken.ErrNotFound) {
-		return nil, a.problem(ctx, http.StatusNotFound, "api.error.not_found")
-	}
-	if err != nil {
-		return nil, a.fail(ctx, "revoke", err)
+	if err := a.d.Tokens.Revoke(ctx, account(ctx).ID, in.ID); err != nil {
+		return nil, a.refused(ctx, "revoke", err)
 	}
 	return nil, nil
 }

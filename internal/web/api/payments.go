@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -68,11 +67,8 @@ func (a *API) payment(ctx context.Context, in *IDPath) (*PaymentOne, error) {
 	// Refresh asks the processor about a pending payment, so that an app
 	// polling here sees the result as soon as the processor knows it.
 	p, err := a.d.Payments.Refresh(ctx, account(ctx).ID, in.ID)
-	if errors.Is(err, payment.ErrNotFound) {
-		return nil, a.problem(ctx, http.StatusNotFound, "api.error.not_found")
-	}
 	if err != nil {
-		return nil, a.fail(ctx, "payment", err)
+		return nil, a.refused(ctx, "payment", err)
 	}
 	return &PaymentOne{Body: a.paymentOut(ctx, p)}, nil
 }
@@ -111,15 +107,8 @@ func (a *API) payCard(ctx context.Context, in *CardIn) (*CardOut, error) {
 	}
 	p, c, err := a.d.Payments.Start(ctx, payment.CardStart{AccountID: account(ctx).ID, Amount: amount, Processor: a.d.Processor,
 		Lang: lang(ctx), ReturnURL: ret, Method: in.Body.Method})
-	switch {
-	case errors.Is(err, payment.ErrBadAmount):
-		return nil, a.problem(ctx, http.StatusUnprocessableEntity, "api.error.amount")
-	case errors.Is(err, payment.ErrMethodUnsupported):
-		return nil, a.problem(ctx, http.StatusUnprocessableEntity, "api.error.method")
-	case errors.Is(err, payment.ErrProcessorUnavailable):
-		return nil, a.problem(ctx, http.StatusServiceUnavailable, "api.error.processor")
-	case err != nil:
-		return nil, a.fail(ctx, "card payment", err)
+	if err != nil {
+		return nil, a.refused(ctx, "card payment", err)
 	}
 	o := &CardOut{}
 	o.Body.PaymentID, o.Body.Method, o.Body.URL, o.Body.QR = p.ID, c.Method, c.URL, c.QR

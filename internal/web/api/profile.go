@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
-	"net/http"
 
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
@@ -54,11 +52,8 @@ func (a *API) updateProfile(ctx context.Context, in *ProfileIn) (*ProfileOut, er
 	acct := account(ctx)
 	err := a.d.Subscribers.UpdateProfile(ctx, acct.ID, subscriber.Profile{Email: in.Body.Email, Phone: in.Body.Phone,
 		NotifyEmail: in.Body.NotifyEmail, NotifySMS: in.Body.NotifySMS, Lang: in.Body.Lang})
-	if errors.Is(err, subscriber.ErrInvalid) {
-		return nil, a.problem(ctx, http.StatusUnprocessableEntity, "api.error.invalid")
-	}
 	if err != nil {
-		return nil, a.fail(ctx, "update profile", err)
+		return nil, a.refused(ctx, "update profile", err)
 	}
 	if acct, err = a.d.Subscribers.ByID(ctx, acct.ID); err != nil {
 		return nil, a.fail(ctx, "update profile", err)
@@ -80,13 +75,8 @@ func (a *API) changePassword(ctx context.Context, in *PasswordIn) (*Empty, error
 	if err == nil {
 		err = a.p.EndSessions(ctx, platform.SessionAccount, account(ctx).ID)
 	}
-	switch {
-	case errors.Is(err, subscriber.ErrBadPassword):
-		return nil, a.problem(ctx, http.StatusUnprocessableEntity, "api.error.password")
-	case errors.Is(err, subscriber.ErrWeakPassword):
-		return nil, a.problem(ctx, http.StatusUnprocessableEntity, "api.error.weak_password")
-	case err != nil:
-		return nil, a.fail(ctx, "change password", err)
+	if err != nil {
+		return nil, a.refused(ctx, "change password", err)
 	}
 	return nil, nil
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -65,11 +64,8 @@ func (a *API) saveSpeedtest(ctx context.Context, in *SpeedTestIn) (*SpeedTestOne
 	}
 	r, err := a.d.SpeedTests.Save(ctx, account(ctx).ID, speedtest.Measured{DownMbps: in.Body.DownMbps, UpMbps: in.Body.UpMbps,
 		PingMs: in.Body.PingMs, JitterMs: in.Body.JitterMs, IP: ip, UserAgent: "api"})
-	if errors.Is(err, speedtest.ErrInvalid) {
-		return nil, a.problem(ctx, http.StatusUnprocessableEntity, "api.error.speedtest")
-	}
 	if err != nil {
-		return nil, a.fail(ctx, "save speed test", err)
+		return nil, a.refused(ctx, "save speed test", err)
 	}
 	return &SpeedTestOne{Body: speedOut(r)}, nil
 }

@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
-	"net/http"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/support"
@@ -39,16 +37,6 @@ func reqOut(r support.Request) RequestOut {
 	return RequestOut{ID: r.ID, Kind: r.Kind, Subject: r.Subject, Status: r.Status, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Messages: msgs(r.Messages)}
 }
 
-func (a *API) supportErr(ctx context.Context, op string, err error) error {
-	switch {
-	case errors.Is(err, support.ErrNotFound):
-		return a.problem(ctx, http.StatusNotFound, "api.error.not_found")
-	case errors.Is(err, support.ErrInvalid):
-		return a.problem(ctx, http.StatusUnprocessableEntity, "api.error.invalid")
-	}
-	return a.fail(ctx, op, err)
-}
-
 func (a *API) requests(ctx context.Context, _ *Empty) (*ListOut[RequestOut], error) {
 	rs, err := a.d.Support.Requests(ctx, account(ctx).ID)
 	if err != nil {
@@ -74,7 +62,7 @@ type RequestOne struct{ Body RequestOut }
 func (a *API) fileRequest(ctx context.Context, in *NewRequestIn) (*RequestOne, error) {
 	r, err := a.d.Support.File(ctx, account(ctx).ID, in.Body.Kind, in.Body.Subject, in.Body.Body)
 	if err != nil {
-		return nil, a.supportErr(ctx, "file request", err)
+		return nil, a.refused(ctx, "file request", err)
 	}
 	return &RequestOne{Body: reqOut(r)}, nil
 }
@@ -82,7 +70,7 @@ func (a *API) fileRequest(ctx context.Context, in *NewRequestIn) (*RequestOne, e
 func (a *API) request(ctx context.Context, in *IDPath) (*RequestOne, error) {
 	r, err := a.d.Support.RequestOf(ctx, account(ctx).ID, in.ID)
 	if err != nil {
-		return nil, a.supportErr(ctx, "request", err)
+		return nil, a.refused(ctx, "request", err)
 	}
 	return &RequestOne{Body: reqOut(r)}, nil
 }
@@ -96,7 +84,7 @@ type ReplyIn struct {
 
 func (a *API) reply(ctx context.Context, in *ReplyIn) (*Empty, error) {
 	if err := a.d.Support.Reply(ctx, account(ctx).ID, in.ID, in.Body.Body); err != nil {
-		return nil, a.supportErr(ctx, "reply", err)
+		return nil, a.refused(ctx, "reply", err)
 	}
 	return nil, nil
 }
@@ -124,7 +112,7 @@ type MessageOne struct{ Body MessageOut }
 func (a *API) say(ctx context.Context, in *SayIn) (*MessageOne, error) {
 	msg, err := a.d.Support.Say(ctx, account(ctx).ID, in.Body.Body)
 	if err != nil {
-		return nil, a.supportErr(ctx, "say", err)
+		return nil, a.refused(ctx, "say", err)
 	}
 	return &MessageOne{Body: msgs([]support.Message{msg})[0]}, nil
 }

@@ -153,7 +153,7 @@ func (po *Portal) spendBonus(w http.ResponseWriter, r *http.Request, a subscribe
 		po.bonusPage(w, r, a, http.StatusConflict, bonusData{Entered: entered}, "bonus.error.insufficient")
 		return
 	case errors.Is(err, billing.ErrAccountInactive):
-		po.bonusPage(w, r, a, http.StatusConflict, bonusData{Entered: entered}, "error.account_inactive")
+		po.bonusPage(w, r, a, http.StatusConflict, bonusData{Entered: entered}, "refused.inactive")
 		return
 	case err != nil:
 		po.p.Fail(w, r, err)

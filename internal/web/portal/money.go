@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/importer"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
@@ -136,17 +137,10 @@ func (po *Portal) payCard(w http.ResponseWriter, r *http.Request, a subscriber.A
 	}
 	p, c, err := po.d.Payments.Start(r.Context(), payment.CardStart{AccountID: a.ID, Amount: amount, Processor: po.d.Processor,
 		Lang: po.p.LangOf(r), ReturnURL: base + "/payments/{id}", Method: method})
-	switch {
-	case errors.Is(err, payment.ErrBadAmount):
-		refuse("pay.error.amount")
+	if _, id := po.p.I18n.Refusal(err, "pay.error."); id != "" {
+		refuse(id)
 		return
-	case errors.Is(err, payment.ErrMethodUnsupported):
-		refuse("pay.error.method")
-		return
-	case errors.Is(err, payment.ErrProcessorUnavailable):
-		refuse("pay.error.unavailable")
-		return
-	case err != nil:
+	} else if err != nil {
 		po.p.Fail(w, r, err)
 		return
 	}
@@ -177,7 +171,7 @@ func (po *Portal) paymentState(w http.ResponseWriter, r *http.Request, a subscri
 		return paymentData{}, false
 	}
 	p, err := po.d.Payments.Refresh(r.Context(), a.ID, id)
-	if errors.Is(err, payment.ErrNotFound) {
+	if errors.Is(err, derrors.NotFound) {
 		po.p.NotFound(w, r)
 		return paymentData{}, false
 	}
@@ -230,7 +224,7 @@ func (po *Portal) paymentQR(w http.ResponseWriter, r *http.Request, a subscriber
 		return
 	}
 	c, err := po.d.Payments.Confirmation(r.Context(), a.ID, id)
-	if errors.Is(err, payment.ErrNotFound) || (err == nil && c.QR == "") {
+	if errors.Is(err, derrors.NotFound) || (err == nil && c.QR == "") {
 		po.p.NotFound(w, r)
 		return
 	}

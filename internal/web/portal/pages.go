@@ -2,7 +2,6 @@ package portal
 
 import (
 	"errors"
-	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"html/template"
 	"net/http"
 	"sync"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/content"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
@@ -160,7 +160,7 @@ func (po *Portal) tariffs(w http.ResponseWriter, r *http.Request, a subscriber.A
 // tariffRefused answers a refused quote or change: unknown code 404, a rule
 // (archived, another city, same tariff) the list with the reason.
 func (po *Portal) tariffRefused(w http.ResponseWriter, r *http.Request, a subscriber.Account, err error) {
-	if msg, ok := billingMessage(err); ok {
+	if msg := po.refusal(err); msg != "" {
 		po.tariffsPage(w, r, a, http.StatusUnprocessableEntity, msg, nil)
 		return
 	}
@@ -282,9 +282,9 @@ func (po *Portal) packageConfirm(w http.ResponseWriter, r *http.Request, a subsc
 func (po *Portal) packageConnect(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
 	code := r.PathValue("code")
 	_, err := po.d.Biller.Connect(r.Context(), a.ID, code)
-	msg, refused := billingMessage(err)
+	msg := po.refusal(err)
 	switch {
-	case refused:
+	case msg != "":
 		po.packagesPage(w, r, a, http.StatusUnprocessableEntity, "packages", msg, nil)
 	case errors.Is(err, derrors.NotFound):
 		po.p.NotFound(w, r)

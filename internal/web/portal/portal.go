@@ -8,10 +8,11 @@ package portal
 
 import (
 	"errors"
-	"github.com/kabinet-billing/kabinet/internal/autopay"
-	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"net/http"
 	"strconv"
+
+	"github.com/kabinet-billing/kabinet/internal/autopay"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/fiscal"
@@ -103,7 +104,7 @@ func (po *Portal) auth(h func(http.ResponseWriter, *http.Request, subscriber.Acc
 			return
 		}
 		a, err := po.d.Subscribers.ByID(r.Context(), id)
-		if errors.Is(err, subscriber.ErrNotFound) || (err == nil && a.Status == billing.StatusClosed) {
+		if errors.Is(err, derrors.NotFound) || (err == nil && a.Status == billing.StatusClosed) {
 			po.loggedOut(w, r)
 			return
 		}
@@ -170,21 +171,9 @@ func (po *Portal) redirect(w http.ResponseWriter, r *http.Request, to, flash str
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-// billingMessage maps a billing refusal to what the subscriber reads.
-func billingMessage(err error) (string, bool) {
-	switch {
-	case errors.Is(err, billing.ErrNotOffered):
-		return "tariff.error.not_offered", true
-	case errors.Is(err, billing.ErrSameTariff):
-		return "tariff.error.same", true
-	case errors.Is(err, billing.ErrAccountInactive):
-		return "error.account_inactive", true
-	case errors.Is(err, billing.ErrAlreadyConnected):
-		return "package.error.connected", true
-	case errors.Is(err, billing.ErrInsufficientFunds):
-		return "package.error.funds", true
-	case errors.Is(err, billing.ErrLimited):
-		return "package.error.limited", true
-	}
-	return "", false
+// refusal is the message for a capability's refusal that the page shows
+// beside its form ("refused.<code>"), or "" when err is none of those.
+func (po *Portal) refusal(err error) string {
+	_, id := po.p.I18n.Refusal(err, "refused.")
+	return id
 }

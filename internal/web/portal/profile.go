@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
@@ -33,7 +34,7 @@ func (po *Portal) saveProfile(w http.ResponseWriter, r *http.Request, a subscrib
 		Lang: platform.Lang(r.PostFormValue("lang")),
 	}
 	err := po.d.Subscribers.UpdateProfile(r.Context(), a.ID, p)
-	if errors.Is(err, subscriber.ErrInvalid) {
+	if errors.Is(err, derrors.Invalid) {
 		a.Email, a.Phone, a.NotifyEmail, a.NotifySMS = p.Email, p.Phone, p.NotifyEmail, p.NotifySMS
 		po.profilePage(w, r, a, http.StatusUnprocessableEntity, "profile.error.invalid")
 		return

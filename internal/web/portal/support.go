@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/support"
 )
@@ -36,7 +37,7 @@ func (po *Portal) requests(w http.ResponseWriter, r *http.Request, a subscriber.
 func (po *Portal) fileRequest(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
 	form := map[string]string{"kind": r.PostFormValue("kind"), "subject": r.PostFormValue("subject"), "body": r.PostFormValue("body")}
 	req, err := po.d.Support.File(r.Context(), a.ID, form["kind"], form["subject"], form["body"])
-	if errors.Is(err, support.ErrInvalid) {
+	if errors.Is(err, derrors.Invalid) {
 		po.requestsPage(w, r, a, http.StatusUnprocessableEntity, "requests.error.invalid", form)
 		return
 	}
@@ -54,7 +55,7 @@ func (po *Portal) request(w http.ResponseWriter, r *http.Request, a subscriber.A
 		return
 	}
 	req, err := po.d.Support.RequestOf(r.Context(), a.ID, id)
-	if errors.Is(err, support.ErrNotFound) {
+	if errors.Is(err, derrors.NotFound) {
 		po.p.NotFound(w, r)
 		return
 	}
@@ -73,9 +74,9 @@ func (po *Portal) replyRequest(w http.ResponseWriter, r *http.Request, a subscri
 	}
 	err := po.d.Support.Reply(r.Context(), a.ID, id, r.PostFormValue("body"))
 	switch {
-	case errors.Is(err, support.ErrNotFound):
+	case errors.Is(err, derrors.NotFound):
 		po.p.NotFound(w, r)
-	case errors.Is(err, support.ErrInvalid):
+	case errors.Is(err, derrors.Invalid):
 		po.redirect(w, r, "/requests/"+strconv.FormatInt(id, 10), "requests.error.invalid")
 	case err != nil:
 		po.p.Fail(w, r, err)
@@ -122,7 +123,7 @@ func (po *Portal) chatMessages(w http.ResponseWriter, r *http.Request, a subscri
 
 func (po *Portal) say(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
 	_, err := po.d.Support.Say(r.Context(), a.ID, r.PostFormValue("body"))
-	if err != nil && !errors.Is(err, support.ErrInvalid) {
+	if err != nil && !errors.Is(err, derrors.Invalid) {
 		po.p.Fail(w, r, err)
 		return
 	}

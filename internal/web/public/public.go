@@ -16,6 +16,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/support"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
@@ -208,7 +209,7 @@ func (s *Site) applyPost(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/site/thanks", http.StatusSeeOther)
 			return
 		}
-		if !errors.Is(err, support.ErrInvalid) {
+		if !errors.Is(err, derrors.Invalid) {
 			s.p.Fail(w, r, err)
 			return
 		}
