@@ -39,6 +39,8 @@ func TestRefusalMessages(t *testing.T) {
 		{"note required", "admin.error.", backoffice.ErrNoteRequired, http.StatusUnprocessableEntity, "admin.error.note_required"},
 		{"reason required", "admin.error.", payment.ErrReasonRequired, http.StatusUnprocessableEntity, "admin.error.reason_required"},
 		{"amount", "admin.error.", payment.ErrBadAmount, http.StatusUnprocessableEntity, "admin.error.amount"},
+		{"not refundable", "admin.error.", payment.ErrNotRefundable, http.StatusConflict, "admin.error.not_refundable"},
+		{"processor away", "admin.error.", fmt.Errorf("refund: %w", payment.ErrProcessorUnavailable), http.StatusServiceUnavailable, "admin.error.processor"},
 		{"cash above the limit", "admin.error.", payment.ErrNeedsConfirmation, http.StatusForbidden, "admin.error.cash_confirm"},
 		{"confirmation refused", "admin.error.", backoffice.ErrConfirmationRefused, http.StatusForbidden, "admin.error.cash_confirm_refused"},
 		{"login taken", "admin.error.", fmt.Errorf("login x: %w", derrors.Exists), http.StatusConflict, "admin.error.exists"},
