@@ -18,24 +18,11 @@ import (
 // page, polling by itself, shows the success without a reload and before
 // the processor's callback.
 func TestBrowserPayBySBP(t *testing.T) {
-	chromiumPath := browsertest.Chromium(t)
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
+	ctx := browsertest.Context(t, 120*time.Second)
 	e := webtest.New(t)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
-		chromedp.WindowSize(390, 844),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 120*time.Second)
-	defer cancel()
 
 	var appLink, qrWidth, result string
 	err := chromedp.Do(ctx,
