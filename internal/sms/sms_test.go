@@ -1,0 +1,122 @@
+package sms_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/config"
+	"github.com/kabinet-billing/kabinet/internal/smpp/smsctest"
+	"github.com/kabinet-billing/kabinet/internal/sms"
+	"github.com/kabinet-billing/kabinet/internal/store"
+	"github.com/kabinet-billing/kabinet/internal/store/storetest"
+)
+
+func TestNormalizePhone(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"+7 (910) 123-45-67", "+79101234567"},
+		{"8 910 123 45 67", "+79101234567"},
+		{"89101234567", "+79101234567"},
+		{"79101234567", "+79101234567"},
+		{"9101234567", "+79101234567"},
+		{"(4822) 55-00-00", "+74822550000"},
+		{"", "no_phone"},
+		{"   ", "no_phone"},
+		{"123", "phone"},
+		{"+380 44 123 45 67", "phone"},
+		{"+8 910 123 45 67", "phone"},
+		{"8 910 123 45 67 доб. 5", "phone"},
+	} {
+		got, err := sms.NormalizePhone(c.in)
+		switch {
+		case c.want == "no_phone":
+			if !errors.Is(err, sms.ErrNoPhone) {
+				t.Errorf("%q: %q %v, want no phone", c.in, got, err)
+			}
+		case c.want == "phone":
+			if !errors.Is(err, sms.ErrPhone) {
+				t.Errorf("%q: %q %v, want a bad number", c.in, got, err)
+			}
+		case got != c.want || err != nil:
+			t.Errorf("%q: %q %v, want %q", c.in, got, err, c.want)
+		}
+	}
+}
+
+// TestSend: a long Cyrillic SMS goes to the SMSC in parts recorded
+// against the message; the receipts mark it delivered (or failed); a
+// subscriber without a phone is refused, permanently, before the SMSC.
+func TestSend(t *testing.T) {
+	for name, open := range map[string]func(testing.TB) *store.DB{"sqlite": storetest.SQLite, "postgres": storetest.Postgres} {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			smsc := smsctest.Start(t, "kabinet", "pw")
+			smsc.Undeliverable("79990000000")
+			host, port := splitAddr(t, smsc.Addr())
+			clk := clock.NewFake(time.Date(2027, 3, 10, 9, 0, 0, 0, time.UTC))
+			s := sms.New(db, clk, config.SMS{Host: host, Port: port, SystemID: "kabinet", Password: "pw", SourceAddr: "SetRegion",
+				Window: 5, Timeout: 2 * time.Second}, slog.New(slog.DiscardHandler))
+			defer s.Close()
+			ctx := context.Background()
+			text := "Оплата 500,00 ₽ зачислена на лицевой счёт 100123. Баланс: 350,00 ₽. Спасибо, что вы с нами! Сеть-Регион"
+			ids, err := s.Send(ctx, sms.Message{Ref: "q1", Phone: "8 (910) 123-45-67", Text: text})
+			if err != nil || len(ids) != 2 {
+				t.Fatalf("send: %v %v", ids, err)
+			}
+			if got := smsc.Texts("79101234567"); len(got) != 1 || got[0] != text {
+				t.Errorf("SMSC got %q", got)
+			}
+			if _, err := s.Send(ctx, sms.Message{Ref: "q2", Phone: "+7 999 000-00-00", Text: "Test"}); err != nil {
+				t.Fatal(err)
+			}
+			wait := func(ref, want string) {
+				t.Helper()
+				deadline := time.Now().Add(3 * time.Second)
+				for {
+					d, err := s.DeliveryOf(ctx, ref)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if d.State == want {
+						return
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("%s is %q (%d parts), want %q", ref, d.State, d.Parts, want)
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+			wait("q1", sms.StateDelivered)
+			wait("q2", sms.StateFailed)
+			if d, _ := s.DeliveryOf(ctx, "never"); d.State != sms.StateUnknown {
+				t.Errorf("unknown message: %+v", d)
+			}
+			before := len(smsc.Messages())
+			_, err = s.Send(ctx, sms.Message{Ref: "q3", AccountID: 0, Phone: "", Text: "x"})
+			if !errors.Is(err, sms.ErrNoPhone) || !sms.Permanent(err) {
+				t.Errorf("no phone: %v", err)
+			}
+			if len(smsc.Messages()) != before {
+				t.Error("a message without a phone reached the SMSC")
+			}
+			smsc.Throttle(1)
+			if _, err := s.Send(ctx, sms.Message{Ref: "q4", Phone: "9101234567", Text: "x"}); err == nil || sms.Permanent(err) {
+				t.Errorf("throttled: %v, want a temporary error", err)
+			}
+		})
+	}
+}
+
+func splitAddr(t *testing.T, addr string) (string, int) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, _ := strconv.Atoi(p)
+	return host, port
+}
