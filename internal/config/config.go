@@ -256,6 +256,67 @@ type Fiscal struct {
 	Timeout  time.Duration `toml:"timeout"` // one request to the operator; default 30s
 }
 
+// Telegram is the [telegram] section: the subscribers' bot. Off without a
+// token.
+type Telegram struct {
+	// Token is the bot's token from @BotFather ("123456:ABC-...").
+	Token string `toml:"token"`
+	// APIURL is the Bot API's address; default https://api.telegram.org
+	// (tests and a local Bot API server point it elsewhere).
+	APIURL string `toml:"api_url"`
+	// WebhookSecret is the secret_token Telegram sends back with each
+	// webhook request; empty: derived from the token and secret_key.
+	WebhookSecret string `toml:"webhook_secret"`
+	// Polling forces long polling even when public_url is https (a
+	// server Telegram cannot reach).
+	Polling bool `toml:"polling"`
+	// LinkTTL is how long the portal's "connect Telegram" link works;
+	// default 15 minutes.
+	LinkTTL time.Duration `toml:"link_ttl"`
+}
+
+// SMS is the [sms] section: an SMPP 3.4 gateway (an SMS aggregator's
+// SMSC). Off without a host.
+type SMS struct {
+	Host       string `toml:"host"`
+	Port       int    `toml:"port"` // default 2775
+	SystemID   string `toml:"system_id"`
+	Password   string `toml:"password"`
+	SystemType string `toml:"system_type"`
+	// SourceAddr is the sender name the aggregator registered for the
+	// provider (up to 11 Latin letters) or a number.
+	SourceAddr string `toml:"source_addr"`
+	// Transmitter binds as transmitter only; by default as transceiver, so
+	// that delivery receipts come on the same connection.
+	Transmitter bool `toml:"transmitter"`
+	// Window is how many submit_sm may await their answer at once;
+	// default 10.
+	Window int `toml:"window"`
+	// Rate is SMS parts per second the aggregator allows; 0: no limit.
+	Rate        float64       `toml:"rate"`
+	EnquireLink time.Duration `toml:"enquire_link"` // keep-alive; default 30s
+	Timeout     time.Duration `toml:"timeout"`      // any answer; default 10s
+}
+
+// Check validates the section.
+func (s SMS) Check() error {
+	switch {
+	case s.Host == "":
+		return nil
+	case s.Port <= 0 || s.Port > 65535:
+		return fmt.Errorf("[sms] port must be from 1 to 65535, not %d", s.Port)
+	case s.SystemID == "" || len(s.SystemID) > 15:
+		return fmt.Errorf("[sms] system_id is required, at most 15 characters")
+	case len(s.Password) > 8:
+		return fmt.Errorf("[sms] password: SMPP 3.4 allows at most 8 characters")
+	case s.SourceAddr == "" || len(s.SourceAddr) > 20:
+		return fmt.Errorf("[sms] source_addr is required (the sender name the aggregator registered)")
+	case s.Window < 0 || s.Rate < 0:
+		return fmt.Errorf("[sms] window and rate cannot be negative")
+	}
+	return nil
+}
+
 // Config is everything Kabinet reads at start: the whole file, decoded once
 // into this one structure, every section typed.
 type Config struct {
@@ -281,6 +342,8 @@ type Config struct {
 	Autopay  Autopay  `toml:"autopay"`
 	Promise  Promise  `toml:"promise"`
 	Fiscal   Fiscal   `toml:"fiscal"`
+	Telegram Telegram `toml:"telegram"`
+	SMS      SMS      `toml:"sms"`
 
 	// defined are the top-level keys and sections the file gave.
 	defined map[string]bool
@@ -313,6 +376,8 @@ func Default() Config {
 		Promise: Promise{Days: 3, EveryDays: 30, MaxDebtDays: 90},
 		Fiscal: Fiscal{Channels: []string{"card", "sbp", "autopay", "cash"}, SNO: "osn", VAT: "22",
 			PaymentMethod: "advance", PaymentObject: 10, Item: "Оплата услуг связи по договору №%s", Timeout: 30 * time.Second},
+		Telegram: Telegram{APIURL: "https://api.telegram.org", LinkTTL: 15 * time.Minute},
+		SMS:      SMS{Port: 2775, Window: 10, EnquireLink: 30 * time.Second, Timeout: 10 * time.Second},
 	}
 }
 
@@ -490,6 +555,15 @@ func (c Config) Check() error {
 		if a, err := money.Parse(v); err != nil || a < 0 {
 			return fmt.Errorf("[promise] %s %q: not an amount", k, v)
 		}
+	}
+	if err := c.SMS.Check(); err != nil {
+		return err
+	}
+	if c.Telegram.Token != "" && !strings.Contains(c.Telegram.Token, ":") {
+		return fmt.Errorf("[telegram] token must be the bot's token from @BotFather (digits:letters)")
+	}
+	if c.Telegram.LinkTTL < time.Minute {
+		return fmt.Errorf("[telegram] link_ttl must be at least a minute")
 	}
 	if c.SecretKey != "" {
 		if b, err := hex.DecodeString(c.SecretKey); err != nil || len(b) != 32 {

@@ -45,9 +45,10 @@ var (
 
 // Channels a promise is taken through.
 const (
-	ChannelPortal = "portal"
-	ChannelAPI    = "api"
-	ChannelOffice = "office"
+	ChannelPortal   = "portal"
+	ChannelAPI      = "api"
+	ChannelOffice   = "office"
+	ChannelTelegram = "telegram"
 )
 
 // Why a promise ended.
