@@ -47,6 +47,13 @@ func (a *app) routeTable() (http.Handler, []string, error) {
 		Biller: a.biller, Subscribers: a.subs, Payments: a.pay, Processor: a.paySetup.Default,
 		PaymentRoutes: paymentMetrics(metrics.Default, routes), Traffic: a.traffic,
 		Fonts: fonts, Office: office, Sandbox: a.paySetup.Sandbox, Metrics: metrics.Default, Autopay: a.autopay, Receipts: a.e.receipts}
+	d.TelegramLinks = a.tgLinks
+	if a.bot != nil {
+		d.Telegram = a.bot
+		if a.tgWebhook != "" {
+			d.TelegramWebhook = a.bot.Webhook(a.tgSecret)
+		}
+	}
 	if a.radius != nil {
 		d.Network = admin.RadiusNetwork{S: a.radius}
 	}

@@ -292,12 +292,20 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"POST /profile":             {class: clSubscriber},
 		"POST /profile/password":    {class: clSubscriber},
 
+		// The profile's Telegram card: a one-time linking link, unlinking.
+		"POST /profile/telegram":        {class: clSubscriber},
+		"POST /profile/telegram/unlink": {class: clSubscriber},
+
 		// Payments: OSMP checks credentials and addresses, callbacks their
 		// signature; the sandbox's hosted page stands in for a processor's.
 		"GET /pay/osmp":                   {class: clMachine, path: "/pay/osmp?command=check&txn_id=1&account=alice&sum=10.00"},
 		"POST /pay/osmp":                  {class: clMachine, path: "/pay/osmp?command=check&txn_id=1&account=alice&sum=10.00"},
 		"POST /pay/card/sandbox/callback": {class: clMachine},
 		"/pay/sandbox/":                   {class: clMachine},
+
+		// Telegram's updates: the secret token header or 403 (404 while
+		// the bot long-polls).
+		"POST /telegram/webhook": {class: clMachine},
 
 		// Public site.
 		"GET /site/{$}":      {class: clPublic},

@@ -22,7 +22,10 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/promise"
 	"github.com/kabinet-billing/kabinet/internal/radius"
+	"github.com/kabinet-billing/kabinet/internal/sms"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
+	"github.com/kabinet-billing/kabinet/internal/telegram"
+	"github.com/kabinet-billing/kabinet/internal/telegram/bot"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
 )
 
@@ -43,6 +46,14 @@ type app struct {
 	mail     *notify.Notifier
 	autopay  *autopay.Service
 	promises *promise.Service
+	// tgLinks are the Telegram chats linked to accounts; bot answers them
+	// ([telegram] token; nil without), through the webhook when tgWebhook
+	// is set (public_url is https), by long polling otherwise.
+	tgLinks             *telegram.Links
+	bot                 *bot.Bot
+	tgWebhook, tgSecret string
+	// sms sends over SMPP ([sms] host; nil without).
+	sms *sms.Service
 	// radiusAuth, radiusAcct: UDP addresses; empty disables RADIUS.
 	radiusAuth, radiusAcct string
 }
@@ -73,6 +84,9 @@ func buildApp(ctx context.Context, e *env) (*app, error) {
 	a.promises = promise.New(e.db, e.clock, a.biller, rules)
 	a.promises.Log = a.log
 	a.traffic = traffic.New(e.db, e.cfg.Zone())
+	if err := a.buildMessengers(); err != nil {
+		return nil, err
+	}
 	if rc := e.cfg.Radius; !rc.Disabled {
 		a.radiusAuth, a.radiusAcct = rc.Auth, rc.Acct
 		// Each instance writes its journal to the database on its own, so
@@ -140,6 +154,12 @@ func (a *app) run(ctx context.Context, addr string, ready func(addr string)) err
 	parts.Go(func() { a.pay.Run(ctx) })
 	parts.Go(func() { a.mail.Run(ctx, time.Minute) })
 	parts.Go(func() { a.autopay.Run(ctx) })
+	if a.bot != nil {
+		parts.Go(func() { a.bot.Run(ctx, a.tgWebhook, a.tgSecret) })
+	}
+	if a.sms != nil {
+		parts.Go(func() { <-ctx.Done(); a.sms.Close() })
+	}
 	if q := a.e.receipts; q != nil {
 		// Receipts go out as payments queue them; the tick retries.
 		parts.Go(func() { q.Run(ctx, 10*time.Second) })

@@ -24,6 +24,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/support"
+	"github.com/kabinet-billing/kabinet/internal/telegram"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
 	"github.com/kabinet-billing/kabinet/internal/web/admin"
 	"github.com/kabinet-billing/kabinet/internal/web/api"
@@ -80,6 +81,12 @@ type Deps struct {
 	// Receipts are the fiscal receipts: the portal's payment history shows
 	// each payment's; nil while [fiscal] is off.
 	Receipts *fiscal.Queue
+	// Telegram is the subscribers' bot and TelegramLinks its chats; nil:
+	// the profile offers no Telegram. TelegramWebhook serves Telegram's
+	// updates at /telegram/webhook (nil: 404, as in long-polling mode).
+	Telegram        portal.TelegramBot
+	TelegramLinks   *telegram.Links
+	TelegramWebhook http.Handler
 }
 
 // Server is the assembled HTTP surface.
@@ -134,7 +141,8 @@ func New(d Deps) (*Server, error) {
 	}
 	st := statement.New(d.DB, d.Clock, p.Zone, d.Config.Provider, d.Fonts, p.I18n)
 	po := portal.Register(p, portal.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Payments: d.Payments,
-		Processor: d.Processor, Traffic: d.Traffic, Support: d.Support, Statements: st, Autopay: d.Autopay, Promises: d.Promises, Receipts: d.Receipts})
+		Processor: d.Processor, Traffic: d.Traffic, Support: d.Support, Statements: st, Autopay: d.Autopay, Promises: d.Promises, Receipts: d.Receipts,
+		Telegram: d.Telegram, TelegramLinks: d.TelegramLinks})
 	po.RegisterMeasure(d.SpeedTests)
 	api.Register(p, api.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Tokens: d.Tokens,
 		Payments: d.Payments, Processor: d.Processor, Traffic: d.Traffic, Support: d.Support,
@@ -157,6 +165,14 @@ func New(d Deps) (*Server, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	})
+	// Telegram posts updates here with its secret token (checked by the
+	// handler); outside sessions and cross-origin checks, like payment
+	// callbacks.
+	webhook := d.TelegramWebhook
+	if webhook == nil {
+		webhook = http.NotFoundHandler()
+	}
+	p.Mux.Handle("POST /telegram/webhook", webhook)
 	for pattern, h := range d.PaymentRoutes {
 		p.Mux.Handle(pattern, h)
 	}

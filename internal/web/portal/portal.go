@@ -22,6 +22,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/support"
+	"github.com/kabinet-billing/kabinet/internal/telegram"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
 )
@@ -40,6 +41,10 @@ type Deps struct {
 	Autopay     *autopay.Service // nil: no autopay pages
 	Promises    *promise.Service
 	Receipts    *fiscal.Queue // nil: no fiscal receipts to show
+	// Telegram is the subscribers' bot and TelegramLinks its chats; nil:
+	// the profile offers no Telegram.
+	Telegram      TelegramBot
+	TelegramLinks *telegram.Links
 }
 
 // Portal serves the subscriber's pages.
@@ -92,6 +97,8 @@ func Register(p *platform.Platform, d Deps) *Portal {
 	p.Page("GET /profile", po.auth(po.profile))
 	p.Page("POST /profile", po.auth(po.saveProfile))
 	p.Page("POST /profile/password", po.auth(po.changePassword))
+	p.Page("POST /profile/telegram", po.auth(po.linkTelegram))
+	p.Page("POST /profile/telegram/unlink", po.auth(po.unlinkTelegram))
 	return po
 }
 

@@ -12,11 +12,17 @@ import (
 )
 
 type profileData struct {
-	Account subscriber.Account
+	Account  subscriber.Account
+	Telegram telegramData
 }
 
 func (po *Portal) profilePage(w http.ResponseWriter, r *http.Request, a subscriber.Account, status int, msg string) {
-	v := po.view(r, a, "profile.title", "profile", profileData{Account: a})
+	tg, err := po.telegram(r, a)
+	if err != nil {
+		po.p.Fail(w, r, err)
+		return
+	}
+	v := po.view(r, a, "profile.title", "profile", profileData{Account: a, Telegram: tg})
 	if msg != "" {
 		v.Error = po.p.I18n.T(v.Lang, msg, nil)
 	}

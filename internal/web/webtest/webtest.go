@@ -69,6 +69,13 @@ func New(t testing.TB) *Env {
 // NewOn is New over db.
 func NewOn(t testing.TB, db *store.DB) *Env {
 	t.Helper()
+	return NewWith(t, db, nil)
+}
+
+// NewWith is NewOn with adjust called on the server's Deps before it is
+// built, for tests of optional parts (the Telegram bot).
+func NewWith(t testing.TB, db *store.DB, adjust func(*Env, *web.Deps)) *Env {
+	t.Helper()
 	ctx := context.Background()
 	start := time.Date(2026, 3, 15, 9, 0, 0, 0, time.UTC)
 	clk := clock.NewFake(start)
@@ -131,8 +138,12 @@ func NewOn(t testing.TB, db *store.DB) *Env {
 	routes := map[string]http.Handler{"/pay/sandbox/": sb}
 	cfg := config.Default()
 	e.Autopay = autopay.New(db, clk, e.Pay, b, nil, cfg.Autopay, nil)
-	e.Srv, err = web.New(web.Deps{DB: db, Clock: clk, Config: cfg, Biller: b, Subscribers: e.Dir, Payments: e.Pay, Processor: "sandbox",
-		PaymentRoutes: routes, Traffic: traffic.New(db, cfg.Zone()), Support: e.Support, Autopay: e.Autopay, Receipts: e.Fiscal})
+	deps := web.Deps{DB: db, Clock: clk, Config: cfg, Biller: b, Subscribers: e.Dir, Payments: e.Pay, Processor: "sandbox",
+		PaymentRoutes: routes, Traffic: traffic.New(db, cfg.Zone()), Support: e.Support, Autopay: e.Autopay, Receipts: e.Fiscal}
+	if adjust != nil {
+		adjust(e, &deps)
+	}
+	e.Srv, err = web.New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
