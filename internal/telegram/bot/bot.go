@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -206,6 +207,24 @@ func (b *Bot) Send(ctx context.Context, chatID int64, text string, button *teleg
 		}
 	}
 	return err
+}
+
+// Notify sends a notification's plain text (no markup: the text is the
+// queue's, not the bot's) to a chat and returns Telegram's message id as
+// the reference. Errors are the Bot API's (telegram.AsError): a 403 has
+// unlinked the chat and will not pass; telegram.Temporary and
+// telegram.RetryAfter tell the queue when to try again.
+func (b *Bot) Notify(ctx context.Context, chatID int64, text string) (string, error) {
+	m, err := b.d.Client.SendMessage(ctx, telegram.Send{ChatID: chatID, Text: text, LinkPreview: &telegram.LinkPreview{IsDisabled: true}})
+	if e, ok := telegram.AsError(err); ok && e.Blocked() {
+		if uerr := b.d.Links.UnlinkChat(context.WithoutCancel(ctx), chatID, telegram.UnlinkBlocked); uerr != nil {
+			b.d.Log.Error("telegram: unlinking a blocked chat", "chat", chatID, "err", uerr)
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	return strconv.FormatInt(m.MessageID, 10), nil
 }
 
 // command splits "/cmd@bot args" into "cmd" and "args".

@@ -146,6 +146,21 @@ func TestBot(t *testing.T) {
 			t.Errorf("bob's link %+v %v %v", k, ok, err)
 		}
 		has(t, "alice in English", e.link("alice", alice), "Done", "contract No.")
+		rows, err := e.db.Query(ctx, telegram.ChatAddresses)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs := map[int64]string{}
+		for rows.Next() {
+			var id int64
+			var chat string
+			rows.Scan(&id, &chat)
+			addrs[id] = chat
+		}
+		rows.Close()
+		if addrs[e.ids["bob"]] != "200" || addrs[e.ids["alice"]] != "100" {
+			t.Errorf("chat addresses %v", addrs)
+		}
 	})
 
 	t.Run("balance", func(t *testing.T) {
@@ -201,6 +216,20 @@ func TestBot(t *testing.T) {
 		e.db.QueryRow(ctx, `SELECT data FROM events WHERE kind = ? AND account_id = ? ORDER BY id DESC LIMIT 1`, telegram.EventUnlinked, e.ids["alice"]).Scan(&reason)
 		if !strings.Contains(reason, telegram.UnlinkBlocked) {
 			t.Errorf("unlink event %q", reason)
+		}
+	})
+
+	t.Run("notify", func(t *testing.T) {
+		ref, err := e.bot.Notify(ctx, bob.ID, "Платёж 500 ₽ получен <спасибо>")
+		if err != nil || ref == "" {
+			t.Fatalf("notify: %q %v", ref, err)
+		}
+		if got := e.fake.Last(bob.ID, len(e.fake.Sent(bob.ID))); got.ParseMode != "" || got.Text != "Платёж 500 ₽ получен <спасибо>" {
+			t.Errorf("sent %+v: want the text as it is, without markup", got)
+		}
+		e.fake.Flood(1, 2)
+		if _, err := e.bot.Notify(ctx, bob.ID, "x"); !telegram.Temporary(err) || telegram.RetryAfter(err) != 2*time.Second {
+			t.Errorf("flood: %v", err)
 		}
 	})
 
