@@ -75,7 +75,12 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "seeded in %.1fs\n", time.Since(start).Seconds())
 	}
+	statement, err := writeDemoStatement(ctx, e, *data, e.clock.Now())
+	if err != nil {
+		return err
+	}
 	if *seedOnly {
+		fmt.Fprintf(e.stdout, "sample 1C bank statement: %s\n", statement)
 		return nil
 	}
 	a, err := buildApp(ctx, e)
@@ -96,9 +101,12 @@ Kabinet demo is running.
 
 Demo subscribers (password %[4]s):
 %[8]sBack office: admin / %[5]s
+Company cabinet: %[9]s / %[4]s (ООО «Аптека Здоровье», eight points)
+Sample 1C bank statement: %[10]s
+  (kabinet payments import --channel bank FILE, or Back office → Банк)
 
 Stop with Ctrl+C. Data: %[6]s
-`, addr, a.radiusAuth, a.radiusAcct, demoPassword, demoOperatorPassword, *data, *netflow, demoLoginLines())
+`, addr, a.radiusAuth, a.radiusAcct, demoPassword, demoOperatorPassword, *data, *netflow, demoLoginLines(), demoEmployee, statement)
 	})
 }
 
@@ -347,6 +355,9 @@ func seedDemo(ctx context.Context, e *env, n int) error {
 		return err
 	}
 	if err := seedDemoExtras(ctx, e, clk, dir); err != nil {
+		return err
+	}
+	if err := seedDemoCompanies(ctx, e, clk, b, dir); err != nil {
 		return err
 	}
 	// Traffic: the printed logins and an even spread of the others.

@@ -9,11 +9,12 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/kabinet-billing/kabinet/internal/company"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 )
 
 func init() {
-	register("payments import", "--channel C FILE: reconcile a bank's registry (CSV in CP1251 or UTF-8 with a totals line) with the payments received online", cmdPaymentsImport)
+	register("payments import", "--channel C FILE: reconcile a bank's registry (CSV in CP1251 or UTF-8 with a totals line) with the payments received online; --channel bank FILE imports a 1C statement (1CClientBankExchange) of company clients' transfers", cmdPaymentsImport)
 }
 
 func cmdPaymentsImport(ctx context.Context, e *env, args []string) error {
@@ -33,6 +34,11 @@ func cmdPaymentsImport(ctx context.Context, e *env, args []string) error {
 	defer f.Close()
 	if err := e.open(ctx); err != nil {
 		return err
+	}
+	// Channel bank takes a 1C statement (1CClientBankExchange): company
+	// clients' transfers, matched by INN and invoice number.
+	if *channel == company.ChannelBank && isBankStatement(f) {
+		return importBankStatement(ctx, e, pos[0], f)
 	}
 	setup, err := payment.Config(e.cfg.Payment).Build(e.cfg.Zone(), e.clock)
 	if err != nil {

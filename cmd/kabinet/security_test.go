@@ -219,6 +219,7 @@ const (
 	clPublic     = "public"     // a browser page anyone may open (login, the public site, health)
 	clMachine    = "machine"    // server-to-server: checks its own signature, address or credentials
 	clSubscriber = "subscriber" // the portal: a logged-in subscriber only
+	clEmployee   = "employee"   // the company cabinet: a logged-in company employee only
 	clOperator   = "operator"   // the back office: an operator with perm
 	clAPI        = "api"        // the JSON API with a bearer token
 	clAPIOpen    = "api-open"   // the JSON API without a token (login, the OpenAPI document)
@@ -291,6 +292,10 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"GET /profile":              {class: clSubscriber},
 		"POST /profile":             {class: clSubscriber},
 		"POST /profile/password":    {class: clSubscriber},
+		// The company cabinet.
+		"GET /company":                 {class: clEmployee},
+		"POST /company/employees":      {class: clEmployee},
+		"POST /company/employees/{id}": {class: clEmployee, path: "/company/employees/999"},
 
 		// The profile's Telegram card: a one-time linking link, unlinking.
 		"POST /profile/telegram":        {class: clSubscriber},
@@ -354,6 +359,19 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"GET /admin/news":                              op(operator.EditContent),
 		"POST /admin/news":                             op(operator.EditContent),
 		"GET /admin/debtors":                           op(operator.ViewDebt),
+		"GET /admin/companies":                         op(operator.ViewSubscribers),
+		"GET /admin/companies/new":                     op(operator.EditSubscribers),
+		"POST /admin/companies":                        op(operator.EditSubscribers),
+		"GET /admin/companies/debtors":                 op(operator.ViewDebt),
+		"GET /admin/companies/{id}":                    {class: clOperator, perm: operator.ViewSubscribers, path: "/admin/companies/999"},
+		"GET /admin/companies/{id}/edit":               {class: clOperator, perm: operator.EditSubscribers, path: "/admin/companies/999/edit"},
+		"POST /admin/companies/{id}":                   {class: clOperator, perm: operator.EditSubscribers, path: "/admin/companies/999"},
+		"POST /admin/companies/{id}/points":            {class: clOperator, perm: operator.EditSubscribers, path: "/admin/companies/999/points"},
+		"POST /admin/companies/{id}/employees":         {class: clOperator, perm: operator.EditSubscribers, path: "/admin/companies/999/employees"},
+		"POST /admin/companies/{id}/employees/{emp}":   {class: clOperator, perm: operator.EditSubscribers, path: "/admin/companies/999/employees/999"},
+		"GET /admin/bank":                              op(operator.CorrectBalance),
+		"POST /admin/bank/import":                      op(operator.CorrectBalance),
+		"POST /admin/bank/{id}/assign":                 {class: clOperator, perm: operator.CorrectBalance, path: "/admin/bank/999/assign"},
 		"GET /admin/reports":                           op(operator.ViewReports),
 		"GET /admin/reports/{file}":                    {class: clOperator, perm: operator.ViewReports, path: "/admin/reports/debtors.csv"},
 		"GET /admin/audit":                             op(operator.ViewAudit),
@@ -654,7 +672,7 @@ func TestRouteSecurity(t *testing.T) {
 			what := "anonymous " + p
 			s.check(t, what, a)
 			switch sp.class {
-			case clSubscriber:
+			case clSubscriber, clEmployee:
 				if !isLoginRedirect(a, "/login") {
 					t.Errorf("%s: %d %s, want a redirect to /login", what, a.status, a.header.Get("Location"))
 				}
@@ -738,7 +756,7 @@ func TestRouteSecurity(t *testing.T) {
 		for _, p := range patterns {
 			sp := specs[p]
 			m, path := sp.target(p)
-			if m == "GET" || (sp.class != clSubscriber && sp.class != clOperator && sp.class != clPublic) {
+			if m == "GET" || (sp.class != clSubscriber && sp.class != clEmployee && sp.class != clOperator && sp.class != clPublic) {
 				continue
 			}
 			b := alice

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/company"
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/metrics"
 	"github.com/kabinet-billing/kabinet/internal/netflow"
@@ -53,7 +54,8 @@ type app struct {
 	bot                 *bot.Bot
 	tgWebhook, tgSecret string
 	// sms sends over SMPP ([sms] host; nil without).
-	sms *sms.Service
+	sms     *sms.Service
+	company *company.Service
 	// radiusAuth, radiusAcct: UDP addresses; empty disables RADIUS.
 	radiusAuth, radiusAcct string
 }
@@ -83,6 +85,8 @@ func buildApp(ctx context.Context, e *env) (*app, error) {
 	}
 	a.promises = promise.New(e.db, e.clock, a.biller, rules)
 	a.promises.Log = a.log
+	a.company = company.New(e.db, e.clock, a.biller, subs)
+	a.company.VATRate, a.company.Accounts = e.cfg.Company.VAT, e.cfg.Company.Accounts
 	a.traffic = traffic.New(e.db, e.cfg.Zone())
 	if err := a.buildMessengers(); err != nil {
 		return nil, err
@@ -149,6 +153,9 @@ func (a *app) run(ctx context.Context, addr string, ready func(addr string)) err
 	parts.Go(func() { sched.Loop(ctx, time.Minute) })
 	// Promised payments that end unpaid limit the line again at once.
 	parts.Go(func() { a.promises.Loop(ctx, time.Minute) })
+	// Company contracts' balances cover their points' charges (the 1st's
+	// run charges the points); see company.Pool.
+	parts.Go(func() { a.company.Loop(ctx, time.Minute, a.log) })
 	// Changes made by other instances or the CLI reach RADIUS (CoA) here.
 	parts.Go(func() { a.e.db.Follow(ctx, time.Second) })
 	parts.Go(func() { a.pay.Run(ctx) })

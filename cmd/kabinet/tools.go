@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/company"
 	"github.com/kabinet-billing/kabinet/internal/importer"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
@@ -395,8 +396,13 @@ func cmdBillingRun(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	start := time.Now()
-	res, err := e.biller().Run(ctx, at, progress)
+	b := e.biller()
+	res, err := b.Run(ctx, at, progress)
 	if err != nil {
+		return err
+	}
+	// Company contracts with one balance cover their points' new charges.
+	if _, err := company.New(e.db, e.clock, b, nil).PoolAll(ctx); err != nil {
 		return err
 	}
 	if e.json {

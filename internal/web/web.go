@@ -13,6 +13,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/company"
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/contract"
 	"github.com/kabinet-billing/kabinet/internal/fiscal"
@@ -87,6 +88,9 @@ type Deps struct {
 	Telegram        portal.TelegramBot
 	TelegramLinks   *telegram.Links
 	TelegramWebhook http.Handler
+	// Company keeps company clients and their bank transfers; nil: made
+	// over DB.
+	Company *company.Service
 }
 
 // Server is the assembled HTTP surface.
@@ -126,6 +130,10 @@ func New(d Deps) (*Server, error) {
 		}
 		d.Promises = promise.New(d.DB, d.Clock, d.Biller, rules)
 	}
+	if d.Company == nil {
+		d.Company = company.New(d.DB, d.Clock, d.Biller, d.Subscribers)
+		d.Company.VATRate, d.Company.Accounts = d.Config.Company.VAT, d.Config.Company.Accounts
+	}
 	msgs := map[string][2]string{}
 	for _, m := range payment.Messages {
 		msgs[m.ID] = [2]string{m.RU, m.EN}
@@ -142,7 +150,7 @@ func New(d Deps) (*Server, error) {
 	st := statement.New(d.DB, d.Clock, p.Zone, d.Config.Provider, d.Fonts, p.I18n)
 	po := portal.Register(p, portal.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Payments: d.Payments,
 		Processor: d.Processor, Traffic: d.Traffic, Support: d.Support, Statements: st, Autopay: d.Autopay, Promises: d.Promises, Receipts: d.Receipts,
-		Telegram: d.Telegram, TelegramLinks: d.TelegramLinks})
+		Telegram: d.Telegram, TelegramLinks: d.TelegramLinks, Company: d.Company})
 	po.RegisterMeasure(d.SpeedTests)
 	api.Register(p, api.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Tokens: d.Tokens,
 		Payments: d.Payments, Processor: d.Processor, Traffic: d.Traffic, Support: d.Support,
@@ -150,7 +158,7 @@ func New(d Deps) (*Server, error) {
 		AppSchemes: d.Config.API.AppSchemes, Autopay: d.Autopay})
 	if d.Office != nil {
 		if _, err := admin.Register(p, admin.Deps{Office: d.Office, Support: d.Support, Network: d.Network, Sandbox: d.Sandbox,
-			Files: d.Files, Statements: st}); err != nil {
+			Files: d.Files, Statements: st, Company: d.Company}); err != nil {
 			return nil, fmt.Errorf("web: back office: %w", err)
 		}
 		if _, err := public.Register(p, public.Deps{DB: d.DB, Support: d.Support, Files: d.Files, RedirectFrom: d.Config.Site.RedirectFrom}); err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
+	"github.com/kabinet-billing/kabinet/internal/company"
 	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/report"
@@ -43,6 +44,9 @@ type Deps struct {
 	// Files is the web/ tree: translations/admin.{ru,en}.toml are added to
 	// the platform's messages from it.
 	Files fs.FS
+	// Company keeps company clients and their bank transfers; nil: the
+	// organisations' and bank pages are hidden.
+	Company *company.Service
 }
 
 // Session keys of the back office (the portal uses account_id).
@@ -138,6 +142,9 @@ func Register(p *platform.Platform, d Deps) (*Admin, error) {
 		p.Page("POST /admin/network/nas/{id}/secret", a.auth(operator.ManageNetwork, a.showSecret))
 		p.Page("POST /admin/network/nas/{id}/signing", a.auth(operator.ManageNetwork, a.setSigning))
 	}
+	if d.Company != nil {
+		a.registerCompany()
+	}
 	if d.Support != nil {
 		p.Page("GET /admin/support", a.auth(operator.Support, a.supportQueue))
 		p.Page("GET /admin/support/requests/{id}", a.auth(operator.Support, a.request))
@@ -223,6 +230,7 @@ func (a *Admin) who(r *http.Request) backoffice.Who {
 type page struct {
 	Op         operator.Operator
 	HasNetwork bool // RADIUS runs: show the network section
+	HasCompany bool // company clients are kept: show their sections
 	Sandbox    bool // the sandbox card processor runs: warn on every page
 	Nav        string
 	Error      string // translated
@@ -233,7 +241,7 @@ type page struct {
 func (p page) Can(perm string) bool { return p.Op.Can(operator.Permission(perm)) }
 
 func (a *Admin) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, x any) {
-	pg := page{Op: opOf(r), Nav: nav, X: x, HasNetwork: a.d.Network != nil, Sandbox: a.d.Sandbox}
+	pg := page{Op: opOf(r), Nav: nav, X: x, HasNetwork: a.d.Network != nil, HasCompany: a.d.Company != nil, Sandbox: a.d.Sandbox}
 	v := a.p.NewView(r, title, nil)
 	if id := a.p.Sessions.PopString(r.Context(), sessionError); id != "" {
 		pg.Error = a.p.I18n.T(v.Lang, id, nil)

@@ -18,6 +18,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/company"
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/content"
 	"github.com/kabinet-billing/kabinet/internal/contract"
@@ -46,6 +47,8 @@ type env struct {
 	office *backoffice.Office
 	p      *platform.Platform
 	clk    *clock.Fake
+	// company keeps the company clients the back office shows.
+	company *company.Service
 }
 
 // newEnv builds the platform and the back office over a fresh database,
@@ -77,7 +80,8 @@ func newEnv(t *testing.T, sender notify.Sender) *env {
 	}
 	office.Fiscal = fiscal.New(db, clk, set, nil, quiet)
 	b.Hook = office.Fiscal
-	if _, err := admin.Register(p, admin.Deps{Office: office, Support: support.New(db, clk), Files: files, Network: &fakeNetwork{nas: radius.NewNASStore(db, clk)}}); err != nil {
+	co := company.New(db, clk, b, office.Dir)
+	if _, err := admin.Register(p, admin.Deps{Office: office, Support: support.New(db, clk), Files: files, Network: &fakeNetwork{nas: radius.NewNASStore(db, clk)}, Company: co}); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range operator.Roles {
@@ -102,7 +106,7 @@ func newEnv(t *testing.T, sender notify.Sender) *env {
 	}
 	srv := httptest.NewServer(p.Handler())
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, office: office, p: p, clk: clk}
+	return &env{t: t, srv: srv, office: office, p: p, clk: clk, company: co}
 }
 
 // client is one browser: its own cookies and form token.

@@ -51,6 +51,8 @@ func (a *Admin) auditRows(r *http.Request, entries []operator.Entry) []auditRow 
 			switch kind {
 			case "account":
 				row.ObjectLink = "/admin/subscribers/" + id
+			case "organisation":
+				row.ObjectLink = "/admin/companies/" + id
 			}
 		}
 		for _, c := range changes(e.BeforeJSON(), e.AfterJSON()) {

@@ -149,21 +149,27 @@ func (p *Platform) Handler() http.Handler {
 // Page registers a browser route: sessions, cross-origin protection and the
 // form token on every state-changing method, language from the session.
 func (p *Platform) Page(pattern string, h http.HandlerFunc) {
-	p.Mux.Handle(pattern, p.Sessions.LoadAndSave(p.cop.Handler(p.checkToken(h))))
+	p.Mux.Handle(pattern, p.Sessions.LoadAndSave(p.cop.Handler(p.checkToken(h, maxFormBodyBytes))))
+}
+
+// Upload is Page for a form that sends a file: its body may be up to limit
+// bytes instead of a form's 1 MB.
+func (p *Platform) Upload(pattern string, limit int64, h http.HandlerFunc) {
+	p.Mux.Handle(pattern, p.Sessions.LoadAndSave(p.cop.Handler(p.checkToken(h, limit))))
 }
 
 // checkToken requires the session's form token on unsafe methods. It backs
 // up CrossOriginProtection for old browsers that send neither
 // Sec-Fetch-Site nor Origin, and makes a form from a previous session
 // (stale) fail cleanly.
-func (p *Platform) checkToken(next http.Handler) http.Handler {
+func (p *Platform) checkToken(next http.Handler, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			next.ServeHTTP(w, r)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		want := p.Sessions.GetString(r.Context(), SessionCSRF)
 		got := r.Header.Get(csrfHeader)
 		if got == "" {

@@ -20,6 +20,10 @@ func (po *Portal) loginForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
+	if po.isEmployee(r.Context()) {
+		http.Redirect(w, r, "/company", http.StatusSeeOther)
+		return
+	}
 	po.p.HTML(w, r, http.StatusOK, "portal/login", "", po.p.NewView(r, "login.title", loginData{}))
 }
 
@@ -30,6 +34,11 @@ func (po *Portal) login(w http.ResponseWriter, r *http.Request) {
 	v := po.p.NewView(r, "login.title", loginData{Login: login})
 	if ok, wait := po.p.Logins.Allow(login, r.RemoteAddr, now); !ok {
 		po.limited(w, r, v, wait.Minutes())
+		return
+	}
+	// A company's employee logs in with an e-mail address; a subscriber's
+	// login never has one.
+	if po.employeeLogin(w, r, login, pw, v) {
 		return
 	}
 	a, err := po.d.Subscribers.Authenticate(r.Context(), login, pw)

@@ -15,6 +15,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/derrors"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/company"
 	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/promise"
@@ -45,6 +46,9 @@ type Deps struct {
 	// the profile offers no Telegram.
 	Telegram      TelegramBot
 	TelegramLinks *telegram.Links
+	// Company lets company clients' employees into their cabinet
+	// (/company); nil: no company cabinet.
+	Company *company.Service
 }
 
 // Portal serves the subscriber's pages.
@@ -99,6 +103,9 @@ func Register(p *platform.Platform, d Deps) *Portal {
 	p.Page("POST /profile/password", po.auth(po.changePassword))
 	p.Page("POST /profile/telegram", po.auth(po.linkTelegram))
 	p.Page("POST /profile/telegram/unlink", po.auth(po.unlinkTelegram))
+	if d.Company != nil {
+		po.registerCompany()
+	}
 	return po
 }
 
@@ -129,6 +136,10 @@ func (po *Portal) auth(h func(http.ResponseWriter, *http.Request, subscriber.Acc
 func (po *Portal) withSummary(h func(http.ResponseWriter, *http.Request, billing.Summary)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := po.p.Sessions.GetInt64(r.Context(), platform.SessionAccount)
+		if id == 0 && po.isEmployee(r.Context()) {
+			http.Redirect(w, r, "/company", http.StatusSeeOther)
+			return
+		}
 		if id == 0 {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return

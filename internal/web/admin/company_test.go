@@ -1,0 +1,125 @@
+package admin_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kabinet-billing/kabinet/internal/company"
+	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/operator"
+	"github.com/kabinet-billing/kabinet/internal/web/platform"
+)
+
+// upload posts a file as the bank page's form does.
+func (c *client) upload(path, name string, file []byte) (int, string) {
+	c.e.t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	w.WriteField("csrf", c.csrf)
+	fw, _ := w.CreateFormFile("file", name)
+	fw.Write(file)
+	w.Close()
+	req, _ := http.NewRequest("POST", c.e.srv.URL+path, &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	resp, err := c.c.Do(req)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// An organisation is made through the form (a bad INN is named beside its
+// field, nothing saved), gets a point and an employee; a statement is
+// uploaded, its unmatched payment sorted to the organisation; every page
+// reads in both languages.
+func TestCompanyPages(t *testing.T) {
+	e := newEnv(t, nil)
+	admin := e.login(operator.RoleAdmin)
+	form := url.Values{"full_name": {"ООО «Ромашка»"}, "inn": {"7707083894"}, "kpp": {"773601001"}, "bik": {"044525225"},
+		"account": {"40702810938000000001"}, "email": {"buh@romashka.example"}}
+	code, body := admin.post("/admin/companies", form)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, `aria-describedby="inn-error"`) || !strings.Contains(body, "контрольными цифрами") ||
+		!strings.Contains(body, `value="ООО «Ромашка»"`) {
+		t.Fatalf("bad INN: %d\n%s", code, body)
+	}
+	if p, _ := e.company.List(context.Background(), company.Query{}); p.Total != 0 {
+		t.Fatalf("saved despite the bad INN: %+v", p)
+	}
+	form.Set("inn", "7707083893")
+	if code, loc := admin.post("/admin/companies", form); code != http.StatusSeeOther || loc != "/admin/companies/1" {
+		t.Fatalf("create: %d %s", code, loc)
+	}
+	if code, loc := admin.post("/admin/companies/1/points", url.Values{"login": {"ivanov"}, "label": {"Склад"}}); code != http.StatusSeeOther || loc != "/admin/companies/1" {
+		t.Fatalf("attach: %d %s", code, loc)
+	}
+	if code, _ := admin.post("/admin/companies/1/employees", url.Values{"login": {"buh@romashka.example"}, "name": {"Бухгалтер"}, "password": {"secret-pass"}}); code != http.StatusSeeOther {
+		t.Fatalf("employee: %d", code)
+	}
+	_, card := admin.get("/admin/companies/1")
+	for _, want := range []string{"ООО «Ромашка»", "7707083893", "ivanov", "Склад", "buh@romashka.example", "Организация добавлена", `id="company-documents"`} {
+		if !strings.Contains(card, want) {
+			t.Errorf("card has no %q", want)
+		}
+	}
+	if _, list := admin.get("/admin/companies?q=770708"); !strings.Contains(list, "/admin/companies/1") {
+		t.Errorf("search by INN finds nothing")
+	}
+
+	var file bytes.Buffer
+	company.Write1C(&file, "40702810938000000001", e.clk.Now(), e.clk.Now(), []company.BankDocument{
+		{Number: "1", Date: "2027-03-09", Received: "2027-03-09", Amount: money.Rub(1000), PayerINN: "7707083893", PayerAccount: "40702810100000000091",
+			RecipientAccount: "40702810938000000001", PayerName: "ООО «Ромашка»", Purpose: "Оплата услуг связи"},
+		{Number: "2", Date: "2027-03-09", Received: "2027-03-09", Amount: money.Rub(300), PayerAccount: "40817810000000000001",
+			RecipientAccount: "40702810938000000001", PayerName: "Петров П. П.", Purpose: "за интернет <b>офис</b>"},
+	})
+	code, body = admin.upload("/admin/bank/import", "kl_to_1c.txt", file.Bytes())
+	if code != http.StatusOK || !strings.Contains(body, "Зачислено: 1") || !strings.Contains(body, "Петров П. П.") || strings.Contains(body, "<b>офис") {
+		t.Fatalf("upload: %d\n%s", code, body)
+	}
+	list, _, _ := e.company.Unsorted(context.Background(), 0, 0)
+	if len(list) != 1 {
+		t.Fatalf("to sort: %+v", list)
+	}
+	// A cashier may not sort bank payments.
+	if code, _ := e.login(operator.RoleCashier).get("/admin/bank"); code != http.StatusForbidden {
+		t.Errorf("cashier on the bank page: %d", code)
+	}
+	path := "/admin/bank/" + itoa(list[0].ID) + "/assign"
+	if code, loc := admin.post(path, url.Values{"organisation": {"7707083893"}, "note": {"письмо клиента"}}); code != http.StatusSeeOther || loc != "/admin/bank" {
+		t.Fatalf("assign: %d %s", code, loc)
+	}
+	if code, loc := admin.post(path, url.Values{"organisation": {"7707083893"}}); code != http.StatusSeeOther || loc != "/admin/bank" {
+		t.Fatalf("assign again: %d %s", code, loc)
+	}
+	if _, body := admin.get("/admin/bank"); !strings.Contains(body, "Этот платёж уже зачислен.") {
+		t.Errorf("assigning twice says nothing")
+	}
+	b, _ := e.company.Balance(context.Background(), 1)
+	// The point's first month (500.00) was covered from 1,300.00.
+	if b.Total != money.Rub(800) || b.Points != 0 {
+		t.Errorf("balance %+v", b)
+	}
+
+	for _, lang := range platform.Langs {
+		admin.post("/lang", url.Values{"lang": {lang}, "back": {"/admin/"}})
+		for _, p := range []string{"/admin/companies", "/admin/companies/new", "/admin/companies/1", "/admin/companies/1/edit", "/admin/companies/debtors", "/admin/bank"} {
+			if code, body := admin.get(p); code != http.StatusOK {
+				t.Errorf("%s (%s): %d\n%s", p, lang, code, body)
+			}
+		}
+	}
+	if m := e.p.I18n.Missing(); len(m) > 0 {
+		t.Errorf("untranslated: %v", m)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
