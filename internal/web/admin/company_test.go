@@ -70,6 +70,9 @@ func TestCompanyPages(t *testing.T) {
 			t.Errorf("card has no %q", want)
 		}
 	}
+	if _, sub := admin.get("/admin/subscribers/1"); !strings.Contains(sub, `<a href="/admin/companies/1">ООО «Ромашка»</a>`) {
+		t.Errorf("the point's card does not name its organisation")
+	}
 	if _, list := admin.get("/admin/companies?q=770708"); !strings.Contains(list, "/admin/companies/1") {
 		t.Errorf("search by INN finds nothing")
 	}

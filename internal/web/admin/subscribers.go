@@ -12,6 +12,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/company"
 	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/importer"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
@@ -137,6 +138,9 @@ type cardData struct {
 	Promise        *promise.Offer
 	Promises       []promise.Promise
 	PromiseRefusal string // message id of why none may be granted
+	// Company is the organisation whose connection point the account is;
+	// nil for a person's.
+	Company *company.Organisation
 }
 
 func (a *Admin) subscriber(w http.ResponseWriter, r *http.Request) {
@@ -190,6 +194,14 @@ func (a *Admin) subscriber(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d.Audit = a.auditRows(r, entries)
+	}
+	if a.d.Company != nil {
+		if org, ok, err := a.d.Company.OrganisationOf(ctx, id); err != nil {
+			a.p.Fail(w, r, err)
+			return
+		} else if ok {
+			d.Company = &org
+		}
 	}
 	if origin, ok, err := importer.OriginOf(ctx, o.DB, id); err != nil {
 		a.p.Fail(w, r, err)
