@@ -126,3 +126,28 @@ func TestCompanyPages(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// seedCompany gives the back office an organisation with subscriber 1 as
+// its point and a bank payment waiting to be sorted.
+func seedCompany(t *testing.T, e *env) {
+	t.Helper()
+	ctx := context.Background()
+	cli := operator.Actor{Login: "cli"}
+	o, err := e.company.Create(ctx, cli, company.Details{FullName: "Общество с ограниченной ответственностью «Аптека Здоровье»",
+		ShortName: "ООО «Аптека Здоровье»", INN: "6950555555", KPP: "695001001", BIK: "044525225", SettlementAccount: "40702810938000000001",
+		CorrAccount: "30101810400000000225", Director: "Волков Дмитрий Андреевич", Email: "buh@apteka-zdorovie.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.company.AttachPoint(ctx, cli, o.ID, 1, "Аптека на Советской"); err != nil {
+		t.Fatal(err)
+	}
+	var file bytes.Buffer
+	company.Write1C(&file, "40702810938000000001", e.clk.Now(), e.clk.Now(), []company.BankDocument{
+		{Number: "5", Date: "2027-03-09", Received: "2027-03-09", Amount: money.Rub(700), PayerAccount: "40817810000000000017",
+			RecipientAccount: "40702810938000000001", PayerName: "Кузнецов Иван Сергеевич", Purpose: "За интернет, Советская 21, аптека"},
+	})
+	if _, err := e.company.ImportStatement(ctx, cli, "kl_to_1c.txt", &file, nil); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -297,6 +297,7 @@ func TestBrowserBackOfficeFits(t *testing.T) {
 	e := newEnv(t, nil)
 	c := e.login(operator.RoleAdmin)
 	c.post("/admin/subscribers/1/correct", url.Values{"amount": {"10"}, "reason": {"ошибка"}, "key": {"k1"}})
+	seedCompany(t, e)
 	shots := browsertest.Shots(t)
 	err := chromedp.Do(ctx,
 		browsertest.BypassCSP(),
@@ -310,7 +311,8 @@ func TestBrowserBackOfficeFits(t *testing.T) {
 	}
 	pages := []string{"/admin/", "/admin/subscribers", "/admin/subscribers/new", "/admin/subscribers/1", "/admin/catalogue",
 		"/admin/traffic-classes", "/admin/news", "/admin/debtors", "/admin/reports", "/admin/audit", "/admin/operators",
-		"/admin/mail", "/admin/support", "/admin/support/chat/1", "/admin/network"}
+		"/admin/mail", "/admin/support", "/admin/support/chat/1", "/admin/network",
+		"/admin/companies", "/admin/companies/new", "/admin/companies/1", "/admin/companies/1/edit", "/admin/companies/debtors", "/admin/bank"}
 	for _, width := range []int{360, 1280} {
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), 800)); err != nil {
 			t.Fatal(err)
