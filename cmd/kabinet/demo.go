@@ -50,6 +50,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	}
 	// The demo's own settings, which a --config file may override.
 	base := config.Default()
+	base.Provider = base.Provider.WithDemoDetails()
 	base.Payment = config.Payment(payment.DemoConfig())
 	base.Radius = config.Radius{Auth: *radiusAuth, Acct: *radiusAcct, Disabled: *radiusAuth == ""}
 	base.NetFlow.Addr = *netflow

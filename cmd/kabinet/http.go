@@ -43,6 +43,7 @@ func (a *app) routeTable() (http.Handler, []string, error) {
 	}
 	office.Promises = a.promises
 	office.Fiscal = a.e.receipts
+	office.Documents = a.docs
 	d := web.Deps{Promises: a.promises, DB: a.e.db, Clock: a.e.clock, Config: a.e.cfg, Log: a.log,
 		Biller: a.biller, Subscribers: a.subs, Payments: a.pay, Processor: a.paySetup.Default,
 		PaymentRoutes: paymentMetrics(metrics.Default, routes), Traffic: a.traffic,

@@ -17,6 +17,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/company"
 	"github.com/kabinet-billing/kabinet/internal/config"
+	"github.com/kabinet-billing/kabinet/internal/documents"
 	"github.com/kabinet-billing/kabinet/internal/metrics"
 	"github.com/kabinet-billing/kabinet/internal/netflow"
 	"github.com/kabinet-billing/kabinet/internal/notify"
@@ -56,6 +57,8 @@ type app struct {
 	// sms sends over SMPP ([sms] host; nil without).
 	sms     *sms.Service
 	company *company.Service
+	// docs issues company clients' invoices and acts.
+	docs *documents.Service
 	// radiusAuth, radiusAcct: UDP addresses; empty disables RADIUS.
 	radiusAuth, radiusAcct string
 }
@@ -87,6 +90,10 @@ func buildApp(ctx context.Context, e *env) (*app, error) {
 	a.promises.Log = a.log
 	a.company = company.New(e.db, e.clock, a.biller, subs)
 	a.company.VATRate, a.company.Accounts = e.cfg.Company.VAT, e.cfg.Company.Accounts
+	if a.docs, err = e.documentsService(); err != nil {
+		return nil, err
+	}
+	a.docs.Mailer = a.mail
 	a.traffic = traffic.New(e.db, e.cfg.Zone())
 	if err := a.buildMessengers(); err != nil {
 		return nil, err
@@ -166,6 +173,11 @@ func (a *app) run(ctx context.Context, addr string, ready func(addr string)) err
 	}
 	if a.sms != nil {
 		parts.Go(func() { <-ctx.Done(); a.sms.Close() })
+	}
+	if !a.e.cfg.Documents.Disabled {
+		// Invoices on [documents] invoice_day, acts once a month is over,
+		// invoices paid as payments cover them; caught up at start.
+		parts.Go(func() { a.docs.Loop(ctx, 10*time.Minute) })
 	}
 	if q := a.e.receipts; q != nil {
 		// Receipts go out as payments queue them; the tick retries.

@@ -19,6 +19,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/contract"
 	"github.com/kabinet-billing/kabinet/internal/derrors"
+	"github.com/kabinet-billing/kabinet/internal/documents"
 	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
 	"github.com/kabinet-billing/kabinet/internal/money"
@@ -54,6 +55,8 @@ type Office struct {
 	Promises *promise.Service
 	// Fiscal is the fiscal receipts' queue; nil while [fiscal] is off.
 	Fiscal *fiscal.Queue
+	// Documents are company clients' invoices and acts; nil hides them.
+	Documents *documents.Service
 }
 
 // Who is the operator acting and from where.

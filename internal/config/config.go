@@ -50,6 +50,137 @@ type Provider struct {
 	Email     string   `toml:"email"`
 	Site      string   `toml:"site"`
 	Offices   []Office `toml:"offices"`
+	// The details company clients' documents (invoices, acts) print: the
+	// KPP and OGRN, the bank account payments are made to, and who signs.
+	KPP           string `toml:"kpp"`
+	OGRN          string `toml:"ogrn"`
+	Bank          string `toml:"bank"`         // the bank's name and city
+	BIK           string `toml:"bik"`          // 9 digits
+	Account       string `toml:"account"`      // расчётный счёт, 20 digits
+	CorrAccount   string `toml:"corr_account"` // the bank's correspondent account, 20 digits
+	Director      string `toml:"director"`     // e.g. "Петров П. П."
+	DirectorTitle string `toml:"director_title"`
+	Accountant    string `toml:"accountant"`
+}
+
+// WithDemoDetails is p with the made-up company's KPP, OGRN, bank account
+// and signatories, for the demo and tests. The defaults do not carry them:
+// a provider's config that forgot its own account must never print the
+// demo's on an invoice.
+func (p Provider) WithDemoDetails() Provider {
+	p.KPP, p.OGRN = "695001001", "1026900000126"
+	p.Bank = "Тверское отделение № 8607 ПАО Сбербанк, г. Тверь"
+	p.BIK, p.Account, p.CorrAccount = "042809679", "40702810628000001234", "30101810700000000679"
+	p.Director, p.DirectorTitle, p.Accountant = "Петров П. П.", "Генеральный директор", "Сидорова С. С."
+	return p
+}
+
+// Documents is the [documents] section: company clients' invoices and
+// acts (internal/documents reads it).
+type Documents struct {
+	// InvoiceDay is the day of the month on which invoices for the next
+	// month are issued; default 25.
+	InvoiceDay int `toml:"invoice_day"`
+	// Closing is the past month's document: "act" (default) or "upd".
+	Closing string `toml:"closing"`
+	// WithoutVAT: the provider is on the simplified tax system; documents
+	// say "Без НДС" and a UPD has status 2.
+	WithoutVAT bool `toml:"without_vat"`
+	// VATRates are the VAT rates in force from each date, "YYYY-MM-DD:RATE";
+	// default ["2019-01-01:20", "2026-01-01:22"].
+	VATRates []string `toml:"vat_rates"`
+	// PayDays is how many days after its date an invoice is due; default 5.
+	PayDays int `toml:"pay_days"`
+	// Disabled stops serve from issuing documents by itself.
+	Disabled bool `toml:"disabled"`
+}
+
+// Check validates the section.
+func (d Documents) Check() error {
+	if d.InvoiceDay < 1 || d.InvoiceDay > 28 {
+		return fmt.Errorf("[documents] invoice_day must be from 1 to 28, not %d", d.InvoiceDay)
+	}
+	if d.Closing != "act" && d.Closing != "upd" {
+		return fmt.Errorf("[documents] closing %q: \"act\" or \"upd\"", d.Closing)
+	}
+	if d.PayDays < 0 || d.PayDays > 90 {
+		return fmt.Errorf("[documents] pay_days must be from 0 to 90, not %d", d.PayDays)
+	}
+	for _, r := range d.VATRates {
+		day, rate, ok := strings.Cut(r, ":")
+		_, derr := time.Parse("2006-01-02", strings.TrimSpace(day))
+		n, rerr := strconv.Atoi(strings.TrimSpace(rate))
+		if !ok || derr != nil || rerr != nil || n < 0 || n > 99 {
+			return fmt.Errorf("[documents] vat_rates %q: want \"YYYY-MM-DD:RATE\", e.g. \"2026-01-01:22\"", r)
+		}
+	}
+	return nil
+}
+
+// checkDetails validates the provider's document details that are given:
+// each is digits of its length, and the account's control key matches the
+// BIK (the Bank of Russia's rule), so that a typo never reaches an invoice
+// a company pays by.
+func (p Provider) checkDetails() error {
+	digits := func(key, v string, n ...int) error {
+		if v == "" {
+			return nil
+		}
+		for _, c := range v {
+			if c < '0' || c > '9' {
+				return fmt.Errorf("[provider] %s %q: digits only", key, v)
+			}
+		}
+		for _, l := range n {
+			if len(v) == l {
+				return nil
+			}
+		}
+		return fmt.Errorf("[provider] %s %q: must be %v digits long", key, v, n)
+	}
+	for _, f := range []struct {
+		key, v string
+		n      []int
+	}{{"kpp", p.KPP, []int{9}}, {"ogrn", p.OGRN, []int{13, 15}}, {"bik", p.BIK, []int{9}}, {"account", p.Account, []int{20}}, {"corr_account", p.CorrAccount, []int{20}}} {
+		if err := digits(f.key, f.v, f.n...); err != nil {
+			return err
+		}
+	}
+	if p.Account != "" || p.CorrAccount != "" {
+		if p.BIK == "" {
+			return fmt.Errorf("[provider] account and corr_account need bik")
+		}
+	}
+	if p.Account != "" && !AccountKeyOK(p.BIK, p.Account, false) {
+		return fmt.Errorf("[provider] account %q: its control digit does not match bik %s", p.Account, p.BIK)
+	}
+	if p.CorrAccount != "" && !AccountKeyOK(p.BIK, p.CorrAccount, true) {
+		return fmt.Errorf("[provider] corr_account %q: its control digit does not match bik %s", p.CorrAccount, p.BIK)
+	}
+	return nil
+}
+
+// AccountKeyOK checks a bank account's control digit against the BIK: the
+// last three digits of the BIK (for a correspondent account, "0" and the
+// BIK's fifth and sixth digits) before the 20 digits of the account,
+// weighted 7, 1, 3 repeating, sum to a multiple of 10.
+func AccountKeyOK(bik, account string, corr bool) bool {
+	if len(bik) != 9 || len(account) != 20 {
+		return false
+	}
+	prefix := bik[6:9]
+	if corr {
+		prefix = "0" + bik[4:6]
+	}
+	weights := []int{7, 1, 3}
+	sum := 0
+	for i, c := range prefix + account {
+		if c < '0' || c > '9' {
+			return false
+		}
+		sum += int(c-'0') * weights[i%3] % 10
+	}
+	return sum%10 == 0
 }
 
 // Billing rules.
@@ -345,6 +476,8 @@ type Config struct {
 	Telegram Telegram `toml:"telegram"`
 	SMS      SMS      `toml:"sms"`
 	Company  Company  `toml:"company"`
+	// Documents: company clients' invoices, acts and UPDs.
+	Documents Documents `toml:"documents"`
 
 	// defined are the top-level keys and sections the file gave.
 	defined map[string]bool
@@ -378,8 +511,9 @@ func Default() Config {
 		Company: Company{VAT: 22},
 		Fiscal: Fiscal{Channels: []string{"card", "sbp", "autopay", "cash"}, SNO: "osn", VAT: "22",
 			PaymentMethod: "advance", PaymentObject: 10, Item: "Оплата услуг связи по договору №%s", Timeout: 30 * time.Second},
-		Telegram: Telegram{APIURL: "https://api.telegram.org", LinkTTL: 15 * time.Minute},
-		SMS:      SMS{Port: 2775, Window: 10, EnquireLink: 30 * time.Second, Timeout: 10 * time.Second},
+		Telegram:  Telegram{APIURL: "https://api.telegram.org", LinkTTL: 15 * time.Minute},
+		SMS:       SMS{Port: 2775, Window: 10, EnquireLink: 30 * time.Second, Timeout: 10 * time.Second},
+		Documents: Documents{InvoiceDay: 25, Closing: "act", PayDays: 5},
 	}
 }
 
@@ -558,6 +692,12 @@ func (c Config) Check() error {
 		return fmt.Errorf("[web] timeouts cannot be negative")
 	}
 	if err := c.Autopay.Check(); err != nil {
+		return err
+	}
+	if err := c.Documents.Check(); err != nil {
+		return err
+	}
+	if err := c.Provider.checkDetails(); err != nil {
 		return err
 	}
 	if p := c.Promise; p.Days <= 0 || p.EveryDays < p.Days || p.MaxDebtDays < 0 {

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -98,6 +99,16 @@ type Mail struct {
 	// DedupKey makes a second enqueue of the same thing a no-op (an event
 	// read twice, a reminder job re-run). Empty: always enqueue.
 	DedupKey string
+	// Attachments travel with the letter (a company's invoice as a PDF);
+	// they are stored with it in its transaction.
+	Attachments []Attachment
+}
+
+// Attachment is a file a letter carries.
+type Attachment struct {
+	Name        string // file name, e.g. invoice-2026-000123.pdf
+	ContentType string // e.g. application/pdf
+	Body        []byte
 }
 
 // Queued is a letter in the queue, for the back office.
@@ -144,6 +155,9 @@ func (n *Notifier) EnqueueTx(ctx context.Context, tx *store.Tx, m Mail) (bool, e
 		acct = m.AccountID
 	}
 	now := n.clock.Now().UTC()
+	if len(m.Attachments) > 0 {
+		return n.enqueueWith(ctx, tx, m, subject, body, key, acct, now)
+	}
 	res, err := tx.Exec(ctx, `INSERT INTO mail_queue (kind, account_id, to_addr, subject, body, dedup_key, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (dedup_key) DO NOTHING`, m.Kind, acct, m.To, subject, body, key, now, now)
 	if err != nil {
@@ -154,6 +168,44 @@ func (n *Notifier) EnqueueTx(ctx context.Context, tx *store.Tx, m Mail) (bool, e
 		tx.OnCommit(n.Wake)
 	}
 	return k > 0, nil
+}
+
+// enqueueWith inserts a letter with its attachments.
+func (n *Notifier) enqueueWith(ctx context.Context, tx *store.Tx, m Mail, subject, body string, key, acct any, now time.Time) (bool, error) {
+	var id int64
+	err := tx.QueryRow(ctx, `INSERT INTO mail_queue (kind, account_id, to_addr, subject, body, dedup_key, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (dedup_key) DO NOTHING RETURNING id`, m.Kind, acct, m.To, subject, body, key, now, now).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("letter %s to %s: %w", m.Kind, m.To, err)
+	}
+	for _, a := range m.Attachments {
+		if _, err := tx.Exec(ctx, `INSERT INTO mail_attachments (mail_id, name, content_type, body) VALUES (?, ?, ?, ?)`, id, a.Name, a.ContentType, a.Body); err != nil {
+			return false, fmt.Errorf("letter %s to %s: attachment %s: %w", m.Kind, m.To, a.Name, err)
+		}
+	}
+	tx.OnCommit(n.Wake)
+	return true, nil
+}
+
+// attachments reads a queued letter's files.
+func (n *Notifier) attachments(ctx context.Context, id int64) ([]Attachment, error) {
+	rows, err := n.db.Query(ctx, `SELECT name, content_type, body FROM mail_attachments WHERE mail_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("mail %d: attachments: %w", id, err)
+	}
+	defer rows.Close()
+	var out []Attachment
+	for rows.Next() {
+		var a Attachment
+		if err := rows.Scan(&a.Name, &a.ContentType, &a.Body); err != nil {
+			return nil, fmt.Errorf("mail %d: attachments: %w", id, err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }
 
 // Enqueue queues m in a transaction of its own.
@@ -228,7 +280,11 @@ func (n *Notifier) Deliver(ctx context.Context) (sent, failed int, err error) {
 			if !claimed {
 				continue
 			}
-			msg := compose(n.opts.Provider.Name, n.opts.From, it.to, it.subj, it.body, now)
+			atts, err := n.attachments(ctx, it.id)
+			if err != nil {
+				return sent, failed, err
+			}
+			msg := composeWith(n.opts.Provider.Name, n.opts.From, it.to, it.subj, it.body, now, atts)
 			sendErr := n.sender.Send(ctx, n.opts.From, []string{it.to}, msg)
 			permanent := isPermanent(sendErr)
 			if err := n.settle(ctx, it.id, it.attempts+1, sendErr, permanent); err != nil {

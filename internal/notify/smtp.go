@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -159,6 +160,12 @@ func (s *SMTP) Send(ctx context.Context, from string, to []string, msg []byte) e
 // compose builds an RFC 5322 message: UTF-8 text, quoted-printable, the
 // subject and the sender's name encoded for old clients.
 func compose(fromName, from, to, subject, body string, at time.Time) []byte {
+	return composeWith(fromName, from, to, subject, body, at, nil)
+}
+
+// composeWith is compose with files: multipart/mixed, the text first, each
+// file in base64 with its name encoded for old clients.
+func composeWith(fromName, from, to, subject, body string, at time.Time, atts []Attachment) []byte {
 	var b bytes.Buffer
 	sender := (&mail.Address{Name: fromName, Address: from}).String()
 	host := "kabinet"
@@ -172,9 +179,33 @@ func compose(fromName, from, to, subject, body string, at time.Time) []byte {
 	fmt.Fprintf(&b, "Subject: %s\r\n", mime.BEncoding.Encode("utf-8", subject))
 	fmt.Fprintf(&b, "Date: %s\r\n", at.Format(time.RFC1123Z))
 	fmt.Fprintf(&b, "Message-ID: <%s.%d@%s>\r\n", hex.EncodeToString(id[:]), at.Unix(), host)
-	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
+	b.WriteString("MIME-Version: 1.0\r\n")
+	boundary := ""
+	if len(atts) > 0 {
+		var r [12]byte
+		rand.Read(r[:])
+		boundary = "kabinet-" + hex.EncodeToString(r[:])
+		fmt.Fprintf(&b, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n--%s\r\n", boundary, boundary)
+	}
+	b.WriteString("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
 	qp := quotedprintable.NewWriter(&b)
 	qp.Write([]byte(strings.ReplaceAll(body, "\n", "\r\n")))
 	qp.Close()
+	for _, a := range atts {
+		name := mime.QEncoding.Encode("utf-8", a.Name)
+		fmt.Fprintf(&b, "\r\n--%s\r\nContent-Type: %s; name=\"%s\"\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"%s\"\r\n\r\n",
+			boundary, a.ContentType, name, name)
+		enc := base64.StdEncoding.EncodeToString(a.Body)
+		for len(enc) > 76 {
+			b.WriteString(enc[:76])
+			b.WriteString("\r\n")
+			enc = enc[76:]
+		}
+		b.WriteString(enc)
+		b.WriteString("\r\n")
+	}
+	if boundary != "" {
+		fmt.Fprintf(&b, "--%s--\r\n", boundary)
+	}
 	return b.Bytes()
 }

@@ -21,11 +21,12 @@ const (
 	KindAutopayCharged  = "autopay_charged"  // the saved card was charged before the 1st
 	KindAutopayFailed   = "autopay_failed"   // the charge failed after its retries
 	KindAutopayDisabled = "autopay_disabled" // the card was refused for good; autopay is off
+	KindDocuments       = "documents"        // a company's invoices and acts, attached as PDFs
 )
 
 // Kinds lists every kind of letter; each has a template per language.
 var Kinds = []string{KindCredentials, KindPasswordReset, KindLowBalance, KindLimited, KindUnlimited, KindPaymentReceived,
-	KindAutopayCharged, KindAutopayFailed, KindAutopayDisabled}
+	KindAutopayCharged, KindAutopayFailed, KindAutopayDisabled, KindDocuments}
 
 // Langs are the languages letters are written in; the first is the fallback.
 var Langs = []string{"ru", "en"}
@@ -51,6 +52,8 @@ type Letter struct {
 	LimitKbps   int64
 	Method      string // autopay: the saved card, "Visa •••• 4242"
 	Reason      string // autopay: why the charge failed, in the letter's language
+	Subject     string // documents: what the letter carries, "Счёт на оплату № 2026-000123"
+	Documents   string // documents: a line per document attached
 }
 
 var templates = func() map[string]*template.Template {

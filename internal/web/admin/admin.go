@@ -134,6 +134,13 @@ func Register(p *platform.Platform, d Deps) (*Admin, error) {
 	p.Page("GET /admin/mail", a.auth(operator.ViewSubscribers, a.mail))
 	p.Page("GET /admin/receipts", a.auth(operator.ViewSubscribers, a.receipts))
 	p.Page("POST /admin/receipts/{id}/resend", a.auth(operator.TakeCash, a.resendReceipt))
+	if d.Office.Documents != nil {
+		p.Page("GET /admin/documents", a.auth(operator.ViewSubscribers, a.documentsList))
+		p.Page("GET /admin/documents/{id}/pdf", a.auth(operator.ViewSubscribers, a.documentPDF))
+		p.Page("POST /admin/documents/{id}/send", a.auth(operator.EditSubscribers, a.sendDocument))
+		p.Page("POST /admin/documents/{id}/paid", a.auth(operator.CorrectBalance, a.documentPaid))
+		p.Page("POST /admin/documents/reconciliation", a.auth(operator.EditSubscribers, a.reconcile))
+	}
 
 	if d.Network != nil {
 		p.Page("GET /admin/network", a.auth(operator.ViewNetwork, a.network))
@@ -228,20 +235,21 @@ func (a *Admin) who(r *http.Request) backoffice.Who {
 
 // page is the D of every back-office view.
 type page struct {
-	Op         operator.Operator
-	HasNetwork bool // RADIUS runs: show the network section
-	HasCompany bool // company clients are kept: show their sections
-	Sandbox    bool // the sandbox card processor runs: warn on every page
-	Nav        string
-	Error      string // translated
-	X          any    // the page's own data
+	Op           operator.Operator
+	HasNetwork   bool // RADIUS runs: show the network section
+	HasCompany   bool // company clients are kept: show their sections
+	HasDocuments bool // company documents are wired: show them
+	Sandbox      bool // the sandbox card processor runs: warn on every page
+	Nav          string
+	Error        string // translated
+	X            any    // the page's own data
 }
 
 // Can lets templates hide what the role may not do.
 func (p page) Can(perm string) bool { return p.Op.Can(operator.Permission(perm)) }
 
 func (a *Admin) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, x any) {
-	pg := page{Op: opOf(r), Nav: nav, X: x, HasNetwork: a.d.Network != nil, HasCompany: a.d.Company != nil, Sandbox: a.d.Sandbox}
+	pg := page{Op: opOf(r), Nav: nav, X: x, HasNetwork: a.d.Network != nil, HasCompany: a.d.Company != nil, HasDocuments: a.d.Office.Documents != nil, Sandbox: a.d.Sandbox}
 	v := a.p.NewView(r, title, nil)
 	if id := a.p.Sessions.PopString(r.Context(), sessionError); id != "" {
 		pg.Error = a.p.I18n.T(v.Lang, id, nil)

@@ -22,6 +22,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/content"
 	"github.com/kabinet-billing/kabinet/internal/contract"
+	"github.com/kabinet-billing/kabinet/internal/documents"
 	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/importer"
 	"github.com/kabinet-billing/kabinet/internal/money"
@@ -81,6 +82,12 @@ func newEnv(t *testing.T, sender notify.Sender) *env {
 	office.Fiscal = fiscal.New(db, clk, set, nil, quiet)
 	b.Hook = office.Fiscal
 	co := company.New(db, clk, b, office.Dir)
+	// One company client, Ромашка, whose point is the subscriber below.
+	orgs := &documents.Parties{}
+	if office.Documents, err = documents.New(db, clk, orgs, fonts, documents.Options{Provider: config.Default().Provider.WithDemoDetails(), Zone: time.UTC}); err != nil {
+		t.Fatal(err)
+	}
+	office.Documents.Mailer = office.Mail
 	if _, err := admin.Register(p, admin.Deps{Office: office, Support: support.New(db, clk), Files: files, Network: &fakeNetwork{nas: radius.NewNASStore(db, clk)}, Company: co}); err != nil {
 		t.Fatal(err)
 	}
@@ -101,9 +108,11 @@ func newEnv(t *testing.T, sender notify.Sender) *env {
 	if _, err := content.Add(ctx, db, content.Item{Kind: content.KindNews, Title: "Новость", Body: "Текст", PublishedAt: clk.Now()}, clk.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := office.Dir.Create(ctx, subscriber.NewAccount{Login: "ivanov", Password: "secret-pass", Tariff: "home", Name: "Иванов Иван", Phone: "+7 900 123-45-67", Email: "ivanov@example.net"}); err != nil {
+	ivanov, err := office.Dir.Create(ctx, subscriber.NewAccount{Login: "ivanov", Password: "secret-pass", Tariff: "home", Name: "Иванов Иван", Phone: "+7 900 123-45-67", Email: "ivanov@example.net"})
+	if err != nil {
 		t.Fatal(err)
 	}
+	*orgs = append(*orgs, documents.Party{ID: 1, Name: "ООО «Ромашка»", INN: "6901234567", Email: "buh@romashka.example", Points: []documents.Point{{AccountID: ivanov.ID, Login: "ivanov"}}})
 	srv := httptest.NewServer(p.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, office: office, p: p, clk: clk, company: co}
