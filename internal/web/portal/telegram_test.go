@@ -110,9 +110,29 @@ func TestBrowserTelegramLink(t *testing.T) {
 		t.Skip("browser test skipped in -short mode")
 	}
 	ctx := browsertest.Context(t, 90*time.Second)
+	axe := ""
+	t.Run("axe", func(t *testing.T) { axe = browsertest.Axe(t) })
 	e, fake, _ := withBot(t)
+	// The card at phone width: no wider than the screen, and WCAG 2.1 AA.
+	check := func(what string) {
+		t.Helper()
+		if w, err := chromedp.Run(ctx, browsertest.PageWidth()); err != nil || w > 390 {
+			t.Errorf("%s: the page is %d px wide (%v)", what, w, err)
+		}
+		if axe == "" {
+			return
+		}
+		v, err := chromedp.Run(ctx, browsertest.Violations(axe))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range v {
+			t.Errorf("%s: WCAG 2.1 AA: %s", what, line)
+		}
+	}
 	var href, linked string
 	err := chromedp.Do(ctx,
+		browsertest.BypassCSP(),
 		chromedp.EmulateViewport(390, 844),
 		chromedp.Navigate(e.TS.URL+"/login"),
 		chromedp.WaitVisible(`input[name=login]`),
@@ -133,6 +153,7 @@ func TestBrowserTelegramLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	check("the link")
 	u, err := url.Parse(href)
 	if err != nil || u.Host != "t.me" || u.Path != "/"+telegramtest.BotUsername || u.Query().Get("start") == "" {
 		t.Fatalf("deep link %q", href)
@@ -150,6 +171,7 @@ func TestBrowserTelegramLink(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
+	check("connected")
 	if !strings.Contains(linked, "@alice_phone") {
 		t.Errorf("profile says %q", linked)
 	}
