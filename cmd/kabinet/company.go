@@ -16,6 +16,81 @@ import (
 func init() {
 	register("company create", "--name N --inn INN [--kpp … --ogrn … --bik … --account … --corr … --email … --balance contract|points]: a company client", cmdCompanyCreate)
 	register("company show", "INN|CONTRACT [--json]: an organisation, its points, balance and bank payments", cmdCompanyShow)
+	register("company point", "INN|CONTRACT LOGIN [--label L]: make an account a connection point of the organisation", cmdCompanyPoint)
+	register("company employee", "INN|CONTRACT EMAIL --password P [--name N]: let an employee log into the company cabinet", cmdCompanyEmployee)
+}
+
+// orgArg finds the organisation a command names by INN or contract number.
+func orgArg(ctx context.Context, svc *company.Service, s string) (company.Organisation, error) {
+	o, err := svc.ByINN(ctx, s)
+	if err != nil {
+		if o, err = svc.ByContract(ctx, s); err != nil {
+			return o, fmt.Errorf("no organisation with INN or contract %q", s)
+		}
+	}
+	return o, nil
+}
+
+func cmdCompanyPoint(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("company point", flag.ContinueOnError)
+	label := fs.String("label", "", "the point's name (\"Аптека на Ленина\")")
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return errors.New("give the organisation and the login: kabinet company point 7707083893 shop-1 [--label …]")
+	}
+	if err := e.open(ctx); err != nil {
+		return err
+	}
+	svc, err := e.company()
+	if err != nil {
+		return err
+	}
+	o, err := orgArg(ctx, svc, pos[0])
+	if err != nil {
+		return err
+	}
+	a, err := svc.Dir.ByLoginOrContract(ctx, pos[1])
+	if err != nil {
+		return fmt.Errorf("no account %q", pos[1])
+	}
+	if err := svc.AttachPoint(ctx, cliActor, o.ID, a.ID, *label); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s is a connection point of %s\n", a.Login, o.ShortName)
+	return nil
+}
+
+func cmdCompanyEmployee(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("company employee", flag.ContinueOnError)
+	pw := fs.String("password", "", "the employee's password (8 to 64 characters)")
+	name := fs.String("name", "", "the employee's name")
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 || *pw == "" {
+		return errors.New("give the organisation, the e-mail and --password: kabinet company employee 7707083893 buh@example.com --password …")
+	}
+	if err := e.open(ctx); err != nil {
+		return err
+	}
+	svc, err := e.company()
+	if err != nil {
+		return err
+	}
+	o, err := orgArg(ctx, svc, pos[0])
+	if err != nil {
+		return err
+	}
+	em, err := svc.AddEmployee(ctx, cliActor, o.ID, pos[1], *name, *pw)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s may log into the cabinet of %s\n", em.Login, o.ShortName)
+	return nil
 }
 
 func (e *env) company() (*company.Service, error) {
@@ -158,11 +233,9 @@ func cmdCompanyShow(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	o, err := svc.ByINN(ctx, pos[0])
+	o, err := orgArg(ctx, svc, pos[0])
 	if err != nil {
-		if o, err = svc.ByContract(ctx, pos[0]); err != nil {
-			return fmt.Errorf("no organisation with INN or contract %q", pos[0])
-		}
+		return err
 	}
 	b, err := svc.Balance(ctx, o.ID)
 	if err != nil {

@@ -30,6 +30,16 @@ func TestCompanyCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "К-") {
 		t.Fatalf("create: %d %s %s", code, out, errOut)
 	}
+	for _, args := range [][]string{
+		{db, "tariff", "add", "--code", "office", "--name", "Офис", "--fee", "1000", "--down", "100M", "--up", "100M"},
+		{db, "account", "create", "--login", "shop-1", "--password", "secretpass", "--tariff", "office"},
+		{db, "company", "point", "7707083893", "shop-1", "--label", "Склад"},
+		{db, "company", "employee", "7707083893", "buh@romashka.example", "--password", "secretpass"},
+	} {
+		if code, _, errOut := kabinet(t, args...); code != 0 {
+			t.Fatalf("%v: %s", args, errOut)
+		}
+	}
 	var file strings.Builder
 	now := time.Now()
 	company.Write1C(&file, "40702810863000000100", now, now, []company.BankDocument{
@@ -53,8 +63,12 @@ func TestCompanyCommands(t *testing.T) {
 		Payments []struct {
 			DocNo string `json:"doc_no"`
 		} `json:"bank_payments"`
+		Points []struct {
+			Login string `json:"login"`
+		} `json:"points"`
 	}
-	if code != 0 || json.Unmarshal([]byte(out), &got) != nil || got.INN != "7707083893" || got.Balance != "1500.00" || len(got.Payments) != 1 {
+	// The point's first month (1,000.00) was covered from the 1,500.00.
+	if code != 0 || json.Unmarshal([]byte(out), &got) != nil || got.INN != "7707083893" || got.Balance != "500.00" || len(got.Payments) != 1 || len(got.Points) != 1 {
 		t.Fatalf("show: %d %s", code, out)
 	}
 	if code, out, _ := kabinet(t, db, "ledger", "verify"); code != 0 {
