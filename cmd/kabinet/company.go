@@ -281,6 +281,10 @@ func importBankStatement(ctx context.Context, e *env, path string, f io.Reader) 
 	if err != nil {
 		return err
 	}
+	// A payment naming an invoice counts towards it (internal/documents).
+	if _, err := e.documentsFor(svc); err != nil {
+		return err
+	}
 	rep, err := svc.ImportStatement(ctx, cliActor, baseName(path), f, nil)
 	if err != nil {
 		return err

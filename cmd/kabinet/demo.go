@@ -361,6 +361,9 @@ func seedDemo(ctx context.Context, e *env, n int) error {
 	if err := seedDemoCompanies(ctx, e, clk, b, dir); err != nil {
 		return err
 	}
+	if err := seedDemoDocuments(ctx, e, clk, b, dir); err != nil {
+		return err
+	}
 	// Traffic: the printed logins and an even spread of the others.
 	var lines []demoLine
 	step := max(1, len(people)/demoTrafficOthers)

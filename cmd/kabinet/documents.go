@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/company"
 	"github.com/kabinet-billing/kabinet/internal/contract"
 	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/documents"
@@ -19,12 +20,19 @@ func init() {
 	register("invoice list", "[--status issued|sent|paid] [--period YYYY-MM] [--limit N] [--json]: company clients' invoices, newest first", cmdInvoiceList)
 }
 
-// organisations is where documents find company clients. Until
-// internal/company is wired in (see companyDirectory), there are none.
-var organisations = func(e *env) documents.Directory { return documents.Parties(nil) }
-
-// documentsService makes the documents capability over e's database.
+// documentsService makes the documents capability over e's database, its
+// organisations read from internal/company.
 func (e *env) documentsService() (*documents.Service, error) {
+	co, err := e.company()
+	if err != nil {
+		return nil, err
+	}
+	return e.documentsFor(co)
+}
+
+// documentsFor makes the documents capability over co's organisations and
+// lets co's bank import find the invoices a payment names.
+func (e *env) documentsFor(co *company.Service) (*documents.Service, error) {
 	opts, err := documents.OptionsFrom(e.cfg)
 	if err != nil {
 		return nil, err
@@ -34,7 +42,12 @@ func (e *env) documentsService() (*documents.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return documents.New(e.db, e.clock, organisations(e), fonts, opts)
+	s, err := documents.New(e.db, e.clock, documents.Companies{C: co}, fonts, opts)
+	if err != nil {
+		return nil, err
+	}
+	co.SetInvoices(s.BankInvoices())
+	return s, nil
 }
 
 // documentJSON is a document as the commands print it.

@@ -90,7 +90,7 @@ func buildApp(ctx context.Context, e *env) (*app, error) {
 	a.promises.Log = a.log
 	a.company = company.New(e.db, e.clock, a.biller, subs)
 	a.company.VATRate, a.company.Accounts = e.cfg.Company.VAT, e.cfg.Company.Accounts
-	if a.docs, err = e.documentsService(); err != nil {
+	if a.docs, err = e.documentsFor(a.company); err != nil {
 		return nil, err
 	}
 	a.docs.Mailer = a.mail

@@ -70,7 +70,7 @@ type Provider struct {
 func (p Provider) WithDemoDetails() Provider {
 	p.KPP, p.OGRN = "695001001", "1026900000126"
 	p.Bank = "Тверское отделение № 8607 ПАО Сбербанк, г. Тверь"
-	p.BIK, p.Account, p.CorrAccount = "042809679", "40702810628000001234", "30101810700000000679"
+	p.BIK, p.Account, p.CorrAccount = "042809679", "40702810863000000100", "30101810700000000679"
 	p.Director, p.DirectorTitle, p.Accountant = "Петров П. П.", "Генеральный директор", "Сидорова С. С."
 	return p
 }
