@@ -21,6 +21,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/radius"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
+	"github.com/kabinet-billing/kabinet/internal/suspension"
 )
 
 func init() {
@@ -121,6 +122,7 @@ var demoLogins = []demoLogin{
 	{"demo", "active, positive balance, TV and antivirus"},
 	{"debtor", "limited to 128 kbit/s for debt; may take a promised payment"},
 	{"newbie", "connected this month"},
+	{"dacha", "away: voluntary suspension from today for 30 days; may resume early"},
 }
 
 func demoLoginLines() string {
@@ -354,6 +356,24 @@ func seedDemo(ctx context.Context, e *env, n int) error {
 	clk.Set(now)
 	if _, err := b.Run(ctx, now, nil); err != nil {
 		return err
+	}
+	// dacha went to the country for a month: a voluntary suspension from
+	// today, made at the office.
+	if err := create("dacha", cities[0], "home100", 2); err != nil {
+		return err
+	}
+	dacha := people[len(people)-1].id
+	if _, _, err := pay.Record(ctx, payment.ManualIn{Channel: payment.ChannelCash, ExternalID: "demo-dacha", AccountID: dacha,
+		Amount: money.Rub(1000), Operator: "office"}); err != nil {
+		return err
+	}
+	srules, err := suspension.RulesOf(e.cfg.Suspension)
+	if err != nil {
+		return err
+	}
+	if _, err := suspension.New(e.db, clk, b, srules).Start(ctx, suspension.Request{AccountID: dacha, From: now, Days: 30,
+		Channel: suspension.ChannelOffice, Operator: "admin"}); err != nil {
+		return fmt.Errorf("demo suspension: %w", err)
 	}
 	if err := seedDemoExtras(ctx, e, clk, dir); err != nil {
 		return err

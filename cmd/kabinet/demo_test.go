@@ -296,6 +296,12 @@ func testDemoLogins(t *testing.T, d *demoRun) {
 			if code := apiCall(t, "GET", d.base+"/api/v1/home", tok.Token, "", &me); code != http.StatusOK {
 				t.Errorf("API with the token: %d", code)
 			}
+			if login == "dacha" {
+				// The demo shows a voluntary suspension running.
+				if sp, ok := me["suspension"].(map[string]any); !ok || sp["state"] != "active" || me["status"] != "frozen" {
+					t.Errorf("dacha (%v): suspension %v", me["status"], me["suspension"])
+				}
+			}
 			if login == "debtor" {
 				// The demo shows a promised payment to the limited debtor.
 				var offer struct {

@@ -42,9 +42,10 @@ func (a *app) routeTable() (http.Handler, []string, error) {
 		return nil, nil, err
 	}
 	office.Promises = a.promises
+	office.Suspensions = a.suspends
 	office.Fiscal = a.e.receipts
 	office.Documents = a.docs
-	d := web.Deps{Promises: a.promises, DB: a.e.db, Clock: a.e.clock, Config: a.e.cfg, Log: a.log,
+	d := web.Deps{Promises: a.promises, Suspensions: a.suspends, DB: a.e.db, Clock: a.e.clock, Config: a.e.cfg, Log: a.log,
 		Biller: a.biller, Subscribers: a.subs, Payments: a.pay, Processor: a.paySetup.Default,
 		PaymentRoutes: paymentMetrics(metrics.Default, routes), Traffic: a.traffic,
 		Fonts: fonts, Office: office, Sandbox: a.paySetup.Sandbox, Metrics: metrics.Default, Autopay: a.autopay, Receipts: a.e.receipts, Company: a.company}

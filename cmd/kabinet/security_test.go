@@ -297,6 +297,11 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"POST /company/employees":      {class: clEmployee},
 		"POST /company/employees/{id}": {class: clEmployee, path: "/company/employees/999"},
 
+		// The voluntary suspension.
+		"GET /suspension":         {class: clSubscriber},
+		"POST /suspension":        {class: clSubscriber},
+		"POST /suspension/resume": {class: clSubscriber},
+
 		// The profile's Telegram card: a one-time linking link, unlinking.
 		"POST /profile/telegram":        {class: clSubscriber},
 		"POST /profile/telegram/unlink": {class: clSubscriber},
@@ -399,6 +404,10 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"GET /admin/support/chat/{account}":            {class: clOperator, perm: operator.Support, path: "/admin/support/chat/" + id("bob")},
 		"POST /admin/support/chat/{account}":           {class: clOperator, perm: operator.Support, path: "/admin/support/chat/" + id("bob")},
 
+		// The voluntary suspension on the subscriber's card.
+		"POST /admin/subscribers/{id}/suspension":        {class: clOperator, perm: operator.EditSubscribers, path: "/admin/subscribers/" + id("bob") + "/suspension"},
+		"POST /admin/subscribers/{id}/suspension/resume": {class: clOperator, perm: operator.EditSubscribers, path: "/admin/subscribers/" + id("bob") + "/suspension/resume"},
+
 		// JSON API.
 		"/api/v1/":                            {class: clAPIOpen, path: "/api/v1/no-such-operation"},
 		"POST /api/v1/login":                  {class: clAPIOpen},
@@ -449,6 +458,11 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"GET /api/v1/profile":                 {class: clAPI},
 		"PUT /api/v1/profile":                 {class: clAPI},
 		"POST /api/v1/profile/password":       {class: clAPI},
+
+		// The voluntary suspension.
+		"GET /api/v1/suspension":    {class: clAPI},
+		"POST /api/v1/suspension":   {class: clAPI},
+		"DELETE /api/v1/suspension": {class: clAPI},
 
 		// LibreSpeed backend: downloads and pings are open (the page measures
 		// before anything is saved); results are kept for an account only.

@@ -26,6 +26,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/radius"
 	"github.com/kabinet-billing/kabinet/internal/sms"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
+	"github.com/kabinet-billing/kabinet/internal/suspension"
 	"github.com/kabinet-billing/kabinet/internal/telegram"
 	"github.com/kabinet-billing/kabinet/internal/telegram/bot"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
@@ -59,6 +60,8 @@ type app struct {
 	company *company.Service
 	// docs issues company clients' invoices and acts.
 	docs *documents.Service
+
+	suspends *suspension.Service
 	// radiusAuth, radiusAcct: UDP addresses; empty disables RADIUS.
 	radiusAuth, radiusAcct string
 }
@@ -94,6 +97,12 @@ func buildApp(ctx context.Context, e *env) (*app, error) {
 		return nil, err
 	}
 	a.docs.Mailer = a.mail
+	srules, err := suspension.RulesOf(e.cfg.Suspension)
+	if err != nil {
+		return nil, err
+	}
+	a.suspends = suspension.New(e.db, e.clock, a.biller, srules)
+	a.suspends.Log = a.log
 	a.traffic = traffic.New(e.db, e.cfg.Zone())
 	if err := a.buildMessengers(); err != nil {
 		return nil, err
@@ -127,6 +136,7 @@ func buildApp(ctx context.Context, e *env) (*app, error) {
 		}
 		a.radius = radius.NewService(radius.ServiceConfig{
 			Server: radius.Config{AuthAddr: rc.Auth, AcctAddr: rc.Acct, Clock: e.clock, Logger: a.log,
+				Reply: radius.ReplyOptions{FrozenList: srules.RedirectList()},
 				// Accounting already answered is written from the journal
 				// before serve lets the database close.
 				JournalDrain: e.cfg.ShutdownTimeout},
@@ -163,6 +173,8 @@ func (a *app) run(ctx context.Context, addr string, ready func(addr string)) err
 	// Company contracts' balances cover their points' charges (the 1st's
 	// run charges the points); see company.Pool.
 	parts.Go(func() { a.company.Loop(ctx, time.Minute, a.log) })
+	// Voluntary suspensions start and end on their days (CoA at both).
+	parts.Go(func() { a.suspends.Loop(ctx, time.Minute) })
 	// Changes made by other instances or the CLI reach RADIUS (CoA) here.
 	parts.Go(func() { a.e.db.Follow(ctx, time.Second) })
 	parts.Go(func() { a.pay.Run(ctx) })

@@ -234,6 +234,8 @@ type accountOut struct {
 	Origin *importer.Origin `json:"origin,omitempty"`
 	// Promise is the promised payment in force, if any.
 	Promise *promiseOut `json:"promise,omitempty"`
+	// Suspension is the voluntary suspension scheduled or running, if any.
+	Suspension *suspensionOut `json:"suspension,omitempty"`
 }
 
 type promiseOut struct {
@@ -299,6 +301,16 @@ func showAccount(ctx context.Context, e *env, login string) error {
 			out.Promise = &promiseOut{Amount: p.Amount.Decimal(), Until: p.EndsAt.In(e.cfg.Zone()).Format(time.RFC3339)}
 		}
 	}
+	svc, err := e.suspensions()
+	if err != nil {
+		return err
+	}
+	if u, err := svc.Current(ctx, a.ID); err != nil {
+		return err
+	} else if u != nil {
+		so := e.suspensionOut(*u)
+		out.Suspension = &so
+	}
 	if e.json {
 		return e.printJSON(out)
 	}
@@ -310,6 +322,9 @@ func showAccount(ctx context.Context, e *env, login string) error {
 	}
 	if out.Promise != nil {
 		fmt.Fprintf(e.stdout, "promise:      %s until %s\n", out.Promise.Amount, out.Promise.Until)
+	}
+	if u := out.Suspension; u != nil {
+		fmt.Fprintf(e.stdout, "suspension:   %s, %s .. %s\n", u.State, u.From, u.Until)
 	}
 	return nil
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/promise"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
+	"github.com/kabinet-billing/kabinet/internal/suspension"
 )
 
 // ErrNoteRequired means an action that must say why came without a note:
@@ -53,6 +54,8 @@ type Office struct {
 	Log        *slog.Logger // nil: slog.Default(); where a lost audit entry is written out
 	// Promises grants promised payments (GrantPromise).
 	Promises *promise.Service
+	// Suspensions suspends and resumes accounts (Suspend, Resume).
+	Suspensions *suspension.Service
 	// Fiscal is the fiscal receipts' queue; nil while [fiscal] is off.
 	Fiscal *fiscal.Queue
 	// Documents are company clients' invoices and acts; nil hides them.
@@ -445,6 +448,11 @@ func New(db *store.DB, clk clock.Clock, cfg config.Config, biller *billing.Bille
 	if err != nil {
 		return nil, err
 	}
+	srules, err := suspension.RulesOf(cfg.Suspension)
+	if err != nil {
+		return nil, err
+	}
 	return &Office{DB: db, Clock: clk, Operators: operator.New(db, clk), Dir: dir, Biller: biller, Payments: pay, Mail: mail,
-		Fonts: fonts, Provider: cfg.Provider, PortalURL: portal, CashLimits: limits, Promises: promise.New(db, clk, biller, rules)}, nil
+		Fonts: fonts, Provider: cfg.Provider, PortalURL: portal, CashLimits: limits, Promises: promise.New(db, clk, biller, rules),
+		Suspensions: suspension.New(db, clk, biller, srules)}, nil
 }

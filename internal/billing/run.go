@@ -200,6 +200,9 @@ var chargeKinds = []string{"tariff", PackageTV, PackageAntivirus, PackageStaticI
 // chargeChunk bills accounts lo..hi for period p in set-based statements:
 // scheduled tariff changes, charges with unique keys (ON CONFLICT DO NOTHING
 // makes re-runs free), their postings, the balances, debt start and limits.
+// A month whose 1st falls inside a voluntary suspension is not charged the
+// tariff's fee (see Freeze and Thaw); the packages of a suspended account
+// are charged as usual.
 func (b *Biller) chargeChunk(ctx context.Context, tx *store.Tx, p Period, at time.Time, lo, hi int64, res *RunResult) error {
 	start := p.Start.UTC()
 	now := b.Clock.Now().UTC()
@@ -242,14 +245,17 @@ func (b *Biller) chargeChunk(ctx context.Context, tx *store.Tx, p Period, at tim
 				SELECT 'fee:' || a.id || ':tariff:' || ?::text, 'charge', a.id, -t.fee, t.code, ?::text, '', ?::timestamptz, ?::timestamptz, ?::bigint
 				FROM accounts a JOIN tariffs t ON t.id = a.tariff_id
 				WHERE a.id BETWEEN ? AND ? AND a.status IN ('active', 'limited') AND a.created_at < ? AND t.fee > 0
+				  AND NOT EXISTS (SELECT 1 FROM suspensions u WHERE u.account_id = a.id AND u.state <> 'cancelled'
+				                  AND u.starts_at <= ? AND u.ends_at > ?)
 				ON CONFLICT (key) DO NOTHING`,
-				p.Key, p.Key, start, now, batch, lo, hi, p.End.UTC())
+				p.Key, p.Key, start, now, batch, lo, hi, p.End.UTC(), start, start)
 		} else {
 			r, err = tx.Exec(ctx, `INSERT INTO ledger_txns (key, kind, account_id, amount, service, period, memo, effective_at, created_at, batch)
 				SELECT 'fee:' || s.account_id || ':pkg:' || s.id || ':' || ?::text, 'charge', s.account_id, -k.price, k.code, ?::text, '', ?::timestamptz, ?::timestamptz, ?::bigint
 				FROM subscriptions s JOIN packages k ON k.id = s.package_id JOIN accounts a ON a.id = s.account_id
 				WHERE s.account_id BETWEEN ? AND ? AND k.kind = ? AND k.pricing = 'monthly' AND k.price > 0
-				  AND a.status IN ('active', 'limited') AND s.started_at < ? AND (s.ended_at IS NULL OR s.ended_at > ?)
+				  AND (a.status IN ('active', 'limited') OR EXISTS (SELECT 1 FROM suspensions u WHERE u.account_id = a.id AND u.state = 'active'))
+				  AND s.started_at < ? AND (s.ended_at IS NULL OR s.ended_at > ?)
 				ON CONFLICT (key) DO NOTHING`,
 				p.Key, p.Key, start, now, batch, lo, hi, kind, p.End.UTC(), start)
 		}

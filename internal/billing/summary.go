@@ -303,8 +303,13 @@ func speedOf(t Tariff, subs []Subscription, status string, limitKbps int64, now 
 			sp.StaticIP = s.StaticIP
 		}
 	}
-	if status == StatusLimited {
+	switch status {
+	case StatusLimited:
 		sp.DownKbps, sp.UpKbps, sp.Limited = limitKbps, limitKbps, true
+	case StatusFrozen:
+		// Admitted only into the redirect list when RADIUS is so set
+		// ([suspension] radius): at the limit rate, enough for the portal.
+		sp.DownKbps, sp.UpKbps = limitKbps, limitKbps
 	}
 	return sp
 }

@@ -351,6 +351,27 @@ type Promise struct {
 	MaxDebtDays int `toml:"max_debt_days"`
 }
 
+// Suspension is the [suspension] section: the rules of the voluntary
+// suspension ("добровольная блокировка"; internal/suspension reads them).
+type Suspension struct {
+	Disabled bool `toml:"disabled"`
+	// MinDays and MaxDays bound one suspension's length; default 7 and 90.
+	MinDays int `toml:"min_days"`
+	MaxDays int `toml:"max_days"`
+	// MaxPerYear: at most this many suspensions starting in one calendar
+	// year; default 2, 0: no limit.
+	MaxPerYear int `toml:"max_per_year"`
+	// AheadDays: how far ahead a suspension may be scheduled; default 30.
+	AheadDays int `toml:"ahead_days"`
+	// MonthlyFee is charged instead of the tariff while frozen, prorated
+	// by day ("50.00"); empty or "0": none.
+	MonthlyFee string `toml:"monthly_fee"`
+	// Radius is how RADIUS answers a frozen account: "reject" (default),
+	// or the name of the NAS address list (walled garden) to admit it into,
+	// so that the router redirects it to the portal.
+	Radius string `toml:"radius"`
+}
+
 // Fiscal is the [fiscal] section: 54-FZ receipts for payments from people,
 // sent to a fiscal data operator (ATOL Online). Off without an operator.
 type Fiscal struct {
@@ -479,6 +500,8 @@ type Config struct {
 	// Documents: company clients' invoices, acts and UPDs.
 	Documents Documents `toml:"documents"`
 
+	Suspension Suspension `toml:"suspension"`
+
 	// defined are the top-level keys and sections the file gave.
 	defined map[string]bool
 }
@@ -514,6 +537,8 @@ func Default() Config {
 		Telegram:  Telegram{APIURL: "https://api.telegram.org", LinkTTL: 15 * time.Minute},
 		SMS:       SMS{Port: 2775, Window: 10, EnquireLink: 30 * time.Second, Timeout: 10 * time.Second},
 		Documents: Documents{InvoiceDay: 25, Closing: "act", PayDays: 5},
+
+		Suspension: Suspension{MinDays: 7, MaxDays: 90, MaxPerYear: 2, AheadDays: 30, Radius: "reject"},
 	}
 }
 
@@ -728,6 +753,9 @@ func (c Config) Check() error {
 			return fmt.Errorf("[company] accounts: %q is not a 20-digit account", a)
 		}
 	}
+	if err := c.Suspension.Check(); err != nil {
+		return err
+	}
 	if c.SecretKey != "" {
 		if b, err := hex.DecodeString(c.SecretKey); err != nil || len(b) != 32 {
 			return fmt.Errorf("secret_key must be 64 hex digits (32 bytes)")
@@ -743,4 +771,20 @@ func (c Config) Zone() *time.Location {
 		return time.UTC
 	}
 	return loc
+}
+
+// Check validates the [suspension] section.
+func (s Suspension) Check() error {
+	if s.MinDays <= 0 || s.MaxDays < s.MinDays || s.MaxPerYear < 0 || s.AheadDays < 0 {
+		return fmt.Errorf("[suspension]: min_days must be positive, max_days at least min_days, max_per_year and ahead_days not negative")
+	}
+	if s.MonthlyFee != "" {
+		if a, err := money.Parse(s.MonthlyFee); err != nil || a < 0 {
+			return fmt.Errorf("[suspension] monthly_fee %q: not an amount", s.MonthlyFee)
+		}
+	}
+	if strings.TrimSpace(s.Radius) == "" || strings.ContainsAny(s.Radius, " \t\n\"'") {
+		return fmt.Errorf("[suspension] radius %q: \"reject\" or an address-list name", s.Radius)
+	}
+	return nil
 }

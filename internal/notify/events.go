@@ -21,6 +21,10 @@ var eventKinds = map[string]string{
 	store.EventAccountLimited:   KindLimited,
 	store.EventAccountUnlimited: KindUnlimited,
 	store.EventPaymentReceived:  KindPaymentReceived,
+	// Voluntary suspension: started, ending tomorrow (the reminder), ended.
+	store.EventSuspensionStarted: KindSuspended,
+	store.EventSuspensionEnding:  KindSuspensionEnding,
+	store.EventSuspensionEnded:   KindResumed,
 }
 
 // letterFor fills the parts of a letter every kind shares.
@@ -147,13 +151,30 @@ func (n *Notifier) mailFor(ctx context.Context, e store.Event) (Mail, bool, erro
 		return Mail{}, false, nil
 	}
 	// A letter tells the state as it is when written: a limit already
-	// lifted (or applied again) by the time the event is read is not news.
-	if (kind == KindLimited) != (c.Status == billing.StatusLimited) && kind != KindPaymentReceived {
-		return Mail{}, false, nil
+	// lifted (or applied again), a suspension already ended, by the time
+	// the event is read is not news.
+	switch kind {
+	case KindLimited, KindUnlimited:
+		if (kind == KindLimited) != (c.Status == billing.StatusLimited) {
+			return Mail{}, false, nil
+		}
+	case KindSuspended, KindSuspensionEnding:
+		if c.Status != billing.StatusFrozen {
+			return Mail{}, false, nil
+		}
+	case KindResumed:
+		if c.Status == billing.StatusFrozen {
+			return Mail{}, false, nil
+		}
 	}
 	l, _, err := n.letterFor(ctx, c)
 	if err != nil {
 		return Mail{}, false, err
+	}
+	if d := e.Data["until"]; d != "" {
+		if t, err := time.Parse(time.RFC3339, d); err == nil {
+			l.Until = t.In(n.biller.Rules.Zone).Format("02.01.2006")
+		}
 	}
 	if kind == KindPaymentReceived {
 		a, err := money.Parse(e.Data["amount"])

@@ -24,9 +24,17 @@ const (
 	KindDocuments       = "documents"        // a company's invoices and acts, attached as PDFs
 )
 
+// Letters of the voluntary suspension.
+const (
+	KindSuspended        = "suspended"         // a voluntary suspension started
+	KindSuspensionEnding = "suspension_ending" // the last day of a suspension: the line resumes tomorrow
+	KindResumed          = "resumed"           // a suspension ended: the line works again
+)
+
 // Kinds lists every kind of letter; each has a template per language.
 var Kinds = []string{KindCredentials, KindPasswordReset, KindLowBalance, KindLimited, KindUnlimited, KindPaymentReceived,
-	KindAutopayCharged, KindAutopayFailed, KindAutopayDisabled, KindDocuments}
+	KindAutopayCharged, KindAutopayFailed, KindAutopayDisabled, KindDocuments,
+	KindSuspended, KindSuspensionEnding, KindResumed}
 
 // Langs are the languages letters are written in; the first is the fallback.
 var Langs = []string{"ru", "en"}
@@ -54,6 +62,7 @@ type Letter struct {
 	Reason      string // autopay: why the charge failed, in the letter's language
 	Subject     string // documents: what the letter carries, "Счёт на оплату № 2026-000123"
 	Documents   string // documents: a line per document attached
+	Until       string // suspension: the day the line resumes
 }
 
 var templates = func() map[string]*template.Template {

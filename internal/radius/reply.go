@@ -28,6 +28,26 @@ type ReplyOptions struct {
 	// PortalURL is sent to generic (WISPr) NAS as the redirection URL for
 	// limited subscribers; empty sends none.
 	PortalURL string
+	// FrozenList is where a line frozen by a voluntary suspension goes:
+	// empty rejects it (Access-Reject; Disconnect-Request for a live
+	// session), a name admits it into that address list (policy, service)
+	// as the walled garden, for the NAS to redirect to the portal
+	// ([suspension] radius).
+	FrozenList string
+}
+
+// Admits tells whether a subscriber in this state gets Access-Accept: an
+// active or limited one, and a frozen one when frozen lines are redirected.
+func (o ReplyOptions) Admits(s Subscriber) bool {
+	return s.Status.Admitted() || (s.Status == StatusFrozen && o.FrozenList != "")
+}
+
+// confined tells whether the session goes into a walled garden, and which.
+func (o ReplyOptions) confined(s Subscriber) (bool, string) {
+	if s.Status == StatusFrozen && o.FrozenList != "" {
+		return true, o.FrozenList
+	}
+	return s.Limited, o.walledGarden()
 }
 
 func (o ReplyOptions) walledGarden() string {
@@ -70,23 +90,24 @@ func speedAttributes(kind NASKind, s Subscriber, o ReplyOptions) radius.Attribut
 	add := func(t radius.Type, v radius.Attribute) { a = append(a, &radius.AVP{Type: t, Attribute: v}) }
 	vs := rfc2865.VendorSpecific_Type
 	hasRate := s.DownKbps > 0 && s.UpKbps > 0
+	limited, garden := o.confined(s)
 	switch kind {
 	case KindMikrotik:
 		if hasRate {
 			// rx/tx from the router's side: what it receives is the upload.
 			add(vs, vsa(vendorMikrotik, 8, []byte(rate(s.UpKbps)+"/"+rate(s.DownKbps))))
 		}
-		if s.Limited {
-			add(vs, vsa(vendorMikrotik, 19, []byte(o.walledGarden())))
+		if limited {
+			add(vs, vsa(vendorMikrotik, 19, []byte(garden)))
 		}
 	case KindCisco:
 		// ISG/BNG applies policies configured on the box by name; the
 		// names encode the rate so one policy per tariff speed suffices.
 		in, out := fmt.Sprintf("kabinet-up-%dk", s.UpKbps), fmt.Sprintf("kabinet-down-%dk", s.DownKbps)
-		if s.Limited {
-			in, out = o.walledGarden(), o.walledGarden()
+		if limited {
+			in, out = garden, garden
 		}
-		if hasRate || s.Limited {
+		if hasRate || limited {
 			add(vs, vsa(vendorCisco, 1, []byte("subscriber:sub-qos-policy-in="+in)))
 			add(vs, vsa(vendorCisco, 1, []byte("subscriber:sub-qos-policy-out="+out)))
 		}
@@ -94,10 +115,10 @@ func speedAttributes(kind NASKind, s Subscriber, o ReplyOptions) radius.Attribut
 		// ERX-Service-Activate (tagged string): service(down,up) in bit/s;
 		// the service is a dynamic profile on the router.
 		svc := "kabinet-rate"
-		if s.Limited {
-			svc = o.walledGarden()
+		if limited {
+			svc = garden
 		}
-		if hasRate || s.Limited {
+		if hasRate || limited {
 			val := fmt.Sprintf("%s(%d,%d)", svc, s.DownKbps*1000, s.UpKbps*1000)
 			add(vs, vsa(vendorUnisphere, 65, append([]byte{1}, val...)))
 		}
@@ -111,7 +132,7 @@ func speedAttributes(kind NASKind, s Subscriber, o ReplyOptions) radius.Attribut
 			add(vs, vsaUint32(vendorWISPr, 7, clampU32(s.UpKbps*1000)))
 			add(vs, vsaUint32(vendorWISPr, 8, clampU32(s.DownKbps*1000)))
 		}
-		if s.Limited && o.PortalURL != "" {
+		if limited && o.PortalURL != "" {
 			add(vs, vsa(vendorWISPr, 4, []byte(o.PortalURL)))
 		}
 	}

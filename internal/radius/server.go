@@ -467,7 +467,7 @@ func (s *Server) authenticate(ctx context.Context, p *radius.Packet, nas NAS, sr
 	if !cred.check(sub.Password) {
 		return reject(reasonWrongPass, "method", cred.method, "account", sub.AccountID)
 	}
-	if !sub.Status.Admitted() {
+	if !s.cfg.Reply.Admits(sub) {
 		return reject(rejectReason("account "+string(sub.Status)), "method", cred.method, "account", sub.AccountID)
 	}
 	resp := p.Response(radius.CodeAccessAccept)

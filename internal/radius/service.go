@@ -242,7 +242,7 @@ func (s *Service) HandleEvent(ctx context.Context, e store.Event) {
 		s.coaSlot <- struct{}{}
 		s.wg.Go(func() {
 			defer func() { <-s.coaSlot }()
-			if !known || !sub.Status.Admitted() {
+			if !known || !s.cfg.Server.Reply.Admits(sub) {
 				s.CoA.Disconnect(ctx, ref)
 				return
 			}

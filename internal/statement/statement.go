@@ -108,6 +108,11 @@ func (s *Service) Describe(ctx context.Context, lang string, ls []ledger.Line) (
 		if l.Period != "" {
 			d += " (" + l.Period + ")"
 		}
+		// A note the capability wrote in the provider's words (a
+		// voluntary suspension's refund and charges) is said too.
+		if id := "ledger.memo." + strings.ReplaceAll(l.Memo, " ", "_"); l.Memo != "" && s.words.Has(id) {
+			d += " — " + s.words.T(lang, id, nil)
+		}
 		out[i] = Line{Line: l, Description: d}
 	}
 	return out, nil
@@ -131,6 +136,9 @@ func (s *Service) names(ctx context.Context, lang string, ls []ledger.Line) (map
 	}
 	for _, p := range ps {
 		names[p.Code] = pick(lang, p.Name, p.NameEn)
+	}
+	if s.words.Has("ledger.service.suspension") {
+		names["suspension"] = s.words.T(lang, "ledger.service.suspension", nil)
 	}
 	for _, l := range ls {
 		if _, ok := names[l.Service]; ok || l.Service == "" {

@@ -38,6 +38,14 @@ const (
 	EventPasswordChanged  = "password.changed"
 	EventPromiseTaken     = "promise.taken" // a promised payment: the line is unlimited until it ends
 	EventPromiseEnded     = "promise.ended" // paid, or expired (then the line may be limited again)
+	// Voluntary suspension: scheduled (from a date), started (the account
+	// frozen), ending (the day before its end: the reminder), ended
+	// (resumed at its end or early), cancelled before it started.
+	EventSuspensionScheduled = "suspension.scheduled"
+	EventSuspensionStarted   = "suspension.started"
+	EventSuspensionEnding    = "suspension.ending"
+	EventSuspensionEnded     = "suspension.ended"
+	EventSuspensionCancelled = "suspension.cancelled"
 )
 
 type hub struct {

@@ -25,6 +25,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/support"
+	"github.com/kabinet-billing/kabinet/internal/suspension"
 	"github.com/kabinet-billing/kabinet/internal/telegram"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
 	"github.com/kabinet-billing/kabinet/internal/web/admin"
@@ -79,6 +80,9 @@ type Deps struct {
 	// Promises takes promised payments; nil: made over DB with
 	// Config's [promise] rules.
 	Promises *promise.Service
+	// Suspensions schedules voluntary suspensions; nil: made over DB with
+	// Config's [suspension] rules.
+	Suspensions *suspension.Service
 	// Receipts are the fiscal receipts: the portal's payment history shows
 	// each payment's; nil while [fiscal] is off.
 	Receipts *fiscal.Queue
@@ -134,6 +138,13 @@ func New(d Deps) (*Server, error) {
 		d.Company = company.New(d.DB, d.Clock, d.Biller, d.Subscribers)
 		d.Company.VATRate, d.Company.Accounts = d.Config.Company.VAT, d.Config.Company.Accounts
 	}
+	if d.Suspensions == nil {
+		rules, err := suspension.RulesOf(d.Config.Suspension)
+		if err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+		d.Suspensions = suspension.New(d.DB, d.Clock, d.Biller, rules)
+	}
 	msgs := map[string][2]string{}
 	for _, m := range payment.Messages {
 		msgs[m.ID] = [2]string{m.RU, m.EN}
@@ -149,12 +160,12 @@ func New(d Deps) (*Server, error) {
 	}
 	st := statement.New(d.DB, d.Clock, p.Zone, d.Config.Provider, d.Fonts, p.I18n)
 	po := portal.Register(p, portal.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Payments: d.Payments,
-		Processor: d.Processor, Traffic: d.Traffic, Support: d.Support, Statements: st, Autopay: d.Autopay, Promises: d.Promises, Receipts: d.Receipts,
+		Processor: d.Processor, Traffic: d.Traffic, Support: d.Support, Statements: st, Autopay: d.Autopay, Promises: d.Promises, Suspensions: d.Suspensions, Receipts: d.Receipts,
 		Telegram: d.Telegram, TelegramLinks: d.TelegramLinks, Company: d.Company})
 	po.RegisterMeasure(d.SpeedTests)
 	api.Register(p, api.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Tokens: d.Tokens,
 		Payments: d.Payments, Processor: d.Processor, Traffic: d.Traffic, Support: d.Support,
-		SpeedTests: d.SpeedTests, Statements: st, Promises: d.Promises, PerSecond: d.APIPerSecond, Burst: d.APIBurst,
+		SpeedTests: d.SpeedTests, Statements: st, Promises: d.Promises, Suspensions: d.Suspensions, PerSecond: d.APIPerSecond, Burst: d.APIBurst,
 		AppSchemes: d.Config.API.AppSchemes, Autopay: d.Autopay})
 	if d.Office != nil {
 		if _, err := admin.Register(p, admin.Deps{Office: d.Office, Support: d.Support, Network: d.Network, Sandbox: d.Sandbox,

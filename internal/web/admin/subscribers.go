@@ -23,6 +23,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/promise"
 	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
+	"github.com/kabinet-billing/kabinet/internal/suspension"
 )
 
 type searchData struct {
@@ -141,6 +142,14 @@ type cardData struct {
 	// Company is the organisation whose connection point the account is;
 	// nil for a person's.
 	Company *company.Organisation
+	// Suspension is the voluntary suspension scheduled or running,
+	// Suspensions the latest ones; SQuote what the form's dates would do
+	// (SFrom, SDays) when asked, SRefusal (a message id) why not.
+	Suspension   *suspension.Suspension
+	Suspensions  []suspension.Suspension
+	SQuote       *suspension.Quote
+	SFrom, SDays string
+	SRefusal     string
 }
 
 func (a *Admin) subscriber(w http.ResponseWriter, r *http.Request) {
@@ -224,6 +233,12 @@ func (a *Admin) subscriber(w http.ResponseWriter, r *http.Request) {
 			_, d.PromiseRefusal = a.p.I18n.Refusal(offer.Refusal, "admin.error.promise_")
 		}
 		if d.Promises, err = o.Promises.History(ctx, id, 5); err != nil {
+			a.p.Fail(w, r, err)
+			return
+		}
+	}
+	if o.Suspensions != nil {
+		if err := a.suspensionCard(r, id, &d); err != nil {
 			a.p.Fail(w, r, err)
 			return
 		}

@@ -33,6 +33,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/support"
+	"github.com/kabinet-billing/kabinet/internal/suspension"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
 	stweb "github.com/kabinet-billing/kabinet/internal/web/speedtest"
@@ -55,8 +56,9 @@ type Deps struct {
 	Support     *support.Service
 	SpeedTests  *speedtest.Service
 	Statements  *statement.Service
-	Autopay     *autopay.Service // nil: autopay answers 503
-	Promises    *promise.Service // nil: the promise operations answer 503
+	Autopay     *autopay.Service    // nil: autopay answers 503
+	Promises    *promise.Service    // nil: the promise operations answer 503
+	Suspensions *suspension.Service // nil: the suspension operations answer 503
 	// PerSecond and Burst limit requests per token (default 10/s, 60).
 	PerSecond float64
 	Burst     int

@@ -195,7 +195,7 @@ func TestDocumentMatchesHandlers(t *testing.T) {
 		"GET /statement", "GET /statement/{format}", "GET /traffic", "GET /traffic/classes", "GET /sessions",
 		"GET /speedtests", "POST /speedtests", "GET /requests", "POST /requests", "GET /requests/{id}",
 		"POST /requests/{id}/messages", "GET /chat", "POST /chat", "GET /news", "GET /profile", "PUT /profile", "POST /profile/password",
-		"GET /promise", "POST /promise",
+		"GET /promise", "POST /promise", "GET /suspension", "POST /suspension", "DELETE /suspension",
 	}
 	documented := map[string]bool{}
 	for path, ops := range doc.Paths {

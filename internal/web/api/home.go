@@ -30,6 +30,7 @@ type HomeOut struct {
 		LimitKbps    int64             `json:"limit_kbps"`
 		Packages     []SubscriptionOut `json:"packages"`
 		Promise      *PromiseOut       `json:"promise,omitempty" doc:"The promised payment in force, if any"`
+		Suspension   *SuspensionOut    `json:"suspension,omitempty" doc:"The voluntary suspension scheduled or running, if any"`
 	}
 }
 
@@ -64,6 +65,15 @@ func (a *API) home(ctx context.Context, _ *Empty) (*HomeOut, error) {
 		}
 		if p != nil {
 			b.Promise = promiseOut(*p)
+		}
+	}
+	if a.d.Suspensions != nil {
+		u, err := a.d.Suspensions.Current(ctx, acct.ID)
+		if err != nil {
+			return nil, a.fail(ctx, "home", err)
+		}
+		if u != nil {
+			b.Suspension = suspensionOut(*u)
 		}
 	}
 	return o, nil

@@ -107,6 +107,14 @@ func (a *API) operations() {
 	reg(a, true, huma.Operation{OperationID: "take-promise", Method: http.MethodPost, Path: "/promise", Tags: []string{"Money"},
 		Summary: "Take a promised payment: the debt limit is lifted at once until it ends; the balance does not change",
 		Errors:  []int{http.StatusConflict, http.StatusUnprocessableEntity, http.StatusServiceUnavailable}}, a.takePromise)
+	reg(a, true, huma.Operation{OperationID: "suspension-quote", Method: http.MethodGet, Path: "/suspension", Tags: []string{"Account"},
+		Summary: "The suspension scheduled or running, and what suspending from a date for a number of days would do (tariff fees not charged, fee, end), or why not"}, a.suspensionQuote)
+	reg(a, true, huma.Operation{OperationID: "start-suspension", Method: http.MethodPost, Path: "/suspension", Tags: []string{"Account"},
+		Summary: "Suspend the account voluntarily from a date (today or later) for a number of days: no tariff fee for the frozen days",
+		Errors:  []int{http.StatusConflict, http.StatusUnprocessableEntity, http.StatusServiceUnavailable}}, a.startSuspension)
+	reg(a, true, huma.Operation{OperationID: "resume-suspension", Method: http.MethodDelete, Path: "/suspension", Tags: []string{"Account"},
+		Summary: "Resume now: a running suspension ends at once (the rest of the month is charged), a scheduled one is called off",
+		Errors:  []int{http.StatusNotFound, http.StatusServiceUnavailable}}, a.resumeSuspension)
 	reg(a, true, huma.Operation{OperationID: "list-tariffs", Method: http.MethodGet, Path: "/tariffs", Tags: []string{"Tariffs"},
 		Summary: "Tariffs the subscriber can change to"}, a.tariffs)
 	reg(a, true, huma.Operation{OperationID: "quote-tariff", Method: http.MethodGet, Path: "/tariffs/{code}/quote", Tags: []string{"Tariffs"},

@@ -33,7 +33,8 @@ func TestBrowserEveryPage(t *testing.T) {
 	}
 	public := []string{"/login", "/site/", "/site/?city=tver", "/site/apply", "/site/contacts"}
 	portal := []string{"/", "/payments", "/tariffs", "/tariffs/home300", "/packages", "/packages/drweb", "/bonus", "/statement",
-		"/traffic", "/traffic/classes", "/speedtest", "/requests", "/chat", "/profile"}
+		"/traffic", "/traffic/classes", "/speedtest", "/requests", "/chat", "/profile",
+		"/suspension", "/suspension?days=14&from=" + e.Clock.Now().In(e.Srv.Platform.Zone).Format("2006-01-02"), "/suspension?days=1&from=2000-01-01"}
 	err := chromedp.Do(ctx, browsertest.BypassCSP())
 	if err != nil {
 		t.Fatal(err)

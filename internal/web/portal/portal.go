@@ -23,6 +23,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/support"
+	"github.com/kabinet-billing/kabinet/internal/suspension"
 	"github.com/kabinet-billing/kabinet/internal/telegram"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
@@ -41,7 +42,8 @@ type Deps struct {
 	Statements  *statement.Service
 	Autopay     *autopay.Service // nil: no autopay pages
 	Promises    *promise.Service
-	Receipts    *fiscal.Queue // nil: no fiscal receipts to show
+	Suspensions *suspension.Service // nil: no suspension pages
+	Receipts    *fiscal.Queue       // nil: no fiscal receipts to show
 	// Telegram is the subscribers' bot and TelegramLinks its chats; nil:
 	// the profile offers no Telegram.
 	Telegram      TelegramBot
@@ -86,6 +88,9 @@ func Register(p *platform.Platform, d Deps) *Portal {
 	p.Page("POST /autopay/off", po.auth(po.autopayDisable))
 	p.Page("GET /promise", po.auth(po.promise))
 	p.Page("POST /promise", po.auth(po.takePromise))
+	p.Page("GET /suspension", po.auth(po.suspension))
+	p.Page("POST /suspension", po.auth(po.startSuspension))
+	p.Page("POST /suspension/resume", po.auth(po.resumeSuspension))
 	p.Page("GET /bonus", po.auth(po.bonus))
 	p.Page("GET /bonus/balance", po.auth(po.bonusBalance))
 	p.Page("POST /bonus", po.auth(po.spendBonus))

@@ -52,6 +52,7 @@ func TestEveryPage(t *testing.T) {
 		"portal/payment":            fmt.Sprintf("/payments/%d", p.ID),
 		"portal/bonus":              "/bonus",
 		"portal/promise":            "/promise",
+		"portal/suspension":         "/suspension",
 		"portal/statement":          "/statement?from=2026-03-01&to=2026-03-31",
 		"portal/traffic":            "/traffic",
 		"portal/requests":           "/requests",
