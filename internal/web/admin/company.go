@@ -30,6 +30,7 @@ func (a *Admin) registerCompany() {
 	p.Page("POST /admin/companies/{id}/points", a.auth(operator.EditSubscribers, a.companyAttach))
 	p.Page("POST /admin/companies/{id}/employees", a.auth(operator.EditSubscribers, a.companyAddEmployee))
 	p.Page("POST /admin/companies/{id}/employees/{emp}", a.auth(operator.EditSubscribers, a.companyEmployeeActive))
+	p.Page("POST /admin/companies/{id}/employees/{emp}/password", a.auth(operator.EditSubscribers, a.companyEmployeePassword))
 	p.Page("GET /admin/bank", a.auth(operator.CorrectBalance, a.bank))
 	p.Upload("POST /admin/bank/import", maxStatementBytes, a.auth(operator.CorrectBalance, a.bankImport))
 	p.Page("POST /admin/bank/{id}/assign", a.auth(operator.CorrectBalance, a.bankAssign))
@@ -307,6 +308,23 @@ func (a *Admin) companyEmployeeActive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.done(w, r, back, "admin.company.saved")
+}
+
+// companyEmployeePassword sets a new password an operator agreed with the
+// employee (a forgotten one is never shown: there is none to show).
+func (a *Admin) companyEmployeePassword(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	emp, ok2 := pathID(r, "emp")
+	if !ok || !ok2 {
+		a.p.NotFound(w, r)
+		return
+	}
+	back := fmt.Sprintf("/admin/companies/%d", id)
+	if err := a.d.Company.SetEmployeePassword(r.Context(), a.who(r).Actor(), id, emp, r.PostFormValue("password")); err != nil {
+		a.failedOn(w, r, back, err)
+		return
+	}
+	a.done(w, r, back, "admin.company.password_set")
 }
 
 func (a *Admin) companyDebtors(w http.ResponseWriter, r *http.Request) {

@@ -64,6 +64,17 @@ func TestCompanyPages(t *testing.T) {
 	if code, _ := admin.post("/admin/companies/1/employees", url.Values{"login": {"buh@romashka.example"}, "name": {"Бухгалтер"}, "password": {"secret-pass"}}); code != http.StatusSeeOther {
 		t.Fatalf("employee: %d", code)
 	}
+	emps, _ := e.company.Employees(context.Background(), 1)
+	pwPath := "/admin/companies/1/employees/" + itoa(emps[0].ID) + "/password"
+	if code, _ := admin.post(pwPath, url.Values{"password": {"short"}}); code != http.StatusSeeOther {
+		t.Errorf("a short password: %d", code)
+	}
+	if code, loc := admin.post(pwPath, url.Values{"password": {"another-pass"}}); code != http.StatusSeeOther || loc != "/admin/companies/1" {
+		t.Errorf("new password: %d %s", code, loc)
+	}
+	if _, err := e.company.Authenticate(context.Background(), "buh@romashka.example", "another-pass"); err != nil {
+		t.Errorf("the new password does not log in: %v", err)
+	}
 	_, card := admin.get("/admin/companies/1")
 	for _, want := range []string{"ООО «Ромашка»", "7707083893", "ivanov", "Склад", "buh@romashka.example", "Организация добавлена", `id="company-documents"`} {
 		if !strings.Contains(card, want) {
