@@ -61,6 +61,9 @@ func TestSuspensionPortal(t *testing.T) {
 	}
 	alice.Post("/suspension/resume", nil)
 	webtest.Must(t, alice.Get("/suspension"), http.StatusOK, "С возвращением")
+	// The statement says what the refund and the charge were for.
+	webtest.Must(t, alice.Get("/statement?from=2026-03-01&to=2026-03-31"), http.StatusOK,
+		"Возврат: Домашний 100 (2026-03) — добровольная блокировка: перерасчёт абонентской платы за дни блокировки")
 	if s, _ := e.Biller.Summary(ctx, e.IDs["alice"]); s.Status != billing.StatusActive || s.Balance != before.Balance {
 		t.Errorf("back the same day: %s, balance %s, want active and %s", s.Status, s.Balance.Decimal(), before.Balance.Decimal())
 	}
