@@ -313,6 +313,11 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"POST /pay/card/sandbox/callback": {class: clMachine},
 		"/pay/sandbox/":                   {class: clMachine},
 
+		// The app's Telegram linking.
+		"GET /api/v1/telegram":       {class: clAPI},
+		"POST /api/v1/telegram/link": {class: clAPI},
+		"DELETE /api/v1/telegram":    {class: clAPI},
+
 		// Telegram's updates: the secret token header or 403 (404 while
 		// the bot long-polls).
 		"POST /telegram/webhook": {class: clMachine},

@@ -26,6 +26,7 @@ const (
 // Why a link ended.
 const (
 	UnlinkPortal  = "portal"  // the subscriber, from the profile
+	UnlinkAPI     = "api"     // the subscriber, from the app
 	UnlinkStop    = "stop"    // the subscriber, with /stop in the chat
 	UnlinkBlocked = "blocked" // Telegram answered 403: the bot was blocked
 )

@@ -166,7 +166,7 @@ func New(d Deps) (*Server, error) {
 	api.Register(p, api.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Tokens: d.Tokens,
 		Payments: d.Payments, Processor: d.Processor, Traffic: d.Traffic, Support: d.Support,
 		SpeedTests: d.SpeedTests, Statements: st, Promises: d.Promises, Suspensions: d.Suspensions, PerSecond: d.APIPerSecond, Burst: d.APIBurst,
-		AppSchemes: d.Config.API.AppSchemes, Autopay: d.Autopay})
+		AppSchemes: d.Config.API.AppSchemes, Autopay: d.Autopay, Telegram: d.Telegram, TelegramLinks: d.TelegramLinks})
 	if d.Office != nil {
 		if _, err := admin.Register(p, admin.Deps{Office: d.Office, Support: d.Support, Network: d.Network, Sandbox: d.Sandbox,
 			Files: d.Files, Statements: st, Company: d.Company}); err != nil {

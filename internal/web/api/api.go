@@ -34,6 +34,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/support"
 	"github.com/kabinet-billing/kabinet/internal/suspension"
+	"github.com/kabinet-billing/kabinet/internal/telegram"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
 	stweb "github.com/kabinet-billing/kabinet/internal/web/speedtest"
@@ -59,6 +60,10 @@ type Deps struct {
 	Autopay     *autopay.Service    // nil: autopay answers 503
 	Promises    *promise.Service    // nil: the promise operations answer 503
 	Suspensions *suspension.Service // nil: the suspension operations answer 503
+	// Telegram is the subscribers' bot and TelegramLinks its chats; nil:
+	// /telegram says none and linking answers 404.
+	Telegram      TelegramBot
+	TelegramLinks *telegram.Links
 	// PerSecond and Burst limit requests per token (default 10/s, 60).
 	PerSecond float64
 	Burst     int
@@ -121,6 +126,7 @@ func Register(p *platform.Platform, d Deps) *API {
 	a.huma.UseMiddleware(a.middleware)
 	installErrors(p)
 	a.operations()
+	a.telegramOperations()
 	p.Mux.HandleFunc("GET /api/docs", a.docs)
 	p.Mux.HandleFunc("GET /api/docs/{file}", a.docs)
 	if d.SpeedTests != nil {
