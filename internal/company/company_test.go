@@ -443,3 +443,58 @@ func TestEmployees(t *testing.T) {
 		}
 	})
 }
+
+// Two instances settling the same contract at once (serve's minute loop on
+// each): every point is covered once and the books stay whole.
+func TestPoolTwoInstances(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, time.Date(2026, 12, 15, 12, 0, 0, 0, msk))
+		o, err := e.svc.Create(ctx, cli, romashka())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, login := range []string{"shop-1", "shop-2", "shop-3"} {
+			e.point(t, o.ID, login)
+		}
+		// Money reaches the contract's account without a Pool, as a
+		// transfer an instance has not settled yet.
+		err = db.Write(ctx, func(tx *store.Tx) error {
+			cash, err := ledger.Account(ctx, tx, ledger.CashCode("bank"), ledger.KindCash)
+			if err != nil {
+				return err
+			}
+			_, err = ledger.Post(ctx, tx, ledger.Txn{Key: "test:contract", Kind: ledger.TxnPayment, Amount: money.Rub(3500),
+				Postings: []ledger.Posting{{LedgerAccountID: o.LedgerID, Amount: money.Rub(3500)}, {LedgerAccountID: cash, Amount: -money.Rub(3500)}}}, e.clk.Now())
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db2, err := store.Open(ctx, db.DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db2.Close()
+		svc2 := company.New(db2, e.clk, billing.New(db2, e.clk, billing.DefaultRules()), nil)
+		var wg sync.WaitGroup
+		moves := make([]int, 2)
+		errs := make([]error, 2)
+		for i, s := range []*company.Service{e.svc, svc2} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				moves[i], errs[i] = s.PoolAll(ctx)
+			}()
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil || moves[0]+moves[1] != 3 {
+			t.Fatalf("moves %v, errors %v", moves, errs)
+		}
+		b, _ := e.svc.Balance(ctx, o.ID)
+		if b.Contract != money.Rub(500) || b.Points != 0 {
+			t.Errorf("balance %+v", b)
+		}
+		e.verify(t)
+	})
+}
