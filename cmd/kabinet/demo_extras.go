@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/content"
 	"github.com/kabinet-billing/kabinet/internal/operator"
+	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/support"
 )
@@ -58,6 +63,57 @@ func seedDemoExtras(ctx context.Context, e *env, clk clock.Clock, dir *subscribe
 	if _, err := sup.Say(ctx, demo.ID, "Добрый день, подскажите, как подключить статический IP?"); err != nil {
 		return err
 	}
-	_, err = sup.Respond(ctx, demo.ID, "support", "Здравствуйте! В разделе «Услуги» — «Статический IP-адрес», 150 ₽ в месяц.")
-	return err
+	if _, err = sup.Respond(ctx, demo.ID, "support", "Здравствуйте! В разделе «Услуги» — «Статический IP-адрес», 150 ₽ в месяц."); err != nil {
+		return err
+	}
+	return seedDemoAutopay(ctx, e, clk)
+}
+
+// seedDemoAutopay gives some subscribers (user0010, user0020, …) a card
+// saved at the sandbox with autopay on or off and last month's charge, so
+// that the back office's autopay page has rows to show.
+func seedDemoAutopay(ctx context.Context, e *env, clk clock.Clock) error {
+	now := clk.Now().UTC()
+	period := now.AddDate(0, 0, -now.Day()+1).Format("2006-01")
+	return e.db.Write(ctx, func(tx *store.Tx) error {
+		for i := 10; i <= 300; i += 10 {
+			var acct int64
+			err := tx.QueryRow(ctx, `SELECT id FROM accounts WHERE login = ?`, fmt.Sprintf("user%04d", i)).Scan(&acct)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			var method int64
+			if err := tx.QueryRow(ctx, `INSERT INTO saved_methods (account_id, processor, token, masked, expiry, title, created_at)
+				VALUES (?, 'sandbox', ?, ?, '09/29', ?, ?) RETURNING id`, acct, fmt.Sprintf("demo-card-%d", i),
+				fmt.Sprintf("•••• %04d", 1000+i*7%9000), []string{"Visa", "MasterCard", "Мир"}[i/10%3], now).Scan(&method); err != nil {
+				return err
+			}
+			on, rule, fixed, off := i%70 != 0, "recommended", int64(0), ""
+			if i%30 == 0 {
+				rule, fixed = "fixed", int64(100000)
+			}
+			if i == 140 {
+				off = "card_expired"
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO autopay (account_id, method_id, enabled, amount_rule, fixed_amount, off_reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				acct, method, on, rule, fixed, off, now.Add(-time.Duration(i)*time.Hour)); err != nil {
+				return err
+			}
+			status, reason, attempts := "succeeded", "", 1
+			switch {
+			case i == 140:
+				status, reason = "failed", "card_expired"
+			case i%50 == 0:
+				status, reason, attempts = "failed", "insufficient_funds", 3
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO autopay_charges (account_id, period, method_id, amount, status, attempts, next_attempt_at, reason, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, acct, period, method, 60000, status, attempts, now, reason, now, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

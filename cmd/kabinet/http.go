@@ -45,6 +45,7 @@ func (a *app) routeTable() (http.Handler, []string, error) {
 	office.Suspensions = a.suspends
 	office.Fiscal = a.e.receipts
 	office.Documents = a.docs
+	office.Autopay = a.autopay
 	d := web.Deps{Promises: a.promises, Suspensions: a.suspends, DB: a.e.db, Clock: a.e.clock, Config: a.e.cfg, Log: a.log,
 		Biller: a.biller, Subscribers: a.subs, Payments: a.pay, Processor: a.paySetup.Default,
 		PaymentRoutes: paymentMetrics(metrics.Default, routes), Traffic: a.traffic,

@@ -397,6 +397,8 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"POST /admin/documents/{id}/send":                     {class: clOperator, perm: operator.EditSubscribers, path: "/admin/documents/999/send"},
 		"POST /admin/documents/{id}/paid":                     {class: clOperator, perm: operator.CorrectBalance, path: "/admin/documents/999/paid"},
 		"POST /admin/documents/reconciliation":                op(operator.EditSubscribers),
+		"GET /admin/autopay":                                  op(operator.ViewSubscribers),
+		"POST /admin/autopay/{id}/disable":                    {class: clOperator, perm: operator.EditSubscribers, path: "/admin/autopay/1/disable"},
 		"GET /admin/network":                                  op(operator.ViewNetwork),
 		"POST /admin/network/sessions/{id}/disconnect":        {class: clOperator, perm: operator.ManageNetwork, path: "/admin/network/sessions/999/disconnect"},
 		"POST /admin/network/nas":                             op(operator.ManageNetwork),

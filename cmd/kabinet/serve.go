@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/company"
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/documents"
+	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/metrics"
 	"github.com/kabinet-billing/kabinet/internal/netflow"
 	"github.com/kabinet-billing/kabinet/internal/notify"
@@ -76,6 +78,9 @@ func buildApp(ctx context.Context, e *env) (*app, error) {
 	}
 	a.subs = subs
 	if a.paySetup, err = payment.Config(e.cfg.Payment).Build(e.cfg.Zone(), e.clock); err != nil {
+		return nil, err
+	}
+	if err := setReceiptRules(a.paySetup, e.cfg); err != nil {
 		return nil, err
 	}
 	a.pay = payment.NewService(e.db, e.clock, a.biller, a.paySetup.Processors, payment.Options{
@@ -296,7 +301,39 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if *addr == "" {
 		*addr = e.cfg.HTTPAddr
 	}
+	// A CPU profile of the whole run, for benchmarks (bench/cardpay);
+	// written when serve stops.
+	if path := os.Getenv("KABINET_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("KABINET_CPUPROFILE: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("KABINET_CPUPROFILE: %w", err)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	return a.run(ctx, *addr, func(addr string) {
 		a.log.Info("kabinet serving", "url", addr, "db", e.db.Dialect)
 	})
+}
+
+// setReceiptRules gives a processor that issues the receipts itself
+// (receipts = "yookassa") the receipt's signs from [fiscal] and [provider].
+func setReceiptRules(s payment.Setup, cfg config.Config) error {
+	issues := false
+	for _, pc := range cfg.Payment.Processors {
+		issues = issues || pc.Receipts != ""
+	}
+	if !issues {
+		return nil
+	}
+	set, err := fiscal.SettingsFrom(cfg)
+	if err != nil {
+		return fmt.Errorf("receipts through the payment processor: %w", err)
+	}
+	return s.SetReceiptRules(payment.ReceiptRules{SNO: set.SNO, VAT: set.VAT, PaymentMethod: set.PaymentMethod,
+		PaymentObject: set.PaymentObject, Item: set.Item, CompanyEmail: set.CompanyEmail})
 }

@@ -108,6 +108,13 @@ func New(db *store.DB, clk clock.Clock, pay *payment.Service, bill *billing.Bill
 	}
 	s := &Service{db: db, clock: clk, pay: pay, bill: bill, mail: mail, cfg: cfg, zone: bill.Rules.Zone, log: log, lease: 10 * time.Minute}
 	pay.OnMethodSaved(s.methodSaved)
+	// A charge's result letter tells the subscriber the money came: the
+	// payment's own "payment received" letter would say it twice.
+	if q, ok := mail.(interface {
+		QuietPayments(func(context.Context, store.Querier, int64) (bool, error))
+	}); ok {
+		q.QuietPayments(ownsLetter)
+	}
 	return s
 }
 

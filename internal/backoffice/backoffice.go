@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"strings"
 
+	"github.com/kabinet-billing/kabinet/internal/autopay"
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
@@ -60,6 +61,8 @@ type Office struct {
 	Fiscal *fiscal.Queue
 	// Documents are company clients' invoices and acts; nil hides them.
 	Documents *documents.Service
+	// Autopay is the subscribers' autopay; nil where it is not wired.
+	Autopay *autopay.Service
 }
 
 // Who is the operator acting and from where.
@@ -410,20 +413,23 @@ func (o *Office) Reverse(ctx context.Context, w Who, accountID, txnID int64, rea
 		After: map[string]int64{"reversed": txnID, "txn": id}, Note: reason})
 }
 
-// Refund sends a card or SBP payment of the account back through its
-// processor, with a reason, and audits it whether the processor confirmed
-// it at once or is still processing (its notification finishes it).
-func (o *Office) Refund(ctx context.Context, w Who, accountID, paymentID int64, reason string) (payment.Refund, error) {
+// Refund sends a card or SBP payment of the account, or a part of it
+// (amount; 0 is all that remains refundable), back through its processor,
+// with a reason, and audits it whether the processor confirmed it at once
+// or is still processing (its notification finishes it). key is the form's
+// one-time key: the same form sent twice refunds once.
+func (o *Office) Refund(ctx context.Context, w Who, accountID, paymentID int64, amount money.Amount, key, reason string) (payment.Refund, error) {
 	if err := w.must(operator.CorrectBalance); err != nil {
 		return payment.Refund{}, err
 	}
-	rf, err := o.Payments.RefundPayment(ctx, accountID, paymentID, reason, w.Op.Login)
+	rf, err := o.Payments.Refund(ctx, payment.RefundAsk{AccountID: accountID, PaymentID: paymentID, Amount: amount, Key: key,
+		Reason: reason, Operator: w.Op.Login})
 	if err != nil && rf.ID == 0 {
 		return rf, err
 	}
 	// A request the processor did not answer is audited too: it stands,
 	// pending under its key, and pressing again repeats it.
-	after := map[string]any{"payment": paymentID, "amount": rf.Amount.Decimal(), "status": string(rf.Status), "refund": rf.Ref}
+	after := map[string]any{"payment": paymentID, "amount": rf.Amount.Decimal(), "status": string(rf.Status), "refund": rf.Ref, "refund_id": rf.ID}
 	if err != nil {
 		after["error"] = "processor unavailable"
 	}

@@ -303,6 +303,15 @@ type Processor struct {
 	// SBP offers the Faster Payments System's QR code beside the card where
 	// the processor supports it (YooKassa, the sandbox); default on.
 	SBP *bool `toml:"sbp"`
+	// Receipts = "yookassa": YooKassa issues the 54-FZ receipts of this
+	// processor's payments and refunds ("Чеки от ЮKassa"), from the
+	// receipt object Kabinet sends with each (signs from [fiscal]); the
+	// fiscal queue then sends none of its own for them. Empty: Kabinet's
+	// own receipts through [fiscal].
+	Receipts string `toml:"receipts"`
+	// VATCode overrides the receipt's YooKassa vat_code (1–12), which is
+	// otherwise derived from [fiscal] vat and payment_method.
+	VATCode int `toml:"vat_code"`
 }
 
 // OSMPChannel is one bank's or terminal network's settings.

@@ -43,7 +43,10 @@ const (
 
 // Settings are what every receipt carries besides the payment.
 type Settings struct {
-	Channels       []string
+	Channels []string
+	// Skip are channels whose processor issues the receipts itself
+	// ([[payment.processors]] receipts = "yookassa"): none is queued here.
+	Skip           []string
 	SNO            string
 	VAT            string // "22", "10", "5", "7", "0" or "none"
 	PaymentMethod  string
@@ -69,6 +72,15 @@ func SettingsFrom(cfg config.Config) (Settings, error) {
 		PaymentAddress: f.PaymentAddress, CheckURL: f.CheckURL}
 	if s.CompanyEmail == "" {
 		s.CompanyEmail = cfg.Provider.Email
+	}
+	for _, pc := range cfg.Payment.Processors {
+		if pc.Receipts != "" {
+			name := pc.Name
+			if name == "" {
+				name = pc.Kind
+			}
+			s.Skip = append(s.Skip, "card:"+name)
+		}
 	}
 	if s.PaymentAddress == "" {
 		s.PaymentAddress = cfg.Provider.Site
@@ -98,6 +110,9 @@ func SettingsFrom(cfg config.Config) (Settings, error) {
 // needs reports whether a channel's payments get the provider's receipt:
 // "card" covers "card" and "card:…".
 func (s Settings) needs(channel string) bool {
+	if slices.Contains(s.Skip, channel) {
+		return false
+	}
 	for _, c := range s.Channels {
 		if channel == c || strings.HasPrefix(channel, c+":") {
 			return true

@@ -36,7 +36,7 @@ func FromConfig(db *store.DB, clk clock.Clock, cfg config.Config, log *slog.Logg
 			return nil, errors.New("fiscal: operator \"atol\" needs login, password and group_code")
 		}
 		q := New(db, clk, set, &ATOL{URL: f.APIURL, Login: f.Login, Password: f.Password, GroupCode: f.GroupCode,
-			HTTP: &http.Client{Timeout: timeout}, Clock: clk}, log)
+			HTTP: operatorClient(timeout), Clock: clk}, log)
 		return q, nil
 	case "sandbox":
 		q := New(db, clk, set, nil, log)
@@ -58,11 +58,19 @@ func (q *Queue) startSandbox() (stop func(), err error) {
 	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	q.op = &ATOL{URL: url + "/possystem/v5", Login: "sandbox", Password: "sandbox", GroupCode: "sandbox",
-		HTTP: &http.Client{Timeout: 10 * time.Second}, Clock: q.clock}
+		HTTP: operatorClient(10 * time.Second), Clock: q.clock}
 	q.log.Info("fiscal receipts go to the built-in ATOL sandbox (not fiscal documents)", "url", url)
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	}, nil
+}
+
+// operatorClient keeps a connection per concurrent sender open (the default
+// transport keeps two and opens one per request beyond them).
+func operatorClient(timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = sendParallel * 2
+	return &http.Client{Timeout: timeout, Transport: t}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
@@ -142,6 +143,19 @@ func (n *Notifier) mailFor(ctx context.Context, e store.Event) (Mail, bool, erro
 	kind, ok := eventKinds[e.Kind]
 	if !ok || e.AccountID == 0 || n.clock.Now().Sub(e.At) > n.opts.MaxEventAge {
 		return Mail{}, false, nil
+	}
+	if kind == KindPaymentReceived && len(n.quiet) > 0 {
+		if txn, err := strconv.ParseInt(e.Data["txn"], 10, 64); err == nil {
+			for _, f := range n.quiet {
+				own, err := f(ctx, n.db, txn)
+				if err != nil {
+					return Mail{}, false, fmt.Errorf("event %d: %w", e.ID, err)
+				}
+				if own {
+					return Mail{}, false, nil
+				}
+			}
+		}
 	}
 	c, err := billing.ContactOf(ctx, n.db, e.AccountID)
 	if err != nil {

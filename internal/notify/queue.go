@@ -44,6 +44,19 @@ type Notifier struct {
 	opts   Options
 	wake   chan struct{}
 	mu     sync.Mutex // one delivery pass at a time in this process
+	// quiet are the capabilities that send their own letter for some
+	// payments (autopay's result letter): no "payment received" for those.
+	quiet []func(ctx context.Context, q store.Querier, txn int64) (bool, error)
+}
+
+// QuietPayments registers f, which tells of a payment (by its ledger
+// transaction) that its own letter tells the subscriber about it, so that
+// no "payment received" letter is sent for it too. Register before Run.
+func (n *Notifier) QuietPayments(f func(ctx context.Context, q store.Querier, txn int64) (bool, error)) {
+	if n == nil {
+		return
+	}
+	n.quiet = append(n.quiet, f)
 }
 
 // New makes a Notifier. biller gives balances and recommended payments.

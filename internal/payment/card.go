@@ -1,11 +1,14 @@
 package payment
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/derrors"
@@ -71,79 +74,177 @@ func (s *Service) callbackBase(returnURL string) (string, error) {
 //   - declined: a pending payment fails with the reason; a decline arriving
 //     after success (reordered) never takes money back;
 //   - refund or chargeback: logged for an operator, nothing moves.
+//
+// Concurrent callbacks commit together (see cardBatcher): at a thousand
+// notifications a second the disk flush of each commit, not the work, is
+// what limits them.
 func (s *Service) ApplyCardCallback(ctx context.Context, processor string, cb Callback) error {
+	return s.cards.do(s, processor, cb)
+}
+
+// applyCallback is ApplyCardCallback inside tx. Its refusals (cardRefusal)
+// come before it writes anything, so the other callbacks of a batch stand.
+func (s *Service) applyCallback(ctx context.Context, tx *store.Tx, processor string, cb Callback, now time.Time) error {
 	channel := CardChannel(processor)
-	now := s.clock.Now()
-	return s.db.Write(ctx, func(tx *store.Tx) error {
-		// Locked on PostgreSQL: two instances taking two callbacks of one
-		// payment must see each other's result, not both its pending state.
-		p, err := scanPayment(tx.QueryRow(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = ? AND channel = ?`+tx.ForUpdate(), cb.PaymentID, channel))
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("payment %d on %s: %w", cb.PaymentID, channel, ErrUnknownPayment)
+	// Locked on PostgreSQL: two instances taking two callbacks of one
+	// payment must see each other's result, not both its pending state.
+	p, err := scanPayment(tx.QueryRow(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = ? AND channel = ?`+tx.ForUpdate(), cb.PaymentID, channel))
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("payment %d on %s: %w", cb.PaymentID, channel, ErrUnknownPayment)
+	}
+	if err != nil {
+		return fmt.Errorf("payment %d: %w", cb.PaymentID, err)
+	}
+	if cb.Amount != p.Amount {
+		return fmt.Errorf("payment %d of %s, callback says %s: %w", p.ID, p.Amount, cb.Amount, ErrAmountMismatch)
+	}
+	if p.ExternalID != "" && p.ExternalID != cb.ExternalID && p.Status == StatusSucceeded {
+		// A second processor transaction for a paid payment: the card may
+		// have been charged twice. Crediting it would hide that; refuse so
+		// that an operator sees it in the log and refunds.
+		return fmt.Errorf("payment %d already paid by transaction %s, not %s: %w", p.ID, p.ExternalID, cb.ExternalID, ErrBadCallback)
+	}
+	var other int64
+	err = tx.QueryRow(ctx, `SELECT id FROM payments WHERE channel = ? AND external_id = ? AND id <> ?`, channel, cb.ExternalID, p.ID).Scan(&other)
+	if err == nil {
+		return fmt.Errorf("transaction %s belongs to payment %d, not %d: %w", cb.ExternalID, other, p.ID, ErrBadCallback)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("payment %d: %w", p.ID, err)
+	}
+	switch cb.Outcome {
+	case OutcomePaid:
+		if p.Status == StatusSucceeded || p.Status == StatusReversed {
+			return nil // a repeat: the first callback's result stands
 		}
+		p.ExternalID, p.PaidAt = cb.ExternalID, now
+		txn, err := s.credit(ctx, tx, p, now)
 		if err != nil {
-			return fmt.Errorf("payment %d: %w", cb.PaymentID, err)
+			return err
 		}
-		if cb.Amount != p.Amount {
-			return fmt.Errorf("payment %d of %s, callback says %s: %w", p.ID, p.Amount, cb.Amount, ErrAmountMismatch)
-		}
-		if p.ExternalID != "" && p.ExternalID != cb.ExternalID && p.Status == StatusSucceeded {
-			// A second processor transaction for a paid payment: the card may
-			// have been charged twice. Crediting it would hide that; refuse so
-			// that an operator sees it in the log and refunds.
-			return fmt.Errorf("payment %d already paid by transaction %s, not %s: %w", p.ID, p.ExternalID, cb.ExternalID, ErrBadCallback)
-		}
-		var other int64
-		err = tx.QueryRow(ctx, `SELECT id FROM payments WHERE channel = ? AND external_id = ? AND id <> ?`, channel, cb.ExternalID, p.ID).Scan(&other)
-		if err == nil {
-			return fmt.Errorf("transaction %s belongs to payment %d, not %d: %w", cb.ExternalID, other, p.ID, ErrBadCallback)
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		_, err = tx.Exec(ctx, `UPDATE payments SET status = ?, external_id = ?, ledger_txn_id = ?, reason = '', decline_code = '', paid_at = ?, updated_at = ? WHERE id = ?`,
+			string(StatusSucceeded), cb.ExternalID, txn, now.UTC(), now.UTC(), p.ID)
+		if err != nil {
 			return fmt.Errorf("payment %d: %w", p.ID, err)
 		}
-		switch cb.Outcome {
-		case OutcomePaid:
-			if p.Status == StatusSucceeded || p.Status == StatusReversed {
-				return nil // a repeat: the first callback's result stands
-			}
-			p.ExternalID, p.PaidAt = cb.ExternalID, now
-			txn, err := s.credit(ctx, tx, p, now)
-			if err != nil {
+		s.log.Info("card payment credited", "payment", p.ID, "account", p.AccountID, "amount", p.Amount, "transaction", cb.ExternalID)
+		if err := s.afterCallback(ctx, tx, p, processor, cb, now); err != nil {
+			return err
+		}
+	case OutcomeDeclined:
+		if p.Status != StatusPending {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `UPDATE payments SET status = ?, reason = ?, decline_code = ?, updated_at = ? WHERE id = ?`,
+			string(StatusFailed), string(cb.Reason), cb.DeclineCode, now.UTC(), p.ID)
+		if err != nil {
+			return fmt.Errorf("payment %d: %w", p.ID, err)
+		}
+		if err := s.afterCallback(ctx, tx, p, processor, cb, now); err != nil {
+			return err
+		}
+	case OutcomeReversed:
+		if cb.RefundRef != "" {
+			done, err := s.refundConfirmed(ctx, tx, p, cb.RefundRef, now)
+			if err != nil || done {
 				return err
 			}
-			_, err = tx.Exec(ctx, `UPDATE payments SET status = ?, external_id = ?, ledger_txn_id = ?, reason = '', decline_code = '', paid_at = ?, updated_at = ? WHERE id = ?`,
-				string(StatusSucceeded), cb.ExternalID, txn, now.UTC(), now.UTC(), p.ID)
-			if err != nil {
-				return fmt.Errorf("payment %d: %w", p.ID, err)
-			}
-			s.log.Info("card payment credited", "payment", p.ID, "account", p.AccountID, "amount", p.Amount, "transaction", cb.ExternalID)
-			if err := s.afterCallback(ctx, tx, p, processor, cb, now); err != nil {
-				return err
-			}
-		case OutcomeDeclined:
-			if p.Status != StatusPending {
-				return nil
-			}
-			_, err := tx.Exec(ctx, `UPDATE payments SET status = ?, reason = ?, decline_code = ?, updated_at = ? WHERE id = ?`,
-				string(StatusFailed), string(cb.Reason), cb.DeclineCode, now.UTC(), p.ID)
-			if err != nil {
-				return fmt.Errorf("payment %d: %w", p.ID, err)
-			}
-			if err := s.afterCallback(ctx, tx, p, processor, cb, now); err != nil {
-				return err
-			}
-		case OutcomeReversed:
-			if cb.RefundRef != "" {
-				done, err := s.refundConfirmed(ctx, tx, p, cb.RefundRef, now)
-				if err != nil || done {
-					return err
+		}
+		s.log.Warn("card payment refunded or charged back at the processor: an operator must reverse it",
+			"payment", p.ID, "account", p.AccountID, "amount", p.Amount, "transaction", cb.ExternalID)
+	}
+	return nil
+}
+
+// cardRefusal tells whether err refuses one callback on its own merits,
+// before anything was written.
+func cardRefusal(err error) bool {
+	return errors.Is(err, ErrUnknownPayment) || errors.Is(err, ErrAmountMismatch) || errors.Is(err, ErrBadCallback)
+}
+
+// cardBatcher commits concurrent card callbacks together ("group commit"),
+// as payBatcher does for banks: a callback joins the next batch while the
+// current one commits; nobody waits for a timer.
+type cardBatcher struct {
+	mu      sync.Mutex
+	pending []*cardJob
+	running bool
+}
+
+type cardJob struct {
+	processor string
+	cb        Callback
+	err       error
+	done      chan struct{}
+}
+
+// maxCardBatch bounds a batch so that one transaction stays short.
+const maxCardBatch = 256
+
+func (b *cardBatcher) do(s *Service, processor string, cb Callback) error {
+	j := &cardJob{processor: processor, cb: cb, done: make(chan struct{})}
+	b.mu.Lock()
+	b.pending = append(b.pending, j)
+	if !b.running {
+		b.running = true
+		go b.drain(s)
+	}
+	b.mu.Unlock()
+	<-j.done
+	return j.err
+}
+
+func (b *cardBatcher) drain(s *Service) {
+	for {
+		b.mu.Lock()
+		if len(b.pending) == 0 {
+			b.running = false
+			b.mu.Unlock()
+			return
+		}
+		n := min(len(b.pending), maxCardBatch)
+		batch := b.pending[:n:n]
+		b.pending = b.pending[n:]
+		b.mu.Unlock()
+		s.cardBatch(batch)
+	}
+}
+
+// cardBatch applies a batch in one transaction, in payment id order (so
+// that instances sharing PostgreSQL lock rows in one order). The batch is
+// no one request's: a processor hanging up must not roll back the others.
+// When the transaction fails, each callback is applied again alone, so
+// that one the database refuses does not fail the others with it.
+func (s *Service) cardBatch(batch []*cardJob) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	slices.SortStableFunc(batch, func(a, b *cardJob) int { return cmp.Compare(a.cb.PaymentID, b.cb.PaymentID) })
+	apply := func(jobs []*cardJob) error {
+		now := s.clock.Now()
+		return s.db.Write(ctx, func(tx *store.Tx) error {
+			for _, j := range jobs {
+				j.err = s.applyCallback(ctx, tx, j.processor, j.cb, now)
+				if j.err != nil && !cardRefusal(j.err) {
+					return j.err
 				}
 			}
-			s.log.Warn("card payment refunded or charged back at the processor: an operator must reverse it",
-				"payment", p.ID, "account", p.AccountID, "amount", p.Amount, "transaction", cb.ExternalID)
+			return nil
+		})
+	}
+	if err := apply(batch); err != nil {
+		if len(batch) == 1 {
+			batch[0].err = err
+		} else {
+			for _, j := range batch {
+				if err := apply([]*cardJob{j}); err != nil {
+					j.err = err
+				}
+			}
 		}
-		return nil
-	})
+	}
+	for _, j := range batch {
+		close(j.done)
+	}
 }
 
 // PendingTimeout is how long a card payment waits for its callback before

@@ -175,6 +175,16 @@ func (s *Service) Reverse(ctx context.Context, txnID int64, reason, operator str
 	now := s.clock.Now()
 	var id int64
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		// A payment refunded through its processor, whole or in part, has
+		// had that money taken back already.
+		var refunds int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM payment_refunds r JOIN payments p ON p.id = r.payment_id
+			WHERE p.ledger_txn_id = ? AND r.status IN (?, ?)`, txnID, string(RefundPending), string(RefundSucceeded)).Scan(&refunds); err != nil {
+			return err
+		}
+		if refunds > 0 {
+			return ErrRefunded
+		}
 		var err error
 		id, err = s.reverseIn(ctx, tx, txnID, operatorMemo(operator, reason), now)
 		return err

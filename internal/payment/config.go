@@ -128,6 +128,11 @@ func (c Config) Build(zone *time.Location, clk clock.Clock) (Setup, error) {
 		} else {
 			p, err = NewProcessor(pc)
 		}
+		if err == nil && pc.Receipts != "" {
+			if ri, ok := p.(ReceiptIssuer); !ok || !ri.IssuesReceipts() {
+				err = fmt.Errorf("processor %q: receipts %q: only YooKassa issues receipts (receipts = \"yookassa\")", p.Name(), pc.Receipts)
+			}
+		}
 		if err != nil {
 			return out, fmt.Errorf("payment: %w", err)
 		}

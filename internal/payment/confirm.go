@@ -36,13 +36,13 @@ func (s *Service) Start(ctx context.Context, in CardStart) (Payment, Confirmatio
 	}
 	now := s.clock.Now()
 	p := Payment{Channel: CardChannel(proc.Name()), AccountID: in.AccountID, Amount: in.Amount, Status: StatusPending, Source: SourceOnline, CreatedAt: now}
-	var contract string
+	var contact billing.Contact
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		c, err := billing.ContactOf(ctx, tx, in.AccountID)
 		if err != nil {
 			return err
 		}
-		contract = c.ContractNo
+		contact = c
 		id, _, err := insertPayment(ctx, tx, p, now)
 		p.ID = id
 		if err == nil && in.SaveMethod {
@@ -59,7 +59,7 @@ func (s *Service) Start(ctx context.Context, in CardStart) (Payment, Confirmatio
 		return Payment{}, Confirmation{}, fmt.Errorf("start payment %d: %w", p.ID, err)
 	}
 	cp := CardPayment{
-		ID: p.ID, AccountID: in.AccountID, Account: contract, Amount: in.Amount, Lang: in.Lang,
+		ID: p.ID, AccountID: in.AccountID, Account: contact.ContractNo, Email: contact.Email, Phone: contact.Phone, Amount: in.Amount, Lang: in.Lang,
 		CallbackURL: base + CallbackPath(proc.Name()), SuccessURL: ret, DeclineURL: ret, SaveMethod: in.SaveMethod,
 	}
 	var c Confirmation

@@ -62,6 +62,9 @@ type RefundRequest struct {
 	// Key makes the request idempotent at the processor: a retry with the
 	// same key returns the first refund.
 	Key string
+	// Account (the contract number), Email and Phone are the subscriber's,
+	// for the refund receipt a processor that issues receipts makes.
+	Account, Email, Phone string
 }
 
 // RefundResult is the processor's answer.

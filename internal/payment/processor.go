@@ -28,14 +28,17 @@ func (s Status) MessageID() string { return "payment.status." + string(s) }
 // CardPayment is what a processor needs to take a payment on its hosted page.
 // The URLs are Kabinet's own, built by the caller from the public address.
 type CardPayment struct {
-	ID          int64 // Kabinet's payment id, carried through the processor and back
-	AccountID   int64
-	Account     string // contract number or login, shown on the processor's page
-	Amount      money.Amount
-	Lang        string // "ru" or "en"
-	CallbackURL string // server-to-server callback
-	SuccessURL  string // the browser's return after success (a hint only)
-	DeclineURL  string // the browser's return after a decline (a hint only)
+	ID        int64 // Kabinet's payment id, carried through the processor and back
+	AccountID int64
+	Account   string // contract number or login, shown on the processor's page
+	// Email and Phone are the subscriber's, for a receipt the processor
+	// issues (a payment's receipt goes to one of them).
+	Email, Phone string
+	Amount       money.Amount
+	Lang         string // "ru" or "en"
+	CallbackURL  string // server-to-server callback
+	SuccessURL   string // the browser's return after success (a hint only)
+	DeclineURL   string // the browser's return after a decline (a hint only)
 	// SaveMethod asks the processor to keep the method for later charges
 	// (the subscriber ticked "remember the card"); a processor that cannot
 	// ignores it.

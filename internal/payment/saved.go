@@ -56,6 +56,8 @@ type RecurringCharge struct {
 	PaymentID   int64 // Kabinet's payment id, carried through the processor and back
 	AccountID   int64
 	Account     string // contract number, for the processor's description
+	Email       string // the subscriber's, for a receipt the processor issues
+	Phone       string
 	Amount      money.Amount
 	CallbackURL string // where a processor that answers later sends the result
 	// Key is the idempotency key of this attempt: the same key sent again
@@ -301,7 +303,7 @@ func (s *Service) ChargeSaved(ctx context.Context, in SavedCharge) (Payment, err
 	now := s.clock.Now()
 	var m SavedMethod
 	var p Payment
-	var contract string
+	var contract billing.Contact
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		var err error
 		if m, err = SavedMethodOf(ctx, tx, in.AccountID, in.MethodID); err != nil {
@@ -334,8 +336,7 @@ func (s *Service) ChargeSaved(ctx context.Context, in SavedCharge) (Payment, err
 		default:
 			return fmt.Errorf("charge %s: %w", in.Key, err)
 		}
-		c, err := billing.ContactOf(ctx, tx, in.AccountID)
-		contract = c.ContractNo
+		contract, err = billing.ContactOf(ctx, tx, in.AccountID)
 		return err
 	})
 	if err != nil {
@@ -352,7 +353,8 @@ func (s *Service) ChargeSaved(ctx context.Context, in SavedCharge) (Payment, err
 	if !ok {
 		return p, fmt.Errorf("charge saved method %d on %s: %w", m.ID, m.Processor, ErrNotRecurring)
 	}
-	res, err := rec.ChargeSaved(ctx, m, RecurringCharge{PaymentID: p.ID, AccountID: in.AccountID, Account: contract, Amount: in.Amount,
+	res, err := rec.ChargeSaved(ctx, m, RecurringCharge{PaymentID: p.ID, AccountID: in.AccountID, Account: contract.ContractNo,
+		Email: contract.Email, Phone: contract.Phone, Amount: in.Amount,
 		CallbackURL: s.opts.PublicURL + CallbackPath(proc.Name()), Key: in.Key})
 	if err != nil {
 		return p, fmt.Errorf("charge saved method %d, payment %d: %w", m.ID, p.ID, err)
@@ -372,4 +374,13 @@ func (s *Service) ChargeSaved(ctx context.Context, in SavedCharge) (Payment, err
 		return p, fmt.Errorf("charge saved method %d: %w", m.ID, err)
 	}
 	return s.Get(ctx, in.AccountID, p.ID)
+}
+
+// ChargeKeyOfTxn is the key of the saved-method charge whose payment was
+// credited in ledger transaction txn; sql.ErrNoRows when that payment was
+// not such a charge.
+func ChargeKeyOfTxn(ctx context.Context, q store.Querier, txn int64) (string, error) {
+	var key string
+	err := q.QueryRow(ctx, `SELECT c.charge_key FROM saved_method_charges c JOIN payments p ON p.id = c.payment_id WHERE p.ledger_txn_id = ?`, txn).Scan(&key)
+	return key, err
 }

@@ -43,6 +43,7 @@ type Service struct {
 	opts       Options
 	processors map[string]Processor
 	pays       payBatcher
+	cards      cardBatcher
 	checks     checkTimes
 	onSaved    []func(context.Context, *store.Tx, SavedMethod) error
 }

@@ -99,6 +99,10 @@ type yooKassa struct {
 	proxies []netip.Prefix
 	sbp     bool
 	log     *slog.Logger
+	// receipts: YooKassa issues the receipts, from rules (set by
+	// Setup.SetReceiptRules from [fiscal]).
+	receipts bool
+	rules    *yooRules
 	// wait is the pause before a repeated request; tests set it to zero.
 	wait func(ctx context.Context, attempt int) error
 }
@@ -134,10 +138,25 @@ func NewYooKassa(cfg ProcessorConfig, client *http.Client) (*yooKassa, error) {
 	if err != nil {
 		return nil, fmt.Errorf("yookassa: %w", err)
 	}
-	if client == nil {
-		client = &http.Client{Timeout: 15 * time.Second}
+	switch cfg.Receipts {
+	case "", ReceiptsYooKassa:
+	default:
+		return nil, fmt.Errorf("yookassa: receipts %q: want \"yookassa\" (YooKassa issues them) or nothing (Kabinet's own, [fiscal])", cfg.Receipts)
 	}
-	y := &yooKassa{cfg: cfg, api: api, client: client, allow: allow, sbp: cfg.SBP == nil || *cfg.SBP, log: slog.Default()}
+	if cfg.VATCode < 0 || cfg.VATCode > 12 {
+		return nil, fmt.Errorf("yookassa: vat_code %d: want one of YooKassa's codes, 1 to 12", cfg.VATCode)
+	}
+	if client == nil {
+		// Every notification is confirmed by a GET to the API: keep enough
+		// connections open for a busy hour's concurrent notifications
+		// (the default transport keeps two, and opens a connection per
+		// request beyond them).
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		client = &http.Client{Timeout: 15 * time.Second, Transport: t}
+	}
+	y := &yooKassa{cfg: cfg, api: api, client: client, allow: allow, sbp: cfg.SBP == nil || *cfg.SBP, log: slog.Default(),
+		receipts: cfg.Receipts == ReceiptsYooKassa}
 	y.wait = func(ctx context.Context, attempt int) error {
 		t := time.NewTimer(time.Duration(attempt) * 500 * time.Millisecond)
 		defer t.Stop()
@@ -152,12 +171,36 @@ func NewYooKassa(cfg ProcessorConfig, client *http.Client) (*yooKassa, error) {
 }
 
 func (y *yooKassa) Name() string                        { return y.cfg.Name }
+func (y *yooKassa) IssuesReceipts() bool                { return y.receipts }
 func (y *yooKassa) SecurityPhone() string               { return y.cfg.SecurityPhone }
 func (y *yooKassa) setTrustedProxies(ps []netip.Prefix) { y.proxies = ps }
 func (y *yooKassa) Reason(code string) Reason           { return yooReason(code) }
 func (y *yooKassa) Start(ctx context.Context, p CardPayment) (string, error) {
 	c, err := y.StartMethod(ctx, p, MethodCard)
 	return c.URL, err
+}
+
+// SetReceiptRules implements ReceiptIssuer.
+func (y *yooKassa) SetReceiptRules(r ReceiptRules) error {
+	rules, err := newYooRules(r, y.cfg.VATCode)
+	if err != nil {
+		return err
+	}
+	y.rules = rules
+	return nil
+}
+
+// receipt is the receipt object for a request, nil when Kabinet issues the
+// receipts itself.
+func (y *yooKassa) receipt(contract, email, phone string, amount money.Amount) (*yooReceipt, error) {
+	if !y.receipts {
+		return nil, nil
+	}
+	if y.rules == nil {
+		return nil, fmt.Errorf("yookassa: receipts = \"yookassa\" but no receipt rules were set ([fiscal] sno, vat, item)")
+	}
+	r := y.rules.receipt(contract, email, phone, amount, y.cfg.Currency)
+	return &r, nil
 }
 
 func yooReason(code string) Reason {
@@ -201,6 +244,7 @@ type yooPaymentRequest struct {
 	SavePaymentMethod bool              `json:"save_payment_method,omitempty"`
 	Description       string            `json:"description,omitempty"`
 	Metadata          map[string]string `json:"metadata"`
+	Receipt           *yooReceipt       `json:"receipt,omitempty"`
 }
 
 type yooPayment struct {
@@ -261,6 +305,10 @@ func (y *yooKassa) StartMethod(ctx context.Context, p CardPayment, method string
 		Metadata: map[string]string{yooPaymentKey: strconv.FormatInt(p.ID, 10), yooAccountKey: p.Account},
 		// Shown in YooKassa's account and to the payer; at most 128 characters.
 		Description: truncate(yooDescription(p), 128),
+	}
+	var err error
+	if req.Receipt, err = y.receipt(p.Account, p.Email, p.Phone, p.Amount); err != nil {
+		return Confirmation{}, err
 	}
 	switch method {
 	case MethodCard:
@@ -554,11 +602,16 @@ func (y *yooKassa) VerifyCallback(r *http.Request) (Callback, error) {
 
 // Refund returns a payment's money: POST /refunds under the request's key.
 func (y *yooKassa) Refund(ctx context.Context, r RefundRequest) (RefundResult, error) {
+	receipt, err := y.receipt(r.Account, r.Email, r.Phone, r.Amount)
+	if err != nil {
+		return RefundResult{}, err
+	}
 	body := struct {
-		PaymentID   string    `json:"payment_id"`
-		Amount      yooAmount `json:"amount"`
-		Description string    `json:"description,omitempty"`
-	}{r.Ref, yooAmount{Value: r.Amount.Decimal(), Currency: y.cfg.Currency}, truncate(r.Reason, 250)}
+		PaymentID   string      `json:"payment_id"`
+		Amount      yooAmount   `json:"amount"`
+		Description string      `json:"description,omitempty"`
+		Receipt     *yooReceipt `json:"receipt,omitempty"`
+	}{r.Ref, yooAmount{Value: r.Amount.Decimal(), Currency: y.cfg.Currency}, truncate(r.Reason, 250), receipt}
 	var out yooRefund
 	if err := y.call(ctx, http.MethodPost, "/refunds", r.Key, body, &out); err != nil {
 		return RefundResult{}, fmt.Errorf("yookassa: refund of payment %d: %w", r.PaymentID, err)
@@ -594,6 +647,10 @@ func (y *yooKassa) ChargeSaved(ctx context.Context, m SavedMethod, c RecurringCh
 		PaymentMethodID: m.Token,
 		Description:     truncate(yooDescription(CardPayment{Account: c.Account}), 128),
 		Metadata:        map[string]string{yooPaymentKey: strconv.FormatInt(c.PaymentID, 10), yooAccountKey: c.Account},
+	}
+	var err error
+	if req.Receipt, err = y.receipt(c.Account, c.Email, c.Phone, c.Amount); err != nil {
+		return ChargeResult{}, err
 	}
 	var out yooPayment
 	if err := y.call(ctx, http.MethodPost, "/payments", c.Key, req, &out); err != nil {

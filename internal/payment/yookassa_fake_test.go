@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -31,7 +32,11 @@ type fakeYooKassa struct {
 	// chargeReason, when set, cancels recurring charges (payment_method_id)
 	// with this cancellation reason; otherwise they succeed at once.
 	chargeReason string
-	n            int
+	// requireReceipt: the shop has YooKassa's receipts on, so a payment or
+	// refund without a valid receipt object is refused, as YooKassa
+	// refuses it.
+	requireReceipt bool
+	n              int
 }
 
 type fakeRequest struct {
@@ -88,6 +93,12 @@ func (f *fakeYooKassa) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	path := strings.TrimPrefix(r.URL.Path, "/v3")
+	if r.Method == http.MethodPost && (path == "/payments" || path == "/refunds") {
+		if err := checkReceipt(body, f.requireReceipt); err != "" {
+			f.errorAnswer(w, 400, "invalid_request", err)
+			return
+		}
+	}
 	switch {
 	case r.Method == http.MethodPost && path == "/payments":
 		f.createPayment(w, r, body)
@@ -244,4 +255,67 @@ func (f *fakeYooKassa) calls(method, path string) []fakeRequest {
 		}
 	}
 	return out
+}
+
+// checkReceipt checks a request's receipt object against YooKassa's
+// reference: a customer with an e-mail or a phone (E.164 without "+"),
+// items with a description of up to 128 characters, a positive quantity,
+// an amount in the request's currency, a vat_code from the table, a
+// payment_subject and payment_mode; the items add up to the amount;
+// tax_system_code, when given, from 1 to 6. It returns what is wrong, or "".
+func checkReceipt(body map[string]any, required bool) string {
+	rc, ok := body["receipt"].(map[string]any)
+	if !ok {
+		if required {
+			return "Receipt is missing or illegal"
+		}
+		return ""
+	}
+	cust, _ := rc["customer"].(map[string]any)
+	email, _ := cust["email"].(string)
+	phone, _ := cust["phone"].(string)
+	if email == "" && phone == "" {
+		return "receipt.customer: email or phone is required"
+	}
+	if phone != "" && (strings.HasPrefix(phone, "+") || len(phone) != 11) {
+		return "receipt.customer.phone: not in ITU-T E.164"
+	}
+	items, _ := rc["items"].([]any)
+	if len(items) == 0 || len(items) > 100 {
+		return "receipt.items: 1 to 100 items"
+	}
+	amount := body["amount"].(map[string]any)
+	want, _ := strconv.ParseFloat(amount["value"].(string), 64)
+	var sum float64
+	for _, it := range items {
+		item, _ := it.(map[string]any)
+		desc, _ := item["description"].(string)
+		qty, _ := item["quantity"].(float64)
+		am, _ := item["amount"].(map[string]any)
+		vat, _ := item["vat_code"].(float64)
+		subj, _ := item["payment_subject"].(string)
+		mode, _ := item["payment_mode"].(string)
+		val, _ := am["value"].(string)
+		v, err := strconv.ParseFloat(val, 64)
+		switch {
+		case desc == "" || len([]rune(desc)) > 128:
+			return "receipt.items.description: 1 to 128 characters"
+		case qty <= 0:
+			return "receipt.items.quantity: must be positive"
+		case err != nil || am["currency"] != amount["currency"]:
+			return "receipt.items.amount: the request's currency"
+		case vat < 1 || vat > 12 || vat != float64(int(vat)):
+			return "receipt.items.vat_code: unknown"
+		case subj == "" || mode == "":
+			return "receipt.items: payment_subject and payment_mode are required"
+		}
+		sum += v * qty
+	}
+	if fmt.Sprintf("%.2f", sum) != fmt.Sprintf("%.2f", want) {
+		return "receipt: the items' sum differs from the amount"
+	}
+	if tsc, ok := rc["tax_system_code"].(float64); ok && (tsc < 1 || tsc > 6) {
+		return "receipt.tax_system_code: 1 to 6"
+	}
+	return ""
 }

@@ -143,6 +143,8 @@ func Register(p *platform.Platform, d Deps) (*Admin, error) {
 		p.Page("POST /admin/documents/{id}/paid", a.auth(operator.CorrectBalance, a.documentPaid))
 		p.Page("POST /admin/documents/reconciliation", a.auth(operator.EditSubscribers, a.reconcile))
 	}
+	p.Page("GET /admin/autopay", a.auth(operator.ViewSubscribers, a.autopays))
+	p.Page("POST /admin/autopay/{id}/disable", a.auth(operator.EditSubscribers, a.disableAutopay))
 
 	if d.Network != nil {
 		p.Page("GET /admin/network", a.auth(operator.ViewNetwork, a.network))

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/payment"
@@ -66,5 +67,70 @@ func TestRefundToCard(t *testing.T) {
 	}
 	if _, body := admin.get("/admin/subscribers/1"); !strings.Contains(body, "Возвращён") {
 		t.Error("the card does not show the refund")
+	}
+}
+
+// TestPartialRefundForm: the card offers to refund a part; the form sent
+// twice refunds once; more than remains is refused with the field's
+// message and moves nothing; what remains is shown and refunds the rest.
+func TestPartialRefundForm(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	sb, err := payment.NewSandbox(payment.ProcessorConfig{Kind: "sandbox", Secret: "s"}, e.clk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.office.Biller
+	e.office.Payments = payment.NewService(e.office.DB, e.clk, b, []payment.Processor{sb}, payment.Options{})
+	p, _, err := e.office.Payments.StartCard(ctx, payment.CardStart{AccountID: 1, Amount: money.Rub(300), Processor: "sandbox", ReturnURL: "https://isp.example/payments/{id}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.office.Payments.ApplyCardCallback(ctx, "sandbox", payment.Callback{PaymentID: p.ID, ExternalID: "sb-2", Outcome: payment.OutcomePaid, Amount: money.Rub(300)}); err != nil {
+		t.Fatal(err)
+	}
+	bal := func() money.Amount { s, _ := b.Summary(ctx, 1); return s.Balance }
+	paid := bal()
+	admin := e.login(operator.RoleAdmin)
+	_, body := admin.get("/admin/subscribers/1")
+	if !strings.Contains(body, `name="amount" inputmode="decimal" value="300.00"`) {
+		t.Fatal("no amount field on the refund form")
+	}
+	form := url.Values{"payment": {fmt.Sprint(p.ID)}, "reason": {"перерасчёт"}, "amount": {"120,50"}, "key": {"k-1"}}
+	for range 2 {
+		if code, body := admin.post("/admin/subscribers/1/refund", form); code != http.StatusSeeOther {
+			t.Fatalf("refund: %d %s", code, body)
+		}
+	}
+	if got := bal(); got != paid-12050 {
+		t.Errorf("balance %s after refunding 120.50 (form sent twice), want %s", got, paid-12050)
+	}
+	form.Set("amount", "180,51")
+	form.Set("key", "k-2")
+	admin.post("/admin/subscribers/1/refund", form)
+	_, body = admin.get("/admin/subscribers/1")
+	if bal() != paid-12050 || !strings.Contains(body, "не больше того, что ещё можно вернуть") {
+		t.Errorf("more than remains: balance %s, message shown: %v", bal(), strings.Contains(body, "не больше того"))
+	}
+	if !strings.Contains(body, "Ещё можно вернуть: 179,50") {
+		t.Error("the card does not show what remains")
+	}
+	form.Set("amount", "179.50")
+	form.Set("key", "k-3")
+	if code, _ := admin.post("/admin/subscribers/1/refund", form); code != http.StatusSeeOther || bal() != paid-money.Rub(300) {
+		t.Errorf("the rest: %d, balance %s", code, bal())
+	}
+	if got, _ := e.office.Payments.Get(ctx, 1, p.ID); got.Status != payment.StatusReversed {
+		t.Errorf("payment %s after refunding all in parts", got.Status)
+	}
+	rs, _ := e.office.Fiscal.List(ctx, fiscal.Filter{AccountID: 1})
+	refunds := 0
+	for _, r := range rs {
+		if r.Kind == fiscal.KindSellRefund {
+			refunds++
+		}
+	}
+	if refunds != 2 {
+		t.Errorf("%d refund receipts, want one per part", refunds)
 	}
 }

@@ -132,6 +132,10 @@ type cardData struct {
 	// Refunds the refunds asked for, by payment.
 	Refundable map[int64]bool
 	Refunds    map[int64]payment.Refund
+	// Remaining is what remains refundable of each payment, and Parts its
+	// refunds made so far, oldest first.
+	Remaining map[int64]money.Amount
+	Parts     map[int64][]payment.Refund
 	// Origin is the billing the account was imported from; nil if none.
 	Origin *importer.Origin
 	// Promise is what a promised payment granted now would give, and
@@ -180,6 +184,7 @@ func (a *Admin) subscriber(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d.Refundable, d.Refunds = map[int64]bool{}, map[int64]payment.Refund{}
+		d.Remaining, d.Parts = map[int64]money.Amount{}, map[int64][]payment.Refund{}
 		for _, p := range d.Payments {
 			if !strings.HasPrefix(p.Channel, "card:") || p.Status == payment.StatusPending || p.Status == payment.StatusFailed {
 				continue
@@ -187,7 +192,15 @@ func (a *Admin) subscriber(w http.ResponseWriter, r *http.Request) {
 			if rf, err := o.Payments.RefundOf(ctx, p.ID); err == nil {
 				d.Refunds[p.ID] = rf
 			}
-			d.Refundable[p.ID] = o.Payments.CanRefund(p) && d.Refunds[p.ID].Status != payment.RefundSucceeded
+			if d.Parts[p.ID], err = o.Payments.Refunds(ctx, p.ID); err != nil {
+				a.p.Fail(w, r, err)
+				return
+			}
+			if d.Remaining[p.ID], err = o.Payments.Refundable(ctx, p); err != nil {
+				a.p.Fail(w, r, err)
+				return
+			}
+			d.Refundable[p.ID] = o.Payments.CanRefund(p) && (d.Remaining[p.ID] > 0 || d.Refunds[p.ID].Status == payment.RefundPending)
 		}
 	}
 	if o.Mail != nil {
@@ -429,7 +442,16 @@ func (a *Admin) refund(w http.ResponseWriter, r *http.Request) {
 		a.p.NotFound(w, r)
 		return
 	}
-	rf, err := a.d.Office.Refund(r.Context(), a.who(r), id, pid, r.PostFormValue("reason"))
+	// An empty amount refunds all that remains; a part is written as on the
+	// form ("150,50").
+	var amt money.Amount
+	if s := strings.TrimSpace(r.PostFormValue("amount")); s != "" {
+		if amt, err = money.Parse(s); err != nil || amt <= 0 {
+			a.failed(w, r, back(id), payment.ErrRefundAmount)
+			return
+		}
+	}
+	rf, err := a.d.Office.Refund(r.Context(), a.who(r), id, pid, amt, r.PostFormValue("key"), r.PostFormValue("reason"))
 	if errors.Is(err, derrors.NotFound) {
 		a.p.NotFound(w, r)
 		return

@@ -2,12 +2,16 @@ package portal_test
 
 import (
 	"context"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/kabinet-billing/kabinet/internal/browsertest"
+	"github.com/kabinet-billing/kabinet/internal/config"
+	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/web/webtest"
 )
@@ -16,7 +20,9 @@ import (
 // SBP, sees the QR code Kabinet drew and the bank-app button, confirms in
 // the sandbox's bank app (a second tab, as the phone would), and the payment
 // page, polling by itself, shows the success without a reload and before
-// the processor's callback.
+// the processor's callback. Then the receipt, sent to the fiscal data
+// operator's look-alike, shows in the payment history with its fiscal sign
+// and the check link.
 func TestBrowserPayBySBP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -97,5 +103,59 @@ func TestBrowserPayBySBP(t *testing.T) {
 	h, _ := e.Pay.History(context.Background(), e.IDs["alice"], 0, 1)
 	if len(h) != 1 || h[0].Status != payment.StatusSucceeded {
 		t.Errorf("payment %+v", h)
+	}
+
+	// The receipt: the payment queued it when it was credited; a worker
+	// sends it to an ATOL Online look-alike, and the payment history shows
+	// its fiscal sign (ФН, ФД, ФП) and the check link, which opens the
+	// receipt.
+	atol := &fiscal.Sandbox{Login: "shop", Password: "pass", GroupCode: "group", Clock: e.Clock}
+	ts := httptest.NewServer(atol)
+	defer ts.Close()
+	atol.CheckBase = ts.URL
+	set, err := fiscal.SettingsFrom(config.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker := fiscal.New(e.DB, e.Clock, set, &fiscal.ATOL{URL: ts.URL + "/possystem/v5", Login: "shop", Password: "pass", GroupCode: "group", Clock: e.Clock}, nil)
+	for range 3 { // register, then (after the poll delay) the report
+		if _, err := worker.Process(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		e.Clock.Advance(3 * time.Second)
+	}
+	var row, check, receipt string
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(e.TS.URL+"/payments"),
+		chromedp.WaitVisible(`a[href^="`+ts.URL+`/check/"]`),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) (err error) {
+			if row, err = chromedp.Evaluate[string](`document.querySelector('a[href^="`+ts.URL+`/check/"]').closest('tr').innerText`)(ctx, t); err != nil {
+				return err
+			}
+			check, err = chromedp.Evaluate[string](`document.querySelector('a[href^="`+ts.URL+`/check/"]').href`)(ctx, t)
+			return err
+		}),
+		chromedp.Navigate(check),
+		chromedp.WaitVisible(`pre`),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) (err error) {
+			receipt, err = chromedp.Text(`pre`)(ctx, t)
+			return err
+		}),
+	); err != nil {
+		t.Fatal(err)
+	}
+	rs, _ := e.Fiscal.List(context.Background(), fiscal.Filter{AccountID: e.IDs["alice"]})
+	if len(rs) != 1 || rs[0].Status != fiscal.StatusDone {
+		t.Fatalf("receipts %+v", rs)
+	}
+	sign := "ФН " + rs[0].FNNumber + ", ФД " + strconv.FormatInt(rs[0].FiscalDocumentNumber, 10) + ", ФП " + rs[0].FiscalDocumentAttribute
+	if !strings.Contains(row, "Чек прихода") || !strings.Contains(row, sign) || !strings.Contains(row, "Проверить чек") {
+		t.Errorf("payment history row %q, want the receipt's %q", row, sign)
+	}
+	if !strings.Contains(receipt, "Приход") || !strings.Contains(receipt, "300") {
+		t.Errorf("check page %q", receipt)
+	}
+	if accepted, _, _ := atol.Counts(); accepted != 1 {
+		t.Errorf("%d documents at the fiscal data operator", accepted)
 	}
 }
