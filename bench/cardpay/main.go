@@ -257,8 +257,11 @@ group_code = %q
 	log.Printf("RESULT notification latency over the run: p50 %s, p99 %s, max %s (%d answered requests, %d repeats of an answered one, %d failed while the server was down)",
 		pct(lat, 50), pct(lat, 99), pct(lat, 100), len(lat), d.dups.Load(), d.failed.Load())
 	log.Printf("RESULT receipts: all %d registered %.1fs after the last payment was acknowledged", len(pays), receiptsDone.Sub(allAcked).Seconds())
-	log.Printf("RESULT server CPU %.1fs = %.2f ms per payment (receipts included) on %d CPUs",
-		cpu.Seconds(), cpu.Seconds()*1000/float64(len(pays)), runtime.NumCPU())
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	self := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	log.Printf("RESULT server CPU %.1fs = %.2f ms per payment (receipts and letters included); this process (senders, fake YooKassa and ATOL) %.2f ms per payment; %d CPUs, load average %s",
+		cpu.Seconds(), cpu.Seconds()*1000/float64(len(pays)), self.Seconds()*1000/float64(len(pays)), runtime.NumCPU(), loadavg())
 
 	if err := verify(ctx, dsn, pays, atol); err != nil {
 		return err
@@ -733,4 +736,16 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

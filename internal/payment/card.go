@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -85,52 +86,16 @@ func (s *Service) ApplyCardCallback(ctx context.Context, processor string, cb Ca
 // applyCallback is ApplyCardCallback inside tx. Its refusals (cardRefusal)
 // come before it writes anything, so the other callbacks of a batch stand.
 func (s *Service) applyCallback(ctx context.Context, tx *store.Tx, processor string, cb Callback, now time.Time) error {
-	channel := CardChannel(processor)
-	// Locked on PostgreSQL: two instances taking two callbacks of one
-	// payment must see each other's result, not both its pending state.
-	p, err := scanPayment(tx.QueryRow(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = ? AND channel = ?`+tx.ForUpdate(), cb.PaymentID, channel))
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("payment %d on %s: %w", cb.PaymentID, channel, ErrUnknownPayment)
-	}
+	p, err := s.checkCallback(ctx, tx, processor, cb)
 	if err != nil {
-		return fmt.Errorf("payment %d: %w", cb.PaymentID, err)
-	}
-	if cb.Amount != p.Amount {
-		return fmt.Errorf("payment %d of %s, callback says %s: %w", p.ID, p.Amount, cb.Amount, ErrAmountMismatch)
-	}
-	if p.ExternalID != "" && p.ExternalID != cb.ExternalID && p.Status == StatusSucceeded {
-		// A second processor transaction for a paid payment: the card may
-		// have been charged twice. Crediting it would hide that; refuse so
-		// that an operator sees it in the log and refunds.
-		return fmt.Errorf("payment %d already paid by transaction %s, not %s: %w", p.ID, p.ExternalID, cb.ExternalID, ErrBadCallback)
-	}
-	var other int64
-	err = tx.QueryRow(ctx, `SELECT id FROM payments WHERE channel = ? AND external_id = ? AND id <> ?`, channel, cb.ExternalID, p.ID).Scan(&other)
-	if err == nil {
-		return fmt.Errorf("transaction %s belongs to payment %d, not %d: %w", cb.ExternalID, other, p.ID, ErrBadCallback)
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("payment %d: %w", p.ID, err)
+		return err
 	}
 	switch cb.Outcome {
 	case OutcomePaid:
 		if p.Status == StatusSucceeded || p.Status == StatusReversed {
 			return nil // a repeat: the first callback's result stands
 		}
-		p.ExternalID, p.PaidAt = cb.ExternalID, now
-		txn, err := s.credit(ctx, tx, p, now)
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE payments SET status = ?, external_id = ?, ledger_txn_id = ?, reason = '', decline_code = '', paid_at = ?, updated_at = ? WHERE id = ?`,
-			string(StatusSucceeded), cb.ExternalID, txn, now.UTC(), now.UTC(), p.ID)
-		if err != nil {
-			return fmt.Errorf("payment %d: %w", p.ID, err)
-		}
-		s.log.Info("card payment credited", "payment", p.ID, "account", p.AccountID, "amount", p.Amount, "transaction", cb.ExternalID)
-		if err := s.afterCallback(ctx, tx, p, processor, cb, now); err != nil {
-			return err
-		}
+		return s.creditCallbacks(ctx, tx, []paidCallback{{processor, cb, p}}, now)
 	case OutcomeDeclined:
 		if p.Status != StatusPending {
 			return nil
@@ -154,6 +119,87 @@ func (s *Service) applyCallback(ctx context.Context, tx *store.Tx, processor str
 			"payment", p.ID, "account", p.AccountID, "amount", p.Amount, "transaction", cb.ExternalID)
 	}
 	return nil
+}
+
+// paidCallback is a paid callback checked against its pending payment.
+type paidCallback struct {
+	processor string
+	cb        Callback
+	p         Payment
+}
+
+// creditCallbacks credits paid callbacks of pending payments (each payment
+// once, checked by checkCallback) together: the ledger transactions, the
+// debt settled once per account, the events, receipts and bonus points in a
+// statement per chunk, as banks' pays are credited; then each payment row
+// and its saved method.
+func (s *Service) creditCallbacks(ctx context.Context, tx *store.Tx, paid []paidCallback, now time.Time) error {
+	pays := make([]billing.Payment, len(paid))
+	for i, pc := range paid {
+		pays[i] = billing.Payment{AccountID: pc.p.AccountID, Channel: pc.p.Channel, ExternalID: pc.cb.ExternalID, Amount: pc.p.Amount, Memo: pc.p.Memo, At: now}
+	}
+	rs, err := s.biller.CreditMany(ctx, tx, pays, now)
+	if err != nil {
+		return fmt.Errorf("credit payment %d: %w", paid[0].p.ID, err)
+	}
+	var bonus []accrual
+	for i, pc := range paid {
+		// A duplicate means the ledger already holds the key: nothing moves
+		// again, and the payment row takes the first transaction.
+		if !rs[i].Duplicate {
+			bonus = append(bonus, accrual{pc.p.AccountID, billing.PaymentKey(pc.p.Channel, pc.cb.ExternalID), pc.p.Amount})
+		}
+	}
+	if err := s.accrueBonus(ctx, tx, bonus, now); err != nil {
+		return err
+	}
+	for i, pc := range paid {
+		p, cb := pc.p, pc.cb
+		p.ExternalID, p.PaidAt, p.LedgerTxnID, p.Status = cb.ExternalID, now, rs[i].TxnID, StatusSucceeded
+		_, err = tx.Exec(ctx, `UPDATE payments SET status = ?, external_id = ?, ledger_txn_id = ?, reason = '', decline_code = '', paid_at = ?, updated_at = ? WHERE id = ?`,
+			string(StatusSucceeded), cb.ExternalID, p.LedgerTxnID, now.UTC(), now.UTC(), p.ID)
+		if err != nil {
+			return fmt.Errorf("payment %d: %w", p.ID, err)
+		}
+		s.log.Info("card payment credited", "payment", p.ID, "account", p.AccountID, "amount", p.Amount, "transaction", cb.ExternalID)
+		if err := s.afterCallback(ctx, tx, p, pc.processor, cb, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkCallback reads the callback's payment, locked, and checks the
+// callback against it; every refusal comes before anything is written.
+func (s *Service) checkCallback(ctx context.Context, tx *store.Tx, processor string, cb Callback) (Payment, error) {
+	channel := CardChannel(processor)
+	// Locked on PostgreSQL: two instances taking two callbacks of one
+	// payment must see each other's result, not both its pending state.
+	p, err := scanPayment(tx.QueryRow(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = ? AND channel = ?`+tx.ForUpdate(), cb.PaymentID, channel))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("payment %d on %s: %w", cb.PaymentID, channel, ErrUnknownPayment)
+	}
+	if err != nil {
+		return p, fmt.Errorf("payment %d: %w", cb.PaymentID, err)
+	}
+	if cb.Amount != p.Amount {
+		return p, fmt.Errorf("payment %d of %s, callback says %s: %w", p.ID, p.Amount, cb.Amount, ErrAmountMismatch)
+	}
+	if p.ExternalID != "" && p.ExternalID != cb.ExternalID && p.Status == StatusSucceeded {
+		// A second processor transaction for a paid payment: the card may
+		// have been charged twice. Crediting it would hide that; refuse so
+		// that an operator sees it in the log and refunds.
+		return p, fmt.Errorf("payment %d already paid by transaction %s, not %s: %w", p.ID, p.ExternalID, cb.ExternalID, ErrBadCallback)
+	}
+	var other int64
+	err = tx.QueryRow(ctx, `SELECT id FROM payments WHERE channel = ? AND external_id = ? AND id <> ?`, channel, cb.ExternalID, p.ID).Scan(&other)
+	if err == nil {
+		return p, fmt.Errorf("transaction %s belongs to payment %d, not %d: %w", cb.ExternalID, other, p.ID, ErrBadCallback)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("payment %d: %w", p.ID, err)
+	}
+	return p, nil
 }
 
 // cardRefusal tells whether err refuses one callback on its own merits,
@@ -222,13 +268,7 @@ func (s *Service) cardBatch(batch []*cardJob) {
 	apply := func(jobs []*cardJob) error {
 		now := s.clock.Now()
 		return s.db.Write(ctx, func(tx *store.Tx) error {
-			for _, j := range jobs {
-				j.err = s.applyCallback(ctx, tx, j.processor, j.cb, now)
-				if j.err != nil && !cardRefusal(j.err) {
-					return j.err
-				}
-			}
-			return nil
+			return s.applyBatch(ctx, tx, jobs, now)
 		})
 	}
 	if err := apply(batch); err != nil {
@@ -270,4 +310,52 @@ func (s *Service) ExpirePending(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("expire pending card payments: %w", err)
 	}
 	return n, nil
+}
+
+// applyBatch applies a batch's callbacks in tx: each is checked, those
+// that credit a pending payment are credited together (creditCallbacks),
+// the others applied one by one. A callback repeated within the batch is a
+// repeat; another transaction for a payment paid in the batch, or one
+// transaction for two payments, is refused as it would be one after the
+// other.
+func (s *Service) applyBatch(ctx context.Context, tx *store.Tx, jobs []*cardJob, now time.Time) error {
+	var paid []paidCallback
+	byPayment := map[int64]string{} // payment → the transaction paying it in this batch
+	byTxn := map[string]int64{}     // channel and transaction → the payment it pays
+	for _, j := range jobs {
+		j.err = nil
+		if j.cb.Outcome != OutcomePaid {
+			if j.err = s.applyCallback(ctx, tx, j.processor, j.cb, now); j.err != nil && !cardRefusal(j.err) {
+				return j.err
+			}
+			continue
+		}
+		p, err := s.checkCallback(ctx, tx, j.processor, j.cb)
+		if err != nil {
+			if j.err = err; !cardRefusal(err) {
+				return err
+			}
+			continue
+		}
+		txn := CardChannel(j.processor) + " " + j.cb.ExternalID
+		if ext, ok := byPayment[p.ID]; ok {
+			if ext != j.cb.ExternalID {
+				j.err = fmt.Errorf("payment %d already paid by transaction %s, not %s: %w", p.ID, ext, j.cb.ExternalID, ErrBadCallback)
+			}
+			continue
+		}
+		if other, ok := byTxn[txn]; ok {
+			j.err = fmt.Errorf("transaction %s belongs to payment %d, not %d: %w", j.cb.ExternalID, other, p.ID, ErrBadCallback)
+			continue
+		}
+		if p.Status == StatusSucceeded || p.Status == StatusReversed {
+			continue // a repeat: the first callback's result stands
+		}
+		byPayment[p.ID], byTxn[txn] = j.cb.ExternalID, p.ID
+		paid = append(paid, paidCallback{j.processor, j.cb, p})
+	}
+	if len(paid) == 0 {
+		return nil
+	}
+	return s.creditCallbacks(ctx, tx, paid, now)
 }

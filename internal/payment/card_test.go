@@ -10,12 +10,14 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/derrors"
+	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 )
@@ -269,6 +271,82 @@ func TestCardCallbacksRace(t *testing.T) {
 		wg.Wait()
 		if b := balance(t, db, acct); b != 50000 {
 			t.Errorf("balance %s after concurrent callbacks", b)
+		}
+		verifyBooks(t, db)
+	})
+}
+
+// TestCardCallbacksBatched: callbacks of many payments arriving at once are
+// committed together: each payment credited once with its bonus points,
+// repeats moving nothing, one processor transaction claimed by two payments
+// crediting only the first, and a refused callback not failing the others.
+func TestCardCallbacksBatched(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		proc := testChrono(t)
+		svc, _ := testServiceOn(t, db, proc)
+		ctx := context.Background()
+		var accts []int64
+		for i := range 4 {
+			accts = append(accts, addAccount(t, db, strconv.Itoa(200+i), "active"))
+		}
+		var pays []Payment
+		for i := range 40 {
+			p, _, err := svc.StartCard(ctx, CardStart{AccountID: accts[i%4], Amount: money.Amount(10000 + i), Processor: "chronopay"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pays = append(pays, p)
+		}
+		var wg sync.WaitGroup
+		var refused, taken atomic.Int64
+		for i, p := range pays {
+			for k := range 3 {
+				wg.Go(func() {
+					cb := Callback{PaymentID: p.ID, ExternalID: "B" + strconv.Itoa(i), Outcome: OutcomePaid, Amount: p.Amount}
+					if i == 38 && k == 0 {
+						cb.Amount++ // refused on its own
+					}
+					err := svc.ApplyCardCallback(ctx, "chronopay", cb)
+					switch {
+					case errors.Is(err, ErrBadCallback) || errors.Is(err, ErrAmountMismatch):
+						refused.Add(1)
+					case err != nil:
+						t.Error(err)
+					default:
+						taken.Add(1)
+					}
+				})
+			}
+		}
+		wg.Wait()
+		want := map[int64]money.Amount{}
+		for _, p := range pays {
+			got, _ := svc.Get(ctx, p.AccountID, p.ID)
+			if got.Status != StatusSucceeded || got.LedgerTxnID == 0 {
+				t.Errorf("payment %d: %s", p.ID, got.Status)
+			}
+			want[p.AccountID] += p.Amount
+		}
+		for _, a := range accts {
+			if b := balance(t, db, a); b != want[a] {
+				t.Errorf("account %d: balance %s, want %s", a, b, want[a])
+			}
+		}
+		var bonuses int
+		db.QueryRow(ctx, `SELECT COUNT(*) FROM ledger_txns WHERE key LIKE 'bonus:pay:card:chronopay:%'`).Scan(&bonuses)
+		if bonuses != 40 {
+			t.Errorf("%d bonus accruals, want 40", bonuses)
+		}
+		if refused.Load() != 1 || taken.Load() != 119 {
+			t.Errorf("%d callbacks refused, %d taken", refused.Load(), taken.Load())
+		}
+		// Payment 0's transaction claimed for another payment.
+		p, _, err := svc.StartCard(ctx, CardStart{AccountID: accts[0], Amount: 10000, Processor: "chronopay"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.ApplyCardCallback(ctx, "chronopay", Callback{PaymentID: p.ID, ExternalID: "B0", Outcome: OutcomePaid, Amount: 10000}); !errors.Is(err, ErrBadCallback) {
+			t.Errorf("a transaction claimed twice: %v", err)
 		}
 		verifyBooks(t, db)
 	})
