@@ -124,18 +124,28 @@ func TestBrowserPayBySBP(t *testing.T) {
 		}
 		e.Clock.Advance(3 * time.Second)
 	}
-	var row, check, receipt string
+	// alice's cash payment at signing has its receipt too: the SBP one is
+	// the card channel's.
+	var card fiscal.Receipt
+	rs, _ := e.Fiscal.List(context.Background(), fiscal.Filter{AccountID: e.IDs["alice"]})
+	for _, r := range rs {
+		if r.Channel == "card:sandbox" {
+			card = r
+		}
+	}
+	if card.Status != fiscal.StatusDone || card.CheckURL == "" {
+		t.Fatalf("the SBP payment's receipt %+v", card)
+	}
+	link := `a[href="` + card.CheckURL + `"]`
+	var row, receipt string
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(e.TS.URL+"/payments"),
-		chromedp.WaitVisible(`a[href^="`+ts.URL+`/check/"]`),
+		chromedp.WaitVisible(link),
 		chromedp.Func(func(ctx context.Context, t *chromedp.Target) (err error) {
-			if row, err = chromedp.Evaluate[string](`document.querySelector('a[href^="`+ts.URL+`/check/"]').closest('tr').innerText`)(ctx, t); err != nil {
-				return err
-			}
-			check, err = chromedp.Evaluate[string](`document.querySelector('a[href^="`+ts.URL+`/check/"]').href`)(ctx, t)
+			row, err = chromedp.Evaluate[string](`document.querySelector('`+link+`').closest('tr').innerText`)(ctx, t)
 			return err
 		}),
-		chromedp.Navigate(check),
+		chromedp.Navigate(card.CheckURL),
 		chromedp.WaitVisible(`pre`),
 		chromedp.Func(func(ctx context.Context, t *chromedp.Target) (err error) {
 			receipt, err = chromedp.Text(`pre`)(ctx, t)
@@ -144,18 +154,14 @@ func TestBrowserPayBySBP(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	rs, _ := e.Fiscal.List(context.Background(), fiscal.Filter{AccountID: e.IDs["alice"]})
-	if len(rs) != 1 || rs[0].Status != fiscal.StatusDone {
-		t.Fatalf("receipts %+v", rs)
-	}
-	sign := "ФН " + rs[0].FNNumber + ", ФД " + strconv.FormatInt(rs[0].FiscalDocumentNumber, 10) + ", ФП " + rs[0].FiscalDocumentAttribute
-	if !strings.Contains(row, "Чек прихода") || !strings.Contains(row, sign) || !strings.Contains(row, "Проверить чек") {
+	sign := "ФН " + card.FNNumber + ", ФД " + strconv.FormatInt(card.FiscalDocumentNumber, 10) + ", ФП " + card.FiscalDocumentAttribute
+	if !strings.Contains(row, "Чек прихода") || !strings.Contains(row, sign) || !strings.Contains(row, "Проверить чек") || !strings.Contains(row, "300") {
 		t.Errorf("payment history row %q, want the receipt's %q", row, sign)
 	}
 	if !strings.Contains(receipt, "Приход") || !strings.Contains(receipt, "300") {
 		t.Errorf("check page %q", receipt)
 	}
-	if accepted, _, _ := atol.Counts(); accepted != 1 {
+	if accepted, _, _ := atol.Counts(); accepted != 2 { // alice's cash payment and the SBP one
 		t.Errorf("%d documents at the fiscal data operator", accepted)
 	}
 }
