@@ -15,7 +15,7 @@ func (a *app) buildMessengers() error {
 	cfg := a.e.cfg
 	a.tgLinks = telegram.NewLinks(a.e.db, a.e.clock, cfg.Telegram.LinkTTL)
 	if tc := cfg.Telegram; tc.Token != "" {
-		b, err := bot.New(bot.Deps{DB: a.e.db, Clock: a.e.clock, Biller: a.biller, Subscribers: a.subs, Promises: a.promises,
+		b, err := bot.New(bot.Deps{DB: a.e.db, Clock: a.e.clock, Biller: a.biller, Subscribers: a.subs, Promises: a.promises, Suspensions: a.suspends,
 			Links: a.tgLinks, Client: telegram.NewClient(tc.Token, tc.APIURL), PortalURL: cfg.PublicURL, Log: a.log})
 		if err != nil {
 			return err

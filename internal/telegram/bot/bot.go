@@ -30,6 +30,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/promise"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
+	"github.com/kabinet-billing/kabinet/internal/suspension"
 	"github.com/kabinet-billing/kabinet/internal/telegram"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
 	assets "github.com/kabinet-billing/kabinet/web"
@@ -42,6 +43,8 @@ type Deps struct {
 	Biller      *billing.Biller
 	Subscribers *subscriber.Directory
 	Promises    *promise.Service // nil: /promise says it is unavailable
+	// Suspensions are the voluntary suspensions; nil: no /suspension.
+	Suspensions *suspension.Service
 	Links       *telegram.Links
 	Client      *telegram.Client
 	// PortalURL is public_url: the pay button opens its /payments.
@@ -112,7 +115,12 @@ func LoadMessages(t *platform.I18n, files fs.FS) error {
 }
 
 // commands are the menu, in the order /help lists them.
-var commands = []string{"balance", "pay", "promise", "news", "help", "stop"}
+func (b *Bot) commands() []string {
+	if b.d.Suspensions != nil {
+		return []string{"balance", "pay", "promise", "suspension", "news", "help", "stop"}
+	}
+	return []string{"balance", "pay", "promise", "news", "help", "stop"}
+}
 
 // Start asks Telegram who the bot is (its username makes the portal's
 // links) and sets its command menu in both languages.
@@ -129,8 +137,8 @@ func (b *Bot) Start(ctx context.Context) error {
 		if l == "" {
 			l = "ru"
 		}
-		cmds := make([]telegram.Command, 0, len(commands))
-		for _, c := range commands {
+		cmds := make([]telegram.Command, 0, len(b.commands()))
+		for _, c := range b.commands() {
 			cmds = append(cmds, telegram.Command{Command: c, Description: b.i18n.T(l, "bot.menu."+c, nil)})
 		}
 		if err := b.d.Client.SetMyCommands(ctx, cmds, lang); err != nil {
@@ -274,6 +282,10 @@ func (b *Bot) answer(ctx context.Context, m *telegram.Message, lang string) (rep
 		return b.promise(ctx, acct, lang)
 	case "news":
 		return b.news(ctx, acct, lang)
+	case "suspension":
+		if b.d.Suspensions != nil {
+			return b.suspension(ctx, acct, lang)
+		}
 	case "stop":
 		if err := b.d.Links.UnlinkChat(ctx, m.Chat.ID, telegram.UnlinkStop); err != nil {
 			return reply{}, err
@@ -305,7 +317,7 @@ func (b *Bot) link(ctx context.Context, m *telegram.Message, token, lang string)
 func (b *Bot) help(lang string, a subscriber.Account) string {
 	var sb strings.Builder
 	sb.WriteString(b.t(lang, "bot.help.heading", map[string]any{"Contract": html.EscapeString(a.ContractNo)}))
-	for _, c := range commands {
+	for _, c := range b.commands() {
 		fmt.Fprintf(&sb, "\n/%s — %s", c, b.t(lang, "bot.menu."+c, nil))
 	}
 	return sb.String()
@@ -393,6 +405,29 @@ func (b *Bot) promise(ctx context.Context, a subscriber.Account, lang string) (r
 		return reply{}, err
 	}
 	return reply{text: b.t(lang, "bot.promise.taken", map[string]any{"Amount": p.Amount.Format(lang), "Date": b.date(p.EndsAt)}), button: b.payButton(lang)}, nil
+}
+
+// suspension tells the voluntary suspension's state; taking or ending
+// one is the portal's (it needs a quote confirmed), the button goes there.
+func (b *Bot) suspension(ctx context.Context, a subscriber.Account, lang string) (reply, error) {
+	s, err := b.d.Suspensions.Current(ctx, a.ID)
+	if err != nil {
+		return reply{}, err
+	}
+	var button *telegram.InlineButton
+	if b.d.PortalURL != "" {
+		button = &telegram.InlineButton{Text: b.t(lang, "bot.suspension.button", nil), URL: strings.TrimRight(b.d.PortalURL, "/") + "/suspension"}
+	}
+	if s == nil {
+		return reply{text: b.t(lang, "bot.suspension.none", nil), button: button}, nil
+	}
+	dates := map[string]any{"From": b.date(s.StartsAt), "Last": b.date(s.LastDay()), "Until": b.date(s.EndsAt)}
+	state := "scheduled"
+	if s.Frozen() {
+		state = "active"
+	}
+	text := "<b>" + b.t(lang, "suspension."+state+".heading", nil) + "</b>\n" + b.t(lang, "suspension."+state+".text", dates)
+	return reply{text: text, button: button}, nil
 }
 
 func (b *Bot) news(ctx context.Context, a subscriber.Account, lang string) (reply, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
+	"github.com/kabinet-billing/kabinet/internal/suspension"
 	"github.com/kabinet-billing/kabinet/internal/telegram"
 	"github.com/kabinet-billing/kabinet/internal/telegram/bot"
 	"github.com/kabinet-billing/kabinet/internal/telegram/telegramtest"
@@ -30,6 +31,7 @@ type env struct {
 	links  *telegram.Links
 	fake   *telegramtest.Fake
 	bot    *bot.Bot
+	susp   *suspension.Service
 	ids    map[string]int64
 }
 
@@ -75,7 +77,9 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	}
 	e.fake = telegramtest.Start(t)
 	e.links = telegram.NewLinks(db, clk, 15*time.Minute)
+	e.susp = suspension.New(db, clk, b, suspension.DefaultRules())
 	e.bot, err = bot.New(bot.Deps{DB: db, Clock: clk, Biller: b, Subscribers: e.dir, Promises: promise.New(db, clk, b, promise.DefaultRules()),
+		Suspensions: e.susp,
 		Links: e.links, Client: telegram.NewClient(telegramtest.Token, e.fake.URL()), PortalURL: "https://lk.example",
 		Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -196,6 +200,20 @@ func TestBot(t *testing.T) {
 	t.Run("news", func(t *testing.T) {
 		has(t, "news", e.say(bob, "/news"), "<b>Плановые работы 20 апреля</b>", "&lt;связи&gt;")
 		has(t, "news en", e.say(alice, "/news"), "Planned works on 20 April")
+	})
+
+	t.Run("suspension", func(t *testing.T) {
+		r := e.say(alice, "/suspension")
+		has(t, "none", r, "not suspended")
+		if len(r.Buttons) != 1 || r.Buttons[0].URL != "https://lk.example/suspension" {
+			t.Errorf("suspension button %+v", r.Buttons)
+		}
+		from := time.Date(2026, 4, 20, 12, 0, 0, 0, time.UTC)
+		if _, err := e.susp.Start(ctx, suspension.Request{AccountID: e.ids["alice"], From: from, Days: 14, Channel: "portal"}); err != nil {
+			t.Fatal(err)
+		}
+		has(t, "scheduled", e.say(alice, "/suspension"), "will be suspended from 20.04.2026 to 03.05.2026", "from 04.05.2026")
+		has(t, "help lists it", e.say(alice, "/help"), "/suspension —")
 	})
 
 	t.Run("help and unknown", func(t *testing.T) {
