@@ -80,7 +80,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	e.susp = suspension.New(db, clk, b, suspension.DefaultRules())
 	e.bot, err = bot.New(bot.Deps{DB: db, Clock: clk, Biller: b, Subscribers: e.dir, Promises: promise.New(db, clk, b, promise.DefaultRules()),
 		Suspensions: e.susp,
-		Links: e.links, Client: telegram.NewClient(telegramtest.Token, e.fake.URL()), PortalURL: "https://lk.example",
+		Links:       e.links, Client: telegram.NewClient(telegramtest.Token, e.fake.URL()), PortalURL: "https://lk.example",
 		Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
