@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/kabinet-billing/kabinet/internal/autopay"
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/derrors"
@@ -40,6 +41,10 @@ func TestRefusalMessages(t *testing.T) {
 		{"reason required", "admin.error.", payment.ErrReasonRequired, http.StatusUnprocessableEntity, "admin.error.reason_required"},
 		{"amount", "admin.error.", payment.ErrBadAmount, http.StatusUnprocessableEntity, "admin.error.amount"},
 		{"not refundable", "admin.error.", payment.ErrNotRefundable, http.StatusConflict, "admin.error.not_refundable"},
+		{"refund above what remains", "admin.error.", payment.ErrRefundAmount, http.StatusUnprocessableEntity, "admin.error.refund_amount"},
+		{"refund pending", "admin.error.", payment.ErrRefundPending, http.StatusConflict, "admin.error.refund_pending"},
+		{"reversing a refunded payment", "admin.error.", fmt.Errorf("reverse 1: %w", payment.ErrRefunded), http.StatusConflict, "admin.error.refunded"},
+		{"autopay already off", "admin.error.", autopay.ErrAlreadyOff, http.StatusConflict, "admin.error.autopay_off"},
 		{"processor away", "admin.error.", fmt.Errorf("refund: %w", payment.ErrProcessorUnavailable), http.StatusServiceUnavailable, "admin.error.processor"},
 		{"cash above the limit", "admin.error.", payment.ErrNeedsConfirmation, http.StatusForbidden, "admin.error.cash_confirm"},
 		{"confirmation refused", "admin.error.", backoffice.ErrConfirmationRefused, http.StatusForbidden, "admin.error.cash_confirm_refused"},
