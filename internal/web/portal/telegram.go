@@ -31,7 +31,9 @@ type telegramData struct {
 
 // telegram fills the card for the account.
 func (po *Portal) telegram(r *http.Request, a subscriber.Account) (telegramData, error) {
-	if po.d.Telegram == nil || po.d.TelegramLinks == nil {
+	if po.d.Telegram == nil || po.d.TelegramLinks == nil || po.d.Telegram.Username() == "" {
+		// No bot, or Telegram has not told serve its name yet (getMe
+		// is retried): nothing to link to.
 		return telegramData{}, nil
 	}
 	d := telegramData{On: true, Bot: po.d.Telegram.Username()}
