@@ -49,7 +49,8 @@ func (a *app) routeTable() (http.Handler, []string, error) {
 	d := web.Deps{Promises: a.promises, Suspensions: a.suspends, DB: a.e.db, Clock: a.e.clock, Config: a.e.cfg, Log: a.log,
 		Biller: a.biller, Subscribers: a.subs, Payments: a.pay, Processor: a.paySetup.Default,
 		PaymentRoutes: paymentMetrics(metrics.Default, routes), Traffic: a.traffic,
-		Fonts: fonts, Office: office, Sandbox: a.paySetup.Sandbox, Metrics: metrics.Default, Autopay: a.autopay, Receipts: a.e.receipts, Company: a.company}
+		Fonts: fonts, Office: office, Sandbox: a.paySetup.Sandbox, Metrics: metrics.Default, Autopay: a.autopay, Receipts: a.e.receipts, Company: a.company,
+		Push: a.push}
 	d.TelegramLinks = a.tgLinks
 	if a.bot != nil {
 		d.Telegram = a.bot

@@ -7,6 +7,9 @@ package main
 
 import (
 	"context"
+	"crypto/ecdh"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -30,6 +33,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/push"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/support"
@@ -147,6 +151,16 @@ func (s *secEnv) seed(ctx context.Context) {
 			t.Fatal(err)
 		}
 		s.ids[login+".sbp"] = p.ID
+		dev, err := ecdh.P256().GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps, err := s.app.push.Subscribe(ctx, a.ID, push.Subscription{Endpoint: "https://push.example/" + login,
+			P256dh: base64.RawURLEncoding.EncodeToString(dev.PublicKey().Bytes()), Auth: base64.RawURLEncoding.EncodeToString(make([]byte, 16))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.ids[login+".push"] = ps.ID
 	}
 	ops := operator.New(db, s.clk)
 	for _, r := range operator.Roles {
@@ -249,6 +263,15 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"GET /static/": {class: clPublic, path: "/static/css/app.css"},
 		"/":            {class: clPublic, path: "/no-such-page"},
 
+		// The installable app: the same for everyone, nothing personal.
+		"GET /manifest.webmanifest": {class: clPublic},
+		"GET /sw.js":                {class: clPublic},
+		"GET /offline":              {class: clPublic},
+		"GET /favicon.ico":          {class: clPublic},
+		"GET /favicon.svg":          {class: clPublic},
+		"GET /apple-touch-icon.png": {class: clPublic},
+		"GET /icons/{file}":         {class: clPublic, path: "/icons/icon-192.png"},
+
 		// Portal.
 		"GET /login":                {class: clPublic},
 		"POST /login":               {class: clPublic},
@@ -296,6 +319,9 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"GET /company":                 {class: clEmployee},
 		"POST /company/employees":      {class: clEmployee},
 		"POST /company/employees/{id}": {class: clEmployee, path: "/company/employees/999"},
+		"POST /profile/push":           {class: clSubscriber},
+		"POST /profile/push/{id}/delete": {class: clSubscriber, path: "/profile/push/" + id("alice.push") + "/delete",
+			foreign: "/profile/push/" + id("bob.push") + "/delete"},
 
 		// The voluntary suspension.
 		"GET /suspension":         {class: clSubscriber},
@@ -464,8 +490,12 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"POST /api/v1/chat":                   {class: clAPI},
 		"GET /api/v1/news":                    {class: clAPI},
 		"GET /api/v1/profile":                 {class: clAPI},
-		"PUT /api/v1/profile":                 {class: clAPI},
-		"POST /api/v1/profile/password":       {class: clAPI},
+		"GET /api/v1/push":                    {class: clAPI},
+		"POST /api/v1/push/subscriptions":     {class: clAPI},
+		"DELETE /api/v1/push/subscriptions/{id}": {class: clAPI, path: "/api/v1/push/subscriptions/" + id("alice.push"),
+			foreign: "/api/v1/push/subscriptions/" + id("bob.push")},
+		"PUT /api/v1/profile":           {class: clAPI},
+		"POST /api/v1/profile/password": {class: clAPI},
 
 		// The voluntary suspension.
 		"GET /api/v1/suspension":    {class: clAPI},

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/promise"
+	"github.com/kabinet-billing/kabinet/internal/push"
 	"github.com/kabinet-billing/kabinet/internal/radius"
 	"github.com/kabinet-billing/kabinet/internal/sms"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
@@ -49,6 +51,7 @@ type app struct {
 	traffic  *traffic.Store
 	radius   *radius.Service
 	mail     *notify.Notifier
+	push     *push.Service
 	autopay  *autopay.Service
 	promises *promise.Service
 	// tgLinks are the Telegram chats linked to accounts; bot answers them
@@ -89,6 +92,13 @@ func buildApp(ctx context.Context, e *env) (*app, error) {
 	if a.mail, err = notify.FromConfig(e.db, e.clock, a.biller, e.cfg); err != nil {
 		return nil, err
 	}
+	// Web Push: the VAPID keys are made at the first start and kept in the
+	// database; the mail notifier's notices also go to the subscribers'
+	// devices.
+	if a.push, err = push.Open(ctx, e.db, e.clock, push.Options{Contact: pushContact(e.cfg), Log: a.log}); err != nil {
+		return nil, err
+	}
+	a.mail.Pusher = push.Notices{S: a.push, Log: a.log}
 	a.autopay = autopay.New(e.db, e.clock, a.pay, a.biller, a.mail, e.cfg.Autopay, a.log)
 	rules, err := promise.RulesOf(e.cfg.Promise)
 	if err != nil {
@@ -336,4 +346,16 @@ func setReceiptRules(s payment.Setup, cfg config.Config) error {
 	}
 	return s.SetReceiptRules(payment.ReceiptRules{SNO: set.SNO, VAT: set.VAT, PaymentMethod: set.PaymentMethod,
 		PaymentObject: set.PaymentObject, Item: set.Item, CompanyEmail: set.CompanyEmail})
+}
+
+// pushContact is the VAPID contact push services may write to about this
+// server's pushes: the provider's e-mail, else the portal's https address.
+func pushContact(cfg config.Config) string {
+	if cfg.Provider.Email != "" {
+		return cfg.Provider.Email
+	}
+	if strings.HasPrefix(cfg.PublicURL, "https://") {
+		return cfg.PublicURL
+	}
+	return "postmaster@localhost"
 }

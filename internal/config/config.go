@@ -61,6 +61,15 @@ type Provider struct {
 	Director      string `toml:"director"`     // e.g. "Петров П. П."
 	DirectorTitle string `toml:"director_title"`
 	Accountant    string `toml:"accountant"`
+	// The portal installed as an app: its names under the icon on the
+	// home screen, Russian and English (empty: Name, then the Russian
+	// one), and its colours as #rrggbb (empty: the portal's blue on its
+	// light grey). The icons are drawn in ThemeColor.
+	NameEn          string `toml:"name_en"`
+	ShortName       string `toml:"short_name"`
+	ShortNameEn     string `toml:"short_name_en"`
+	ThemeColor      string `toml:"theme_color"`
+	BackgroundColor string `toml:"background_color"`
 }
 
 // WithDemoDetails is p with the made-up company's KPP, OGRN, bank account
@@ -181,6 +190,51 @@ func AccountKeyOK(bik, account string, corr bool) bool {
 		sum += int(c-'0') * weights[i%3] % 10
 	}
 	return sum%10 == 0
+}
+
+// AppName is the installed app's full name in lang.
+func (p Provider) AppName(lang string) string {
+	if lang == "en" && p.NameEn != "" {
+		return p.NameEn
+	}
+	return p.Name
+}
+
+// AppShortName is the name under the app's icon in lang: short_name(_en),
+// else the full name.
+func (p Provider) AppShortName(lang string) string {
+	if lang == "en" && p.ShortNameEn != "" {
+		return p.ShortNameEn
+	}
+	if p.ShortName != "" {
+		return p.ShortName
+	}
+	return p.AppName(lang)
+}
+
+// Theme is the app's colour (the title bar, the icons' background).
+func (p Provider) Theme() string {
+	if p.ThemeColor != "" {
+		return p.ThemeColor
+	}
+	return "#2a62d6"
+}
+
+// Background is the app's splash-screen colour.
+func (p Provider) Background() string {
+	if p.BackgroundColor != "" {
+		return p.BackgroundColor
+	}
+	return "#f4f6fa"
+}
+
+// isColor reports a #rrggbb colour.
+func isColor(s string) bool {
+	if len(s) != 7 || s[0] != '#' {
+		return false
+	}
+	_, err := hex.DecodeString(s[1:])
+	return err == nil
 }
 
 // Billing rules.
@@ -764,6 +818,11 @@ func (c Config) Check() error {
 	}
 	if err := c.Suspension.Check(); err != nil {
 		return err
+	}
+	for k, v := range map[string]string{"theme_color": c.Provider.ThemeColor, "background_color": c.Provider.BackgroundColor} {
+		if v != "" && !isColor(v) {
+			return fmt.Errorf("[provider] %s %q: not a #rrggbb colour", k, v)
+		}
 	}
 	if c.SecretKey != "" {
 		if b, err := hex.DecodeString(c.SecretKey); err != nil || len(b) != 32 {

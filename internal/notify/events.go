@@ -26,6 +26,18 @@ var eventKinds = map[string]string{
 	store.EventSuspensionStarted: KindSuspended,
 	store.EventSuspensionEnding:  KindSuspensionEnding,
 	store.EventSuspensionEnded:   KindResumed,
+	store.EventRequestAnswered:   KindRequestAnswered,
+}
+
+// Pusher is a channel beside e-mail: Web Push to the subscriber's devices
+// (internal/push). It is given every notice a subscriber with a device
+// would be mailed, whatever their e-mail settings, once the batch of
+// events it came from has committed (and each new low-balance reminder).
+// Best effort: a push that fails is not retried.
+type Pusher interface {
+	// Has reports whether the account has a device to push to.
+	Has(ctx context.Context, accountID int64) (bool, error)
+	Push(ctx context.Context, accountID int64, kind, lang string, l Letter)
 }
 
 // letterFor fills the parts of a letter every kind shares.
@@ -110,14 +122,17 @@ func (n *Notifier) HandleEvents(ctx context.Context) (int, error) {
 		if err != nil || len(events) == 0 {
 			return total, err
 		}
-		var mails []Mail
+		var mails, pushes []Mail
 		for _, e := range events {
 			m, ok, err := n.mailFor(ctx, e)
 			if err != nil {
 				return total, err
 			}
-			if ok {
+			if ok && m.To != "" {
 				mails = append(mails, m)
+			}
+			if ok && m.push {
+				pushes = append(pushes, m)
 			}
 		}
 		last := events[len(events)-1].ID
@@ -132,6 +147,9 @@ func (n *Notifier) HandleEvents(ctx context.Context) (int, error) {
 		})
 		if err != nil {
 			return total, fmt.Errorf("mail events after %d: %w", after, err)
+		}
+		for _, m := range pushes {
+			n.Pusher.Push(ctx, m.AccountID, m.Kind, m.Lang, m.Letter)
 		}
 		total += len(mails)
 		after = last
@@ -161,7 +179,14 @@ func (n *Notifier) mailFor(ctx context.Context, e store.Event) (Mail, bool, erro
 	if err != nil {
 		return Mail{}, false, err
 	}
-	if !c.NotifyEmail || c.Email == "" {
+	mail := c.NotifyEmail && c.Email != ""
+	push := false
+	if n.Pusher != nil {
+		if push, err = n.Pusher.Has(ctx, c.ID); err != nil {
+			return Mail{}, false, err
+		}
+	}
+	if !mail && !push {
 		return Mail{}, false, nil
 	}
 	// A letter tells the state as it is when written: a limit already
@@ -197,7 +222,14 @@ func (n *Notifier) mailFor(ctx context.Context, e store.Event) (Mail, bool, erro
 		}
 		l.Amount = a.Format(c.Lang)
 	}
-	return Mail{Kind: kind, AccountID: c.ID, To: c.Email, Lang: c.Lang, Letter: l, DedupKey: fmt.Sprintf("event:%d", e.ID)}, true, nil
+	if kind == KindRequestAnswered {
+		l.Subject, l.RequestID = e.Data["subject"], e.Data["request"]
+	}
+	to := c.Email
+	if !mail {
+		to = ""
+	}
+	return Mail{Kind: kind, AccountID: c.ID, To: to, Lang: c.Lang, Letter: l, DedupKey: fmt.Sprintf("event:%d", e.ID), push: push}, true, nil
 }
 
 // Reminders queues the low-balance letter for every subscriber whose
@@ -253,6 +285,9 @@ func (n *Notifier) Reminders(ctx context.Context, at time.Time) (int, error) {
 		}
 		if ok {
 			queued++
+			if n.Pusher != nil {
+				n.Pusher.Push(ctx, id, KindLowBalance, c.Lang, l)
+			}
 		}
 	}
 	return queued, nil

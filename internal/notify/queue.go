@@ -42,6 +42,8 @@ type Notifier struct {
 	sender Sender
 	biller *billing.Biller
 	opts   Options
+	// Pusher, when set, also gets the notices as pushes (see Pusher).
+	Pusher Pusher
 	wake   chan struct{}
 	mu     sync.Mutex // one delivery pass at a time in this process
 	// quiet are the capabilities that send their own letter for some
@@ -115,6 +117,7 @@ type Mail struct {
 	// Attachments travel with the letter (a company's invoice as a PDF);
 	// they are stored with it in its transaction.
 	Attachments []Attachment
+	push        bool // an event's notice: the Pusher gets it too
 }
 
 // Attachment is a file a letter carries.

@@ -22,6 +22,7 @@ const (
 	KindAutopayFailed   = "autopay_failed"   // the charge failed after its retries
 	KindAutopayDisabled = "autopay_disabled" // the card was refused for good; autopay is off
 	KindDocuments       = "documents"        // a company's invoices and acts, attached as PDFs
+	KindRequestAnswered = "request_answered" // an operator answered the subscriber's request
 )
 
 // Letters of the voluntary suspension.
@@ -34,7 +35,7 @@ const (
 // Kinds lists every kind of letter; each has a template per language.
 var Kinds = []string{KindCredentials, KindPasswordReset, KindLowBalance, KindLimited, KindUnlimited, KindPaymentReceived,
 	KindAutopayCharged, KindAutopayFailed, KindAutopayDisabled, KindDocuments,
-	KindSuspended, KindSuspensionEnding, KindResumed}
+	KindSuspended, KindSuspensionEnding, KindResumed, KindRequestAnswered}
 
 // Langs are the languages letters are written in; the first is the fallback.
 var Langs = []string{"ru", "en"}
@@ -60,9 +61,12 @@ type Letter struct {
 	LimitKbps   int64
 	Method      string // autopay: the saved card, "Visa •••• 4242"
 	Reason      string // autopay: why the charge failed, in the letter's language
-	Subject     string // documents: what the letter carries, "Счёт на оплату № 2026-000123"
-	Documents   string // documents: a line per document attached
-	Until       string // suspension: the day the line resumes
+	// Subject is, for documents, what the letter carries ("Счёт на оплату
+	// № 2026-000123"); for request_answered, the request's subject.
+	Subject   string
+	Documents string // documents: a line per document attached
+	Until     string // suspension: the day the line resumes
+	RequestID string // request_answered: the request's number
 }
 
 var templates = func() map[string]*template.Template {

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -237,7 +238,9 @@ func Answer(ctx context.Context, tx *store.Tx, now time.Time, id int64, operator
 	if body, err = cleanText(body, MaxBody); err != nil {
 		return "", "", fmt.Errorf("message: %w", err)
 	}
-	err = tx.QueryRow(ctx, `SELECT status FROM support_requests WHERE id = ?`, id).Scan(&before)
+	var accountID int64
+	var subject string
+	err = tx.QueryRow(ctx, `SELECT status, account_id, subject FROM support_requests WHERE id = ?`, id).Scan(&before, &accountID, &subject)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = derrors.NotFound
 	}
@@ -246,6 +249,12 @@ func Answer(ctx context.Context, tx *store.Tx, now time.Time, id int64, operator
 	}
 	if err == nil {
 		err = addMessage(ctx, tx, now, id, AuthorOperator, operator, body)
+	}
+	if err == nil {
+		// The subscriber is told (a letter, a push) by whoever follows the
+		// events.
+		err = tx.Emit(ctx, store.Event{Kind: store.EventRequestAnswered, AccountID: accountID, At: now,
+			Data: map[string]string{"request": strconv.FormatInt(id, 10), "subject": subject}})
 	}
 	if err != nil {
 		return "", "", fmt.Errorf("message to request %d: %w", id, err)

@@ -10,6 +10,9 @@
 //     cross-origin middleware: they check signatures and addresses;
 //   - the back office at /admin/ (internal/web/admin) and the public site
 //     at /site/ (internal/web/public), when Deps.Office is set;
+//   - the installable app's files (internal/web/pwa): the manifest, the
+//     icons and favicons every area's pages name, the service worker at
+//     /sw.js and the offline page;
 //   - /healthz (the database answers), /readyz and /metrics.
 //
 // cmd/kabinet builds the capabilities, passes them in Deps, and serves

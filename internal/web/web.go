@@ -20,6 +20,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/metrics"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/promise"
+	"github.com/kabinet-billing/kabinet/internal/push"
 	"github.com/kabinet-billing/kabinet/internal/speedtest"
 	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -33,6 +34,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
 	"github.com/kabinet-billing/kabinet/internal/web/portal"
 	"github.com/kabinet-billing/kabinet/internal/web/public"
+	"github.com/kabinet-billing/kabinet/internal/web/pwa"
 )
 
 // Deps are the capabilities the web areas call. DB, Config, Biller and
@@ -95,6 +97,9 @@ type Deps struct {
 	// Company keeps company clients and their bank transfers; nil: made
 	// over DB.
 	Company *company.Service
+	// Push keeps the subscribers' devices for Web Push; nil: the profile
+	// offers no notifications.
+	Push *push.Service
 }
 
 // Server is the assembled HTTP surface.
@@ -161,12 +166,14 @@ func New(d Deps) (*Server, error) {
 	st := statement.New(d.DB, d.Clock, p.Zone, d.Config.Provider, d.Fonts, p.I18n)
 	po := portal.Register(p, portal.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Payments: d.Payments,
 		Processor: d.Processor, Traffic: d.Traffic, Support: d.Support, Statements: st, Autopay: d.Autopay, Promises: d.Promises, Suspensions: d.Suspensions, Receipts: d.Receipts,
-		Telegram: d.Telegram, TelegramLinks: d.TelegramLinks, Company: d.Company})
+		Telegram: d.Telegram, TelegramLinks: d.TelegramLinks, Company: d.Company, Push: d.Push})
 	po.RegisterMeasure(d.SpeedTests)
+	pwa.Register(p, d.Files)
 	api.Register(p, api.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Tokens: d.Tokens,
 		Payments: d.Payments, Processor: d.Processor, Traffic: d.Traffic, Support: d.Support,
 		SpeedTests: d.SpeedTests, Statements: st, Promises: d.Promises, Suspensions: d.Suspensions, PerSecond: d.APIPerSecond, Burst: d.APIBurst,
-		AppSchemes: d.Config.API.AppSchemes, Autopay: d.Autopay, Telegram: d.Telegram, TelegramLinks: d.TelegramLinks})
+		AppSchemes: d.Config.API.AppSchemes, Autopay: d.Autopay, Telegram: d.Telegram, TelegramLinks: d.TelegramLinks,
+		Push: d.Push})
 	if d.Office != nil {
 		if _, err := admin.Register(p, admin.Deps{Office: d.Office, Support: d.Support, Network: d.Network, Sandbox: d.Sandbox,
 			Files: d.Files, Statements: st, Company: d.Company}); err != nil {

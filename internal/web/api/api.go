@@ -28,6 +28,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/promise"
+	"github.com/kabinet-billing/kabinet/internal/push"
 	"github.com/kabinet-billing/kabinet/internal/speedtest"
 	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -64,6 +65,7 @@ type Deps struct {
 	// /telegram says none and linking answers 404.
 	Telegram      TelegramBot
 	TelegramLinks *telegram.Links
+	Push          *push.Service // nil: the push operations answer 503
 	// PerSecond and Burst limit requests per token (default 10/s, 60).
 	PerSecond float64
 	Burst     int
@@ -403,6 +405,9 @@ var messages = map[string][2]string{
 	"api.error.invalid":                 {"Проверьте введённые данные.", "Check what you entered."},
 	"api.error.password":                {"Неверный текущий пароль.", "The current password is wrong."},
 	"api.error.weak_password":           {"Пароль должен быть от 8 до 64 символов.", "The password must be 8 to 64 characters."},
+	"api.error.push_subscription":       {"Это не подписка Web Push: нужен https-адрес и ключи p256dh и auth.", "This is not a Web Push subscription: an https endpoint and the p256dh and auth keys are needed."},
+	"api.error.push_devices":            {"Уведомления включены на слишком многих устройствах: отключите ненужные.", "Notifications are on for too many devices: turn off the ones you no longer use."},
+	"api.error.push_off":                {"Уведомления на этом сервере выключены.", "Notifications are off on this server."},
 	"api.error.no_boost":                {"Ускорение вам недоступно.", "No speed boost is available to you."},
 	"api.error.bonus_amount":            {"Укажите целое число баллов больше нуля.", "Give a whole number of points greater than zero."},
 	"api.error.bonus_insufficient":      {"Столько баллов на бонусном счёте нет.", "The bonus account does not hold that many points."},

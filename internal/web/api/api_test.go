@@ -22,6 +22,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/money"
 	pwhash "github.com/kabinet-billing/kabinet/internal/password"
 	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/push"
 	"github.com/kabinet-billing/kabinet/internal/speedtest"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
@@ -44,6 +45,7 @@ type env struct {
 	pay     *payment.Service
 	autopay *autopay.Service
 	tokens  *apitoken.Service
+	push    *push.Service
 	ts      *httptest.Server
 	ids     map[string]int64
 }
@@ -109,9 +111,12 @@ func newEnvOn(t *testing.T, db *store.DB, perSecond float64, burst int) *env {
 	cfg.API.AppSchemes = []string{"ru.example.kabinet"}
 	tr := traffic.New(db, cfg.Zone())
 	e.autopay = autopay.New(db, clk, e.pay, b, nil, cfg.Autopay, nil)
+	if e.push, err = push.Open(ctx, db, clk, push.Options{Contact: "support@example.net"}); err != nil {
+		t.Fatal(err)
+	}
 	srv, err := web.New(web.Deps{DB: db, Clock: clk, Config: cfg, Biller: b, Subscribers: dir, Payments: e.pay, Processor: "sandbox", Autopay: e.autopay,
 		PaymentRoutes: map[string]http.Handler{"/pay/sandbox/": sb}, Traffic: tr, Support: e.sup,
-		SpeedTests: speedtest.New(db, clk, b), Tokens: e.tokens, APIPerSecond: perSecond, APIBurst: burst})
+		SpeedTests: speedtest.New(db, clk, b), Tokens: e.tokens, APIPerSecond: perSecond, APIBurst: burst, Push: e.push})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +200,7 @@ func TestDocumentMatchesHandlers(t *testing.T) {
 		"GET /statement", "GET /statement/{format}", "GET /traffic", "GET /traffic/classes", "GET /sessions",
 		"GET /speedtests", "POST /speedtests", "GET /requests", "POST /requests", "GET /requests/{id}",
 		"POST /requests/{id}/messages", "GET /chat", "POST /chat", "GET /news", "GET /profile", "PUT /profile", "POST /profile/password",
-		"GET /promise", "POST /promise", "GET /suspension", "POST /suspension", "DELETE /suspension",
+		"GET /promise", "POST /promise", "GET /suspension", "POST /suspension", "DELETE /suspension", "GET /push", "POST /push/subscriptions", "DELETE /push/subscriptions/{id}",
 	}
 	documented := map[string]bool{}
 	for path, ops := range doc.Paths {

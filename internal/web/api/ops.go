@@ -181,4 +181,5 @@ func (a *API) operations() {
 		Summary: "Change contacts and notifications", Errors: []int{422}}, a.updateProfile)
 	reg(a, true, huma.Operation{OperationID: "change-password", Method: http.MethodPost, Path: "/profile/password", Tags: []string{"Profile"},
 		Summary: "Change the password", Description: "Every other token and web session of the account ends; the token that made the change stays valid.", DefaultStatus: 204, Errors: []int{422}}, a.changePassword)
+	registerPush(a)
 }

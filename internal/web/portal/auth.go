@@ -74,6 +74,10 @@ func (po *Portal) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	po.p.Sessions.Put(r.Context(), platform.SessionLang, lang)
+	// The browser drops its HTTP cache of the site; app.js has already
+	// deleted the offline snapshot (Cache Storage), and the worker's shell
+	// holds nothing personal, so it stays.
+	w.Header().Set("Clear-Site-Data", `"cache"`)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 

@@ -35,6 +35,9 @@ type homeData struct {
 	Tariff               template.HTML // the tariff card
 	Packages             template.HTML // the connected packages' lines
 	News                 template.HTML
+	// At and Zone stamp the summary for the offline page: when the server
+	// made it (RFC 3339) and the provider's zone to show the time in.
+	At, Zone string
 }
 
 // homeTariff is the tariff card's data: everything it shows.
@@ -74,7 +77,8 @@ func (po *Portal) homeData(r *http.Request, lang string, s billing.Summary) (hom
 	const page = "portal/home"
 	frag := po.p.Render.Fragment
 	d := homeData{S: s, Balance: s.Balance.Format(lang), Recommended: s.Recommended.Format(lang),
-		PayAmount: "500", Limited: s.Status == billing.StatusLimited, CanPay: po.canPay()}
+		PayAmount: "500", Limited: s.Status == billing.StatusLimited, CanPay: po.canPay(),
+		At: po.p.Clock.Now().UTC().Format(time.RFC3339), Zone: po.p.Zone.String()}
 	if s.Debt > 0 {
 		d.Debt = s.Debt.Format(lang)
 	} else if s.Balance > 0 {

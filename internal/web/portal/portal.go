@@ -19,6 +19,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/promise"
+	"github.com/kabinet-billing/kabinet/internal/push"
 	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
@@ -51,6 +52,7 @@ type Deps struct {
 	// Company lets company clients' employees into their cabinet
 	// (/company); nil: no company cabinet.
 	Company *company.Service
+	Push    *push.Service // nil: no push notifications
 }
 
 // Portal serves the subscriber's pages.
@@ -111,6 +113,8 @@ func Register(p *platform.Platform, d Deps) *Portal {
 	if d.Company != nil {
 		po.registerCompany()
 	}
+	p.Page("POST /profile/push", po.auth(po.subscribePush))
+	p.Page("POST /profile/push/{id}/delete", po.auth(po.removePush))
 	return po
 }
 

@@ -60,6 +60,7 @@ func TestEveryPage(t *testing.T) {
 		"portal/chat":               "/chat",
 		"portal/profile":            "/profile",
 		"portal/autopay":            "/autopay",
+		"portal/offline":            "/offline",
 		"shared/error":              "/no-such-page",
 	}
 	for _, name := range e.Srv.Platform.Render.Pages() {

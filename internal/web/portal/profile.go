@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/kabinet-billing/kabinet/internal/derrors"
+	"github.com/kabinet-billing/kabinet/internal/push"
 	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
@@ -14,6 +15,14 @@ import (
 type profileData struct {
 	Account  subscriber.Account
 	Telegram telegramData
+	Push     *pushData // nil: no push notifications on this server
+}
+
+// pushData is the profile's notifications card: the key the browser
+// subscribes with and the account's devices.
+type pushData struct {
+	Key     string
+	Devices []push.Subscription
 }
 
 func (po *Portal) profilePage(w http.ResponseWriter, r *http.Request, a subscriber.Account, status int, msg string) {
@@ -22,11 +31,59 @@ func (po *Portal) profilePage(w http.ResponseWriter, r *http.Request, a subscrib
 		po.p.Fail(w, r, err)
 		return
 	}
-	v := po.view(r, a, "profile.title", "profile", profileData{Account: a, Telegram: tg})
+	d := profileData{Account: a, Telegram: tg}
+	if po.d.Push != nil {
+		devices, err := po.d.Push.List(r.Context(), a.ID)
+		if err != nil {
+			po.p.Fail(w, r, err)
+			return
+		}
+		d.Push = &pushData{Key: po.d.Push.PublicKey(), Devices: devices}
+	}
+	v := po.view(r, a, "profile.title", "profile", d)
 	if msg != "" {
 		v.Error = po.p.I18n.T(v.Lang, msg, nil)
 	}
 	po.render(w, r, status, "profile", v)
+}
+
+// subscribePush keeps this browser's push subscription (app.js posts it
+// after the subscriber allowed notifications).
+func (po *Portal) subscribePush(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
+	if po.d.Push == nil {
+		po.p.NotFound(w, r)
+		return
+	}
+	_, err := po.d.Push.Subscribe(r.Context(), a.ID, push.Subscription{Endpoint: r.PostFormValue("endpoint"),
+		P256dh: r.PostFormValue("p256dh"), Auth: r.PostFormValue("auth"), Device: push.DeviceName(r.UserAgent())})
+	if msg := po.refusal(err); msg != "" {
+		po.profilePage(w, r, a, http.StatusUnprocessableEntity, msg)
+		return
+	}
+	if err != nil {
+		po.p.Fail(w, r, err)
+		return
+	}
+	po.redirect(w, r, "/profile", "push.enabled")
+}
+
+// removePush forgets one of the subscriber's devices.
+func (po *Portal) removePush(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
+	id, ok := pathID(r, "id")
+	if po.d.Push == nil || !ok {
+		po.p.NotFound(w, r)
+		return
+	}
+	err := po.d.Push.Remove(r.Context(), a.ID, id)
+	if errors.Is(err, derrors.NotFound) {
+		po.p.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		po.p.Fail(w, r, err)
+		return
+	}
+	po.redirect(w, r, "/profile", "push.removed")
 }
 
 func (po *Portal) profile(w http.ResponseWriter, r *http.Request, a subscriber.Account) {

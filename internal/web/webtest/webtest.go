@@ -25,6 +25,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/money"
 	pwhash "github.com/kabinet-billing/kabinet/internal/password"
 	"github.com/kabinet-billing/kabinet/internal/payment"
+	"github.com/kabinet-billing/kabinet/internal/push"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
@@ -50,6 +51,7 @@ type Env struct {
 	Support *support.Service
 	Pay     *payment.Service
 	Autopay *autopay.Service
+	Push    *push.Service // push services on loopback are allowed
 	Srv     *web.Server
 	TS      *httptest.Server
 	IDs     map[string]int64 // account ids by login
@@ -138,8 +140,12 @@ func NewWith(t testing.TB, db *store.DB, adjust func(*Env, *web.Deps)) *Env {
 	routes := map[string]http.Handler{"/pay/sandbox/": sb}
 	cfg := config.Default()
 	e.Autopay = autopay.New(db, clk, e.Pay, b, nil, cfg.Autopay, nil)
+	if e.Push, err = push.Open(ctx, db, clk, push.Options{Contact: "support@example.com", AllowPrivate: true,
+		Log: slog.New(slog.DiscardHandler)}); err != nil {
+		t.Fatal(err)
+	}
 	deps := web.Deps{DB: db, Clock: clk, Config: cfg, Biller: b, Subscribers: e.Dir, Payments: e.Pay, Processor: "sandbox",
-		PaymentRoutes: routes, Traffic: traffic.New(db, cfg.Zone()), Support: e.Support, Autopay: e.Autopay, Receipts: e.Fiscal}
+		PaymentRoutes: routes, Traffic: traffic.New(db, cfg.Zone()), Support: e.Support, Autopay: e.Autopay, Receipts: e.Fiscal, Push: e.Push}
 	if adjust != nil {
 		adjust(e, &deps)
 	}
