@@ -135,3 +135,31 @@ func TestVATPart(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseStatement: whatever a bank's client exports, parsing answers a
+// statement or an Invalid error, never a panic; a parsed document has a
+// number, a date and a positive sum, and its purpose's invoice numbers are
+// read without a panic either.
+func FuzzParseStatement(f *testing.F) {
+	cp, _ := charmap.Windows1251.NewEncoder().String(sample1C)
+	for _, s := range []string{cp, sample1C, "1CClientBankExchange\r\nКонецФайла\r\n", "1CClientBankExchange\nСекцияДокумент=Платежное поручение\nКонецФайла\n",
+		strings.TrimSuffix(sample1C, "КонецФайла\r\n"), "1CClientBankExchange\nКодировка=DOS\n\xa0\xa1"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		st, err := ParseStatement(bytes.NewReader(b))
+		if err != nil {
+			if derrors.Kind(err) == nil {
+				t.Fatalf("an error of no kind: %v", err)
+			}
+			return
+		}
+		for _, d := range st.Documents {
+			if d.Number == "" || d.Date == "" || d.Amount <= 0 {
+				t.Fatalf("a document without its number, date or sum: %+v", d)
+			}
+			InvoiceNumbers(d.Purpose)
+			contractNumbers(d.Purpose)
+		}
+	})
+}
