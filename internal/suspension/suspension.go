@@ -363,31 +363,35 @@ func (s *Service) List(ctx context.Context) ([]Suspension, error) {
 }
 
 func (s *Service) list(ctx context.Context, where string, args ...any) ([]Suspension, error) {
-	rows, err := s.DB.Query(ctx, `SELECT `+cols+`, (SELECT login FROM accounts a WHERE a.id = suspensions.account_id) FROM suspensions `+where, args...)
+	rows, err := s.DB.Query(ctx, `SELECT `+cols+` FROM suspensions `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("suspensions: %w", err)
 	}
-	defer rows.Close()
 	var out []Suspension
+	var ids []int64
 	for rows.Next() {
-		var login string
-		u, err := scan(scanPlus{rows, &login})
+		u, err := scan(rows)
 		if err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("suspensions: %w", err)
 		}
-		u.AccountName = login
 		out = append(out, u)
+		ids = append(ids, u.AccountID)
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, err
+	}
+	// The logins through billing, the accounts table's owner.
+	logins, err := billing.Logins(ctx, s.DB, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].AccountName = logins[out[i].AccountID]
+	}
+	return out, nil
 }
-
-// scanPlus scans one more column after cols.
-type scanPlus struct {
-	r    interface{ Scan(...any) error }
-	more any
-}
-
-func (p scanPlus) Scan(dst ...any) error { return p.r.Scan(append(dst, p.more)...) }
 
 // Start schedules a suspension (or starts it, from today) in a transaction
 // of its own.
