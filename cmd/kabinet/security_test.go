@@ -322,6 +322,7 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"POST /profile/push":           {class: clSubscriber},
 		"POST /profile/push/{id}/delete": {class: clSubscriber, path: "/profile/push/" + id("alice.push") + "/delete",
 			foreign: "/profile/push/" + id("bob.push") + "/delete"},
+		"GET /company/documents/{id}": {class: clEmployee, path: "/company/documents/999"},
 
 		// The voluntary suspension.
 		"GET /suspension":         {class: clSubscriber},

@@ -16,6 +16,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/company"
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/contract"
+	"github.com/kabinet-billing/kabinet/internal/documents"
 	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/metrics"
 	"github.com/kabinet-billing/kabinet/internal/payment"
@@ -100,6 +101,9 @@ type Deps struct {
 	// Push keeps the subscribers' devices for Web Push; nil: the profile
 	// offers no notifications.
 	Push *push.Service
+	// Documents are company clients' invoices and acts for the company
+	// cabinet; nil: the back office's (Office.Documents), if any.
+	Documents *documents.Service
 }
 
 // Server is the assembled HTTP surface.
@@ -166,7 +170,7 @@ func New(d Deps) (*Server, error) {
 	st := statement.New(d.DB, d.Clock, p.Zone, d.Config.Provider, d.Fonts, p.I18n)
 	po := portal.Register(p, portal.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Payments: d.Payments,
 		Processor: d.Processor, Traffic: d.Traffic, Support: d.Support, Statements: st, Autopay: d.Autopay, Promises: d.Promises, Suspensions: d.Suspensions, Receipts: d.Receipts,
-		Telegram: d.Telegram, TelegramLinks: d.TelegramLinks, Company: d.Company, Push: d.Push})
+		Telegram: d.Telegram, TelegramLinks: d.TelegramLinks, Company: d.Company, Push: d.Push, Documents: documentsOf(d)})
 	po.RegisterMeasure(d.SpeedTests)
 	pwa.Register(p, d.Files)
 	api.Register(p, api.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Tokens: d.Tokens,
@@ -226,3 +230,12 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Patterns lists every route pattern the server registers (the security
 // test classifies each).
 func (s *Server) Patterns() []string { return s.patterns }
+
+// documentsOf is the documents capability for the company cabinet: the
+// one given, else the back office's.
+func documentsOf(d Deps) *documents.Service {
+	if d.Documents != nil || d.Office == nil {
+		return d.Documents
+	}
+	return d.Office.Documents
+}

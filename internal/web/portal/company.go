@@ -7,6 +7,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/company"
 	"github.com/kabinet-billing/kabinet/internal/derrors"
+	"github.com/kabinet-billing/kabinet/internal/documents"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
 )
 
@@ -23,6 +24,16 @@ const sessionEmployee = "company_employee"
 func (po *Portal) registerCompany() {
 	p := po.p
 	p.Page("GET /company", po.employeeAuth(po.companyHome))
+	if po.d.Documents != nil {
+		pdf := po.employeeAuth(po.companyDocumentPDF)
+		p.Page("GET /company/documents/{id}", func(w http.ResponseWriter, r *http.Request) {
+			if _, ok := pathID(r, "id"); !ok {
+				po.p.NotFound(w, r)
+				return
+			}
+			pdf(w, r)
+		})
+	}
 	p.Page("POST /company/employees", po.employeeAuth(po.companyAddEmployee))
 	// A malformed id is no page, logged in or not.
 	active := po.employeeAuth(po.companyEmployeeActive)
@@ -95,8 +106,9 @@ type companyCabinet struct {
 	Points    []company.Point
 	Employees []company.Employee
 	Payments  []company.BankPayment
-	Error     string            // a refusal of the employees' form
-	Errors    map[string]string // field → message
+	Documents []documents.Document // newest first
+	Error     string               // a refusal of the employees' form
+	Errors    map[string]string    // field → message
 }
 
 func (po *Portal) companyHome(w http.ResponseWriter, r *http.Request, e company.Employee) {
@@ -117,6 +129,9 @@ func (po *Portal) renderCompany(w http.ResponseWriter, r *http.Request, e compan
 			}
 		}
 	}
+	if err == nil && po.d.Documents != nil {
+		d.Documents, _, err = po.d.Documents.OfOrganisation(ctx, e.OrganisationID, 0, 50)
+	}
 	if err != nil {
 		po.p.Fail(w, r, err)
 		return
@@ -131,6 +146,25 @@ func (po *Portal) renderCompany(w http.ResponseWriter, r *http.Request, e compan
 	}
 	v.D = d
 	po.render(w, r, status, "company", v)
+}
+
+// companyDocumentPDF downloads one of the organisation's documents as it
+// was issued; another organisation's is not found.
+func (po *Portal) companyDocumentPDF(w http.ResponseWriter, r *http.Request, e company.Employee) {
+	id, _ := pathID(r, "id")
+	d, pdf, err := po.d.Documents.OrganisationPDF(r.Context(), e.OrganisationID, id)
+	if errors.Is(err, derrors.NotFound) {
+		po.p.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		po.p.Fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+d.FileName()+`"`)
+	w.Header().Set("Cache-Control", "private, no-store")
+	w.Write(pdf)
 }
 
 func (po *Portal) companyAddEmployee(w http.ResponseWriter, r *http.Request, e company.Employee) {

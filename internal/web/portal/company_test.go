@@ -9,9 +9,15 @@ import (
 	"testing"
 
 	"github.com/kabinet-billing/kabinet/internal/company"
+	"github.com/kabinet-billing/kabinet/internal/config"
+	"github.com/kabinet-billing/kabinet/internal/contract"
+	"github.com/kabinet-billing/kabinet/internal/documents"
 	"github.com/kabinet-billing/kabinet/internal/operator"
+	"github.com/kabinet-billing/kabinet/internal/store/storetest"
+	"github.com/kabinet-billing/kabinet/internal/web"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
 	"github.com/kabinet-billing/kabinet/internal/web/webtest"
+	assets "github.com/kabinet-billing/kabinet/web"
 )
 
 // An employee logs in with their e-mail, sees the organisation's points
@@ -84,5 +90,55 @@ func TestCompanyCabinet(t *testing.T) {
 	}
 	if m := e.Srv.Platform.I18n.Missing(); len(m) > 0 {
 		t.Errorf("untranslated: %v", m)
+	}
+}
+
+// The cabinet lists the organisation's documents and downloads its own;
+// another organisation's document is not found.
+func TestCompanyDocuments(t *testing.T) {
+	db := storetest.SQLite(t)
+	var svc *company.Service
+	var docs *documents.Service
+	e := webtest.NewWith(t, db, func(e *webtest.Env, d *web.Deps) {
+		svc = company.New(e.DB, e.Clock, e.Biller, e.Dir)
+		fonts, err := contract.LoadFonts(assets.FS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if docs, err = documents.New(e.DB, e.Clock, documents.Companies{C: svc}, fonts, documents.Options{Provider: config.Default().Provider.WithDemoDetails()}); err != nil {
+			t.Fatal(err)
+		}
+		d.Company, d.Documents = svc, docs
+	})
+	ctx := context.Background()
+	cli := operator.Actor{Login: "cli"}
+	var orgs []company.Organisation
+	for i, inn := range []string{"7707083893", "7736050003"} {
+		o, err := svc.Create(ctx, cli, company.Details{FullName: "ООО «Организация " + strconv.Itoa(i+1) + "»", INN: inn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.AttachPoint(ctx, cli, o.ID, e.IDs[[]string{"alice", "bob"}[i]], ""); err != nil {
+			t.Fatal(err)
+		}
+		orgs = append(orgs, o)
+	}
+	if _, err := svc.AddEmployee(ctx, cli, orgs[0].ID, "buh@romashka.example", "Бухгалтер", webtest.Password); err != nil {
+		t.Fatal(err)
+	}
+	res, err := docs.Run(ctx, "2026-04")
+	if err != nil || res.Invoices != 2 {
+		t.Fatalf("run: %+v %v", res, err)
+	}
+	c := e.Client()
+	c.Get("/login")
+	c.Post("/login", url.Values{"login": {"buh@romashka.example"}, "password": {webtest.Password}})
+	mine, theirs := res.Issued[0], res.Issued[1]
+	webtest.Must(t, c.Get("/company"), http.StatusOK, "Счёт № "+mine.Number, "ждёт оплаты", "/company/documents/"+strconv.FormatInt(mine.ID, 10))
+	if r := c.Get("/company/documents/" + strconv.FormatInt(mine.ID, 10)); r.Status != http.StatusOK || !strings.HasPrefix(r.Body, "%PDF-") {
+		t.Errorf("own document: %d", r.Status)
+	}
+	if r := c.Get("/company/documents/" + strconv.FormatInt(theirs.ID, 10)); r.Status != http.StatusNotFound {
+		t.Errorf("another organisation's document: %d", r.Status)
 	}
 }

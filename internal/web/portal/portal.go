@@ -16,6 +16,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/company"
+	"github.com/kabinet-billing/kabinet/internal/documents"
 	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/promise"
@@ -53,6 +54,9 @@ type Deps struct {
 	// (/company); nil: no company cabinet.
 	Company *company.Service
 	Push    *push.Service // nil: no push notifications
+	// Documents lists the organisation's invoices and acts in its cabinet
+	// and downloads them; nil: the card says there are none yet.
+	Documents *documents.Service
 }
 
 // Portal serves the subscriber's pages.
