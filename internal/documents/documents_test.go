@@ -274,6 +274,14 @@ func TestImmutable(t *testing.T) {
 		if !bytes.Equal(before, after) {
 			t.Error("the PDF changed")
 		}
+		// The stored data draws the stored PDF again, byte for byte.
+		data, err := e.docs.DataOf(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, err := e.docs.Render(data); err != nil || !bytes.Equal(again, before) {
+			t.Errorf("the data does not draw the issued PDF again (%d and %d bytes): %v", len(again), len(before), err)
+		}
 		// The status moves.
 		if _, err := e.docs.MarkPaid(ctx, id); err != nil {
 			t.Fatal(err)
