@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/content"
+	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
@@ -66,24 +66,31 @@ func seedDemoExtras(ctx context.Context, e *env, clk clock.Clock, dir *subscribe
 	if _, err = sup.Respond(ctx, demo.ID, "support", "Здравствуйте! В разделе «Услуги» — «Статический IP-адрес», 150 ₽ в месяц."); err != nil {
 		return err
 	}
-	return seedDemoAutopay(ctx, e, clk)
+	return seedDemoAutopay(ctx, e, clk, dir)
 }
 
 // seedDemoAutopay gives some subscribers (user0010, user0020, …) a card
 // saved at the sandbox with autopay on or off and last month's charge, so
 // that the back office's autopay page has rows to show.
-func seedDemoAutopay(ctx context.Context, e *env, clk clock.Clock) error {
+func seedDemoAutopay(ctx context.Context, e *env, clk clock.Clock, dir *subscriber.Directory) error {
 	now := clk.Now().UTC()
 	period := now.AddDate(0, 0, -now.Day()+1).Format("2006-01")
+	accounts := map[int]int64{}
+	for i := 10; i <= 300; i += 10 {
+		a, err := dir.ByLogin(ctx, fmt.Sprintf("user%04d", i))
+		if errors.Is(err, derrors.NotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		accounts[i] = a.ID
+	}
 	return e.db.Write(ctx, func(tx *store.Tx) error {
 		for i := 10; i <= 300; i += 10 {
-			var acct int64
-			err := tx.QueryRow(ctx, `SELECT id FROM accounts WHERE login = ?`, fmt.Sprintf("user%04d", i)).Scan(&acct)
-			if errors.Is(err, sql.ErrNoRows) {
+			acct, ok := accounts[i]
+			if !ok {
 				continue
-			}
-			if err != nil {
-				return err
 			}
 			var method int64
 			if err := tx.QueryRow(ctx, `INSERT INTO saved_methods (account_id, processor, token, masked, expiry, title, created_at)

@@ -87,6 +87,9 @@ var accountsReaders = map[string]string{
 	"internal/payment":         "OSMP and registries find accounts by contract or login in batches, on the bank's request path",
 	"internal/traffic":         "login to account inside the accounting transaction, on RADIUS's hot path",
 	"internal/importer":        "moving a provider in: bulk inserts in one transaction",
+	"internal/autopay":         "the back office's autopay list: each row's login and contract in the one query",
+	"internal/company":         "a contract's totals over all its connection points, and the bank import's payer matching, one query each",
+	"internal/documents":       "an invoice's lines from every point's tariff and the points' ledger accounts, one query per organisation",
 	"internal/store/storetest": "test fixtures",
 }
 
