@@ -53,6 +53,17 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	base := config.Default()
 	base.Provider = base.Provider.WithDemoDetails()
 	base.Payment = config.Payment(payment.DemoConfig())
+	// The public site's city pages and the consent's policy link.
+	base.Site.PrivacyURL = "https://set-region.example/privacy"
+	base.Site.Coverage = map[string][]string{
+		"tver":     {"Центральный район", "Заволжский район", "Пролетарский район", "Московский район"},
+		"torzhok":  {"весь город", "пос. Мирный"},
+		"konakovo": {"ул. Энергетиков", "ул. Строителей", "Новозавидовский (частный сектор)"},
+	}
+	base.Provider.Offices = []config.Office{
+		{Address: "Тверь, ул. Советская, 10", Hours: "пн–пт 9:00–19:00, сб 10:00–16:00", City: "tver"},
+		{Address: "Торжок, ул. Ленина, 5", Hours: "пн–пт 9:00–18:00", City: "torzhok", Phone: "+7 (48251) 9-00-00"},
+	}
 	base.Radius = config.Radius{Auth: *radiusAuth, Acct: *radiusAcct, Disabled: *radiusAuth == ""}
 	base.NetFlow.Addr = *netflow
 	// Payments get receipts from the built-in ATOL look-alike.

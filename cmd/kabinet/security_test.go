@@ -288,6 +288,7 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"GET /subscriptions/{id}":   {class: clSubscriber, path: "/subscriptions/" + id("alice.sub"), foreign: "/subscriptions/" + id("bob.sub")},
 		"POST /subscriptions/{id}":  {class: clSubscriber, path: "/subscriptions/" + id("alice.sub"), foreign: "/subscriptions/" + id("bob.sub")},
 		"GET /payments":             {class: clSubscriber},
+		"GET /payments/howto":       {class: clSubscriber},
 		"GET /bonus":                {class: clSubscriber},
 		"GET /promise":              {class: clSubscriber},
 		"POST /promise":             {class: clSubscriber},

@@ -63,6 +63,8 @@ type Office struct {
 	Documents *documents.Service
 	// Autopay is the subscribers' autopay; nil where it is not wired.
 	Autopay *autopay.Service
+	// Passport is [contract] passport: required, optional ("" too) or off.
+	Passport string
 }
 
 // Who is the operator acting and from where.
@@ -99,6 +101,9 @@ type NewContract struct {
 	Email   string
 	Tariff  string // code
 	Lang    string // of the letter and the printed contract
+	// Passport as the form gave it; [contract] passport says whether it
+	// is required.
+	Passport subscriber.Passport
 }
 
 // Signed is a signed contract: the password and the PDF exist only here,
@@ -116,16 +121,23 @@ func (o *Office) SignContract(ctx context.Context, w Who, n NewContract) (Signed
 	if err := w.must(operator.EditSubscribers); err != nil {
 		return Signed{}, err
 	}
+	if err := n.check(o.Passport, o.Clock.Now().In(o.Biller.Rules.Zone)); err != nil {
+		return Signed{}, err
+	}
 	pw := subscriber.GeneratePassword(10)
 	var a subscriber.Account
 	var err error
+	var passport *subscriber.Passport
+	if !n.Passport.Empty() {
+		passport = &n.Passport
+	}
 	for attempt := 0; attempt < 5; attempt++ {
 		login := strings.TrimSpace(n.Login)
 		if login == "" {
 			login = generateLogin()
 		}
 		a, err = o.Dir.Create(ctx, subscriber.NewAccount{Login: login, Password: pw, Name: n.Name, Address: n.Address, City: n.City,
-			Phone: n.Phone, Email: n.Email, Tariff: n.Tariff})
+			Phone: n.Phone, Email: n.Email, Tariff: n.Tariff, Passport: passport})
 		if !errors.Is(err, derrors.Exists) || n.Login != "" {
 			break
 		}
@@ -180,10 +192,15 @@ func (o *Office) ContractPDF(ctx context.Context, a subscriber.Account, pw, kind
 	if kind == "reset" {
 		date = o.Clock.Now().In(o.Biller.Rules.Zone)
 	}
+	passport, err := o.Dir.PassportOf(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	err = contract.Render(&buf, contract.Document{Lang: lang, Kind: kind, Provider: o.Provider, ContractNo: a.ContractNo, Date: date,
-		Name: a.Name, Address: a.Address, City: a.CityName, Phone: a.Phone, Email: a.Email, Tariff: name, TariffFee: t.Fee.Format(lang),
-		Speed: billing.FormatSpeed(t.DownKbps), Login: a.Login, Password: pw, PortalURL: o.PortalURL}, o.Fonts)
+		Name: a.Name, Address: a.Address, City: a.CityName, Phone: a.Phone, Email: a.Email, Passport: passport.String(), Tariff: name,
+		TariffFee: t.Fee.Format(lang), Speed: billing.SpeedWords(lang, t.DownKbps), UpSpeed: billing.SpeedWords(lang, t.UpKbps),
+		Login: a.Login, Password: pw, PortalURL: o.PortalURL}, o.Fonts)
 	return buf.Bytes(), err
 }
 
@@ -460,5 +477,6 @@ func New(db *store.DB, clk clock.Clock, cfg config.Config, biller *billing.Bille
 	}
 	return &Office{DB: db, Clock: clk, Operators: operator.New(db, clk), Dir: dir, Biller: biller, Payments: pay, Mail: mail,
 		Fonts: fonts, Provider: cfg.Provider, PortalURL: portal, CashLimits: limits, Promises: promise.New(db, clk, biller, rules),
-		Suspensions: suspension.New(db, clk, biller, srules)}, nil
+		Suspensions: suspension.New(db, clk, biller, srules),
+		Passport:    cfg.Contract.Passport}, nil
 }

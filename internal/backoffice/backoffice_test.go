@@ -79,14 +79,14 @@ func TestRoleBoundaries(t *testing.T) {
 func testRoleBoundaries(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	e := newEnv(t, db)
-	a, err := e.o.SignContract(ctx, e.roles[operator.RoleManager], backoffice.NewContract{Name: "Анна", Tariff: "home", City: "tver"})
+	a, err := e.o.SignContract(ctx, e.roles[operator.RoleManager], backoffice.NewContract{Name: "Смирнова Анна", Address: "ул. Советская, 2", Phone: "+7 900 000-00-02", Tariff: "home", City: "tver"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := a.Account.ID
 	actions := map[string]func(w backoffice.Who) error{
 		"sign contract": func(w backoffice.Who) error {
-			_, err := e.o.SignContract(ctx, w, backoffice.NewContract{Tariff: "home"})
+			_, err := e.o.SignContract(ctx, w, backoffice.NewContract{Name: "Иванов Пётр Ильич", City: "tver", Address: "ул. Советская, 1", Phone: "+7 900 000-00-00", Tariff: "home"})
 			return err
 		},
 		"reset password": func(w backoffice.Who) error {
@@ -201,7 +201,7 @@ func testContractAndPasswordReset(t *testing.T, db *store.DB) {
 	}
 
 	// Without e-mail the password is shown (and printed) once.
-	noMail, err := e.o.SignContract(ctx, mgr, backoffice.NewContract{Name: "Пётр", Tariff: "home"})
+	noMail, err := e.o.SignContract(ctx, mgr, backoffice.NewContract{Name: "Петров Пётр", City: "tver", Address: "ул. Советская, 3", Phone: "+7 900 000-00-03", Tariff: "home"})
 	if err != nil || noMail.Mailed {
 		t.Fatalf("%+v %v", noMail, err)
 	}
@@ -222,7 +222,7 @@ func testCorrectionNeedsReasonAndIsAudited(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	e := newEnv(t, db)
 	admin := e.roles[operator.RoleAdmin]
-	s, err := e.o.SignContract(ctx, admin, backoffice.NewContract{Tariff: "home"})
+	s, err := e.o.SignContract(ctx, admin, backoffice.NewContract{Name: "Иванов Пётр Ильич", City: "tver", Address: "ул. Советская, 1", Phone: "+7 900 000-00-00", Tariff: "home"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestReverseOnlyTheAccountsOwn(t *testing.T) {
 	admin := e.roles[operator.RoleAdmin]
 	var ids []int64
 	for range 2 {
-		s, err := e.o.SignContract(ctx, admin, backoffice.NewContract{Tariff: "home"})
+		s, err := e.o.SignContract(ctx, admin, backoffice.NewContract{Name: "Иванов Пётр Ильич", City: "tver", Address: "ул. Советская, 1", Phone: "+7 900 000-00-00", Tariff: "home"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -24,7 +24,7 @@ func TestCashLimitAndConfirmation(t *testing.T) {
 func testCashLimitAndConfirmation(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	e := newEnv(t, db)
-	a, err := e.o.SignContract(ctx, e.roles[operator.RoleManager], backoffice.NewContract{Name: "Анна", Tariff: "home", City: "tver"})
+	a, err := e.o.SignContract(ctx, e.roles[operator.RoleManager], backoffice.NewContract{Name: "Смирнова Анна", Address: "ул. Советская, 2", Phone: "+7 900 000-00-02", Tariff: "home", City: "tver"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func TestGrantPromise(t *testing.T) {
 		e := newEnv(t, db)
 		e.o.Promises = promise.New(db, e.clk, e.o.Biller, promise.DefaultRules())
 		mgr := e.roles[operator.RoleManager]
-		s, err := e.o.SignContract(ctx, mgr, backoffice.NewContract{Tariff: "home"})
+		s, err := e.o.SignContract(ctx, mgr, backoffice.NewContract{Name: "Иванов Пётр Ильич", City: "tver", Address: "ул. Советская, 1", Phone: "+7 900 000-00-00", Tariff: "home"})
 		if err != nil {
 			t.Fatal(err)
 		}

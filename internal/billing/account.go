@@ -207,6 +207,11 @@ type TariffChange struct {
 	Refund      money.Amount // unused part of the old fee, returned
 	Charge      money.Amount // the new fee for the rest of the month
 	Net         money.Amount // what the balance moves by now (Refund − Charge)
+	// Debt is set when the balance is negative: a prorating tariff then
+	// changes on the next 1st, with no refund of the unused days into a
+	// debt (the old fee was never paid) and no deeper debt for a dearer
+	// one. The quote tells the subscriber so.
+	Debt money.Amount
 }
 
 // QuoteTariffChange tells what changing to code would do, without doing it.
@@ -237,7 +242,10 @@ func (b *Biller) quoteTariffChange(ctx context.Context, q queryer, accountID int
 		return c, fmt.Errorf("tariff %s: %w", code, ErrSameTariff)
 	}
 	p := PeriodOf(now, b.Rules.Zone)
-	if c.From.Prorate {
+	if s.Balance < 0 {
+		c.Debt = -s.Balance
+	}
+	if c.From.Prorate && c.Debt == 0 {
 		c.Immediate = true
 		c.EffectiveAt = now
 		c.DaysLeft = p.DaysLeft(now)

@@ -110,6 +110,22 @@ func FormatSpeed(kbps int64) string {
 	return fmt.Sprintf("%dk", kbps)
 }
 
+// SpeedWords is a speed as a person reads it in lang: "100 Мбит/с",
+// "1 Gbit/s", "512 Кбит/с".
+func SpeedWords(lang string, kbps int64) string {
+	unit, v := "kbit/s", kbps
+	switch {
+	case kbps >= 1000000 && kbps%1000000 == 0:
+		unit, v = "Gbit/s", kbps/1000000
+	case kbps >= 1000 && kbps%1000 == 0:
+		unit, v = "Mbit/s", kbps/1000
+	}
+	if lang != "en" {
+		unit = map[string]string{"kbit/s": "Кбит/с", "Mbit/s": "Мбит/с", "Gbit/s": "Гбит/с"}[unit]
+	}
+	return fmt.Sprintf("%d %s", v, unit)
+}
+
 func nullID(id int64) any {
 	if id == 0 {
 		return nil

@@ -38,6 +38,10 @@ func SetGC() {
 type Office struct {
 	Address string `toml:"address"`
 	Hours   string `toml:"hours"`
+	Phone   string `toml:"phone"` // optional: the office's own line
+	// City is the code of the city the office serves; empty: shown in
+	// every city.
+	City string `toml:"city"`
 }
 
 // Provider describes the ISP to its subscribers (pages, statements, mail).
@@ -269,6 +273,40 @@ type Site struct {
 	// RedirectFrom are old portal paths (e.g. "/cabinet/") that now send
 	// visitors to the portal's login.
 	RedirectFrom []string `toml:"redirect_from"`
+	// PrivacyURL is the provider's policy on personal data (152-FZ, art.
+	// 18.1: published), linked where the application form asks for consent.
+	PrivacyURL string `toml:"privacy_url"`
+	// Coverage is, per city code, where the provider connects (districts,
+	// streets, villages), shown on the site when that city is chosen.
+	Coverage map[string][]string `toml:"coverage"`
+}
+
+// Contract is the [contract] section: what a new contract must state.
+type Contract struct {
+	// Passport is how the contract form treats the subscriber's passport
+	// (series, number, issued by, date): "required", "optional" (checked
+	// when any part is given; the default) or "off" (not asked).
+	Passport string `toml:"passport"`
+}
+
+// Passport values of [contract].
+const (
+	PassportRequired = "required"
+	PassportOptional = "optional"
+	PassportOff      = "off"
+)
+
+// HowToPay is one [[payment.howto]]: a bank, terminal network or office
+// where the subscriber pays by typing the contract number, shown on the
+// portal's "How to pay" page in the order given.
+type HowToPay struct {
+	Name    string `toml:"name"`    // "Сбербанк Онлайн"
+	NameEn  string `toml:"name_en"` // optional
+	Steps   string `toml:"steps"`   // where to find the provider, in the bank's words
+	StepsEn string `toml:"steps_en"`
+	URL     string `toml:"url"` // optional: the bank's site or app
+	Fee     string `toml:"fee"` // optional: what the bank charges, as text ("без комиссии")
+	FeeEn   string `toml:"fee_en"`
 }
 
 // API is the [api] section: the JSON API for the mobile app.
@@ -331,6 +369,9 @@ type Payment struct {
 	// CashLimit is, per operator role, the largest cash payment it may take
 	// without a manager's confirmation ("100000.00"; "0": no limit).
 	CashLimit map[string]string `toml:"cash_limit"`
+	// HowTo are the banks, terminals and offices the portal's "How to pay"
+	// page lists.
+	HowTo []HowToPay `toml:"howto"`
 	// TrustedProxies is refused with a pointer to [web] trusted_proxies,
 	// the one list of proxies every surface (the OSMP allow lists too) uses.
 	TrustedProxies []string `toml:"trusted_proxies"`
@@ -562,6 +603,7 @@ type Config struct {
 	Company  Company  `toml:"company"`
 	// Documents: company clients' invoices, acts and UPDs.
 	Documents Documents `toml:"documents"`
+	Contract  Contract  `toml:"contract"`
 
 	Suspension Suspension `toml:"suspension"`
 
@@ -589,12 +631,13 @@ func Default() Config {
 				{Address: "Торжок, ул. Ленина, 5", Hours: "пн–пт 9:00–18:00"},
 			},
 		},
-		Billing: Billing{Zone: "Europe/Moscow", GraceMonths: 1, LimitKbps: 128, BonusPercentBP: 100},
-		Web:     Web{ReadHeaderTimeout: 10 * time.Second, BodyTimeout: time.Minute, IdleTimeout: 2 * time.Minute},
-		Payment: Payment{CashLimit: map[string]string{"cashier": "100000.00"}},
-		Autopay: Autopay{Enabled: true, DaysBefore: 3, Retries: 2, RetryInterval: 24 * time.Hour, Tick: 10 * time.Minute},
-		Promise: Promise{Days: 3, EveryDays: 30, MaxDebtDays: 90},
-		Company: Company{VAT: 22},
+		Billing:  Billing{Zone: "Europe/Moscow", GraceMonths: 1, LimitKbps: 128, BonusPercentBP: 100},
+		Web:      Web{ReadHeaderTimeout: 10 * time.Second, BodyTimeout: time.Minute, IdleTimeout: 2 * time.Minute},
+		Payment:  Payment{CashLimit: map[string]string{"cashier": "100000.00"}},
+		Autopay:  Autopay{Enabled: true, DaysBefore: 3, Retries: 2, RetryInterval: 24 * time.Hour, Tick: 10 * time.Minute},
+		Promise:  Promise{Days: 3, EveryDays: 30, MaxDebtDays: 90},
+		Company:  Company{VAT: 22},
+		Contract: Contract{Passport: PassportOptional},
 		Fiscal: Fiscal{Channels: []string{"card", "sbp", "autopay", "cash"}, SNO: "osn", VAT: "22",
 			PaymentMethod: "advance", PaymentObject: 10, Item: "Оплата услуг связи по договору №%s", Timeout: 30 * time.Second},
 		Telegram:  Telegram{APIURL: "https://api.telegram.org", LinkTTL: 15 * time.Minute},
@@ -822,6 +865,22 @@ func (c Config) Check() error {
 	for k, v := range map[string]string{"theme_color": c.Provider.ThemeColor, "background_color": c.Provider.BackgroundColor} {
 		if v != "" && !isColor(v) {
 			return fmt.Errorf("[provider] %s %q: not a #rrggbb colour", k, v)
+		}
+	}
+	switch c.Contract.Passport {
+	case PassportRequired, PassportOptional, PassportOff:
+	default:
+		return fmt.Errorf("[contract] passport %q: one of required, optional, off", c.Contract.Passport)
+	}
+	if u := c.Site.PrivacyURL; u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "/") {
+		return fmt.Errorf("[site] privacy_url %q: an http(s) address or a path on this site", u)
+	}
+	for i, h := range c.Payment.HowTo {
+		if strings.TrimSpace(h.Name) == "" || strings.TrimSpace(h.Steps) == "" {
+			return fmt.Errorf("[[payment.howto]] #%d: name and steps are required", i+1)
+		}
+		if h.URL != "" && !strings.HasPrefix(h.URL, "https://") && !strings.HasPrefix(h.URL, "http://") {
+			return fmt.Errorf("[[payment.howto]] %q: url %q is not an http(s) address", h.Name, h.URL)
 		}
 	}
 	if c.SecretKey != "" {

@@ -60,9 +60,11 @@ type Document struct {
 	City       string
 	Phone      string
 	Email      string
+	Passport   string // formatted; empty: not stated
 	Tariff     string
 	TariffFee  string // formatted
-	Speed      string // formatted, e.g. "100 Мбит/с"
+	Speed      string // formatted, e.g. "100 Мбит/с": download
+	UpSpeed    string // upload; empty: not printed
 	Login      string
 	Password   string // empty: the credentials block says the password was mailed
 	PortalURL  string
@@ -79,6 +81,10 @@ var labels = map[string]map[string]string{
 		"date":            "Дата: %s",
 		"provider":        "Оператор",
 		"inn":             "ИНН",
+		"legal_name":      "Наименование",
+		"legal_address":   "Юридический адрес",
+		"passport":        "Паспорт",
+		"up_speed":        "Скорость отдачи",
 		"subscriber":      "Абонент",
 		"name":            "ФИО",
 		"address":         "Адрес подключения",
@@ -87,7 +93,7 @@ var labels = map[string]map[string]string{
 		"service":         "Услуга",
 		"tariff":          "Тариф",
 		"fee":             "Абонентская плата в месяц",
-		"speed":           "Скорость",
+		"speed":           "Скорость загрузки",
 		"credentials":     "Данные для входа в интернет и личный кабинет",
 		"login":           "Логин",
 		"password":        "Пароль",
@@ -104,6 +110,10 @@ var labels = map[string]map[string]string{
 		"date":            "Date: %s",
 		"provider":        "Provider",
 		"inn":             "Tax ID",
+		"legal_name":      "Name",
+		"legal_address":   "Registered address",
+		"passport":        "Passport",
+		"up_speed":        "Upload speed",
 		"subscriber":      "Subscriber",
 		"name":            "Name",
 		"address":         "Service address",
@@ -112,7 +122,7 @@ var labels = map[string]map[string]string{
 		"service":         "Service",
 		"tariff":          "Tariff",
 		"fee":             "Monthly fee",
-		"speed":           "Speed",
+		"speed":           "Download speed",
 		"credentials":     "Login for the internet and the personal account",
 		"login":           "Login",
 		"password":        "Password",
@@ -149,7 +159,7 @@ func Render(w io.Writer, d Document, f Fonts) error {
 	p.gap(8)
 
 	p.heading(L["provider"])
-	p.text("dejavu", 10, d.Provider.LegalName)
+	p.pair(L["legal_name"], d.Provider.LegalName)
 	p.pair(L["inn"], d.Provider.INN)
 	p.pair(L["legal_address"], d.Provider.Address)
 	p.pair(L["phone"], d.Provider.Phone)
@@ -164,6 +174,9 @@ func Render(w io.Writer, d Document, f Fonts) error {
 	p.pair(L["address"], addr)
 	p.pair(L["phone"], d.Phone)
 	p.pair(L["email"], d.Email)
+	if d.Passport != "" {
+		p.pair(L["passport"], d.Passport)
+	}
 	p.gap(6)
 
 	if d.Kind != "reset" {
@@ -171,6 +184,9 @@ func Render(w io.Writer, d Document, f Fonts) error {
 		p.pair(L["tariff"], d.Tariff)
 		p.pair(L["fee"], d.TariffFee)
 		p.pair(L["speed"], d.Speed)
+		if d.UpSpeed != "" {
+			p.pair(L["up_speed"], d.UpSpeed)
+		}
 		p.gap(6)
 	}
 

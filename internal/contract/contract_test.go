@@ -25,8 +25,12 @@ func TestRender(t *testing.T) {
 	}{
 		{"contract ru", contract.Document{Lang: "ru", Provider: config.Default().Provider, ContractNo: "2027-000042", Date: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC),
 			Name: "Иванова Анна Сергеевна", Address: "ул. Советская, 1, кв. 5", City: "Тверь", Phone: "+7 900 000-00-00", Email: "anna@example.net",
-			Tariff: "Дом 100", TariffFee: "500,00 ₽", Speed: "100 Мбит/с", Login: "anna42", Password: "Kp7xWm2qRt", PortalURL: "https://my.example"},
-			[]string{"Договор на оказание услуг связи № 2027-000042", "Иванова Анна Сергеевна", "anna42", "Kp7xWm2qRt", "Дом 100"}},
+			Passport: "28 04 № 123456, УМВД России по Тверской области, 15.05.2015",
+			Tariff:   "Дом 100", TariffFee: "500,00 ₽", Speed: "100 Мбит/с", UpSpeed: "50 Мбит/с", Login: "anna42", Password: "Kp7xWm2qRt", PortalURL: "https://my.example"},
+			// Every line is labelled: the provider's name and address too.
+			[]string{"Договор на оказание услуг связи № 2027-000042", "ФИО: Иванова Анна Сергеевна", "anna42", "Kp7xWm2qRt", "Тариф: Дом 100",
+				"Наименование: ООО «Сеть-Регион»", "Юридический адрес: г. Тверь", "Паспорт: 28 04 № 123456, УМВД России",
+				"Скорость загрузки: 100 Мбит/с", "Скорость отдачи: 50 Мбит/с"}},
 		{"contract en", contract.Document{Lang: "en", Provider: config.Default().Provider, ContractNo: "2027-000043", Date: time.Now(), Login: "bob", Password: "secret-pw1"},
 			[]string{"Communication services contract No. 2027-000043", "secret-pw1"}},
 		{"reset without password", contract.Document{Kind: "reset", Provider: config.Default().Provider, ContractNo: "2027-000044", Date: time.Now(), Login: "c"},

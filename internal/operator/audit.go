@@ -98,10 +98,11 @@ type AuditQuery struct {
 	From, To time.Time // [From, To)
 	Limit    int       // default 100, at most 1000
 	Offset   int
+	Oldest   bool // oldest first
 }
 
-// Search reads the audit log, newest first.
-func (s *Store) Search(ctx context.Context, q AuditQuery) ([]Entry, error) {
+// auditWhere is q's condition ("" for every entry) and its arguments.
+func auditWhere(q AuditQuery) (string, []any) {
 	var where []string
 	var args []any
 	if q.Operator != "" {
@@ -124,15 +125,35 @@ func (s *Store) Search(ctx context.Context, q AuditQuery) ([]Entry, error) {
 	if !q.To.IsZero() {
 		where, args = append(where, "at < ?"), append(args, q.To.UTC())
 	}
+	if len(where) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+// AuditCount is how many entries q finds (its Limit and Offset aside).
+func (s *Store) AuditCount(ctx context.Context, q AuditQuery) (int, error) {
+	where, args := auditWhere(q)
+	var n int
+	if err := s.DB.QueryRow(ctx, `SELECT COUNT(*) FROM audit_log`+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("audit count: %w", err)
+	}
+	return n, nil
+}
+
+// Search reads the audit log, newest first (Oldest: oldest first).
+func (s *Store) Search(ctx context.Context, q AuditQuery) ([]Entry, error) {
+	where, args := auditWhere(q)
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
 	q.Limit = min(q.Limit, 1000)
-	sqlText := `SELECT id, at, COALESCE(operator_id, 0), operator_login, action, object, before_json, after_json, note, address FROM audit_log`
-	if len(where) > 0 {
-		sqlText += " WHERE " + strings.Join(where, " AND ")
+	order := " ORDER BY id DESC"
+	if q.Oldest {
+		order = " ORDER BY id ASC"
 	}
-	sqlText += " ORDER BY id DESC LIMIT ? OFFSET ?"
+	sqlText := `SELECT id, at, COALESCE(operator_id, 0), operator_login, action, object, before_json, after_json, note, address FROM audit_log` +
+		where + order + " LIMIT ? OFFSET ?"
 	args = append(args, q.Limit, max(q.Offset, 0))
 	rows, err := s.DB.Query(ctx, sqlText, args...)
 	if err != nil {

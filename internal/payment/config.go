@@ -87,6 +87,20 @@ func DemoConfig() Config {
 			{Name: "vtb", Login: "vtb", Password: "demo-vtb", Allow: local, MinSum: "1.00", MaxSum: "15000.00"},
 			{Name: "localbank", Login: "localbank", Password: "demo-localbank", Allow: local, MinSum: "1.00"},
 		},
+		// The portal's "How to pay": the same three banks, the terminals
+		// and the office.
+		HowTo: []config.HowToPay{
+			{Name: "Сбербанк Онлайн", NameEn: "Sberbank Online", Steps: "Платежи → Интернет и ТВ → найдите «Сеть-Регион» → номер договора → сумма",
+				StepsEn: "Payments → Internet and TV → find “Set-Region” → contract number → amount", Fee: "без комиссии", FeeEn: "no fee", URL: "https://online.sberbank.ru"},
+			{Name: "ВТБ Онлайн", NameEn: "VTB Online", Steps: "Платежи → Интернет → «Сеть-Регион» → номер договора",
+				StepsEn: "Payments → Internet → “Set-Region” → contract number", Fee: "без комиссии", FeeEn: "no fee", URL: "https://online.vtb.ru"},
+			{Name: "Тверьуниверсалбанк", NameEn: "Tver Universal Bank", Steps: "Мобильный банк или касса: «Оплата услуг» → «Сеть-Регион» → номер договора",
+				StepsEn: "Mobile bank or cash desk: “Pay for services” → “Set-Region” → contract number", Fee: "1%"},
+			{Name: "Терминалы оплаты", NameEn: "Payment terminals", Steps: "«Оплата услуг» → «Интернет» → «Сеть-Регион» → номер договора → внесите наличные",
+				StepsEn: "“Pay for services” → “Internet” → “Set-Region” → contract number → insert cash", Fee: "зависит от терминала", FeeEn: "depends on the terminal"},
+			{Name: "Офис «Сеть-Регион»", NameEn: "Set-Region office", Steps: "Назовите номер договора кассиру: наличными или картой, чек сразу",
+				StepsEn: "Tell the cashier your contract number: cash or card, the receipt at once", Fee: "без комиссии", FeeEn: "no fee"},
+		},
 	}
 }
 

@@ -77,6 +77,9 @@ type NewAccount struct {
 	Email        string
 	Tariff       string // code
 	CreatedAt    time.Time
+	// Passport is stored with the account when not nil (checked by the
+	// caller: the contract form's rules are the back office's).
+	Passport *Passport
 }
 
 var loginRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{2,31}$`)
@@ -163,6 +166,12 @@ func (d *Directory) Create(ctx context.Context, n NewAccount) (Account, error) {
 		if n.ContractNo == "" {
 			if _, err := tx.Exec(ctx, `UPDATE accounts SET contract_no = ? WHERE id = ?`, fmt.Sprintf("%s-%06d", now.In(d.Biller.Rules.Zone).Format("2006"), id), id); err != nil {
 				return err
+			}
+		}
+		if p := n.Passport; p != nil && !p.Empty() {
+			if _, err := tx.Exec(ctx, `INSERT INTO account_passports (account_id, series, number, issued_by, issued_on, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+				id, p.Series, p.Number, p.IssuedBy, p.IssuedOn, now.UTC()); err != nil {
+				return fmt.Errorf("passport: %w", err)
 			}
 		}
 		if err := d.Biller.Activate(ctx, tx, id, now); err != nil {
@@ -327,11 +336,11 @@ func (d *Directory) UpdateProfile(ctx context.Context, id int64, p Profile) erro
 	p.Email, p.Phone = strings.TrimSpace(p.Email), strings.TrimSpace(p.Phone)
 	if p.Email != "" {
 		if addr, err := mail.ParseAddress(p.Email); err != nil || addr.Address != p.Email {
-			return fmt.Errorf("e-mail %q: %w", p.Email, derrors.Invalid)
+			return derrors.Invalidf("email", "email", "e-mail %q", p.Email)
 		}
 	}
 	if len(p.Phone) > 40 || (p.Phone != "" && !phoneRe.MatchString(p.Phone)) {
-		return fmt.Errorf("phone %q: %w", p.Phone, derrors.Invalid)
+		return derrors.Invalidf("phone", "phone", "phone %q", p.Phone)
 	}
 	if p.Lang != "en" {
 		p.Lang = "ru"

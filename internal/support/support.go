@@ -108,14 +108,14 @@ func validKind(k string) bool {
 func (s *Service) File(ctx context.Context, accountID int64, kind, subject, body string) (Request, error) {
 	r := Request{AccountID: accountID, Kind: kind, Status: StatusNew}
 	if !validKind(kind) {
-		return r, fmt.Errorf("request kind %q: %w", kind, derrors.Invalid)
+		return r, derrors.Invalidf("kind", "", "request kind %q", kind)
 	}
 	var err error
 	if r.Subject, err = cleanText(subject, 200); err != nil {
-		return r, fmt.Errorf("request subject: %w", err)
+		return r, derrors.Invalidf("subject", "", "request subject: empty or longer than 200")
 	}
 	if body, err = cleanText(body, MaxBody); err != nil {
-		return r, fmt.Errorf("request text: %w", err)
+		return r, derrors.Invalidf("body", "", "request text: empty or longer than %d", MaxBody)
 	}
 	now := s.Clock.Now()
 	r.CreatedAt, r.UpdatedAt = now, now

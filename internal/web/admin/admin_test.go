@@ -224,7 +224,7 @@ func TestRoleBoundaries(t *testing.T) {
 		"correct":      {"POST", "/admin/subscribers/1/correct", form("amount", "-10", "reason", "ошибка", "key", "k#")},
 		"reset":        {"POST", "/admin/subscribers/1/password", form("confirmed_by", "паспорт")},
 		"block":        {"POST", "/admin/subscribers/1/status", form("status", "active")},
-		"new contract": {"POST", "/admin/subscribers", form("name", "Новый", "tariff", "home")},
+		"new contract": {"POST", "/admin/subscribers", form("name", "Новикова Ольга", "city", "tver", "address", "ул. Советская, 7", "phone", "+7 900 000-00-07", "tariff", "home")},
 		"news":         {"POST", "/admin/news", form("kind", "news", "title", "Заголовок", "body", "Текст")},
 		"edit city":    {"POST", "/admin/cities/1", form("name", "Тверь #", "name_en", "Tver #")},
 		"edit package": {"POST", "/admin/packages/1", form("name", "ТВ #", "description", "100 каналов", "price", "21#")},

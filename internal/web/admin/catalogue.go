@@ -1,22 +1,28 @@
 package admin
 
 import (
+	"cmp"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/content"
 	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/web/platform"
 )
 
 type catalogueData struct {
-	Cities   []billing.City
-	Tariffs  []billing.Tariff
-	Packages []billing.Package
-	Kinds    []string
-	Pricings []string
+	Cities     []billing.City // every city, for the forms
+	CityList   []billing.City // the cities' list: a page, sorted
+	Tariffs    []billing.Tariff
+	Packages   []billing.Package
+	Kinds      []string
+	Pricings   []string
+	CityNames  map[int64]string
+	TL, CL, PL platform.Listing
 }
 
 func (a *Admin) catalogue(w http.ResponseWriter, r *http.Request) {
@@ -33,6 +39,48 @@ func (a *Admin) catalogue(w http.ResponseWriter, r *http.Request) {
 		a.p.Fail(w, r, err)
 		return
 	}
+	lang := a.p.LangOf(r)
+	d.CityNames = map[int64]string{}
+	for _, c := range d.Cities {
+		d.CityNames[c.ID] = pick(lang, c.Name, c.NameEn)
+	}
+	status := func(archived, public bool) int {
+		switch {
+		case archived:
+			return 2
+		case public:
+			return 0
+		}
+		return 1
+	}
+	d.TL = platform.NamedListing(r, "tariffs", 50, false, "fee", "code", "name", "speed", "city", "status")
+	d.Tariffs = platform.SortPage(&d.TL, d.Tariffs, map[string]func(x, y billing.Tariff) int{
+		"fee":  func(x, y billing.Tariff) int { return cmp.Compare(x.Fee, y.Fee) },
+		"code": func(x, y billing.Tariff) int { return strings.Compare(x.Code, y.Code) },
+		"name": func(x, y billing.Tariff) int {
+			return platform.Fold(pick(lang, x.Name, x.NameEn), pick(lang, y.Name, y.NameEn))
+		},
+		"speed": func(x, y billing.Tariff) int { return cmp.Compare(x.DownKbps, y.DownKbps) },
+		"city":  func(x, y billing.Tariff) int { return platform.Fold(d.CityNames[x.CityID], d.CityNames[y.CityID]) },
+		"status": func(x, y billing.Tariff) int {
+			return cmp.Compare(status(x.Archived, x.Public), status(y.Archived, y.Public))
+		},
+	})
+	d.CL = platform.NamedListing(r, "cities", 50, false, "name", "code")
+	d.CityList = platform.SortPage(&d.CL, d.Cities, map[string]func(x, y billing.City) int{
+		"name": func(x, y billing.City) int {
+			return platform.Fold(pick(lang, x.Name, x.NameEn), pick(lang, y.Name, y.NameEn))
+		},
+		"code": func(x, y billing.City) int { return strings.Compare(x.Code, y.Code) },
+	})
+	d.PL = platform.NamedListing(r, "packages", 50, false, "name", "code", "price")
+	d.Packages = platform.SortPage(&d.PL, d.Packages, map[string]func(x, y billing.Package) int{
+		"name": func(x, y billing.Package) int {
+			return platform.Fold(pick(lang, x.Name, x.NameEn), pick(lang, y.Name, y.NameEn))
+		},
+		"code":  func(x, y billing.Package) int { return strings.Compare(x.Code, y.Code) },
+		"price": func(x, y billing.Package) int { return cmp.Compare(x.Price, y.Price) },
+	})
 	d.Kinds = []string{billing.PackageTV, billing.PackageAntivirus, billing.PackageStaticIP, billing.PackageBoost, billing.PackageOther}
 	d.Pricings = []string{billing.PriceMonthly, billing.PriceOnce, billing.PriceDuration}
 	a.render(w, r, http.StatusOK, "catalogue", "admin.catalogue.title", "catalogue", d)
@@ -145,10 +193,13 @@ func (a *Admin) addPackage(w http.ResponseWriter, r *http.Request) {
 type newsData struct {
 	Items  []content.Item
 	Cities []billing.City
+	L      platform.Listing
 }
 
 func (a *Admin) news(w http.ResponseWriter, r *http.Request) {
-	items, err := content.All(r.Context(), a.d.Office.DB, 100)
+	// A provider publishes a few items a week: the list is read whole (the
+	// newest thousand) and sorted and paged here.
+	items, err := content.All(r.Context(), a.d.Office.DB, 1000)
 	if err != nil {
 		a.p.Fail(w, r, err)
 		return
@@ -158,7 +209,15 @@ func (a *Admin) news(w http.ResponseWriter, r *http.Request) {
 		a.p.Fail(w, r, err)
 		return
 	}
-	a.render(w, r, http.StatusOK, "news", "admin.news.title", "news", newsData{Items: items, Cities: cities})
+	lang := a.p.LangOf(r)
+	l := platform.ListingOf(r, 50, true, "published", "kind", "title", "expires")
+	items = platform.SortPage(&l, items, map[string]func(x, y content.Item) int{
+		"published": func(x, y content.Item) int { return x.PublishedAt.Compare(y.PublishedAt) },
+		"kind":      func(x, y content.Item) int { return strings.Compare(x.Kind, y.Kind) },
+		"title":     func(x, y content.Item) int { return platform.Fold(x.TitleIn(lang), y.TitleIn(lang)) },
+		"expires":   func(x, y content.Item) int { return x.ExpiresAt.Compare(y.ExpiresAt) },
+	})
+	a.render(w, r, http.StatusOK, "news", "admin.news.title", "news", newsData{Items: items, Cities: cities, L: l})
 }
 
 // newsForm reads the news form: dates are days in the provider's zone; an
@@ -300,4 +359,12 @@ func (a *Admin) archivePackage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.done(w, r, "/admin/catalogue", "admin.flash.saved")
+}
+
+// pick is a name in lang: the English one when there is one.
+func pick(lang, ru, en string) string {
+	if lang == "en" && en != "" {
+		return en
+	}
+	return ru
 }

@@ -103,7 +103,13 @@ func TestBrowserContractAndReset(t *testing.T) {
 		chromedp.WaitVisible(`nav.tabs`),
 		chromedp.Navigate(base+"/admin/subscribers/new"),
 		chromedp.SendKeys(`#contract-form input[name="name"]`, "Смирнова Ольга Петровна"),
-		chromedp.SetValue(`#contract-form select[name="city"]`, "tver"),
+		// Choosing the city brings its tariffs (htmx): only then is there one to sign.
+		func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+			_, err := chromedp.Evaluate[bool](`(() => { const s = document.querySelector('#contract-form select[name=city]');
+				s.value = 'tver'; s.dispatchEvent(new Event('change', {bubbles: true})); return true })()`)(ctx, t)
+			return chromedp.Void{}, err
+		},
+		chromedp.WaitReady(`#contract-form select[name="tariff"] option[value="home"]`),
 		chromedp.SendKeys(`#contract-form input[name="address"]`, "ул. Советская, 10, кв. 3"),
 		chromedp.SendKeys(`#contract-form input[name="phone"]`, "+7 900 555-44-33"),
 		chromedp.SendKeys(`#contract-form input[name="email"]`, "olga@example.net"),
@@ -204,6 +210,7 @@ func TestBrowserContractAndReset(t *testing.T) {
 		chromedp.WaitVisible(`#apply-form`),
 		chromedp.SendKeys(`#apply-form input[name="name"]`, "Сергей"),
 		chromedp.SendKeys(`#apply-form input[name="phone"]`, "+7 900 777-66-55"),
+		chromedp.Click(`#apply-form input[name="consent"]`),
 		// The form itself is "main .card.narrow"; the thanks card is a section.
 		follow(`#apply-form button`, "/site/thanks"),
 		chromedp.WaitVisible(`main section.card.narrow`),
@@ -312,7 +319,8 @@ func TestBrowserBackOfficeFits(t *testing.T) {
 	pages := []string{"/admin/", "/admin/subscribers", "/admin/subscribers/new", "/admin/subscribers/1", "/admin/catalogue",
 		"/admin/traffic-classes", "/admin/news", "/admin/debtors", "/admin/reports", "/admin/audit", "/admin/operators",
 		"/admin/mail", "/admin/support", "/admin/support/chat/1", "/admin/network",
-		"/admin/companies", "/admin/companies/new", "/admin/companies/1", "/admin/companies/1/edit", "/admin/companies/debtors", "/admin/bank"}
+		"/admin/companies", "/admin/companies/new", "/admin/companies/1", "/admin/companies/1/edit", "/admin/companies/debtors", "/admin/bank",
+		"/admin/receipts", "/admin/subscribers?sort=name&dir=desc"}
 	for _, width := range []int{360, 1280} {
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), 800)); err != nil {
 			t.Fatal(err)
@@ -349,13 +357,35 @@ func TestBrowserBackOfficeFits(t *testing.T) {
 					t.Errorf("%s at 1280 px: menu items cut off: %v", p, cut)
 				}
 			}
-			name := strings.Trim(strings.ReplaceAll(strings.TrimPrefix(p, "/admin"), "/", "-"), "-")
+			name := strings.Trim(strings.NewReplacer("/", "-", "?", "-", "=", "-", "&", "-").Replace(strings.TrimPrefix(p, "/admin")), "-")
 			if name == "" {
 				name = "home"
 			}
 			if err := chromedp.Do(ctx, browsertest.Screenshot(shots, fmt.Sprintf("admin-%s-%d", name, width))); err != nil {
 				t.Fatal(err)
 			}
+		}
+		// The contract form refused: each error beside its field.
+		err := chromedp.Do(ctx, chromedp.Navigate(e.srv.URL+"/admin/subscribers/new"), chromedp.WaitVisible(`#contract-form`),
+			chromedp.SendKeys(`#contract-form input[name="name"]`, "x"),
+			chromedp.Click(`#contract-form button.primary`), chromedp.WaitVisible(`#name-error`))
+		if err != nil {
+			t.Fatalf("contract error at %d px: %v", width, err)
+		}
+		if wide, err := chromedp.Run(ctx, browsertest.PageWidth()); err != nil || wide > width {
+			t.Errorf("contract error at %d px: the page is %d px wide (%v)", width, wide, err)
+		}
+		if axe != "" {
+			v, err := chromedp.Run(ctx, browsertest.Violations(axe))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range v {
+				t.Errorf("contract error at %d px: WCAG 2.1 AA: %s", width, line)
+			}
+		}
+		if err := chromedp.Do(ctx, browsertest.Screenshot(shots, fmt.Sprintf("admin-contract-error-%d", width))); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

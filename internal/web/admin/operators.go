@@ -1,12 +1,14 @@
 package admin
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/operator"
+	"github.com/kabinet-billing/kabinet/internal/web/platform"
 )
 
 type auditData struct {
@@ -14,12 +16,14 @@ type auditData struct {
 	From    string
 	To      string
 	Entries []auditRow
+	L       platform.Listing
 }
 
 func (a *Admin) audit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	d := auditData{Q: operator.AuditQuery{Operator: q.Get("operator"), Action: q.Get("action"), Object: q.Get("object"), Text: q.Get("text"), Limit: 200},
-		From: q.Get("from"), To: q.Get("to")}
+	l := platform.ListingOf(r, 100, true, "at")
+	d := auditData{Q: operator.AuditQuery{Operator: q.Get("operator"), Action: q.Get("action"), Object: q.Get("object"), Text: q.Get("text"),
+		Limit: l.Per, Offset: l.Offset(), Oldest: !l.Desc}, From: q.Get("from"), To: q.Get("to")}
 	if t, err := time.ParseInLocation("2006-01-02", d.From, a.p.Zone); err == nil {
 		d.Q.From = t
 	}
@@ -27,11 +31,14 @@ func (a *Admin) audit(w http.ResponseWriter, r *http.Request) {
 		d.Q.To = t.AddDate(0, 0, 1)
 	}
 	entries, err := a.d.Office.Operators.Search(r.Context(), d.Q)
+	if err == nil {
+		l.Total, err = a.d.Office.Operators.AuditCount(r.Context(), d.Q)
+	}
 	if err != nil {
 		a.p.Fail(w, r, err)
 		return
 	}
-	d.Entries = a.auditRows(r, entries)
+	d.Entries, d.L = a.auditRows(r, entries), l
 	a.render(w, r, http.StatusOK, "audit", "admin.audit.title", "audit", d)
 }
 
@@ -39,6 +46,7 @@ type operatorsData struct {
 	Operators []operator.Operator
 	Roles     []operator.Role
 	Now       time.Time
+	L         platform.Listing
 }
 
 func (a *Admin) operators(w http.ResponseWriter, r *http.Request) {
@@ -47,7 +55,14 @@ func (a *Admin) operators(w http.ResponseWriter, r *http.Request) {
 		a.p.Fail(w, r, err)
 		return
 	}
-	a.render(w, r, http.StatusOK, "operators", "admin.operators.title", "operators", operatorsData{Operators: list, Roles: operator.Roles, Now: a.p.Clock.Now()})
+	l := platform.ListingOf(r, 50, false, "login", "name", "role", "last_login")
+	list = platform.SortPage(&l, list, map[string]func(x, y operator.Operator) int{
+		"login":      func(x, y operator.Operator) int { return strings.Compare(x.Login, y.Login) },
+		"name":       func(x, y operator.Operator) int { return platform.Fold(x.Name, y.Name) },
+		"role":       func(x, y operator.Operator) int { return strings.Compare(string(x.Role), string(y.Role)) },
+		"last_login": func(x, y operator.Operator) int { return x.LastLoginAt.Compare(y.LastLoginAt) },
+	})
+	a.render(w, r, http.StatusOK, "operators", "admin.operators.title", "operators", operatorsData{Operators: list, Roles: operator.Roles, Now: a.p.Clock.Now(), L: l})
 }
 
 func (a *Admin) addOperator(w http.ResponseWriter, r *http.Request) {
@@ -118,6 +133,7 @@ func (a *Admin) updateOperator(w http.ResponseWriter, r *http.Request) {
 type mailData struct {
 	Status  string
 	Letters []notify.Queued
+	L       platform.Listing
 	// Unsent: no mail server is configured, so nothing leaves the queue.
 	Unsent bool
 	// Readable: the letters' text is shown. Only while nothing is sent
@@ -135,10 +151,19 @@ func (a *Admin) mail(w http.ResponseWriter, r *http.Request) {
 	d.Readable = d.Unsent && opOf(r).Can(operator.EditSubscribers)
 	if a.d.Office.Mail != nil {
 		var err error
-		if d.Letters, err = a.d.Office.Mail.List(r.Context(), 0, d.Status, 200); err != nil {
+		if d.Letters, err = a.d.Office.Mail.List(r.Context(), 0, d.Status, 1000); err != nil {
 			a.p.Fail(w, r, err)
 			return
 		}
 	}
+	// The newest thousand letters of the status chosen, sorted and paged here.
+	d.L = platform.ListingOf(r, 50, true, "date", "to", "subject", "status", "attempts")
+	d.Letters = platform.SortPage(&d.L, d.Letters, map[string]func(x, y notify.Queued) int{
+		"date":     func(x, y notify.Queued) int { return cmp.Compare(x.ID, y.ID) },
+		"to":       func(x, y notify.Queued) int { return platform.Fold(x.To, y.To) },
+		"subject":  func(x, y notify.Queued) int { return platform.Fold(x.Subject, y.Subject) },
+		"status":   func(x, y notify.Queued) int { return strings.Compare(x.Status, y.Status) },
+		"attempts": func(x, y notify.Queued) int { return cmp.Compare(x.Attempts, y.Attempts) },
+	})
 	a.render(w, r, http.StatusOK, "mail", "admin.mail.title", "mail", d)
 }

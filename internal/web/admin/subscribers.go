@@ -13,6 +13,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/backoffice"
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/company"
+	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/importer"
 	"github.com/kabinet-billing/kabinet/internal/ledger"
@@ -24,53 +25,107 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/suspension"
+	"github.com/kabinet-billing/kabinet/internal/web/platform"
 )
 
 type searchData struct {
 	Q        string
 	Accounts []subscriber.Account
+	L        platform.Listing
 }
 
 func (a *Admin) subscribers(w http.ResponseWriter, r *http.Request) {
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	list, err := a.d.Office.Dir.Search(r.Context(), q, 100)
+	l := platform.ListingOf(r, 50, true, "created", "contract", "login", "name", "address", "status")
+	list, total, err := a.d.Office.Dir.List(r.Context(), subscriber.ListQuery{Q: l.Q, Sort: l.Sort, Desc: l.Desc, Offset: l.Offset(), Limit: l.Per})
 	if err != nil {
 		a.p.Fail(w, r, err)
 		return
 	}
-	a.render(w, r, http.StatusOK, "subscribers", "admin.subscribers.title", "subscribers", searchData{Q: q, Accounts: list})
+	l.Total = total
+	a.render(w, r, http.StatusOK, "subscribers", "admin.subscribers.title", "subscribers", searchData{Q: l.Q, Accounts: list, L: l})
 }
 
 type contractFormData struct {
 	Cities  []billing.City
-	Tariffs []billing.Tariff
-	// Prefill comes from a connection application ("sign a contract" in
-	// the applications queue).
-	Name, Phone, Address, City, Tariff string
+	Tariffs []billing.Tariff // the chosen city's; none before a city is chosen
+	// The values typed, or a connection application's prefill ("sign a
+	// contract" in the applications queue).
+	Name, Phone, Email, Address, City, Tariff, Login string
+	Passport                                         subscriber.Passport
+	PassportMode                                     string // [contract] passport
+	// Fields are the errors beside their inputs (name → translated).
+	Fields map[string]string
+}
+
+// contractPage renders the contract form for f; the tariffs offered are
+// those of the chosen city (a city chosen alone when there is only one).
+func (a *Admin) contractPage(w http.ResponseWriter, r *http.Request, status int, f contractFormData, errMsg string) {
+	ctx := r.Context()
+	var err error
+	if f.Cities, err = billing.Cities(ctx, a.d.Office.DB); err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	if f.City == "" && len(f.Cities) == 1 {
+		f.City = f.Cities[0].Code
+	}
+	for _, c := range f.Cities {
+		if c.Code == f.City {
+			if f.Tariffs, err = billing.Tariffs(ctx, a.d.Office.DB, c.ID, true); err != nil {
+				a.p.Fail(w, r, err)
+				return
+			}
+		}
+	}
+	f.PassportMode = a.d.Office.Passport
+	if f.PassportMode == "" {
+		f.PassportMode = config.PassportOptional
+	}
+	pg := page{Op: opOf(r), Nav: "subscribers", X: f, HasNetwork: a.d.Network != nil, Sandbox: a.d.Sandbox, Error: errMsg}
+	v := a.p.NewView(r, "admin.contract.title", pg)
+	a.p.HTML(w, r, status, "admin/contract_new", "admin_layout", v)
 }
 
 func (a *Admin) contractForm(w http.ResponseWriter, r *http.Request) {
-	cities, err := billing.Cities(r.Context(), a.d.Office.DB)
-	if err != nil {
-		a.p.Fail(w, r, err)
-		return
-	}
-	tariffs, err := billing.Tariffs(r.Context(), a.d.Office.DB, 0, true)
-	if err != nil {
-		a.p.Fail(w, r, err)
-		return
-	}
 	q := r.URL.Query()
-	a.render(w, r, http.StatusOK, "contract_new", "admin.contract.title", "subscribers", contractFormData{Cities: cities, Tariffs: tariffs,
-		Name: q.Get("name"), Phone: q.Get("phone"), Address: q.Get("address"), City: q.Get("city"), Tariff: q.Get("tariff")})
+	a.contractPage(w, r, http.StatusOK, contractFormData{Name: q.Get("name"), Phone: q.Get("phone"), Address: q.Get("address"),
+		City: q.Get("city"), Tariff: q.Get("tariff")}, "")
 }
 
+// createContract signs the contract; with refresh (the city changed: htmx,
+// or the button shown without JavaScript) it shows the form again with that
+// city's tariffs and signs nothing.
 func (a *Admin) createContract(w http.ResponseWriter, r *http.Request) {
 	f := r.PostFormValue
-	s, err := a.d.Office.SignContract(r.Context(), a.who(r), backoffice.NewContract{Login: f("login"), Name: f("name"), Address: f("address"),
-		City: f("city"), Phone: f("phone"), Email: f("email"), Tariff: f("tariff"), Lang: a.p.LangOf(r)})
+	form := contractFormData{Name: f("name"), Phone: f("phone"), Email: f("email"), Address: f("address"), City: f("city"),
+		Tariff: f("tariff"), Login: f("login"), Passport: subscriber.Passport{Series: f("passport_series"), Number: f("passport_number"),
+			IssuedBy: f("passport_issued_by"), IssuedOn: f("passport_issued_on")}}
+	if f("refresh") != "" {
+		a.contractPage(w, r, http.StatusOK, form, "")
+		return
+	}
+	s, err := a.d.Office.SignContract(r.Context(), a.who(r), backoffice.NewContract{Login: form.Login, Name: form.Name, Address: form.Address,
+		City: form.City, Phone: form.Phone, Email: form.Email, Tariff: form.Tariff, Lang: a.p.LangOf(r), Passport: form.Passport})
 	if err != nil {
-		a.failed(w, r, "/admin/subscribers/new", err)
+		status, id := a.p.I18n.Refusal(err, "admin.error.")
+		field := derrors.Field(err)
+		if errors.Is(err, billing.ErrNotOffered) {
+			field = "tariff"
+		}
+		switch {
+		case status == http.StatusForbidden:
+			a.forbidden(w, r, opOf(r))
+		case id != "" && field != "":
+			form.Fields = map[string]string{field: a.p.I18n.T(a.p.LangOf(r), id, nil)}
+			a.contractPage(w, r, http.StatusUnprocessableEntity, form, "")
+		case id != "" || status == http.StatusNotFound:
+			if id == "" {
+				id = "admin.error.invalid"
+			}
+			a.contractPage(w, r, http.StatusUnprocessableEntity, form, a.p.I18n.T(a.p.LangOf(r), id, nil))
+		default:
+			a.p.Fail(w, r, err)
+		}
 		return
 	}
 	mailed := ""

@@ -1,12 +1,14 @@
 package admin
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
-
 	"github.com/kabinet-billing/kabinet/internal/support"
+	"github.com/kabinet-billing/kabinet/internal/web/platform"
 )
 
 type supportData struct {
@@ -18,6 +20,7 @@ type supportData struct {
 	Conversations []support.Conversation
 	AppStatus     string
 	AppStatuses   []string
+	RL, AL, CL    platform.Listing
 }
 
 func (a *Admin) supportQueue(w http.ResponseWriter, r *http.Request) {
@@ -46,14 +49,33 @@ func (a *Admin) supportQueue(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err == nil {
-		if d.Applications, err = a.d.Support.Applications(ctx, d.AppStatus, 200); err == nil {
-			d.Conversations, err = a.d.Support.Conversations(ctx, 50)
+		if d.Applications, err = a.d.Support.Applications(ctx, d.AppStatus, 1000); err == nil {
+			d.Conversations, err = a.d.Support.Conversations(ctx, 500)
 		}
 	}
 	if err != nil {
 		a.p.Fail(w, r, err)
 		return
 	}
+	// The open requests, the newest applications and chats: read whole
+	// (bounded), sorted and paged here, each table by its own keys.
+	d.RL = platform.NamedListing(r, "requests", 50, true, "updated", "id", "subject", "status")
+	d.Requests = platform.SortPage(&d.RL, d.Requests, map[string]func(x, y support.Request) int{
+		"updated": func(x, y support.Request) int { return x.UpdatedAt.Compare(y.UpdatedAt) },
+		"id":      func(x, y support.Request) int { return cmp.Compare(x.ID, y.ID) },
+		"subject": func(x, y support.Request) int { return platform.Fold(x.Subject, y.Subject) },
+		"status":  func(x, y support.Request) int { return strings.Compare(x.Status, y.Status) },
+	})
+	d.AL = platform.NamedListing(r, "apps", 50, true, "created", "name", "status")
+	d.Applications = platform.SortPage(&d.AL, d.Applications, map[string]func(x, y support.Application) int{
+		"created": func(x, y support.Application) int { return x.CreatedAt.Compare(y.CreatedAt) },
+		"name":    func(x, y support.Application) int { return platform.Fold(x.Name, y.Name) },
+		"status":  func(x, y support.Application) int { return strings.Compare(x.Status, y.Status) },
+	})
+	d.CL = platform.NamedListing(r, "chats", 20, true, "last")
+	d.Conversations = platform.SortPage(&d.CL, d.Conversations, map[string]func(x, y support.Conversation) int{
+		"last": func(x, y support.Conversation) int { return x.LastAt.Compare(y.LastAt) },
+	})
 	a.render(w, r, http.StatusOK, "support", "admin.support.title", "support", d)
 }
 

@@ -16,10 +16,11 @@ func TestHeadingsNameWhatTheyHead(t *testing.T) {
 	for _, tc := range []struct {
 		page, want, not string
 	}{
-		{"/admin/catalogue", "<th>Название</th>", "ФИО"},
+		{"/admin/catalogue", ">Название тарифа<", "ФИО"},
+		{"/admin/catalogue", ">Название города<", "ФИО"},
 		{"/admin/traffic-classes", "<th>Название</th>", "ФИО"},
-		{"/admin/operators", "<th>ФИО</th>", "ФИО / название"},
-		{"/admin/subscribers/new", "ФИО <input", "ФИО / название"},
+		{"/admin/operators", `<a class="sort" href="/admin/operators?dir=asc&amp;sort=name">ФИО<`, "ФИО / название"},
+		{"/admin/subscribers/new", "ФИО *<input", "ФИО / название"},
 	} {
 		_, body := c.get(tc.page)
 		if !strings.Contains(body, tc.want) || strings.Contains(body, tc.not) {

@@ -99,8 +99,8 @@ func TestMeasurePages(t *testing.T) {
 		lang string
 		want []string
 	}{
-		{"ru", []string{"Городской обмен", "Интернет", "<rect", "Проверка скорости", "В норме", "95%", "Начать проверку"}},
-		{"en", []string{"City exchange", "Internet", "<rect", "Speed test", "Fine", "Start the test"}},
+		{"ru", []string{"Городской обмен", "Интернет", "<rect", "Проверка скорости", "Соответствует тарифу", "95,2 Мбит/с из 100", "4 мс", "Начать проверку"}},
+		{"en", []string{"City exchange", "Internet", "<rect", "Speed test", "As the tariff promises", "95.2 of 100 Mbit/s", "Start the test"}},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			lf := url.Values{"lang": {tc.lang}, "back": {"/"}}
@@ -123,7 +123,7 @@ func TestMeasurePages(t *testing.T) {
 	// Bob sees none of alice's.
 	_, classes := get(t, bob, e.ts.URL+"/traffic/classes?from=2026-03-01&to=2026-03-15")
 	_, speed := get(t, bob, e.ts.URL+"/speedtest")
-	if strings.Contains(classes, "<rect x=") || strings.Contains(speed, "st-history") {
+	if strings.Contains(classes, "<rect x=") || strings.Contains(speed, `id="st-history"`) {
 		t.Error("bob sees alice's traffic or speed tests")
 	}
 	// Logged out: the login page.
@@ -170,6 +170,12 @@ func TestPortalSpeedTestInBrowser(t *testing.T) {
 	t.Logf("portal page: %v", page)
 	if page["state"] != "done" {
 		t.Fatalf("speed test did not finish: %v", page)
+	}
+	// The history under the result has it at once, without a reload.
+	now, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]string](`(() => ({rows: String(document.querySelectorAll("#st-history tbody tr").length),
+		block: document.getElementById("st-history-block").textContent}))()`))
+	if err != nil || now["rows"] != "1" || strings.Contains(now["block"], "Проверок ещё не было") {
+		t.Errorf("the history right after the result: %v %v", now, err)
 	}
 	h, err := speedtest.New(e.db, e.clk, e.biller).History(context.Background(), e.ids["alice"], 0)
 	if err != nil || len(h) != 1 || h[0].DownKbps <= 0 || h[0].TariffDownKbps != 100000 {

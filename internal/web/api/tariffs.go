@@ -45,6 +45,7 @@ type QuoteOut struct {
 		Refund      Money     `json:"refund"`
 		Charge      Money     `json:"charge"`
 		Net         Money     `json:"net" doc:"What the balance moves by now"`
+		Debt        Money     `json:"debt" doc:"The account's debt; when not zero the change waits for the next 1st, with no refund of the unused days into the debt"`
 	}
 }
 
@@ -53,7 +54,7 @@ func (a *API) quoteOut(ctx context.Context, q billing.TariffChange) *QuoteOut {
 	l, cur := lang(ctx), account(ctx).TariffID
 	o.Body.From, o.Body.To = tariffOut(l, q.From, cur), tariffOut(l, q.To, cur)
 	o.Body.Immediate, o.Body.EffectiveAt, o.Body.DaysLeft = q.Immediate, q.EffectiveAt, q.DaysLeft
-	o.Body.Refund, o.Body.Charge, o.Body.Net = m(q.Refund), m(q.Charge), m(q.Net)
+	o.Body.Refund, o.Body.Charge, o.Body.Net, o.Body.Debt = m(q.Refund), m(q.Charge), m(q.Net), m(q.Debt)
 	return o
 }
 

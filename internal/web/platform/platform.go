@@ -64,6 +64,7 @@ const (
 	SessionAccount   = "account_id"
 	SessionOperator  = "operator_id"
 	SessionFlash     = "flash"
+	SessionFlashErr  = "flash_err"
 	sessionLifetime  = 12 * time.Hour
 	csrfField        = "csrf"
 	csrfHeader       = "X-CSRF-Token"
@@ -215,13 +216,16 @@ type User struct {
 
 // View is what every page template gets; D is the page's own data.
 type View struct {
-	Lang     string
-	Path     string
-	CSRF     string
-	Title    string // message id
-	Nav      string
-	Flash    string // translated
-	Error    string // translated
+	Lang  string
+	Path  string
+	CSRF  string
+	Title string // message id
+	Nav   string
+	Flash string // translated
+	Error string // translated
+	// Fields are errors about one input each (input name → translated
+	// message), shown beside that input and marked aria-invalid.
+	Fields   map[string]string
 	User     *User
 	Provider config.Provider
 	D        any
@@ -238,12 +242,29 @@ func (p *Platform) NewView(r *http.Request, title string, d any) View {
 		if id := p.Sessions.PopString(r.Context(), SessionFlash); id != "" {
 			v.Flash = p.I18n.T(v.Lang, id, nil)
 		}
+		if id := p.Sessions.PopString(r.Context(), SessionFlashErr); id != "" {
+			v.Error = p.I18n.T(v.Lang, id, nil)
+		}
 	}()
 	return v
 }
 
 // Flash stores a message id to show on the next page.
 func (p *Platform) Flash(r *http.Request, id string) { p.Sessions.Put(r.Context(), SessionFlash, id) }
+
+// FlashError stores an error message id to show on the next page as an
+// error (styled and announced as one), not as a success.
+func (p *Platform) FlashError(r *http.Request, id string) {
+	p.Sessions.Put(r.Context(), SessionFlashErr, id)
+}
+
+// FieldError marks input field of the page as wrong with message id.
+func (p *Platform) FieldError(v *View, field, id string, data map[string]any) {
+	if v.Fields == nil {
+		v.Fields = map[string]string{}
+	}
+	v.Fields[field] = p.I18n.T(v.Lang, id, data)
+}
 
 // HTML renders page with the layout (or fragment name when not empty).
 func (p *Platform) HTML(w http.ResponseWriter, r *http.Request, status int, page, fragment string, v View) {

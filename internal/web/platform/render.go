@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"math"
 	"path"
 	"slices"
 	"sort"
@@ -15,6 +16,7 @@ import (
 	"text/template/parse"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/money"
 )
 
@@ -360,6 +362,10 @@ func (r *Renderer) funcs(lang string) template.FuncMap {
 		"rub":   func(a money.Amount) string { return a.Format(lang) },
 		"neg":   func(a money.Amount) bool { return a < 0 },
 		"speed": func(kbps int64) string { return FormatSpeed(lang, kbps) },
+		// mbit is a measured speed in Mbit/s with one decimal, in the
+		// language's number format ("94,3"); msec a short duration in ms.
+		"mbit": func(kbps int64) string { return Decimal1(lang, float64(kbps)/1000) },
+		"msec": func(d time.Duration) string { return Decimal1(lang, float64(d)/float64(time.Millisecond)) },
 		"date": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"
@@ -404,19 +410,17 @@ func (r *Renderer) funcs(lang string) template.FuncMap {
 }
 
 // FormatSpeed writes a speed as the subscriber reads it: "100 Мбит/с".
-func FormatSpeed(lang string, kbps int64) string {
-	unit, v := "kbit/s", kbps
-	ru := map[string]string{"kbit/s": "Кбит/с", "Mbit/s": "Мбит/с", "Gbit/s": "Гбит/с"}
-	switch {
-	case kbps >= 1000000 && kbps%1000000 == 0:
-		unit, v = "Gbit/s", kbps/1000000
-	case kbps >= 1000 && kbps%1000 == 0:
-		unit, v = "Mbit/s", kbps/1000
-	}
+func FormatSpeed(lang string, kbps int64) string { return billing.SpeedWords(lang, kbps) }
+
+// Decimal1 writes v with one decimal in lang's format: "94,3" in Russian,
+// "94.3" in English; whole numbers without the decimal ("100").
+func Decimal1(lang string, v float64) string {
+	s := strconv.FormatFloat(math.Round(v*10)/10, 'f', 1, 64)
+	s = strings.TrimSuffix(s, ".0")
 	if lang != "en" {
-		unit = ru[unit]
+		s = strings.Replace(s, ".", ",", 1)
 	}
-	return fmt.Sprintf("%d %s", v, unit)
+	return s
 }
 
 // FormatBytes writes a byte count in binary units with one decimal.

@@ -22,7 +22,7 @@ func TestBrowserEveryPage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
-	ctx := browsertest.Context(t, 240*time.Second)
+	ctx := browsertest.Context(t, 420*time.Second)
 	axe := ""
 	t.Run("axe", func(t *testing.T) { axe = browsertest.Axe(t) })
 	shots := browsertest.Shots(t)
@@ -32,7 +32,7 @@ func TestBrowserEveryPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	public := []string{"/login", "/site/", "/site/?city=tver", "/site/apply", "/site/contacts"}
-	portal := []string{"/", "/payments", "/tariffs", "/tariffs/home300", "/packages", "/packages/drweb", "/bonus", "/statement",
+	portal := []string{"/", "/payments", "/payments/howto", "/tariffs", "/tariffs/home300", "/packages", "/packages/drweb", "/bonus", "/statement",
 		"/traffic", "/traffic/classes", "/speedtest", "/requests", "/chat", "/profile",
 		"/suspension", "/suspension?days=14&from=" + e.Clock.Now().In(e.Srv.Platform.Zone).Format("2006-01-02"), "/suspension?days=1&from=2000-01-01"}
 	err := chromedp.Do(ctx, browsertest.BypassCSP())
@@ -88,6 +88,26 @@ func TestBrowserEveryPage(t *testing.T) {
 		}
 		for _, p := range portal {
 			check(p, width)
+		}
+		// A refused form: the error beside its field, announced, and the
+		// page still within the bar.
+		err := chromedp.Do(ctx, chromedp.Navigate(e.TS.URL+"/profile"), chromedp.WaitVisible(`form[action="/profile"]`),
+			chromedp.SetValue(`form[action="/profile"] input[name="email"]`, "not an address"),
+			chromedp.Click(`form[action="/profile"] button`), chromedp.WaitVisible(`#email-error`))
+		if err != nil {
+			t.Fatalf("profile error at %d px: %v", width, err)
+		}
+		if axe != "" {
+			v, err := chromedp.Run(ctx, browsertest.Violations(axe))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range v {
+				t.Errorf("profile error at %d px: WCAG 2.1 AA: %s", width, line)
+			}
+		}
+		if err := chromedp.Do(ctx, browsertest.Screenshot(shots, fmt.Sprintf("portal-profile-error-%d", width))); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

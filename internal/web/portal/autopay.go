@@ -122,7 +122,7 @@ func readAutopayForm(r *http.Request) (autopayForm, autopay.Rule, money.Amount, 
 // autopayRefused shows a refusal beside its field, or fails the request.
 func (po *Portal) autopayRefused(w http.ResponseWriter, r *http.Request, a subscriber.Account, f autopayForm, err error) {
 	if errors.Is(err, autopay.ErrOff) {
-		po.redirect(w, r, "/autopay", "autopay.error.autopay_unavailable")
+		po.redirectErr(w, r, "/autopay", "autopay.error.autopay_unavailable")
 		return
 	}
 	if errors.Is(err, derrors.Invalid) {
@@ -141,7 +141,7 @@ func (po *Portal) autopayRefused(w http.ResponseWriter, r *http.Request, a subsc
 // processor confirms the payment and the card is saved.
 func (po *Portal) autopayStart(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
 	if !po.autopayOffered() {
-		po.redirect(w, r, "/autopay", "autopay.error.autopay_unavailable")
+		po.redirectErr(w, r, "/autopay", "autopay.error.autopay_unavailable")
 		return
 	}
 	f, rule, fixed, errs := readAutopayForm(r)

@@ -92,8 +92,12 @@ func (po *Portal) bonusPage(w http.ResponseWriter, r *http.Request, a subscriber
 		d.Key = formKey() // a new form after a refusal
 	}
 	v := po.view(r, a, "bonus.title", "payments", d)
-	if msg != "" {
+	switch {
+	case msg == "":
+	case msg == "bonus.error.stale" || d.Spend != 0 || d.Points == 0: // no form to mark
 		v.Error = po.p.I18n.T(v.Lang, msg, map[string]any{"Points": d.Points.String()})
+	default:
+		po.p.FieldError(&v, "points", msg, map[string]any{"Points": d.Points.String()})
 	}
 	po.render(w, r, status, "bonus", v)
 }
@@ -117,7 +121,7 @@ func (po *Portal) bonusBalance(w http.ResponseWriter, r *http.Request, a subscri
 // with it, it spends.
 func (po *Portal) spendBonus(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
 	if po.d.Payments == nil {
-		po.redirect(w, r, "/payments", "bonus.unavailable")
+		po.redirectErr(w, r, "/payments", "bonus.unavailable")
 		return
 	}
 	entered := r.PostFormValue("points")

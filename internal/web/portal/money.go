@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/importer"
@@ -111,7 +112,7 @@ func pick(lang, ru, en string) string {
 
 func (po *Portal) payCard(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
 	if !po.canPay() {
-		po.redirect(w, r, "/payments", "pay.unavailable")
+		po.redirectErr(w, r, "/payments", "pay.unavailable")
 		return
 	}
 	typed := strings.TrimSpace(r.PostFormValue("amount"))
@@ -240,4 +241,26 @@ func (po *Portal) paymentQR(w http.ResponseWriter, r *http.Request, a subscriber
 	w.Header().Set("Content-Type", "image/svg+xml")
 	w.Header().Set("Cache-Control", "private, max-age=3600")
 	w.Write(svg)
+}
+
+type howtoData struct {
+	ContractNo  string
+	Recommended string // formatted; empty when nothing is due
+	Ways        []config.HowToPay
+}
+
+// howToPay lists where else the subscriber pays ([[payment.howto]]): the
+// banks' apps, the terminals, the office, each with the contract number to
+// type, which the page copies with one press.
+func (po *Portal) howToPay(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
+	s, err := po.d.Biller.Summary(r.Context(), a.ID)
+	if err != nil {
+		po.p.Fail(w, r, err)
+		return
+	}
+	d := howtoData{ContractNo: a.ContractNo, Ways: po.p.Config.Payment.HowTo}
+	if s.Recommended > 0 {
+		d.Recommended = s.Recommended.Format(po.p.LangOf(r))
+	}
+	po.render(w, r, http.StatusOK, "howto", po.view(r, a, "howto.title", "payments", d))
 }

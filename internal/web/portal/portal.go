@@ -85,6 +85,7 @@ func Register(p *platform.Platform, d Deps) *Portal {
 	p.Page("POST /subscriptions/{id}", po.auth(po.disconnect))
 	p.Page("GET /payments", po.auth(po.payments))
 	p.Page("POST /payments/card", po.auth(po.payCard))
+	p.Page("GET /payments/howto", po.auth(po.howToPay))
 	p.Page("GET /payments/{id}", po.auth(po.paymentStatus))
 	p.Page("GET /payments/{id}/state", po.auth(po.paymentPoll))
 	p.Page("GET /payments/{id}/qr.svg", po.auth(po.paymentQR))
@@ -199,6 +200,12 @@ func (po *Portal) redirect(w http.ResponseWriter, r *http.Request, to, flash str
 	if flash != "" {
 		po.p.Flash(r, flash)
 	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// redirectErr is redirect with an error for the next page, shown as one.
+func (po *Portal) redirectErr(w http.ResponseWriter, r *http.Request, to, msg string) {
+	po.p.FlashError(r, msg)
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 

@@ -49,6 +49,7 @@ func TestEveryPage(t *testing.T) {
 		"portal/package_confirm":    "/packages/tv",
 		"portal/package_disconnect": fmt.Sprintf("/subscriptions/%d", sub.ID),
 		"portal/payments":           "/payments",
+		"portal/howto":              "/payments/howto",
 		"portal/payment":            fmt.Sprintf("/payments/%d", p.ID),
 		"portal/bonus":              "/bonus",
 		"portal/promise":            "/promise",
@@ -369,7 +370,7 @@ func TestHistoryPages(t *testing.T) {
 func TestRequestsAndChat(t *testing.T) {
 	e := webtest.New(t)
 	c := e.Login("alice")
-	webtest.Must(t, c.Post("/requests", url.Values{"kind": {"fault"}, "subject": {""}, "body": {"x"}}), http.StatusUnprocessableEntity, "Заполните тему")
+	webtest.Must(t, c.Post("/requests", url.Values{"kind": {"fault"}, "subject": {""}, "body": {"x"}}), http.StatusUnprocessableEntity, "Напишите тему заявки")
 	r := c.Post("/requests", url.Values{"kind": {"fault"}, "subject": {"Нет интернета"}, "body": {"С утра не работает"}})
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("file: %d", r.Status)
@@ -405,7 +406,7 @@ func TestRequestsAndChat(t *testing.T) {
 func TestProfile(t *testing.T) {
 	e := webtest.New(t)
 	c := e.Login("alice")
-	webtest.Must(t, c.Post("/profile", url.Values{"email": {"not an address"}, "phone": {"+7 900 000-00-00"}}), http.StatusUnprocessableEntity, "Проверьте адрес почты")
+	webtest.Must(t, c.Post("/profile", url.Values{"email": {"not an address"}, "phone": {"+7 900 000-00-00"}}), http.StatusUnprocessableEntity, "Адрес почты не распознан")
 	webtest.Must(t, c.Post("/profile", url.Values{"email": {"new@example.com"}, "phone": {"+7 900 000-00-00"}, "notify_sms": {"on"}, "lang": {"en"}}), http.StatusSeeOther)
 	webtest.Must(t, c.Get("/profile"), http.StatusOK, "Saved.", "new@example.com", "900 000-00-00")
 	webtest.Must(t, c.Post("/profile/password", url.Values{"current": {"nope"}, "new": {"another-pass"}, "confirm": {"another-pass"}}), http.StatusUnprocessableEntity, "The current password is wrong.")
@@ -647,4 +648,116 @@ func TestLangBack(t *testing.T) {
 			t.Errorf("back=%q: %d to %q, want %q", tc.back, r.Status, r.Header.Get("Location"), tc.want)
 		}
 	}
+}
+
+// TestFormErrorsBesideFields: every portal form that refuses an input says
+// so beside that input, as an error a screen reader announces (role=alert,
+// the input aria-invalid and described by the message), never as the green
+// notice of a success.
+func TestFormErrorsBesideFields(t *testing.T) {
+	e := webtest.New(t)
+	ctx := context.Background()
+	req, err := e.Support.File(ctx, e.IDs["alice"], "fault", "Нет связи", "Не работает")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pay := payment.NewService(e.DB, e.Clock, e.Biller, nil, payment.Options{BonusPercentBP: 1000})
+	if _, err := pay.CashPayment(ctx, payment.CashIn{AccountID: e.IDs["alice"], Amount: money.Rub(1000), Operator: "kassa", Receipt: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.Login("alice")
+	key := regexp.MustCompile(`name="key" value="([0-9a-f]{32})"`).FindStringSubmatch(c.Get("/bonus").Body)[1]
+	for _, tc := range []struct {
+		name, path string
+		form       url.Values
+		field, msg string
+	}{
+		{"e-mail", "/profile", url.Values{"email": {"not an address"}}, "email", "Адрес почты не распознан"},
+		{"phone", "/profile", url.Values{"phone": {"звоните"}}, "phone", "Телефон не распознан"},
+		{"current password", "/profile/password", url.Values{"current": {"nope"}, "new": {"another-pass"}, "confirm": {"another-pass"}}, "current", "Текущий пароль указан неверно"},
+		{"weak password", "/profile/password", url.Values{"current": {webtest.Password}, "new": {"short"}, "confirm": {"short"}}, "new", "от 8 до 64"},
+		{"passwords differ", "/profile/password", url.Values{"current": {webtest.Password}, "new": {"another-pass"}, "confirm": {"other"}}, "confirm", "не совпадают"},
+		{"request kind", "/requests", url.Values{"kind": {"gossip"}, "subject": {"a"}, "body": {"b"}}, "kind", "Выберите тему"},
+		{"request subject", "/requests", url.Values{"kind": {"fault"}, "subject": {" "}, "body": {"b"}}, "subject", "Напишите тему заявки"},
+		{"request text", "/requests", url.Values{"kind": {"fault"}, "subject": {"a"}, "body": {""}}, "body", "Опишите, что случилось"},
+		{"reply", fmt.Sprintf("/requests/%d", req.ID), url.Values{"body": {"  "}}, "body", "Напишите ответ"},
+		{"chat", "/chat", url.Values{"body": {""}}, "body", "Напишите сообщение"},
+		{"card amount", "/payments/card", url.Values{"amount": {"abc"}}, "amount", "Укажите сумму"},
+		{"bonus points", "/bonus", url.Values{"points": {"много"}, "key": {key}}, "points", "Укажите целое число баллов"},
+		{"statement date", "/statement?from=abc&to=2026-03-01", nil, "from", "Дата «с» не распознана"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var r webtest.Resp
+			if tc.form == nil {
+				r = c.Get(tc.path)
+			} else {
+				r = c.Post(tc.path, tc.form)
+			}
+			if r.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("%d, want 422\n%s", r.Status, webtest.Snippet(r.Body))
+			}
+			input := regexp.MustCompile(`<(input|select|textarea)[^>]*name="` + tc.field + `"[^>]*aria-invalid="true" aria-describedby="([a-z-]+)"`).FindStringSubmatch(r.Body)
+			if input == nil {
+				t.Fatalf("input %q is not marked invalid\n%s", tc.field, webtest.Snippet(r.Body))
+			}
+			msg := regexp.MustCompile(`<span class="field-error" id="` + input[2] + `" role="alert">([^<]*)</span>`).FindStringSubmatch(r.Body)
+			if msg == nil || !strings.Contains(msg[1], tc.msg) {
+				t.Errorf("the message beside %q is %q, want %q", tc.field, msg, tc.msg)
+			}
+			if strings.Contains(r.Body, `class="notice ok"`) {
+				t.Error("a refusal is shown as a success")
+			}
+		})
+	}
+}
+
+// TestHowToPay: the page lists the provider's banks and terminals from
+// [[payment.howto]] with the contract number to type and a copy button
+// (a static script: the CSP forbids inline ones); home and payments link it.
+func TestHowToPay(t *testing.T) {
+	e := webtest.New(t)
+	c := e.Login("alice")
+	acct, err := e.Dir.ByLogin(context.Background(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	webtest.Must(t, c.Get("/payments/howto"), http.StatusOK, "Сбербанк Онлайн", "ВТБ Онлайн", "Терминалы оплаты",
+		`data-testid="contract-no">`+acct.ContractNo+`<`, `data-copy="contract-no"`, `<script src="/static/copy.js" defer></script>`)
+	webtest.Must(t, c.Get("/"), http.StatusOK, `href="/payments/howto"`)
+	webtest.Must(t, c.Get("/payments"), http.StatusOK, `href="/payments/howto"`)
+	c.Post("/lang", url.Values{"lang": {"en"}, "back": {"/"}})
+	webtest.Must(t, c.Get("/payments/howto"), http.StatusOK, "Sberbank Online", "no fee")
+	if r := c.Get("/static/copy.js"); r.Status != http.StatusOK || !strings.Contains(r.Body, "clipboard") {
+		t.Errorf("copy.js: %d", r.Status)
+	}
+}
+
+// TestTariffChangeInDebt: an account in debt changes tariff on the next
+// 1st, with no refund of the unused days into the debt; the quote says so
+// and names the debt, and confirming moves no money.
+func TestTariffChangeInDebt(t *testing.T) {
+	e := webtest.New(t)
+	ctx := context.Background()
+	// A new contract's first month is charged at once: with nothing paid,
+	// the balance is negative.
+	a, err := e.Dir.Create(ctx, subscriber.NewAccount{Login: "dan", Password: webtest.Password, PasswordHash: webtest.FastHash, Tariff: "home100", City: "tver"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := e.Biller.QuoteTariffChange(ctx, a.ID, "home300")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Immediate || q.Refund != 0 || q.Debt <= 0 {
+		t.Fatalf("quote in debt: %+v, want the next 1st, no refund, the debt named", q)
+	}
+	before := balanceOf(t, e, a.ID)
+	c := e.Login("dan")
+	webtest.Must(t, c.Get("/tariffs/home300"), http.StatusOK, "С 01.04.2026", `data-testid="tariff-debt"`, "На счёте задолженность "+q.Debt.Format("ru"),
+		"неиспользованные дни не идут в счёт долга")
+	webtest.Must(t, c.Post("/tariffs/home300", nil), http.StatusSeeOther)
+	if after := balanceOf(t, e, a.ID); after != before {
+		t.Errorf("the change moved the balance from %s to %s", before, after)
+	}
+	webtest.Must(t, c.Get("/"), http.StatusOK, "Смена тарифа запланирована")
 }

@@ -25,7 +25,9 @@ type pushData struct {
 	Devices []push.Subscription
 }
 
-func (po *Portal) profilePage(w http.ResponseWriter, r *http.Request, a subscriber.Account, status int, msg string) {
+// profilePage renders the profile; field names the input msg is about
+// ("" for the page).
+func (po *Portal) profilePage(w http.ResponseWriter, r *http.Request, a subscriber.Account, status int, field, msg string) {
 	tg, err := po.telegram(r, a)
 	if err != nil {
 		po.p.Fail(w, r, err)
@@ -41,7 +43,10 @@ func (po *Portal) profilePage(w http.ResponseWriter, r *http.Request, a subscrib
 		d.Push = &pushData{Key: po.d.Push.PublicKey(), Devices: devices}
 	}
 	v := po.view(r, a, "profile.title", "profile", d)
-	if msg != "" {
+	switch {
+	case msg != "" && field != "":
+		po.p.FieldError(&v, field, msg, nil)
+	case msg != "":
 		v.Error = po.p.I18n.T(v.Lang, msg, nil)
 	}
 	po.render(w, r, status, "profile", v)
@@ -57,7 +62,7 @@ func (po *Portal) subscribePush(w http.ResponseWriter, r *http.Request, a subscr
 	_, err := po.d.Push.Subscribe(r.Context(), a.ID, push.Subscription{Endpoint: r.PostFormValue("endpoint"),
 		P256dh: r.PostFormValue("p256dh"), Auth: r.PostFormValue("auth"), Device: push.DeviceName(r.UserAgent())})
 	if msg := po.refusal(err); msg != "" {
-		po.profilePage(w, r, a, http.StatusUnprocessableEntity, msg)
+		po.profilePage(w, r, a, http.StatusUnprocessableEntity, "", msg)
 		return
 	}
 	if err != nil {
@@ -87,7 +92,7 @@ func (po *Portal) removePush(w http.ResponseWriter, r *http.Request, a subscribe
 }
 
 func (po *Portal) profile(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
-	po.profilePage(w, r, a, http.StatusOK, "")
+	po.profilePage(w, r, a, http.StatusOK, "", "")
 }
 
 func (po *Portal) saveProfile(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
@@ -99,7 +104,14 @@ func (po *Portal) saveProfile(w http.ResponseWriter, r *http.Request, a subscrib
 	err := po.d.Subscribers.UpdateProfile(r.Context(), a.ID, p)
 	if errors.Is(err, derrors.Invalid) {
 		a.Email, a.Phone, a.NotifyEmail, a.NotifySMS = p.Email, p.Phone, p.NotifyEmail, p.NotifySMS
-		po.profilePage(w, r, a, http.StatusUnprocessableEntity, "profile.error.invalid")
+		field, msg := derrors.Field(err), "profile.error.invalid"
+		switch field {
+		case "email":
+			msg = "profile.error.email"
+		case "phone":
+			msg = "profile.error.phone"
+		}
+		po.profilePage(w, r, a, http.StatusUnprocessableEntity, field, msg)
 		return
 	}
 	if err != nil {
@@ -113,7 +125,7 @@ func (po *Portal) saveProfile(w http.ResponseWriter, r *http.Request, a subscrib
 func (po *Portal) changePassword(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
 	next := r.PostFormValue("new")
 	if next != r.PostFormValue("confirm") {
-		po.profilePage(w, r, a, http.StatusUnprocessableEntity, "password.error.mismatch")
+		po.profilePage(w, r, a, http.StatusUnprocessableEntity, "confirm", "password.error.mismatch")
 		return
 	}
 	err := po.d.Subscribers.ChangePassword(r.Context(), a.ID, r.PostFormValue("current"), next, 0)
@@ -127,9 +139,9 @@ func (po *Portal) changePassword(w http.ResponseWriter, r *http.Request, a subsc
 	}
 	switch {
 	case errors.Is(err, subscriber.ErrBadPassword):
-		po.profilePage(w, r, a, http.StatusUnprocessableEntity, "password.error.current")
+		po.profilePage(w, r, a, http.StatusUnprocessableEntity, "current", "password.error.current")
 	case errors.Is(err, subscriber.ErrWeakPassword):
-		po.profilePage(w, r, a, http.StatusUnprocessableEntity, "password.error.weak")
+		po.profilePage(w, r, a, http.StatusUnprocessableEntity, "new", "password.error.weak")
 	case err != nil:
 		po.p.Fail(w, r, err)
 	default:

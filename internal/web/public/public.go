@@ -16,6 +16,8 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/config"
+	"github.com/kabinet-billing/kabinet/internal/content"
 	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/support"
@@ -100,9 +102,12 @@ func (s *Site) render(w http.ResponseWriter, r *http.Request, status int, page, 
 }
 
 type indexData struct {
-	Cities  []billing.City
-	City    billing.City
-	Tariffs []billing.Tariff
+	Cities   []billing.City
+	City     billing.City
+	Tariffs  []billing.Tariff
+	Coverage []string        // the chosen city's, from [site.coverage]
+	Offices  []config.Office // the chosen city's and those of every city
+	News     []content.Item
 }
 
 func (s *Site) index(w http.ResponseWriter, r *http.Request) {
@@ -135,6 +140,18 @@ func (s *Site) index(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	// What a visitor of the city looks for besides the tariffs: where the
+	// provider connects, where its offices are, and what is new.
+	d.Coverage = s.p.Config.Site.Coverage[d.City.Code]
+	for _, o := range s.p.Config.Provider.Offices {
+		if o.City == "" || o.City == d.City.Code || d.City.Code == "" {
+			d.Offices = append(d.Offices, o)
+		}
+	}
+	if d.News, err = content.Current(ctx, s.d.DB, d.City.ID, "", s.p.Clock.Now(), 3); err != nil {
+		s.p.Fail(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "index", "site.title", d)
 }
 
@@ -146,10 +163,18 @@ type applyData struct {
 	Name    string
 	Phone   string
 	Address string
-	Error   string // message id
+	Comment string
+	Consent bool
+	// PrivacyURL is the provider's policy on personal data ([site]
+	// privacy_url), linked beside the consent.
+	PrivacyURL string
+	Error      string // message id
+	// Fields are the errors beside their inputs (name → message id).
+	Fields map[string]string
 }
 
 func (s *Site) applyData(r *http.Request, d *applyData) error {
+	d.PrivacyURL = s.p.Config.Site.PrivacyURL
 	var err error
 	if d.Cities, err = billing.Cities(r.Context(), s.d.DB); err != nil {
 		return err
@@ -186,15 +211,27 @@ func (s *Site) applyPost(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/site/thanks", http.StatusSeeOther)
 		return
 	}
-	d := applyData{City: f("city"), Tariff: f("tariff"), Name: strings.TrimSpace(f("name")), Phone: strings.TrimSpace(f("phone")), Address: strings.TrimSpace(f("address"))}
+	d := applyData{City: f("city"), Tariff: f("tariff"), Name: strings.TrimSpace(f("name")), Phone: strings.TrimSpace(f("phone")), Address: strings.TrimSpace(f("address")),
+		Comment: f("comment"), Consent: f("consent") == "yes", Fields: map[string]string{}}
 	now := s.p.Clock.Now()
 	key := "apply:" + platform.AddressKey(r.RemoteAddr)
 	status := http.StatusOK
+	// Each missing part is named beside its input; 152-FZ (art. 9) wants
+	// the visitor's consent before their name and phone are kept.
+	if d.Name == "" {
+		d.Fields["name"] = "site.apply.error.name"
+	}
+	if n := len(strings.Map(digitsOnly, d.Phone)); n < 10 || n > 15 {
+		d.Fields["phone"] = "site.apply.error.phone"
+	}
+	if !d.Consent {
+		d.Fields["consent"] = "site.apply.error.consent"
+	}
 	switch blocked, _ := s.apply.Blocked(key, now); {
 	case blocked:
 		d.Error, status = "site.apply.error.limited", http.StatusTooManyRequests
-	case d.Name == "" || len(strings.Map(digitsOnly, d.Phone)) < 5:
-		d.Error, status = "site.apply.error.required", http.StatusUnprocessableEntity
+	case len(d.Fields) > 0:
+		d.Error, status = "site.apply.error.fields", http.StatusUnprocessableEntity
 	}
 	if d.Error == "" {
 		var cityID int64
@@ -204,7 +241,7 @@ func (s *Site) applyPost(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		s.apply.Spend(key, now)
-		_, err := s.d.Support.Apply(r.Context(), support.Application{CityID: cityID, TariffCode: d.Tariff, Name: d.Name, Phone: d.Phone, Address: d.Address, Comment: f("comment")})
+		_, err := s.d.Support.Apply(r.Context(), support.Application{CityID: cityID, TariffCode: d.Tariff, Name: d.Name, Phone: d.Phone, Address: d.Address, Comment: d.Comment})
 		if err == nil {
 			http.Redirect(w, r, "/site/thanks", http.StatusSeeOther)
 			return

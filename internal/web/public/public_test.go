@@ -16,6 +16,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
+	"github.com/kabinet-billing/kabinet/internal/content"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"github.com/kabinet-billing/kabinet/internal/support"
@@ -32,7 +33,11 @@ func TestPublicSite(t *testing.T) {
 	db := storetest.SQLite(t)
 	clk := clock.NewFake(time.Date(2027, 3, 10, 9, 0, 0, 0, time.UTC))
 	files := assets.FS
-	p, err := platform.New(platform.Options{DB: db, Clock: clk, Config: config.Default(), Log: slog.New(slog.DiscardHandler), Files: files})
+	cfg := config.Default()
+	cfg.Site.PrivacyURL = "https://set-region.example/privacy"
+	cfg.Site.Coverage = map[string][]string{"tver": {"Заволжский район"}}
+	cfg.Provider.Offices = []config.Office{{Address: "Тверь, ул. Советская, 10", Hours: "пн–пт", City: "tver"}, {Address: "Торжок, ул. Ленина, 5", City: "torzhok"}}
+	p, err := platform.New(platform.Options{DB: db, Clock: clk, Config: cfg, Log: slog.New(slog.DiscardHandler), Files: files})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,6 +56,9 @@ func TestPublicSite(t *testing.T) {
 		if _, err := billing.AddTariff(ctx, db, tr, clk.Now()); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := content.Add(ctx, db, content.Item{Kind: content.KindNews, Title: "Плановые работы", Body: "Ночью 20 марта", PublishedAt: clk.Now().Add(-time.Hour)}, clk.Now()); err != nil {
+		t.Fatal(err)
 	}
 	srv := httptest.NewServer(p.Handler())
 	defer srv.Close()
@@ -90,6 +98,16 @@ func TestPublicSite(t *testing.T) {
 	if !strings.Contains(body, `href="/site/apply?tariff=home&amp;city=tver"`) || !strings.Contains(body, `href="/login"`) {
 		t.Errorf("no Connect button or portal link")
 	}
+	// The city's page is what a provider's site has: where it connects, its
+	// offices there, its contacts and news.
+	for _, want := range []string{"Заволжский район", "Тверь, ул. Советская, 10", "(4822) 55-00-00", `id="coverage"`, `id="offices"`, "Плановые работы"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("Tver's page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "Торжок, ул. Ленина") {
+		t.Error("Tver's page shows Torzhok's office")
+	}
 	if _, body := get("/site/?city=torzhok"); strings.Contains(body, "Тверь 300") {
 		t.Errorf("Torzhok shows a Tver-only tariff")
 	}
@@ -98,6 +116,9 @@ func TestPublicSite(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, `name="website"`) {
 		t.Fatalf("apply form: %d", code)
 	}
+	if !strings.Contains(body, `name="consent"`) || !strings.Contains(body, `href="https://set-region.example/privacy"`) {
+		t.Error("the form does not ask for consent with a link to the policy")
+	}
 	steps := []struct {
 		name string
 		form url.Values
@@ -105,13 +126,17 @@ func TestPublicSite(t *testing.T) {
 		apps int
 	}{
 		{"bot fills the honeypot", url.Values{"name": {"Bot"}, "phone": {"+7 900 000 00 00"}, "website": {"http://spam"}}, http.StatusSeeOther, 0},
-		{"no phone", url.Values{"name": {"Анна"}}, http.StatusUnprocessableEntity, 0},
-		{"person", url.Values{"name": {"Анна"}, "phone": {"+7 900 111-22-33"}, "city": {"tver"}, "tariff": {"home"}, "address": {"Советская, 1"}}, http.StatusSeeOther, 1},
-		{"second", url.Values{"name": {"Пётр"}, "phone": {"+7 900 111-22-44"}}, http.StatusSeeOther, 2},
-		{"third from the same address", url.Values{"name": {"Иван"}, "phone": {"+7 900 111-22-55"}}, http.StatusTooManyRequests, 2},
+		{"no phone", url.Values{"name": {"Анна"}, "consent": {"yes"}}, http.StatusUnprocessableEntity, 0},
+		{"no consent", url.Values{"name": {"Анна"}, "phone": {"+7 900 111-22-33"}}, http.StatusUnprocessableEntity, 0},
+		{"person", url.Values{"name": {"Анна"}, "phone": {"+7 900 111-22-33"}, "city": {"tver"}, "tariff": {"home"}, "address": {"Советская, 1"}, "consent": {"yes"}}, http.StatusSeeOther, 1},
+		{"second", url.Values{"name": {"Пётр"}, "phone": {"+7 900 111-22-44"}, "consent": {"yes"}}, http.StatusSeeOther, 2},
+		{"third from the same address", url.Values{"name": {"Иван"}, "phone": {"+7 900 111-22-55"}, "consent": {"yes"}}, http.StatusTooManyRequests, 2},
 	}
 	for _, s := range steps {
-		code, _ := post("/site/apply", s.form)
+		code, body := post("/site/apply", s.form)
+		if s.name == "no consent" && (!strings.Contains(body, `id="consent-error"`) || !strings.Contains(body, `name="consent" value="yes" required aria-invalid="true"`)) {
+			t.Errorf("the refusal without consent is not beside the checkbox:\n%s", body)
+		}
 		apps, _ := sup.Applications(ctx, "", 10)
 		if code != s.code || len(apps) != s.apps {
 			t.Errorf("%s: %d and %d applications, want %d and %d", s.name, code, len(apps), s.code, s.apps)
@@ -122,7 +147,7 @@ func TestPublicSite(t *testing.T) {
 		t.Errorf("applications: %+v", apps)
 	}
 	clk.Advance(11 * time.Minute)
-	if code, _ := post("/site/apply", url.Values{"name": {"Иван"}, "phone": {"+7 900 111-22-55"}}); code != http.StatusSeeOther {
+	if code, _ := post("/site/apply", url.Values{"name": {"Иван"}, "phone": {"+7 900 111-22-55"}, "consent": {"yes"}}); code != http.StatusSeeOther {
 		t.Errorf("after the limit refills: %d", code)
 	}
 	if code, loc := get("/cabinet/"); code != http.StatusMovedPermanently || loc != "/login" {

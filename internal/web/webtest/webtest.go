@@ -139,6 +139,9 @@ func NewWith(t testing.TB, db *store.DB, adjust func(*Env, *web.Deps)) *Env {
 	e.Pay = payment.NewService(db, clk, b, []payment.Processor{sb}, payment.Options{})
 	routes := map[string]http.Handler{"/pay/sandbox/": sb}
 	cfg := config.Default()
+	cfg.Payment.HowTo = payment.DemoConfig().HowTo
+	cfg.Site.PrivacyURL = "https://set-region.example/privacy"
+	cfg.Site.Coverage = map[string][]string{"tver": {"Центральный район", "Заволжский район"}}
 	e.Autopay = autopay.New(db, clk, e.Pay, b, nil, cfg.Autopay, nil)
 	if e.Push, err = push.Open(ctx, db, clk, push.Options{Contact: "support@example.com", AllowPrivate: true,
 		Log: slog.New(slog.DiscardHandler)}); err != nil {

@@ -6,14 +6,20 @@
 (function () {
   var T = {
     ru: {start: "Начать", running: "Идёт измерение…", ping: "Пинг", jitter: "Джиттер", dl: "Загрузка", ul: "Отдача",
-      ms: "мс", mbps: "Мбит/с", line: "Скорость по тарифу", limited: "Скорость ограничена за долг",
-      good: "Скорость соответствует тарифу", slow: "Скорость ниже тарифной", saved: "Результат сохранён", done: "Готово",
-      fail: "Ошибка измерения"},
+      ms: "мс", mbps: "Мбит/с", of: "из", ip: "Ваш адрес", limited: "Скорость ограничена за долг: пополните баланс — ограничение снимется сразу.",
+      good: "Скорость соответствует тарифу.", slow: "Скорость ниже тарифной. Подключите компьютер кабелем, закройте загрузки и проверьте ещё раз; если не поможет — напишите в поддержку.",
+      saved: "Результат сохранён", done: "Готово", fail: "Ошибка измерения"},
     en: {start: "Start", running: "Measuring…", ping: "Ping", jitter: "Jitter", dl: "Download", ul: "Upload",
-      ms: "ms", mbps: "Mbit/s", line: "Tariff speed", limited: "Speed is limited for debt",
-      good: "Speed matches the tariff", slow: "Speed is below the tariff", saved: "Result saved", done: "Done",
-      fail: "Measurement failed"}
+      ms: "ms", mbps: "Mbit/s", of: "of", ip: "Your address", limited: "The speed is limited for debt: top up the balance and the limit is lifted at once.",
+      good: "The speed is what the tariff promises.", slow: "The speed is below the tariff. Connect the computer by cable, pause downloads and test again; if that does not help, write to support.",
+      saved: "Result saved", done: "Done", fail: "Measurement failed"}
   };
+
+  // num writes a number as the page's language does: "94,3" in Russian,
+  // "94.3" in English, at most one decimal.
+  function num(lang, v) {
+    return new Intl.NumberFormat(lang === "en" ? "en-US" : "ru-RU", {maximumFractionDigits: 1}).format(v);
+  }
 
   function params() {
     var q = new URLSearchParams(location.search);
@@ -132,32 +138,49 @@
     return resp.ok && /^id /.test(text) ? text.slice(3) : "";
   }
 
-  function fmt(v) { return v >= 100 ? v.toFixed(0) : v.toFixed(2); }
+  // history reloads the page's list of earlier tests, so the result just
+  // saved is in it at once (the portal page; the stand-alone one has none).
+  async function history() {
+    var block = document.getElementById("st-history-block");
+    if (!block) return;
+    var r = await fetch(location.pathname, {cache: "no-store", credentials: "same-origin"});
+    if (!r.ok) return;
+    var doc = new DOMParser().parseFromString(await r.text(), "text/html");
+    var fresh = doc.getElementById("st-history-block");
+    if (fresh) block.innerHTML = fresh.innerHTML;
+  }
 
   async function run() {
     var p = params(), lang = (document.documentElement.lang || "ru").slice(0, 2), t = T[lang] || T.ru;
     var $ = function (id) { return document.getElementById(id); };
     var set = function (id, v) { var e = $(id); if (e) e.textContent = v; };
+    var mbps = function (v) { return num(lang, v) + " " + t.mbps; };
+    // "94,3 Мбит/с из 100": the measured speed against the line's.
+    var against = function (v, kbps) {
+      if (!(kbps > 0)) return mbps(v);
+      return lang === "en" ? num(lang, v) + " " + t.of + " " + mbps(kbps / 1000) : mbps(v) + " " + t.of + " " + num(lang, kbps / 1000);
+    };
     $("st-start").disabled = true;
     set("st-status", t.running);
+    set("st-verdict", "");
     document.body.setAttribute("data-state", "running");
     try {
-      var ip = await getIP(p);
-      set("st-ip", ip.processedString);
-      if (ip.line) set("st-line", t.line + ": " + fmt(ip.line.down_kbps / 1000) + " / " + fmt(ip.line.up_kbps / 1000) + " " + t.mbps + (ip.line.limited ? " — " + t.limited : ""));
+      var ip = await getIP(p), line = ip.line || {};
+      if ($("st-ip")) set("st-ip", t.ip + ": " + String(ip.processedString || "").split(" - ")[0]);
       var pj = await ping(p);
-      set("st-ping", fmt(pj.ping) + " " + t.ms); set("st-jitter", fmt(pj.jitter) + " " + t.ms);
-      var dl = await download(p, function (v) { set("st-dl", fmt(v) + " " + t.mbps); });
-      set("st-dl", fmt(dl) + " " + t.mbps);
-      var ul = await upload(p, function (v) { set("st-ul", fmt(v) + " " + t.mbps); });
-      set("st-ul", fmt(ul) + " " + t.mbps);
+      set("st-ping", num(lang, pj.ping) + " " + t.ms); set("st-jitter", num(lang, pj.jitter) + " " + t.ms);
+      var dl = await download(p, function (v) { set("st-dl", mbps(v)); });
+      set("st-dl", against(dl, line.down_kbps));
+      var ul = await upload(p, function (v) { set("st-ul", mbps(v)); });
+      set("st-ul", against(ul, line.up_kbps));
       var res = {dl: dl, ul: ul, ping: pj.ping, jitter: pj.jitter};
-      if (ip.line && ip.line.down_kbps > 0) {
-        set("st-verdict", ip.line.limited ? t.limited : (dl * 1000 >= ip.line.down_kbps * 0.8 ? t.good : t.slow) +
-          " (" + Math.round(dl * 1000 * 100 / ip.line.down_kbps) + "%)");
+      if (line.down_kbps > 0) {
+        set("st-verdict", line.limited ? t.limited : (dl * 1000 >= line.down_kbps * 0.8 ? t.good : t.slow));
+        document.body.setAttribute("data-verdict", line.limited ? "limited" : (dl * 1000 >= line.down_kbps * 0.8 ? "good" : "slow"));
       }
       var id = await telemetry(p, res, ip);
-      set("st-status", id ? t.saved + " (#" + id + ")" : t.done);
+      if (id) { try { await history(); } catch (e) { /* the result is saved; the list updates on the next visit */ } }
+      set("st-status", id ? t.saved + "." : t.done);
       document.body.setAttribute("data-result-id", id);
       document.body.setAttribute("data-state", "done");
     } catch (e) {
