@@ -11,7 +11,9 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/browsertest"
 	"github.com/kabinet-billing/kabinet/internal/content"
+	site "github.com/kabinet-billing/kabinet/internal/web/public"
 	"github.com/kabinet-billing/kabinet/internal/web/webtest"
+	assets "github.com/kabinet-billing/kabinet/web"
 )
 
 // TestBrowserEveryPage opens every portal page a subscriber reaches, and
@@ -35,6 +37,10 @@ func TestBrowserEveryPage(t *testing.T) {
 	portal := []string{"/", "/payments", "/payments/howto", "/tariffs", "/tariffs/home300", "/packages", "/packages/drweb", "/bonus", "/statement",
 		"/traffic", "/traffic/classes", "/speedtest", "/requests", "/chat", "/profile",
 		"/suspension", "/suspension?days=14&from=" + e.Clock.Now().In(e.Srv.Platform.Zone).Format("2006-01-02"), "/suspension?days=1&from=2000-01-01"}
+	// The public site, as serve mounts it beside the portal.
+	if _, err := site.Register(e.Srv.Platform, site.Deps{DB: e.DB, Support: e.Support, Files: assets.FS}); err != nil {
+		t.Fatal(err)
+	}
 	err := chromedp.Do(ctx, browsertest.BypassCSP())
 	if err != nil {
 		t.Fatal(err)
