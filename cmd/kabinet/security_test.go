@@ -334,6 +334,9 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"POST /profile/telegram":        {class: clSubscriber},
 		"POST /profile/telegram/unlink": {class: clSubscriber},
 
+		// The notification choices (internal/notify).
+		"POST /profile/notifications": {class: clSubscriber},
+
 		// Payments: OSMP checks credentials and addresses, callbacks their
 		// signature; the sandbox's hosted page stands in for a processor's.
 		"GET /pay/osmp":                   {class: clMachine, path: "/pay/osmp?command=check&txn_id=1&account=alice&sum=10.00"},
@@ -418,6 +421,7 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"POST /admin/operators":                               op(operator.ManageOperators),
 		"POST /admin/operators/{id}":                          {class: clOperator, perm: operator.ManageOperators, path: "/admin/operators/999"},
 		"GET /admin/mail":                                     op(operator.ViewSubscribers),
+		"POST /admin/mail/broadcast":                          op(operator.EditContent),
 		"GET /admin/receipts":                                 op(operator.ViewSubscribers),
 		"POST /admin/receipts/{id}/resend":                    {class: clOperator, perm: operator.TakeCash, path: "/admin/receipts/1/resend"},
 		"GET /admin/documents":                                op(operator.ViewSubscribers),
@@ -498,6 +502,8 @@ func (s *secEnv) routeSpecs() map[string]spec {
 			foreign: "/api/v1/push/subscriptions/" + id("bob.push")},
 		"PUT /api/v1/profile":           {class: clAPI},
 		"POST /api/v1/profile/password": {class: clAPI},
+		"GET /api/v1/notifications":     {class: clAPI},
+		"PUT /api/v1/notifications":     {class: clAPI},
 
 		// The voluntary suspension.
 		"GET /api/v1/suspension":    {class: clAPI},

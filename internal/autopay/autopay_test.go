@@ -130,7 +130,7 @@ func balanceOf(t *testing.T, db *store.DB, acct int64) money.Amount {
 // letters are the kinds of letters queued for the account, in order.
 func letters(t *testing.T, db *store.DB, acct int64) []string {
 	t.Helper()
-	rows, err := db.Query(context.Background(), `SELECT kind FROM mail_queue WHERE account_id = ? AND kind LIKE 'autopay%' ORDER BY id`, acct)
+	rows, err := db.Query(context.Background(), `SELECT kind FROM notifications WHERE account_id = ? AND kind LIKE 'autopay%' ORDER BY id`, acct)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func TestOneLetterPerCharge(t *testing.T) {
 	if _, err := mail.HandleEvents(ctx); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.Query(ctx, `SELECT kind FROM mail_queue WHERE account_id = ? ORDER BY id`, acct)
+	rows, err := db.Query(ctx, `SELECT kind FROM notifications WHERE account_id = ? ORDER BY id`, acct)
 	if err != nil {
 		t.Fatal(err)
 	}

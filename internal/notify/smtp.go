@@ -1,8 +1,11 @@
-// Package notify sends mail to subscribers: a durable queue in the database,
-// SMTP delivery with retries and backoff, Russian and English templates, and
-// the reactions to store events (limit applied or lifted, payment received)
-// plus the reminder before the 1st. SMS and messengers can be added as other
-// Senders later.
+// Package notify tells subscribers what happened: one durable queue in the
+// database for every channel (e-mail over SMTP, Telegram, SMS, Web Push,
+// each a Sender), delivery with retries, backoff, per-channel rate limits
+// and claims with a lease so that instances sharing a database never send
+// a message twice; Russian and English templates; the subscriber's choice
+// of what goes where; the reactions to store events (payment received,
+// limit applied or lifted, request answered), the reminders (before the
+// 1st, a promised payment ending tomorrow) and operators' broadcasts.
 package notify
 
 import (
@@ -69,11 +72,6 @@ func (c *Config) Check() error {
 		return errors.New("mail.host is empty: set it or mail.disabled = true")
 	}
 	return nil
-}
-
-// Sender hands one message to the outside world.
-type Sender interface {
-	Send(ctx context.Context, from string, to []string, msg []byte) error
 }
 
 // SMTP delivers through a mail server.
@@ -160,25 +158,31 @@ func (s *SMTP) Send(ctx context.Context, from string, to []string, msg []byte) e
 // compose builds an RFC 5322 message: UTF-8 text, quoted-printable, the
 // subject and the sender's name encoded for old clients.
 func compose(fromName, from, to, subject, body string, at time.Time) []byte {
-	return composeWith(fromName, from, to, subject, body, at, nil)
+	msg, _ := composeID(fromName, from, to, subject, body, at, 0, nil)
+	return msg
 }
 
-// composeWith is compose with files: multipart/mixed, the text first, each
-// file in base64 with its name encoded for old clients.
-func composeWith(fromName, from, to, subject, body string, at time.Time, atts []Attachment) []byte {
+// composeID is compose with the Message-ID of queue row id (a random one
+// when id is 0), which it returns, and with files: multipart/mixed, the
+// text first, each file in base64 with its name encoded for old clients.
+func composeID(fromName, from, to, subject, body string, at time.Time, id int64, atts []Attachment) ([]byte, string) {
 	var b bytes.Buffer
 	sender := (&mail.Address{Name: fromName, Address: from}).String()
 	host := "kabinet"
 	if i := strings.LastIndexByte(from, '@'); i >= 0 {
 		host = from[i+1:]
 	}
-	var id [8]byte
-	rand.Read(id[:])
+	mid := messageID(id, at, host)
+	if id == 0 {
+		var r [8]byte
+		rand.Read(r[:])
+		mid = "<" + hex.EncodeToString(r[:]) + "." + strconv.FormatInt(at.Unix(), 10) + "@" + host + ">"
+	}
 	fmt.Fprintf(&b, "From: %s\r\n", sender)
 	fmt.Fprintf(&b, "To: %s\r\n", (&mail.Address{Address: to}).String())
 	fmt.Fprintf(&b, "Subject: %s\r\n", mime.BEncoding.Encode("utf-8", subject))
 	fmt.Fprintf(&b, "Date: %s\r\n", at.Format(time.RFC1123Z))
-	fmt.Fprintf(&b, "Message-ID: <%s.%d@%s>\r\n", hex.EncodeToString(id[:]), at.Unix(), host)
+	fmt.Fprintf(&b, "Message-ID: %s\r\n", mid)
 	b.WriteString("MIME-Version: 1.0\r\n")
 	boundary := ""
 	if len(atts) > 0 {
@@ -207,5 +211,5 @@ func composeWith(fromName, from, to, subject, body string, at time.Time, atts []
 	if boundary != "" {
 		fmt.Fprintf(&b, "--%s--\r\n", boundary)
 	}
-	return b.Bytes()
+	return b.Bytes(), mid
 }

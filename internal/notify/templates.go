@@ -21,8 +21,10 @@ const (
 	KindAutopayCharged  = "autopay_charged"  // the saved card was charged before the 1st
 	KindAutopayFailed   = "autopay_failed"   // the charge failed after its retries
 	KindAutopayDisabled = "autopay_disabled" // the card was refused for good; autopay is off
+	KindPromiseEnding   = "promise_ending"   // the promised payment ends tomorrow
+	KindRequestAnswered = "request_answered" // an operator answered a request
+	KindBroadcast       = "broadcast"        // an operators' message to many
 	KindDocuments       = "documents"        // a company's invoices and acts, attached as PDFs
-	KindRequestAnswered = "request_answered" // an operator answered the subscriber's request
 )
 
 // Letters of the voluntary suspension.
@@ -34,13 +36,18 @@ const (
 
 // Kinds lists every kind of letter; each has a template per language.
 var Kinds = []string{KindCredentials, KindPasswordReset, KindLowBalance, KindLimited, KindUnlimited, KindPaymentReceived,
-	KindAutopayCharged, KindAutopayFailed, KindAutopayDisabled, KindDocuments,
-	KindSuspended, KindSuspensionEnding, KindResumed, KindRequestAnswered}
+	KindAutopayCharged, KindAutopayFailed, KindAutopayDisabled, KindPromiseEnding, KindRequestAnswered, KindBroadcast,
+	KindDocuments, KindSuspended, KindSuspensionEnding, KindResumed}
+
+// ShortKinds are the kinds that also go as a short text (Telegram, SMS,
+// push): templates/short/<kind>.<lang>.txt.
+var ShortKinds = []string{KindPaymentReceived, KindLowBalance, KindLimited, KindUnlimited, KindPromiseEnding, KindSuspended,
+	KindSuspensionEnding, KindResumed, KindRequestAnswered, KindBroadcast}
 
 // Langs are the languages letters are written in; the first is the fallback.
 var Langs = []string{"ru", "en"}
 
-//go:embed templates/*.txt
+//go:embed templates/*.txt templates/short/*.txt
 var templateFS embed.FS
 
 // Letter is what a template may use. Amounts are formatted for the
@@ -61,12 +68,13 @@ type Letter struct {
 	LimitKbps   int64
 	Method      string // autopay: the saved card, "Visa •••• 4242"
 	Reason      string // autopay: why the charge failed, in the letter's language
+	Until       string // a promise's or a suspension's end, 02.01.2006
+	RequestID   string // request_answered: the request's number
+	Text        string // a broadcast's text
 	// Subject is, for documents, what the letter carries ("Счёт на оплату
 	// № 2026-000123"); for request_answered, the request's subject.
 	Subject   string
 	Documents string // documents: a line per document attached
-	Until     string // suspension: the day the line resumes
-	RequestID string // request_answered: the request's number
 }
 
 var templates = func() map[string]*template.Template {
@@ -80,6 +88,34 @@ var templates = func() map[string]*template.Template {
 	}
 	return m
 }()
+
+var shortTemplates = func() map[string]*template.Template {
+	m := map[string]*template.Template{}
+	for _, lang := range Langs {
+		for _, kind := range ShortKinds {
+			name := kind + "." + lang + ".txt"
+			m[kind+"."+lang] = template.Must(template.New(name).ParseFS(templateFS, "templates/short/"+name))
+		}
+	}
+	return m
+}()
+
+// RenderShort writes the short text of kind in lang (Russian when lang is
+// unknown) for channels without a subject: Telegram, SMS, push.
+func RenderShort(kind, lang string, l Letter) (string, error) {
+	t, ok := shortTemplates[kind+"."+lang]
+	if !ok {
+		t, ok = shortTemplates[kind+"."+Langs[0]]
+	}
+	if !ok {
+		return "", fmt.Errorf("message %s: no short template", kind)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, l); err != nil {
+		return "", fmt.Errorf("message %s.%s: %w", kind, lang, err)
+	}
+	return strings.TrimSpace(b.String()), nil
+}
 
 // Render writes the letter of kind in lang (Russian when lang is unknown):
 // the subject from the template's first line, then the body.

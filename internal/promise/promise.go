@@ -354,6 +354,25 @@ func (s *Service) History(ctx context.Context, accountID int64, limit int) ([]Pr
 	return out, rows.Err()
 }
 
+// Ending lists the open promises that end after from and no later than to,
+// oldest end first: the notifier tells their subscribers a day before.
+func Ending(ctx context.Context, q store.Querier, from, to time.Time) ([]Promise, error) {
+	rows, err := q.Query(ctx, `SELECT `+cols+` FROM promises WHERE ended_at IS NULL AND ends_at > ? AND ends_at <= ? ORDER BY ends_at, id`, from.UTC(), to.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("promises ending: %w", err)
+	}
+	defer rows.Close()
+	var out []Promise
+	for rows.Next() {
+		p, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("promises ending: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
 // closePaid closes the account's open promise as paid, in the transaction
 // of the payment that ended its hold.
 func (s *Service) closePaid(ctx context.Context, tx *store.Tx, accountID int64, now time.Time) error {

@@ -30,3 +30,14 @@ func (t *Tx) OrFail() string {
 	}
 	return ""
 }
+
+// SkipLocked ends a SELECT that picks rows to claim: " FOR UPDATE SKIP
+// LOCKED" on PostgreSQL, so that instances claiming at once take disjoint
+// rows instead of waiting on each other's; "" on SQLite, whose one writer
+// claims alone.
+func (t *Tx) SkipLocked() string {
+	if t.db.Dialect == Postgres {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}

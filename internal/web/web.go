@@ -19,6 +19,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/documents"
 	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/metrics"
+	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/promise"
 	"github.com/kabinet-billing/kabinet/internal/push"
@@ -104,6 +105,9 @@ type Deps struct {
 	// Documents are company clients' invoices and acts for the company
 	// cabinet; nil: the back office's (Office.Documents), if any.
 	Documents *documents.Service
+	// Notify keeps the subscribers' notification choices and the queue;
+	// nil: Office's, else one over DB that only queues.
+	Notify *notify.Notifier
 }
 
 // Server is the assembled HTTP surface.
@@ -143,6 +147,12 @@ func New(d Deps) (*Server, error) {
 		}
 		d.Promises = promise.New(d.DB, d.Clock, d.Biller, rules)
 	}
+	if d.Notify == nil && d.Office != nil {
+		d.Notify = d.Office.Mail
+	}
+	if d.Notify == nil {
+		d.Notify = notify.New(d.DB, d.Clock, nil, d.Biller, notify.Options{Provider: d.Config.Provider, Log: d.Log})
+	}
 	if d.Company == nil {
 		d.Company = company.New(d.DB, d.Clock, d.Biller, d.Subscribers)
 		d.Company.VATRate, d.Company.Accounts = d.Config.Company.VAT, d.Config.Company.Accounts
@@ -170,14 +180,14 @@ func New(d Deps) (*Server, error) {
 	st := statement.New(d.DB, d.Clock, p.Zone, d.Config.Provider, d.Fonts, p.I18n)
 	po := portal.Register(p, portal.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Payments: d.Payments,
 		Processor: d.Processor, Traffic: d.Traffic, Support: d.Support, Statements: st, Autopay: d.Autopay, Promises: d.Promises, Suspensions: d.Suspensions, Receipts: d.Receipts,
-		Telegram: d.Telegram, TelegramLinks: d.TelegramLinks, Company: d.Company, Push: d.Push, Documents: documentsOf(d)})
+		Telegram: d.Telegram, TelegramLinks: d.TelegramLinks, Company: d.Company, Push: d.Push, Documents: documentsOf(d), Notify: d.Notify})
 	po.RegisterMeasure(d.SpeedTests)
 	pwa.Register(p, d.Files)
 	api.Register(p, api.Deps{DB: d.DB, Biller: d.Biller, Subscribers: d.Subscribers, Tokens: d.Tokens,
 		Payments: d.Payments, Processor: d.Processor, Traffic: d.Traffic, Support: d.Support,
 		SpeedTests: d.SpeedTests, Statements: st, Promises: d.Promises, Suspensions: d.Suspensions, PerSecond: d.APIPerSecond, Burst: d.APIBurst,
 		AppSchemes: d.Config.API.AppSchemes, Autopay: d.Autopay, Telegram: d.Telegram, TelegramLinks: d.TelegramLinks,
-		Push: d.Push})
+		Push: d.Push, Notify: d.Notify})
 	if d.Office != nil {
 		if _, err := admin.Register(p, admin.Deps{Office: d.Office, Support: d.Support, Network: d.Network, Sandbox: d.Sandbox,
 			Files: d.Files, Statements: st, Company: d.Company}); err != nil {

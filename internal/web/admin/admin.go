@@ -134,6 +134,7 @@ func Register(p *platform.Platform, d Deps) (*Admin, error) {
 	p.Page("POST /admin/operators", a.auth(operator.ManageOperators, a.addOperator))
 	p.Page("POST /admin/operators/{id}", a.auth(operator.ManageOperators, a.updateOperator))
 	p.Page("GET /admin/mail", a.auth(operator.ViewSubscribers, a.mail))
+	p.Page("POST /admin/mail/broadcast", a.auth(operator.EditContent, a.broadcast))
 	p.Page("GET /admin/receipts", a.auth(operator.ViewSubscribers, a.receipts))
 	p.Page("POST /admin/receipts/{id}/resend", a.auth(operator.TakeCash, a.resendReceipt))
 	if d.Office.Documents != nil {

@@ -54,7 +54,7 @@ type env struct {
 
 // newEnv builds the platform and the back office over a fresh database,
 // with one operator per role (login = role name) and one subscriber.
-func newEnv(t *testing.T, sender notify.Sender) *env {
+func newEnv(t *testing.T, sender notify.Transport) *env {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.SQLite(t)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/operator"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
@@ -132,31 +133,64 @@ func (a *Admin) updateOperator(w http.ResponseWriter, r *http.Request) {
 
 type mailData struct {
 	Status  string
+	Channel string
 	Letters []notify.Queued
 	L       platform.Listing
-	// Unsent: no mail server is configured, so nothing leaves the queue.
+	// Counts: channel → status → messages, over the whole queue.
+	Counts    map[string]map[string]int
+	Channels  []string // every channel, for the filter and the form
+	Statuses  []string
+	Audiences []string
+	// Unsent: no mail server is configured, so no letter leaves the queue.
 	Unsent bool
 	// Readable: the letters' text is shown. Only while nothing is sent
 	// (the demo, a provider before its mail server): then this page is the
 	// only place to read them. Credentials letters hold a password, so only
-	// operators who may reset it anyway read them.
+	// operators who may reset it anyway read them. Short messages
+	// (Telegram, SMS) tell a balance or a broadcast and are always shown.
 	Readable bool
+	// The broadcast form: what it holds, and the preview's count.
+	Form      broadcastForm
+	Preview   int
+	Previewed bool
+	Cities    []billing.City
+	Tariffs   []billing.Tariff
 }
 
-// mail shows the outgoing queue: what was sent, what waits for a retry.
+type broadcastForm struct {
+	Channel, Audience, Value, Text string
+}
+
+// mail shows the outgoing queue of every channel: what was sent, what
+// waits for a retry, what failed and why; and the broadcast form.
 func (a *Admin) mail(w http.ResponseWriter, r *http.Request) {
+	a.mailPage(w, r, http.StatusOK, broadcastForm{Channel: notify.ChannelTelegram, Audience: "all"}, -1)
+}
+
+func (a *Admin) mailPage(w http.ResponseWriter, r *http.Request, status int, f broadcastForm, preview int) {
 	var d mailData
 	d.Status = r.URL.Query().Get("status")
+	d.Channel = r.URL.Query().Get("channel")
+	d.Channels, d.Statuses = notify.Channels, []string{notify.StatusQueued, notify.StatusSending, notify.StatusSent, notify.StatusFailed}
+	d.Audiences = []string{"all", "city", "tariff", "login"}
 	d.Unsent = !a.d.Office.Mail.Sends()
 	d.Readable = d.Unsent && opOf(r).Can(operator.EditSubscribers)
-	if a.d.Office.Mail != nil {
-		var err error
-		if d.Letters, err = a.d.Office.Mail.List(r.Context(), 0, d.Status, 1000); err != nil {
-			a.p.Fail(w, r, err)
-			return
+	d.Form, d.Preview, d.Previewed = f, preview, preview >= 0
+	ctx := r.Context()
+	var err error
+	if d.Cities, err = billing.Cities(ctx, a.d.Office.DB); err == nil {
+		d.Tariffs, err = billing.Tariffs(ctx, a.d.Office.DB, 0, false)
+	}
+	if err == nil && a.d.Office.Mail != nil {
+		if d.Letters, err = a.d.Office.Mail.Messages(ctx, notify.Filter{Channel: d.Channel, Status: d.Status, Limit: 1000}); err == nil {
+			d.Counts, err = a.d.Office.Mail.Counts(ctx)
 		}
 	}
-	// The newest thousand letters of the status chosen, sorted and paged here.
+	if err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	// The newest thousand messages of the channel and status chosen, sorted and paged here.
 	d.L = platform.ListingOf(r, 50, true, "date", "to", "subject", "status", "attempts")
 	d.Letters = platform.SortPage(&d.L, d.Letters, map[string]func(x, y notify.Queued) int{
 		"date":     func(x, y notify.Queued) int { return cmp.Compare(x.ID, y.ID) },
@@ -165,5 +199,47 @@ func (a *Admin) mail(w http.ResponseWriter, r *http.Request) {
 		"status":   func(x, y notify.Queued) int { return strings.Compare(x.Status, y.Status) },
 		"attempts": func(x, y notify.Queued) int { return cmp.Compare(x.Attempts, y.Attempts) },
 	})
-	a.render(w, r, http.StatusOK, "mail", "admin.mail.title", "mail", d)
+	a.render(w, r, status, "mail", "admin.mail.title", "mail", d)
+}
+
+// broadcast previews (action=preview: how many it reaches) or queues an
+// operators' message to a city, a tariff, one subscriber or everyone;
+// queueing is audited in its transaction.
+func (a *Admin) broadcast(w http.ResponseWriter, r *http.Request) {
+	f := broadcastForm{Channel: r.PostFormValue("channel"), Audience: r.PostFormValue("audience"),
+		Value: strings.TrimSpace(r.PostFormValue("value")), Text: r.PostFormValue("text")}
+	b := notify.Broadcast{Channel: f.Channel, Text: f.Text}
+	switch f.Audience {
+	case "all":
+		b.Audience.All = true
+	case "city":
+		b.Audience.City = f.Value
+	case "tariff":
+		b.Audience.Tariff = f.Value
+	case "login":
+		b.Audience.Login = f.Value
+	}
+	if a.d.Office.Mail == nil {
+		a.p.NotFound(w, r)
+		return
+	}
+	if r.PostFormValue("action") == "preview" {
+		k, err := a.d.Office.Mail.Preview(r.Context(), b)
+		if err != nil {
+			a.failed(w, r, "/admin/mail", err)
+			return
+		}
+		a.mailPage(w, r, http.StatusOK, f, k)
+		return
+	}
+	res, err := a.d.Office.Mail.SendBroadcast(r.Context(), a.who(r).Actor(), b)
+	if err != nil {
+		a.failed(w, r, "/admin/mail", err)
+		return
+	}
+	msg := "admin.broadcast.queued"
+	if res.Queued == 0 {
+		msg = "admin.broadcast.none"
+	}
+	a.done(w, r, "/admin/mail?channel="+b.Channel, msg)
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/apitoken"
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/promise"
 	"github.com/kabinet-billing/kabinet/internal/push"
@@ -65,7 +66,8 @@ type Deps struct {
 	// /telegram says none and linking answers 404.
 	Telegram      TelegramBot
 	TelegramLinks *telegram.Links
-	Push          *push.Service // nil: the push operations answer 503
+	Push          *push.Service    // nil: the push operations answer 503
+	Notify        *notify.Notifier // nil: the notification choices answer 503
 	// PerSecond and Burst limit requests per token (default 10/s, 60).
 	PerSecond float64
 	Burst     int
@@ -404,6 +406,7 @@ var messages = map[string][2]string{
 	"api.error.limited":                 {"Доступ ограничен за долг: пополните баланс.", "Access is limited for debt: top up the balance."},
 	"api.error.invalid":                 {"Проверьте введённые данные.", "Check what you entered."},
 	"api.error.password":                {"Неверный текущий пароль.", "The current password is wrong."},
+	"api.error.notify_topic":            {"Нет такого уведомления или канала.", "No such notification or channel."},
 	"api.error.weak_password":           {"Пароль должен быть от 8 до 64 символов.", "The password must be 8 to 64 characters."},
 	"api.error.push_subscription":       {"Это не подписка Web Push: нужен https-адрес и ключи p256dh и auth.", "This is not a Web Push subscription: an https endpoint and the p256dh and auth keys are needed."},
 	"api.error.push_devices":            {"Уведомления включены на слишком многих устройствах: отключите ненужные.", "Notifications are on for too many devices: turn off the ones you no longer use."},

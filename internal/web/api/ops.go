@@ -179,6 +179,10 @@ func (a *API) operations() {
 		Summary: "Contract, contacts and logged-in devices"}, a.profile)
 	reg(a, true, huma.Operation{OperationID: "update-profile", Method: http.MethodPut, Path: "/profile", Tags: []string{"Profile"},
 		Summary: "Change contacts and notifications", Errors: []int{422}}, a.updateProfile)
+	reg(a, true, huma.Operation{OperationID: "notifications", Method: http.MethodGet, Path: "/notifications", Tags: []string{"Profile"},
+		Summary: "What the subscriber is told, and on which channels"}, a.notifications)
+	reg(a, true, huma.Operation{OperationID: "update-notifications", Method: http.MethodPut, Path: "/notifications", Tags: []string{"Profile"},
+		Summary: "Choose the channels of each notification", Description: "Topics and channels not named keep their choice.", Errors: []int{422}}, a.updateNotifications)
 	reg(a, true, huma.Operation{OperationID: "change-password", Method: http.MethodPost, Path: "/profile/password", Tags: []string{"Profile"},
 		Summary: "Change the password", Description: "Every other token and web session of the account ends; the token that made the change stays valid.", DefaultStatus: 204, Errors: []int{422}}, a.changePassword)
 	registerPush(a)

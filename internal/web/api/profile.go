@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
@@ -79,4 +80,76 @@ func (a *API) changePassword(ctx context.Context, in *PasswordIn) (*Empty, error
 		return nil, a.refused(ctx, "change password", err)
 	}
 	return nil, nil
+}
+
+// --- notification choices ---
+
+type NotifyChannelOut struct {
+	Channel   string `json:"channel" enum:"email,telegram,sms,push"`
+	Reachable bool   `json:"reachable" doc:"The subscriber has an address there (an e-mail, a phone, a linked Telegram chat, a push subscription); messages go only to reachable channels"`
+}
+
+type NotifyTopicOut struct {
+	Topic    string          `json:"topic" enum:"payment_received,low_balance,limited,promise_ending,suspension_ending,request_answered"`
+	Title    string          `json:"title" doc:"The topic in the client's language"`
+	Channels map[string]bool `json:"channels" doc:"Channel → on, for every channel offered"`
+}
+
+type NotificationsOut struct {
+	Body struct {
+		Channels []NotifyChannelOut `json:"channels" doc:"The channels this provider sends on"`
+		Topics   []NotifyTopicOut   `json:"topics"`
+	}
+}
+
+type NotificationsIn struct {
+	Body struct {
+		Topics []struct {
+			Topic    string          `json:"topic" enum:"payment_received,low_balance,limited,promise_ending,suspension_ending,request_answered"`
+			Channels map[string]bool `json:"channels" doc:"Channel → on; channels not named keep their choice"`
+		} `json:"topics"`
+	}
+}
+
+func (a *API) notificationsOf(ctx context.Context, id int64) (*NotificationsOut, error) {
+	p, err := a.d.Notify.Prefs(ctx, id)
+	if err != nil {
+		return nil, a.fail(ctx, "notifications", err)
+	}
+	out := &NotificationsOut{}
+	for _, ch := range p.Offered {
+		out.Body.Channels = append(out.Body.Channels, NotifyChannelOut{Channel: ch, Reachable: p.Reachable[ch]})
+	}
+	l := lang(ctx)
+	for _, c := range p.Choices {
+		out.Body.Topics = append(out.Body.Topics, NotifyTopicOut{Topic: c.Topic, Title: a.t(l, "notify.topic."+c.Topic), Channels: c.Channels})
+	}
+	return out, nil
+}
+
+func (a *API) notifications(ctx context.Context, _ *Empty) (*NotificationsOut, error) {
+	if a.d.Notify == nil {
+		return nil, a.problem(ctx, http.StatusServiceUnavailable, "api.error.unavailable")
+	}
+	return a.notificationsOf(ctx, account(ctx).ID)
+}
+
+func (a *API) updateNotifications(ctx context.Context, in *NotificationsIn) (*NotificationsOut, error) {
+	if a.d.Notify == nil {
+		return nil, a.problem(ctx, http.StatusServiceUnavailable, "api.error.unavailable")
+	}
+	set := map[string]map[string]bool{}
+	for _, t := range in.Body.Topics {
+		if set[t.Topic] == nil {
+			set[t.Topic] = map[string]bool{}
+		}
+		for ch, on := range t.Channels {
+			set[t.Topic][ch] = on
+		}
+	}
+	id := account(ctx).ID
+	if err := a.d.Notify.SetPrefs(ctx, id, set); err != nil {
+		return nil, a.refused(ctx, "notifications", err)
+	}
+	return a.notificationsOf(ctx, id)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/company"
 	"github.com/kabinet-billing/kabinet/internal/documents"
 	"github.com/kabinet-billing/kabinet/internal/fiscal"
+	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/promise"
 	"github.com/kabinet-billing/kabinet/internal/push"
@@ -46,6 +47,7 @@ type Deps struct {
 	Promises    *promise.Service
 	Suspensions *suspension.Service // nil: no suspension pages
 	Receipts    *fiscal.Queue       // nil: no fiscal receipts to show
+	Notify      *notify.Notifier    // nil: no notification choices
 	// Telegram is the subscribers' bot and TelegramLinks its chats; nil:
 	// the profile offers no Telegram.
 	Telegram      TelegramBot
@@ -115,6 +117,7 @@ func Register(p *platform.Platform, d Deps) *Portal {
 	p.Page("POST /profile/password", po.auth(po.changePassword))
 	p.Page("POST /profile/telegram", po.auth(po.linkTelegram))
 	p.Page("POST /profile/telegram/unlink", po.auth(po.unlinkTelegram))
+	p.Page("POST /profile/notifications", po.auth(po.saveNotifications))
 	if d.Company != nil {
 		po.registerCompany()
 	}

@@ -761,3 +761,24 @@ func TestTariffChangeInDebt(t *testing.T) {
 	}
 	webtest.Must(t, c.Get("/"), http.StatusOK, "Смена тарифа запланирована")
 }
+
+// TestProfileNotifications: the profile's notifications table shows every
+// topic with the channels offered (e-mail here), the subscriber unticks one
+// and it stays unticked, in their language.
+func TestProfileNotifications(t *testing.T) {
+	e := webtest.New(t)
+	c := e.Login("alice")
+	webtest.Must(t, c.Get("/profile"), http.StatusOK, "Уведомления", "Обещанный платёж заканчивается завтра", `name="n.payment_received.email"`)
+	form := url.Values{}
+	for _, topic := range []string{"low_balance", "limited", "promise_ending", "suspension_ending", "request_answered"} {
+		form.Set("n."+topic+".email", "on") // payment_received left unticked
+	}
+	webtest.Must(t, c.Post("/profile/notifications", form), http.StatusSeeOther)
+	r := c.Get("/profile")
+	webtest.Must(t, r, http.StatusOK, "Настройки уведомлений сохранены.")
+	body := r.Body
+	if !strings.Contains(body, `name="n.payment_received.email" aria-labelledby="topic-payment_received channel-email">`) ||
+		!strings.Contains(body, `name="n.limited.email" aria-labelledby="topic-limited channel-email" checked>`) {
+		t.Errorf("the choices did not stay:\n%s", body)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/kabinet-billing/kabinet/internal/derrors"
+	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/push"
 	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
@@ -15,7 +16,8 @@ import (
 type profileData struct {
 	Account  subscriber.Account
 	Telegram telegramData
-	Push     *pushData // nil: no push notifications on this server
+	Push     *pushData     // nil: no push notifications on this server
+	Notify   *notify.Prefs // nil: no notification choices
 }
 
 // pushData is the profile's notifications card: the key the browser
@@ -41,6 +43,14 @@ func (po *Portal) profilePage(w http.ResponseWriter, r *http.Request, a subscrib
 			return
 		}
 		d.Push = &pushData{Key: po.d.Push.PublicKey(), Devices: devices}
+	}
+	if po.d.Notify != nil {
+		p, err := po.d.Notify.Prefs(r.Context(), a.ID)
+		if err != nil {
+			po.p.Fail(w, r, err)
+			return
+		}
+		d.Notify = &p
 	}
 	v := po.view(r, a, "profile.title", "profile", d)
 	switch {
@@ -120,6 +130,36 @@ func (po *Portal) saveProfile(w http.ResponseWriter, r *http.Request, a subscrib
 	}
 	po.p.Sessions.Put(r.Context(), platform.SessionLang, p.Lang)
 	po.redirect(w, r, "/profile", "profile.saved")
+}
+
+// saveNotifications stores the choice of every topic on every channel the
+// form showed: a box left unticked is off.
+func (po *Portal) saveNotifications(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
+	if po.d.Notify == nil {
+		http.NotFound(w, r)
+		return
+	}
+	p, err := po.d.Notify.Prefs(r.Context(), a.ID)
+	if err != nil {
+		po.p.Fail(w, r, err)
+		return
+	}
+	// A channel the subscriber cannot be reached on was shown disabled
+	// (and so not sent): its choices stay as they were.
+	set := map[string]map[string]bool{}
+	for _, t := range notify.Topics {
+		set[t] = map[string]bool{}
+		for _, ch := range p.Offered {
+			if p.Reachable[ch] {
+				set[t][ch] = r.PostFormValue("n."+t+"."+ch) == "on"
+			}
+		}
+	}
+	if err := po.d.Notify.SetPrefs(r.Context(), a.ID, set); err != nil {
+		po.p.Fail(w, r, err)
+		return
+	}
+	po.redirect(w, r, "/profile", "notify.saved")
 }
 
 func (po *Portal) changePassword(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
