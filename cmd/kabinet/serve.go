@@ -122,6 +122,7 @@ func buildApp(ctx context.Context, e *env) (*app, error) {
 	if err := a.buildMessengers(); err != nil {
 		return nil, err
 	}
+	a.addChannels()
 	if rc := e.cfg.Radius; !rc.Disabled {
 		a.radiusAuth, a.radiusAcct = rc.Auth, rc.Acct
 		// Each instance writes its journal to the database on its own, so
