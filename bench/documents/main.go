@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
@@ -31,6 +32,7 @@ func main() {
 	n := flag.Int("n", 10000, "organisations (one connection point each; every fifth has two)")
 	pg := flag.String("pg", "", "PostgreSQL DSN (a database to fill: its public schema tables are dropped)")
 	dir := flag.String("dir", os.TempDir(), "directory for the SQLite file")
+	cpuprofile := flag.String("cpuprofile", "", "write the documents run's CPU profile to this file")
 	flag.Parse()
 	ctx := context.Background()
 	zone := billing.DefaultRules().Zone
@@ -72,10 +74,16 @@ func main() {
 	clk.Set(time.Date(2026, 2, 1, 9, 0, 0, 0, zone))
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+	}
 	t0 = time.Now()
 	res, err := s.Run(ctx, "2026-01")
 	check(err)
 	took := time.Since(t0)
+	pprof.StopCPUProfile()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	var bytes, count int64

@@ -258,6 +258,8 @@ type Service struct {
 	dir   Directory
 	opts  Options
 	fonts *gopdf.FontContainer
+	// subset draws the documents whose text it covers: most of them.
+	subset fontSet
 	// Mailer sends documents by e-mail; nil: Send refuses.
 	Mailer Mailer
 }
@@ -293,7 +295,11 @@ func New(db *store.DB, clk clock.Clock, dir Directory, fonts contract.Fonts, o O
 	if err := fc.AddTTFFontData("dejavu-bold", fonts.Bold); err != nil {
 		return nil, fmt.Errorf("documents: font: %w", err)
 	}
-	return &Service{db: db, clock: clk, dir: dir, opts: o, fonts: fc}, nil
+	subset, err := subsetFonts()
+	if err != nil {
+		return nil, fmt.Errorf("documents: font: %w", err)
+	}
+	return &Service{db: db, clock: clk, dir: dir, opts: o, fonts: fc, subset: subset}, nil
 }
 
 // SetDirectory replaces where organisations come from (the company

@@ -13,6 +13,14 @@ import (
 // Render draws a document's PDF from its data. Issuing stores the result;
 // the same data draws the same pages again.
 func (s *Service) Render(d Data) ([]byte, error) {
+	fonts := s.fonts
+	if s.subset.covers(d) {
+		fonts = s.subset.fonts
+	}
+	return render(d, fonts)
+}
+
+func render(d Data, fonts *gopdf.FontContainer) ([]byte, error) {
 	pdf := &gopdf.GoPdf{}
 	size := *gopdf.PageSizeA4
 	if d.Kind == UPD {
@@ -26,7 +34,7 @@ func (s *Service) Render(d Data) ([]byte, error) {
 	pdf.SetInfo(gopdf.PdfInfo{Title: fmt.Sprintf("%s № %s от %s", TitleOf(d.Kind), d.Number, date.Format("02.01.2006")),
 		Author: d.Seller.Name, Creator: "Kabinet", CreationDate: date})
 	for _, f := range []string{regular, bold} {
-		if err := pdf.AddTTFFontFromFontContainer(f, s.fonts); err != nil {
+		if err := pdf.AddTTFFontFromFontContainer(f, fonts); err != nil {
 			return nil, fmt.Errorf("pdf font: %w", err)
 		}
 	}
