@@ -143,7 +143,7 @@ func contractNumbers(purpose string) []string {
 // its purpose names.
 func (s *Service) match(ctx context.Context, tx *store.Tx, m *matcher, d BankDocument) (org orgRef, inv *Invoice, ok bool, err error) {
 	if lookup := s.invoiceLookup(); lookup != nil {
-		for _, n := range InvoiceNumbers(d.Purpose) {
+		for _, n := range append(lookup.Numbers(d.Purpose), InvoiceNumbers(d.Purpose)...) {
 			i, found, err := lookup.InvoiceByNumber(ctx, tx, n)
 			if err != nil {
 				return org, nil, false, err

@@ -278,6 +278,8 @@ func (f *fakeInvoices) InvoiceByNumber(ctx context.Context, tx *store.Tx, number
 	return company.Invoice{}, false, nil
 }
 
+func (f *fakeInvoices) Numbers(string) []string { return nil }
+
 func (f *fakeInvoices) InvoicePaid(ctx context.Context, tx *store.Tx, inv company.Invoice, paymentID int64, amount money.Amount) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

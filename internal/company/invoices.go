@@ -29,6 +29,10 @@ type Invoices interface {
 	// series may be missing or spelt with other dashes or case, so compare
 	// loosely). found is false when none is.
 	InvoiceByNumber(ctx context.Context, tx *store.Tx, number string) (inv Invoice, found bool, err error)
+	// Numbers finds the invoice numbers the documents package writes in a
+	// payment's purpose, wherever they are (a bare "2026-000123" too);
+	// match tries them before the words after "счёт".
+	Numbers(purpose string) []string
 	// InvoicePaid is told that amount of bank payment paymentID went
 	// toward inv (it may be part of the invoice, or more than it).
 	InvoicePaid(ctx context.Context, tx *store.Tx, inv Invoice, paymentID int64, amount money.Amount) error

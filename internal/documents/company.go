@@ -39,8 +39,13 @@ func PartyOf(o company.Organisation, points []company.Point) Party {
 	return p
 }
 
-// Organisations lists every organisation with its points.
+// Organisations lists every organisation with its points: the points in
+// one query, the organisations a page of 500 at a time.
 func (c Companies) Organisations(ctx context.Context) ([]Party, error) {
+	points, err := c.C.AllPoints(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []Party
 	for off := 0; ; off += 500 {
 		page, err := c.C.List(ctx, company.Query{Offset: off, Limit: 500})
@@ -48,11 +53,7 @@ func (c Companies) Organisations(ctx context.Context) ([]Party, error) {
 			return nil, err
 		}
 		for _, o := range page.Items {
-			pts, err := c.C.Points(ctx, o.ID)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, PartyOf(o, pts))
+			out = append(out, PartyOf(o, points[o.ID]))
 		}
 		if len(page.Items) < 500 || off+len(page.Items) >= page.Total {
 			return out, nil
@@ -95,6 +96,10 @@ func (b bankInvoices) InvoiceByNumber(ctx context.Context, tx *store.Tx, number 
 	}
 	return company.Invoice{ID: d.ID, Number: d.Number, OrganisationID: d.OrgID, Amount: d.Total}, true, nil
 }
+
+// Numbers is InvoiceNumbers: the numbers in this package's series that a
+// purpose names, with or without "счёт" before them.
+func (b bankInvoices) Numbers(purpose string) []string { return InvoiceNumbers(purpose) }
 
 // InvoicePaid counts bank payment paymentID (credited in tx under the bank
 // channel's key) towards the invoice.

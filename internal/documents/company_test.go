@@ -75,6 +75,28 @@ func TestBankStatementPaysInvoice(t *testing.T) {
 				t.Errorf("after import %d: %s, paid %s", i+1, d.Status, d.Paid)
 			}
 		}
+		// March's invoice, paid by someone else (an unknown INN) naming
+		// only its bare number: found by the number alone.
+		e.clk.Set(at(2026, 2, 25, 9))
+		res, err = s.Run(ctx, "2026-03")
+		if err != nil || res.Invoices != 1 {
+			t.Fatalf("run: %+v %v", res, err)
+		}
+		march := res.Issued[0]
+		doc = company.BankDocument{Kind: company.KindPaymentOrder, Number: "77", Date: "2026-02-26", Received: "2026-02-26", Amount: money.Rub(2400),
+			PayerINN: "7700000006", PayerName: "ООО «Управляющая компания»", PayerAccount: "40702810938000000077", PayerBIK: "044525225",
+			RecipientAccount: opts.Provider.Account, RecipientINN: opts.Provider.INN, Purpose: "Оплата " + march.Number + " за ООО «Ромашка», НДС 22% 432,79"}
+		file.Reset()
+		if err := company.Write1C(&file, opts.Provider.Account, at(2026, 2, 26, 0), at(2026, 2, 26, 0), []company.BankDocument{doc}); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := co.ImportStatement(ctx, actor, "kl_to_1c.txt", bytes.NewReader(file.Bytes()), []string{opts.Provider.Account})
+		if err != nil || rep.Credited != 1 || rep.Invoices != 1 || rep.Unsorted != 0 {
+			t.Errorf("bare number: %+v %v", rep, err)
+		}
+		if d, _ := s.Get(ctx, march.ID); d.Status != documents.Paid {
+			t.Errorf("invoice %s after its bare number's payment: %s", march.Number, d.Status)
+		}
 		// A reconciliation act over the organisation's balance and points.
 		rec, err := s.Reconcile(ctx, org.ID, at(2026, 1, 1, 0), at(2026, 1, 31, 0))
 		if err != nil {
