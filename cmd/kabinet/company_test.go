@@ -92,6 +92,14 @@ func testDemoCompany(t *testing.T, d *demoRun) {
 	if code, body := fetchPage(t, c, d.base+"/company"); code != http.StatusOK || !strings.Contains(body, "ООО «Аптека Здоровье»") || !strings.Contains(body, "Аптека на Ленина") {
 		t.Errorf("company cabinet: %d", code)
 	}
+	// Last month is charged and over: its acts exist beside the invoices.
+	var acts, invoices int
+	if err := d.e.db.QueryRow(context.Background(), `SELECT COUNT(CASE WHEN kind = 'act' THEN 1 END), COUNT(CASE WHEN kind = 'invoice' THEN 1 END) FROM documents`).Scan(&acts, &invoices); err != nil {
+		t.Fatal(err)
+	}
+	if acts != len(demoOrgs()) || invoices < 2*len(demoOrgs()) {
+		t.Errorf("demo documents: %d acts, %d invoices; want an act and two invoices an organisation", acts, invoices)
+	}
 	file, err := os.Open(f[1])
 	if err != nil {
 		t.Fatal(err)

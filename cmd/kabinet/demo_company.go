@@ -61,9 +61,13 @@ func demoOrgs() []demoOrg {
 	}
 }
 
-// seedDemoCompanies runs at the seed's end, on its clock at now.
-func seedDemoCompanies(ctx context.Context, e *env, clk clock.Clock, b *billing.Biller, dir *subscriber.Directory) error {
+// seedDemoCompanies runs at the seed's end, on its clock at now. The
+// organisations and their points date from the 1st of last month, so that
+// last month is charged and its acts exist, then the clock comes back.
+func seedDemoCompanies(ctx context.Context, e *env, clk *clock.Fake, b *billing.Biller, dir *subscriber.Directory) error {
 	now := clk.Now()
+	this := billing.PeriodOf(now, e.cfg.Zone())
+	clk.Set(this.Start.AddDate(0, -1, 0).Add(time.Hour))
 	for _, t := range []billing.Tariff{
 		{Code: "biz50", Name: "Бизнес 50", NameEn: "Business 50", Fee: money.Rub(1200), DownKbps: 50000, UpKbps: 50000, Description: "Для магазина и аптеки: касса, терминал, ЕГАИС"},
 		{Code: "biz100", Name: "Бизнес 100", NameEn: "Business 100", Fee: money.Rub(2000), DownKbps: 100000, UpKbps: 100000, Description: "Офис и школа: статический IP по запросу"},
@@ -96,6 +100,12 @@ func seedDemoCompanies(ctx context.Context, e *env, clk clock.Clock, b *billing.
 	if _, err := svc.AddEmployee(ctx, actor, orgs[2].ID, demoEmployee, "Новикова Мария Алексеевна", demoPassword); err != nil {
 		return err
 	}
+	// This month's charges for the points, as the billing run made them.
+	clk.Set(this.Start.Add(5 * time.Minute))
+	if _, err := b.Run(ctx, clk.Now(), nil); err != nil {
+		return err
+	}
+	clk.Set(now)
 	// What came in this month: the pharmacy paid for two months ahead,
 	// the shop paid part of its bill, a person paid by transfer with no
 	// contract named (it waits to be sorted).

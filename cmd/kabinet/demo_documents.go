@@ -14,11 +14,11 @@ import (
 )
 
 // seedDemoDocuments issues the demo organisations' documents after
-// seedDemoCompanies: this month's invoices as issued on its 1st (the
-// payments seeded since then count towards them: the pharmacy's is paid,
-// the shop's partly), next month's from the invoice day, and a
-// reconciliation act of the pharmacy since its contract. Acts and UPDs
-// follow when a month with charges is over (serve issues them on the 1st).
+// seedDemoCompanies: last month's invoices as issued on its 1st, its acts
+// and this month's invoices as issued on this month's 1st (the payments
+// seeded since then count towards them: the pharmacy's two months are
+// paid, the shop's partly), next month's from the invoice day, and a
+// reconciliation act of the pharmacy since its contract.
 func seedDemoDocuments(ctx context.Context, e *env, clk clock.Clock, b *billing.Biller, dir *subscriber.Directory) error {
 	co := company.New(e.db, clk, b, dir)
 	co.VATRate = e.cfg.Company.VAT
@@ -38,8 +38,17 @@ func seedDemoDocuments(ctx context.Context, e *env, clk clock.Clock, b *billing.
 	if err != nil {
 		return err
 	}
-	if _, err := s.Run(ctx, month.Format("2006-01")); err != nil {
+	// Last month's invoice on its 1st; on this month's 1st, last month's
+	// acts (the points date from then) and this month's invoices.
+	dc.Set(month.AddDate(0, -1, 0))
+	if _, err := s.Run(ctx, month.AddDate(0, -1, 0).Format("2006-01")); err != nil {
 		return err
+	}
+	dc.Set(month)
+	for _, m := range []time.Time{month.AddDate(0, -1, 0), month} {
+		if _, err := s.Run(ctx, m.Format("2006-01")); err != nil {
+			return err
+		}
 	}
 	dc.Set(now)
 	if now.Day() >= s.Options().InvoiceDay {
