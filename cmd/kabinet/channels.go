@@ -17,8 +17,7 @@ import (
 func (a *app) addChannels() {
 	if a.bot != nil {
 		a.mail.AddChannel(notify.Channel{Name: notify.ChannelTelegram, Limits: notify.TelegramLimits,
-			// telegram.ChatAddresses with the column named as notify reads it.
-			Addresses: `SELECT account_id, CAST(chat_id AS TEXT) AS address FROM telegram_chats`,
+			Addresses: telegram.ChatAddresses,
 			Sender: notify.SenderFunc(func(ctx context.Context, m notify.Message) (string, error) {
 				chat, err := strconv.ParseInt(m.To, 10, 64)
 				if err != nil {
@@ -31,6 +30,11 @@ func (a *app) addChannels() {
 				case telegram.RetryAfter(err) > 0:
 					return "", notify.RetryLater(err, telegram.RetryAfter(err))
 				case telegram.Temporary(err):
+					return "", notify.Fail(notify.Unavailable, err)
+				}
+				if e, ok := telegram.AsError(err); ok && e.Unauthorized() {
+					// A revoked or wrong token stops the whole channel until
+					// [telegram] is fixed; the message itself is fine.
 					return "", notify.Fail(notify.Unavailable, err)
 				}
 				if _, ok := telegram.AsError(err); ok {

@@ -188,7 +188,7 @@ func (l *Links) UnlinkChat(ctx context.Context, chatID int64, reason string) err
 
 // ChatAddresses is a query of (account_id, chat id as text) rows: where
 // each linked account is reached in Telegram, for the notification queue.
-const ChatAddresses = `SELECT account_id, CAST(chat_id AS TEXT) FROM telegram_chats`
+const ChatAddresses = `SELECT account_id, CAST(chat_id AS TEXT) AS address FROM telegram_chats`
 
 const linkCols = `chat_id, account_id, username, lang, linked_at`
 
