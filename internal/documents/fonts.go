@@ -11,9 +11,9 @@ import (
 
 // The prepared subsets of DejaVu Sans (see fonts/README.md). gopdf copies
 // a font's whole hmtx, loca and hinting tables into each PDF and deflates
-// them there; from DejaVu's 6,000 glyphs that was about 4 of the 6 ms of
-// CPU a document took, from these 480 it is a fraction of a millisecond
-// (bench/documents, docs/documents.md).
+// them there. Measured with bench/documents (1,000 documents, user CPU):
+// full fonts 5.5 s, hinted subsets 4.1 s, unhinted subsets 3.1 s; a PDF
+// 47 KB, 29 KB, 18 KB.
 //
 //go:embed fonts/DejaVuSans-documents.ttf fonts/DejaVuSans-Bold-documents.ttf
 var subsetFS embed.FS
