@@ -19,6 +19,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/company"
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/contract"
 	"github.com/kabinet-billing/kabinet/internal/documents"
@@ -58,16 +59,24 @@ func main() {
 
 	created := time.Date(2025, 12, 10, 0, 0, 0, 0, zone)
 	t0 := time.Now()
-	orgs := load(ctx, db, *n, created)
+	load(ctx, db, *n, created)
 	// January is charged on the 1st by the billing run.
 	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 5, 0, 0, zone))
-	_, err = billing.New(db, clk, billing.DefaultRules()).Run(ctx, clk.Now(), nil)
+	biller := billing.New(db, clk, billing.DefaultRules())
+	_, err = biller.Run(ctx, clk.Now(), nil)
 	check(err)
-	fmt.Printf("%s: loaded %d organisations, %d points, billed January in %.1fs\n", db.Dialect, len(orgs), points(orgs), time.Since(t0).Seconds())
+	fmt.Printf("%s: loaded and billed January in %.1fs\n", db.Dialect, time.Since(t0).Seconds())
+
+	// The organisations as the run reads them from internal/company.
+	companies := documents.Companies{C: company.New(db, clk, biller, nil)}
+	t0 = time.Now()
+	orgs, err := companies.Organisations(ctx)
+	check(err)
+	fmt.Printf("%s: listed %d organisations with %d points in %.2fs\n", db.Dialect, len(orgs), points(orgs), time.Since(t0).Seconds())
 
 	fonts, err := contract.LoadFonts(assets.FS)
 	check(err)
-	s, err := documents.New(db, clk, documents.Parties(orgs), fonts, documents.Options{Provider: config.Default().Provider.WithDemoDetails(), Zone: zone})
+	s, err := documents.New(db, clk, companies, fonts, documents.Options{Provider: config.Default().Provider.WithDemoDetails(), Zone: zone})
 	check(err)
 
 	// On 1 February: January's invoices (late: issued now) and acts.
@@ -112,10 +121,10 @@ func check(err error) {
 	}
 }
 
-// load makes a business tariff, a static IP package and n organisations'
-// accounts with set-based statements, as a bulk migration would.
-func load(ctx context.Context, db *store.DB, n int, created time.Time) []documents.Party {
-	var orgs []documents.Party
+// load makes a business tariff, a static IP package, n organisations and
+// their points' accounts with set-based statements, as a bulk migration
+// would.
+func load(ctx context.Context, db *store.DB, n int, created time.Time) {
 	check(db.Write(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO tariffs (code, name, fee, down_kbps, up_kbps, public, archived, prorate, created_at) VALUES ('biz100', 'Бизнес 100', ?, 100000, 100000, ?, ?, ?, ?)`,
 			int64(money.Rub(1200)), true, false, false, created.UTC()); err != nil {
@@ -139,31 +148,43 @@ func load(ctx context.Context, db *store.DB, n int, created time.Time) []documen
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT id, login, address FROM accounts ORDER BY id`)
+		// The organisations, as internal/company keeps them: accounts are
+		// their points in order, every fifth organisation has two.
+		series = fmt.Sprintf(`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < %d)`, n)
+		if _, err := tx.Exec(ctx, series+` INSERT INTO ledger_accounts (code, kind, balance) SELECT 'company:' || i, 'company', 0 FROM s`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, series+` INSERT INTO organisations (id, kind, full_name, short_name, search, inn, kpp, legal_address, director, contract_no, contract_date, ledger_id, created_at, updated_at)
+			SELECT i, 'legal', 'Общество с ограниченной ответственностью «Клиент ' || i || '»', 'ООО «Клиент ' || i || '»', 'ооо «клиент ' || i || '»',
+				'69' || substr('0000000' || i, -8, 8), '695001001', '170100, г. Тверь, ул. Новоторжская, д. 1', 'Иванов И. И.', 'Ю-' || substr('0000' || i, -5, 5), '2025-12-01',
+				(SELECT id FROM ledger_accounts WHERE code = 'company:' || i), ?::timestamptz, ?::timestamptz FROM s`, created.UTC(), created.UTC()); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT id FROM accounts ORDER BY id`)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		var pl []documents.Point
+		var ids []int64
 		for rows.Next() {
-			var p documents.Point
-			if err := rows.Scan(&p.AccountID, &p.Login, &p.Address); err != nil {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
 				return err
 			}
-			pl = append(pl, p)
+			ids = append(ids, id)
 		}
+		rows.Close()
 		next := 0
 		for i := range n {
-			o := documents.Party{ID: int64(i + 1), Name: fmt.Sprintf("Общество с ограниченной ответственностью «Клиент %d»", i+1), ShortName: fmt.Sprintf("ООО «Клиент %d»", i+1),
-				INN: fmt.Sprintf("69%08d", i+1), KPP: "695001001", Address: "170100, г. Тверь, ул. Новоторжская, д. 1", Director: "Иванов И. И.",
-				ContractNo: fmt.Sprintf("Ю-%05d", i+1), ContractDate: "2025-12-01"}
-			o.Points = append(o.Points, pl[next])
-			next++
-			if i%5 == 0 && next < len(pl) {
-				o.Points = append(o.Points, pl[next])
+			points := 1
+			if i%5 == 0 {
+				points = 2
+			}
+			for ; points > 0 && next < len(ids); points-- {
+				if _, err := tx.Exec(ctx, `INSERT INTO company_points (account_id, organisation_id, label, added_at) VALUES (?, ?, '', ?)`, ids[next], i+1, created.UTC()); err != nil {
+					return err
+				}
 				next++
 			}
-			orgs = append(orgs, o)
 		}
 		return rows.Err()
 	}))
@@ -171,5 +192,4 @@ func load(ctx context.Context, db *store.DB, n int, created time.Time) []documen
 		_, err := db.Writer().ExecContext(ctx, "ANALYZE")
 		check(err)
 	}
-	return orgs
 }
