@@ -50,31 +50,41 @@ func (c *sheet) measure(s string) float64 {
 }
 
 // wrap breaks s into lines no wider than w at the current font: at spaces,
-// and inside a word only when the word alone is wider.
+// and inside a word only when the word alone is wider. Each word is
+// measured once and the line's width summed (the fonts are drawn without
+// kerning, so widths add up): measuring the growing line again for every
+// word took a sixth of a document's CPU (bench/documents, 2,000 documents).
 func (c *sheet) wrap(s string, w float64) []string {
 	var lines []string
+	space := c.measure(" ")
 	for _, para := range strings.Split(s, "\n") {
-		line := ""
+		line, lineW := "", 0.0
 		for _, word := range strings.Fields(para) {
-			try := word
-			if line != "" {
-				try = line + " " + word
+			wordW := c.measure(word)
+			if line == "" && wordW <= w {
+				line, lineW = word, wordW
+				continue
 			}
-			if c.measure(try) <= w || try == word && c.measure(word) <= w {
-				line = try
+			if line != "" && lineW+space+wordW <= w {
+				line, lineW = line+" "+word, lineW+space+wordW
 				continue
 			}
 			if line != "" {
 				lines = append(lines, line)
+				line, lineW = "", 0
+			}
+			if wordW <= w {
+				line, lineW = word, wordW
+				continue
 			}
 			// A word wider than the box is cut.
-			line = ""
 			for _, r := range word {
-				if c.measure(line+string(r)) > w && line != "" {
+				rw := c.measure(string(r))
+				if lineW+rw > w && line != "" {
 					lines = append(lines, line)
-					line = ""
+					line, lineW = "", 0
 				}
-				line += string(r)
+				line, lineW = line+string(r), lineW+rw
 			}
 		}
 		lines = append(lines, line)
