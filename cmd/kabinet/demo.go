@@ -280,6 +280,12 @@ func seedDemo(ctx context.Context, e *env, n int) error {
 	if err := create("debtor", cities[0], "home300", 3); err != nil {
 		return err
 	}
+	// dacha has been with the provider as long and pays on time; this
+	// month it goes to the country (its suspension is made below, today).
+	if err := create("dacha", cities[0], "home100", 0); err != nil {
+		return err
+	}
+	dacha := people[len(people)-1].id
 	for _, code := range []string{"tv-basic", "drweb"} {
 		if _, err := b.Connect(ctx, people[0].id, code); err != nil && !errors.Is(err, billing.ErrAlreadyConnected) {
 			return err
@@ -370,10 +376,6 @@ func seedDemo(ctx context.Context, e *env, n int) error {
 	}
 	// dacha went to the country for a month: a voluntary suspension from
 	// today, made at the office.
-	if err := create("dacha", cities[0], "home100", 2); err != nil {
-		return err
-	}
-	dacha := people[len(people)-1].id
 	if _, _, err := pay.Record(ctx, payment.ManualIn{Channel: payment.ChannelCash, ExternalID: "demo-dacha", AccountID: dacha,
 		Amount: money.Rub(1000), Operator: "office"}); err != nil {
 		return err
