@@ -99,7 +99,7 @@ func (e *env) company() (*company.Service, error) {
 		return nil, err
 	}
 	svc := company.New(e.db, e.clock, dir.Biller, dir)
-	svc.VATRate, svc.Accounts = e.cfg.Company.VAT, e.cfg.Company.Accounts
+	svc.Accounts = e.cfg.Company.Accounts
 	return svc, nil
 }
 

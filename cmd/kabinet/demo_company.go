@@ -77,7 +77,6 @@ func seedDemoCompanies(ctx context.Context, e *env, clk *clock.Fake, b *billing.
 		}
 	}
 	svc := company.New(e.db, clk, b, dir)
-	svc.VATRate = e.cfg.Company.VAT
 	actor := cliActor
 	hash := password.Hash(demoPassword)
 	var orgs []company.Organisation

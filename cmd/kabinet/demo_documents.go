@@ -21,7 +21,6 @@ import (
 // reconciliation act of the pharmacy since its contract.
 func seedDemoDocuments(ctx context.Context, e *env, clk clock.Clock, b *billing.Biller, dir *subscriber.Directory) error {
 	co := company.New(e.db, clk, b, dir)
-	co.VATRate = e.cfg.Company.VAT
 	opts, err := documents.OptionsFrom(e.cfg)
 	if err != nil {
 		return err

@@ -107,7 +107,7 @@ func buildApp(ctx context.Context, e *env) (*app, error) {
 	a.promises = promise.New(e.db, e.clock, a.biller, rules)
 	a.promises.Log = a.log
 	a.company = company.New(e.db, e.clock, a.biller, subs)
-	a.company.VATRate, a.company.Accounts = e.cfg.Company.VAT, e.cfg.Company.Accounts
+	a.company.Accounts = e.cfg.Company.Accounts
 	if a.docs, err = e.documentsFor(a.company); err != nil {
 		return nil, err
 	}

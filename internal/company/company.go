@@ -44,7 +44,7 @@ const (
 
 // VAT modes of a contract.
 const (
-	VATRate = "vat"  // the rate in force ([company] vat, 22% since 2026-01-01)
+	VATRate = "vat"  // the rate in force ([documents] vat_rates, 22% since 2026-01-01)
 	VATNone = "none" // «без НДС»: the provider is on the simplified tax system
 )
 
@@ -108,27 +108,11 @@ type Service struct {
 	Biller *billing.Biller
 	Dir    *subscriber.Directory
 	Zone   *time.Location
-	// VATRate is the VAT in percent in force ([company] vat): 22 since
-	// 1 January 2026.
-	VATRate int
 	// Accounts are the provider's own settlement accounts ([company]
 	// accounts): a statement's payment orders to them are incoming.
 	Accounts []string
 
 	invoices atomic.Pointer[Invoices]
-}
-
-// DefaultVAT is the VAT rate in force since 1 January 2026 (Tax Code
-// art. 164 as amended in 2025; 20% before).
-const DefaultVAT = 22
-
-// VAT is the VAT rate in percent on o's services: the rate in force for a
-// contract with VAT, 0 for one without ("без НДС").
-func (s *Service) VAT(o Organisation) int {
-	if o.VATMode == VATNone {
-		return 0
-	}
-	return s.VATRate
 }
 
 // VATPart is the VAT contained in a sum that includes it at rate percent,
@@ -163,7 +147,7 @@ func New(db *store.DB, clk clock.Clock, b *billing.Biller, dir *subscriber.Direc
 	if z == nil {
 		z = time.UTC
 	}
-	return &Service{DB: db, Clock: clk, Biller: b, Dir: dir, Zone: z, VATRate: DefaultVAT}
+	return &Service{DB: db, Clock: clk, Biller: b, Dir: dir, Zone: z}
 }
 
 func clean(s string) string { return strings.Join(strings.Fields(s), " ") }

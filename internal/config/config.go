@@ -636,7 +636,7 @@ func Default() Config {
 		Payment:  Payment{CashLimit: map[string]string{"cashier": "100000.00"}},
 		Autopay:  Autopay{Enabled: true, DaysBefore: 3, Retries: 2, RetryInterval: 24 * time.Hour, Tick: 10 * time.Minute},
 		Promise:  Promise{Days: 3, EveryDays: 30, MaxDebtDays: 90},
-		Company:  Company{VAT: 22},
+		Company:  Company{},
 		Contract: Contract{Passport: PassportOptional},
 		Fiscal: Fiscal{Channels: []string{"card", "sbp", "autopay", "cash"}, SNO: "osn", VAT: "22",
 			PaymentMethod: "advance", PaymentObject: 10, Item: "Оплата услуг связи по договору №%s", Timeout: 30 * time.Second},
@@ -651,10 +651,6 @@ func Default() Config {
 // Company is the [company] section: contracts with organisations
 // (internal/company) and their bank transfers.
 type Company struct {
-	// VAT is the VAT rate in percent in force on services to a contract
-	// "with VAT" (22 since 1 January 2026); a contract "without VAT" (a
-	// provider on the simplified tax system) has none.
-	VAT int `toml:"vat"`
 	// Accounts are the provider's settlement accounts: a 1C statement's
 	// payment orders to one of them are incoming, besides the accounts the
 	// statement itself names.
@@ -850,9 +846,6 @@ func (c Config) Check() error {
 	}
 	if c.Telegram.LinkTTL < time.Minute {
 		return fmt.Errorf("[telegram] link_ttl must be at least a minute")
-	}
-	if c.Company.VAT < 0 || c.Company.VAT > 99 {
-		return fmt.Errorf("[company] vat %d: a rate in percent, 0 to 99", c.Company.VAT)
 	}
 	for _, a := range c.Company.Accounts {
 		if len(a) != 20 || strings.Trim(a, "0123456789") != "" {

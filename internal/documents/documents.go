@@ -242,11 +242,6 @@ func OptionsFrom(cfg config.Config) (Options, error) {
 			return o, err
 		}
 		o.VATRates = rates
-	} else if v := cfg.Company.VAT; v > 0 {
-		// [company] vat is the rate in force, from 1 January 2026; before,
-		// 20%.
-		o.VATRates = DefaultVATRates()
-		o.VATRates[len(o.VATRates)-1].Rate = int64(v)
 	}
 	return o, nil
 }

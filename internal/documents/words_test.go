@@ -1,8 +1,13 @@
 package documents
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/kabinet-billing/kabinet/internal/clock"
+	"github.com/kabinet-billing/kabinet/internal/config"
+	"github.com/kabinet-billing/kabinet/internal/contract"
 	"github.com/kabinet-billing/kabinet/internal/money"
 )
 
@@ -112,4 +117,60 @@ func TestInvoiceNumbers(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestVATFromConfig: [documents] vat_rates and without_vat are the one VAT
+// setting; the rate is the one in force on the day, and a [company] vat
+// (which once duplicated it) is refused as an unknown key.
+func TestVATFromConfig(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		toml  string
+		day   string
+		want  int64
+		wrong bool
+	}{
+		{"default before 2026", "", "2025-12-01", 20, false},
+		{"default from 2026", "", "2026-01-01", 22, false},
+		{"own rates", "[documents]\nvat_rates = [\"2019-01-01:20\", \"2026-01-01:22\", \"2027-07-01:25\"]\n", "2027-07-01", 25, false},
+		{"own rates, the day before", "[documents]\nvat_rates = [\"2019-01-01:20\", \"2026-01-01:22\", \"2027-07-01:25\"]\n", "2027-06-30", 22, false},
+		{"without VAT", "[documents]\nwithout_vat = true\n", "2026-03-01", -1, false},
+		{"company vat refused", "[company]\nvat = 22\n", "", 0, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "kabinet.toml")
+			if err := os.WriteFile(path, []byte(tt.toml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := config.Load(path)
+			if tt.wrong {
+				if err == nil {
+					t.Fatal("loaded")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			o, err := OptionsFrom(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := New(nil, clock.System, Parties{}, testFonts(t), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.vatRate(parseDay(tt.day)); got != tt.want {
+				t.Errorf("rate on %s = %d, want %d", tt.day, got, tt.want)
+			}
+		})
+	}
+}
+
+func testFonts(t *testing.T) contract.Fonts {
+	f, err := contract.LoadFonts(os.DirFS("../../web"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

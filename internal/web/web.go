@@ -155,7 +155,7 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.Company == nil {
 		d.Company = company.New(d.DB, d.Clock, d.Biller, d.Subscribers)
-		d.Company.VATRate, d.Company.Accounts = d.Config.Company.VAT, d.Config.Company.Accounts
+		d.Company.Accounts = d.Config.Company.Accounts
 	}
 	if d.Suspensions == nil {
 		rules, err := suspension.RulesOf(d.Config.Suspension)
