@@ -48,6 +48,9 @@ func TestBrowserSuspension(t *testing.T) {
 		text(`[data-testid=suspension-state]`, &state),
 		browsertest.Screenshot(shots, "portal-suspension-active-360"),
 		chromedp.Click(`[data-testid=suspension-resume]`),
+		// The page that confirmed the start had its own p.notice.ok: wait
+		// for the resumed page, not for any notice.
+		chromedp.WaitNotPresent(`[data-testid=suspension-resume]`),
 		chromedp.WaitVisible(`p.notice.ok`),
 		text(`p.notice.ok`, &flash),
 	)
