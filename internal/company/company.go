@@ -40,6 +40,8 @@ const (
 const (
 	BalanceContract = "contract" // one balance: the organisation's ledger account pays for every point
 	BalancePoints   = "points"   // each point has its own balance
+	ClosingAct      = "act"      // акт оказанных услуг
+	ClosingUPD      = "upd"      // УПД
 )
 
 // VAT modes of a contract.
@@ -80,6 +82,9 @@ type Details struct {
 	ContractNo        string // generated when empty: К-YYYY-NNNNN
 	ContractDate      string // YYYY-MM-DD; today when empty
 	BalanceMode       string // BalanceContract (default) or BalancePoints
+	// Closing is the document for a past month: "" the provider's
+	// ([documents] closing), ClosingAct or ClosingUPD.
+	Closing string
 }
 
 // Organisation is a company client.
@@ -254,6 +259,9 @@ func (d *Details) CheckAll() []error {
 	if d.BalanceMode != BalanceContract && d.BalanceMode != BalancePoints {
 		add(derrors.Invalidf("balance_mode", CodeMode, "balance mode %q: contract or points", d.BalanceMode))
 	}
+	if d.Closing != "" && d.Closing != ClosingAct && d.Closing != ClosingUPD {
+		add(derrors.Invalidf("closing", CodeMode, "closing document %q: act or upd", d.Closing))
+	}
 	for _, s := range []string{d.LegalAddress, d.PostalAddress, d.BankName, d.Director, d.Accountant, d.Phone, d.ContractNo} {
 		if len(s) > 500 {
 			add(derrors.Invalidf("", CodeName, "a field is longer than 500 characters"))
@@ -291,11 +299,11 @@ func (s *Service) Create(ctx context.Context, actor operator.Actor, d Details) (
 		}
 		err = tx.QueryRow(ctx, `INSERT INTO organisations (kind, full_name, short_name, search, inn, kpp, ogrn, legal_address, postal_address,
 			bank_name, bik, settlement_account, corr_account, director, accountant, email, phone, vat_mode, contract_no, contract_date,
-			balance_mode, ledger_id, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			balance_mode, closing, ledger_id, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			d.Kind, d.FullName, d.ShortName, d.search(), d.INN, d.KPP, d.OGRN, d.LegalAddress, d.PostalAddress,
 			d.BankName, d.BIK, d.SettlementAccount, d.CorrAccount, d.Director, d.Accountant, d.Email, d.Phone, d.VATMode, contract, d.ContractDate,
-			d.BalanceMode, lid, now.UTC(), now.UTC()).Scan(&id)
+			d.BalanceMode, d.Closing, lid, now.UTC(), now.UTC()).Scan(&id)
 		if store.IsUniqueViolation(err) {
 			return fmt.Errorf("organisation INN %s KPP %s or contract %s: %w", d.INN, d.KPP, contract, derrors.Exists)
 		}
@@ -341,10 +349,10 @@ func (s *Service) Update(ctx context.Context, actor operator.Actor, id int64, d 
 		}
 		_, err = tx.Exec(ctx, `UPDATE organisations SET kind = ?, full_name = ?, short_name = ?, search = ?, inn = ?, kpp = ?, ogrn = ?,
 			legal_address = ?, postal_address = ?, bank_name = ?, bik = ?, settlement_account = ?, corr_account = ?, director = ?,
-			accountant = ?, email = ?, phone = ?, vat_mode = ?, contract_no = ?, contract_date = ?, balance_mode = ?, updated_at = ? WHERE id = ?`,
+			accountant = ?, email = ?, phone = ?, vat_mode = ?, contract_no = ?, contract_date = ?, balance_mode = ?, closing = ?, updated_at = ? WHERE id = ?`,
 			d.Kind, d.FullName, d.ShortName, d.search(), d.INN, d.KPP, d.OGRN, d.LegalAddress, d.PostalAddress, d.BankName, d.BIK,
 			d.SettlementAccount, d.CorrAccount, d.Director, d.Accountant, d.Email, d.Phone, d.VATMode, d.ContractNo, d.ContractDate,
-			d.BalanceMode, now.UTC(), id)
+			d.BalanceMode, d.Closing, now.UTC(), id)
 		if store.IsUniqueViolation(err) {
 			return fmt.Errorf("organisation INN %s KPP %s or contract %s: %w", d.INN, d.KPP, d.ContractNo, derrors.Exists)
 		}
@@ -361,14 +369,14 @@ func (s *Service) Update(ctx context.Context, actor operator.Actor, id int64, d 
 
 const orgCols = `o.id, o.kind, o.full_name, o.short_name, o.inn, o.kpp, o.ogrn, o.legal_address, o.postal_address, o.bank_name, o.bik,
 	o.settlement_account, o.corr_account, o.director, o.accountant, o.email, o.phone, o.vat_mode, o.contract_no, o.contract_date,
-	o.balance_mode, o.ledger_id, o.debt_since, o.created_at, o.updated_at`
+	o.balance_mode, o.closing, o.ledger_id, o.debt_since, o.created_at, o.updated_at`
 
 func scanOrg(row interface{ Scan(...any) error }) (Organisation, error) {
 	var o Organisation
 	var debt sql.NullTime
 	err := row.Scan(&o.ID, &o.Kind, &o.FullName, &o.ShortName, &o.INN, &o.KPP, &o.OGRN, &o.LegalAddress, &o.PostalAddress, &o.BankName, &o.BIK,
 		&o.SettlementAccount, &o.CorrAccount, &o.Director, &o.Accountant, &o.Email, &o.Phone, &o.VATMode, &o.ContractNo, &o.ContractDate,
-		&o.BalanceMode, &o.LedgerID, &debt, &o.CreatedAt, &o.UpdatedAt)
+		&o.BalanceMode, &o.Closing, &o.LedgerID, &debt, &o.CreatedAt, &o.UpdatedAt)
 	o.DebtSince = debt.Time
 	return o, err
 }

@@ -22,7 +22,7 @@ func PartyOf(o company.Organisation, points []company.Point) Party {
 	p := Party{ID: o.ID, Name: o.FullName, INN: o.INN, KPP: o.KPP, OGRN: o.OGRN, Address: o.LegalAddress, PostalAddress: o.PostalAddress,
 		Phone: o.Phone, Bank: o.BankName, BIK: o.BIK, Account: o.SettlementAccount, CorrAccount: o.CorrAccount, Director: o.Director,
 		Accountant: o.Accountant, Email: o.Email, ContractNo: o.ContractNo, ContractDate: o.ContractDate,
-		WithoutVAT: o.VATMode == company.VATNone, LedgerID: o.LedgerID}
+		WithoutVAT: o.VATMode == company.VATNone, LedgerID: o.LedgerID, Closing: Kind(o.Closing)}
 	if p.Name == "" {
 		p.Name = o.ShortName
 	}

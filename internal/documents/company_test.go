@@ -3,6 +3,7 @@ package documents_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/kabinet-billing/kabinet/internal/company"
@@ -105,6 +106,49 @@ func TestBankStatementPaysInvoice(t *testing.T) {
 		rd, _ := s.DataOf(ctx, rec.ID)
 		if rd.Credits != money.Rub(2400) {
 			t.Errorf("reconciliation credits %s, want the bank payment", rd.Credits)
+		}
+	})
+}
+
+// TestOrganisationClosing: an organisation that chose UPD gets a UPD for
+// the past month, another (no choice) the provider's act.
+func TestOrganisationClosing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, documents.Options{})
+		co := company.New(db, e.clk, e.b, e.subs)
+		actor := operator.Actor{Login: "test"}
+		for i, closing := range []string{"", company.ClosingUPD} {
+			org, err := co.Create(ctx, actor, company.Details{FullName: "ООО «Ромашка»", INN: "7707083893", KPP: []string{"773601001", "773602001"}[i],
+				LegalAddress: "г. Тверь, ул. Советская, 1", ContractDate: "2026-01-09", Closing: closing})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := co.CreatePoint(ctx, actor, org.ID, subscriber.NewAccount{Login: []string{"romashka-1", "romashka-2"}[i], Password: "secret-pass", PasswordHash: hash,
+				Tariff: "biz100", Address: "ул. Советская, 1"}, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := co.Create(ctx, actor, company.Details{FullName: "ООО «Ромашка»", INN: "7707083893", KPP: "773603001", Closing: "invoice"}); err == nil {
+			t.Error("closing \"invoice\" accepted")
+		}
+		s, err := documents.New(db, e.clk, documents.Companies{C: co}, fonts, documents.Options{Provider: config.Default().Provider.WithDemoDetails(), Zone: msk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clk.Set(at(2026, 2, 1, 9))
+		res, err := s.Run(ctx, "2026-01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds := map[string]documents.Kind{}
+		for _, d := range res.Issued {
+			if d.Kind != documents.Invoice {
+				kinds[d.OrgINN+"/"+fmt.Sprint(d.OrgID)] = d.Kind
+			}
+		}
+		if len(kinds) != 2 || kinds["7707083893/1"] != documents.Act || kinds["7707083893/2"] != documents.UPD {
+			t.Errorf("closing documents: %v", kinds)
 		}
 	})
 }

@@ -127,7 +127,7 @@ func detailsOf(r *http.Request) company.Details {
 		LegalAddress: f("legal_address"), PostalAddress: f("postal_address"), BankName: f("bank_name"), BIK: f("bik"),
 		SettlementAccount: f("account"), CorrAccount: f("corr_account"), Director: f("director"), Accountant: f("accountant"),
 		Email: f("email"), Phone: f("phone"), VATMode: f("vat_mode"), ContractNo: f("contract_no"), ContractDate: f("contract_date"),
-		BalanceMode: f("balance_mode")}
+		BalanceMode: f("balance_mode"), Closing: f("closing")}
 }
 
 // formErrors words errs by field; an error naming no field goes under "".

@@ -55,8 +55,16 @@ func TestCompanyPages(t *testing.T) {
 		t.Fatalf("saved despite the bad INN: %+v", p)
 	}
 	form.Set("inn", "7707083893")
+	form.Set("closing", "invoice")
+	if code, body := admin.post("/admin/companies", form); code != http.StatusUnprocessableEntity || !strings.Contains(body, `<option value="upd" >`) {
+		t.Fatalf("closing \"invoice\": %d", code)
+	}
+	form.Set("closing", "upd")
 	if code, loc := admin.post("/admin/companies", form); code != http.StatusSeeOther || loc != "/admin/companies/1" {
 		t.Fatalf("create: %d %s", code, loc)
+	}
+	if o, err := e.company.Get(context.Background(), 1); err != nil || o.Closing != company.ClosingUPD {
+		t.Errorf("closing document: %q %v", o.Closing, err)
 	}
 	if code, loc := admin.post("/admin/companies/1/points", url.Values{"login": {"ivanov"}, "label": {"Склад"}}); code != http.StatusSeeOther || loc != "/admin/companies/1" {
 		t.Fatalf("attach: %d %s", code, loc)
