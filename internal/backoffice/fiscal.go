@@ -10,24 +10,20 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
-// Receipts lists the fiscal receipts for the back office: by default the
-// unfinished and the failed ones, those an operator must watch.
-func (o *Office) Receipts(ctx context.Context, status string) ([]fiscal.Receipt, error) {
+// Receipts is a page of the fiscal receipts for the back office, and how
+// many match: by default (f.Status "") the unfinished and the failed ones,
+// those an operator must watch; "all" for every receipt.
+func (o *Office) Receipts(ctx context.Context, f fiscal.Filter) ([]fiscal.Receipt, int, error) {
 	if o.Fiscal == nil {
-		return nil, nil
+		return nil, 0, nil
 	}
-	if status == "" {
-		un, err := o.Fiscal.List(ctx, fiscal.Filter{Status: "unfinished"})
-		if err != nil {
-			return nil, err
-		}
-		failed, err := o.Fiscal.List(ctx, fiscal.Filter{Status: fiscal.StatusFailed})
-		return append(failed, un...), err
+	switch f.Status {
+	case "":
+		f.Status = "attention"
+	case "all":
+		f.Status = ""
 	}
-	if status == "all" {
-		status = ""
-	}
-	return o.Fiscal.List(ctx, fiscal.Filter{Status: status})
+	return o.Fiscal.Page(ctx, f)
 }
 
 // ResendReceipt sends a fiscal receipt again now; the resend and its audit

@@ -34,16 +34,23 @@ func scanReceipt(row interface{ Scan(...any) error }) (Receipt, error) {
 // Filter selects receipts for the back office and the command line.
 type Filter struct {
 	AccountID int64
-	// Status is one status, or "unfinished" (queued and wait); empty: all.
+	// Status is one status, "unfinished" (queued and wait) or "attention"
+	// (unfinished and failed: what an operator must watch); empty: all.
 	Status string
 	Limit  int
+	// Sort (date, kind, amount, status, attempts; default date) and Desc
+	// order a Page; Offset is its first row. List is newest first.
+	Sort   string
+	Desc   bool
+	Offset int
 }
 
-// List reads receipts, newest first.
-func (q *Queue) List(ctx context.Context, f Filter) ([]Receipt, error) {
-	if f.Limit <= 0 || f.Limit > 5000 {
-		f.Limit = 500
-	}
+// pageSorts are the columns a Page sorts by; id breaks ties so that a page
+// never repeats or skips a row.
+var pageSorts = map[string]string{"date": "id", "kind": "kind", "amount": "amount", "status": "status", "attempts": "attempts"}
+
+// where is the filter's condition and its arguments.
+func (f Filter) where() (string, []any, error) {
 	where, args := []string{"1 = 1"}, []any{}
 	if f.AccountID != 0 {
 		where, args = append(where, "account_id = ?"), append(args, f.AccountID)
@@ -52,13 +59,57 @@ func (q *Queue) List(ctx context.Context, f Filter) ([]Receipt, error) {
 	case "":
 	case "unfinished":
 		where, args = append(where, "status IN (?, ?)"), append(args, StatusQueued, StatusWait)
+	case "attention":
+		where, args = append(where, "status IN (?, ?, ?)"), append(args, StatusQueued, StatusWait, StatusFailed)
 	case StatusQueued, StatusWait, StatusDone, StatusFailed:
 		where, args = append(where, "status = ?"), append(args, f.Status)
 	default:
-		return nil, fmt.Errorf("receipts: status %q: %w", f.Status, derrors.New(derrors.Invalid, "status", "want queued, wait, done, failed or unfinished"))
+		return "", nil, fmt.Errorf("receipts: status %q: %w", f.Status, derrors.New(derrors.Invalid, "status", "want queued, wait, done, failed, unfinished or attention"))
 	}
-	rows, err := q.db.Query(ctx, `SELECT `+receiptCols+` FROM fiscal_receipts WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY id DESC LIMIT ?`, append(args, f.Limit)...)
+	return strings.Join(where, " AND "), args, nil
+}
+
+// List reads receipts, newest first.
+func (q *Queue) List(ctx context.Context, f Filter) ([]Receipt, error) {
+	if f.Limit <= 0 || f.Limit > 5000 {
+		f.Limit = 500
+	}
+	where, args, err := f.where()
+	if err != nil {
+		return nil, err
+	}
+	return q.list(ctx, where+` ORDER BY id DESC LIMIT ?`, append(args, f.Limit)...)
+}
+
+// Page is the back office's page of receipts as f says (sorted, from
+// f.Offset), and how many match in all.
+func (q *Queue) Page(ctx context.Context, f Filter) ([]Receipt, int, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 50
+	}
+	where, args, err := f.where()
+	if err != nil {
+		return nil, 0, err
+	}
+	col, ok := pageSorts[f.Sort]
+	if !ok {
+		col = pageSorts["date"]
+	}
+	dir := " ASC"
+	if f.Desc {
+		dir = " DESC"
+	}
+	var total int
+	if err := q.db.QueryRow(ctx, `SELECT COUNT(*) FROM fiscal_receipts WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("receipts: %w", err)
+	}
+	out, err := q.list(ctx, where+` ORDER BY `+col+dir+`, id`+dir+` LIMIT ? OFFSET ?`, append(args, f.Limit, max(f.Offset, 0))...)
+	return out, total, err
+}
+
+// list reads the receipts of the condition (with its order and bounds).
+func (q *Queue) list(ctx context.Context, cond string, args ...any) ([]Receipt, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+receiptCols+` FROM fiscal_receipts WHERE `+cond, args...)
 	if err != nil {
 		return nil, fmt.Errorf("receipts: %w", err)
 	}

@@ -848,8 +848,17 @@ type Filter struct {
 	AccountID int64  // 0: every account
 	Channel   string // "": every channel
 	Status    string // "": every status
-	Limit     int    // default 100, at most 1000
+	Limit     int    // default 100, at most 1000 (Messages) or 500 (Page)
+	// Sort (date, to, subject, status, attempts; default date) and Desc
+	// order a Page; Offset is its first row. Messages is newest first.
+	Sort   string
+	Desc   bool
+	Offset int
 }
+
+// pageSorts are the columns a Page sorts by; id breaks ties so that a page
+// never repeats or skips a row.
+var pageSorts = map[string]string{"date": "id", "to": "LOWER(to_addr)", "subject": "LOWER(subject)", "status": "status", "attempts": "attempts"}
 
 // List reads the queue, newest first, for the back office; accountID 0
 // lists every account's letters, status "" every status.
@@ -857,14 +866,46 @@ func (n *Notifier) List(ctx context.Context, accountID int64, status string, lim
 	return n.Messages(ctx, Filter{AccountID: accountID, Status: status, Limit: limit})
 }
 
+const filterWhere = `(? = 0 OR account_id = ?) AND (? = '' OR channel = ?) AND (? = '' OR status = ?)`
+
+func (f Filter) args() []any {
+	return []any{f.AccountID, f.AccountID, f.Channel, f.Channel, f.Status, f.Status}
+}
+
 // Messages reads the queue as f says, newest first.
 func (n *Notifier) Messages(ctx context.Context, f Filter) ([]Queued, error) {
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 100
 	}
+	return n.messages(ctx, `ORDER BY id DESC LIMIT ?`, append(f.args(), f.Limit)...)
+}
+
+// Page is the back office's page of the queue as f says (sorted, from
+// f.Offset), and how many messages match in all.
+func (n *Notifier) Page(ctx context.Context, f Filter) ([]Queued, int, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 50
+	}
+	col, ok := pageSorts[f.Sort]
+	if !ok {
+		col = pageSorts["date"]
+	}
+	dir := " ASC"
+	if f.Desc {
+		dir = " DESC"
+	}
+	var total int
+	if err := n.db.QueryRow(ctx, `SELECT COUNT(*) FROM notifications WHERE `+filterWhere, f.args()...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("notification queue: %w", err)
+	}
+	out, err := n.messages(ctx, `ORDER BY `+col+dir+`, id`+dir+` LIMIT ? OFFSET ?`, append(f.args(), f.Limit, max(f.Offset, 0))...)
+	return out, total, err
+}
+
+// messages reads the filtered queue in the order and bounds of tail.
+func (n *Notifier) messages(ctx context.Context, tail string, args ...any) ([]Queued, error) {
 	rows, err := n.db.Query(ctx, `SELECT id, channel, kind, COALESCE(account_id, 0), to_addr, subject, body, status, attempts, next_attempt_at, last_error, ref, created_at, sent_at
-		FROM notifications WHERE (? = 0 OR account_id = ?) AND (? = '' OR channel = ?) AND (? = '' OR status = ?) ORDER BY id DESC LIMIT ?`,
-		f.AccountID, f.AccountID, f.Channel, f.Channel, f.Status, f.Status, f.Limit)
+		FROM notifications WHERE `+filterWhere+` `+tail, args...)
 	if err != nil {
 		return nil, fmt.Errorf("notification queue: %w", err)
 	}

@@ -9,7 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kabinet-billing/kabinet/internal/fiscal"
+	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/operator"
+	"github.com/kabinet-billing/kabinet/internal/payment"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 )
 
@@ -80,5 +83,73 @@ func TestListsPageAndSort(t *testing.T) {
 	}
 	if _, body := c.get("/admin/catalogue?tariffs.sort=fee&tariffs.dir=desc"); !strings.Contains(body, `aria-sort="descending"`) {
 		t.Error("the tariffs do not sort")
+	}
+}
+
+// TestMailAndReceiptsPageInDatabase: the mail page counts every message of
+// its filter (beyond the thousand it used to read), its last page shows the
+// oldest, and the pager keeps the channel and status filter; the receipts
+// page counts and sorts in the database too.
+func TestMailAndReceiptsPageInDatabase(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	now := e.clk.Now()
+	// 1,200 sent letters and 30 queued Telegram messages.
+	if _, err := e.office.DB.Writer().Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1230)
+		INSERT INTO notifications (channel, kind, to_addr, subject, body, status, next_attempt_at, created_at)
+		SELECT CASE WHEN i <= 1200 THEN 'email' ELSE 'telegram' END, 'test', printf('u%04d@example.org', i), printf('Письмо %04d', i), 'текст',
+			CASE WHEN i <= 1200 THEN 'sent' ELSE 'queued' END, ?, ? FROM n`, now, now); err != nil {
+		t.Fatal(err)
+	}
+	c := e.login(operator.RoleAdmin)
+	next := func(body string) string {
+		m := regexp.MustCompile(`<a class="btn" href="([^"]+)" rel="next">`).FindStringSubmatch(body)
+		if m == nil {
+			return ""
+		}
+		return html.UnescapeString(m[1])
+	}
+	tos := func(body string) []string {
+		return regexp.MustCompile(`u[0-9]{4}@example\.org`).FindAllString(body, -1)
+	}
+	for _, tc := range []struct {
+		path, total, first string
+		rows               int
+	}{
+		{"/admin/mail", "1–50 из 1230", "u1230@example.org", 50},
+		{"/admin/mail?channel=email", "1–50 из 1200", "u1200@example.org", 50},
+		{"/admin/mail?channel=email&status=sent&page=24", "1151–1200 из 1200", "u0050@example.org", 50},
+		{"/admin/mail?channel=email&sort=to&dir=asc&page=24", "1151–1200 из 1200", "u1151@example.org", 50},
+		{"/admin/mail?channel=telegram&status=queued", "1–30 из 30", "u1230@example.org", 30},
+		{"/admin/mail?channel=email&status=queued", "admin.list.none", "", 0},
+	} {
+		code, body := c.get(tc.path)
+		got := tos(body)
+		if code != http.StatusOK || (tc.rows > 0 && !strings.Contains(body, tc.total)) || len(got) != tc.rows || (tc.rows > 0 && got[0] != tc.first) {
+			t.Errorf("%s: %d, %d rows from %v, want %q and %d from %s", tc.path, code, len(got), got[:min(1, len(got))], tc.total, tc.rows, tc.first)
+		}
+	}
+	_, body := c.get("/admin/mail?channel=email&status=sent&sort=subject")
+	if n := next(body); !strings.Contains(n, "channel=email") || !strings.Contains(n, "status=sent") || !strings.Contains(n, "sort=subject") || !strings.Contains(n, "page=2") {
+		t.Errorf("the next page's link loses the filter: %q", n)
+	}
+	// Receipts: three payments; one failed, one done, one queued.
+	for i := range 3 {
+		if _, err := e.office.Payments.CashPayment(ctx, payment.CashIn{AccountID: 1, Amount: money.Rub(int64(100 * (i + 1))), Operator: "cashier", Receipt: fmt.Sprintf("K-%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.office.DB.Writer().Exec(`UPDATE fiscal_receipts SET status = CASE amount WHEN ? THEN 'done' WHEN ? THEN 'failed' ELSE status END`, money.Rub(100), money.Rub(200)); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := c.get("/admin/receipts"); !strings.Contains(body, "1–2 из 2") {
+		t.Error("the receipts to watch (failed and queued): want 2")
+	}
+	rs, total, err := e.office.Receipts(ctx, fiscal.Filter{Status: "all", Sort: "amount", Limit: 2, Offset: 1})
+	if err != nil || total != 3 || len(rs) != 2 || rs[0].Amount != money.Rub(200) || rs[1].Amount != money.Rub(300) {
+		t.Errorf("all receipts by amount, from the second: %d of %d, %v", len(rs), total, err)
+	}
+	if _, body := c.get("/admin/receipts?status=all&sort=amount&dir=desc"); !strings.Contains(body, "1–3 из 3") {
+		t.Error("all receipts: want 3")
 	}
 }

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"cmp"
 	"net/http"
 	"strings"
 	"time"
@@ -181,8 +180,11 @@ func (a *Admin) mailPage(w http.ResponseWriter, r *http.Request, status int, f b
 	if d.Cities, err = billing.Cities(ctx, a.d.Office.DB); err == nil {
 		d.Tariffs, err = billing.Tariffs(ctx, a.d.Office.DB, 0, false)
 	}
+	d.L = platform.ListingOf(r, 50, true, "date", "to", "subject", "status", "attempts")
+	d.L.Path = "/admin/mail" // also when a broadcast preview (a POST) renders the page
 	if err == nil && a.d.Office.Mail != nil {
-		if d.Letters, err = a.d.Office.Mail.Messages(ctx, notify.Filter{Channel: d.Channel, Status: d.Status, Limit: 1000}); err == nil {
+		if d.Letters, d.L.Total, err = a.d.Office.Mail.Page(ctx, notify.Filter{Channel: d.Channel, Status: d.Status,
+			Sort: d.L.Sort, Desc: d.L.Desc, Offset: d.L.Offset(), Limit: d.L.Per}); err == nil {
 			d.Counts, err = a.d.Office.Mail.Counts(ctx)
 		}
 	}
@@ -190,15 +192,6 @@ func (a *Admin) mailPage(w http.ResponseWriter, r *http.Request, status int, f b
 		a.p.Fail(w, r, err)
 		return
 	}
-	// The newest thousand messages of the channel and status chosen, sorted and paged here.
-	d.L = platform.ListingOf(r, 50, true, "date", "to", "subject", "status", "attempts")
-	d.Letters = platform.SortPage(&d.L, d.Letters, map[string]func(x, y notify.Queued) int{
-		"date":     func(x, y notify.Queued) int { return cmp.Compare(x.ID, y.ID) },
-		"to":       func(x, y notify.Queued) int { return platform.Fold(x.To, y.To) },
-		"subject":  func(x, y notify.Queued) int { return platform.Fold(x.Subject, y.Subject) },
-		"status":   func(x, y notify.Queued) int { return strings.Compare(x.Status, y.Status) },
-		"attempts": func(x, y notify.Queued) int { return cmp.Compare(x.Attempts, y.Attempts) },
-	})
 	a.render(w, r, status, "mail", "admin.mail.title", "mail", d)
 }
 

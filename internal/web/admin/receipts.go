@@ -1,9 +1,7 @@
 package admin
 
 import (
-	"cmp"
 	"net/http"
-	"strings"
 
 	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
@@ -19,21 +17,14 @@ type receiptsData struct {
 // and failed; ?status=all or done for the rest.
 func (a *Admin) receipts(w http.ResponseWriter, r *http.Request) {
 	d := receiptsData{Off: a.d.Office.Fiscal == nil}
+	d.L = platform.ListingOf(r, 50, true, "date", "kind", "amount", "status", "attempts")
 	var err error
-	if d.Receipts, err = a.d.Office.Receipts(r.Context(), r.URL.Query().Get("status")); err != nil {
+	d.Receipts, d.L.Total, err = a.d.Office.Receipts(r.Context(), fiscal.Filter{Status: r.URL.Query().Get("status"),
+		Sort: d.L.Sort, Desc: d.L.Desc, Offset: d.L.Offset(), Limit: d.L.Per})
+	if err != nil {
 		a.failed(w, r, "/admin/receipts", err)
 		return
 	}
-	// The newest receipts of the status chosen (fiscal.List's bound),
-	// sorted and paged here.
-	d.L = platform.ListingOf(r, 50, true, "date", "kind", "amount", "status", "attempts")
-	d.Receipts = platform.SortPage(&d.L, d.Receipts, map[string]func(x, y fiscal.Receipt) int{
-		"date":     func(x, y fiscal.Receipt) int { return cmp.Compare(x.ID, y.ID) },
-		"kind":     func(x, y fiscal.Receipt) int { return strings.Compare(x.Kind, y.Kind) },
-		"amount":   func(x, y fiscal.Receipt) int { return cmp.Compare(x.Amount, y.Amount) },
-		"status":   func(x, y fiscal.Receipt) int { return strings.Compare(x.Status, y.Status) },
-		"attempts": func(x, y fiscal.Receipt) int { return cmp.Compare(x.Attempts, y.Attempts) },
-	})
 	a.render(w, r, http.StatusOK, "receipts", "admin.receipts.title", "receipts", d)
 }
 
