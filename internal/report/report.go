@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/csvfile"
@@ -253,20 +254,84 @@ type Debtor struct {
 
 // Debtors lists accounts with a negative balance, longest in debt first.
 func (r *Reports) Debtors(ctx context.Context, now time.Time, limit int) ([]Debtor, error) {
-	return r.debtors(ctx, now, `l.balance < 0 AND a.status <> 'closed'`, `a.debt_since, a.id`, limit)
+	return r.debtors(ctx, now, debtorsWhere, `a.debt_since, a.id`, limit)
 }
 
 // Limited lists accounts whose line is limited for debt, longest first.
 func (r *Reports) Limited(ctx context.Context, now time.Time, limit int) ([]Debtor, error) {
-	return r.debtors(ctx, now, `a.status = 'limited'`, `a.limited_since, a.id`, limit)
+	return r.debtors(ctx, now, limitedWhere, `a.limited_since, a.id`, limit)
+}
+
+// DebtorQuery is one page of the back office's debtors or limited lists.
+type DebtorQuery struct {
+	Sort   string // days (default), balance, contract, name, limited
+	Desc   bool
+	Offset int
+	Limit  int // 1..500, default 50
+}
+
+// debtorSorts are the orders a DebtorQuery names: the expressions, and
+// whether they run against the sort's direction (more days in debt is an
+// earlier debt_since). An account without the date sorts as zero days or
+// the zero time on every database; id breaks ties so that a page never
+// repeats or skips a row.
+var debtorSorts = map[string]struct {
+	by     []string
+	invert bool
+}{
+	"days":     {[]string{"CASE WHEN a.debt_since IS NULL THEN 1 ELSE 0 END", "a.debt_since"}, true},
+	"balance":  {[]string{"l.balance"}, false},
+	"contract": {[]string{"a.contract_no"}, false},
+	"name":     {[]string{"LOWER(a.name)"}, false},
+	"limited":  {[]string{"CASE WHEN a.limited_since IS NULL THEN 0 ELSE 1 END", "a.limited_since"}, false},
+}
+
+// DebtorsPage is a page of the debtors sorted as q says, and how many there are.
+func (r *Reports) DebtorsPage(ctx context.Context, now time.Time, q DebtorQuery) ([]Debtor, int, error) {
+	return r.debtorPage(ctx, now, debtorsWhere, q)
+}
+
+// LimitedPage is a page of the accounts limited for debt, and how many there are.
+func (r *Reports) LimitedPage(ctx context.Context, now time.Time, q DebtorQuery) ([]Debtor, int, error) {
+	return r.debtorPage(ctx, now, limitedWhere, q)
+}
+
+const (
+	debtorsWhere = `l.balance < 0 AND a.status <> 'closed'`
+	limitedWhere = `a.status = 'limited'`
+)
+
+func (r *Reports) debtorPage(ctx context.Context, now time.Time, where string, q DebtorQuery) ([]Debtor, int, error) {
+	if q.Limit <= 0 || q.Limit > 500 {
+		q.Limit = 50
+	}
+	s, ok := debtorSorts[q.Sort]
+	if !ok {
+		s = debtorSorts["days"]
+	}
+	dir := " ASC"
+	if q.Desc != s.invert {
+		dir = " DESC"
+	}
+	order := strings.Join(s.by, dir+", ") + dir + ", a.id" + dir
+	var total int
+	if err := r.DB.QueryRow(ctx, `SELECT COUNT(*) FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id WHERE `+where).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("debtors: %w", err)
+	}
+	out, err := r.debtorRows(ctx, now, where, order, q.Limit, max(q.Offset, 0))
+	return out, total, err
 }
 
 func (r *Reports) debtors(ctx context.Context, now time.Time, where, order string, limit int) ([]Debtor, error) {
 	if limit <= 0 || limit > 10000 {
 		limit = 1000
 	}
+	return r.debtorRows(ctx, now, where, order, limit, 0)
+}
+
+func (r *Reports) debtorRows(ctx context.Context, now time.Time, where, order string, limit, offset int) ([]Debtor, error) {
 	rows, err := r.DB.Query(ctx, `SELECT a.id, a.login, a.contract_no, a.name, a.phone, a.status, l.balance, a.debt_since, a.limited_since
-		FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id WHERE `+where+` ORDER BY `+order+` LIMIT ?`, limit)
+		FROM accounts a JOIN ledger_accounts l ON l.id = a.ledger_id WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("debtors: %w", err)
 	}

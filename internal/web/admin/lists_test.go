@@ -6,6 +6,7 @@ import (
 	"html"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -151,5 +152,63 @@ func TestMailAndReceiptsPageInDatabase(t *testing.T) {
 	}
 	if _, body := c.get("/admin/receipts?status=all&sort=amount&dir=desc"); !strings.Contains(body, "1–3 из 3") {
 		t.Error("all receipts: want 3")
+	}
+}
+
+// TestDebtorsPageInDatabase: the debtors page sorts and pages its two
+// tables in the database, each with its own keys, and keeps the other's.
+func TestDebtorsPageInDatabase(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	now := e.clk.Now()
+	for i := range 60 {
+		a, err := e.office.Dir.Create(ctx, subscriber.NewAccount{Login: fmt.Sprintf("debt%02d", i), Password: "secret-pass", Tariff: "home",
+			Name: fmt.Sprintf("Должник %02d", 59-i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// debt00 owes the least and the longest (60 days); debt00..debt04 are
+		// limited. The set-up's subscriber is the 61st debtor.
+		status, limited := "active", any(nil)
+		if i < 5 {
+			status, limited = "limited", now.AddDate(0, 0, -i-1)
+		}
+		w := e.office.DB.Writer()
+		if _, err := w.Exec(`UPDATE ledger_accounts SET balance = ? WHERE id = (SELECT ledger_id FROM accounts WHERE id = ?)`, -100*(i+1), a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Exec(`UPDATE accounts SET status = ?, debt_since = ?, limited_since = ? WHERE id = ?`, status, now.AddDate(0, 0, -60+i), limited, a.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := e.login(operator.RoleAdmin)
+	// logins are the debtors table's (the first, before the limited one) by their names.
+	logins := func(body string) []string {
+		body, _, _ = strings.Cut(body, "/admin/reports/limited.csv")
+		var out []string
+		for _, m := range regexp.MustCompile(`Должник ([0-9]{2})`).FindAllStringSubmatch(body, -1) {
+			n, _ := strconv.Atoi(m[1])
+			out = append(out, fmt.Sprintf("debt%02d", 59-n))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		path, total, first, last string
+	}{
+		{"/admin/debtors", "1–50 из 61", "debt00", "debt49"},
+		{"/admin/debtors?debtors.page=2", "51–61 из 61", "debt50", "debt59"},
+		{"/admin/debtors?debtors.sort=days&debtors.dir=asc&debtors.page=2", "51–61 из 61", "debt10", "debt00"},
+		{"/admin/debtors?debtors.sort=name&debtors.dir=asc", "1–50 из 61", "debt59", "debt10"},
+		{"/admin/debtors?debtors.sort=balance&debtors.dir=asc&debtors.page=2&limited.sort=limited&limited.dir=asc", "51–61 из 61", "debt10", "debt00"},
+	} {
+		_, body := c.get(tc.path)
+		got := logins(body)
+		if !strings.Contains(body, tc.total) || len(got) == 0 || got[0] != tc.first || got[len(got)-1] != tc.last {
+			t.Errorf("%s: want %s from %s to %s, got %v", tc.path, tc.total, tc.first, tc.last, got)
+		}
+	}
+	_, body := c.get("/admin/debtors?limited.sort=name&debtors.page=2")
+	if !strings.Contains(body, "1–5 из 5") || !strings.Contains(html.UnescapeString(body), "debtors.page=2&limited.dir=asc&limited.sort=name") {
+		t.Error("the limited table's sort link loses the debtors' page")
 	}
 }
