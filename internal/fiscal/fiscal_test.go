@@ -426,3 +426,39 @@ func TestSellRequest(t *testing.T) {
 		})
 	}
 }
+
+// TestReceiptPage: the back office's page of receipts counts every receipt
+// of its filter, sorts by a whitelisted column and pages from an offset,
+// on each database; "attention" is the unfinished and the failed.
+func TestReceiptPage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		for i, amount := range []int64{30000, 10000, 20000} {
+			e.record(t, "card:sandbox", fmt.Sprintf("p-%d", i), money.Amount(amount))
+		}
+		if _, err := db.Writer().Exec(`UPDATE fiscal_receipts SET status = CASE amount WHEN 10000 THEN 'done' WHEN 20000 THEN 'failed' ELSE status END`); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			f       fiscal.Filter
+			total   int
+			amounts []int64
+		}{
+			{fiscal.Filter{Sort: "amount"}, 3, []int64{10000, 20000, 30000}},
+			{fiscal.Filter{Sort: "amount", Desc: true, Offset: 1, Limit: 1}, 3, []int64{20000}},
+			{fiscal.Filter{Sort: "date", Desc: true}, 3, []int64{20000, 10000, 30000}},
+			{fiscal.Filter{Status: "attention", Sort: "amount"}, 2, []int64{20000, 30000}},
+			{fiscal.Filter{Status: fiscal.StatusDone, Sort: "x; DROP TABLE fiscal_receipts"}, 1, []int64{10000}},
+		} {
+			rs, total, err := e.q.Page(ctx, tc.f)
+			var got []int64
+			for _, r := range rs {
+				got = append(got, int64(r.Amount))
+			}
+			if err != nil || total != tc.total || fmt.Sprint(got) != fmt.Sprint(tc.amounts) {
+				t.Errorf("%+v: %v of %d, %v; want %v of %d", tc.f, got, total, err, tc.amounts, tc.total)
+			}
+		}
+	})
+}

@@ -349,3 +349,36 @@ func TestTwoInstancesClaim(t *testing.T) {
 }
 
 var _ = slices.Contains[[]string]
+
+// TestQueuePage: the back office's page of the queue counts every message
+// of its filter (not only the newest thousand), sorts by a whitelisted
+// column with id breaking ties, and pages from an offset, on each database.
+func TestQueuePage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		n, _ := queueEnv(t, db, clock.NewFake(time.Date(2027, 3, 10, 12, 0, 0, 0, time.UTC)), notify.Limits{}, false)
+		var msgs []notify.Outgoing
+		for i := 1; i <= 1200; i++ {
+			msgs = append(msgs, notify.Outgoing{Channel: notify.ChannelTelegram, Kind: notify.KindBroadcast, To: fmt.Sprintf("u%04d", 1201-i), Body: "hi", Key: fmt.Sprintf("page:%d", i)})
+		}
+		if err := db.Write(ctx, func(tx *store.Tx) error { _, err := n.QueueTx(ctx, tx, msgs); return err }); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			f           notify.Filter
+			total, rows int
+			first, last string
+		}{
+			{notify.Filter{Channel: notify.ChannelTelegram, Desc: true}, 1200, 50, "u0001", "u0050"},
+			{notify.Filter{Channel: notify.ChannelTelegram, Desc: true, Offset: 1150, Limit: 100}, 1200, 50, "u1151", "u1200"},
+			{notify.Filter{Sort: "to", Offset: 1150, Limit: 100}, 1200, 50, "u1151", "u1200"},
+			{notify.Filter{Sort: "no such column; DROP TABLE notifications", Limit: 10}, 1200, 10, "u1200", "u1191"},
+			{notify.Filter{Channel: notify.ChannelTelegram, Status: notify.StatusSent}, 0, 0, "", ""},
+		} {
+			q, total, err := n.Page(ctx, tc.f)
+			if err != nil || total != tc.total || len(q) != tc.rows || (tc.rows > 0 && (q[0].To != tc.first || q[len(q)-1].To != tc.last)) {
+				t.Errorf("%+v: %d rows of %d, %v", tc.f, len(q), total, err)
+			}
+		}
+	})
+}
