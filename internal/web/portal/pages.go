@@ -12,6 +12,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
+	"github.com/kabinet-billing/kabinet/internal/suspension"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
 )
 
@@ -30,11 +31,14 @@ type homeData struct {
 	// Promised: a promised payment holds the limit (until S.PromisedUntil);
 	// CanPromise: in debt, the link to take one is shown.
 	Promised, CanPromise bool
-	Status               template.HTML
-	Fees                 template.HTML // the next period's fee lines
-	Tariff               template.HTML // the tariff card
-	Packages             template.HTML // the connected packages' lines
-	News                 template.HTML
+	// BackOn: the day a voluntary suspension gives the line back (zero
+	// unless one is running).
+	BackOn   time.Time
+	Status   template.HTML
+	Fees     template.HTML // the next period's fee lines
+	Tariff   template.HTML // the tariff card
+	Packages template.HTML // the connected packages' lines
+	News     template.HTML
 	// At and Zone stamp the summary for the offline page: when the server
 	// made it (RFC 3339) and the provider's zone to show the time in.
 	At, Zone string
@@ -110,6 +114,20 @@ func (po *Portal) homeData(r *http.Request, lang string, s billing.Summary) (hom
 	}
 	t := homeTariff{Name: s.Tariff.Name, NameEn: s.Tariff.NameEn, DownKbps: s.Speed.DownKbps, UpKbps: s.Speed.UpKbps,
 		Boosted: s.Speed.Boosted, BoostEndsAt: s.Speed.BoostEndsAt, NextChargeAt: s.NextChargeAt, NextChargeAmount: s.NextChargeAmount}
+	if s.Status == billing.StatusFrozen {
+		// A frozen line runs at the limit rate only inside the redirect
+		// list; the card tells the tariff's speeds it comes back with.
+		t.DownKbps, t.UpKbps = s.Tariff.DownKbps, s.Tariff.UpKbps
+		if po.d.Suspensions != nil {
+			u, err := po.d.Suspensions.Current(r.Context(), s.AccountID)
+			if err != nil {
+				return d, err
+			}
+			if u != nil && u.State == suspension.StateActive {
+				d.BackOn = u.PlannedEnd
+			}
+		}
+	}
 	if n := s.NextTariff; n != nil {
 		t.Next, t.NextName, t.NextNameEn = true, n.Name, n.NameEn
 	}

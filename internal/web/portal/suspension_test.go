@@ -52,7 +52,13 @@ func TestSuspensionPortal(t *testing.T) {
 	if d := s.Balance - before.Balance; d != money.Prorate(money.Rub(500), 17, 31) {
 		t.Errorf("the balance moved by %s, want March's rest returned", d.Decimal())
 	}
-	webtest.Must(t, alice.Get("/"), http.StatusOK, "Приостановлен")
+	home := alice.Get("/")
+	webtest.Must(t, home, http.StatusOK, "Приостановлен", `data-testid="suspended"`, "интернет вернётся 22.03.2026")
+	// The tariff card tells the speeds the line comes back with, not the
+	// limit rate a frozen line is admitted at.
+	if strings.Contains(home.Body, "128 Кбит/с ↓") {
+		t.Errorf("the frozen account's tariff card shows the limit rate")
+	}
 	webtest.Must(t, alice.Get("/suspension"), http.StatusOK, "Договор приостановлен", "Вернуться сейчас")
 	var n int
 	e.DB.QueryRow(ctx, `SELECT COUNT(*) FROM events WHERE kind = ? AND account_id = ?`, store.EventAccountStatus, e.IDs["alice"]).Scan(&n)
