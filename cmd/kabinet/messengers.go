@@ -5,7 +5,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/sms"
 	"github.com/kabinet-billing/kabinet/internal/telegram"
-	"github.com/kabinet-billing/kabinet/internal/telegram/bot"
+	"github.com/kabinet-billing/kabinet/internal/web/bot"
 )
 
 // buildMessengers wires [telegram] and [sms]: the bot when a token is
