@@ -15,6 +15,11 @@
 //     /sw.js and the offline page;
 //   - /healthz (the database answers), /readyz and /metrics.
 //
+// The subscribers' Telegram bot (internal/web/bot) is a surface too, beside
+// the areas: it answers chats instead of pages, with the same translations
+// (platform.I18n), and cmd/kabinet runs it by long polling or mounts its
+// webhook.
+//
 // cmd/kabinet builds the capabilities, passes them in Deps, and serves
 // Server.Handler; Server.Patterns lists every route for the security test.
 //
