@@ -32,8 +32,8 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/suspension"
 	"github.com/kabinet-billing/kabinet/internal/telegram"
-	"github.com/kabinet-billing/kabinet/internal/web/bot"
 	"github.com/kabinet-billing/kabinet/internal/traffic"
+	"github.com/kabinet-billing/kabinet/internal/web/bot"
 )
 
 func init() {

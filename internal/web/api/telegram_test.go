@@ -12,9 +12,9 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 	"github.com/kabinet-billing/kabinet/internal/telegram"
-	"github.com/kabinet-billing/kabinet/internal/web/bot"
 	"github.com/kabinet-billing/kabinet/internal/telegram/telegramtest"
 	"github.com/kabinet-billing/kabinet/internal/web"
+	"github.com/kabinet-billing/kabinet/internal/web/bot"
 	"github.com/kabinet-billing/kabinet/internal/web/webtest"
 )
 

@@ -18,8 +18,8 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/suspension"
 	"github.com/kabinet-billing/kabinet/internal/telegram"
-	"github.com/kabinet-billing/kabinet/internal/web/bot"
 	"github.com/kabinet-billing/kabinet/internal/telegram/telegramtest"
+	"github.com/kabinet-billing/kabinet/internal/web/bot"
 )
 
 type env struct {
