@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
@@ -76,11 +75,14 @@ func (s *Service) callbackBase(returnURL string) (string, error) {
 //     after success (reordered) never takes money back;
 //   - refund or chargeback: logged for an operator, nothing moves.
 //
-// Concurrent callbacks commit together (see cardBatcher): at a thousand
+// Concurrent callbacks commit together (see groupCommit): at a thousand
 // notifications a second the disk flush of each commit, not the work, is
 // what limits them.
 func (s *Service) ApplyCardCallback(ctx context.Context, processor string, cb Callback) error {
-	return s.cards.do(s, processor, cb)
+	j := &cardJob{processor: processor, cb: cb, done: make(chan struct{})}
+	s.cards.add(j, s.cardBatch)
+	<-j.done
+	return j.err
 }
 
 // applyCallback is ApplyCardCallback inside tx. Its refusals (cardRefusal)
@@ -208,52 +210,12 @@ func cardRefusal(err error) bool {
 	return errors.Is(err, ErrUnknownPayment) || errors.Is(err, ErrAmountMismatch) || errors.Is(err, ErrBadCallback)
 }
 
-// cardBatcher commits concurrent card callbacks together ("group commit"),
-// as payBatcher does for banks: a callback joins the next batch while the
-// current one commits; nobody waits for a timer.
-type cardBatcher struct {
-	mu      sync.Mutex
-	pending []*cardJob
-	running bool
-}
-
+// cardJob is one card callback waiting for its batch (see groupCommit).
 type cardJob struct {
 	processor string
 	cb        Callback
 	err       error
 	done      chan struct{}
-}
-
-// maxCardBatch bounds a batch so that one transaction stays short.
-const maxCardBatch = 256
-
-func (b *cardBatcher) do(s *Service, processor string, cb Callback) error {
-	j := &cardJob{processor: processor, cb: cb, done: make(chan struct{})}
-	b.mu.Lock()
-	b.pending = append(b.pending, j)
-	if !b.running {
-		b.running = true
-		go b.drain(s)
-	}
-	b.mu.Unlock()
-	<-j.done
-	return j.err
-}
-
-func (b *cardBatcher) drain(s *Service) {
-	for {
-		b.mu.Lock()
-		if len(b.pending) == 0 {
-			b.running = false
-			b.mu.Unlock()
-			return
-		}
-		n := min(len(b.pending), maxCardBatch)
-		batch := b.pending[:n:n]
-		b.pending = b.pending[n:]
-		b.mu.Unlock()
-		s.cardBatch(batch)
-	}
 }
 
 // cardBatch applies a batch in one transaction, in payment id order (so

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
@@ -128,7 +127,10 @@ func (s *Service) OSMPCheck(ctx context.Context, ch *OSMPChannel, req OSMPReques
 // and sum is answered with the first result (its prv_txn) and credits
 // nothing; with another account or sum it is an error.
 func (s *Service) OSMPPay(ctx context.Context, ch *OSMPChannel, req OSMPRequest) OSMPResponse {
-	j := s.pays.do(s, bankPay{channel: OSMPChannelName(ch.Name), txn: req.TxnID, account: req.Account, sum: req.Sum, paidAt: req.TxnDate, source: SourceOnline})
+	j := &bankPay{channel: OSMPChannelName(ch.Name), txn: req.TxnID, account: req.Account, sum: req.Sum, paidAt: req.TxnDate, source: SourceOnline,
+		done: make(chan struct{})}
+	s.pays.add(j, s.payBatch)
+	<-j.done
 	resp := OSMPResponse{Result: osmpCode(j.err), TxnID: req.TxnID, Sum: req.Sum, PrvTxn: j.id}
 	if j.err != nil {
 		resp.PrvTxn = 0
@@ -264,48 +266,6 @@ func (s *Service) payTx(ctx context.Context, tx *store.Tx, batch []*bankPay, now
 		p.id = first.ID
 	}
 	return s.accrueBonus(ctx, tx, bonus, now)
-}
-
-// payBatcher commits concurrent bank payments together ("group commit"):
-// each commit is a disk flush, and on SQLite's single writer the flush, not
-// the work, is what limits payments per second. A payment joins the next
-// batch while the current one commits; nobody waits for a timer.
-type payBatcher struct {
-	mu      sync.Mutex
-	pending []*bankPay
-	running bool
-}
-
-// maxPayBatch bounds a batch so that one transaction stays short.
-const maxPayBatch = 256
-
-func (b *payBatcher) do(s *Service, p bankPay) bankPay {
-	p.done = make(chan struct{})
-	b.mu.Lock()
-	b.pending = append(b.pending, &p)
-	if !b.running {
-		b.running = true
-		go b.drain(s)
-	}
-	b.mu.Unlock()
-	<-p.done
-	return p
-}
-
-func (b *payBatcher) drain(s *Service) {
-	for {
-		b.mu.Lock()
-		if len(b.pending) == 0 {
-			b.running = false
-			b.mu.Unlock()
-			return
-		}
-		n := min(len(b.pending), maxPayBatch)
-		batch := b.pending[:n:n]
-		b.pending = b.pending[n:]
-		b.mu.Unlock()
-		s.payBatch(batch)
-	}
 }
 
 // payBatch runs a batch in one transaction. The batch is not any one

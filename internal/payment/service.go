@@ -42,8 +42,8 @@ type Service struct {
 	log        *slog.Logger
 	opts       Options
 	processors map[string]Processor
-	pays       payBatcher
-	cards      cardBatcher
+	pays       groupCommit[*bankPay]
+	cards      groupCommit[*cardJob]
 	checks     checkTimes
 	onSaved    []func(context.Context, *store.Tx, SavedMethod) error
 }
