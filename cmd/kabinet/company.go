@@ -20,15 +20,23 @@ func init() {
 	register("company employee", "INN|CONTRACT EMAIL --password P [--name N]: let an employee log into the company cabinet", cmdCompanyEmployee)
 }
 
-// orgArg finds the organisation a command names by INN or contract number.
-func orgArg(ctx context.Context, svc *company.Service, s string) (company.Organisation, error) {
-	o, err := svc.ByINN(ctx, s)
+// organisation opens the database and finds the organisation a command
+// names by INN or contract number.
+func (e *env) organisation(ctx context.Context, arg string) (*company.Service, company.Organisation, error) {
+	var o company.Organisation
+	if err := e.open(ctx); err != nil {
+		return nil, o, err
+	}
+	svc, err := e.company()
 	if err != nil {
-		if o, err = svc.ByContract(ctx, s); err != nil {
-			return o, fmt.Errorf("no organisation with INN or contract %q", s)
+		return nil, o, err
+	}
+	if o, err = svc.ByINN(ctx, arg); err != nil {
+		if o, err = svc.ByContract(ctx, arg); err != nil {
+			return nil, o, fmt.Errorf("no organisation with INN or contract %q", arg)
 		}
 	}
-	return o, nil
+	return svc, o, nil
 }
 
 func cmdCompanyPoint(ctx context.Context, e *env, args []string) error {
@@ -41,14 +49,7 @@ func cmdCompanyPoint(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 2 {
 		return errors.New("give the organisation and the login: kabinet company point 7707083893 shop-1 [--label …]")
 	}
-	if err := e.open(ctx); err != nil {
-		return err
-	}
-	svc, err := e.company()
-	if err != nil {
-		return err
-	}
-	o, err := orgArg(ctx, svc, pos[0])
+	svc, o, err := e.organisation(ctx, pos[0])
 	if err != nil {
 		return err
 	}
@@ -74,14 +75,7 @@ func cmdCompanyEmployee(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 2 || *pw == "" {
 		return errors.New("give the organisation, the e-mail and --password: kabinet company employee 7707083893 buh@example.com --password …")
 	}
-	if err := e.open(ctx); err != nil {
-		return err
-	}
-	svc, err := e.company()
-	if err != nil {
-		return err
-	}
-	o, err := orgArg(ctx, svc, pos[0])
+	svc, o, err := e.organisation(ctx, pos[0])
 	if err != nil {
 		return err
 	}
@@ -226,14 +220,7 @@ func cmdCompanyShow(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return errors.New("give an INN or a contract number: kabinet company show 7707083893")
 	}
-	if err := e.open(ctx); err != nil {
-		return err
-	}
-	svc, err := e.company()
-	if err != nil {
-		return err
-	}
-	o, err := orgArg(ctx, svc, pos[0])
+	svc, o, err := e.organisation(ctx, pos[0])
 	if err != nil {
 		return err
 	}
