@@ -21,9 +21,10 @@
   function keepSnapshot() {
     var el = document.getElementById("app-snapshot");
     if (!el || !storage) return;
-    var d = el.dataset;
-    var body = JSON.stringify({ balance: d.balance, status: d.status, recommended: d.recommended, login: d.login,
-      contract: d.contract, at: d.at, zone: d.zone, lang: document.documentElement.lang });
+    var s;
+    try { s = JSON.parse(el.textContent); } catch (e) { return; }
+    s.lang = document.documentElement.lang;
+    var body = JSON.stringify(s);
     caches.open(DATA).then(function (c) {
       return c.put(SNAPSHOT, new Response(body, { headers: { "Content-Type": "application/json" } }));
     }).catch(function () {});

@@ -31,17 +31,28 @@ type homeData struct {
 	// Promised: a promised payment holds the limit (until S.PromisedUntil);
 	// CanPromise: in debt, the link to take one is shown.
 	Promised, CanPromise bool
-	// BackOn: the day a voluntary suspension gives the line back (zero
+	// BackOn: the day a voluntary suspension gives the line back (nil
 	// unless one is running).
-	BackOn   time.Time
+	BackOn   *time.Time
 	Status   template.HTML
 	Fees     template.HTML // the next period's fee lines
 	Tariff   template.HTML // the tariff card
 	Packages template.HTML // the connected packages' lines
 	News     template.HTML
-	// At and Zone stamp the summary for the offline page: when the server
-	// made it (RFC 3339) and the provider's zone to show the time in.
-	At, Zone string
+	Snapshot homeSnapshot
+}
+
+// homeSnapshot is what the offline page shows of the home page (app.js
+// keeps it on the device), stamped with when the server made it (RFC 3339)
+// and the provider's zone to show that time in.
+type homeSnapshot struct {
+	Balance     string `json:"balance"`
+	Status      string `json:"status"`
+	Recommended string `json:"recommended"`
+	Login       string `json:"login"`
+	Contract    string `json:"contract"`
+	At          string `json:"at"`
+	Zone        string `json:"zone"`
 }
 
 // homeTariff is the tariff card's data: everything it shows.
@@ -81,7 +92,9 @@ func (po *Portal) homeData(r *http.Request, lang string, s billing.Summary) (hom
 	const page = "portal/home"
 	frag := po.p.Render.Fragment
 	d := homeData{S: s, Balance: s.Balance.Format(lang), Recommended: s.Recommended.Format(lang),
-		PayAmount: "500", Limited: s.Status == billing.StatusLimited, CanPay: po.canPay(),
+		PayAmount: "500", Limited: s.Status == billing.StatusLimited, CanPay: po.canPay()}
+	d.Snapshot = homeSnapshot{Balance: d.Balance, Status: po.p.I18n.T(lang, "status."+s.Status, nil),
+		Recommended: d.Recommended, Login: s.Login, Contract: s.ContractNo,
 		At: po.p.Clock.Now().UTC().Format(time.RFC3339), Zone: po.p.Zone.String()}
 	if s.Debt > 0 {
 		d.Debt = s.Debt.Format(lang)
@@ -124,7 +137,7 @@ func (po *Portal) homeData(r *http.Request, lang string, s billing.Summary) (hom
 				return d, err
 			}
 			if u != nil && u.State == suspension.StateActive {
-				d.BackOn = u.PlannedEnd
+				d.BackOn = &u.PlannedEnd
 			}
 		}
 	}

@@ -185,8 +185,8 @@ func TestHomeSnapshotAndLogout(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := c.Get("/")
-	webtest.Must(t, r, http.StatusOK, `id="app-snapshot"`, `data-balance="`+s.Balance.Format("ru")+`"`, `data-status="Активен"`,
-		`data-at="2026-03-15T09:00:00Z"`, `data-zone="Europe/Moscow"`, `data-login="alice"`, `id="install"`)
+	webtest.Must(t, r, http.StatusOK, `<script type="application/json" id="app-snapshot">{"balance":"`+s.Balance.Format("ru")+`","status":"Активен",`,
+		`"login":"alice",`, `"at":"2026-03-15T09:00:00Z","zone":"Europe/Moscow"}</script>`, `id="install"`)
 	out := c.Post("/logout", nil)
 	if out.Status != http.StatusSeeOther || out.Header.Get("Clear-Site-Data") != `"cache"` {
 		t.Errorf("logout: %d, Clear-Site-Data %q", out.Status, out.Header.Get("Clear-Site-Data"))
