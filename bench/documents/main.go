@@ -1,6 +1,6 @@
 // Command documents measures the monthly documents run: an invoice and an
 // act, each with its PDF, for every organisation of a provider with many
-// company clients (issue 15 asks 10,000 in under 60 s on SQLite).
+// company clients (the aim: 10,000 in under 60 s on SQLite).
 //
 //	go run ./bench/documents -n 10000                 # SQLite
 //	go run ./bench/documents -n 10000 -pg postgres://postgres@127.0.0.1:5432/test

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/kabinet-billing/kabinet/internal/browsertest"
 	"github.com/kabinet-billing/kabinet/internal/clock"
 )
 
@@ -193,10 +194,6 @@ func TestDemo(t *testing.T) {
 // are not broken over lines. Screenshots go to $KABINET_ARTIFACTS (or a
 // temporary directory).
 func testDemoBrowser(t *testing.T, d *demoRun) {
-	bin := "/usr/bin/chromium"
-	if _, err := os.Stat(bin); err != nil {
-		t.Skip("browser test skipped: " + bin + " is absent (apt-get install chromium)")
-	}
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
@@ -208,17 +205,7 @@ func testDemoBrowser(t *testing.T, d *demoRun) {
 		t.Fatal(err)
 	}
 	subs, password, _, _ := printedLogins(t, d.banner)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true), chromedp.NoFirstRun)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("browser: %v", err)
-	}
-	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
+	ctx := browsertest.Context(t, 2*time.Minute)
 	eval := func(expr string, dst *int) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) (err error) {
 			*dst, err = chromedp.Evaluate[int](expr)(ctx, tg)

@@ -36,12 +36,15 @@ func Chromium(t testing.TB) string {
 // Context starts a headless Chromium (skipping the test without one) and
 // returns a context driving its first tab, bounded by timeout from the
 // moment the browser is up. The browser is stopped when the test ends.
-func Context(t testing.TB, timeout time.Duration) context.Context {
+// The window is 1280×900 unless extra options (a window size, a language)
+// say otherwise; they come after the defaults and win.
+func Context(t testing.TB, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	bin := Chromium(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.Flag("headless", true),
 		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.WindowSize(1280, 900))
+	opts = append(opts, extra...)
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
 	ctx, cancel := chromedp.NewContext(actx)

@@ -58,7 +58,6 @@ func follow(sel, prefix string) chromedp.Action[chromedp.Void] {
 // passwords that work. Screenshots go to $KABINET_SCREENSHOTS (or a
 // temporary directory).
 func TestBrowserContractAndReset(t *testing.T) {
-	bin := browsertest.Chromium(t)
 	smtp, _ := notifytest.Start(t, false, "", "")
 	host, port, _ := net.SplitHostPort(smtp.Addr)
 	p, _ := strconv.Atoi(port)
@@ -69,21 +68,7 @@ func TestBrowserContractAndReset(t *testing.T) {
 	}
 	os.MkdirAll(shots, 0o755)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.Flag("headless", true),
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
-		chromedp.WindowSize(1280, 1000))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	// The first action starts the browser; a timeout on it would stop the
-	// browser, so the deadline is set after.
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("browser: %v", err)
-	}
-	ctx, cancel = context.WithTimeout(ctx, 120*time.Second)
-	defer cancel()
+	ctx := browsertest.Context(t, 120*time.Second, chromedp.WindowSize(1280, 1000))
 	shot := func(name string) chromedp.Action[chromedp.Void] {
 		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
 			b, err := chromedp.FullScreenshot(100)(ctx, tg)

@@ -137,18 +137,8 @@ func TestMeasurePages(t *testing.T) {
 // requests, the subscriber known by the session cookie) and finds the
 // result in the history.
 func TestPortalSpeedTestInBrowser(t *testing.T) {
-	bin := browsertest.Chromium(t)
 	e := newEnv(t, 1000, 1000)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.Flag("headless", true),
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
-		chromedp.Flag("lang", "ru-RU"))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	ctx := browsertest.Context(t, 90*time.Second, chromedp.Flag("lang", "ru-RU"))
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(e.ts.URL+"/login"),
 		chromedp.SendKeys(`input[name="login"]`, "alice"),

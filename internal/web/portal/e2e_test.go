@@ -20,7 +20,6 @@ import (
 // download a PDF statement, file a request. Screenshots of home, tariffs and
 // the statement at phone width go to $KABINET_ARTIFACTS (or a temp dir).
 func TestBrowser(t *testing.T) {
-	chromiumPath := browsertest.Chromium(t)
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
@@ -39,19 +38,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	downloads := t.TempDir()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
-		chromedp.WindowSize(390, 844),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	ctx := browsertest.Context(t, 90*time.Second, chromedp.WindowSize(390, 844))
 
 	shot := func(name string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {

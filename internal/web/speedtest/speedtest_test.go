@@ -307,7 +307,6 @@ func testTelemetry(t *testing.T, db *store.DB) {
 // TestBrowserRun runs the page's client, which makes LibreSpeed's requests,
 // in headless Chromium against the backend and checks the stored result.
 func TestBrowserRun(t *testing.T) {
-	bin := browsertest.Chromium(t)
 	db := testDB(t)
 	clk := clock.NewFake(now)
 	svc := speedtest.New(db, clk, billing.New(db, clk, billing.DefaultRules()))
@@ -319,15 +318,7 @@ func TestBrowserRun(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.Flag("headless", true),
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	ctx := browsertest.Context(t, 90*time.Second)
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL+"/speedtest/?auto=1&time=1&grace=0.3&pings=4&streams=2"),
 		chromedp.WaitVisible(`body[data-state="done"], body[data-state="failed"]`),
