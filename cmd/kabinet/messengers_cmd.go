@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/config"
+	"github.com/kabinet-billing/kabinet/internal/phone"
 	"github.com/kabinet-billing/kabinet/internal/sms"
 	"github.com/kabinet-billing/kabinet/internal/telegram"
 )
@@ -65,7 +66,7 @@ func cmdSMSSend(ctx context.Context, e *env, args []string) error {
 	if strings.TrimSpace(*text) == "" {
 		return errors.New("--text is required")
 	}
-	if _, err := sms.NormalizePhone(*to); err != nil {
+	if _, err := phone.Normalize(*to); err != nil {
 		return fmt.Errorf("--to %q: not a Russian phone number", *to)
 	}
 	if err := e.open(ctx); err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/config"
 	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/phone"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
@@ -230,34 +231,16 @@ func (q *Queue) PaymentsCredited(ctx context.Context, tx *store.Tx, pays []billi
 // clientContact is where the receipt is sent: the subscriber's e-mail, or
 // else the phone; with neither, the provider's own address (the receipt
 // must name a buyer's contact to be sent; the provider then hands it over).
-func clientContact(c billing.Contact, company string) (email, phone string) {
+func clientContact(c billing.Contact, company string) (email, tel string) {
 	if e := strings.TrimSpace(c.Email); e != "" {
 		if _, err := mail.ParseAddress(e); err == nil {
 			return e, ""
 		}
 	}
-	if p := normalizePhone(c.Phone); p != "" {
+	if p, err := phone.Normalize(c.Phone); err == nil && phone.Mobile(p) {
 		return "", p
 	}
 	return company, ""
-}
-
-// normalizePhone gives a Russian number as +7XXXXXXXXXX, or "" when it is
-// not one.
-func normalizePhone(s string) string {
-	var d []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			d = append(d, s[i])
-		}
-	}
-	switch {
-	case len(d) == 11 && (d[0] == '7' || d[0] == '8'):
-		return "+7" + string(d[1:])
-	case len(d) == 10 && d[0] == '9':
-		return "+7" + string(d)
-	}
-	return ""
 }
 
 // PaymentReversed enqueues the refund receipt of a payment taken back, when

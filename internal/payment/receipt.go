@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kabinet-billing/kabinet/internal/money"
+	"github.com/kabinet-billing/kabinet/internal/phone"
 )
 
 // ReceiptRules are what a processor that issues the 54-FZ receipt itself
@@ -162,7 +163,7 @@ func newYooRules(r ReceiptRules, vatOverride int) (*yooRules, error) {
 
 // receipt is the receipt of a payment or refund of amount by the
 // subscriber with this contract and contacts.
-func (r *yooRules) receipt(contract, email, phone string, amount money.Amount, currency string) yooReceipt {
+func (r *yooRules) receipt(contract, email, tel string, amount money.Amount, currency string) yooReceipt {
 	c := yooCustomer{}
 	if e := strings.TrimSpace(email); e != "" {
 		if _, err := mail.ParseAddress(e); err == nil {
@@ -170,7 +171,10 @@ func (r *yooRules) receipt(contract, email, phone string, amount money.Amount, c
 		}
 	}
 	if c.Email == "" {
-		c.Phone = e164(phone)
+		// YooKassa takes the number without its "+" (ITU-T E.164 digits).
+		if p, err := phone.Normalize(tel); err == nil && phone.Mobile(p) {
+			c.Phone = p[1:]
+		}
 	}
 	if c.Email == "" && c.Phone == "" {
 		c.Email = r.CompanyEmail
@@ -181,21 +185,4 @@ func (r *yooRules) receipt(contract, email, phone string, amount money.Amount, c
 			Amount: yooAmount{Value: amount.Decimal(), Currency: currency}, VATCode: r.vat, PaymentSubject: r.subject, PaymentMode: r.mode}},
 		TaxSystemCode: r.tax,
 	}
-}
-
-// e164 gives a Russian number as 7XXXXXXXXXX, or "" when it is not one.
-func e164(s string) string {
-	var d []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			d = append(d, s[i])
-		}
-	}
-	switch {
-	case len(d) == 11 && (d[0] == '7' || d[0] == '8'):
-		return "7" + string(d[1:])
-	case len(d) == 10 && d[0] == '9':
-		return "7" + string(d)
-	}
-	return ""
 }

@@ -2,7 +2,7 @@
 // became of them: each part handed to the SMSC is a row of sms_parts, and
 // the SMSC's delivery receipt marks it delivered or not. Numbers are
 // normalized to +7 first; a subscriber without one is a clear refusal
-// (ErrNoPhone), never a message to nowhere.
+// (phone.ErrMissing), never a message to nowhere.
 package sms
 
 import (
@@ -14,6 +14,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
+	"github.com/kabinet-billing/kabinet/internal/phone"
 	"github.com/kabinet-billing/kabinet/internal/smpp"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
@@ -64,15 +65,15 @@ type Message struct {
 }
 
 // Send normalizes the number, submits the text and records its parts. It
-// returns the SMSC's message ids. ErrNoPhone and ErrPhone are refusals of
+// returns the SMSC's message ids. phone.ErrMissing and phone.ErrInvalid are refusals of
 // the message itself (permanent); others come from smpp (see
 // smpp.Temporary).
 func (s *Service) Send(ctx context.Context, m Message) ([]string, error) {
-	phone, err := NormalizePhone(m.Phone)
+	number, err := phone.Normalize(m.Phone)
 	if err != nil {
 		return nil, fmt.Errorf("sms %s to account %d: %w", m.Ref, m.AccountID, err)
 	}
-	ids, sendErr := s.Sender.Send(ctx, phone[1:], m.Text)
+	ids, sendErr := s.Sender.Send(ctx, number[1:], m.Text)
 	if len(ids) > 0 {
 		now := s.Clock.Now().UTC()
 		var acct any
@@ -82,7 +83,7 @@ func (s *Service) Send(ctx context.Context, m Message) ([]string, error) {
 		err := s.DB.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 			for i, id := range ids {
 				if _, err := tx.Exec(ctx, `INSERT INTO sms_parts (smsc_id, message_ref, account_id, phone, part, parts, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-					id, m.Ref, acct, phone, i+1, len(ids), now); err != nil {
+					id, m.Ref, acct, number, i+1, len(ids), now); err != nil {
 					return err
 				}
 			}
@@ -95,7 +96,7 @@ func (s *Service) Send(ctx context.Context, m Message) ([]string, error) {
 		}
 	}
 	if sendErr != nil {
-		return ids, fmt.Errorf("sms %s to %s: %w", m.Ref, phone, sendErr)
+		return ids, fmt.Errorf("sms %s to %s: %w", m.Ref, number, sendErr)
 	}
 	return ids, nil
 }
@@ -103,7 +104,7 @@ func (s *Service) Send(ctx context.Context, m Message) ([]string, error) {
 // Permanent tells an error Send returned that sending again cannot cure:
 // no phone, a bad number, the SMSC refusing the message itself.
 func Permanent(err error) bool {
-	if errors.Is(err, ErrNoPhone) || errors.Is(err, ErrPhone) {
+	if errors.Is(err, phone.ErrMissing) || errors.Is(err, phone.ErrInvalid) {
 		return true
 	}
 	return err != nil && !smpp.Temporary(err)

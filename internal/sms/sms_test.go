@@ -11,42 +11,12 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
 	"github.com/kabinet-billing/kabinet/internal/config"
+	"github.com/kabinet-billing/kabinet/internal/phone"
 	"github.com/kabinet-billing/kabinet/internal/smpp/smsctest"
 	"github.com/kabinet-billing/kabinet/internal/sms"
 	"github.com/kabinet-billing/kabinet/internal/store"
 	"github.com/kabinet-billing/kabinet/internal/store/storetest"
 )
-
-func TestNormalizePhone(t *testing.T) {
-	for _, c := range []struct{ in, want string }{
-		{"+7 (910) 123-45-67", "+79101234567"},
-		{"8 910 123 45 67", "+79101234567"},
-		{"89101234567", "+79101234567"},
-		{"79101234567", "+79101234567"},
-		{"9101234567", "+79101234567"},
-		{"(4822) 55-00-00", "+74822550000"},
-		{"", "no_phone"},
-		{"   ", "no_phone"},
-		{"123", "phone"},
-		{"+380 44 123 45 67", "phone"},
-		{"+8 910 123 45 67", "phone"},
-		{"8 910 123 45 67 доб. 5", "phone"},
-	} {
-		got, err := sms.NormalizePhone(c.in)
-		switch {
-		case c.want == "no_phone":
-			if !errors.Is(err, sms.ErrNoPhone) {
-				t.Errorf("%q: %q %v, want no phone", c.in, got, err)
-			}
-		case c.want == "phone":
-			if !errors.Is(err, sms.ErrPhone) {
-				t.Errorf("%q: %q %v, want a bad number", c.in, got, err)
-			}
-		case got != c.want || err != nil:
-			t.Errorf("%q: %q %v, want %q", c.in, got, err, c.want)
-		}
-	}
-}
 
 // TestSend: a long Cyrillic SMS goes to the SMSC in parts recorded
 // against the message; the receipts mark it delivered (or failed); a
@@ -98,7 +68,7 @@ func TestSend(t *testing.T) {
 			}
 			before := len(smsc.Messages())
 			_, err = s.Send(ctx, sms.Message{Ref: "q3", AccountID: 0, Phone: "", Text: "x"})
-			if !errors.Is(err, sms.ErrNoPhone) || !sms.Permanent(err) {
+			if !errors.Is(err, phone.ErrMissing) || !sms.Permanent(err) {
 				t.Errorf("no phone: %v", err)
 			}
 			if len(smsc.Messages()) != before {
