@@ -33,7 +33,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -54,6 +53,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/kabinet-billing/kabinet/bench/internal/serve"
 	"github.com/kabinet-billing/kabinet/internal/fiscal"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -103,9 +103,8 @@ func run() error {
 	if *bin == "" {
 		*bin = filepath.Join(dir, "kabinet")
 		log.Printf("building kabinet")
-		out, err := exec.Command("go", "build", "-o", *bin, "./cmd/kabinet").CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("go build ./cmd/kabinet (run from the repository root): %v\n%s", err, out)
+		if err := serve.Build(*bin); err != nil {
+			return err
 		}
 	}
 	dsn := "sqlite:" + filepath.Join(dir, "kabinet.db")
@@ -130,7 +129,7 @@ func run() error {
 	defer stopATOL()
 	atol.CheckBase = atolURL
 
-	addr, err := freeAddr()
+	addr, err := serve.FreeAddr()
 	if err != nil {
 		return err
 	}
@@ -174,7 +173,11 @@ group_code = %q
 	defer logf.Close()
 
 	base := "http://" + addr
-	srv, err := startServer(cfg, addr, logf)
+	var env []string
+	if *cpuprofile != "" {
+		env = append(env, "KABINET_CPUPROFILE="+*cpuprofile)
+	}
+	srv, err := serve.Start(*bin, cfg, addr, logf, env...)
 	if err != nil {
 		return err
 	}
@@ -203,10 +206,9 @@ group_code = %q
 		for d.ackedCount() < len(pays)/2 {
 			time.Sleep(5 * time.Millisecond)
 		}
-		srv.cmd.Process.Signal(syscall.SIGKILL)
-		<-srv.done
+		srv.Kill()
 		killAt = time.Now()
-		cpu += srv.cpu()
+		cpu += srv.CPU()
 		d.mu.Lock()
 		latBeforeKill = slices.Clone(d.lat)
 		d.mu.Unlock()
@@ -220,7 +222,7 @@ group_code = %q
 		}
 		log.Printf("killed with SIGKILL after %.1fs: %d payments acknowledged, all of them in the database; %d notifications were in flight",
 			killAt.Sub(start).Seconds(), ackedAtKill, unansweredAtKill)
-		if srv, err = startServer(cfg, addr, logf); err != nil {
+		if srv, err = serve.Start(*bin, cfg, addr, logf, env...); err != nil {
 			return err
 		}
 		log.Printf("restarted in %.1fs", time.Since(killAt).Seconds())
@@ -238,11 +240,10 @@ group_code = %q
 	if err != nil {
 		return err
 	}
-	srv.cmd.Process.Signal(syscall.SIGTERM)
-	if err := <-srv.done; err != nil {
+	if err := srv.Stop(); err != nil {
 		return fmt.Errorf("kabinet serve exited: %v (log %s)", err, logf.Name())
 	}
-	cpu += srv.cpu()
+	cpu += srv.CPU()
 
 	d.mu.Lock()
 	lat := d.lat
@@ -674,51 +675,6 @@ func verify(ctx context.Context, dsn string, pays []pay, atol *fiscal.Sandbox) e
 	return nil
 }
 
-// server is `kabinet serve` under test.
-type server struct {
-	cmd  *exec.Cmd
-	done chan error
-}
-
-func (s *server) cpu() time.Duration {
-	if s.cmd.ProcessState == nil {
-		return 0
-	}
-	return s.cmd.ProcessState.UserTime() + s.cmd.ProcessState.SystemTime()
-}
-
-func startServer(cfg, addr string, logf *os.File) (*server, error) {
-	cmd := exec.Command(*bin, "--config", cfg, "serve", "--addr", addr)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = os.Environ()
-	if *cpuprofile != "" {
-		cmd.Env = append(cmd.Env, "KABINET_CPUPROFILE="+*cpuprofile)
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &server{cmd: cmd, done: make(chan error, 1)}
-	go func() { s.done <- cmd.Wait() }()
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-s.done:
-			return nil, fmt.Errorf("kabinet serve exited at start: %v (log %s)", err, logf.Name())
-		default:
-		}
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return s, nil
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	s.cmd.Process.Kill()
-	return nil, errors.New("kabinet serve did not answer /healthz within a minute (log " + logf.Name() + ")")
-}
-
 func serveLoopback(h http.Handler) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -727,15 +683,6 @@ func serveLoopback(h http.Handler) (string, func(), error) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 func loadavg() string {

@@ -49,7 +49,6 @@ import (
 	"io"
 	"log"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -63,6 +62,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/kabinet-billing/kabinet/bench/internal/serve"
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/store"
@@ -103,9 +103,8 @@ func main() {
 	if *bin == "" {
 		*bin = filepath.Join(dir, "kabinet")
 		log.Printf("building kabinet")
-		out, err := exec.Command("go", "build", "-o", *bin, "./cmd/kabinet").CombinedOutput()
-		if err != nil {
-			log.Fatalf("go build ./cmd/kabinet (run from the repository root): %v\n%s", err, out)
+		if err := serve.Build(*bin); err != nil {
+			log.Fatal(err)
 		}
 	}
 	targets := []string{"sqlite"}
@@ -564,12 +563,13 @@ func sendPay(ctx context.Context, c *http.Client, base string, p pay) (int, erro
 
 // sendCallback posts the sandbox processor's "paid" callback, signed as
 // internal/payment's sandbox checks it: hex HMAC-SHA256 of the fields
-// joined by "|".
+// joined by "|", the saved card's four among them (empty: no card saved).
 func sendCallback(ctx context.Context, c *http.Client, base string, p pay) (int, error) {
 	f := url.Values{"payment_id": {strconv.FormatInt(p.card, 10)}, "transaction_id": {p.txn}, "type": {"paid"},
 		"amount": {p.sum.Decimal()}, "currency": {"RUB"}, "decline_code": {""}}
 	m := hmac.New(sha256.New, []byte(cardSecret))
-	for i, k := range []string{"payment_id", "transaction_id", "type", "amount", "currency", "decline_code"} {
+	for i, k := range []string{"payment_id", "transaction_id", "type", "amount", "currency", "decline_code",
+		"method_token", "method_masked", "method_expiry", "method_title"} {
 		if i > 0 {
 			m.Write([]byte{'|'})
 		}
@@ -596,52 +596,6 @@ func sendCallback(ctx context.Context, c *http.Client, base string, p pay) (int,
 	return 300, fmt.Errorf("callback %s: HTTP %d: %s", p.txn, resp.StatusCode, body)
 }
 
-// server is `kabinet serve` under test.
-type server struct {
-	cmd  *exec.Cmd
-	done chan error
-	log  *os.File
-}
-
-func startServer(cfg, addr string, logf *os.File) (*server, error) {
-	cmd := exec.Command(*bin, "--config", cfg, "serve", "--addr", addr)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &server{cmd: cmd, done: make(chan error, 1), log: logf}
-	go func() { s.done <- cmd.Wait() }()
-	// Poll until it answers: an outside process, so there is no clock to
-	// move; give up after a minute.
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-s.done:
-			return nil, fmt.Errorf("kabinet serve exited at start: %v (log %s)", err, logf.Name())
-		default:
-		}
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return s, nil
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	s.cmd.Process.Kill()
-	return nil, fmt.Errorf("kabinet serve did not answer /healthz within a minute (log %s)", logf.Name())
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
 func paymentsCrash(dsn, dir string) error {
 	ctx := context.Background()
 	// This month counts as billed, so that the scheduler of `kabinet serve`
@@ -649,7 +603,7 @@ func paymentsCrash(dsn, dir string) error {
 	if err := seed(ctx, dsn, *payAccounts, time.Now()); err != nil {
 		return err
 	}
-	addr, err := freeAddr()
+	addr, err := serve.FreeAddr()
 	if err != nil {
 		return err
 	}
@@ -722,15 +676,14 @@ allow = ["127.0.0.1", "::1"]
 	// Payments sent but not answered when the server died, and those of
 	// them it had committed: their repeats must not count twice.
 	var inFlight, committedUnanswered int
-	srv, err := startServer(cfg, addr, logf)
+	srv, err := serve.Start(*bin, cfg, addr, logf)
 	if err != nil {
 		stopClients()
 		return err
 	}
 	for k := 0; k < *kills; k++ {
 		time.Sleep(time.Duration(100+rnd.IntN(1400)) * time.Millisecond)
-		srv.cmd.Process.Signal(syscall.SIGKILL)
-		<-srv.done
+		srv.Kill()
 		// The server is dead: nothing is acknowledged until the restart, so
 		// the books can be compared with what the bank was told.
 		acked, unanswered := b.snapshot()
@@ -742,7 +695,7 @@ allow = ["127.0.0.1", "::1"]
 		lost = append(lost, missing)
 		inFlight += len(unanswered)
 		committedUnanswered += committed
-		if srv, err = startServer(cfg, addr, logf); err != nil {
+		if srv, err = serve.Start(*bin, cfg, addr, logf); err != nil {
 			stopClients()
 			return err
 		}
@@ -757,8 +710,7 @@ allow = ["127.0.0.1", "::1"]
 	stopClients()
 	wg.Wait()
 	elapsed := time.Since(t0)
-	srv.cmd.Process.Signal(syscall.SIGTERM)
-	<-srv.done
+	srv.Stop()
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -975,7 +927,7 @@ func pairRun(dsn, dir string) error {
 	rand.Read(key)
 	var addrs, cfgs, acct []string
 	for i := range 2 {
-		addr, err := freeAddr()
+		addr, err := serve.FreeAddr()
 		if err != nil {
 			return err
 		}
@@ -1018,12 +970,12 @@ allow = ["127.0.0.1", "::1"]
 	}
 	defer logf.Close()
 	// Both at once, so that both schedulers reach for the billing lock.
-	servers := make([]*server, 2)
+	servers := make([]*serve.Server, 2)
 	errs := make(chan error, 2)
 	for i := range 2 {
 		go func() {
 			var err error
-			servers[i], err = startServer(cfgs[i], addrs[i], logf)
+			servers[i], err = serve.Start(*bin, cfgs[i], addrs[i], logf)
 			errs <- err
 		}()
 	}
@@ -1048,9 +1000,8 @@ allow = ["127.0.0.1", "::1"]
 			// One instance dies mid-stream; its pays are repeated to it
 			// after the restart, and the other keeps answering.
 			wg.Wait()
-			servers[0].cmd.Process.Signal(syscall.SIGKILL)
-			<-servers[0].done
-			if servers[0], err = startServer(cfgs[0], addrs[0], logf); err != nil {
+			servers[0].Kill()
+			if servers[0], err = serve.Start(*bin, cfgs[0], addrs[0], logf); err != nil {
 				return err
 			}
 		}
@@ -1095,10 +1046,9 @@ allow = ["127.0.0.1", "::1"]
 	wg.Wait()
 	elapsed := time.Since(t0)
 	// Then accounting through both, the other instance killed halfway.
-	radiusErr := radiusPhase(ctx, dsn, acct, servers, cfgs, addrs, *pairSess)
+	radiusErr := radiusPhase(ctx, dsn, acct, servers, cfgs, addrs, logf, *pairSess)
 	for _, s := range servers {
-		s.cmd.Process.Signal(syscall.SIGTERM)
-		<-s.done
+		s.Stop()
 	}
 	log.Printf("pair: %d pays, each sent to both instances at once (one instance killed and restarted halfway): %d acknowledged, %d by both, in %.1fs",
 		n, len(acked), dupAnswers, elapsed.Seconds())

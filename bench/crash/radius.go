@@ -7,14 +7,15 @@ import (
 	"log"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"layeh.com/radius"
 
+	"github.com/kabinet-billing/kabinet/bench/internal/serve"
 	kradius "github.com/kabinet-billing/kabinet/internal/radius"
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
@@ -353,16 +354,15 @@ func checkAccounting(ctx context.Context, dsn string, sessions []*acctSession) (
 }
 
 // radiusPhase runs the accounting half of the pair scenario and checks it.
-func radiusPhase(ctx context.Context, dsn string, acct []string, servers []*server, cfgs, addrs []string, nSessions int) error {
+func radiusPhase(ctx context.Context, dsn string, acct []string, servers []*serve.Server, cfgs, addrs []string, logf *os.File, nSessions int) error {
 	t0 := time.Now()
 	var killAt, backAt int64
 	sessions, st, err := radiusPair(ctx, acct, nSessions, 4, 16, func() error {
 		killAt = time.Since(t0).Milliseconds()
-		servers[1].cmd.Process.Signal(syscall.SIGKILL)
-		<-servers[1].done
+		servers[1].Kill()
 		// The NAS finds it dead for a moment and fails over.
 		time.Sleep(2 * time.Second)
-		s, err := startServer(cfgs[1], addrs[1], servers[1].log)
+		s, err := serve.Start(*bin, cfgs[1], addrs[1], logf)
 		if err != nil {
 			return err
 		}
