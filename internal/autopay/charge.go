@@ -66,22 +66,9 @@ func (s *Service) Pass(ctx context.Context) (PassResult, error) {
 		return r, err
 	}
 	now := s.clock.Now().UTC()
-	rows, err := s.db.Query(ctx, `SELECT id FROM autopay_charges WHERE (status = ? AND next_attempt_at <= ?) OR (status = ? AND lease_until < ?) ORDER BY id LIMIT 1000`,
-		StatusDue, now, StatusCharging, now)
+	ids, err := store.IDs(s.db.Query(ctx, `SELECT id FROM autopay_charges WHERE (status = ? AND next_attempt_at <= ?) OR (status = ? AND lease_until < ?) ORDER BY id LIMIT 1000`,
+		StatusDue, now, StatusCharging, now))
 	if err != nil {
-		return r, fmt.Errorf("autopay: due charges: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return r, fmt.Errorf("autopay: due charges: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return r, fmt.Errorf("autopay: due charges: %w", err)
 	}
 	for _, id := range ids {

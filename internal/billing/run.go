@@ -311,24 +311,14 @@ func (b *Biller) limitRange(ctx context.Context, tx *store.Tx, t time.Time, lo, 
 	if hi != 0 {
 		where, args = "id BETWEEN ? AND ? AND ", append(args, lo, hi)
 	}
-	rows, err := tx.Query(ctx, `UPDATE accounts SET status = 'limited', limited_since = ?, updated_at = ?
+	ids, err := store.IDs(tx.Query(ctx, `UPDATE accounts SET status = 'limited', limited_since = ?, updated_at = ?
 		WHERE `+where+`status = 'active' AND debt_since IS NOT NULL AND debt_since <= ?
 		AND (promised_until IS NULL OR promised_until <= ?)
 		AND (SELECT balance FROM ledger_accounts l WHERE l.id = accounts.ledger_id) < 0 RETURNING id`,
-		append(args, b.Rules.graceStart(t).UTC(), t.UTC())...)
+		append(args, b.Rules.graceStart(t).UTC(), t.UTC())...))
 	if err != nil {
 		return 0, fmt.Errorf("limits: %w", err)
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	for _, id := range ids {
 		if err := tx.Emit(ctx, store.Event{Kind: store.EventAccountLimited, AccountID: id, At: t,
 			Data: map[string]string{"limit_kbps": fmt.Sprint(b.Rules.LimitKbps)}}); err != nil {

@@ -415,23 +415,14 @@ func needPool(ctx context.Context, tx *store.Tx, ids []int64) (map[int64]bool, e
 	out := map[int64]bool{}
 	for chunk := range slices.Chunk(ids, store.ChunkRows) {
 		marks, args := store.InList(chunk)
-		rows, err := tx.Query(ctx, `SELECT id FROM organisations WHERE debt_since IS NOT NULL AND id IN (`+marks+`)
+		ids, err := store.IDs(tx.Query(ctx, `SELECT id FROM organisations WHERE debt_since IS NOT NULL AND id IN (`+marks+`)
 			UNION SELECT p.organisation_id FROM company_points p JOIN accounts a ON a.id = p.account_id JOIN ledger_accounts l ON l.id = a.ledger_id
-			WHERE l.balance <> 0 AND p.organisation_id IN (`+marks+`)`, append(args, args...)...)
+			WHERE l.balance <> 0 AND p.organisation_id IN (`+marks+`)`, append(args, args...)...))
 		if err != nil {
 			return nil, fmt.Errorf("pool: %w", err)
 		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
+		for _, id := range ids {
 			out[id] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
 		}
 	}
 	return out, nil

@@ -264,24 +264,11 @@ func (s *Service) Pool(ctx context.Context, tx *store.Tx, orgID int64, now time.
 func (s *Service) PoolAll(ctx context.Context) (int, error) {
 	// Only where there is money to move or a debt mark to clear: most
 	// minutes that is nobody.
-	rows, err := s.DB.Query(ctx, `SELECT p.organisation_id FROM company_points p JOIN accounts a ON a.id = p.account_id
+	ids, err := store.IDs(s.DB.Query(ctx, `SELECT p.organisation_id FROM company_points p JOIN accounts a ON a.id = p.account_id
 		JOIN ledger_accounts l ON l.id = a.ledger_id WHERE l.balance <> 0
-		UNION SELECT id FROM organisations WHERE debt_since IS NOT NULL ORDER BY 1`)
+		UNION SELECT id FROM organisations WHERE debt_since IS NOT NULL ORDER BY 1`))
 	if err != nil {
 		return 0, fmt.Errorf("pool: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
 	}
 	total := 0
 	for _, id := range ids {

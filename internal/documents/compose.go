@@ -465,19 +465,9 @@ func (s *Service) ledgerIDs(ctx context.Context, org Party) ([]int64, error) {
 		ids[i] = p.AccountID
 	}
 	err := chunkIDs(ids, func(marks string, args []any) error {
-		rows, err := s.db.Query(ctx, `SELECT ledger_id FROM accounts WHERE id IN (`+marks+`)`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			out = append(out, id)
-		}
-		return rows.Err()
+		ids, err := store.IDs(s.db.Query(ctx, `SELECT ledger_id FROM accounts WHERE id IN (`+marks+`)`, args...))
+		out = append(out, ids...)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("organisation %d: ledger accounts: %w", org.ID, err)

@@ -113,20 +113,8 @@ func (t *Tx) emit(ctx context.Context, events []Event) error {
 		args = append(args, e.Kind, acct, data, e.At, t.db.origin)
 	}
 	q.WriteString(" RETURNING id")
-	rows, err := t.Query(ctx, q.String(), args...)
+	ids, err := IDs(t.Query(ctx, q.String(), args...))
 	if err != nil {
-		return fmt.Errorf("event %s: %w", events[0].Kind, err)
-	}
-	defer rows.Close()
-	ids := make([]int64, 0, len(events))
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return fmt.Errorf("event %s: %w", events[0].Kind, err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
 		return fmt.Errorf("event %s: %w", events[0].Kind, err)
 	}
 	if len(ids) != len(events) {

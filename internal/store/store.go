@@ -255,6 +255,24 @@ func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 	return db.r.QueryContext(ctx, rebind(db.Dialect, q), args...)
 }
 
+// IDs reads a query's one integer column (ids, most often) from every row
+// and closes the rows: ids, err := store.IDs(tx.Query(ctx, q, args...)).
+func IDs(rows *sql.Rows, err error) ([]int64, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // QueryRow runs a one-row read on the reader pool.
 func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	ctx = db.uncancelled(ctx)
