@@ -54,6 +54,9 @@ const (
 	sessionOperator = platform.SessionOperator
 	sessionAccount  = platform.SessionAccount
 	sessionError    = "admin_error"
+	// sessionErrorText holds an error message already translated, for a
+	// message with values (a period's limits) that an id cannot carry.
+	sessionErrorText = "admin_error_text"
 	// sessionCashRepeated holds the id of the first payment of a receipt
 	// the cash form sent again, for the card to show.
 	sessionCashRepeated = "admin_cash_repeated"
@@ -254,13 +257,34 @@ type page struct {
 func (p page) Can(perm string) bool { return p.Op.Can(operator.Permission(perm)) }
 
 func (a *Admin) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, x any) {
-	pg := page{Op: opOf(r), Nav: nav, X: x, HasNetwork: a.d.Network != nil, HasCompany: a.d.Company != nil, HasDocuments: a.d.Office.Documents != nil, Sandbox: a.d.Sandbox}
+	a.renderError(w, r, status, name, title, nav, x, "")
+}
+
+// renderError is render with msg, a translated message of what was wrong
+// with the page's own query, shown as the page's error.
+func (a *Admin) renderError(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, x any, msg string) {
+	pg := page{Op: opOf(r), Nav: nav, X: x, HasNetwork: a.d.Network != nil, HasCompany: a.d.Company != nil, HasDocuments: a.d.Office.Documents != nil, Sandbox: a.d.Sandbox,
+		Error: msg}
 	v := a.p.NewView(r, title, nil)
 	if id := a.p.Sessions.PopString(r.Context(), sessionError); id != "" {
 		pg.Error = a.p.I18n.T(v.Lang, id, nil)
 	}
+	if s := a.p.Sessions.PopString(r.Context(), sessionErrorText); s != "" {
+		pg.Error = s
+	}
 	v.D = pg
 	a.p.HTML(w, r, status, "admin/"+name, "admin_layout", v)
+}
+
+// periodOf reads a period from the request's from and to (either may be
+// empty: def's day is used) with the one parser of periods; a mistake is
+// the translated message, and def is used instead.
+func (a *Admin) periodOf(r *http.Request, from, to string, def statement.Period, maxDays int) (statement.Period, string) {
+	p, err := statement.ParsePeriod(from, to, def, maxDays)
+	if pe, ok := statement.AsPeriodError(err); ok {
+		return def, a.p.I18n.T(a.p.LangOf(r), pe.ID, pe.Data)
+	}
+	return p, ""
 }
 
 func (a *Admin) forbidden(w http.ResponseWriter, r *http.Request, op operator.Operator) {

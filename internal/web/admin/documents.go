@@ -10,6 +10,7 @@ import (
 
 	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/documents"
+	"github.com/kabinet-billing/kabinet/internal/statement"
 )
 
 type documentsData struct {
@@ -118,13 +119,17 @@ func (a *Admin) reconcile(w http.ResponseWriter, r *http.Request) {
 		a.failed(w, r, "/admin/documents", derrors.Invalidf("org", "organisation", "choose an organisation"))
 		return
 	}
-	from, err1 := time.Parse("2006-01-02", r.FormValue("from"))
-	to, err2 := time.Parse("2006-01-02", r.FormValue("to"))
-	if err1 != nil || err2 != nil {
+	if strings.TrimSpace(r.FormValue("from")) == "" || strings.TrimSpace(r.FormValue("to")) == "" {
 		a.failed(w, r, "/admin/documents", derrors.Invalidf("from", "period", "the period needs both days"))
 		return
 	}
-	d, err := a.d.Office.IssueReconciliation(r.Context(), a.who(r), org, from, to)
+	p, msg := a.periodOf(r, r.FormValue("from"), r.FormValue("to"), statement.ThisMonth(a.p.Clock.Now(), a.p.Zone), statement.MaxStatementDays)
+	if msg != "" {
+		a.p.Sessions.Put(r.Context(), sessionErrorText, msg)
+		http.Redirect(w, r, "/admin/documents", http.StatusSeeOther)
+		return
+	}
+	d, err := a.d.Office.IssueReconciliation(r.Context(), a.who(r), org, p.From, p.To)
 	if err != nil {
 		a.failed(w, r, "/admin/documents", err)
 		return

@@ -57,9 +57,9 @@ func TestDocumentsPage(t *testing.T) {
 	if _, body := c.get("/admin/documents?kind=reconciliation"); !strings.Contains(body, "Акт сверки") || !strings.Contains(body, "2027-000001") {
 		t.Errorf("the reconciliation act is not listed")
 	}
-	// A bad period is the form's error.
+	// A bad period is the form's error, said as every period's mistakes are.
 	c.post("/admin/documents/reconciliation", url.Values{"org": {"1"}, "from": {"2027-03-31"}, "to": {"2027-01-01"}})
-	if _, body := c.get("/admin/documents"); !strings.Contains(body, "Период заканчивается раньше") {
+	if _, body := c.get("/admin/documents"); !strings.Contains(body, "Дата «по» должна быть не раньше даты «с»") {
 		t.Errorf("no error for a reversed period")
 	}
 	if code, _ := c.post("/admin/documents/1/paid", nil); code != http.StatusSeeOther {

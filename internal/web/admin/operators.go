@@ -8,6 +8,7 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/notify"
 	"github.com/kabinet-billing/kabinet/internal/operator"
+	"github.com/kabinet-billing/kabinet/internal/statement"
 	"github.com/kabinet-billing/kabinet/internal/web/platform"
 )
 
@@ -24,11 +25,15 @@ func (a *Admin) audit(w http.ResponseWriter, r *http.Request) {
 	l := platform.ListingOf(r, 100, true, "at")
 	d := auditData{Q: operator.AuditQuery{Operator: q.Get("operator"), Action: q.Get("action"), Object: q.Get("object"), Text: q.Get("text"),
 		Limit: l.Per, Offset: l.Offset(), Oldest: !l.Desc}, From: q.Get("from"), To: q.Get("to")}
-	if t, err := time.ParseInLocation("2006-01-02", d.From, a.p.Zone); err == nil {
-		d.Q.From = t
+	// Either end may be open: the log from its first entry, up to now.
+	now := a.p.Clock.Now().In(a.p.Zone)
+	all := statement.Period{From: time.Date(statement.MinYear, 1, 1, 0, 0, 0, 0, a.p.Zone), To: time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, a.p.Zone)}
+	p, msg := a.periodOf(r, d.From, d.To, all, statement.MaxStatementDays*10)
+	if msg == "" && d.From != "" {
+		d.Q.From = p.From
 	}
-	if t, err := time.ParseInLocation("2006-01-02", d.To, a.p.Zone); err == nil {
-		d.Q.To = t.AddDate(0, 0, 1)
+	if msg == "" && d.To != "" {
+		d.Q.To = p.End()
 	}
 	entries, err := a.d.Office.Operators.Search(r.Context(), d.Q)
 	if err == nil {
@@ -39,7 +44,11 @@ func (a *Admin) audit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Entries, d.L = a.auditRows(r, entries), l
-	a.render(w, r, http.StatusOK, "audit", "admin.audit.title", "audit", d)
+	status := http.StatusOK
+	if msg != "" {
+		status = http.StatusUnprocessableEntity
+	}
+	a.renderError(w, r, status, "audit", "admin.audit.title", "audit", d, msg)
 }
 
 type operatorsData struct {

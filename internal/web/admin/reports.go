@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/report"
+	"github.com/kabinet-billing/kabinet/internal/statement"
 )
 
 type reportsData struct {
@@ -37,23 +37,18 @@ type bar struct {
 	Amount     money.Amount
 }
 
-func (a *Admin) period(r *http.Request) (from, to time.Time) {
-	now := a.p.Clock.Now().In(a.p.Zone)
-	p := billing.PeriodOf(now, a.p.Zone)
-	from, to = p.Start, now.AddDate(0, 0, 1)
-	to = time.Date(to.Year(), to.Month(), to.Day(), 0, 0, 0, 0, a.p.Zone)
-	if t, err := time.ParseInLocation("2006-01-02", r.URL.Query().Get("from"), a.p.Zone); err == nil {
-		from = t
-	}
-	if t, err := time.ParseInLocation("2006-01-02", r.URL.Query().Get("to"), a.p.Zone); err == nil {
-		to = t.AddDate(0, 0, 1)
-	}
-	return from, to
+// period is the reports' days, from the 1st of this month to today
+// unless the query names others; from is the first day's start, to the
+// moment after the last day. msg says what was wrong with the query's.
+func (a *Admin) period(r *http.Request) (from, to time.Time, msg string) {
+	q := r.URL.Query()
+	p, msg := a.periodOf(r, q.Get("from"), q.Get("to"), statement.ThisMonth(a.p.Clock.Now(), a.p.Zone), statement.MaxStatementDays)
+	return p.From, p.End(), msg
 }
 
 func (a *Admin) reports(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	from, to := a.period(r)
+	from, to, msg := a.period(r)
 	d := reportsData{From: from.Format("2006-01-02"), To: to.AddDate(0, 0, -1).Format("2006-01-02"), FromP: from.Format("2006-01"), ToP: to.AddDate(0, 0, -1).Format("2006-01")}
 	var err error
 	if d.Payments, err = a.d.Reports.PaymentsByChannelDay(ctx, from, to); err == nil {
@@ -70,7 +65,11 @@ func (a *Admin) reports(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Chart = paymentsChart(d.Payments, from, to)
-	a.render(w, r, http.StatusOK, "reports", "admin.reports.title", "reports", d)
+	status := http.StatusOK
+	if msg != "" {
+		status = http.StatusUnprocessableEntity
+	}
+	a.renderError(w, r, status, "reports", "admin.reports.title", "reports", d, msg)
 }
 
 func paymentsChart(rows []report.PaymentRow, from, to time.Time) chart {
@@ -103,7 +102,11 @@ func paymentsChart(rows []report.PaymentRow, from, to time.Time) chart {
 // reportCSV exports one report as CSV for a spreadsheet.
 func (a *Admin) reportCSV(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	from, to := a.period(r)
+	from, to, msg := a.period(r)
+	if msg != "" {
+		http.Error(w, msg, http.StatusUnprocessableEntity)
+		return
+	}
 	fromP, toP := from.Format("2006-01"), to.AddDate(0, 0, -1).Format("2006-01")
 	var t report.Table
 	name, ok := strings.CutSuffix(r.PathValue("file"), ".csv")
