@@ -169,6 +169,33 @@ func (s *Service) History(ctx context.Context, accountID int64, offset, limit in
 	return out, rows.Err()
 }
 
+// CardPayments lists the account's card payments that went through (the
+// ones a refund may concern), newest first, a page at a time, and how many
+// there are in all.
+func (s *Service) CardPayments(ctx context.Context, accountID int64, offset, limit int) ([]Payment, int, error) {
+	const where = ` FROM payments WHERE account_id = ? AND channel LIKE ? AND status NOT IN (?, ?)`
+	args := []any{accountID, CardChannel("%"), StatusPending, StatusFailed}
+	var total int
+	if err := s.db.QueryRow(ctx, `SELECT COUNT(*)`+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("card payments of account %d: %w", accountID, err)
+	}
+	rows, err := s.db.Query(ctx, `SELECT `+paymentCols+where+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
+		append(args, max(limit, 1), max(offset, 0))...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("card payments of account %d: %w", accountID, err)
+	}
+	defer rows.Close()
+	var out []Payment
+	for rows.Next() {
+		p, err := scanPayment(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("card payments of account %d: %w", accountID, err)
+		}
+		out = append(out, p)
+	}
+	return out, total, rows.Err()
+}
+
 // credit moves a payment's money onto the account inside tx through the
 // billing package: the ledger transaction under the key (channel, external
 // id), subscriber up and the channel's cash down, the debt limit lifted in

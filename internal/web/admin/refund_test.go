@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/fiscal"
@@ -132,5 +133,46 @@ func TestPartialRefundForm(t *testing.T) {
 	}
 	if refunds != 2 {
 		t.Errorf("%d refund receipts, want one per part", refunds)
+	}
+}
+
+// TestOldCardPaymentsPaged: a subscriber who paid by card many times can
+// still be refunded the oldest payment — the card lists every card payment
+// that went through, twenty a page, and nothing else (cash is not there).
+func TestOldCardPaymentsPaged(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	sb, err := payment.NewSandbox(payment.ProcessorConfig{Kind: "sandbox", Secret: "s"}, e.clk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := billing.New(e.office.DB, e.clk, billing.DefaultRules())
+	e.office.Payments = payment.NewService(e.office.DB, e.clk, b, []payment.Processor{sb}, payment.Options{})
+	var first int64
+	for i := range 25 {
+		p, _, err := e.office.Payments.StartCard(ctx, payment.CardStart{AccountID: 1, Amount: money.Rub(int64(100 + i)), Processor: "sandbox", ReturnURL: "https://isp.example/payments/{id}"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.office.Payments.ApplyCardCallback(ctx, "sandbox", payment.Callback{PaymentID: p.ID, ExternalID: fmt.Sprintf("sb-%d", i), Outcome: payment.OutcomePaid, Amount: money.Rub(int64(100 + i))}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = p.ID
+		}
+		e.clk.Advance(time.Hour)
+	}
+	if _, err := e.office.Payments.CashPayment(ctx, payment.CashIn{AccountID: 1, Amount: money.Rub(50), Operator: "cashier", Receipt: "K-1"}); err != nil {
+		t.Fatal(err)
+	}
+	admin := e.login(operator.RoleAdmin)
+	form := fmt.Sprintf(`name="payment" value="%d"`, first)
+	_, body := admin.get("/admin/subscribers/1")
+	if strings.Contains(body, form) || !strings.Contains(body, "1–20 из 25") {
+		t.Errorf("page 1 of the card payments: the oldest shown, or not 1–20 of 25")
+	}
+	_, body = admin.get("/admin/subscribers/1?cards.page=2")
+	if !strings.Contains(body, form) || !strings.Contains(body, "21–25 из 25") {
+		t.Errorf("page 2 of the card payments has no refund form for the oldest")
 	}
 }

@@ -174,13 +174,16 @@ type cardData struct {
 	Account   subscriber.Account
 	Summary   billing.Summary
 	Statement statement.Statement
-	Payments  []payment.Payment
-	Letters   []notify.Queued
-	Audit     []auditRow
-	Cities    []billing.City
-	Statuses  []string
-	Key       string       // one-time key of the correction form
-	CashLimit money.Amount // the operator's; 0: none
+	// CardPayments are the account's card payments that went through, a
+	// page (CL) at a time: the ones a refund may concern.
+	CardPayments []payment.Payment
+	CL           platform.Listing
+	Letters      []notify.Queued
+	Audit        []auditRow
+	Cities       []billing.City
+	Statuses     []string
+	Key          string       // one-time key of the correction form
+	CashLimit    money.Amount // the operator's; 0: none
 	// Repeated is the first payment of a receipt the cash form sent again.
 	Repeated *payment.Payment
 	// Refundable are the payments that can go back through their processor;
@@ -234,16 +237,14 @@ func (a *Admin) subscriber(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if o.Payments != nil {
-		if d.Payments, err = o.Payments.History(ctx, id, 0, 20); err != nil {
+		d.CL = platform.NamedListing(r, "cards", 20, true, "date")
+		if d.CardPayments, d.CL.Total, err = o.Payments.CardPayments(ctx, id, d.CL.Offset(), d.CL.Per); err != nil {
 			a.p.Fail(w, r, err)
 			return
 		}
 		d.Refundable, d.Refunds = map[int64]bool{}, map[int64]payment.Refund{}
 		d.Remaining, d.Parts = map[int64]money.Amount{}, map[int64][]payment.Refund{}
-		for _, p := range d.Payments {
-			if !strings.HasPrefix(p.Channel, "card:") || p.Status == payment.StatusPending || p.Status == payment.StatusFailed {
-				continue
-			}
+		for _, p := range d.CardPayments {
 			if rf, err := o.Payments.RefundOf(ctx, p.ID); err == nil {
 				d.Refunds[p.ID] = rf
 			}
