@@ -379,6 +379,15 @@ func (r *Renderer) funcs(lang string) template.FuncMap {
 			return t.In(zone).Format("02.01.2006 15:04")
 		},
 		"isodate": func(t time.Time) string { return t.In(zone).Format("2006-01-02") },
+		// month names a billing month by its key: "2026-03" is "март 2026"
+		// ("March 2026"); anything else is shown as it is.
+		"month": func(key string) string {
+			t, err := time.Parse("2006-01", key)
+			if err != nil {
+				return key
+			}
+			return r.i18n.T(lang, fmt.Sprintf("month_name.%d", t.Month()), nil) + " " + strconv.Itoa(t.Year())
+		},
 		// tel is a phone number as a tel: link dials it: its digits and
 		// '+' (RFC 3966 allows no spaces).
 		"tel": dialable,

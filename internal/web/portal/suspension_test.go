@@ -31,7 +31,7 @@ func TestSuspensionPortal(t *testing.T) {
 	// 20 March – 2 April: 193.55 of March returned, April charged 466.67
 	// instead of 500.00.
 	webtest.Must(t, alice.Get("/suspension?from=2026-03-20&days=14"), http.StatusOK, `data-testid="suspension-saved">226,88`,
-		"03.04.2026", `action="/suspension"`, `name="days" value="14"`)
+		"03.04.2026", `action="/suspension"`, `name="days" value="14"`, "Не спишется за март 2026 (12 дн.)", "Не спишется за апрель 2026 (2 дн.)")
 
 	r := alice.Post("/suspension", url.Values{"from": {"2026-03-20"}, "days": {"14"}})
 	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/suspension" {
