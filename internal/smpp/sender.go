@@ -35,13 +35,14 @@ func (x *Sender) session(ctx context.Context) (*Session, error) {
 }
 
 // Send submits text to dest (international digits, no "+") and returns
-// the SMSC's message ids, one per part.
-func (x *Sender) Send(ctx context.Context, dest, text string) ([]string, error) {
+// the SMSC's message ids, one per part submitted: those after the first
+// sent, cut with concatenation reference ref (Session.SubmitRest).
+func (x *Sender) Send(ctx context.Context, dest, text string, ref byte, sent int) ([]string, error) {
 	s, err := x.session(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return s.Submit(ctx, dest, text)
+	return s.SubmitRest(ctx, dest, text, ref, sent)
 }
 
 // Close unbinds the session, if any.

@@ -315,13 +315,21 @@ func (s *Session) keepAlive() {
 // Submit sends text to dest (international digits without "+", e.g.
 // 79101234567) as one submit_sm per part, asking for a delivery receipt,
 // and returns the SMSC's message id of each part. A part refused returns
-// the ids of those before it with the error: retrying the message sends
-// those parts again.
+// the ids of those before it with the error (see SubmitRest).
 func (s *Session) Submit(ctx context.Context, dest, text string) ([]string, error) {
-	segs, err := Split(text, byte(s.ref.Add(1)))
+	return s.SubmitRest(ctx, dest, text, byte(s.ref.Add(1)), 0)
+}
+
+// SubmitRest is Submit of a long text's parts after the first sent ones,
+// cut with concatenation reference ref: given the ref and text of an
+// attempt that stopped half-way, it sends the missing parts only, which
+// the phone joins to those it has.
+func (s *Session) SubmitRest(ctx context.Context, dest, text string, ref byte, sent int) ([]string, error) {
+	segs, err := Split(text, ref)
 	if err != nil {
 		return nil, err
 	}
+	segs = segs[min(max(sent, 0), len(segs)):]
 	srcTON, srcNPI := TONAlphanumeric, NPIUnknown
 	if isDigits(s.cfg.Source) {
 		srcTON, srcNPI = TONInternational, NPIE164

@@ -234,19 +234,19 @@ func TestThrottledAndDropped(t *testing.T) {
 	defer x.Close()
 	ctx := context.Background()
 	smsc.Throttle(1)
-	_, err := x.Send(ctx, "79101234567", "one")
+	_, err := x.Send(ctx, "79101234567", "one", 1, 0)
 	var se *smpp.StatusError
 	if !errors.As(err, &se) || se.Status != smpp.StatusThrottled || !smpp.Temporary(err) {
 		t.Fatalf("throttled: %v", err)
 	}
-	if _, err := x.Send(ctx, "79101234567", "one"); err != nil {
+	if _, err := x.Send(ctx, "79101234567", "one", 1, 0); err != nil {
 		t.Fatal(err)
 	}
 	smsc.DropAfter(1)
-	if _, err := x.Send(ctx, "79101234567", "two"); !errors.Is(err, smpp.ErrClosed) || !smpp.Temporary(err) {
+	if _, err := x.Send(ctx, "79101234567", "two", 2, 0); !errors.Is(err, smpp.ErrClosed) || !smpp.Temporary(err) {
 		t.Fatalf("dropped: %v", err)
 	}
-	if _, err := x.Send(ctx, "79101234567", "two"); err != nil {
+	if _, err := x.Send(ctx, "79101234567", "two", 2, 0); err != nil {
 		t.Fatalf("after the drop: %v", err)
 	}
 	if smsc.Binds() != 2 {
@@ -257,7 +257,7 @@ func TestThrottledAndDropped(t *testing.T) {
 	}
 	// The SMSC down altogether: a temporary error, not a hang.
 	smsc.Close()
-	if _, err := x.Send(ctx, "79101234567", "three"); err == nil || !smpp.Temporary(err) {
+	if _, err := x.Send(ctx, "79101234567", "three", 3, 0); err == nil || !smpp.Temporary(err) {
 		t.Errorf("SMSC down: %v", err)
 	}
 }

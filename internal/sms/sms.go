@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"time"
 
@@ -19,9 +20,10 @@ import (
 	"github.com/kabinet-billing/kabinet/internal/store"
 )
 
-// Submitter hands a text to the SMSC: smpp.Sender.
+// Submitter hands a text to the SMSC: smpp.Sender. It sends the parts
+// after the first sent, cut with concatenation reference ref.
 type Submitter interface {
-	Send(ctx context.Context, dest, text string) ([]string, error)
+	Send(ctx context.Context, dest, text string, ref byte, sent int) ([]string, error)
 }
 
 // Service sends SMS and records their receipts.
@@ -64,8 +66,11 @@ type Message struct {
 	Text      string
 }
 
-// Send normalizes the number, submits the text and records its parts. It
-// returns the SMSC's message ids. phone.ErrMissing and phone.ErrInvalid are refusals of
+// Send normalizes the number, submits the text and records its parts. A
+// message sent again (the queue retrying after a part was refused or the
+// connection dropped) sends only the parts not yet recorded, cut as the
+// first attempt cut them, so that the phone shows one whole message. It
+// returns the SMSC's message ids of every part. phone.ErrMissing and phone.ErrInvalid are refusals of
 // the message itself (permanent); others come from smpp (see
 // smpp.Temporary).
 func (s *Service) Send(ctx context.Context, m Message) ([]string, error) {
@@ -73,7 +78,11 @@ func (s *Service) Send(ctx context.Context, m Message) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sms %s to account %d: %w", m.Ref, m.AccountID, err)
 	}
-	ids, sendErr := s.Sender.Send(ctx, number[1:], m.Text)
+	done, err := s.submitted(ctx, m.Ref)
+	if err != nil {
+		return nil, fmt.Errorf("sms %s: %w", m.Ref, err)
+	}
+	ids, sendErr := s.Sender.Send(ctx, number[1:], m.Text, concatRef(m.Ref), len(done))
 	if len(ids) > 0 {
 		now := s.Clock.Now().UTC()
 		var acct any
@@ -83,7 +92,7 @@ func (s *Service) Send(ctx context.Context, m Message) ([]string, error) {
 		err := s.DB.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 			for i, id := range ids {
 				if _, err := tx.Exec(ctx, `INSERT INTO sms_parts (smsc_id, message_ref, account_id, phone, part, parts, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-					id, m.Ref, acct, number, i+1, len(ids), now); err != nil {
+					id, m.Ref, acct, number, len(done)+i+1, len(done)+len(ids), now); err != nil {
 					return err
 				}
 			}
@@ -95,10 +104,42 @@ func (s *Service) Send(ctx context.Context, m Message) ([]string, error) {
 			s.Log.Error("sms sent but not recorded", "ref", m.Ref, "ids", ids, "err", err)
 		}
 	}
+	ids = append(done, ids...)
 	if sendErr != nil {
 		return ids, fmt.Errorf("sms %s to %s: %w", m.Ref, number, sendErr)
 	}
 	return ids, nil
+}
+
+// submitted are the SMSC's ids of the parts of message ref already
+// submitted, in order ("" has none: a message without a ref is sent whole).
+func (s *Service) submitted(ctx context.Context, ref string) ([]string, error) {
+	if ref == "" {
+		return nil, nil
+	}
+	rows, err := s.DB.Query(ctx, `SELECT smsc_id FROM sms_parts WHERE message_ref = ? ORDER BY part`, ref)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// concatRef is the concatenation reference of a message's parts: the same
+// for every attempt of one message, so that parts sent again join those
+// sent before (the phone joins parts by sender, reference and count).
+func concatRef(ref string) byte {
+	h := fnv.New32a()
+	h.Write([]byte(ref))
+	return byte(h.Sum32())
 }
 
 // Permanent tells an error Send returned that sending again cannot cure:

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,6 +78,30 @@ func TestSend(t *testing.T) {
 			smsc.Throttle(1)
 			if _, err := s.Send(ctx, sms.Message{Ref: "q4", Phone: "9101234567", Text: "x"}); err == nil || sms.Permanent(err) {
 				t.Errorf("throttled: %v, want a temporary error", err)
+			}
+
+			// A long message whose second part is refused is sent again by
+			// the queue: only the parts missing go, cut as the first time,
+			// and the phone puts one whole message together.
+			long := strings.Repeat("Абонент, ваш договор продлён. ", 6) // 180 characters: 3 parts in UCS-2
+			before = len(smsc.Messages())
+			smsc.DropAfter(2)
+			first, err := s.Send(ctx, sms.Message{Ref: "q5", Phone: "+7 910 555-00-00", Text: long})
+			if len(first) != 1 || err == nil || sms.Permanent(err) {
+				t.Fatalf("cut off after the first part: %v %v", first, err)
+			}
+			all, err := s.Send(ctx, sms.Message{Ref: "q5", Phone: "+7 910 555-00-00", Text: long})
+			if err != nil || len(all) != 3 || all[0] != first[0] {
+				t.Fatalf("sent again: %v %v (first part %v)", all, err, first)
+			}
+			if n := len(smsc.Messages()) - before; n != 3 {
+				t.Errorf("the SMSC got %d parts for a 3-part message", n)
+			}
+			if got := smsc.Texts("79105550000"); len(got) != 1 || got[0] != long {
+				t.Errorf("the phone shows %q", got)
+			}
+			if again, err := s.Send(ctx, sms.Message{Ref: "q5", Phone: "+7 910 555-00-00", Text: long}); err != nil || len(again) != 3 || len(smsc.Messages())-before != 3 {
+				t.Errorf("a message sent whole is not sent again: %v %v", again, err)
 			}
 		})
 	}
