@@ -23,12 +23,8 @@ import (
 func TestRefundToCard(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
-	sb, err := payment.NewSandbox(payment.ProcessorConfig{Kind: "sandbox", Secret: "s"}, e.clk, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	b := billing.New(e.office.DB, e.clk, billing.DefaultRules())
-	e.office.Payments = payment.NewService(e.office.DB, e.clk, b, []payment.Processor{sb}, payment.Options{})
+	withSandbox(t, e, b)
 	p, _, err := e.office.Payments.StartCard(ctx, payment.CardStart{AccountID: 1, Amount: money.Rub(300), Processor: "sandbox", ReturnURL: "https://isp.example/payments/{id}"})
 	if err != nil {
 		t.Fatal(err)
@@ -77,12 +73,8 @@ func TestRefundToCard(t *testing.T) {
 func TestPartialRefundForm(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
-	sb, err := payment.NewSandbox(payment.ProcessorConfig{Kind: "sandbox", Secret: "s"}, e.clk, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	b := e.office.Biller
-	e.office.Payments = payment.NewService(e.office.DB, e.clk, b, []payment.Processor{sb}, payment.Options{})
+	withSandbox(t, e, b)
 	p, _, err := e.office.Payments.StartCard(ctx, payment.CardStart{AccountID: 1, Amount: money.Rub(300), Processor: "sandbox", ReturnURL: "https://isp.example/payments/{id}"})
 	if err != nil {
 		t.Fatal(err)
@@ -142,12 +134,7 @@ func TestPartialRefundForm(t *testing.T) {
 func TestOldCardPaymentsPaged(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
-	sb, err := payment.NewSandbox(payment.ProcessorConfig{Kind: "sandbox", Secret: "s"}, e.clk, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := billing.New(e.office.DB, e.clk, billing.DefaultRules())
-	e.office.Payments = payment.NewService(e.office.DB, e.clk, b, []payment.Processor{sb}, payment.Options{})
+	withSandbox(t, e, billing.New(e.office.DB, e.clk, billing.DefaultRules()))
 	var first int64
 	for i := range 25 {
 		p, _, err := e.office.Payments.StartCard(ctx, payment.CardStart{AccountID: 1, Amount: money.Rub(int64(100 + i)), Processor: "sandbox", ReturnURL: "https://isp.example/payments/{id}"})
@@ -175,4 +162,15 @@ func TestOldCardPaymentsPaged(t *testing.T) {
 	if !strings.Contains(body, form) || !strings.Contains(body, "21–25 из 25") {
 		t.Errorf("page 2 of the card payments has no refund form for the oldest")
 	}
+}
+
+// withSandbox gives the back office a payment service with the sandbox
+// processor (which refunds), crediting through b.
+func withSandbox(t *testing.T, e *env, b *billing.Biller) {
+	t.Helper()
+	sb, err := payment.NewSandbox(payment.ProcessorConfig{Kind: "sandbox", Secret: "s"}, e.clk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.office.Payments = payment.NewService(e.office.DB, e.clk, b, []payment.Processor{sb}, payment.Options{})
 }
