@@ -408,6 +408,7 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"GET /admin/companies/{id}/edit":                      {class: clOperator, perm: operator.EditSubscribers, path: "/admin/companies/999/edit"},
 		"POST /admin/companies/{id}":                          {class: clOperator, perm: operator.EditSubscribers, path: "/admin/companies/999"},
 		"POST /admin/companies/{id}/points":                   {class: clOperator, perm: operator.EditSubscribers, path: "/admin/companies/999/points"},
+		"POST /admin/companies/{id}/points/{account}/detach":  {class: clOperator, perm: operator.EditSubscribers, path: "/admin/companies/999/points/999/detach"},
 		"POST /admin/companies/{id}/employees":                {class: clOperator, perm: operator.EditSubscribers, path: "/admin/companies/999/employees"},
 		"POST /admin/companies/{id}/employees/{emp}":          {class: clOperator, perm: operator.EditSubscribers, path: "/admin/companies/999/employees/999"},
 		"POST /admin/companies/{id}/employees/{emp}/password": {class: clOperator, perm: operator.EditSubscribers, path: "/admin/companies/999/employees/999/password"},

@@ -25,6 +25,8 @@ const (
 	CodeMode       = "company_mode"        // balance or VAT mode
 	CodeEmployee   = "company_employee"    // employee login must be an e-mail address
 	CodePointTaken = "company_point_taken" // the account is already a point of an organisation
+	CodePointDebt  = "company_point_debt"  // a point in debt cannot leave the contract
+	CodeNotPoint   = "company_not_point"   // the account is not a point of this organisation
 )
 
 func allDigits(s string, n int) bool {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -496,6 +497,67 @@ func TestPoolTwoInstances(t *testing.T) {
 		b, _ := e.svc.Balance(ctx, o.ID)
 		if b.Contract != money.Rub(500) || b.Points != 0 {
 			t.Errorf("balance %+v", b)
+		}
+		e.verify(t)
+	})
+}
+
+// A point leaves the contract (a branch closes and the line passes to a
+// person): the contract settles with it first; one in debt the contract
+// cannot cover stays, as that debt is the company's; once out it is an
+// ordinary account that another company may take.
+func TestDetachPoint(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, time.Date(2026, 12, 15, 12, 0, 0, 0, msk))
+		o, err := e.svc.Create(ctx, cli, romashka())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p1, p2 := e.point(t, o.ID, "shop-1"), e.point(t, o.ID, "shop-2")
+		// Both points charged 1,000 on signing and nothing paid: in debt.
+		if err := e.svc.DetachPoint(ctx, cli, o.ID, p1.ID); !errors.Is(err, company.ErrPointDebt) {
+			t.Fatalf("detaching a point in debt: %v", err)
+		}
+		if points, _ := e.svc.Points(ctx, o.ID); len(points) != 2 {
+			t.Fatalf("a refused detach changed the points: %d", len(points))
+		}
+		rep := e.importFile(t, statement(t, company.BankDocument{Number: "21", Date: "2026-12-15", Amount: money.Rub(2500),
+			PayerAccount: "40702810100000000091", PayerINN: "7707083893", PayerKPP: "773601001", PayerName: "ООО «Ромашка»", Purpose: "Оплата услуг связи"}))
+		if rep.Credited != 1 {
+			t.Fatalf("payment: %+v", rep)
+		}
+		if err := e.svc.DetachPoint(ctx, cli, o.ID, p1.ID); err != nil {
+			t.Fatalf("detach: %v", err)
+		}
+		points, err := e.svc.Points(ctx, o.ID)
+		if err != nil || len(points) != 1 || points[0].AccountID != p2.ID {
+			t.Fatalf("points after the detach: %+v %v", points, err)
+		}
+		if _, found, _ := e.svc.OrganisationOf(ctx, p1.ID); found {
+			t.Error("the detached account still names the organisation")
+		}
+		if s, _ := e.b.Summary(ctx, p1.ID); s.Balance != 0 {
+			t.Errorf("the detached point's balance %s, want 0 (its debt was covered by the contract)", s.Balance.Decimal())
+		}
+		if b, _ := e.svc.Balance(ctx, o.ID); b.Contract != money.Rub(500) || b.Points != 0 {
+			t.Errorf("the contract after the detach: %+v", b)
+		}
+		if err := e.svc.DetachPoint(ctx, cli, o.ID, p1.ID); !errors.Is(err, company.ErrNotPoint) || !errors.Is(err, derrors.NotFound) {
+			t.Errorf("detaching it again: %v", err)
+		}
+		entries, err := operator.New(db, e.clk).Search(ctx, operator.AuditQuery{Action: "company.point_remove"})
+		if err != nil || len(entries) != 1 || entries[0].Object != fmt.Sprintf("organisation:%d", o.ID) {
+			t.Errorf("audit %+v %v", entries, err)
+		}
+		other := romashka()
+		other.INN, other.KPP, other.OGRN, other.ShortName = "7736207543", "773601001", "1027700229193", "ООО «Лютик»"
+		o2, err := e.svc.Create(ctx, cli, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.AttachPoint(ctx, cli, o2.ID, p1.ID, "бывшая shop-1"); err != nil {
+			t.Errorf("attaching the detached account to another company: %v", err)
 		}
 		e.verify(t)
 	})

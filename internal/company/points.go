@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/clock"
@@ -41,7 +42,11 @@ type Point struct {
 // transaction's own writes.
 type Queryer = queryer
 
-var ErrPointTaken error = derrors.New(derrors.Conflict, CodePointTaken, "the account is already a point of an organisation")
+var (
+	ErrPointTaken error = derrors.New(derrors.Conflict, CodePointTaken, "the account is already a point of an organisation")
+	ErrPointDebt  error = derrors.New(derrors.Conflict, CodePointDebt, "the point is in debt and the contract's balance does not cover it")
+	ErrNotPoint   error = derrors.New(derrors.NotFound, CodeNotPoint, "the account is not a point of this organisation")
+)
 
 const pointCols = `a.id, a.login, a.contract_no, a.name, a.address, a.tariff_id, t.code, t.name, t.fee, a.status, a.ledger_id, l.balance, a.debt_since, p.label, p.added_at`
 
@@ -144,6 +149,48 @@ func (s *Service) AttachPoint(ctx context.Context, actor operator.Actor, orgID, 
 			After: map[string]any{"account_id": accountID, "label": label}}); err != nil {
 			return err
 		}
+		_, err = s.Pool(ctx, tx, orgID, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("point %d of organisation %d: %w", accountID, orgID, err)
+	}
+	return nil
+}
+
+// DetachPoint takes a point out of the organisation's contract: from then
+// on it is an ordinary subscriber's account, billed and paid on its own,
+// and the contract's invoices and acts leave it out. The contract settles
+// with it first (Pool), in the same transaction as the audit entry: a
+// point still in debt after that (the contract's balance did not cover
+// it) is refused with ErrPointDebt, as that debt is the company's to pay.
+// In balance mode "points" what was paid for the point stays on it.
+func (s *Service) DetachPoint(ctx context.Context, actor operator.Actor, orgID, accountID int64) error {
+	now := s.Clock.Now()
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		if _, err := s.Pool(ctx, tx, orgID, now); err != nil {
+			return err
+		}
+		points, err := PointsOf(ctx, tx, orgID)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(points, func(p Point) bool { return p.AccountID == accountID })
+		if i < 0 {
+			return ErrNotPoint
+		}
+		p := points[i]
+		if p.Balance < 0 && p.Status != "closed" {
+			return ErrPointDebt
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM company_points WHERE account_id = ? AND organisation_id = ?`, accountID, orgID); err != nil {
+			return err
+		}
+		if err := operator.Audit(ctx, tx, now, actor, operator.Entry{Action: "company.point_remove", Object: object(orgID),
+			Before: map[string]any{"account_id": accountID, "login": p.Login, "label": p.Label, "balance": p.Balance.Decimal()}}); err != nil {
+			return err
+		}
+		// The organisation's debt mark follows its remaining points.
 		_, err = s.Pool(ctx, tx, orgID, now)
 		return err
 	})

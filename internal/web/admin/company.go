@@ -28,6 +28,7 @@ func (a *Admin) registerCompany() {
 	p.Page("GET /admin/companies/{id}/edit", a.auth(operator.EditSubscribers, a.companyEdit))
 	p.Page("POST /admin/companies/{id}", a.auth(operator.EditSubscribers, a.companyUpdate))
 	p.Page("POST /admin/companies/{id}/points", a.auth(operator.EditSubscribers, a.companyAttach))
+	p.Page("POST /admin/companies/{id}/points/{account}/detach", a.auth(operator.EditSubscribers, a.companyDetach))
 	p.Page("POST /admin/companies/{id}/employees", a.auth(operator.EditSubscribers, a.companyAddEmployee))
 	p.Page("POST /admin/companies/{id}/employees/{emp}", a.auth(operator.EditSubscribers, a.companyEmployeeActive))
 	p.Page("POST /admin/companies/{id}/employees/{emp}/password", a.auth(operator.EditSubscribers, a.companyEmployeePassword))
@@ -279,6 +280,23 @@ func (a *Admin) companyAttach(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.done(w, r, back, "admin.company.point_added")
+}
+
+// companyDetach takes a point out of the contract; it becomes an ordinary
+// subscriber's account.
+func (a *Admin) companyDetach(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	acct, ok2 := pathID(r, "account")
+	if !ok || !ok2 {
+		a.p.NotFound(w, r)
+		return
+	}
+	back := fmt.Sprintf("/admin/companies/%d", id)
+	if err := a.d.Company.DetachPoint(r.Context(), a.who(r).Actor(), id, acct); err != nil {
+		a.failed(w, r, back, err)
+		return
+	}
+	a.done(w, r, back, "admin.company.point_removed")
 }
 
 func (a *Admin) companyAddEmployee(w http.ResponseWriter, r *http.Request) {

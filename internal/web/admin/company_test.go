@@ -142,6 +142,29 @@ func TestCompanyPages(t *testing.T) {
 	if m := e.p.I18n.Missing(); len(m) > 0 {
 		t.Errorf("untranslated: %v", m)
 	}
+
+	// The point leaves the contract: the card asks first, then the point
+	// is an ordinary subscriber again; a second press says it is gone.
+	admin.post("/lang", url.Values{"lang": {"ru"}, "back": {"/admin/"}})
+	if _, card := admin.get("/admin/companies/1"); !strings.Contains(card, `action="/admin/companies/1/points/1/detach" data-confirm="Отсоединить точку ivanov от договора?`) {
+		t.Errorf("the card has no detach button for the point")
+	}
+	if code, loc := admin.post("/admin/companies/1/points/1/detach", nil); code != http.StatusSeeOther || loc != "/admin/companies/1" {
+		t.Fatalf("detach: %d %s", code, loc)
+	}
+	if _, card := admin.get("/admin/companies/1"); !strings.Contains(card, "Точка отсоединена") || strings.Contains(card, "/points/1/detach") {
+		t.Errorf("after the detach the card still lists the point, or says nothing")
+	}
+	if _, sub := admin.get("/admin/subscribers/1"); strings.Contains(sub, `<a href="/admin/companies/1">`) {
+		t.Errorf("the detached subscriber's card still names the organisation")
+	}
+	admin.post("/admin/companies/1/points/1/detach", nil)
+	if _, card := admin.get("/admin/companies/1"); !strings.Contains(card, "Этот абонент не точка этой организации.") {
+		t.Errorf("detaching twice says nothing")
+	}
+	if code, _ := e.login(operator.RoleCashier).post("/admin/companies/1/points/1/detach", nil); code != http.StatusForbidden {
+		t.Errorf("a cashier detaches: %d", code)
+	}
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
