@@ -368,6 +368,61 @@ func TestPaymentsCoverInvoices(t *testing.T) {
 	})
 }
 
+// A company that pays ahead, before the invoice is issued, has the
+// invoice marked paid; money that paid an earlier invoice does not count
+// again, and what is left over pays the next one.
+func TestPrepaymentCoversInvoice(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, documents.Options{})
+		p1 := e.point(t, "romashka-1", "ул. Советская, 3")
+		e.org(1, "Ромашка", "6901234567", p1)
+		pay := func(rub int64, ext string) {
+			t.Helper()
+			if err := db.Write(ctx, func(tx *store.Tx) error {
+				_, err := e.b.Credit(ctx, tx, p1.AccountID, "bank", ext, money.Rub(rub), "", e.clk.Now())
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.clk.Set(at(2026, 1, 20, 10))
+		pay(1500, "ahead-1") // five days before February's invoice
+		e.clk.Set(at(2026, 1, 25, 9))
+		res, err := e.docs.Run(ctx, "2026-02")
+		if err != nil || len(res.Issued) != 1 {
+			t.Fatal(res, err)
+		}
+		feb := res.Issued[0] // 1200.00
+		// March's invoice comes before anything is settled: one run
+		// settles both, 300.00 left of the payment ahead going to March.
+		e.clk.Set(at(2026, 2, 25, 9))
+		res, err = e.docs.Run(ctx, "2026-03")
+		if err != nil || len(res.Issued) != 1 {
+			t.Fatal(res, err)
+		}
+		mar := res.Issued[0]
+		if n, err := e.docs.Settle(ctx); err != nil || n != 1 {
+			t.Fatalf("settle: %d %v", n, err)
+		}
+		if d, _ := e.docs.Get(ctx, feb.ID); d.Status != documents.Paid || d.Paid != feb.Total {
+			t.Errorf("February's invoice paid ahead: %s paid %s of %s", d.Status, d.Paid, feb.Total)
+		}
+		if d, _ := e.docs.Get(ctx, mar.ID); d.Status == documents.Paid || d.Paid != money.Rub(300) {
+			t.Errorf("March's invoice after 300.00 left over: %s paid %s", d.Status, d.Paid)
+		}
+		// 900.00 more in cash, after March's invoice.
+		e.clk.Set(at(2026, 2, 27, 9))
+		pay(900, "cash-2")
+		if n, _ := e.docs.Settle(ctx); n != 1 {
+			t.Errorf("March's invoice not paid by the rest")
+		}
+		if d, _ := e.docs.Get(ctx, mar.ID); d.Status != documents.Paid || d.Paid != mar.Total {
+			t.Errorf("March's invoice: %s paid %s of %s", d.Status, d.Paid, mar.Total)
+		}
+	})
+}
+
 func TestReconciliation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()

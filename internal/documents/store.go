@@ -468,12 +468,16 @@ func (s *Service) MarkPaid(ctx context.Context, invoiceID int64) (Document, erro
 	return d, err
 }
 
-// Settle counts the payments made to organisations' points since their
-// unpaid invoices were issued towards those invoices, oldest invoice
-// first, so that an invoice paid through any channel (cash at the office,
-// a bank transfer that named no invoice) is marked paid too. What a
-// payment already counts towards is not counted again. It returns how many
-// invoices became paid.
+// Settle counts the payments made to organisations' points and contracts
+// towards their unpaid invoices, oldest invoice first, so that an invoice
+// paid through any channel (cash at the office, a bank transfer that named
+// no invoice) is marked paid too. A payment counts towards an invoice when
+// it came after the organisation's invoice before it was issued (money
+// paid ahead, before the invoice itself, pays it; money from before the
+// last invoice paid for older months), or within a month before the
+// organisation's first invoice, or when part of it already pays an
+// invoice (the rest was paid ahead). What a payment already counts towards is
+// not counted again. It returns how many invoices became paid.
 func (s *Service) Settle(ctx context.Context) (int, error) {
 	rows, err := s.db.Query(ctx, `SELECT `+docColumns+` FROM documents WHERE kind = 'invoice' AND status <> 'paid' ORDER BY org_id, doc_date, id`)
 	if err != nil {
@@ -525,18 +529,25 @@ func (s *Service) settleOrg(ctx context.Context, p Party, invoices []Document) (
 	sort.Slice(invoices, func(i, j int) bool {
 		return invoices[i].Date.Before(invoices[j].Date) || invoices[i].Date.Equal(invoices[j].Date) && invoices[i].ID < invoices[j].ID
 	})
-	since := invoices[0].Date.Add(-24 * time.Hour) // a payment the same day, in any zone
 	paid := 0
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		paid = 0
+		// From when a payment counts towards each invoice: the day of the
+		// organisation's invoice before it.
+		from, err := s.paymentsFrom(ctx, tx, p.ID, invoices)
+		if err != nil {
+			return err
+		}
+		since := from[invoices[0].ID].Add(-24 * time.Hour) // a payment the same day, in any zone
 		marks, args := store.InList(ids)
 		// Payments into the organisation's accounts, and what of each is
 		// already counted towards invoices.
 		rows, err := tx.Query(ctx, `SELECT t.id, SUM(p.amount), t.effective_at, COALESCE((SELECT SUM(dp.amount) FROM document_payments dp WHERE dp.txn_id = t.id), 0)
 			FROM postings p JOIN ledger_txns t ON t.id = p.txn_id
-			WHERE t.kind = 'payment' AND t.effective_at >= ? AND p.ledger_account_id IN (`+marks+`)
+			WHERE t.kind = 'payment' AND p.ledger_account_id IN (`+marks+`)
+			AND (t.effective_at >= ? OR EXISTS (SELECT 1 FROM document_payments dp WHERE dp.txn_id = t.id))
 			GROUP BY t.id, t.effective_at HAVING SUM(p.amount) > 0 ORDER BY t.effective_at, t.id`,
-			append([]any{since.UTC()}, args...)...)
+			append(args, since.UTC())...)
 		if err != nil {
 			return err
 		}
@@ -544,6 +555,9 @@ func (s *Service) settleOrg(ctx context.Context, p Party, invoices []Document) (
 			id   int64
 			left money.Amount
 			at   time.Time
+			// invoiced: part of it already pays an invoice; the rest is
+			// paid ahead, for the invoices after, whenever it came.
+			invoiced bool
 		}
 		var pays []pay
 		for rows.Next() {
@@ -554,7 +568,7 @@ func (s *Service) settleOrg(ctx context.Context, p Party, invoices []Document) (
 				rows.Close()
 				return err
 			}
-			p.at = at.Time
+			p.at, p.invoiced = at.Time, used > 0
 			if p.left = money.Amount(amount - used); p.left > 0 {
 				pays = append(pays, p)
 			}
@@ -569,8 +583,7 @@ func (s *Service) settleOrg(ctx context.Context, p Party, invoices []Document) (
 				if due <= 0 {
 					break
 				}
-				// Only money paid on or after the invoice's day counts.
-				if pays[i].left <= 0 || pays[i].at.Before(dayStart(inv.Date, s.opts.Zone)) {
+				if pays[i].left <= 0 || (pays[i].at.Before(from[inv.ID]) && !pays[i].invoiced) {
 					continue
 				}
 				take := min(due, pays[i].left)
@@ -579,6 +592,7 @@ func (s *Service) settleOrg(ctx context.Context, p Party, invoices []Document) (
 					return err
 				}
 				pays[i].left -= take
+				pays[i].invoiced = true
 				due -= take
 			}
 			if due < inv.Total-inv.Paid {
@@ -594,6 +608,45 @@ func (s *Service) settleOrg(ctx context.Context, p Party, invoices []Document) (
 		return nil
 	})
 	return paid, err
+}
+
+// paymentsFrom is, for each of an organisation's unpaid invoices (oldest
+// first), the moment from which a payment counts towards it: the start of
+// the day of the organisation's invoice before it, or a month before the
+// invoice's own day for its first.
+func (s *Service) paymentsFrom(ctx context.Context, tx *store.Tx, orgID int64, unpaid []Document) (map[int64]time.Time, error) {
+	rows, err := tx.Query(ctx, `SELECT id, doc_date FROM documents WHERE kind = 'invoice' AND org_id = ? ORDER BY doc_date, id`, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	type issued struct {
+		id  int64
+		day time.Time
+	}
+	var all []issued
+	for rows.Next() {
+		var d issued
+		var day string
+		if err := rows.Scan(&d.id, &day); err != nil {
+			return nil, err
+		}
+		d.day = parseDay(day)
+		all = append(all, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	from := map[int64]time.Time{}
+	for _, inv := range unpaid {
+		from[inv.ID] = dayStart(inv.Date, s.opts.Zone).AddDate(0, -1, 0)
+		for i, d := range all {
+			if d.id == inv.ID && i > 0 {
+				from[inv.ID] = dayStart(all[i-1].day, s.opts.Zone)
+			}
+		}
+	}
+	return from, nil
 }
 
 // dayStart is midnight of a document's day (stored as a date) in zone.
