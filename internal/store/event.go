@@ -46,6 +46,7 @@ const (
 	EventSuspensionEnding    = "suspension.ending"
 	EventSuspensionEnded     = "suspension.ended"
 	EventSuspensionCancelled = "suspension.cancelled"
+	EventSuspensionExtended  = "suspension.extended"
 	EventRequestAnswered     = "request.answered" // an operator answered a subscriber's request (data: request, subject)
 )
 

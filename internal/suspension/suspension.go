@@ -51,6 +51,7 @@ var (
 	ErrNone     error = derrors.New(derrors.NotFound, "none", "no suspension is scheduled or running")
 	ErrDays     error = &derrors.Error{Kind: derrors.Invalid, Code: "days", Field: "days", Msg: "the number of days is not within the allowed range"}
 	ErrFrom     error = &derrors.Error{Kind: derrors.Invalid, Code: "from", Field: "from", Msg: "the start date is not within the allowed range"}
+	ErrLonger   error = &derrors.Error{Kind: derrors.Invalid, Code: "longer", Field: "days", Msg: "an extension must end after the planned end"}
 )
 
 // Channels a suspension is asked through.
@@ -594,6 +595,120 @@ func (s *Service) ResumeTx(ctx context.Context, tx *store.Tx, accountID int64, c
 		return u, err
 	}
 	return u, nil
+}
+
+// QuoteExtension tells what lengthening the account's scheduled or running
+// suspension to days in all (counted from its first day) would do: the
+// Quote of the whole suspension as extended, its Refusal set when it may
+// not be had; and the suspension as it is (nil without one: the Refusal is
+// ErrNone).
+func (s *Service) QuoteExtension(ctx context.Context, accountID int64, days int) (Quote, *Suspension, error) {
+	q := Quote{Days: days, Rules: s.Rules}
+	u, err := s.open(ctx, s.DB, accountID)
+	if err != nil {
+		return q, nil, err
+	}
+	if u == nil {
+		q.Refusal = fmt.Errorf("account %d: %w", accountID, ErrNone)
+		return q, nil, nil
+	}
+	sum, err := s.Biller.Summary(ctx, accountID)
+	if err != nil {
+		return q, u, err
+	}
+	fee, err := s.Biller.TariffFee(ctx, s.DB, accountID)
+	if err != nil {
+		return q, u, err
+	}
+	s.fill(&q, fee, u.StartsAt, days)
+	q.Refusal = s.checkExtension(u, days, q.Fee, sum.Balance, s.Clock.Now())
+	return q, u, nil
+}
+
+// checkExtension applies the rules to lengthening u to days in all, its fee
+// becoming fee, with balance on the account at now.
+func (s *Service) checkExtension(u *Suspension, days int, fee, balance money.Amount, now time.Time) error {
+	switch {
+	case s.Rules.Disabled:
+		return ErrDisabled
+	case days <= u.Days:
+		return fmt.Errorf("suspension %d: %d days, planned %d: %w", u.ID, days, u.Days, ErrLonger)
+	case days > s.Rules.MaxDays:
+		return fmt.Errorf("%d days (%d–%d): %w", days, s.Rules.MinDays, s.Rules.MaxDays, ErrDays)
+	case !u.EndsAt.After(now):
+		return fmt.Errorf("suspension %d has ended: %w", u.ID, ErrNone)
+	case u.State == StateActive && balance < fee-u.Fee:
+		// Running, its fee was charged: the added days' part is charged now.
+		return fmt.Errorf("account %d has %s, the added fee is %s: %w", u.AccountID, balance.Decimal(), (fee - u.Fee).Decimal(), ErrFunds)
+	case u.State == StateScheduled && balance < fee:
+		return fmt.Errorf("account %d has %s, the fee is %s: %w", u.AccountID, balance.Decimal(), fee.Decimal(), ErrFunds)
+	}
+	return nil
+}
+
+// Extend lengthens the account's scheduled or running suspension to
+// r.Days in all, counted from its first day (r.From is not used), in a
+// transaction of its own.
+func (s *Service) Extend(ctx context.Context, r Request) (Suspension, error) {
+	var u Suspension
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		u, err = s.ExtendTx(ctx, tx, r)
+		return err
+	})
+	return u, err
+}
+
+// ExtendTx is Extend inside tx (the back office's audited transaction),
+// with the account's row locked while the rules are checked: the line
+// resumes later, the tariff fee is not charged for the added days (the
+// billing run and the resume read the suspension's new end), and a running
+// suspension's own fee for them is charged now. The day-before reminder is
+// due again for the new end.
+func (s *Service) ExtendTx(ctx context.Context, tx *store.Tx, r Request) (Suspension, error) {
+	now := s.Clock.Now()
+	if s.Rules.Disabled {
+		return Suspension{}, ErrDisabled
+	}
+	st, err := s.Biller.StandingTx(ctx, tx, r.AccountID)
+	if err != nil {
+		return Suspension{}, err
+	}
+	open, err := s.open(ctx, tx, r.AccountID)
+	if err != nil {
+		return Suspension{}, err
+	}
+	if open == nil {
+		return Suspension{}, fmt.Errorf("account %d: %w", r.AccountID, ErrNone)
+	}
+	u := *open
+	fee, err := s.Biller.TariffFee(ctx, tx, r.AccountID)
+	if err != nil {
+		return u, err
+	}
+	var q Quote
+	s.fill(&q, fee, u.StartsAt, r.Days)
+	if err := s.checkExtension(&u, r.Days, q.Fee, st.Balance, now); err != nil {
+		return u, err
+	}
+	ok, err := transition(ctx, tx, u.ID, u.State, u.State, `, ends_at = ?, planned_ends_at = ?, days = ?, fee = ?, reminded_at = NULL`,
+		q.Until.UTC(), q.Until.UTC(), r.Days, q.Fee)
+	if err != nil {
+		return u, err
+	}
+	if !ok {
+		return u, fmt.Errorf("account %d: %w", r.AccountID, ErrNone)
+	}
+	if added := q.Fee - u.Fee; u.State == StateActive && added > 0 {
+		if err := s.Biller.ChargeSuspension(ctx, tx, u.AccountID, u.key()+":fee-to:"+strconv.Itoa(r.Days), added, "suspension fee", now); err != nil {
+			return u, err
+		}
+	}
+	before := u.EndsAt
+	u.EndsAt, u.PlannedEnd, u.Days, u.Fee, u.RemindedAt = q.Until, q.Until, r.Days, q.Fee, time.Time{}
+	d := u.eventData()
+	d["before"], d["operator"] = before.UTC().Format(time.RFC3339), r.Operator
+	return u, tx.Emit(ctx, store.Event{Kind: store.EventSuspensionExtended, AccountID: u.AccountID, At: now, Data: d})
 }
 
 // Result is what one pass of Tick did.

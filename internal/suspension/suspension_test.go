@@ -487,3 +487,98 @@ func TestConcurrentStarts(t *testing.T) {
 		}
 	})
 }
+
+// TestExtend: a traveller frozen from 10 January for 14 days (back on the
+// 24th) with a fee of 90.00 a month stays away longer: extended on the 20th
+// to 30 days in all (back on 9 February), the added days' fee is charged
+// at once, the reminder comes again for the new last day, February's run
+// charges no tariff fee, and the end on the 9th charges February's rest —
+// the tariff and fee paid are the extended suspension's quote to the
+// kopeck. Refusals: not longer than planned, over the maximum, without the
+// money for the fee, and with nothing to extend.
+func TestExtend(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		r := suspension.DefaultRules()
+		r.MonthlyFee = money.Rub(90)
+		e := newEnv(t, db, r, "")
+		if _, _, err := e.s.QuoteExtension(ctx, e.id, 30); err != nil {
+			t.Fatal(err)
+		}
+		if q, u, _ := e.s.QuoteExtension(ctx, e.id, 30); u != nil || !errors.Is(q.Refusal, suspension.ErrNone) {
+			t.Errorf("extending nothing: %v", q.Refusal)
+		}
+		before := e.summary(t).Balance
+		e.start(t, day(2027, 1, 10), 14)
+		e.clk.Set(time.Date(2027, 1, 23, 0, 1, 0, 0, msk))
+		if res := e.tick(t); res.Reminded != 1 {
+			t.Fatalf("reminder for the 23rd: %+v", res)
+		}
+		e.clk.Set(time.Date(2027, 1, 23, 12, 0, 0, 0, msk))
+		for days, want := range map[int]error{14: suspension.ErrLonger, 10: suspension.ErrLonger, 91: suspension.ErrDays} {
+			if _, err := e.s.Extend(ctx, suspension.Request{AccountID: e.id, Days: days}); !errors.Is(err, want) {
+				t.Errorf("extend to %d days: %v, want %v", days, err, want)
+			}
+		}
+		q, u, err := e.s.QuoteExtension(ctx, e.id, 30)
+		if err != nil || q.Refusal != nil || u == nil || !q.Until.Equal(day(2027, 2, 9)) {
+			t.Fatalf("quote: %v %v until %s", err, q.Refusal, q.Until)
+		}
+		got, err := e.s.Extend(ctx, suspension.Request{AccountID: e.id, Days: 30, Channel: suspension.ChannelPortal})
+		if err != nil || !got.EndsAt.Equal(day(2027, 2, 9)) || got.Days != 30 || got.Fee != q.Fee {
+			t.Fatalf("extend: %v, until %s, %d days, fee %s (quote %s)", err, got.EndsAt, got.Days, got.Fee.Decimal(), q.Fee.Decimal())
+		}
+		if _, err := e.s.Extend(ctx, suspension.Request{AccountID: e.id, Days: 30}); !errors.Is(err, suspension.ErrLonger) {
+			t.Errorf("the same extension twice: %v", err)
+		}
+		if n := e.events(t, store.EventSuspensionExtended); n != 1 {
+			t.Errorf("%d extended events", n)
+		}
+		e.clk.Set(time.Date(2027, 1, 24, 0, 1, 0, 0, msk))
+		if res := e.tick(t); res.Ended != 0 {
+			t.Fatalf("ended at the old end: %+v", res)
+		}
+		e.clk.Set(time.Date(2027, 2, 1, 0, 5, 0, 0, msk))
+		e.run(t)
+		if got := e.tariffCharged(t, "2027-02"); got != 0 {
+			t.Errorf("February's run charged %s during the extension", got.Decimal())
+		}
+		e.clk.Set(time.Date(2027, 2, 8, 0, 1, 0, 0, msk))
+		if res := e.tick(t); res.Reminded != 1 {
+			t.Errorf("no reminder for the new last day: %+v", res)
+		}
+		e.clk.Set(time.Date(2027, 2, 9, 0, 0, 10, 0, msk))
+		if res := e.tick(t); res.Ended != 1 {
+			t.Fatalf("at the new end: %+v", res)
+		}
+		// Since January's fee (charged on the 1st, before the suspension):
+		// its frozen part back, February's rest, and the suspension's fee.
+		spent := before - e.summary(t).Balance
+		if want := money.Rub(500) - q.Saved + q.Fee; spent != want {
+			t.Errorf("spent %s; the quote saved %s of January and February, fee %s", spent.Decimal(), q.Saved.Decimal(), q.Fee.Decimal())
+		}
+		if paid := e.tariffCharged(t, "2027-01") + e.tariffCharged(t, "2027-02"); paid != 2*money.Rub(500)-q.Saved {
+			t.Errorf("January and February cost %s, want %s", paid.Decimal(), (2*money.Rub(500) - q.Saved).Decimal())
+		}
+		e.verify(t)
+
+		// Without the money for the added fee: refused, nothing changed.
+		poor := storetest.AddSubscriber(t, db, storetest.Subscriber{Login: "poor", At: e.clk.Now()})
+		if err := db.Write(ctx, func(tx *store.Tx) error {
+			_, err := e.b.Credit(ctx, tx, poor, "cash", "poor-1", money.Prorate(money.Rub(90), 7, 28)+1, "", e.clk.Now())
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.s.Start(ctx, suspension.Request{AccountID: poor, From: e.clk.Now(), Days: 7, Channel: suspension.ChannelPortal}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.s.Extend(ctx, suspension.Request{AccountID: poor, Days: 60}); !errors.Is(err, suspension.ErrFunds) {
+			t.Errorf("extend without the fee: %v", err)
+		}
+		if u, _ := e.s.Current(ctx, poor); u == nil || u.Days != 7 {
+			t.Errorf("a refused extension changed the suspension: %+v", u)
+		}
+		e.verify(t)
+	})
+}
