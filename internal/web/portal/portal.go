@@ -100,6 +100,7 @@ func Register(p *platform.Platform, d Deps) *Portal {
 	p.Page("GET /suspension", po.auth(po.suspension))
 	p.Page("POST /suspension", po.auth(po.startSuspension))
 	p.Page("POST /suspension/resume", po.auth(po.resumeSuspension))
+	p.Page("POST /suspension/extend", po.auth(po.extendSuspension))
 	p.Page("GET /bonus", po.auth(po.bonus))
 	p.Page("GET /bonus/balance", po.auth(po.bonusBalance))
 	p.Page("POST /bonus", po.auth(po.spendBonus))

@@ -1,19 +1,23 @@
 package portal
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/derrors"
+	"github.com/kabinet-billing/kabinet/internal/money"
 	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/suspension"
 )
 
 // The voluntary suspension: the page shows the suspension scheduled or
-// running (with "resume now"), or a form of a start date and a number of
-// days. The form asks for a quote first (GET: the tariff fees not charged,
+// running (with "resume now" and a form to extend it to a later last day,
+// quoted and confirmed as a start is), or a form of a start date and a
+// number of days. The form asks for a quote first (GET: the tariff fees not charged,
 // the fee, the end); the quote's page confirms it (POST). A refusal is
 // shown beside the field it is about, above the form otherwise.
 
@@ -27,6 +31,16 @@ type suspensionData struct {
 	Latest  string
 	Field   string // the input at fault
 	Error   string // translated refusal, beside Field or above the form
+	// Extending the current suspension: the last day asked for (the
+	// form's value), the days in all it makes, the quote of the whole
+	// suspension so extended, with what of its fee is still to pay, and
+	// the last days the form offers.
+	Last        string
+	ExtendDays  int
+	ExtendQuote *suspension.Quote
+	ExtendFee   money.Amount
+	LastMin     string
+	LastMax     string
 }
 
 func (po *Portal) suspensionMessage(lang string, q suspension.Quote, err error) string {
@@ -50,6 +64,13 @@ func (po *Portal) suspensionPage(w http.ResponseWriter, r *http.Request, a subsc
 	}
 	today := svc.Day(svc.Clock.Now())
 	d.Current, d.Rules = cur, svc.Rules
+	if cur != nil {
+		d.LastMin = cur.EndsAt.In(po.p.Zone).Format("2006-01-02")
+		d.LastMax = cur.StartsAt.In(po.p.Zone).AddDate(0, 0, svc.Rules.MaxDays-1).Format("2006-01-02")
+		if d.Last == "" {
+			d.Last = d.LastMin
+		}
+	}
 	d.Today, d.Latest = today.Format("2006-01-02"), today.AddDate(0, 0, svc.Rules.AheadDays).Format("2006-01-02")
 	if d.From == "" {
 		d.From = d.Today
@@ -79,6 +100,10 @@ func (po *Portal) suspension(w http.ResponseWriter, r *http.Request, a subscribe
 	}
 	q := r.URL.Query()
 	d := suspensionData{From: q.Get("from"), Days: q.Get("days")}
+	if q.Has("last") {
+		po.extensionQuote(w, r, a, q.Get("last"))
+		return
+	}
 	if !q.Has("from") && !q.Has("days") {
 		po.suspensionPage(w, r, a, http.StatusOK, d)
 		return
@@ -138,6 +163,78 @@ func (po *Portal) startSuspension(w http.ResponseWriter, r *http.Request, a subs
 	}
 	d.Field, d.Error = derrors.Field(err), po.suspensionMessage(po.p.LangOf(r), quote, err)
 	po.suspensionPage(w, r, a, status, d)
+}
+
+// extensionDays is how many days in all the current suspension lasts when
+// its last day is last (a form's date); a bad date is ErrLonger's field.
+func (po *Portal) extensionDays(ctx context.Context, accountID int64, last string) (int, error) {
+	cur, err := po.d.Suspensions.Current(ctx, accountID)
+	if err != nil || cur == nil {
+		return 0, err
+	}
+	t, err := po.d.Suspensions.ParseDate(strings.TrimSpace(last))
+	if err != nil {
+		return 0, suspension.ErrLonger
+	}
+	return int(t.AddDate(0, 0, 1).Sub(cur.StartsAt).Round(24*time.Hour) / (24 * time.Hour)), nil
+}
+
+// extensionQuote is the page with the quote of extending the current
+// suspension to last, or the refusal beside the field.
+func (po *Portal) extensionQuote(w http.ResponseWriter, r *http.Request, a subscriber.Account, last string) {
+	d := suspensionData{Last: last}
+	days, err := po.extensionDays(r.Context(), a.ID, last)
+	if err != nil && !errors.Is(err, suspension.ErrLonger) {
+		po.p.Fail(w, r, err)
+		return
+	}
+	q := suspension.Quote{Rules: po.d.Suspensions.Rules}
+	if err == nil {
+		var cur *suspension.Suspension
+		if q, cur, err = po.d.Suspensions.QuoteExtension(r.Context(), a.ID, days); err != nil {
+			po.p.Fail(w, r, err)
+			return
+		}
+		if err = q.Refusal; err == nil {
+			d.ExtendQuote, d.ExtendDays = &q, days
+			if d.ExtendFee = q.Fee; cur.Frozen() {
+				d.ExtendFee = q.Fee - cur.Fee
+			}
+		}
+	}
+	status := http.StatusOK
+	if err != nil {
+		if status, _ = po.p.I18n.Refusal(err, "suspension.error."); status == 0 {
+			po.p.Fail(w, r, err)
+			return
+		}
+		d.Field, d.Error = "last", po.suspensionMessage(po.p.LangOf(r), q, err)
+		if derrors.Field(err) == "" {
+			d.Field = ""
+		}
+	}
+	po.suspensionPage(w, r, a, status, d)
+}
+
+func (po *Portal) extendSuspension(w http.ResponseWriter, r *http.Request, a subscriber.Account) {
+	if po.d.Suspensions == nil {
+		po.p.NotFound(w, r)
+		return
+	}
+	days, err := strconv.Atoi(r.PostFormValue("days"))
+	if err != nil {
+		days = 0 // refused as not longer
+	}
+	if _, err = po.d.Suspensions.Extend(r.Context(), suspension.Request{AccountID: a.ID, Days: days, Channel: suspension.ChannelPortal}); err == nil {
+		po.redirect(w, r, "/suspension", "suspension.extended")
+		return
+	}
+	status, _ := po.p.I18n.Refusal(err, "suspension.error.")
+	if status == 0 {
+		po.p.Fail(w, r, err)
+		return
+	}
+	po.suspensionPage(w, r, a, status, suspensionData{Error: po.suspensionMessage(po.p.LangOf(r), suspension.Quote{Rules: po.d.Suspensions.Rules, Days: days}, err)})
 }
 
 func (po *Portal) resumeSuspension(w http.ResponseWriter, r *http.Request, a subscriber.Account) {

@@ -59,7 +59,21 @@ func TestSuspensionPortal(t *testing.T) {
 	if strings.Contains(home.Body, "128 Кбит/с ↓") {
 		t.Errorf("the frozen account's tariff card shows the limit rate")
 	}
-	webtest.Must(t, alice.Get("/suspension"), http.StatusOK, "Договор приостановлен", "Вернуться сейчас")
+	webtest.Must(t, alice.Get("/suspension"), http.StatusOK, "Договор приостановлен", "Вернуться сейчас",
+		`name="last" value="2026-03-22" min="2026-03-22" max="2026-06-12"`)
+	// Staying away longer: the last day moves from the 21st to the 31st,
+	// quoted first; a day not after the current last one is the field's
+	// refusal.
+	webtest.Must(t, alice.Get("/suspension?last=2026-03-20"), http.StatusUnprocessableEntity,
+		`aria-invalid="true" aria-describedby="last-error"`, "Выберите день позже нынешнего последнего дня блокировки.")
+	webtest.Must(t, alice.Get("/suspension?last=2026-03-31"), http.StatusOK, "Продление: проверьте и подтвердите",
+		"31.03.2026", `name="days" value="17"`, "Не спишется за март 2026 (17 дн.)")
+	r = alice.Post("/suspension/extend", url.Values{"days": {"17"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("extend: %d %s", r.Status, webtest.Snippet(r.Body))
+	}
+	webtest.Must(t, alice.Get("/suspension"), http.StatusOK, "Блокировка продлена.", "по 31.03.2026 включительно", "Интернет снова заработает 01.04.2026")
+	webtest.Must(t, alice.Post("/suspension/extend", url.Values{"days": {"17"}}), http.StatusUnprocessableEntity, `data-testid="suspension-error">Выберите день позже`)
 	var n int
 	e.DB.QueryRow(ctx, `SELECT COUNT(*) FROM events WHERE kind = ? AND account_id = ?`, store.EventAccountStatus, e.IDs["alice"]).Scan(&n)
 	if n != 1 {
