@@ -329,6 +329,7 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"GET /suspension":         {class: clSubscriber},
 		"POST /suspension":        {class: clSubscriber},
 		"POST /suspension/resume": {class: clSubscriber},
+		"POST /suspension/extend": {class: clSubscriber},
 
 		// The profile's Telegram card: a one-time linking link, unlinking.
 		"POST /profile/telegram":        {class: clSubscriber},
@@ -448,6 +449,7 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		// The voluntary suspension on the subscriber's card.
 		"POST /admin/subscribers/{id}/suspension":        {class: clOperator, perm: operator.EditSubscribers, path: "/admin/subscribers/" + id("bob") + "/suspension"},
 		"POST /admin/subscribers/{id}/suspension/resume": {class: clOperator, perm: operator.EditSubscribers, path: "/admin/subscribers/" + id("bob") + "/suspension/resume"},
+		"POST /admin/subscribers/{id}/suspension/extend": {class: clOperator, perm: operator.EditSubscribers, path: "/admin/subscribers/" + id("bob") + "/suspension/extend"},
 
 		// JSON API.
 		"/api/v1/":                            {class: clAPIOpen, path: "/api/v1/no-such-operation"},

@@ -29,6 +29,25 @@ func (o *Office) Suspend(ctx context.Context, w Who, r suspension.Request, note 
 	return u, err
 }
 
+// ExtendSuspension lengthens the subscriber's suspension to days in all,
+// by the subscriber's own rules, audited.
+func (o *Office) ExtendSuspension(ctx context.Context, w Who, accountID int64, days int, note string) (suspension.Suspension, error) {
+	if err := w.must(operator.EditSubscribers); err != nil {
+		return suspension.Suspension{}, err
+	}
+	var u suspension.Suspension
+	err := o.audited(ctx, w, func(tx *store.Tx) (operator.Entry, error) {
+		before, err := o.Suspensions.ExtendTx(ctx, tx, suspension.Request{AccountID: accountID, Days: days, Channel: suspension.ChannelOffice, Operator: w.Op.Login})
+		if err != nil {
+			return operator.Entry{}, err
+		}
+		u = before
+		return operator.Entry{Action: "suspension.extend", Object: accountObject(accountID), Note: note,
+			After: map[string]any{"suspension": u.ID, "until": u.EndsAt.UTC(), "days": u.Days, "fee": u.Fee.Decimal()}}, nil
+	})
+	return u, err
+}
+
 // ResumeSuspension ends the subscriber's suspension now (a scheduled one
 // is called off), audited.
 func (o *Office) ResumeSuspension(ctx context.Context, w Who, accountID int64, note string) (suspension.Suspension, error) {

@@ -157,6 +157,13 @@ func (s Suspension) Frozen() bool { return s.State == StateActive }
 // LastDay is the last frozen day (the day before the line resumes).
 func (s Suspension) LastDay() time.Time { return s.EndsAt.AddDate(0, 0, -1) }
 
+// DaysTo is how many days the suspension lasts in all when its last frozen
+// day is last (00:00 of a day in the provider's zone, as ParseDate gives):
+// what to extend it to.
+func (s Suspension) DaysTo(last time.Time) int {
+	return int(last.AddDate(0, 0, 1).Sub(s.StartsAt).Round(24*time.Hour) / (24 * time.Hour))
+}
+
 // Service schedules, starts and ends suspensions.
 type Service struct {
 	DB     *store.DB

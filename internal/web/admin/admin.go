@@ -106,6 +106,7 @@ func Register(p *platform.Platform, d Deps) (*Admin, error) {
 	p.Page("POST /admin/subscribers/{id}/promise", a.auth(operator.EditSubscribers, a.grantPromise))
 	p.Page("POST /admin/subscribers/{id}/suspension", a.auth(operator.EditSubscribers, a.suspend))
 	p.Page("POST /admin/subscribers/{id}/suspension/resume", a.auth(operator.EditSubscribers, a.resumeSuspension))
+	p.Page("POST /admin/subscribers/{id}/suspension/extend", a.auth(operator.EditSubscribers, a.extendSuspension))
 	p.Page("POST /admin/subscribers/{id}/reverse", a.auth(operator.CorrectBalance, a.reverse))
 	p.Page("POST /admin/subscribers/{id}/refund", a.auth(operator.CorrectBalance, a.refund))
 	p.Page("GET /admin/subscribers/{id}/contract.pdf", a.auth(operator.ViewSubscribers, a.contractPDF))

@@ -91,6 +91,35 @@ func (a *Admin) resumeSuspension(w http.ResponseWriter, r *http.Request) {
 	a.done(w, r, back(id)+"#suspension", "admin.flash.suspension_resumed")
 }
 
+// extendSuspension moves the running or scheduled suspension's last day.
+func (a *Admin) extendSuspension(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok || a.d.Office.Suspensions == nil {
+		a.p.NotFound(w, r)
+		return
+	}
+	svc := a.d.Office.Suspensions
+	cur, err := svc.Current(r.Context(), id)
+	if err != nil {
+		a.p.Fail(w, r, err)
+		return
+	}
+	if cur == nil {
+		a.suspensionFailed(w, r, id, suspension.ErrNone)
+		return
+	}
+	last, err := svc.ParseDate(strings.TrimSpace(r.PostFormValue("last")))
+	if err != nil {
+		a.suspensionFailed(w, r, id, suspension.ErrLonger)
+		return
+	}
+	if _, err := a.d.Office.ExtendSuspension(r.Context(), a.who(r), id, cur.DaysTo(last), r.PostFormValue("note")); err != nil {
+		a.suspensionFailed(w, r, id, err)
+		return
+	}
+	a.done(w, r, back(id)+"#suspension", "admin.flash.suspension_extended")
+}
+
 // suspensionFailed brings a refusal by the rules back to the card with its
 // reason; anything else is failed's.
 func (a *Admin) suspensionFailed(w http.ResponseWriter, r *http.Request, id int64, err error) {

@@ -64,13 +64,34 @@ func TestSuspensionCard(t *testing.T) {
 	if _, body := admin.get("/admin/subscribers/1"); !strings.Contains(body, "Блокировка уже запланирована") {
 		t.Errorf("second: the refusal is not shown")
 	}
+	// The subscriber calls: a week longer. A last day not after the
+	// current one is refused with the reason.
+	if _, body := admin.get("/admin/subscribers/1"); !strings.Contains(body, `id="suspension-extend-form"`) || !strings.Contains(body, `name="last" value="2027-04-03" min="2027-04-03"`) {
+		t.Errorf("the card has no extension form")
+	}
+	admin.post("/admin/subscribers/1/suspension/extend", url.Values{"last": {"2027-04-01"}})
+	if _, body := admin.get("/admin/subscribers/1"); !strings.Contains(body, "Новый последний день должен быть позже нынешнего.") {
+		t.Errorf("an earlier last day: the refusal is not shown")
+	}
+	if code, _ := support.post("/admin/subscribers/1/suspension/extend", url.Values{"last": {"2027-04-09"}}); code != http.StatusForbidden {
+		t.Errorf("support extends: %d", code)
+	}
+	if code, _ := admin.post("/admin/subscribers/1/suspension/extend", url.Values{"last": {"09.04.2027"}, "note": {"ещё неделя"}}); code != http.StatusSeeOther {
+		t.Errorf("extend: %d", code)
+	}
+	if u, _ := o.Suspensions.Current(ctx, 1); u == nil || u.Days != 21 {
+		t.Errorf("after extending: %+v", u)
+	}
+	if _, body := admin.get("/admin/subscribers/1"); !strings.Contains(body, "Блокировка продлена.") || !strings.Contains(body, "10.04.2027") {
+		t.Errorf("the card does not show the extension")
+	}
 	if code, _ := admin.post("/admin/subscribers/1/suspension/resume", url.Values{"note": {"передумал"}}); code != http.StatusSeeOther {
 		t.Errorf("resume: %d", code)
 	}
 	if u, _ := o.Suspensions.Current(ctx, 1); u != nil {
 		t.Errorf("still open after resume: %+v", u)
 	}
-	if n := e.auditCount(string(operator.RoleAdmin)) - before; n != 2 {
-		t.Errorf("%d audit entries, want 2 (start, resume)", n)
+	if n := e.auditCount(string(operator.RoleAdmin)) - before; n != 3 {
+		t.Errorf("%d audit entries, want 3 (start, extend, resume)", n)
 	}
 }

@@ -176,7 +176,7 @@ func (po *Portal) extensionDays(ctx context.Context, accountID int64, last strin
 	if err != nil {
 		return 0, suspension.ErrLonger
 	}
-	return int(t.AddDate(0, 0, 1).Sub(cur.StartsAt).Round(24*time.Hour) / (24 * time.Hour)), nil
+	return cur.DaysTo(t), nil
 }
 
 // extensionQuote is the page with the quote of extending the current
