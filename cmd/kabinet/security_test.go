@@ -512,6 +512,7 @@ func (s *secEnv) routeSpecs() map[string]spec {
 		"GET /api/v1/suspension":    {class: clAPI},
 		"POST /api/v1/suspension":   {class: clAPI},
 		"DELETE /api/v1/suspension": {class: clAPI},
+		"PATCH /api/v1/suspension":  {class: clAPI},
 
 		// LibreSpeed backend: downloads and pings are open (the page measures
 		// before anything is saved); results are kept for an account only.

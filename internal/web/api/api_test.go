@@ -200,7 +200,7 @@ func TestDocumentMatchesHandlers(t *testing.T) {
 		"GET /statement", "GET /statement/{format}", "GET /traffic", "GET /traffic/classes", "GET /sessions",
 		"GET /speedtests", "POST /speedtests", "GET /requests", "POST /requests", "GET /requests/{id}",
 		"POST /requests/{id}/messages", "GET /chat", "POST /chat", "GET /news", "GET /profile", "PUT /profile", "POST /profile/password",
-		"GET /promise", "POST /promise", "GET /suspension", "POST /suspension", "DELETE /suspension", "GET /push", "POST /push/subscriptions", "DELETE /push/subscriptions/{id}",
+		"GET /promise", "POST /promise", "GET /suspension", "POST /suspension", "DELETE /suspension", "PATCH /suspension", "GET /push", "POST /push/subscriptions", "DELETE /push/subscriptions/{id}",
 	}
 	documented := map[string]bool{}
 	for path, ops := range doc.Paths {

@@ -112,6 +112,9 @@ func (a *API) operations() {
 	reg(a, true, huma.Operation{OperationID: "start-suspension", Method: http.MethodPost, Path: "/suspension", Tags: []string{"Account"},
 		Summary: "Suspend the account voluntarily from a date (today or later) for a number of days: no tariff fee for the frozen days",
 		Errors:  []int{http.StatusConflict, http.StatusUnprocessableEntity, http.StatusServiceUnavailable}}, a.startSuspension)
+	reg(a, true, huma.Operation{OperationID: "extend-suspension", Method: http.MethodPatch, Path: "/suspension", Tags: []string{"Account"},
+		Summary: "Extend the scheduled or running suspension to a later last day: no tariff fee for the added days; a running one's own fee for them is charged at once",
+		Errors:  []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, http.StatusServiceUnavailable}}, a.extendSuspension)
 	reg(a, true, huma.Operation{OperationID: "resume-suspension", Method: http.MethodDelete, Path: "/suspension", Tags: []string{"Account"},
 		Summary: "Resume now: a running suspension ends at once (the rest of the month is charged), a scheduled one is called off",
 		Errors:  []int{http.StatusNotFound, http.StatusServiceUnavailable}}, a.resumeSuspension)

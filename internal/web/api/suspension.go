@@ -42,6 +42,7 @@ type SuspensionMonthOut struct {
 type SuspensionQuoteIn struct {
 	From string `query:"from" example:"2027-07-01" doc:"The first frozen day (YYYY-MM-DD); default today"`
 	Days int    `query:"days" doc:"How many days; default the shortest allowed"`
+	Last string `query:"last" example:"2027-07-20" doc:"Quote extending the current suspension to this last frozen day instead (YYYY-MM-DD): the quote is of the whole suspension so extended"`
 }
 
 type SuspensionQuoteOut struct {
@@ -98,11 +99,16 @@ func (a *API) suspensionQuote(ctx context.Context, in *SuspensionQuoteIn) (*Susp
 	if days == 0 {
 		days = svc.Rules.MinDays
 	}
-	q, err := svc.Quote(ctx, acct.ID, from, days)
+	cur, err := svc.Current(ctx, acct.ID)
 	if err != nil {
 		return nil, a.fail(ctx, "suspension quote", err)
 	}
-	cur, err := svc.Current(ctx, acct.ID)
+	var q suspension.Quote
+	if in.Last != "" {
+		q, err = a.extensionQuote(ctx, cur, in.Last)
+	} else {
+		q, err = svc.Quote(ctx, acct.ID, from, days)
+	}
 	if err != nil {
 		return nil, a.fail(ctx, "suspension quote", err)
 	}
@@ -168,6 +174,52 @@ func (a *API) startSuspension(ctx context.Context, in *SuspensionIn) (*Suspensio
 		value = strconv.Itoa(in.Body.Days)
 	}
 	return nil, a.suspensionProblem(ctx, "suspension", q, err, value)
+}
+
+// extensionQuote is the quote of extending cur to the last day last, its
+// Refusal set when it may not be had (or there is nothing to extend).
+func (a *API) extensionQuote(ctx context.Context, cur *suspension.Suspension, last string) (suspension.Quote, error) {
+	svc := a.d.Suspensions
+	if cur == nil {
+		return suspension.Quote{Rules: svc.Rules, Refusal: suspension.ErrNone}, nil
+	}
+	t, err := svc.ParseDate(last)
+	if err != nil {
+		return suspension.Quote{Rules: svc.Rules, Refusal: suspension.ErrLonger}, nil
+	}
+	q, _, err := svc.QuoteExtension(ctx, cur.AccountID, cur.DaysTo(t))
+	return q, err
+}
+
+type SuspensionExtendIn struct {
+	Body struct {
+		Last string `json:"last" example:"2027-07-20" doc:"The new last frozen day (YYYY-MM-DD), after the current one; at most max_days in all"`
+	}
+}
+
+func (a *API) extendSuspension(ctx context.Context, in *SuspensionExtendIn) (*SuspensionOne, error) {
+	if a.d.Suspensions == nil {
+		return nil, a.problem(ctx, http.StatusServiceUnavailable, "api.error.unavailable")
+	}
+	svc, acct := a.d.Suspensions, account(ctx)
+	cur, err := svc.Current(ctx, acct.ID)
+	if err != nil {
+		return nil, a.fail(ctx, "extend suspension", err)
+	}
+	q := suspension.Quote{Rules: svc.Rules}
+	switch t, perr := svc.ParseDate(in.Body.Last); {
+	case cur == nil:
+		err = suspension.ErrNone
+	case perr != nil:
+		err = suspension.ErrLonger
+	default:
+		var u suspension.Suspension
+		q.Days = cur.DaysTo(t)
+		if u, err = svc.Extend(ctx, suspension.Request{AccountID: acct.ID, Days: q.Days, Channel: suspension.ChannelAPI}); err == nil {
+			return &SuspensionOne{Body: suspensionOut(u)}, nil
+		}
+	}
+	return nil, a.suspensionProblem(ctx, "extend suspension", q, err, in.Body.Last)
 }
 
 func (a *API) resumeSuspension(ctx context.Context, _ *Empty) (*SuspensionOne, error) {

@@ -70,6 +70,32 @@ func TestSuspension(t *testing.T) {
 	if _, ok := e.do("GET", "/api/v1/home", bob, "ru", nil).json(t)["suspension"]; ok {
 		t.Error("bob's home shows a suspension")
 	}
+	// Longer: the last day from 2 April to 9 April, quoted, then made; not
+	// after the current one, or over 90 days in all, is refused.
+	q = e.do("GET", "/api/v1/suspension?last=2026-04-09", alice, "ru", nil).json(t)
+	if q["available"] != true || q["days"].(float64) != 21 || q["until"] != "2026-04-10T00:00:00+03:00" {
+		t.Errorf("extension quote: %v", q)
+	}
+	for _, c := range []struct {
+		last   string
+		status int
+		detail string
+	}{
+		{"2026-04-01", http.StatusUnprocessableEntity, "Choose a day after the current last day"},
+		{"2026-07-01", http.StatusUnprocessableEntity, "Enter 7 to 90 days"},
+		{"2026-04-09", http.StatusOK, ""},
+	} {
+		r := e.do("PATCH", "/api/v1/suspension", alice, "en", map[string]any{"last": c.last})
+		if r.status != c.status || (c.detail != "" && !strings.Contains(string(r.body), c.detail)) {
+			t.Errorf("extend to %s: %d %s", c.last, r.status, r.body)
+		}
+		if c.status == http.StatusOK && (r.json(t)["days"].(float64) != 21) {
+			t.Errorf("extended: %s", r.body)
+		}
+	}
+	if r := e.do("PATCH", "/api/v1/suspension", bob, "en", map[string]any{"last": "2026-04-09"}); r.status != http.StatusNotFound {
+		t.Errorf("bob extends nothing: %d %s", r.status, r.body)
+	}
 	r := e.do("DELETE", "/api/v1/suspension", alice, "ru", nil)
 	if r.status != http.StatusOK || r.json(t)["state"] != "cancelled" {
 		t.Errorf("delete: %d %s", r.status, r.body)
