@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kabinet-billing/kabinet/internal/subscriber"
 	"github.com/kabinet-billing/kabinet/internal/suspension"
 )
 
 func init() {
 	register("suspension start", "--login L --from 2027-07-01 --days 14: suspend the account voluntarily (no tariff fee for the frozen days)", cmdSuspensionStart)
 	register("suspension resume", "--login L: end the account's suspension now (a scheduled one is called off)", cmdSuspensionResume)
+	register("suspension extend", "--login L --last 2027-07-20: extend the account's suspension to a later last day", cmdSuspensionExtend)
 	register("suspension list", "the suspensions scheduled or running", cmdSuspensionList)
 }
 
@@ -47,6 +49,24 @@ func (e *env) suspensions() (*suspension.Service, error) {
 	return suspension.New(e.db, e.clock, dir.Biller, rules), nil
 }
 
+// suspensionOf opens the database and finds the account a suspension
+// command is about.
+func (e *env) suspensionOf(ctx context.Context, login string) (*suspension.Service, subscriber.Account, error) {
+	if err := e.open(ctx); err != nil {
+		return nil, subscriber.Account{}, err
+	}
+	svc, err := e.suspensions()
+	if err != nil {
+		return nil, subscriber.Account{}, err
+	}
+	dir, err := e.directory()
+	if err != nil {
+		return nil, subscriber.Account{}, err
+	}
+	a, err := dir.ByLogin(ctx, login)
+	return svc, a, err
+}
+
 func (e *env) printSuspension(u suspensionOut) error {
 	if e.json {
 		return e.printJSON(u)
@@ -70,18 +90,7 @@ func cmdSuspensionStart(ctx context.Context, e *env, args []string) error {
 	if *login == "" || *days <= 0 {
 		return errors.New("--login and --days are required")
 	}
-	if err := e.open(ctx); err != nil {
-		return err
-	}
-	svc, err := e.suspensions()
-	if err != nil {
-		return err
-	}
-	dir, err := e.directory()
-	if err != nil {
-		return err
-	}
-	a, err := dir.ByLogin(ctx, *login)
+	svc, a, err := e.suspensionOf(ctx, *login)
 	if err != nil {
 		return err
 	}
@@ -108,22 +117,44 @@ func cmdSuspensionResume(ctx context.Context, e *env, args []string) error {
 	if *login == "" {
 		return errors.New("--login is required")
 	}
-	if err := e.open(ctx); err != nil {
-		return err
-	}
-	svc, err := e.suspensions()
-	if err != nil {
-		return err
-	}
-	dir, err := e.directory()
-	if err != nil {
-		return err
-	}
-	a, err := dir.ByLogin(ctx, *login)
+	svc, a, err := e.suspensionOf(ctx, *login)
 	if err != nil {
 		return err
 	}
 	u, err := svc.Resume(ctx, a.ID, suspension.ChannelCLI, "")
+	if err != nil {
+		return err
+	}
+	u.AccountName = a.Login
+	return e.printSuspension(e.suspensionOut(u))
+}
+
+func cmdSuspensionExtend(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("suspension extend", flag.ContinueOnError)
+	login := fs.String("login", "", "the subscriber's login")
+	last := fs.String("last", "", "the new last frozen day, YYYY-MM-DD")
+	if _, err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if *login == "" || *last == "" {
+		return errors.New("--login and --last are required")
+	}
+	svc, a, err := e.suspensionOf(ctx, *login)
+	if err != nil {
+		return err
+	}
+	day, err := svc.ParseDate(*last)
+	if err != nil {
+		return err
+	}
+	cur, err := svc.Current(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	if cur == nil {
+		return fmt.Errorf("%s: %w", a.Login, suspension.ErrNone)
+	}
+	u, err := svc.Extend(ctx, suspension.Request{AccountID: a.ID, Days: cur.DaysTo(day), Channel: suspension.ChannelCLI})
 	if err != nil {
 		return err
 	}

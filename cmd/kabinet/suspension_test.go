@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCLISuspension: an operator suspends a subscriber from the command
@@ -12,6 +13,8 @@ import (
 // the list and in account show --json, and resumes it.
 func TestCLISuspension(t *testing.T) {
 	t.Setenv("KABINET_DB", "sqlite:"+filepath.Join(t.TempDir(), "k.db"))
+	msk, _ := time.LoadLocation("Europe/Moscow")
+	day := func(n int) string { return time.Now().In(msk).AddDate(0, 0, n).Format("2006-01-02") }
 	for _, s := range []struct {
 		args      []string
 		code      int
@@ -28,6 +31,8 @@ func TestCLISuspension(t *testing.T) {
 		{[]string{"suspension", "start", "--login", "dacha", "--days", "10"}, 0, "active", ""},
 		{[]string{"suspension", "start", "--login", "dacha", "--days", "10"}, 2, "", "already"},
 		{[]string{"suspension", "list"}, 0, "dacha", ""},
+		{[]string{"suspension", "extend", "--login", "dacha", "--last", day(5)}, 2, "", "must end after the planned end"},
+		{[]string{"suspension", "extend", "--login", "dacha", "--last", day(19)}, 0, "(20 days)", ""},
 		{[]string{"suspension", "resume", "--login", "dacha"}, 0, "ended", ""},
 		{[]string{"suspension", "resume", "--login", "dacha"}, 2, "", "no suspension"},
 		{[]string{"ledger", "verify"}, 0, "verifies", ""},
