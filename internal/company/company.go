@@ -118,6 +118,10 @@ type Service struct {
 	Accounts []string
 
 	invoices atomic.Pointer[Invoices]
+	// points maps every point's account to its organisation, for the
+	// portal's home page to ask on every view without a query; reloaded
+	// by Loop every minute and at once by this instance's own changes.
+	points atomic.Pointer[map[int64]int64]
 }
 
 // VATPart is the VAT contained in a sum that includes it at rate percent,

@@ -527,8 +527,14 @@ func TestDetachPoint(t *testing.T) {
 		if rep.Credited != 1 {
 			t.Fatalf("payment: %+v", rep)
 		}
+		if org, ok, err := e.svc.PointOrg(ctx, p1.ID); err != nil || !ok || org != o.ID {
+			t.Errorf("PointOrg before the detach: %d %v %v", org, ok, err)
+		}
 		if err := e.svc.DetachPoint(ctx, cli, o.ID, p1.ID); err != nil {
 			t.Fatalf("detach: %v", err)
+		}
+		if _, ok, _ := e.svc.PointOrg(ctx, p1.ID); ok {
+			t.Error("PointOrg still names the organisation after the detach")
 		}
 		points, err := e.svc.Points(ctx, o.ID)
 		if err != nil || len(points) != 1 || points[0].AccountID != p2.ID {

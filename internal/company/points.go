@@ -155,6 +155,7 @@ func (s *Service) AttachPoint(ctx context.Context, actor operator.Actor, orgID, 
 	if err != nil {
 		return fmt.Errorf("point %d of organisation %d: %w", accountID, orgID, err)
 	}
+	s.points.Store(nil) // PointOrg loads them again
 	return nil
 }
 
@@ -197,6 +198,7 @@ func (s *Service) DetachPoint(ctx context.Context, actor operator.Actor, orgID, 
 	if err != nil {
 		return fmt.Errorf("point %d of organisation %d: %w", accountID, orgID, err)
 	}
+	s.points.Store(nil) // PointOrg loads them again
 	return nil
 }
 
@@ -359,10 +361,50 @@ func (s *Service) Debtors(ctx context.Context, limit int) ([]Debtor, error) {
 	return out, nil
 }
 
+// PointOrg is the organisation whose point the account is, from a map
+// loaded on first use and kept fresh by Loop every minute (another
+// instance's attach or detach is seen within one) and at once after this
+// instance's own.
+func (s *Service) PointOrg(ctx context.Context, accountID int64) (int64, bool, error) {
+	m := s.points.Load()
+	if m == nil {
+		if err := s.loadPoints(ctx); err != nil {
+			return 0, false, err
+		}
+		m = s.points.Load()
+	}
+	org, ok := (*m)[accountID]
+	return org, ok, nil
+}
+
+func (s *Service) loadPoints(ctx context.Context) error {
+	rows, err := s.DB.Query(ctx, `SELECT account_id, organisation_id FROM company_points`)
+	if err != nil {
+		return fmt.Errorf("points: %w", err)
+	}
+	defer rows.Close()
+	m := map[int64]int64{}
+	for rows.Next() {
+		var acct, org int64
+		if err := rows.Scan(&acct, &org); err != nil {
+			return fmt.Errorf("points: %w", err)
+		}
+		m[acct] = org
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("points: %w", err)
+	}
+	s.points.Store(&m)
+	return nil
+}
+
 // Loop runs PoolAll at once and then every interval until ctx ends (serve);
 // PoolAll's moves are keyed, so instances sharing PostgreSQL may all run it.
 func (s *Service) Loop(ctx context.Context, every time.Duration, log *slog.Logger) {
 	tick := func(ctx context.Context) {
+		if err := s.loadPoints(ctx); err != nil && log != nil && !errors.Is(err, context.Canceled) {
+			log.Error("company points", "err", err)
+		}
 		n, err := s.PoolAll(ctx)
 		switch {
 		case err != nil && !errors.Is(err, context.Canceled) && log != nil:

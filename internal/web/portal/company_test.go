@@ -82,6 +82,13 @@ func TestCompanyCabinet(t *testing.T) {
 		}
 	}
 	alice := e.Login("alice")
+	// The point's own login is told whose contract pays for it; a
+	// person's home says nothing of companies.
+	b, _ := svc.Balance(ctx, o.ID)
+	webtest.Must(t, e.Login("bob").Get("/"), http.StatusOK, `data-testid="company-point">Точка подключения организации ООО «Ромашка»: абонентскую плату оплачивает организация, баланс договора — `+b.Total.Format("ru")+`.`)
+	if r := alice.Get("/"); strings.Contains(r.Body, `data-testid="company-point"`) {
+		t.Error("a person's home names a company")
+	}
 	if r := alice.Get("/company"); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/login" {
 		t.Errorf("a subscriber at /company: %d %s", r.Status, r.Header.Get("Location"))
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
+	"github.com/kabinet-billing/kabinet/internal/company"
 	"github.com/kabinet-billing/kabinet/internal/content"
 	"github.com/kabinet-billing/kabinet/internal/derrors"
 	"github.com/kabinet-billing/kabinet/internal/money"
@@ -40,6 +41,15 @@ type homeData struct {
 	Packages template.HTML // the connected packages' lines
 	News     template.HTML
 	Snapshot homeSnapshot
+	// Company: the account is a point of an organisation's contract (nil
+	// for a person's): its name, and in balance mode "contract" the
+	// contract's balance, which pays the point's fees.
+	Company *homeCompany
+}
+
+type homeCompany struct {
+	Name    string
+	Balance string // "" in balance mode "points"
 }
 
 // homeSnapshot is what the offline page shows of the home page (app.js
@@ -147,8 +157,40 @@ func (po *Portal) homeData(r *http.Request, lang string, s billing.Summary) (hom
 	if d.Tariff, err = frag(lang, page, "home-tariff", t); err != nil {
 		return d, err
 	}
+	if d.Company, err = po.homeCompany(r, lang, s.AccountID); err != nil {
+		return d, err
+	}
 	d.News, err = po.news(r, lang, s.CityID)
 	return d, err
+}
+
+// homeCompany is what the home page says of the organisation whose point
+// the account is; nil for a person's account (asked of an in-memory map,
+// so a person's home page makes no query for it).
+func (po *Portal) homeCompany(r *http.Request, lang string, accountID int64) (*homeCompany, error) {
+	if po.d.Company == nil {
+		return nil, nil
+	}
+	orgID, ok, err := po.d.Company.PointOrg(r.Context(), accountID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	o, err := po.d.Company.Get(r.Context(), orgID)
+	if errors.Is(err, derrors.NotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := &homeCompany{Name: o.Name()}
+	if o.BalanceMode == company.BalanceContract {
+		b, err := po.d.Company.Balance(r.Context(), orgID)
+		if err != nil {
+			return nil, err
+		}
+		c.Balance = b.Total.Format(lang)
+	}
+	return c, nil
 }
 
 func (po *Portal) canPay() bool {
