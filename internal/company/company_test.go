@@ -536,6 +536,10 @@ func TestDetachPoint(t *testing.T) {
 		if _, ok, _ := e.svc.PointOrg(ctx, p1.ID); ok {
 			t.Error("PointOrg still names the organisation after the detach")
 		}
+		if gone, err := e.svc.Departures(ctx, e.clk.Now().Add(-time.Hour)); err != nil || len(gone[o.ID]) != 1 || gone[o.ID][0].AccountID != p1.ID ||
+			!gone[o.ID][0].LeftAt.Equal(e.clk.Now()) || gone[o.ID][0].Label != "shop-1" {
+			t.Errorf("departures: %+v %v", gone, err)
+		}
 		points, err := e.svc.Points(ctx, o.ID)
 		if err != nil || len(points) != 1 || points[0].AccountID != p2.ID {
 			t.Fatalf("points after the detach: %+v %v", points, err)

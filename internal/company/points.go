@@ -36,6 +36,7 @@ type Point struct {
 	DebtSince  time.Time
 	Label      string // the operator's name for the place ("Аптека на Ленина")
 	AddedAt    time.Time
+	LeftAt     time.Time // Departures only: when it left the contract
 }
 
 // Queryer is a database or a transaction, for reads that must see a
@@ -183,6 +184,12 @@ func (s *Service) DetachPoint(ctx context.Context, actor operator.Actor, orgID, 
 		p := points[i]
 		if p.Balance < 0 && p.Status != "closed" {
 			return ErrPointDebt
+		}
+		// Kept for the act of the month it leaves in (Departures).
+		if _, err := tx.Exec(ctx, `INSERT INTO company_point_departures (account_id, organisation_id, label, added_at, left_at)
+			SELECT account_id, organisation_id, label, added_at, ? FROM company_points WHERE account_id = ? AND organisation_id = ?`,
+			now.UTC(), accountID, orgID); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM company_points WHERE account_id = ? AND organisation_id = ?`, accountID, orgID); err != nil {
 			return err
@@ -359,6 +366,33 @@ func (s *Service) Debtors(ctx context.Context, limit int) ([]Debtor, error) {
 		}
 	}
 	return out, nil
+}
+
+// Departures are the points that left organisations' contracts after
+// since (by organisation id, in the order they left), each with its
+// account as it is now and LeftAt: an act for a month a point left in
+// lists what it was charged until then.
+func (s *Service) Departures(ctx context.Context, since time.Time) (map[int64][]Point, error) {
+	rows, err := s.DB.Query(ctx, `SELECT p.organisation_id, `+pointCols+`, p.left_at FROM company_point_departures p JOIN accounts a ON a.id = p.account_id
+		JOIN tariffs t ON t.id = a.tariff_id JOIN ledger_accounts l ON l.id = a.ledger_id
+		WHERE p.left_at > ? ORDER BY p.organisation_id, p.left_at, p.id`, since.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("point departures: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64][]Point{}
+	for rows.Next() {
+		var org int64
+		var p Point
+		var debt sql.NullTime
+		if err := rows.Scan(&org, &p.AccountID, &p.Login, &p.ContractNo, &p.Name, &p.Address, &p.TariffID, &p.TariffCode, &p.TariffName, &p.TariffFee,
+			&p.Status, &p.LedgerID, &p.Balance, &debt, &p.Label, &p.AddedAt, &p.LeftAt); err != nil {
+			return nil, fmt.Errorf("point departures: %w", err)
+		}
+		p.DebtSince = debt.Time
+		out[org] = append(out[org], p)
+	}
+	return out, rows.Err()
 }
 
 // PointOrg is the organisation whose point the account is, from a map

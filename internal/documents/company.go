@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/kabinet-billing/kabinet/internal/billing"
 	"github.com/kabinet-billing/kabinet/internal/company"
@@ -17,8 +18,9 @@ import (
 // Companies reads the organisations documents go to from internal/company.
 type Companies struct{ C *company.Service }
 
-// PartyOf is an organisation as documents name it, with its points.
-func PartyOf(o company.Organisation, points []company.Point) Party {
+// PartyOf is an organisation as documents name it, with its points (and
+// those that left it: company.Departures).
+func PartyOf(o company.Organisation, points, former []company.Point) Party {
 	p := Party{ID: o.ID, Name: o.FullName, INN: o.INN, KPP: o.KPP, OGRN: o.OGRN, Address: o.LegalAddress, PostalAddress: o.PostalAddress,
 		Phone: o.Phone, Bank: o.BankName, BIK: o.BIK, Account: o.SettlementAccount, CorrAccount: o.CorrAccount, Director: o.Director,
 		Accountant: o.Accountant, Email: o.Email, ContractNo: o.ContractNo, ContractDate: o.ContractDate,
@@ -36,6 +38,11 @@ func PartyOf(o company.Organisation, points []company.Point) Party {
 		}
 		p.Points = append(p.Points, Point{AccountID: pt.AccountID, Login: pt.Login, Address: addr})
 	}
+	for _, pt := range former {
+		f := PartyOf(o, []company.Point{pt}, nil).Points[0]
+		f.Left = pt.LeftAt
+		p.Former = append(p.Former, f)
+	}
 	return p
 }
 
@@ -46,6 +53,10 @@ func (c Companies) Organisations(ctx context.Context) ([]Party, error) {
 	if err != nil {
 		return nil, err
 	}
+	former, err := c.C.Departures(ctx, time.Time{})
+	if err != nil {
+		return nil, err
+	}
 	var out []Party
 	for off := 0; ; off += 500 {
 		page, err := c.C.List(ctx, company.Query{Offset: off, Limit: 500})
@@ -53,7 +64,7 @@ func (c Companies) Organisations(ctx context.Context) ([]Party, error) {
 			return nil, err
 		}
 		for _, o := range page.Items {
-			out = append(out, PartyOf(o, points[o.ID]))
+			out = append(out, PartyOf(o, points[o.ID], former[o.ID]))
 		}
 		if len(page.Items) < 500 || off+len(page.Items) >= page.Total {
 			return out, nil
@@ -71,7 +82,11 @@ func (c Companies) Organisation(ctx context.Context, id int64) (Party, error) {
 	if err != nil {
 		return Party{}, err
 	}
-	return PartyOf(o, pts), nil
+	former, err := c.C.Departures(ctx, time.Time{})
+	if err != nil {
+		return Party{}, err
+	}
+	return PartyOf(o, pts, former[id]), nil
 }
 
 // BankInvoices lets the 1C bank import find the invoice a payment's

@@ -3,6 +3,7 @@ package documents
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -233,10 +234,22 @@ func regularKey(k Kind, org int64, period string) string {
 
 // closingDrafts: for each organisation, what its points were charged in
 // the month (charges less refunds, by service), as an act or UPD dated
-// the month's last day.
+// the month's last day; a point that left the contract during the month
+// with what it was charged until it left.
 func (s *Service) closingDrafts(ctx context.Context, orgs []Party, start time.Time) ([]draft, error) {
 	end := start.AddDate(0, 1, 0)
 	ids := pointIDs(orgs)
+	orgs = slices.Clone(orgs) // a former point joins its organisation's points here only
+	var left []Point          // the month's former points
+	for i, org := range orgs {
+		for _, f := range org.Former {
+			if f.Left.After(start) && !slices.ContainsFunc(org.Points, func(p Point) bool { return p.AccountID == f.AccountID }) {
+				left = append(left, f)
+				ids = append(ids, f.AccountID)
+				orgs[i].Points = append(slices.Clip(orgs[i].Points), f)
+			}
+		}
+	}
 	type key struct {
 		acct    int64
 		service string
@@ -264,6 +277,37 @@ func (s *Service) closingDrafts(ctx context.Context, orgs []Party, start time.Ti
 	})
 	if err != nil {
 		return nil, fmt.Errorf("documents: charges: %w", err)
+	}
+	// A former point's charges count until it left (one query each: a
+	// month sees few leave).
+	for _, f := range left {
+		if !f.Left.Before(end) {
+			continue
+		}
+		for _, c := range services[f.AccountID] {
+			delete(charged, key{f.AccountID, c})
+		}
+		services[f.AccountID] = nil
+		rows, err := s.db.Query(ctx, `SELECT service, SUM(amount) FROM ledger_txns
+			WHERE account_id = ? AND kind IN ('charge', 'refund') AND effective_at >= ? AND effective_at < ? GROUP BY service`,
+			f.AccountID, start.UTC(), f.Left.UTC())
+		if err != nil {
+			return nil, fmt.Errorf("documents: charges of a former point: %w", err)
+		}
+		for rows.Next() {
+			k := key{acct: f.AccountID}
+			var sum int64
+			if err := rows.Scan(&k.service, &sum); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			charged[k] = money.Amount(-sum)
+			services[k.acct] = append(services[k.acct], k.service)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
 	tariffNames, packageNames, err := s.serviceNames(ctx)
 	if err != nil {

@@ -82,6 +82,9 @@ type Party struct {
 	LedgerID int64 `json:"-"`
 	// Points are the organisation's connection points (accounts).
 	Points []Point `json:"-"`
+	// Former are points that have left the contract (Point.Left): the
+	// act of the month one left in lists its charges until it left.
+	Former []Point `json:"-"`
 }
 
 // Title is the name documents print: the short one when there is one.
@@ -97,6 +100,7 @@ type Point struct {
 	AccountID int64
 	Login     string
 	Address   string
+	Left      time.Time // Party.Former only: when it left the contract
 }
 
 // Directory gives the organisations documents are issued to.

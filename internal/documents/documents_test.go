@@ -423,6 +423,47 @@ func TestPrepaymentCoversInvoice(t *testing.T) {
 	})
 }
 
+// A point that leaves the contract in the middle of a month is on that
+// month's act with what it was charged until it left; what it is charged
+// after, as a person's account, is not.
+func TestFormerPointOnAct(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, documents.Options{})
+		shop1 := e.point(t, "romashka-1", "ул. Советская, 3")
+		shop2 := e.point(t, "romashka-2", "ул. Советская, 5")
+		e.org(1, "Ромашка", "6901234567", shop1, shop2)
+		e.billTo(t, at(2026, 2, 1, 0).Add(5*time.Minute))
+		// 15 February: shop 2 leaves; on the 20th, its own now, it takes a
+		// static IP.
+		left := shop2
+		left.Left = at(2026, 2, 15, 12)
+		e.orgs[0].Points, e.orgs[0].Former = []documents.Point{shop1}, []documents.Point{left}
+		e.clk.Set(at(2026, 2, 20, 10))
+		e.connect(t, shop2.AccountID, "ip")
+		e.billTo(t, at(2026, 3, 2, 9))
+		res, err := e.docs.Run(ctx, "2026-02")
+		if err != nil || res.Closing != 1 {
+			t.Fatalf("run: %+v %v", res, err)
+		}
+		act := res.Issued[len(res.Issued)-1]
+		want := charged(t, db, at(2026, 2, 1, 0), at(2026, 3, 1, 0), shop1.AccountID) + charged(t, db, at(2026, 2, 1, 0), left.Left, shop2.AccountID)
+		if act.Kind != documents.Act || act.Total != want || want != money.Rub(2400) {
+			t.Errorf("February's act: %s %s, want %s (both points' fees, not the IP taken after leaving)", act.Kind, act.Total, want)
+		}
+		data, err := e.docs.DataOf(ctx, act.ID)
+		if err != nil || len(data.Lines) != 2 || !strings.Contains(data.Lines[1].Name, "ул. Советская, 5") {
+			t.Errorf("act lines: %+v %v", data.Lines, err)
+		}
+		// March: shop 2 is gone for the whole month.
+		e.billTo(t, at(2026, 4, 2, 9))
+		res, err = e.docs.Run(ctx, "2026-03")
+		if err != nil || res.Closing != 1 || res.Issued[len(res.Issued)-1].Total != money.Rub(1200) {
+			t.Errorf("March's act: %+v %v", res, err)
+		}
+	})
+}
+
 func TestReconciliation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
