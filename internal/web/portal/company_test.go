@@ -85,7 +85,12 @@ func TestCompanyCabinet(t *testing.T) {
 	// The point's own login is told whose contract pays for it; a
 	// person's home says nothing of companies.
 	b, _ := svc.Balance(ctx, o.ID)
-	webtest.Must(t, e.Login("bob").Get("/"), http.StatusOK, `data-testid="company-point">Точка подключения организации ООО «Ромашка»: абонентскую плату оплачивает организация, баланс договора — `+b.Total.Format("ru")+`.`)
+	bobHome := e.Login("bob").Get("/")
+	webtest.Must(t, bobHome, http.StatusOK, `data-testid="company-point">Точка подключения организации ООО «Ромашка»: абонентскую плату оплачивает организация, баланс договора — `+b.Total.Format("ru")+`.`,
+		`data-testid="company-pays"`)
+	if strings.Contains(bobHome.Body, `action="/payments/card"`) {
+		t.Error("the point's home offers to pay by card what the company pays")
+	}
 	if r := alice.Get("/"); strings.Contains(r.Body, `data-testid="company-point"`) {
 		t.Error("a person's home names a company")
 	}

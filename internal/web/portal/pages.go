@@ -43,8 +43,10 @@ type homeData struct {
 	Snapshot homeSnapshot
 	// Company: the account is a point of an organisation's contract (nil
 	// for a person's): its name, and in balance mode "contract" the
-	// contract's balance, which pays the point's fees.
-	Company *homeCompany
+	// contract's balance, which pays the point's fees. CompanyPays: then
+	// the payment card says the organisation pays, instead of an amount.
+	Company     *homeCompany
+	CompanyPays bool
 }
 
 type homeCompany struct {
@@ -160,6 +162,7 @@ func (po *Portal) homeData(r *http.Request, lang string, s billing.Summary) (hom
 	if d.Company, err = po.homeCompany(r, lang, s.AccountID); err != nil {
 		return d, err
 	}
+	d.CompanyPays = d.Company != nil && d.Company.Balance != ""
 	d.News, err = po.news(r, lang, s.CityID)
 	return d, err
 }
