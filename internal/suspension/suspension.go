@@ -404,10 +404,15 @@ func (s *Service) list(ctx context.Context, where string, args ...any) ([]Suspen
 // Start schedules a suspension (or starts it, from today) in a transaction
 // of its own.
 func (s *Service) Start(ctx context.Context, r Request) (Suspension, error) {
+	return s.write(ctx, func(tx *store.Tx) (Suspension, error) { return s.StartTx(ctx, tx, r) })
+}
+
+// write runs f, a change of one suspension, in a transaction of its own.
+func (s *Service) write(ctx context.Context, f func(tx *store.Tx) (Suspension, error)) (Suspension, error) {
 	var u Suspension
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		var err error
-		u, err = s.StartTx(ctx, tx, r)
+		u, err = f(tx)
 		return err
 	})
 	return u, err
@@ -546,13 +551,7 @@ func (s *Service) finish(ctx context.Context, tx *store.Tx, u *Suspension, until
 // Resume ends the account's suspension now, in a transaction of its own:
 // a running one resumes the line at once, a scheduled one is called off.
 func (s *Service) Resume(ctx context.Context, accountID int64, channel, operator string) (Suspension, error) {
-	var u Suspension
-	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		var err error
-		u, err = s.ResumeTx(ctx, tx, accountID, channel, operator)
-		return err
-	})
-	return u, err
+	return s.write(ctx, func(tx *store.Tx) (Suspension, error) { return s.ResumeTx(ctx, tx, accountID, channel, operator) })
 }
 
 // ResumeTx is Resume inside tx (the back office's audited transaction).
@@ -657,13 +656,7 @@ func (s *Service) checkExtension(u *Suspension, days int, fee, balance money.Amo
 // r.Days in all, counted from its first day (r.From is not used), in a
 // transaction of its own.
 func (s *Service) Extend(ctx context.Context, r Request) (Suspension, error) {
-	var u Suspension
-	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		var err error
-		u, err = s.ExtendTx(ctx, tx, r)
-		return err
-	})
-	return u, err
+	return s.write(ctx, func(tx *store.Tx) (Suspension, error) { return s.ExtendTx(ctx, tx, r) })
 }
 
 // ExtendTx is Extend inside tx (the back office's audited transaction),
