@@ -17,9 +17,9 @@ import (
 // The voluntary suspension: the page shows the suspension scheduled or
 // running (with "resume now" and a form to extend it to a later last day,
 // quoted and confirmed as a start is), or a form of a start date and a
-// number of days. The form asks for a quote first (GET: the tariff fees not charged,
-// the fee, the end); the quote's page confirms it (POST). A refusal is
-// shown beside the field it is about, above the form otherwise.
+// number of days. The form asks for a quote first (GET: the tariff fees
+// not charged, the fee, the end); the quote's page confirms it (POST). A
+// refusal is shown beside the field it is about, above the form otherwise.
 
 type suspensionData struct {
 	Current *suspension.Suspension
