@@ -241,9 +241,10 @@ func (s *Service) closingDrafts(ctx context.Context, orgs []Party, start time.Ti
 	ids := pointIDs(orgs)
 	orgs = slices.Clone(orgs) // a former point joins its organisation's points here only
 	var left []Point          // the month's former points
-	for i, org := range orgs {
-		for _, f := range org.Former {
-			if f.Left.After(start) && !slices.ContainsFunc(org.Points, func(p Point) bool { return p.AccountID == f.AccountID }) {
+	for i := range orgs {
+		for _, f := range orgs[i].Former {
+			// Still (or again) a point, or already counted: once.
+			if f.Left.After(start) && !slices.ContainsFunc(orgs[i].Points, func(p Point) bool { return p.AccountID == f.AccountID }) {
 				left = append(left, f)
 				ids = append(ids, f.AccountID)
 				orgs[i].Points = append(slices.Clip(orgs[i].Points), f)
