@@ -49,7 +49,8 @@ func (a *API) login(ctx context.Context, in *LoginIn) (*LoginOut, error) {
 		addr = r.RemoteAddr
 	}
 	// The portal's limits: one budget per login and per address for both.
-	if ok, _ := a.p.Logins.Allow(login, addr, now); !ok {
+	attempt, ok, _ := a.p.Logins.Allow(login, addr, now)
+	if !ok {
 		return nil, a.problem(ctx, http.StatusTooManyRequests, "api.error.login_limited")
 	}
 	acct, err := a.d.Subscribers.Authenticate(ctx, login, in.Body.Password)
@@ -60,6 +61,7 @@ func (a *API) login(ctx context.Context, in *LoginIn) (*LoginOut, error) {
 	if err != nil {
 		return nil, a.fail(ctx, "login", err)
 	}
+	a.p.Logins.Succeeded(attempt, now)
 	secret, tok, err := a.d.Tokens.Issue(ctx, acct.ID, in.Body.Device)
 	if err != nil {
 		return nil, a.fail(ctx, "login", err)

@@ -32,13 +32,14 @@ func (po *Portal) login(w http.ResponseWriter, r *http.Request) {
 	pw := r.PostFormValue("password")
 	now := po.p.Clock.Now()
 	v := po.p.NewView(r, "login.title", loginData{Login: login})
-	if ok, wait := po.p.Logins.Allow(login, r.RemoteAddr, now); !ok {
+	attempt, ok, wait := po.p.Logins.Allow(login, r.RemoteAddr, now)
+	if !ok {
 		po.limited(w, r, v, wait.Minutes())
 		return
 	}
 	// A company's employee logs in with an e-mail address; a subscriber's
 	// login never has one.
-	if po.employeeLogin(w, r, login, pw, v) {
+	if po.employeeLogin(w, r, login, pw, v, attempt) {
 		return
 	}
 	a, err := po.d.Subscribers.Authenticate(r.Context(), login, pw)
@@ -57,6 +58,7 @@ func (po *Portal) login(w http.ResponseWriter, r *http.Request) {
 		po.p.Fail(w, r, err)
 		return
 	}
+	po.p.Logins.Succeeded(attempt, now)
 	po.p.Sessions.Put(r.Context(), platform.SessionAccount, a.ID)
 	po.p.Sessions.Put(r.Context(), platform.SessionLang, platform.Lang(a.Lang))
 	http.Redirect(w, r, "/", http.StatusSeeOther)

@@ -48,7 +48,7 @@ func (po *Portal) registerCompany() {
 
 // employeeLogin logs an employee in; handled false when login is not an
 // employee's (not an e-mail address) and the subscriber's login goes on.
-func (po *Portal) employeeLogin(w http.ResponseWriter, r *http.Request, login, pw string, v platform.View) (handled bool) {
+func (po *Portal) employeeLogin(w http.ResponseWriter, r *http.Request, login, pw string, v platform.View, attempt platform.Attempt) (handled bool) {
 	if po.d.Company == nil || !company.IsEmployeeLogin(login) {
 		return false
 	}
@@ -68,6 +68,7 @@ func (po *Portal) employeeLogin(w http.ResponseWriter, r *http.Request, login, p
 		po.p.Fail(w, r, err)
 		return true
 	}
+	po.p.Logins.Succeeded(attempt, now)
 	po.p.Sessions.Put(r.Context(), sessionEmployee, e.ID)
 	http.Redirect(w, r, "/company", http.StatusSeeOther)
 	return true

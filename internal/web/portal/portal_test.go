@@ -145,6 +145,15 @@ func TestLoginRateLimit(t *testing.T) {
 	c2 := e.Client()
 	c2.Get("/login")
 	webtest.Must(t, c2.Post("/login", url.Values{"login": {"bob"}, "password": {webtest.Password}}), http.StatusSeeOther)
+	// Many subscribers behind one address (an office, the provider's own
+	// NAT) log in one after another: successful logins use up nothing.
+	for i := range 30 {
+		c := e.Client()
+		c.Get("/login")
+		if r := c.Post("/login", url.Values{"login": {"alice"}, "password": {webtest.Password}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("successful login %d from the same address: %d", i+1, r.Status)
+		}
+	}
 }
 
 // TestForeignIDs: another subscriber's ids in paths get 404, and nothing
