@@ -147,14 +147,7 @@ func cmdSuspensionExtend(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cur, err := svc.Current(ctx, a.ID)
-	if err != nil {
-		return err
-	}
-	if cur == nil {
-		return fmt.Errorf("%s: %w", a.Login, suspension.ErrNone)
-	}
-	u, err := svc.Extend(ctx, suspension.Request{AccountID: a.ID, Days: cur.DaysTo(day), Channel: suspension.ChannelCLI})
+	u, err := svc.Extend(ctx, suspension.Request{AccountID: a.ID, Last: day, Channel: suspension.ChannelCLI})
 	if err != nil {
 		return err
 	}

@@ -29,20 +29,20 @@ func (o *Office) Suspend(ctx context.Context, w Who, r suspension.Request, note 
 	return u, err
 }
 
-// ExtendSuspension lengthens the subscriber's suspension to days in all,
-// by the subscriber's own rules, audited.
-func (o *Office) ExtendSuspension(ctx context.Context, w Who, accountID int64, days int, note string) (suspension.Suspension, error) {
+// ExtendSuspension lengthens the subscriber's suspension (to r.Days in
+// all or to the last day r.Last), by the subscriber's own rules, audited.
+func (o *Office) ExtendSuspension(ctx context.Context, w Who, r suspension.Request, note string) (suspension.Suspension, error) {
 	if err := w.must(operator.EditSubscribers); err != nil {
 		return suspension.Suspension{}, err
 	}
 	var u suspension.Suspension
 	err := o.audited(ctx, w, func(tx *store.Tx) (operator.Entry, error) {
-		before, err := o.Suspensions.ExtendTx(ctx, tx, suspension.Request{AccountID: accountID, Days: days, Channel: suspension.ChannelOffice, Operator: w.Op.Login})
-		if err != nil {
+		r.Channel, r.Operator = suspension.ChannelOffice, w.Op.Login
+		var err error
+		if u, err = o.Suspensions.ExtendTx(ctx, tx, r); err != nil {
 			return operator.Entry{}, err
 		}
-		u = before
-		return operator.Entry{Action: "suspension.extend", Object: accountObject(accountID), Note: note,
+		return operator.Entry{Action: "suspension.extend", Object: accountObject(r.AccountID), Note: note,
 			After: map[string]any{"suspension": u.ID, "until": u.EndsAt.UTC(), "days": u.Days, "fee": u.Fee.Decimal()}}, nil
 	})
 	return u, err

@@ -157,13 +157,6 @@ func (s Suspension) Frozen() bool { return s.State == StateActive }
 // LastDay is the last frozen day (the day before the line resumes).
 func (s Suspension) LastDay() time.Time { return s.EndsAt.AddDate(0, 0, -1) }
 
-// DaysTo is how many days the suspension lasts in all when its last frozen
-// day is last (00:00 of a day in the provider's zone, as ParseDate gives):
-// what to extend it to.
-func (s Suspension) DaysTo(last time.Time) int {
-	return int(last.AddDate(0, 0, 1).Sub(s.StartsAt).Round(24*time.Hour) / (24 * time.Hour))
-}
-
 // Service schedules, starts and ends suspensions.
 type Service struct {
 	DB     *store.DB
@@ -202,8 +195,11 @@ type Request struct {
 	AccountID int64
 	From      time.Time // the first frozen day (any moment of it)
 	Days      int
-	Channel   string
-	Operator  string // who asked, from the back office
+	// Last: for an extension, the new last frozen day (any moment of it),
+	// which sets Days counted from the suspension's first day.
+	Last     time.Time
+	Channel  string
+	Operator string // who asked, from the back office
 }
 
 // Quote is what a suspension would do, shown before confirming.
@@ -604,12 +600,13 @@ func (s *Service) ResumeTx(ctx context.Context, tx *store.Tx, accountID int64, c
 }
 
 // QuoteExtension tells what lengthening the account's scheduled or running
-// suspension to days in all (counted from its first day) would do: the
-// Quote of the whole suspension as extended, its Refusal set when it may
-// not be had; and the suspension as it is (nil without one: the Refusal is
-// ErrNone).
-func (s *Service) QuoteExtension(ctx context.Context, accountID int64, days int) (Quote, *Suspension, error) {
-	q := Quote{Days: days, Rules: s.Rules}
+// suspension to r.Days in all (counted from its first day), or to the last
+// day r.Last, would do: the Quote of the whole suspension as extended, its
+// Refusal set when it may not be had; and the suspension as it is (nil
+// without one: the Refusal is ErrNone).
+func (s *Service) QuoteExtension(ctx context.Context, r Request) (Quote, *Suspension, error) {
+	accountID := r.AccountID
+	q := Quote{Days: r.Days, Rules: s.Rules}
 	u, err := s.open(ctx, s.DB, accountID)
 	if err != nil {
 		return q, nil, err
@@ -618,6 +615,8 @@ func (s *Service) QuoteExtension(ctx context.Context, accountID int64, days int)
 		q.Refusal = fmt.Errorf("account %d: %w", accountID, ErrNone)
 		return q, nil, nil
 	}
+	days := s.extensionDays(u, r)
+	q.Days = days
 	sum, err := s.Biller.Summary(ctx, accountID)
 	if err != nil {
 		return q, u, err
@@ -629,6 +628,15 @@ func (s *Service) QuoteExtension(ctx context.Context, accountID int64, days int)
 	s.fill(&q, fee, u.StartsAt, days)
 	q.Refusal = s.checkExtension(u, days, q.Fee, sum.Balance, s.Clock.Now())
 	return q, u, nil
+}
+
+// extensionDays is how many days in all r asks u to last: r.Days, or from
+// u's first day to r.Last's day when given.
+func (s *Service) extensionDays(u *Suspension, r Request) int {
+	if r.Last.IsZero() {
+		return r.Days
+	}
+	return int(s.Day(r.Last).AddDate(0, 0, 1).Sub(u.StartsAt).Round(24*time.Hour) / (24 * time.Hour))
 }
 
 // checkExtension applies the rules to lengthening u to days in all, its fee
@@ -653,8 +661,8 @@ func (s *Service) checkExtension(u *Suspension, days int, fee, balance money.Amo
 }
 
 // Extend lengthens the account's scheduled or running suspension to
-// r.Days in all, counted from its first day (r.From is not used), in a
-// transaction of its own.
+// r.Days in all, counted from its first day, or to the last day r.Last
+// (r.From is not used), in a transaction of its own.
 func (s *Service) Extend(ctx context.Context, r Request) (Suspension, error) {
 	return s.write(ctx, func(tx *store.Tx) (Suspension, error) { return s.ExtendTx(ctx, tx, r) })
 }
@@ -682,6 +690,7 @@ func (s *Service) ExtendTx(ctx context.Context, tx *store.Tx, r Request) (Suspen
 		return Suspension{}, fmt.Errorf("account %d: %w", r.AccountID, ErrNone)
 	}
 	u := *open
+	r.Days = s.extensionDays(&u, r)
 	fee, err := s.Biller.TariffFee(ctx, tx, r.AccountID)
 	if err != nil {
 		return u, err

@@ -502,10 +502,10 @@ func TestExtend(t *testing.T) {
 		r := suspension.DefaultRules()
 		r.MonthlyFee = money.Rub(90)
 		e := newEnv(t, db, r, "")
-		if _, _, err := e.s.QuoteExtension(ctx, e.id, 30); err != nil {
+		if _, _, err := e.s.QuoteExtension(ctx, suspension.Request{AccountID: e.id, Days: 30}); err != nil {
 			t.Fatal(err)
 		}
-		if q, u, _ := e.s.QuoteExtension(ctx, e.id, 30); u != nil || !errors.Is(q.Refusal, suspension.ErrNone) {
+		if q, u, _ := e.s.QuoteExtension(ctx, suspension.Request{AccountID: e.id, Days: 30}); u != nil || !errors.Is(q.Refusal, suspension.ErrNone) {
 			t.Errorf("extending nothing: %v", q.Refusal)
 		}
 		before := e.summary(t).Balance
@@ -520,7 +520,7 @@ func TestExtend(t *testing.T) {
 				t.Errorf("extend to %d days: %v, want %v", days, err, want)
 			}
 		}
-		q, u, err := e.s.QuoteExtension(ctx, e.id, 30)
+		q, u, err := e.s.QuoteExtension(ctx, suspension.Request{AccountID: e.id, Days: 30})
 		if err != nil || q.Refusal != nil || u == nil || !q.Until.Equal(day(2027, 2, 9)) {
 			t.Fatalf("quote: %v %v until %s", err, q.Refusal, q.Until)
 		}

@@ -98,22 +98,12 @@ func (a *Admin) extendSuspension(w http.ResponseWriter, r *http.Request) {
 		a.p.NotFound(w, r)
 		return
 	}
-	svc := a.d.Office.Suspensions
-	cur, err := svc.Current(r.Context(), id)
-	if err != nil {
-		a.p.Fail(w, r, err)
-		return
-	}
-	if cur == nil {
-		a.suspensionFailed(w, r, id, suspension.ErrNone)
-		return
-	}
-	last, err := svc.ParseDate(strings.TrimSpace(r.PostFormValue("last")))
+	last, err := a.d.Office.Suspensions.ParseDate(strings.TrimSpace(r.PostFormValue("last")))
 	if err != nil {
 		a.suspensionFailed(w, r, id, suspension.ErrLonger)
 		return
 	}
-	if _, err := a.d.Office.ExtendSuspension(r.Context(), a.who(r), id, cur.DaysTo(last), r.PostFormValue("note")); err != nil {
+	if _, err := a.d.Office.ExtendSuspension(r.Context(), a.who(r), suspension.Request{AccountID: id, Last: last}, r.PostFormValue("note")); err != nil {
 		a.suspensionFailed(w, r, id, err)
 		return
 	}

@@ -105,7 +105,7 @@ func (a *API) suspensionQuote(ctx context.Context, in *SuspensionQuoteIn) (*Susp
 	}
 	var q suspension.Quote
 	if in.Last != "" {
-		q, err = a.extensionQuote(ctx, cur, in.Last)
+		q, err = a.extensionQuote(ctx, acct.ID, in.Last)
 	} else {
 		q, err = svc.Quote(ctx, acct.ID, from, days)
 	}
@@ -176,18 +176,16 @@ func (a *API) startSuspension(ctx context.Context, in *SuspensionIn) (*Suspensio
 	return nil, a.suspensionProblem(ctx, "suspension", q, err, value)
 }
 
-// extensionQuote is the quote of extending cur to the last day last, its
-// Refusal set when it may not be had (or there is nothing to extend).
-func (a *API) extensionQuote(ctx context.Context, cur *suspension.Suspension, last string) (suspension.Quote, error) {
+// extensionQuote is the quote of extending the account's suspension to
+// the last day last, its Refusal set when it may not be had (or there is
+// nothing to extend).
+func (a *API) extensionQuote(ctx context.Context, accountID int64, last string) (suspension.Quote, error) {
 	svc := a.d.Suspensions
-	if cur == nil {
-		return suspension.Quote{Rules: svc.Rules, Refusal: suspension.ErrNone}, nil
-	}
 	t, err := svc.ParseDate(last)
 	if err != nil {
 		return suspension.Quote{Rules: svc.Rules, Refusal: suspension.ErrLonger}, nil
 	}
-	q, _, err := svc.QuoteExtension(ctx, cur.AccountID, cur.DaysTo(t))
+	q, _, err := svc.QuoteExtension(ctx, suspension.Request{AccountID: accountID, Last: t})
 	return q, err
 }
 
@@ -202,24 +200,16 @@ func (a *API) extendSuspension(ctx context.Context, in *SuspensionExtendIn) (*Su
 		return nil, a.problem(ctx, http.StatusServiceUnavailable, "api.error.unavailable")
 	}
 	svc, acct := a.d.Suspensions, account(ctx)
-	cur, err := svc.Current(ctx, acct.ID)
+	t, err := svc.ParseDate(in.Body.Last)
 	if err != nil {
-		return nil, a.fail(ctx, "extend suspension", err)
-	}
-	q := suspension.Quote{Rules: svc.Rules}
-	switch t, perr := svc.ParseDate(in.Body.Last); {
-	case cur == nil:
-		err = suspension.ErrNone
-	case perr != nil:
 		err = suspension.ErrLonger
-	default:
+	} else {
 		var u suspension.Suspension
-		q.Days = cur.DaysTo(t)
-		if u, err = svc.Extend(ctx, suspension.Request{AccountID: acct.ID, Days: q.Days, Channel: suspension.ChannelAPI}); err == nil {
+		if u, err = svc.Extend(ctx, suspension.Request{AccountID: acct.ID, Last: t, Channel: suspension.ChannelAPI}); err == nil {
 			return &SuspensionOne{Body: suspensionOut(u)}, nil
 		}
 	}
-	return nil, a.suspensionProblem(ctx, "extend suspension", q, err, in.Body.Last)
+	return nil, a.suspensionProblem(ctx, "extend suspension", suspension.Quote{Rules: svc.Rules}, err, in.Body.Last)
 }
 
 func (a *API) resumeSuspension(ctx context.Context, _ *Empty) (*SuspensionOne, error) {

@@ -1,8 +1,6 @@
 package portal
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -165,38 +163,23 @@ func (po *Portal) startSuspension(w http.ResponseWriter, r *http.Request, a subs
 	po.suspensionPage(w, r, a, status, d)
 }
 
-// extensionDays is how many days in all the current suspension lasts when
-// its last day is last (a form's date); a bad date is ErrLonger's field.
-func (po *Portal) extensionDays(ctx context.Context, accountID int64, last string) (int, error) {
-	cur, err := po.d.Suspensions.Current(ctx, accountID)
-	if err != nil || cur == nil {
-		return 0, err
-	}
-	t, err := po.d.Suspensions.ParseDate(strings.TrimSpace(last))
-	if err != nil {
-		return 0, suspension.ErrLonger
-	}
-	return cur.DaysTo(t), nil
-}
-
 // extensionQuote is the page with the quote of extending the current
-// suspension to last, or the refusal beside the field.
+// suspension to last (a form's date; one that is no date is ErrLonger's
+// field), or the refusal beside the field.
 func (po *Portal) extensionQuote(w http.ResponseWriter, r *http.Request, a subscriber.Account, last string) {
 	d := suspensionData{Last: last}
-	days, err := po.extensionDays(r.Context(), a.ID, last)
-	if err != nil && !errors.Is(err, suspension.ErrLonger) {
-		po.p.Fail(w, r, err)
-		return
-	}
 	q := suspension.Quote{Rules: po.d.Suspensions.Rules}
-	if err == nil {
+	t, err := po.d.Suspensions.ParseDate(strings.TrimSpace(last))
+	if err != nil {
+		err = suspension.ErrLonger
+	} else {
 		var cur *suspension.Suspension
-		if q, cur, err = po.d.Suspensions.QuoteExtension(r.Context(), a.ID, days); err != nil {
+		if q, cur, err = po.d.Suspensions.QuoteExtension(r.Context(), suspension.Request{AccountID: a.ID, Last: t}); err != nil {
 			po.p.Fail(w, r, err)
 			return
 		}
 		if err = q.Refusal; err == nil {
-			d.ExtendQuote, d.ExtendDays = &q, days
+			d.ExtendQuote, d.ExtendDays = &q, q.Days
 			if d.ExtendFee = q.Fee; cur.Frozen() {
 				d.ExtendFee = q.Fee - cur.Fee
 			}
