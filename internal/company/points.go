@@ -51,13 +51,40 @@ var (
 
 const pointCols = `a.id, a.login, a.contract_no, a.name, a.address, a.tariff_id, t.code, t.name, t.fee, a.status, a.ledger_id, l.balance, a.debt_since, p.label, p.added_at`
 
+// pointDest is where a row's pointCols go.
+func pointDest(p *Point, debt *sql.NullTime) []any {
+	return []any{&p.AccountID, &p.Login, &p.ContractNo, &p.Name, &p.Address, &p.TariffID, &p.TariffCode, &p.TariffName, &p.TariffFee,
+		&p.Status, &p.LedgerID, &p.Balance, debt, &p.Label, &p.AddedAt}
+}
+
 func scanPoint(row interface{ Scan(...any) error }) (Point, error) {
 	var p Point
 	var debt sql.NullTime
-	err := row.Scan(&p.AccountID, &p.Login, &p.ContractNo, &p.Name, &p.Address, &p.TariffID, &p.TariffCode, &p.TariffName, &p.TariffFee,
-		&p.Status, &p.LedgerID, &p.Balance, &debt, &p.Label, &p.AddedAt)
+	err := row.Scan(pointDest(&p, &debt)...)
 	p.DebtSince = debt.Time
 	return p, err
+}
+
+// byOrganisation reads rows of organisation_id and pointCols (and, for
+// departures, left_at) into points by organisation, in the rows' order.
+func byOrganisation(rows *sql.Rows, departed bool) (map[int64][]Point, error) {
+	defer rows.Close()
+	out := map[int64][]Point{}
+	for rows.Next() {
+		var org int64
+		var p Point
+		var debt sql.NullTime
+		dest := append([]any{&org}, pointDest(&p, &debt)...)
+		if departed {
+			dest = append(dest, &p.LeftAt)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		p.DebtSince = debt.Time
+		out[org] = append(out[org], p)
+	}
+	return out, rows.Err()
 }
 
 // Points lists an organisation's connection points in the order they were
@@ -96,20 +123,11 @@ func (s *Service) AllPoints(ctx context.Context) (map[int64][]Point, error) {
 	if err != nil {
 		return nil, fmt.Errorf("points: %w", err)
 	}
-	defer rows.Close()
-	out := map[int64][]Point{}
-	for rows.Next() {
-		var org int64
-		var p Point
-		var debt sql.NullTime
-		if err := rows.Scan(&org, &p.AccountID, &p.Login, &p.ContractNo, &p.Name, &p.Address, &p.TariffID, &p.TariffCode, &p.TariffName, &p.TariffFee,
-			&p.Status, &p.LedgerID, &p.Balance, &debt, &p.Label, &p.AddedAt); err != nil {
-			return nil, fmt.Errorf("points: %w", err)
-		}
-		p.DebtSince = debt.Time
-		out[org] = append(out[org], p)
+	out, err := byOrganisation(rows, false)
+	if err != nil {
+		return nil, fmt.Errorf("points: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // OrganisationOf tells whose point accountID is: found false for a
@@ -379,20 +397,11 @@ func (s *Service) Departures(ctx context.Context, since time.Time) (map[int64][]
 	if err != nil {
 		return nil, fmt.Errorf("point departures: %w", err)
 	}
-	defer rows.Close()
-	out := map[int64][]Point{}
-	for rows.Next() {
-		var org int64
-		var p Point
-		var debt sql.NullTime
-		if err := rows.Scan(&org, &p.AccountID, &p.Login, &p.ContractNo, &p.Name, &p.Address, &p.TariffID, &p.TariffCode, &p.TariffName, &p.TariffFee,
-			&p.Status, &p.LedgerID, &p.Balance, &debt, &p.Label, &p.AddedAt, &p.LeftAt); err != nil {
-			return nil, fmt.Errorf("point departures: %w", err)
-		}
-		p.DebtSince = debt.Time
-		out[org] = append(out[org], p)
+	out, err := byOrganisation(rows, true)
+	if err != nil {
+		return nil, fmt.Errorf("point departures: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // PointOrg is the organisation whose point the account is, from a map
