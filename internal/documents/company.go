@@ -29,21 +29,25 @@ func PartyOf(o company.Organisation, points, former []company.Point) Party {
 		p.Name = o.ShortName
 	}
 	for _, pt := range points {
-		addr := pt.Address
-		if pt.Label != "" {
-			addr = pt.Label + ", " + addr
-			if pt.Address == "" {
-				addr = pt.Label
-			}
-		}
-		p.Points = append(p.Points, Point{AccountID: pt.AccountID, Login: pt.Login, Address: addr})
+		p.Points = append(p.Points, pointOf(pt))
 	}
 	for _, pt := range former {
-		f := PartyOf(o, []company.Point{pt}, nil).Points[0]
-		f.Left = pt.LeftAt
-		p.Former = append(p.Former, f)
+		p.Former = append(p.Former, pointOf(pt))
 	}
 	return p
+}
+
+// pointOf is a point as documents name it: the operator's name for the
+// place before its address; when it left the contract (former points).
+func pointOf(pt company.Point) Point {
+	addr := pt.Address
+	if pt.Label != "" {
+		addr = pt.Label + ", " + addr
+		if pt.Address == "" {
+			addr = pt.Label
+		}
+	}
+	return Point{AccountID: pt.AccountID, Login: pt.Login, Address: addr, Left: pt.LeftAt}
 }
 
 // Organisations lists every organisation with its points: the points in
